@@ -1,0 +1,328 @@
+package capture
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+)
+
+// ErrNotIP is returned for frames that carry no IP packet (ARP, LLC, ...).
+var ErrNotIP = errors.New("not an IP packet")
+
+// ErrUnsupportedLink is returned for link types the decoder does not know.
+var ErrUnsupportedLink = errors.New("unsupported link type")
+
+// Decoder turns raw frames into Packet summaries. It holds preallocated
+// gopacket layers that every call overwrites, so decoding allocates nothing.
+// A Decoder is not safe for concurrent use.
+type Decoder struct {
+	eth   layers.Ethernet
+	dot1q layers.Dot1Q
+	sll   linuxSLL
+	sll2  LinuxSLL2
+	loop  layers.Loopback
+	ip4   layers.IPv4
+	ip6   layers.IPv6
+	tcp   layers.TCP
+	udp   layers.UDP
+
+	parsers [6]*gopacket.DecodingLayerParser
+	decoded []gopacket.LayerType
+}
+
+const (
+	pEthernet = iota
+	pSLL
+	pSLL2
+	pLoop
+	pIPv4
+	pIPv6
+)
+
+// NewDecoder builds a decoder with one DecodingLayerParser per first layer.
+func NewDecoder() *Decoder {
+	d := &Decoder{decoded: make([]gopacket.LayerType, 0, 16)}
+	all := []gopacket.DecodingLayer{&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop, &d.ip4, &d.ip6}
+	firsts := [...]gopacket.LayerType{
+		pEthernet: layers.LayerTypeEthernet,
+		pSLL:      layers.LayerTypeLinuxSLL,
+		pSLL2:     LayerTypeLinuxSLL2,
+		pLoop:     layers.LayerTypeLoopback,
+		pIPv4:     layers.LayerTypeIPv4,
+		pIPv6:     layers.LayerTypeIPv6,
+	}
+	for i, first := range firsts {
+		p := gopacket.NewDecodingLayerParser(first, all...)
+		p.IgnoreUnsupported = true
+		d.parsers[i] = p
+	}
+	return d
+}
+
+// SupportedLink reports whether the decoder can read frames of link type lt.
+func SupportedLink(lt LinkType) bool {
+	switch lt {
+	case LinkEthernet, LinkSLL, LinkSLL2, LinkNull, LinkLoop, LinkRaw, LinkRawAlt1, LinkRawAlt2, LinkIPv4, LinkIPv6:
+		return true
+	}
+	return false
+}
+
+// Decode fills p from one frame of link type lt. On error p may be partly
+// filled; ErrNotIP means the frame is fine but carries no IP.
+func (d *Decoder) Decode(lt LinkType, data []byte, p *Packet) error {
+	ts, wire, in := p.Timestamp, p.WireLen, p.Input
+	*p = Packet{Timestamp: ts, WireLen: wire, Input: in}
+
+	var parser *gopacket.DecodingLayerParser
+	switch lt {
+	case LinkEthernet:
+		parser = d.parsers[pEthernet]
+	case LinkSLL:
+		parser = d.parsers[pSLL]
+	case LinkSLL2:
+		parser = d.parsers[pSLL2]
+	case LinkNull, LinkLoop:
+		parser = d.parsers[pLoop]
+	case LinkRaw, LinkRawAlt1, LinkRawAlt2, LinkIPv4, LinkIPv6:
+		// Raw IP: the version nibble says which.
+		if len(data) == 0 {
+			return ErrNotIP
+		}
+		if data[0]>>4 == 6 {
+			parser = d.parsers[pIPv6]
+		} else {
+			parser = d.parsers[pIPv4]
+		}
+	default:
+		return ErrUnsupportedLink
+	}
+
+	err := parser.DecodeLayers(data, &d.decoded)
+	var sawIP4, sawIP6 bool
+	for _, t := range d.decoded {
+		switch t {
+		case layers.LayerTypeIPv4:
+			sawIP4 = true
+		case layers.LayerTypeIPv6:
+			sawIP6 = true
+		case layers.LayerTypeDot1Q:
+			p.VLANs++
+		}
+	}
+	if parser.Truncated {
+		p.Truncated = true
+	}
+	switch {
+	case sawIP4:
+		return d.fromIPv4(p)
+	case sawIP6:
+		return d.fromIPv6(p)
+	case err != nil:
+		p.Truncated = true
+		return err
+	}
+	return ErrNotIP
+}
+
+func (d *Decoder) fromIPv4(p *Packet) error {
+	ip := &d.ip4
+	p.IsIP = true
+	p.Src = AddrFrom4(ip.SrcIP)
+	p.Dst = AddrFrom4(ip.DstIP)
+	p.Proto = uint8(ip.Protocol)
+	p.FragID = uint32(ip.Id)
+	p.IPLen = int(ip.Length)
+	switch {
+	case ip.FragOffset != 0:
+		p.Frag = FragNonFirst
+		return nil
+	case ip.Flags&layers.IPv4MoreFragments != 0:
+		p.Frag = FragFirst
+	}
+	transportLen := int(ip.Length) - int(ip.IHL)*4
+	return d.transport(p, ip.Payload, transportLen, false)
+}
+
+func (d *Decoder) fromIPv6(p *Packet) error {
+	ip := &d.ip6
+	p.IsIP = true
+	p.Src = AddrFrom16(ip.SrcIP)
+	p.Dst = AddrFrom16(ip.DstIP)
+	p.IPLen = 40 + int(ip.Length)
+	next := uint8(ip.NextHeader)
+	if ip.HopByHop != nil {
+		next = uint8(ip.HopByHop.NextHeader)
+	}
+	payload := ip.Payload
+	declared := int(ip.Length)
+	if ip.HopByHop != nil {
+		declared -= ip.HopByHop.ActualLength
+	}
+	next, payload, skipped, frag, err := skipIPv6Extensions(next, payload)
+	p.Proto = next
+	if err != nil {
+		p.Truncated = true
+		return nil
+	}
+	declared -= skipped
+	if frag.present {
+		p.FragID = frag.id
+		switch {
+		case frag.offset != 0:
+			p.Frag = FragNonFirst
+			return nil
+		case frag.more:
+			p.Frag = FragFirst
+		}
+	}
+	return d.transport(p, payload, declared, true)
+}
+
+type ipv6Frag struct {
+	present bool
+	more    bool
+	offset  uint16
+	id      uint32
+}
+
+var errExtTruncated = errors.New("IPv6 extension header truncated")
+
+// skipIPv6Extensions walks the extension header chain (hop-by-hop, routing,
+// fragment, destination options, AH, mobility) and returns the upper-layer
+// protocol and its bytes. The fragment header's offset and id are kept.
+func skipIPv6Extensions(next uint8, data []byte) (uint8, []byte, int, ipv6Frag, error) {
+	var frag ipv6Frag
+	skipped := 0
+	for i := 0; i < 16; i++ { // a bound against crafted loops of headers
+		var n int
+		switch next {
+		case 0, 43, 60, 135, 139, 140: // HBH, routing, dest opts, mobility, HIP, shim6
+			if len(data) < 2 {
+				return next, nil, skipped, frag, errExtTruncated
+			}
+			n = (int(data[1]) + 1) * 8
+		case 44: // fragment
+			n = 8
+			if len(data) < 8 {
+				return next, nil, skipped, frag, errExtTruncated
+			}
+			fo := binary.BigEndian.Uint16(data[2:4])
+			frag = ipv6Frag{present: true, offset: fo >> 3, more: fo&1 != 0, id: binary.BigEndian.Uint32(data[4:8])}
+		case 51: // AH
+			if len(data) < 2 {
+				return next, nil, skipped, frag, errExtTruncated
+			}
+			n = (int(data[1]) + 2) * 4
+		default:
+			return next, data, skipped, frag, nil
+		}
+		if len(data) < n {
+			return next, nil, skipped, frag, errExtTruncated
+		}
+		next = data[0]
+		data = data[n:]
+		skipped += n
+		if frag.present && frag.offset != 0 {
+			// The rest of a non-first fragment is not a header.
+			return next, nil, skipped, frag, nil
+		}
+	}
+	return next, data, skipped, frag, nil
+}
+
+// transport fills ports, flags and payload. declared is the transport
+// length the IP header claims; the captured bytes may be fewer.
+func (d *Decoder) transport(p *Packet, data []byte, declared int, v6 bool) error {
+	switch p.Proto {
+	case ProtoTCP:
+		err := d.tcp.DecodeFromBytes(data, gopacket.NilDecodeFeedback)
+		if err != nil {
+			// A snaplen that cuts the options still leaves ports and flags.
+			if len(data) < 20 || d.tcp.DataOffset < 5 {
+				p.Truncated = true
+				p.Proto = ProtoTCP
+				return nil
+			}
+			p.Truncated = true
+			d.tcp.Payload = nil
+		}
+		p.SrcPort, p.DstPort = uint16(d.tcp.SrcPort), uint16(d.tcp.DstPort)
+		p.Seq, p.Ack = d.tcp.Seq, d.tcp.Ack
+		if len(data) >= 14 {
+			p.TCPFlags = data[13] & 0x3f
+		}
+		p.Payload = d.tcp.Payload
+		p.PayloadLen = declared - int(d.tcp.DataOffset)*4
+	case ProtoUDP:
+		if err := d.udp.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
+			p.Truncated = true
+			return nil
+		}
+		p.SrcPort, p.DstPort = uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
+		p.Payload = d.udp.Payload
+		p.PayloadLen = declared - 8
+	case ProtoICMP, ProtoICMPv6:
+		if len(data) < 4 {
+			p.Truncated = true
+			return nil
+		}
+		p.ICMPType, p.ICMPCode = data[0], data[1]
+		// ICMP flows are keyed by type and code, as Zeek does.
+		p.SrcPort, p.DstPort = uint16(data[0]), uint16(data[1])
+		unreach := (!v6 && data[0] == 3) || (v6 && data[0] == 1)
+		if unreach && len(data) >= 8 {
+			p.Unreach = parseQuoted(data[8:], v6, &p.Quoted)
+		}
+		if len(data) > 8 {
+			p.Payload = data[8:]
+		}
+		p.PayloadLen = declared - 8
+	}
+	if p.PayloadLen < len(p.Payload) {
+		// Trust the captured bytes over a lying length field.
+		p.PayloadLen = len(p.Payload)
+	}
+	return nil
+}
+
+// parseQuoted reads the IP header and first 8 transport bytes that an
+// ICMP error quotes from the packet it answers.
+func parseQuoted(b []byte, v6 bool, t *Tuple) bool {
+	var rest []byte
+	if !v6 {
+		if len(b) < 20 || b[0]>>4 != 4 {
+			return false
+		}
+		ihl := int(b[0]&0x0f) * 4
+		if ihl < 20 || len(b) < ihl {
+			return false
+		}
+		t.Proto = b[9]
+		t.Src = AddrFrom4(b[12:16])
+		t.Dst = AddrFrom4(b[16:20])
+		if binary.BigEndian.Uint16(b[6:8])&0x1fff != 0 {
+			return true // a non-first fragment: no ports to read
+		}
+		rest = b[ihl:]
+	} else {
+		if len(b) < 40 || b[0]>>4 != 6 {
+			return false
+		}
+		t.Src = AddrFrom16(b[8:24])
+		t.Dst = AddrFrom16(b[24:40])
+		next, payload, _, frag, err := skipIPv6Extensions(b[6], b[40:])
+		t.Proto = next
+		if err != nil || (frag.present && frag.offset != 0) {
+			return err == nil
+		}
+		rest = payload
+	}
+	if (t.Proto == ProtoTCP || t.Proto == ProtoUDP) && len(rest) >= 4 {
+		t.SrcPort = binary.BigEndian.Uint16(rest[0:2])
+		t.DstPort = binary.BigEndian.Uint16(rest[2:4])
+	}
+	return true
+}

@@ -1,0 +1,342 @@
+// Package flow keeps the table of bidirectional flows: one entry per
+// conversation, with per-direction counters, a Zeek-like TCP state, the
+// initiator, and the first payload bytes of each direction.
+package flow
+
+import (
+	"fmt"
+
+	"github.com/flowverify/flowverify/capture"
+)
+
+// Key is the canonical bidirectional key: the (address, port) pair that
+// sorts lower is A. It is comparable and pointer-free so it can key a map
+// directly.
+type Key struct {
+	A, B         capture.Addr
+	PortA, PortB uint16
+	Proto        uint8
+}
+
+// MakeKey builds the canonical key and reports whether (src, sport) is A.
+func MakeKey(proto uint8, src, dst capture.Addr, sport, dport uint16) (Key, bool) {
+	if less(src, sport, dst, dport) {
+		return Key{A: src, B: dst, PortA: sport, PortB: dport, Proto: proto}, true
+	}
+	return Key{A: dst, B: src, PortA: dport, PortB: sport, Proto: proto}, false
+}
+
+func less(a capture.Addr, ap uint16, b capture.Addr, bp uint16) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return ap <= bp
+}
+
+// Endpoint states, after Zeek's TCP analyzer.
+const (
+	StInactive uint8 = iota
+	StSynSent
+	StSynAckSent
+	StPartial
+	StEstablished
+	StClosed
+	StReset
+)
+
+// Directions inside a flow: the initiator's packets and the responder's.
+const (
+	Orig = 0
+	Resp = 1
+)
+
+// History letters, one bit each per direction, recorded in order of first
+// appearance in Flow.History (Zeek's conn.log history field).
+const (
+	hSyn = 1 << iota
+	hSynAck
+	hAck
+	hData
+	hFin
+	hRst
+)
+
+// Flow is one conversation. Index 0 of the per-direction arrays is the
+// initiator (Orig), 1 the responder (Resp).
+type Flow struct {
+	Key Key
+	// InitIsA says which side of the key initiated.
+	InitIsA bool
+	// Guessed marks an initiator chosen by the port heuristic because the
+	// start of the conversation was not captured.
+	Guessed bool
+
+	First, Last int64 // Unix ns
+	Pkts        [2]uint32
+	Bytes       [2]uint64 // IP-layer bytes
+	PayloadB    [2]uint64 // transport payload bytes declared by headers
+
+	State    [2]uint8
+	SYNs     uint16 // SYNs sent by the initiator (retransmissions included)
+	Frags    uint32 // IP fragments counted to this flow
+	histSeen [2]uint8
+	History  [12]byte
+	histLen  uint8
+	everEst  bool
+	isn      [2]uint32
+	isnSet   uint8
+
+	// ICMP destination unreachable that answered this flow.
+	Unreach    bool
+	ICMPv6     bool
+	ICMPType   uint8
+	ICMPCode   uint8
+	ICMPPkts   uint16
+	OnlyByICMP bool // the flow is known only from an ICMP error quoting it
+
+	// Protocol is the recognised application protocol (0 = unknown),
+	// set by a recogniser through the table's hook.
+	Protocol uint16
+	Meta     uint32 // protocol-specific small metadata index, owned by the recogniser
+
+	Ended  EndReason
+	Input  int32 // input where the flow was first seen
+	pl     *Payload
+	class  uint8
+	prev   int32
+	next   int32
+	inList bool
+}
+
+// EndReason says why a flow left the table.
+type EndReason uint8
+
+// Reasons a flow leaves the table.
+const (
+	EndActive  EndReason = iota // still in the table
+	EndIdle                     // idle timeout (packet time)
+	EndClosed                   // closed or reset, then quiet for the linger time
+	EndEvicted                  // pushed out by the table cap
+	EndFlush                    // end of input
+	EndReused                   // a new connection reused the tuple
+)
+
+func (r EndReason) String() string {
+	return [...]string{"active", "idle", "closed", "evicted", "end-of-input", "tuple-reused"}[r]
+}
+
+// Initiator returns the initiator's address and port.
+func (f *Flow) Initiator() (capture.Addr, uint16) {
+	if f.InitIsA {
+		return f.Key.A, f.Key.PortA
+	}
+	return f.Key.B, f.Key.PortB
+}
+
+// Responder returns the responder's address and port.
+func (f *Flow) Responder() (capture.Addr, uint16) {
+	if f.InitIsA {
+		return f.Key.B, f.Key.PortB
+	}
+	return f.Key.A, f.Key.PortA
+}
+
+// HistoryString is Zeek's history field: upper case for the initiator,
+// '^' first when the direction was guessed.
+func (f *Flow) HistoryString() string {
+	h := string(f.History[:f.histLen])
+	if f.Guessed {
+		return "^" + h
+	}
+	return h
+}
+
+// Established reports whether a three-way handshake completed at some point.
+func (f *Flow) Established() bool { return f.everEst }
+
+func (f *Flow) addHistory(dir int, bit uint8, letter byte) {
+	if f.histSeen[dir]&bit != 0 {
+		return
+	}
+	f.histSeen[dir] |= bit
+	if int(f.histLen) < len(f.History) {
+		if dir == Resp {
+			letter += 'a' - 'A'
+		}
+		f.History[f.histLen] = letter
+		f.histLen++
+	}
+}
+
+func (f *Flow) sawHist(dir int, bit uint8) bool { return f.histSeen[dir]&bit != 0 }
+
+// tcp advances the endpoint states for one segment from dir.
+func (f *Flow) tcp(dir int, flags uint8, payload int) {
+	other := 1 - dir
+	syn, ack, fin, rst := flags&capture.FlagSYN != 0, flags&capture.FlagACK != 0, flags&capture.FlagFIN != 0, flags&capture.FlagRST != 0
+	switch {
+	case syn && !ack:
+		f.addHistory(dir, hSyn, 'S')
+		if dir == Orig {
+			f.SYNs++
+		}
+		if f.State[dir] == StInactive {
+			f.State[dir] = StSynSent
+		}
+	case syn && ack:
+		f.addHistory(dir, hSynAck, 'H')
+		if f.State[dir] == StInactive {
+			f.State[dir] = StSynAckSent
+		}
+	}
+	if payload > 0 {
+		f.addHistory(dir, hData, 'D')
+	} else if ack && !syn && !fin && !rst {
+		f.addHistory(dir, hAck, 'A')
+	}
+	if !syn && !rst && (ack || payload > 0) {
+		switch f.State[dir] {
+		case StSynSent, StSynAckSent:
+			if f.State[other] != StInactive {
+				f.State[dir] = StEstablished
+				if f.State[other] == StSynSent || f.State[other] == StSynAckSent {
+					f.State[other] = StEstablished
+				}
+				f.everEst = true
+			}
+		case StInactive:
+			f.State[dir] = StPartial
+		}
+	}
+	if fin {
+		f.addHistory(dir, hFin, 'F')
+		if f.State[dir] != StReset {
+			if f.State[dir] == StInactive {
+				f.State[dir] = StPartial
+			}
+			f.State[dir] = StClosed
+		}
+	}
+	if rst {
+		f.addHistory(dir, hRst, 'R')
+		f.State[dir] = StReset
+	}
+}
+
+// done reports whether a TCP flow has finished (both closed, or a reset).
+func (f *Flow) done() bool {
+	o, r := f.State[Orig], f.State[Resp]
+	return o == StReset || r == StReset || (o == StClosed && r == StClosed)
+}
+
+// ConnState is Zeek's conn_state code.
+func (f *Flow) ConnState() string {
+	switch f.Key.Proto {
+	case capture.ProtoTCP:
+		return f.tcpConnState()
+	case capture.ProtoUDP, capture.ProtoICMP, capture.ProtoICMPv6:
+		o, r := f.Pkts[Orig] > 0, f.Pkts[Resp] > 0
+		switch {
+		case o && r:
+			return "SF"
+		case o:
+			return "S0"
+		case r:
+			return "SHR"
+		}
+	}
+	return "OTH"
+}
+
+func (f *Flow) tcpConnState() string {
+	os, rs := f.State[Orig], f.State[Resp]
+	oInactive := os == StInactive || os == StPartial
+	rInactive := rs == StInactive || rs == StPartial
+	switch {
+	case rs == StReset:
+		if os == StSynSent || os == StSynAckSent || (os == StReset && f.PayloadB[Orig] == 0 && f.PayloadB[Resp] == 0) {
+			return "REJ"
+		}
+		if oInactive {
+			return "RSTRH"
+		}
+		return "RSTR"
+	case os == StReset:
+		if rInactive {
+			// Zeek: ^?S[^HAFGIQ]*R.* — a SYN, no answer, then the initiator's RST.
+			if f.sawHist(Orig, hSyn) && !f.sawHist(Resp, hSynAck) && !f.sawHist(Orig, hAck) && !f.sawHist(Orig, hFin) {
+				return "RSTOS0"
+			}
+			return "OTH"
+		}
+		return "RSTO"
+	case rs == StClosed && os == StClosed:
+		return "SF"
+	case os == StClosed:
+		if rInactive {
+			return "SH"
+		}
+		return "S2"
+	case rs == StClosed:
+		if oInactive {
+			return "SHR"
+		}
+		return "S3"
+	case os == StSynSent && rs == StInactive:
+		return "S0"
+	case os == StEstablished && rs == StEstablished:
+		return "S1"
+	}
+	return "OTH"
+}
+
+// StateWords is the plain-words summary of the connection state.
+func (f *Flow) StateWords() string {
+	if f.Key.Proto != capture.ProtoTCP {
+		switch f.ConnState() {
+		case "SF":
+			return "bidirectional"
+		case "S0":
+			return "one-way"
+		case "SHR":
+			return "responder-only"
+		}
+		return "other"
+	}
+	switch cs := f.ConnState(); cs {
+	case "S0":
+		return "attempt"
+	case "RSTOS0":
+		return "attempt-aborted"
+	case "REJ":
+		return "rejected"
+	case "S1":
+		return "established"
+	case "SF":
+		return "closed"
+	case "RSTO", "RSTR":
+		if f.everEst {
+			return "reset"
+		}
+		return "reset-midstream"
+	case "RSTRH":
+		return "reset-by-responder"
+	case "S2", "S3":
+		return "half-closed"
+	case "SH", "SHR":
+		return "half-open"
+	default:
+		if f.Guessed || f.State[Orig] == StPartial || f.State[Resp] == StPartial {
+			return "midstream"
+		}
+		return "other"
+	}
+}
+
+func (f *Flow) String() string {
+	ia, ip := f.Initiator()
+	ra, rp := f.Responder()
+	return fmt.Sprintf("%d %s:%d -> %s:%d %s", f.Key.Proto, ia, ip, ra, rp, f.ConnState())
+}

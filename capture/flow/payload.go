@@ -1,0 +1,133 @@
+package flow
+
+import (
+	"math/bits"
+
+	"github.com/flowverify/flowverify/capture"
+)
+
+// PayloadBound is how many bytes of each direction are kept for protocol
+// recognition. It covers a TLS ClientHello up to its SNI in common clients,
+// an ept_map reply with two towers and an MC-NMF preamble.
+const PayloadBound = 512
+
+// Stream holds the first PayloadBound bytes of one direction, placed by
+// sequence number so that out-of-order and retransmitted segments
+// assemble into the right in-order prefix.
+type Stream struct {
+	buf     [PayloadBound]byte
+	have    [PayloadBound / 64]uint64
+	base    uint32 // sequence number of buf[0]
+	baseSet bool
+	n       int // length of the contiguous prefix
+	full    bool
+}
+
+// Bytes returns the contiguous in-order prefix.
+func (s *Stream) Bytes() []byte { return s.buf[:s.n] }
+
+// Full reports whether the bound was reached (or, for UDP, a datagram kept).
+func (s *Stream) Full() bool { return s.full || s.n == PayloadBound }
+
+// Payload is the recognition state of one flow: both directions' first
+// bytes. It is allocated when a flow first carries payload and handed back
+// once recognition is over.
+type Payload struct {
+	Dir [2]Stream
+	// Packets counts payload-carrying packets fed so far, per direction, so
+	// recognisers can give up after a few as nDPI does.
+	Packets [2]uint16
+}
+
+func (pl *Payload) reset() { *pl = Payload{} }
+
+// addTCP places a segment. seq is the segment's sequence number; a SYN in
+// that direction, if seen, fixes the base at ISN+1.
+func (s *Stream) addTCP(seq uint32, data []byte) bool {
+	if !s.baseSet {
+		s.base, s.baseSet = seq, true
+	}
+	off := seq - s.base // wraps for segments before base: rejected below
+	if off >= PayloadBound {
+		return false
+	}
+	end := int(off) + len(data)
+	if end > PayloadBound {
+		end = PayloadBound
+	}
+	copy(s.buf[off:end], data)
+	for i := int(off); i < end; i++ {
+		s.have[i>>6] |= 1 << (uint(i) & 63)
+	}
+	before := s.n
+	s.n = 0
+	for _, w := range s.have {
+		if w == ^uint64(0) {
+			s.n += 64
+			continue
+		}
+		s.n += bits.TrailingZeros64(^w)
+		break
+	}
+	return s.n > before
+}
+
+// addDatagram keeps the first datagram of a direction (UDP messages are
+// self-contained; one is what recognisers look at).
+func (s *Stream) addDatagram(data []byte) bool {
+	if s.full {
+		return false
+	}
+	s.n = copy(s.buf[:], data)
+	s.full = true
+	return true
+}
+
+func (t *Table) feed(f *Flow, dir int, p *capture.Packet) {
+	if f.pl == nil {
+		if n := len(t.payloadPool); n > 0 {
+			f.pl = t.payloadPool[n-1]
+			t.payloadPool = t.payloadPool[:n-1]
+		} else {
+			f.pl = new(Payload)
+		}
+	}
+	pl := f.pl
+	s := &pl.Dir[dir]
+	grew := false
+	if p.Proto == capture.ProtoTCP {
+		seq := p.Seq
+		if p.TCPFlags&capture.FlagSYN != 0 {
+			seq++
+		}
+		if !s.baseSet && f.isnSet&(1<<dir) != 0 {
+			// The SYN fixes where the stream starts, so a segment that
+			// overtook the first one lands in place.
+			s.base, s.baseSet = f.isn[dir]+1, true
+		}
+		grew = s.addTCP(seq, p.Payload)
+	} else {
+		grew = s.addDatagram(p.Payload)
+	}
+	if pl.Packets[dir] < 0xffff {
+		pl.Packets[dir]++
+	}
+	if !grew {
+		return
+	}
+	if t.OnPayload(f, pl) {
+		t.releasePayload(f)
+	}
+}
+
+func (t *Table) releasePayload(f *Flow) {
+	if f.pl == nil {
+		return
+	}
+	f.pl.reset()
+	t.payloadPool = append(t.payloadPool, f.pl)
+	f.pl = nil
+}
+
+// PayloadOf returns the flow's recognition state, nil once released.
+func (f *Flow) PayloadOf() *Payload { return f.pl }

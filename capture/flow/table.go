@@ -1,0 +1,490 @@
+package flow
+
+import (
+	"time"
+
+	"github.com/flowverify/flowverify/capture"
+)
+
+// Config sets the table's limits. Every timeout is measured in packet time,
+// so a replayed capture is judged exactly as it was live.
+type Config struct {
+	MaxFlows     int           // hard cap on entries; the idlest flow is evicted beyond it
+	TCPTimeout   time.Duration // idle time after which an open TCP flow ends
+	UDPTimeout   time.Duration // idle time for UDP, ICMP and other transports
+	ClosedLinger time.Duration // quiet time after FIN/FIN or RST before the flow ends
+	// ServicePorts marks ports that belong to servers (the matrix's ports and
+	// well-known services); the mid-stream heuristic puts the responder there.
+	ServicePorts *PortSet
+}
+
+// DefaultConfig holds Zeek-like timeouts.
+func DefaultConfig() Config {
+	return Config{
+		MaxFlows:     1 << 20,
+		TCPTimeout:   5 * time.Minute,
+		UDPTimeout:   time.Minute,
+		ClosedLinger: 10 * time.Second,
+	}
+}
+
+// PortSet is a bitmap of ports.
+type PortSet [65536 / 64]uint64
+
+// Add marks a port.
+func (s *PortSet) Add(p uint16) { s[p>>6] |= 1 << (p & 63) }
+
+// Has reports whether a port is marked.
+func (s *PortSet) Has(p uint16) bool { return s[p>>6]&(1<<(p&63)) != 0 }
+
+// Counters are table-wide tallies for the report.
+type Counters struct {
+	Packets      uint64
+	NonIP        uint64
+	Fragments    uint64 // IP fragments seen (first and later)
+	OrphanFrags  uint64 // later fragments whose first fragment was never seen
+	ICMPTied     uint64 // ICMP errors tied to the flow they answer
+	FlowsCreated uint64
+	Evicted      uint64
+	MaxActive    int
+}
+
+// Flow classes, each with its own timeout and idle-ordered list.
+const (
+	classTCP = iota
+	classClosed
+	classShort
+	nClasses
+)
+
+type list struct{ head, tail int32 }
+
+type fragKey struct {
+	src, dst capture.Addr
+	id       uint32
+	proto    uint8
+}
+
+type fragEntry struct {
+	key  Key
+	seen int64
+}
+
+const maxFragEntries = 1 << 16
+
+// Table is the flow table. It is driven by one goroutine.
+type Table struct {
+	cfg     Config
+	timeout [nClasses]int64
+	index   map[Key]int32
+	flows   []Flow
+	free    []int32
+	lists   [nClasses]list
+	frags   map[fragKey]fragEntry
+	now     int64
+	nextGC  int64
+
+	// OnEnd receives every flow as it leaves the table. The Flow is reused
+	// afterwards: copy what must be kept.
+	OnEnd func(*Flow)
+	// OnPayload, when set, receives a flow whenever the in-order prefix of
+	// one direction grew. It returns true once it needs no more bytes (the
+	// protocol is known or it gave up), and the buffers are released.
+	OnPayload func(*Flow, *Payload) bool
+
+	payloadPool []*Payload
+	C           Counters
+}
+
+// NewTable builds an empty table.
+func NewTable(cfg Config) *Table {
+	d := DefaultConfig()
+	if cfg.MaxFlows <= 0 {
+		cfg.MaxFlows = d.MaxFlows
+	}
+	if cfg.TCPTimeout <= 0 {
+		cfg.TCPTimeout = d.TCPTimeout
+	}
+	if cfg.UDPTimeout <= 0 {
+		cfg.UDPTimeout = d.UDPTimeout
+	}
+	if cfg.ClosedLinger <= 0 {
+		cfg.ClosedLinger = d.ClosedLinger
+	}
+	if cfg.ServicePorts == nil {
+		cfg.ServicePorts = DefaultServicePorts()
+	}
+	t := &Table{
+		cfg:   cfg,
+		index: make(map[Key]int32, min(cfg.MaxFlows, 1<<16)),
+		frags: make(map[fragKey]fragEntry),
+	}
+	t.timeout = [nClasses]int64{int64(cfg.TCPTimeout), int64(cfg.ClosedLinger), int64(cfg.UDPTimeout)}
+	for i := range t.lists {
+		t.lists[i] = list{-1, -1}
+	}
+	return t
+}
+
+// DefaultServicePorts lists ports that identify the server side of a
+// conversation seen mid-stream: the Threat Manager matrix's ports and the
+// common infrastructure services around a Windows domain.
+func DefaultServicePorts() *PortSet {
+	var s PortSet
+	for _, p := range []uint16{20, 21, 22, 23, 25, 53, 67, 68, 80, 88, 110, 123, 135, 137, 138, 139,
+		143, 161, 162, 389, 443, 445, 464, 514, 636, 993, 995, 1433, 1521, 3268, 3269, 3306, 3389,
+		5353, 5355, 5432, 5435, 5439, 5671, 5672, 5985, 5986, 8080, 8443, 9389, 10000, 10001,
+		55555, 55556, 55557} {
+		s.Add(p)
+	}
+	return &s
+}
+
+// Len is the number of flows in the table.
+func (t *Table) Len() int { return len(t.index) }
+
+// Now is the packet clock: the latest timestamp seen.
+func (t *Table) Now() int64 { return t.now }
+
+// Add accounts one decoded packet.
+func (t *Table) Add(p *capture.Packet) {
+	t.C.Packets++
+	if p.Timestamp > t.now {
+		t.now = p.Timestamp
+	}
+	t.expire()
+	if !p.IsIP {
+		t.C.NonIP++
+		return
+	}
+	if p.Frag != capture.FragNone {
+		t.C.Fragments++
+		if p.Frag == capture.FragNonFirst {
+			t.addLaterFragment(p)
+			return
+		}
+	}
+	if p.Unreach {
+		t.tieUnreachable(p)
+		return
+	}
+	sport, dport := p.SrcPort, p.DstPort
+	icmpReply := false
+	if p.Proto == capture.ProtoICMP || p.Proto == capture.ProtoICMPv6 {
+		var ty uint8
+		ty, icmpReply = icmpRequestType(p.Proto, p.ICMPType)
+		sport, dport = uint16(ty), uint16(ty)
+	}
+	key, srcIsA := MakeKey(p.Proto, p.Src, p.Dst, sport, dport)
+	idx, ok := t.index[key]
+	if ok && p.Proto == capture.ProtoTCP && p.TCPFlags&(capture.FlagSYN|capture.FlagACK|capture.FlagRST) == capture.FlagSYN {
+		if t.flows[idx].done() {
+			// A fresh SYN on a finished tuple is a new connection.
+			t.end(idx, EndReused)
+			ok = false
+		}
+	}
+	if !ok {
+		idx = t.create(key, srcIsA, p, icmpReply)
+	}
+	f := &t.flows[idx]
+	dir := Resp
+	if srcIsA == f.InitIsA {
+		dir = Orig
+	}
+	f.Pkts[dir]++
+	f.Bytes[dir] += uint64(p.IPLen)
+	if p.PayloadLen > 0 {
+		f.PayloadB[dir] += uint64(p.PayloadLen)
+	}
+	if p.Timestamp > f.Last {
+		f.Last = p.Timestamp
+	}
+	if p.Frag == capture.FragFirst {
+		f.Frags++
+		t.rememberFragment(p, key)
+	}
+	if p.Proto == capture.ProtoTCP {
+		if p.TCPFlags&capture.FlagSYN != 0 && f.isnSet&(1<<dir) == 0 {
+			f.isn[dir] = p.Seq
+			f.isnSet |= 1 << dir
+		}
+		f.tcp(dir, p.TCPFlags, p.PayloadLen)
+	}
+	if t.OnPayload != nil && f.Protocol == 0 && len(p.Payload) > 0 {
+		t.feed(f, dir, p)
+	}
+	class := uint8(classShort)
+	if p.Proto == capture.ProtoTCP {
+		class = classTCP
+		if f.done() {
+			class = classClosed
+		}
+	}
+	t.touch(idx, class)
+}
+
+// icmpRequestType maps a reply type to its request so both directions of
+// an exchange share one flow, and says whether the type was a reply.
+func icmpRequestType(proto, ty uint8) (uint8, bool) {
+	if proto == capture.ProtoICMP {
+		switch ty {
+		case 0:
+			return 8, true
+		case 14:
+			return 13, true
+		case 16:
+			return 15, true
+		case 18:
+			return 17, true
+		}
+		return ty, false
+	}
+	switch ty {
+	case 129:
+		return 128, true
+	case 136:
+		return 135, true
+	case 134:
+		return 133, true
+	}
+	return ty, false
+}
+
+func (t *Table) create(key Key, srcIsA bool, p *capture.Packet, icmpReply bool) int32 {
+	if len(t.index) >= t.cfg.MaxFlows {
+		t.evictIdlest()
+	}
+	var idx int32
+	if n := len(t.free); n > 0 {
+		idx = t.free[n-1]
+		t.free = t.free[:n-1]
+	} else {
+		t.flows = append(t.flows, Flow{})
+		idx = int32(len(t.flows) - 1)
+	}
+	f := &t.flows[idx]
+	*f = Flow{Key: key, First: p.Timestamp, Last: p.Timestamp, Input: int32(p.Input), prev: -1, next: -1}
+	f.InitIsA = srcIsA
+	switch p.Proto {
+	case capture.ProtoTCP:
+		syn, ack := p.TCPFlags&capture.FlagSYN != 0, p.TCPFlags&capture.FlagACK != 0
+		switch {
+		case syn && !ack:
+		case syn && ack:
+			f.InitIsA = !srcIsA // the SYN was missed, but the SYN-ACK says who sent it
+		default:
+			f.InitIsA = t.guessInitIsA(key, srcIsA, p)
+			f.Guessed = true
+		}
+	case capture.ProtoUDP:
+		if t.cfg.ServicePorts.Has(p.SrcPort) && !t.cfg.ServicePorts.Has(p.DstPort) && p.DstPort >= 1024 {
+			f.InitIsA = !srcIsA
+			f.Guessed = true
+		}
+	case capture.ProtoICMP, capture.ProtoICMPv6:
+		if icmpReply {
+			f.InitIsA = !srcIsA
+			f.Guessed = true
+		}
+	}
+	t.index[key] = idx
+	t.C.FlowsCreated++
+	if len(t.index) > t.C.MaxActive {
+		t.C.MaxActive = len(t.index)
+	}
+	return idx
+}
+
+// guessInitIsA applies the port heuristic for a TCP flow seen mid-stream:
+// the side on a known service port, else on a port below 1024, else on the
+// lower port, is the responder.
+func (t *Table) guessInitIsA(key Key, srcIsA bool, p *capture.Packet) bool {
+	sp, dp := p.SrcPort, p.DstPort
+	srcIsServer := false
+	switch ss, ds := t.cfg.ServicePorts.Has(sp), t.cfg.ServicePorts.Has(dp); {
+	case ss != ds:
+		srcIsServer = ss
+	case (sp < 1024) != (dp < 1024):
+		srcIsServer = sp < 1024
+	default:
+		srcIsServer = sp < dp
+	}
+	if srcIsServer {
+		return !srcIsA
+	}
+	return srcIsA
+}
+
+func (t *Table) tieUnreachable(p *capture.Packet) {
+	q := &p.Quoted
+	key, srcIsA := MakeKey(q.Proto, q.Src, q.Dst, q.SrcPort, q.DstPort)
+	idx, ok := t.index[key]
+	if !ok {
+		// The attempt itself was not captured (or already ended), but the
+		// ICMP error proves it was made.
+		idx = t.create(key, srcIsA, &capture.Packet{Timestamp: p.Timestamp, Input: p.Input, Proto: q.Proto,
+			Src: q.Src, Dst: q.Dst, SrcPort: q.SrcPort, DstPort: q.DstPort, TCPFlags: capture.FlagSYN}, false)
+		t.flows[idx].InitIsA = srcIsA
+		t.flows[idx].OnlyByICMP = true
+	}
+	f := &t.flows[idx]
+	t.C.ICMPTied++
+	f.Unreach = true
+	f.ICMPv6 = p.Proto == capture.ProtoICMPv6
+	f.ICMPType, f.ICMPCode = p.ICMPType, p.ICMPCode
+	f.ICMPPkts++
+	if p.Timestamp > f.Last {
+		f.Last = p.Timestamp
+	}
+	class := uint8(classShort)
+	if q.Proto == capture.ProtoTCP {
+		class = classTCP
+	}
+	t.touch(idx, class)
+}
+
+func (t *Table) rememberFragment(p *capture.Packet, key Key) {
+	if len(t.frags) >= maxFragEntries {
+		t.gcFragments(true)
+	}
+	t.frags[fragKey{p.Src, p.Dst, p.FragID, p.Proto}] = fragEntry{key: key, seen: p.Timestamp}
+}
+
+func (t *Table) addLaterFragment(p *capture.Packet) {
+	e, ok := t.frags[fragKey{p.Src, p.Dst, p.FragID, p.Proto}]
+	if !ok {
+		t.C.OrphanFrags++
+		return
+	}
+	idx, ok := t.index[e.key]
+	if !ok {
+		t.C.OrphanFrags++
+		return
+	}
+	f := &t.flows[idx]
+	dir := Resp
+	if (p.Src == f.Key.A) == f.InitIsA {
+		dir = Orig
+	}
+	f.Pkts[dir]++
+	f.Bytes[dir] += uint64(p.IPLen)
+	f.Frags++
+	if p.Timestamp > f.Last {
+		f.Last = p.Timestamp
+	}
+}
+
+// gcFragments drops fragment entries older than 60 s of packet time (the
+// reassembly limit of common stacks), or all of them when the map is full.
+func (t *Table) gcFragments(all bool) {
+	for k, e := range t.frags {
+		if all || t.now-e.seen > int64(60*time.Second) {
+			delete(t.frags, k)
+		}
+	}
+}
+
+// touch moves a flow to the head of its class list.
+func (t *Table) touch(idx int32, class uint8) {
+	f := &t.flows[idx]
+	if f.inList {
+		if f.class == class && t.lists[class].head == idx {
+			return
+		}
+		t.unlink(idx)
+	}
+	f.class = class
+	l := &t.lists[class]
+	f.prev, f.next = -1, l.head
+	if l.head >= 0 {
+		t.flows[l.head].prev = idx
+	}
+	l.head = idx
+	if l.tail < 0 {
+		l.tail = idx
+	}
+	f.inList = true
+}
+
+func (t *Table) unlink(idx int32) {
+	f := &t.flows[idx]
+	l := &t.lists[f.class]
+	if f.prev >= 0 {
+		t.flows[f.prev].next = f.next
+	} else {
+		l.head = f.next
+	}
+	if f.next >= 0 {
+		t.flows[f.next].prev = f.prev
+	} else {
+		l.tail = f.prev
+	}
+	f.prev, f.next, f.inList = -1, -1, false
+}
+
+// expire ends flows whose class timeout passed. Lists are ordered by last
+// activity, so only their tails need looking at.
+func (t *Table) expire() {
+	for c := range t.lists {
+		for {
+			tail := t.lists[c].tail
+			if tail < 0 || t.flows[tail].Last+t.timeout[c] >= t.now {
+				break
+			}
+			reason := EndIdle
+			if c == classClosed {
+				reason = EndClosed
+			}
+			t.end(tail, reason)
+		}
+	}
+	if t.now >= t.nextGC && len(t.frags) > 0 {
+		t.gcFragments(false)
+		t.nextGC = t.now + int64(10*time.Second)
+	}
+}
+
+func (t *Table) evictIdlest() {
+	var victim int32 = -1
+	for c := range t.lists {
+		tail := t.lists[c].tail
+		if tail >= 0 && (victim < 0 || t.flows[tail].Last < t.flows[victim].Last) {
+			victim = tail
+		}
+	}
+	if victim >= 0 {
+		t.C.Evicted++
+		t.end(victim, EndEvicted)
+	}
+}
+
+func (t *Table) end(idx int32, reason EndReason) {
+	f := &t.flows[idx]
+	f.Ended = reason
+	if f.inList {
+		t.unlink(idx)
+	}
+	t.releasePayload(f)
+	if t.OnEnd != nil {
+		t.OnEnd(f)
+	}
+	delete(t.index, f.Key)
+	t.free = append(t.free, idx)
+}
+
+// Flush ends every flow still in the table (end of input), idlest first.
+func (t *Table) Flush() {
+	for c := range t.lists {
+		for t.lists[c].tail >= 0 {
+			t.end(t.lists[c].tail, EndFlush)
+		}
+	}
+}
+
+// Each calls fn for every flow in the table, without ending them.
+func (t *Table) Each(fn func(*Flow)) {
+	for _, idx := range t.index {
+		fn(&t.flows[idx])
+	}
+}

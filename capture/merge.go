@@ -1,0 +1,184 @@
+package capture
+
+import (
+	"container/heap"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// InputStats describes what was read from one input.
+type InputStats struct {
+	Name       string
+	Format     Format
+	Compressed bool
+	LinkTypes  []LinkType
+	Packets    uint64
+	Bytes      uint64 // captured bytes of the records
+	First      int64  // Unix ns of the first packet, 0 if none
+	Last       int64
+	Damage     *DamageError
+	Warnings   []string
+
+	// counters for warnings, turned into text at the end
+	undecodable  uint64
+	unsupported  uint64
+	truncatedHdr uint64
+	backwards    uint64
+}
+
+// Finish turns counters into warnings. Call once, after reading.
+func (s *InputStats) Finish() {
+	if s.undecodable > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%d packets could not be decoded", s.undecodable))
+	}
+	if s.unsupported > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%d packets on an unsupported link type were skipped", s.unsupported))
+	}
+	if s.truncatedHdr > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%d packets had headers cut short by the snaplen", s.truncatedHdr))
+	}
+	if s.backwards > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%d packets had timestamps earlier than the packet before them", s.backwards))
+	}
+	if s.Damage != nil {
+		s.Warnings = append(s.Warnings, s.Damage.Detail())
+	}
+}
+
+type pending struct {
+	src  *FileSource
+	idx  int
+	data []byte
+	ts   int64
+	wire int
+	lt   LinkType
+}
+
+type pendingHeap []*pending
+
+func (h pendingHeap) Len() int { return len(h) }
+func (h pendingHeap) Less(i, j int) bool {
+	if h[i].ts != h[j].ts {
+		return h[i].ts < h[j].ts
+	}
+	return h[i].idx < h[j].idx // stable across runs: input order breaks ties
+}
+func (h pendingHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *pendingHeap) Push(x any)   { *h = append(*h, x.(*pending)) }
+func (h *pendingHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// Merger reads several capture files as one stream in timestamp order.
+type Merger struct {
+	h       pendingHeap
+	stats   []*InputStats
+	dec     *Decoder
+	cur     *pending
+	lastTS  []int64
+	sources []*FileSource
+}
+
+// NewMerger takes already opened sources; it owns and closes them.
+func NewMerger(srcs []*FileSource) *Merger {
+	m := &Merger{dec: NewDecoder(), sources: srcs, lastTS: make([]int64, len(srcs))}
+	for i, s := range srcs {
+		m.stats = append(m.stats, &InputStats{Name: s.Name(), Format: s.Format(), Compressed: s.Compressed()})
+		p := &pending{src: s, idx: i}
+		if m.advance(p) {
+			m.h = append(m.h, p)
+		}
+	}
+	heap.Init(&m.h)
+	return m
+}
+
+// advance reads the next record of p's source; false at its end.
+func (m *Merger) advance(p *pending) bool {
+	data, ci, lt, err := p.src.Next()
+	st := m.stats[p.idx]
+	if err != nil {
+		var de *DamageError
+		if errors.As(err, &de) {
+			st.Damage = de
+		} else if err != io.EOF {
+			st.Damage = &DamageError{File: p.src.Name(), Offset: p.src.Offset(), Err: err}
+		}
+		st.LinkTypes = p.src.LinkTypes()
+		return false
+	}
+	p.data, p.lt, p.wire = data, lt, ci.Length
+	p.ts = ci.Timestamp.UnixNano()
+	if ci.Timestamp.IsZero() {
+		p.ts = 0
+	}
+	return true
+}
+
+// Next decodes the next packet of the merged stream into pkt. It returns
+// io.EOF when every input is exhausted (damage is in Stats, not here).
+// A packet that carries no IP is reported with pkt.IsIP false.
+func (m *Merger) Next(pkt *Packet) error {
+	if m.cur != nil {
+		// The previous packet's buffer is no longer in use: read on.
+		if m.advance(m.cur) {
+			heap.Push(&m.h, m.cur)
+		}
+		m.cur = nil
+	}
+	if len(m.h) == 0 {
+		return io.EOF
+	}
+	p := heap.Pop(&m.h).(*pending)
+	m.cur = p
+	st := m.stats[p.idx]
+	st.Packets++
+	st.Bytes += uint64(len(p.data))
+	if st.First == 0 || p.ts < st.First {
+		st.First = p.ts
+	}
+	if p.ts > st.Last {
+		st.Last = p.ts
+	}
+	if p.ts < m.lastTS[p.idx] {
+		st.backwards++
+	} else {
+		m.lastTS[p.idx] = p.ts
+	}
+	pkt.Timestamp, pkt.WireLen, pkt.Input = p.ts, p.wire, p.idx
+	err := m.dec.Decode(p.lt, p.data, pkt)
+	switch {
+	case err == ErrUnsupportedLink:
+		st.unsupported++
+	case err == ErrNotIP:
+	case err != nil:
+		st.undecodable++
+	}
+	if pkt.Truncated {
+		st.truncatedHdr++
+	}
+	return nil
+}
+
+// Stats returns one entry per input, in input order.
+func (m *Merger) Stats() []*InputStats { return m.stats }
+
+// Close closes every source.
+func (m *Merger) Close() {
+	for _, s := range m.sources {
+		s.Close()
+	}
+}
+
+// FormatTime renders Unix ns as RFC 3339 with nanoseconds, UTC.
+func FormatTime(ns int64) string {
+	if ns == 0 {
+		return ""
+	}
+	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
+}

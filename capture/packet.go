@@ -1,0 +1,157 @@
+// Package capture reads packets from capture files and live interfaces and
+// decodes each one into the small summary that the flow table needs.
+package capture
+
+import (
+	"fmt"
+	"net/netip"
+)
+
+// Addr is an IP address in 16-byte form; IPv4 addresses are stored
+// v4-mapped (::ffff:a.b.c.d). A fixed array keeps flow keys comparable and
+// free of pointers, which keeps the flow map out of the garbage collector's
+// way.
+type Addr [16]byte
+
+// AddrFrom4 returns the v4-mapped form of an IPv4 address.
+func AddrFrom4(b []byte) Addr {
+	var a Addr
+	a[10], a[11] = 0xff, 0xff
+	copy(a[12:], b[:4])
+	return a
+}
+
+// AddrFrom16 returns an IPv6 address.
+func AddrFrom16(b []byte) Addr {
+	var a Addr
+	copy(a[:], b[:16])
+	return a
+}
+
+// Is4 reports whether a is a v4-mapped IPv4 address.
+func (a Addr) Is4() bool {
+	for _, b := range a[:10] {
+		if b != 0 {
+			return false
+		}
+	}
+	return a[10] == 0xff && a[11] == 0xff
+}
+
+// Netip converts to netip.Addr, unmapping IPv4.
+func (a Addr) Netip() netip.Addr { return netip.AddrFrom16(a).Unmap() }
+
+// String formats the address the way users type it.
+func (a Addr) String() string { return a.Netip().String() }
+
+// AddrFromNetip converts a netip.Addr.
+func AddrFromNetip(ip netip.Addr) Addr { return Addr(ip.As16()) }
+
+// LinkType is a LINKTYPE_ value from a capture file. gopacket v1.1.19 keeps
+// link types in a byte, which cannot hold SLL2 (276), so we carry our own.
+type LinkType uint32
+
+// Link types the decoder reads.
+const (
+	LinkNull     LinkType = 0
+	LinkEthernet LinkType = 1
+	LinkRawAlt1  LinkType = 12 // DLT_RAW on some BSDs
+	LinkRawAlt2  LinkType = 14 // DLT_RAW on OpenBSD
+	LinkRaw      LinkType = 101
+	LinkLoop     LinkType = 108
+	LinkSLL      LinkType = 113
+	LinkIPv4     LinkType = 228
+	LinkIPv6     LinkType = 229
+	LinkSLL2     LinkType = 276
+)
+
+// String names the link type as tcpdump does.
+func (l LinkType) String() string {
+	switch l {
+	case LinkNull:
+		return "NULL"
+	case LinkEthernet:
+		return "EN10MB"
+	case LinkRaw, LinkRawAlt1, LinkRawAlt2, LinkIPv4, LinkIPv6:
+		return "RAW"
+	case LinkLoop:
+		return "LOOP"
+	case LinkSLL:
+		return "LINUX_SLL"
+	case LinkSLL2:
+		return "LINUX_SLL2"
+	}
+	return fmt.Sprintf("LINKTYPE_%d", uint32(l))
+}
+
+// IP protocol numbers the flow table treats specially.
+const (
+	ProtoICMP   = 1
+	ProtoTCP    = 6
+	ProtoUDP    = 17
+	ProtoICMPv6 = 58
+)
+
+// TCP flag bits as they sit in byte 13 of the header.
+const (
+	FlagFIN = 0x01
+	FlagSYN = 0x02
+	FlagRST = 0x04
+	FlagPSH = 0x08
+	FlagACK = 0x10
+)
+
+// Fragment position of an IP packet.
+const (
+	FragNone     = 0
+	FragFirst    = 1 // offset 0, more fragments follow: carries the ports
+	FragNonFirst = 2 // no transport header: counted to its flow by IP id
+)
+
+// Packet is the decoded summary of one captured packet. The decoder reuses
+// one Packet; Payload points into the capture buffer and is valid only until
+// the next packet is read.
+type Packet struct {
+	Timestamp int64 // Unix nanoseconds
+	WireLen   int   // length on the wire
+	IPLen     int   // length of the IP packet as its header declares it
+	Input     int   // index of the input (file or interface) it came from
+
+	IsIP    bool
+	Proto   uint8 // IP protocol of the transport (after extension headers)
+	Src     Addr
+	Dst     Addr
+	SrcPort uint16
+	DstPort uint16
+
+	TCPFlags uint8
+	Seq      uint32
+	Ack      uint32
+
+	// Payload is the captured transport payload; PayloadLen is its length
+	// as the IP header declares it, which is larger when the snaplen cut it.
+	Payload    []byte
+	PayloadLen int
+
+	Frag   uint8
+	FragID uint32
+
+	// Unreach is set for ICMP/ICMPv6 destination-unreachable messages whose
+	// quoted header could be read; Quoted holds the original packet's tuple.
+	Unreach  bool
+	ICMPType uint8
+	ICMPCode uint8
+	Quoted   Tuple
+
+	VLANs     uint8 // number of 802.1Q tags
+	Truncated bool  // a header was cut by the snaplen
+}
+
+// Tuple is a directional 5-tuple.
+type Tuple struct {
+	Proto   uint8
+	Src     Addr
+	Dst     Addr
+	SrcPort uint16
+	DstPort uint16
+}

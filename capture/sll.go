@@ -1,0 +1,72 @@
+package capture
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+)
+
+// LayerTypeLinuxSLL2 identifies the Linux "cooked" v2 header, which gopacket
+// v1.1.19 does not know.
+var LayerTypeLinuxSLL2 = gopacket.RegisterLayerType(2276, gopacket.LayerTypeMetadata{Name: "LinuxSLL2"})
+
+var errSLLShort = errors.New("linux cooked header too short")
+
+// LinuxSLL2 decodes the 20-byte SLL2 header: protocol (2), reserved (2),
+// interface index (4), ARPHRD type (2), packet type (1), address length (1),
+// address (8). Only the fields the flow table needs are kept.
+type LinuxSLL2 struct {
+	layers.BaseLayer
+	Protocol       layers.EthernetType
+	InterfaceIndex uint32
+	PacketType     uint8
+}
+
+// LayerType implements gopacket.Layer.
+func (s *LinuxSLL2) LayerType() gopacket.LayerType { return LayerTypeLinuxSLL2 }
+
+// CanDecode implements gopacket.DecodingLayer.
+func (s *LinuxSLL2) CanDecode() gopacket.LayerClass { return LayerTypeLinuxSLL2 }
+
+// NextLayerType implements gopacket.DecodingLayer.
+func (s *LinuxSLL2) NextLayerType() gopacket.LayerType { return s.Protocol.LayerType() }
+
+// DecodeFromBytes implements gopacket.DecodingLayer.
+func (s *LinuxSLL2) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 20 {
+		df.SetTruncated()
+		return errSLLShort
+	}
+	s.Protocol = layers.EthernetType(binary.BigEndian.Uint16(data[0:2]))
+	s.InterfaceIndex = binary.BigEndian.Uint32(data[4:8])
+	s.PacketType = data[10]
+	s.BaseLayer = layers.BaseLayer{Contents: data[:20], Payload: data[20:]}
+	return nil
+}
+
+// linuxSLL decodes the 16-byte SLL v1 header. gopacket's own LinuxSLL slices
+// the address with an unchecked length taken from the packet, which a
+// damaged capture can turn into a panic; this one never looks at the
+// address at all.
+type linuxSLL struct {
+	layers.BaseLayer
+	protocol layers.EthernetType
+}
+
+func (s *linuxSLL) LayerType() gopacket.LayerType  { return layers.LayerTypeLinuxSLL }
+func (s *linuxSLL) CanDecode() gopacket.LayerClass { return layers.LayerTypeLinuxSLL }
+func (s *linuxSLL) NextLayerType() gopacket.LayerType {
+	return s.protocol.LayerType()
+}
+
+func (s *linuxSLL) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 16 {
+		df.SetTruncated()
+		return errSLLShort
+	}
+	s.protocol = layers.EthernetType(binary.BigEndian.Uint16(data[14:16]))
+	s.BaseLayer = layers.BaseLayer{Contents: data[:16], Payload: data[16:]}
+	return nil
+}

@@ -1,0 +1,110 @@
+package synth
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/google/gopacket/layers"
+)
+
+// streamer writes frames straight to a pcap, for captures too large to
+// hold in memory. Frames must arrive in time order.
+type streamer struct {
+	w       io.Writer
+	f       Format
+	packets int
+}
+
+func newStreamer(w io.Writer) (*streamer, error) {
+	f := Format{Links: []uint32{LinkEthernet}}
+	if err := writePcapHeader(w, f); err != nil {
+		return nil, err
+	}
+	return &streamer{w: w, f: f}, nil
+}
+
+func (s *streamer) write(fr *frame) error {
+	s.packets++
+	return writePcapRecord(s.w, s.f, fr, linkFrame(fr, LinkEthernet, nil))
+}
+
+func (s *streamer) flush(c *Capture) error {
+	for _, fr := range c.sorted() {
+		if err := s.write(&fr); err != nil {
+			return err
+		}
+	}
+	c.frames = c.frames[:0]
+	return nil
+}
+
+// WriteMix writes at least packets packets of a busy site, cycle after
+// cycle: agents' syslog and AMQP, both domain controllers (with the
+// dynamic RPC port), consoles, the database, and unexpected noise. Bodies
+// are padded so the mean packet is a few hundred bytes, like real traffic.
+func WriteMix(w io.Writer, packets int, seed uint64) error {
+	st, err := newStreamer(w)
+	if err != nil {
+		return err
+	}
+	n := DefaultNet()
+	// A larger site: more agents spread the flows over more peers.
+	n.AMAgents, n.TPAgents = nil, nil
+	for i := 0; i < 12; i++ {
+		n.AMAgents = append(n.AMAgents, fmt.Sprintf("10.20.1.%d", 100+i))
+		n.TPAgents = append(n.TPAgents, fmt.Sprintf("10.20.4.%d", 100+i))
+	}
+	s := NewSite(n, seed)
+	t := Start()
+	for cycle := 0; st.packets < packets; cycle++ {
+		s.Syslog(t, 10)
+		s.AMQP(t.Add(time.Second), 20)
+		s.DC(t.Add(2*time.Second), n.DCs[cycle%2], DCOptions{})
+		s.Console(t.Add(3*time.Second), cycle%4 == 0)
+		s.PostgresLocal(t.Add(4*time.Second), 0)
+		if cycle%10 == 0 {
+			s.Unexpected(t.Add(5*time.Second), n.DCs[0])
+		}
+		if err := st.flush(s.C); err != nil {
+			return err
+		}
+		t = t.Add(20 * time.Second)
+	}
+	return nil
+}
+
+// WriteFlood writes flows distinct flows: a SYN scan across addresses and
+// ports (one packet each), a UDP spray, and tiny IPv4 fragments, as a
+// hostile capture would.
+func WriteFlood(w io.Writer, flows int, seed uint64) error {
+	st, err := newStreamer(w)
+	if err != nil {
+		return err
+	}
+	c := New(seed)
+	t := Start()
+	server := netip.MustParseAddr("10.20.0.10")
+	for i := 0; i < flows; i++ {
+		dst := netip.AddrFrom4([4]byte{10, byte(30 + i>>24&0x3f), byte(i >> 16), byte(i >> 8)})
+		port := uint16(1 + i%65000)
+		fr := frame{ts: t, src: Endpoint{server, uint16(49152 + i%16000)}, dst: Endpoint{dst, port}}
+		switch i % 3 {
+		case 0:
+			fr.proto, fr.flags, fr.seq = layers.IPProtocolTCP, synF, c.rand()
+		case 1:
+			fr.proto, fr.payload = layers.IPProtocolUDP, []byte{0x17, 0x2a, 0, 0}
+		case 2:
+			// The first fragment of a datagram whose rest never comes.
+			fr.proto, fr.rawIP, fr.fragMore = layers.IPProtocolUDP, []byte{0xc0, 0x01, byte(port >> 8), byte(port), 0, 16, 0, 0}, true
+		}
+		c.ipID++
+		fr.ipID = c.ipID
+		if err := st.write(&fr); err != nil {
+			return err
+		}
+		t = t.Add(10 * time.Microsecond)
+	}
+	return nil
+}

@@ -1,0 +1,390 @@
+// Package synth builds deterministic captures of Threat Manager traffic with
+// genuine protocol headers, for tests, benchmarks and sample files. Packets
+// are laid out as conversations (TCP handshakes, data with real sequence
+// numbers, closes, resets, ICMP errors) and written as pcap or pcapng.
+package synth
+
+import (
+	"net"
+	"net/netip"
+	"sort"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+)
+
+// Endpoint is an address and port.
+type Endpoint struct {
+	Addr netip.Addr
+	Port uint16
+}
+
+// EP builds an Endpoint from "a.b.c.d" or an IPv6 literal.
+func EP(addr string, port uint16) Endpoint {
+	return Endpoint{netip.MustParseAddr(addr), port}
+}
+
+// frame is one packet before serialisation: the link layer is chosen when
+// the capture is written.
+type frame struct {
+	ts      time.Time
+	order   int
+	iface   int
+	src     Endpoint
+	dst     Endpoint
+	proto   layers.IPProtocol
+	flags   uint8
+	seq     uint32
+	ack     uint32
+	payload []byte
+	ipID    uint16
+	// fragment: offset in 8-byte units, more fragments; rawIP carries a
+	// prebuilt IP payload (ICMP errors, fragments).
+	fragOff  uint16
+	fragMore bool
+	rawIP    []byte
+	icmpType uint8
+	icmpCode uint8
+}
+
+// Capture collects frames. Its clock only moves forward through the
+// helpers, so the same calls always give the same bytes.
+type Capture struct {
+	frames []frame
+	order  int
+	ipID   uint16
+	rng    uint64
+}
+
+// New starts an empty capture; seed fixes ISNs and source choices.
+func New(seed uint64) *Capture { return &Capture{rng: seed | 1} }
+
+// rand is xorshift64: deterministic, and good enough to spread ISNs.
+func (c *Capture) rand() uint32 {
+	c.rng ^= c.rng << 13
+	c.rng ^= c.rng >> 7
+	c.rng ^= c.rng << 17
+	return uint32(c.rng >> 16)
+}
+
+// Len is the number of packets so far.
+func (c *Capture) Len() int { return len(c.frames) }
+
+func (c *Capture) add(f frame) {
+	c.order++
+	f.order = c.order
+	c.ipID++
+	f.ipID = c.ipID
+	c.frames = append(c.frames, f)
+}
+
+// Message is one application message in a TCP or UDP conversation.
+type Message struct {
+	FromClient bool
+	Data       []byte
+	Delay      time.Duration // before this message (default 1 ms)
+}
+
+// Close says how a TCP conversation ends.
+type Close int
+
+// Ways a TCP conversation ends.
+const (
+	CloseFIN       Close = iota // FIN from the client, FIN from the server, final ACK
+	CloseServerRST              // client FIN answered by the server's RST (RabbitMQ)
+	CloseClientRST              // client aborts with RST (ldapsearch after StartTLS)
+	CloseNone                   // still open at the end of the capture
+	CloseServerFIN              // the server closes first
+)
+
+// TCPOptions tune a conversation.
+type TCPOptions struct {
+	Iface      int
+	Close      Close
+	SkipSYN    bool // start mid-stream: no handshake captured
+	RTT        time.Duration
+	MSS        int // split messages into segments of at most MSS bytes
+	Reorder    bool
+	Retransmit bool
+}
+
+// TCP lays out a whole conversation starting at t and returns its end time.
+func (c *Capture) TCP(t time.Time, cl, sv Endpoint, msgs []Message, o TCPOptions) time.Time {
+	rtt := o.RTT
+	if rtt == 0 {
+		rtt = 400 * time.Microsecond
+	}
+	half := rtt / 2
+	cseq, sseq := c.rand(), c.rand()
+	send := func(from bool, flags uint8, data []byte) {
+		f := frame{ts: t, iface: o.Iface, proto: layers.IPProtocolTCP, flags: flags, payload: data}
+		if from {
+			f.src, f.dst, f.seq, f.ack = cl, sv, cseq, sseq
+		} else {
+			f.src, f.dst, f.seq, f.ack = sv, cl, sseq, cseq
+		}
+		c.add(f)
+	}
+	if !o.SkipSYN {
+		send(true, synF, nil)
+		cseq++
+		t = t.Add(half)
+		send(false, synF|ackF, nil)
+		sseq++
+		t = t.Add(half)
+		send(true, ackF, nil)
+	}
+	for _, m := range msgs {
+		d := m.Delay
+		if d == 0 {
+			d = time.Millisecond
+		}
+		t = t.Add(d)
+		segs := split(m.Data, o.MSS)
+		if o.Reorder && len(segs) > 1 {
+			segs[0], segs[1] = segs[1], segs[0]
+		}
+		base := cseq
+		if !m.FromClient {
+			base = sseq
+		}
+		off := uint32(0)
+		offs := make([]uint32, len(segs))
+		for i := range segs {
+			offs[i] = off
+			off += uint32(len(segs[i]))
+		}
+		if o.Reorder && len(segs) > 1 {
+			offs[0], offs[1] = uint32(len(segs[1])), 0
+		}
+		for i, s := range segs {
+			if m.FromClient {
+				cseq = base + offs[i]
+			} else {
+				sseq = base + offs[i]
+			}
+			send(m.FromClient, ackF|pshF, s)
+			if o.Retransmit && i == 0 {
+				t = t.Add(200 * time.Microsecond)
+				send(m.FromClient, ackF|pshF, s)
+			}
+			t = t.Add(20 * time.Microsecond)
+		}
+		if m.FromClient {
+			cseq = base + uint32(len(m.Data))
+		} else {
+			sseq = base + uint32(len(m.Data))
+		}
+		t = t.Add(half)
+		send(!m.FromClient, ackF, nil)
+	}
+	t = t.Add(time.Millisecond)
+	switch o.Close {
+	case CloseFIN:
+		send(true, finF|ackF, nil)
+		cseq++
+		t = t.Add(half)
+		send(false, finF|ackF, nil)
+		sseq++
+		t = t.Add(half)
+		send(true, ackF, nil)
+	case CloseServerFIN:
+		send(false, finF|ackF, nil)
+		sseq++
+		t = t.Add(half)
+		send(true, finF|ackF, nil)
+		cseq++
+		t = t.Add(half)
+		send(false, ackF, nil)
+	case CloseServerRST:
+		send(true, finF|ackF, nil)
+		cseq++
+		t = t.Add(half)
+		send(false, rstF|ackF, nil)
+	case CloseClientRST:
+		send(true, rstF|ackF, nil)
+	}
+	return t
+}
+
+func split(b []byte, mss int) [][]byte {
+	if mss <= 0 || len(b) <= mss {
+		return [][]byte{b}
+	}
+	var out [][]byte
+	for len(b) > mss {
+		out = append(out, b[:mss])
+		b = b[mss:]
+	}
+	return append(out, b)
+}
+
+// TCP flag bits.
+const (
+	finF = 0x01
+	synF = 0x02
+	rstF = 0x04
+	pshF = 0x08
+	ackF = 0x10
+)
+
+// Unanswered sends SYN retransmissions with the given gaps (a kernel's
+// back-off; callers choose it, nothing here assumes one).
+func (c *Capture) Unanswered(t time.Time, cl, sv Endpoint, gaps []time.Duration, iface int) time.Time {
+	seq := c.rand()
+	c.add(frame{ts: t, iface: iface, src: cl, dst: sv, proto: layers.IPProtocolTCP, flags: synF, seq: seq})
+	for _, g := range gaps {
+		t = t.Add(g)
+		c.add(frame{ts: t, iface: iface, src: cl, dst: sv, proto: layers.IPProtocolTCP, flags: synF, seq: seq})
+	}
+	return t
+}
+
+// Refused is a SYN answered by RST+ACK.
+func (c *Capture) Refused(t time.Time, cl, sv Endpoint, iface int) time.Time {
+	seq := c.rand()
+	c.add(frame{ts: t, iface: iface, src: cl, dst: sv, proto: layers.IPProtocolTCP, flags: synF, seq: seq})
+	t = t.Add(300 * time.Microsecond)
+	c.add(frame{ts: t, iface: iface, src: sv, dst: cl, proto: layers.IPProtocolTCP, flags: rstF | ackF, ack: seq + 1})
+	return t
+}
+
+// ICMPBlocked is a SYN (or, with udp set, a datagram) answered by an ICMP
+// destination unreachable from router with the given code, which quotes
+// the original IP header and its first 8 transport bytes.
+func (c *Capture) ICMPBlocked(t time.Time, cl, sv Endpoint, router netip.Addr, code uint8, udpPayload []byte, iface int) time.Time {
+	f := frame{ts: t, iface: iface, src: cl, dst: sv}
+	if udpPayload != nil {
+		f.proto, f.payload = layers.IPProtocolUDP, udpPayload
+	} else {
+		f.proto, f.flags, f.seq = layers.IPProtocolTCP, synF, c.rand()
+	}
+	c.add(f)
+	orig := c.frames[len(c.frames)-1]
+	quoted := serializeIP(&orig)
+	if n := ipHeaderLen(cl.Addr) + 8; len(quoted) > n {
+		quoted = quoted[:n]
+	}
+	t = t.Add(500 * time.Microsecond)
+	e := frame{ts: t, iface: iface, src: Endpoint{Addr: router}, dst: Endpoint{Addr: cl.Addr}, icmpCode: code}
+	if cl.Addr.Is4() {
+		e.proto, e.icmpType = layers.IPProtocolICMPv4, 3
+	} else {
+		e.proto, e.icmpType = layers.IPProtocolICMPv6, 1
+	}
+	e.payload = quoted
+	c.add(e)
+	return t
+}
+
+func ipHeaderLen(a netip.Addr) int {
+	if a.Is4() {
+		return 20
+	}
+	return 40
+}
+
+// UDP sends datagrams between two endpoints.
+func (c *Capture) UDP(t time.Time, cl, sv Endpoint, msgs []Message, iface int) time.Time {
+	for _, m := range msgs {
+		d := m.Delay
+		if d == 0 {
+			d = time.Millisecond
+		}
+		t = t.Add(d)
+		f := frame{ts: t, iface: iface, proto: layers.IPProtocolUDP, payload: m.Data, src: cl, dst: sv}
+		if !m.FromClient {
+			f.src, f.dst = sv, cl
+		}
+		c.add(f)
+	}
+	return t
+}
+
+// FragmentedUDP sends one datagram cut into IPv4 fragments of fragSize
+// bytes (a multiple of 8) of IP payload.
+func (c *Capture) FragmentedUDP(t time.Time, cl, sv Endpoint, data []byte, fragSize int, iface int) time.Time {
+	whole := frame{src: cl, dst: sv, proto: layers.IPProtocolUDP, payload: data}
+	ipPayload := serializeIP(&whole)[20:] // UDP header + data, checksum included
+	c.ipID++
+	id := c.ipID
+	for off := 0; off < len(ipPayload); off += fragSize {
+		end := min(off+fragSize, len(ipPayload))
+		f := frame{ts: t, iface: iface, src: cl, dst: sv, proto: layers.IPProtocolUDP, rawIP: ipPayload[off:end],
+			fragOff: uint16(off / 8), fragMore: end < len(ipPayload)}
+		c.order++
+		f.order = c.order
+		f.ipID = id
+		c.frames = append(c.frames, f)
+		t = t.Add(50 * time.Microsecond)
+	}
+	return t
+}
+
+// serializeIP builds the IP packet of a frame, checksums included.
+func serializeIP(f *frame) []byte {
+	buf := gopacket.NewSerializeBuffer()
+	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
+	var net gopacket.NetworkLayer
+	var ls []gopacket.SerializableLayer
+	if f.src.Addr.Is4() {
+		ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 128, Id: f.ipID, Protocol: f.proto,
+			SrcIP: f.src.Addr.AsSlice(), DstIP: f.dst.Addr.AsSlice(), FragOffset: f.fragOff}
+		if f.fragMore {
+			ip.Flags = layers.IPv4MoreFragments
+		} else if f.fragOff == 0 && f.rawIP == nil {
+			ip.Flags = layers.IPv4DontFragment
+		}
+		net, ls = ip, append(ls, ip)
+	} else {
+		ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: f.proto, SrcIP: f.src.Addr.AsSlice(), DstIP: f.dst.Addr.AsSlice()}
+		net, ls = ip, append(ls, ip)
+	}
+	switch {
+	case f.rawIP != nil:
+		ls = append(ls, gopacket.Payload(f.rawIP))
+	case f.proto == layers.IPProtocolTCP:
+		tcp := &layers.TCP{SrcPort: layers.TCPPort(f.src.Port), DstPort: layers.TCPPort(f.dst.Port), Seq: f.seq, Ack: f.ack,
+			FIN: f.flags&finF != 0, SYN: f.flags&synF != 0, RST: f.flags&rstF != 0, PSH: f.flags&pshF != 0, ACK: f.flags&ackF != 0,
+			Window: 64240}
+		if tcp.SYN {
+			tcp.Options = []layers.TCPOption{{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: []byte{0x05, 0xb4}}}
+		}
+		_ = tcp.SetNetworkLayerForChecksum(net)
+		ls = append(ls, tcp, gopacket.Payload(f.payload))
+	case f.proto == layers.IPProtocolUDP:
+		udp := &layers.UDP{SrcPort: layers.UDPPort(f.src.Port), DstPort: layers.UDPPort(f.dst.Port)}
+		_ = udp.SetNetworkLayerForChecksum(net)
+		ls = append(ls, udp, gopacket.Payload(f.payload))
+	case f.proto == layers.IPProtocolICMPv4:
+		ls = append(ls, &layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(f.icmpType, f.icmpCode)}, gopacket.Payload(f.payload))
+	case f.proto == layers.IPProtocolICMPv6:
+		icmp := &layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(f.icmpType, f.icmpCode)}
+		_ = icmp.SetNetworkLayerForChecksum(net)
+		// ICMPv6 errors carry 4 unused bytes before the quoted packet.
+		ls = append(ls, icmp, gopacket.Payload(append([]byte{0, 0, 0, 0}, f.payload...)))
+	}
+	if err := gopacket.SerializeLayers(buf, opts, ls...); err != nil {
+		panic("synth: " + err.Error()) // only reachable through a bug in this package
+	}
+	return append([]byte(nil), buf.Bytes()...)
+}
+
+// sorted returns the frames in time order (stable on insertion order).
+func (c *Capture) sorted() []frame {
+	out := append([]frame(nil), c.frames...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].ts.Equal(out[j].ts) {
+			return out[i].ts.Before(out[j].ts)
+		}
+		return out[i].order < out[j].order
+	})
+	return out
+}
+
+// mac derives a stable MAC from an address.
+func mac(a netip.Addr) net.HardwareAddr {
+	b := a.As16()
+	return net.HardwareAddr{0x02, 0x00, b[12], b[13], b[14], b[15]}
+}

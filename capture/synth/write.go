@@ -1,0 +1,180 @@
+package synth
+
+import (
+	"compress/gzip"
+	"encoding/binary"
+	"fmt"
+	"io"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+)
+
+// Link types the writer produces.
+const (
+	LinkEthernet = 1
+	LinkRaw      = 101
+	LinkNull     = 0
+	LinkSLL      = 113
+	LinkSLL2     = 276
+)
+
+// Format chooses the file layout.
+type Format struct {
+	NG        bool     // pcapng instead of pcap
+	Nanos     bool     // pcap with nanosecond timestamps
+	BigEndian bool     // pcap written big-endian
+	Gzip      bool     // compress the whole file
+	Links     []uint32 // link type per interface (default: Ethernet); pcap uses Links[0]
+	VLANs     []uint16 // 802.1Q tags on Ethernet frames (two for QinQ)
+}
+
+// Write serialises the capture.
+func (c *Capture) Write(w io.Writer, f Format) error {
+	if len(f.Links) == 0 {
+		f.Links = []uint32{LinkEthernet}
+	}
+	if f.Gzip {
+		zw := gzip.NewWriter(w)
+		g := f
+		g.Gzip = false
+		if err := c.Write(zw, g); err != nil {
+			return err
+		}
+		return zw.Close()
+	}
+	frames := c.sorted()
+	if f.NG {
+		return c.writeNG(w, f, frames)
+	}
+	if err := writePcapHeader(w, f); err != nil {
+		return err
+	}
+	for i := range frames {
+		data := linkFrame(&frames[i], f.Links[0], f.VLANs)
+		if err := writePcapRecord(w, f, &frames[i], data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writePcapHeader(w io.Writer, f Format) error {
+	var h [24]byte
+	bo := byteOrder(f)
+	magic := uint32(0xa1b2c3d4)
+	if f.Nanos {
+		magic = 0xa1b23c4d
+	}
+	bo.PutUint32(h[0:], magic)
+	bo.PutUint16(h[4:], 2)
+	bo.PutUint16(h[6:], 4)
+	bo.PutUint32(h[16:], 262144)
+	bo.PutUint32(h[20:], f.Links[0])
+	_, err := w.Write(h[:])
+	return err
+}
+
+func byteOrder(f Format) binary.ByteOrder {
+	if f.BigEndian {
+		return binary.BigEndian
+	}
+	return binary.LittleEndian
+}
+
+func writePcapRecord(w io.Writer, f Format, fr *frame, data []byte) error {
+	var h [16]byte
+	bo := byteOrder(f)
+	sub := uint32(fr.ts.Nanosecond() / 1000)
+	if f.Nanos {
+		sub = uint32(fr.ts.Nanosecond())
+	}
+	bo.PutUint32(h[0:], uint32(fr.ts.Unix()))
+	bo.PutUint32(h[4:], sub)
+	bo.PutUint32(h[8:], uint32(len(data)))
+	bo.PutUint32(h[12:], uint32(len(data)))
+	if _, err := w.Write(h[:]); err != nil {
+		return err
+	}
+	_, err := w.Write(data)
+	return err
+}
+
+func (c *Capture) writeNG(w io.Writer, f Format, frames []frame) error {
+	first := pcapgo.NgInterface{Name: "if0", LinkType: layers.LinkType(f.Links[0]), SnapLength: 262144}
+	nw, err := pcapgo.NewNgWriterInterface(w, first, pcapgo.NgWriterOptions{})
+	if err != nil {
+		return err
+	}
+	for i := 1; i < len(f.Links); i++ {
+		if _, err := nw.AddInterface(pcapgo.NgInterface{Name: fmt.Sprintf("if%d", i), LinkType: layers.LinkType(f.Links[i]), SnapLength: 262144}); err != nil {
+			return err
+		}
+	}
+	for i := range frames {
+		fr := &frames[i]
+		iface := fr.iface
+		if iface >= len(f.Links) {
+			iface = 0
+		}
+		data := linkFrame(fr, f.Links[iface], f.VLANs)
+		ci := gopacket.CaptureInfo{Timestamp: fr.ts, CaptureLength: len(data), Length: len(data), InterfaceIndex: iface}
+		if err := nw.WritePacket(ci, data); err != nil {
+			return err
+		}
+	}
+	return nw.Flush()
+}
+
+// linkFrame wraps the IP packet in the link header.
+func linkFrame(fr *frame, link uint32, vlans []uint16) []byte {
+	ip := serializeIP(fr)
+	v6 := !fr.src.Addr.Is4()
+	etype := uint16(0x0800)
+	if v6 {
+		etype = 0x86dd
+	}
+	switch link {
+	case LinkRaw:
+		return ip
+	case LinkNull:
+		h := make([]byte, 4, 4+len(ip))
+		fam := uint32(2)
+		if v6 {
+			fam = 30 // AF_INET6 on macOS, the usual source of NULL captures
+		}
+		binary.LittleEndian.PutUint32(h, fam)
+		return append(h, ip...)
+	case LinkSLL:
+		h := make([]byte, 16, 16+len(ip))
+		binary.BigEndian.PutUint16(h[0:], 0) // to us
+		binary.BigEndian.PutUint16(h[2:], 1) // ARPHRD_ETHER
+		binary.BigEndian.PutUint16(h[4:], 6)
+		copy(h[6:], mac(fr.src.Addr))
+		binary.BigEndian.PutUint16(h[14:], etype)
+		return append(h, ip...)
+	case LinkSLL2:
+		h := make([]byte, 20, 20+len(ip))
+		binary.BigEndian.PutUint16(h[0:], etype)
+		binary.BigEndian.PutUint32(h[4:], 2) // interface index
+		binary.BigEndian.PutUint16(h[8:], 1) // ARPHRD_ETHER
+		h[10] = 0
+		h[11] = 6
+		copy(h[12:], mac(fr.src.Addr))
+		return append(h, ip...)
+	}
+	h := make([]byte, 0, 14+4*len(vlans)+len(ip))
+	h = append(h, mac(fr.dst.Addr)...)
+	h = append(h, mac(fr.src.Addr)...)
+	for i, v := range vlans {
+		tpid := uint16(0x8100)
+		if i == 0 && len(vlans) > 1 {
+			tpid = 0x88a8 // QinQ outer tag
+		}
+		h = binary.BigEndian.AppendUint16(h, tpid)
+		h = binary.BigEndian.AppendUint16(h, v)
+	}
+	h = binary.BigEndian.AppendUint16(h, etype)
+	return append(h, ip...)
+}

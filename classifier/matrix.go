@@ -1,0 +1,247 @@
+// Package classifier holds the firewall matrix (rules, roles, port sets),
+// decides each flow's direction and verdict against it, and judges every
+// rule over the observed window.
+package classifier
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Direction of a rule or of a flow relative to the server.
+type Direction uint8
+
+// Directions. Local and Transit are flow directions only.
+const (
+	Inbound Direction = iota + 1
+	Outbound
+	Bidirectional
+	Local
+	Transit
+)
+
+func (d Direction) String() string {
+	switch d {
+	case Inbound:
+		return "inbound"
+	case Outbound:
+		return "outbound"
+	case Bidirectional:
+		return "bidirectional"
+	case Local:
+		return "local"
+	case Transit:
+		return "transit"
+	}
+	return "unknown"
+}
+
+// PortRange is an inclusive range.
+type PortRange struct{ Lo, Hi uint16 }
+
+// Ports is a list of ranges.
+type Ports []PortRange
+
+// Contains reports whether p is in the set.
+func (ps Ports) Contains(p uint16) bool {
+	for _, r := range ps {
+		if p >= r.Lo && p <= r.Hi {
+			return true
+		}
+	}
+	return false
+}
+
+func (ps Ports) String() string {
+	var b strings.Builder
+	for i, r := range ps {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if r.Lo == r.Hi {
+			b.WriteString(strconv.Itoa(int(r.Lo)))
+		} else {
+			fmt.Fprintf(&b, "%d-%d", r.Lo, r.Hi)
+		}
+	}
+	return b.String()
+}
+
+// ParsePorts reads "88", "5435,5439" or "49152-65535".
+func ParsePorts(s string) (Ports, error) {
+	var out Ports
+	if strings.TrimSpace(s) == "" {
+		return nil, fmt.Errorf("no ports given")
+	}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := parsePort(lo)
+		if err != nil {
+			return nil, err
+		}
+		b := a
+		if isRange {
+			if b, err = parsePort(hi); err != nil {
+				return nil, err
+			}
+			if b < a {
+				return nil, fmt.Errorf("range %q is reversed", part)
+			}
+		}
+		out = append(out, PortRange{a, b})
+	}
+	return out, nil
+}
+
+func parsePort(s string) (uint16, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a port number", s)
+	}
+	if n < 1 || n > 65535 {
+		return 0, fmt.Errorf("port %d is outside 1-65535", n)
+	}
+	return uint16(n), nil
+}
+
+// Role is a named set of peer addresses.
+type Role struct {
+	Name     string
+	Prefixes []netip.Prefix
+}
+
+// Contains reports whether a is in the role. An empty role has no members;
+// callers treat it as "any peer".
+func (r *Role) Contains(a netip.Addr) bool {
+	for _, p := range r.Prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Hosts returns the single-address entries: the peers a rule expects to
+// reach individually (partial and missing peers are judged over these).
+func (r *Role) Hosts() []netip.Addr {
+	var out []netip.Addr
+	for _, p := range r.Prefixes {
+		if p.IsSingleIP() {
+			out = append(out, p.Addr())
+		}
+	}
+	return out
+}
+
+// Transport names.
+const (
+	TCP = 6
+	UDP = 17
+)
+
+// TransportName names an IP protocol number.
+func TransportName(p uint8) string {
+	switch p {
+	case 6:
+		return "tcp"
+	case 17:
+		return "udp"
+	case 1:
+		return "icmp"
+	case 58:
+		return "icmp6"
+	}
+	return "ip-proto-" + strconv.Itoa(int(p))
+}
+
+// Rule is one row of the matrix.
+type Rule struct {
+	ID          string
+	Description string
+	Direction   Direction
+	Local       bool // also judges flows between the server's own addresses
+	Transport   uint8
+	Ports       Ports
+	Roles       []string
+	Protocols   []string
+	Required    bool
+	Learn       string // "epm": ports learned from the endpoint mapper
+}
+
+// IgnoreRule names traffic a site does not judge.
+type IgnoreRule struct {
+	ID          string
+	Description string
+	Transport   uint8
+	Ports       Ports
+	Roles       []string
+}
+
+// Limits configures the flow table.
+type Limits struct {
+	MaxFlows     int
+	TCPTimeout   time.Duration
+	UDPTimeout   time.Duration
+	ClosedLinger time.Duration
+}
+
+// Matrix is the effective configuration: rules, roles and run settings.
+type Matrix struct {
+	Name        string
+	Description string
+	ConfigFile  string
+	Server      []netip.Addr
+	ServerAuto  bool
+	ServerFrom  string
+	Roles       map[string]*Role
+	RoleOrder   []string
+	Rules       []Rule
+	Ignore      []IgnoreRule
+	Limits      Limits
+	FailOn      []string
+}
+
+// FailsOn reports whether a finding kind makes the run exit 1.
+func (m *Matrix) FailsOn(kind string) bool { return slices.Contains(m.FailOn, kind) }
+
+// peerInRoles says whether a rule's roles admit the peer: true with
+// specific=true when a non-empty role lists it, true with specific=false
+// when every role is empty (any peer), false when roles list other peers.
+func (m *Matrix) peerInRoles(roles []string, a netip.Addr) (ok, specific bool) {
+	if len(roles) == 0 {
+		return true, false
+	}
+	anyListed := false
+	for _, name := range roles {
+		r := m.Roles[name]
+		if r == nil || len(r.Prefixes) == 0 {
+			continue
+		}
+		anyListed = true
+		if r.Contains(a) {
+			return true, true
+		}
+	}
+	return !anyListed, false
+}
+
+// ServicePorts lists every port the matrix names, for the mid-stream
+// direction heuristic.
+func (m *Matrix) ServicePorts() []uint16 {
+	var out []uint16
+	for _, r := range m.Rules {
+		for _, pr := range r.Ports {
+			if pr.Hi-pr.Lo < 16 {
+				for p := int(pr.Lo); p <= int(pr.Hi); p++ {
+					out = append(out, uint16(p))
+				}
+			}
+		}
+	}
+	return out
+}

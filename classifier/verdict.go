@@ -1,0 +1,234 @@
+package classifier
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/capture/flow"
+)
+
+// Verdict is the judgement of one flow.
+type Verdict uint8
+
+// Flow verdicts (DESIGN.md). NotJudged covers transit traffic and local
+// traffic that no rule speaks about: counted, never a finding.
+const (
+	Allowed Verdict = iota + 1
+	Blocked
+	Mismatch
+	Unexpected
+	Ignored
+	NotJudged
+)
+
+func (v Verdict) String() string {
+	switch v {
+	case Allowed:
+		return "allowed"
+	case Blocked:
+		return "blocked"
+	case Mismatch:
+		return "mismatch"
+	case Unexpected:
+		return "unexpected"
+	case Ignored:
+		return "ignored"
+	case NotJudged:
+		return "not-judged"
+	}
+	return "unknown"
+}
+
+// Block reasons.
+const (
+	NoAnswer    = "no-answer"
+	Refused     = "refused"
+	Unreachable = "unreachable"
+)
+
+// Judgement is a flow's verdict with everything needed to explain it.
+type Judgement struct {
+	Dir       Direction
+	Peer      netip.Addr // the non-server end (responder for transit)
+	Port      uint16     // the responder's port: the server's for inbound, the peer's for outbound
+	Rule      int        // index into Matrix.Rules, -1 if none
+	Ignore    int        // index into Matrix.Ignore, -1 if none
+	Verdict   Verdict
+	Block     string // NoAnswer, Refused or Unreachable when blocked or failed
+	Reason    string
+	Ambiguous []int // other rules that matched equally well
+	Notes     []string
+}
+
+// failure says whether a flow is a failed attempt, and why.
+func failure(f *flow.Flow) (string, string) {
+	if f.Unreach && f.Pkts[flow.Resp] == 0 {
+		return Unreachable, icmpText(f)
+	}
+	if f.Key.Proto != capture.ProtoTCP {
+		return "", ""
+	}
+	switch f.ConnState() {
+	case "S0", "RSTOS0", "SH":
+		if f.Guessed {
+			return "", ""
+		}
+		return NoAnswer, fmt.Sprintf("%d SYN(s) without an answer", f.SYNs)
+	case "REJ":
+		return Refused, "the responder answered the SYN with RST"
+	}
+	return "", ""
+}
+
+func icmpText(f *flow.Flow) string {
+	var name string
+	if !f.ICMPv6 {
+		name = map[uint8]string{0: "network unreachable", 1: "host unreachable", 2: "protocol unreachable",
+			3: "port unreachable", 4: "fragmentation needed", 9: "network administratively prohibited",
+			10: "host administratively prohibited", 13: "communication administratively prohibited (firewall)"}[f.ICMPCode]
+	} else {
+		name = map[uint8]string{0: "no route", 1: "administratively prohibited (firewall)", 2: "beyond scope",
+			3: "address unreachable", 4: "port unreachable", 5: "source address failed policy", 6: "reject route"}[f.ICMPCode]
+	}
+	if name == "" {
+		name = "code " + fmt.Sprint(f.ICMPCode)
+	}
+	proto := "ICMP"
+	if f.ICMPv6 {
+		proto = "ICMPv6"
+	}
+	return fmt.Sprintf("%s destination unreachable: %s (code %d)", proto, name, f.ICMPCode)
+}
+
+// judge classifies one flow against the matrix with the server set known.
+func (m *Matrix) judge(f *flow.Flow, isServer func(netip.Addr) bool, dyn *dynamicPeers) Judgement {
+	ia, _ := f.Initiator()
+	ra, rport := f.Responder()
+	ini, res := ia.Netip(), ra.Netip()
+	j := Judgement{Rule: -1, Ignore: -1, Port: rport}
+	switch si, sr := isServer(ini), isServer(res); {
+	case si && sr:
+		j.Dir, j.Peer = Local, res
+	case si:
+		j.Dir, j.Peer = Outbound, res
+	case sr:
+		j.Dir, j.Peer = Inbound, ini
+	default:
+		j.Dir, j.Peer = Transit, res
+	}
+	if j.Dir == Transit {
+		j.Verdict, j.Reason = NotJudged, "transit: neither end is the server"
+		return j
+	}
+	proto := f.Key.Proto
+	best, bestScore := -1, -1
+	for i := range m.Rules {
+		r := &m.Rules[i]
+		if r.Transport != proto {
+			continue
+		}
+		exact := false
+		switch {
+		case j.Dir == Local:
+			if !r.Local {
+				continue
+			}
+			exact = true
+		case r.Direction == j.Dir:
+			exact = true
+		case r.Direction == Bidirectional:
+		default:
+			continue
+		}
+		if !r.Ports.Contains(rport) {
+			continue
+		}
+		specific := false
+		if j.Dir != Local {
+			ok, sp := m.peerInRoles(r.Roles, j.Peer)
+			if !ok {
+				continue
+			}
+			specific = sp
+		}
+		if r.Learn == "epm" && !specific && !dyn.isDC(j.Peer) {
+			// The dynamic range is huge; with no listed domain controllers,
+			// only peers seen answering the endpoint mapper qualify.
+			continue
+		}
+		score := 0
+		if specific {
+			score += 2
+		}
+		if exact {
+			score++
+		}
+		switch {
+		case score > bestScore:
+			best, bestScore = i, score
+			j.Ambiguous = j.Ambiguous[:0]
+		case score == bestScore:
+			j.Ambiguous = append(j.Ambiguous, i)
+		}
+	}
+	block, why := failure(f)
+	j.Block = block
+	if best >= 0 {
+		j.Rule = best
+		r := &m.Rules[best]
+		if block != "" {
+			j.Verdict, j.Reason = Blocked, fmt.Sprintf("%s: %s", block, why)
+		} else {
+			j.Verdict, j.Reason = Allowed, "matches "+r.ID
+			if f.Guessed {
+				j.Reason += " (seen mid-stream)"
+			}
+		}
+		if r.Learn == "epm" {
+			j.Notes = append(j.Notes, "by-range: port in "+r.Ports.String()+" to a domain controller, no learned endpoint")
+		}
+		if len(j.Ambiguous) > 0 {
+			var ids []string
+			for _, k := range j.Ambiguous {
+				ids = append(ids, m.Rules[k].ID)
+			}
+			j.Notes = append(j.Notes, fmt.Sprintf("ambiguous: also matches %v; %s chosen by config order", ids, r.ID))
+		}
+		if j.Dir == Outbound {
+			if _, sport := f.Initiator(); sport < 49152 {
+				j.Notes = append(j.Notes, fmt.Sprintf("server source port %d is outside the Windows dynamic range 49152-65535", sport))
+			}
+		}
+		return j
+	}
+	if j.Dir == Local {
+		j.Verdict, j.Reason = NotJudged, "local: both ends are the server and no rule covers it"
+		return j
+	}
+	for i := range m.Ignore {
+		g := &m.Ignore[i]
+		if g.Transport != proto || !g.Ports.Contains(rport) {
+			continue
+		}
+		if ok, _ := m.peerInRoles(g.Roles, j.Peer); !ok {
+			continue
+		}
+		j.Ignore, j.Verdict, j.Reason = i, Ignored, "ignored by "+g.ID
+		return j
+	}
+	j.Verdict = Unexpected
+	j.Reason = "no rule allows " + TransportName(proto) + " " + fmt.Sprint(rport) + " " + j.Dir.String()
+	if block != "" {
+		j.Reason += "; the attempt failed (" + block + ")"
+	}
+	return j
+}
+
+// dynamicPeers is the set of peers that the server reached on the RPC
+// endpoint mapper: the domain controllers as the traffic shows them.
+type dynamicPeers struct {
+	epm map[netip.Addr]bool
+}
+
+func (d *dynamicPeers) isDC(a netip.Addr) bool { return d != nil && d.epm[a] }

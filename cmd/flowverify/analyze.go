@@ -1,0 +1,265 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/capture/flow"
+	"github.com/flowverify/flowverify/classifier"
+	"github.com/flowverify/flowverify/report"
+	"github.com/spf13/cobra"
+)
+
+// matrixFlags are the flags every command that judges traffic shares.
+type matrixFlags struct {
+	config   string
+	server   []string
+	roles    []string
+	failOn   []string
+	maxFlows int
+}
+
+func (f *matrixFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVarP(&f.config, "config", "c", "", "matrix file (YAML) merged over the embedded default")
+	fl.StringSliceVarP(&f.server, "server", "s", nil, "the server's addresses, or auto to infer them from the traffic")
+	fl.StringArrayVar(&f.roles, "role", nil, "role members, NAME=ADDR|CIDR,... (repeatable)")
+	fl.StringSliceVar(&f.failOn, "fail-on", nil, "findings that make the exit status 1: missing,blocked,mismatch,unexpected,partial, all or none")
+	fl.IntVar(&f.maxFlows, "max-flows", 0, "cap on flows held at once (0: config value)")
+}
+
+func (f *matrixFlags) load(environ []string) (*classifier.Matrix, error) {
+	opt := classifier.LoadOptions{ConfigFile: f.config, Environ: environ, Server: f.server}
+	if len(f.roles) > 0 {
+		opt.Roles = map[string][]string{}
+		for _, r := range f.roles {
+			name, addrs, ok := strings.Cut(r, "=")
+			if !ok || name == "" {
+				return nil, fmt.Errorf("--role %q: want NAME=ADDR|CIDR,...", r)
+			}
+			opt.Roles[name] = append(opt.Roles[name], addrs)
+		}
+	}
+	if f.failOn != nil {
+		opt.FailOn = f.failOn
+	}
+	m, err := classifier.Load(opt)
+	if err != nil {
+		return nil, err
+	}
+	if f.maxFlows < 0 {
+		return nil, fmt.Errorf("--max-flows must not be negative")
+	}
+	if f.maxFlows > 0 {
+		m.Limits.MaxFlows = f.maxFlows
+	}
+	return m, nil
+}
+
+type outputFlags struct {
+	format  string
+	outputs []string
+	flows   bool
+}
+
+func (o *outputFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVarP(&o.format, "format", "f", "text", "report format: "+strings.Join(report.KnownFormats(), "|"))
+	fl.StringArrayVarP(&o.outputs, "output", "o", nil, "write the report to FILE (repeatable; format from the extension)")
+	fl.BoolVar(&o.flows, "flows", false, "include every flow with its verdict (JSON), or one flow per line (jsonl)")
+}
+
+func (o *outputFlags) check() error {
+	if !contains(report.KnownFormats(), o.format) {
+		return fmt.Errorf("--format %q: known formats are %s", o.format, strings.Join(report.KnownFormats(), ", "))
+	}
+	for _, out := range o.outputs {
+		if _, ok := report.FormatFromPath(out); !ok && out != "-" {
+			return fmt.Errorf("--output %q: cannot tell the format from the extension (use .json, .jsonl or .txt)", out)
+		}
+	}
+	return nil
+}
+
+// write renders the report to stdout (when no -o names it) and to files.
+// Files are written to a temporary name and renamed, so an interrupted run
+// never leaves half a report.
+func (o *outputFlags) write(stdout io.Writer, r *report.Report) error {
+	if len(o.outputs) == 0 {
+		return report.Write(stdout, r, o.format)
+	}
+	for _, out := range o.outputs {
+		if out == "-" {
+			if err := report.Write(stdout, r, o.format); err != nil {
+				return err
+			}
+			continue
+		}
+		format, _ := report.FormatFromPath(out)
+		if err := writeFileAtomic(out, func(w io.Writer) error { return report.Write(w, r, format) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeFileAtomic(path string, fill func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := fill(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
+	var mf matrixFlags
+	var of outputFlags
+	cmd := &cobra.Command{
+		Use:   "analyze [flags] FILE|DIR...",
+		Short: "Judge pcap/pcapng captures (plain or .gz) against the matrix",
+		Example: `  flowverify analyze --server auto capture.pcapng
+  flowverify analyze -s 192.0.2.10 --role domain-controllers=192.0.2.20,192.0.2.21 -o report.json day1.pcap.gz day2.pcap.gz`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := of.check(); err != nil {
+				return &exitError{exitUsage, err}
+			}
+			m, err := mf.load(environ)
+			if err != nil {
+				return &exitError{exitUsage, err}
+			}
+			r, err := analyzeFiles(m, args, of.flows, stderr)
+			if err != nil {
+				return err
+			}
+			if err := of.write(stdout, r); err != nil {
+				return &exitError{exitUsage, err}
+			}
+			return exitFor(m, r)
+		},
+	}
+	mf.register(cmd)
+	of.register(cmd)
+	return cmd
+}
+
+// exitFor maps a report to the exit status: 3 for damaged input (the
+// report is still written), 1 for findings named by --fail-on, else 0.
+func exitFor(m *classifier.Matrix, r *report.Report) error {
+	if r.Summary.Damaged {
+		var names []string
+		for _, in := range r.Inputs {
+			if in.Damaged {
+				names = append(names, in.Name+": "+in.Warnings[len(in.Warnings)-1])
+			}
+		}
+		return &exitError{exitDamaged, fmt.Errorf("damaged input, report covers what could be read: %s", strings.Join(names, "; "))}
+	}
+	for _, k := range report.FindingKinds() {
+		if r.Summary.Findings[k] > 0 && m.FailsOn(k) {
+			return &exitError{exitFindings, nil}
+		}
+	}
+	return nil
+}
+
+// expandInputs turns directories into the capture files inside them.
+func expandInputs(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		entries, err := os.ReadDir(a)
+		if err != nil {
+			return nil, err
+		}
+		var names []string
+		for _, e := range entries {
+			n := strings.ToLower(e.Name())
+			if e.Type().IsRegular() && (strings.HasSuffix(n, ".pcap") || strings.HasSuffix(n, ".pcapng") ||
+				strings.HasSuffix(n, ".cap") || strings.HasSuffix(n, ".pcap.gz") || strings.HasSuffix(n, ".pcapng.gz")) {
+				names = append(names, filepath.Join(a, e.Name()))
+			}
+		}
+		sort.Strings(names)
+		if len(names) == 0 {
+			return nil, fmt.Errorf("%s: no capture files (*.pcap, *.pcapng, *.cap, *.gz) in the directory", a)
+		}
+		out = append(out, names...)
+	}
+	return out, nil
+}
+
+// analyzeFiles runs the offline pipeline: read, decode, flows, judge.
+func analyzeFiles(m *classifier.Matrix, args []string, withFlows bool, stderr io.Writer) (*report.Report, error) {
+	files, err := expandInputs(args)
+	if err != nil {
+		return nil, &exitError{exitUsage, err}
+	}
+	var srcs []*capture.FileSource
+	var failed []*capture.InputStats
+	for _, name := range files {
+		s, err := capture.OpenFile(name)
+		if err != nil {
+			if len(files) == 1 {
+				return nil, &exitError{exitUsage, err}
+			}
+			fmt.Fprintln(stderr, "flowverify:", err)
+			failed = append(failed, &capture.InputStats{Name: name, Damage: &capture.DamageError{File: name, Err: err}})
+			continue
+		}
+		srcs = append(srcs, s)
+	}
+	if len(srcs) == 0 {
+		return nil, &exitError{exitUsage, errors.New("no input could be read")}
+	}
+	merger := capture.NewMerger(srcs)
+	defer merger.Close()
+	an := classifier.NewAnalyzer(m)
+	table := flow.NewTable(m.FlowConfig())
+	table.OnEnd = an.OnEnd
+	var pkt capture.Packet
+	for merger.Next(&pkt) == nil {
+		table.Add(&pkt)
+	}
+	table.Flush()
+	inputs := append(merger.Stats(), failed...)
+	r, err := an.Report(classifier.Meta{ToolVersion: version, Inputs: inputs, Table: table.C, WithFlows: withFlows})
+	if err != nil {
+		return nil, &exitError{exitUsage, err}
+	}
+	return r, nil
+}

@@ -1,0 +1,88 @@
+// Command flowverify checks the traffic of a Netwrix Threat Manager server
+// against the vendor's documented firewall matrix.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit statuses (DESIGN.md).
+const (
+	exitOK       = 0
+	exitFindings = 1
+	exitUsage    = 2
+	exitDamaged  = 3
+)
+
+// exitError carries an exit status up to main.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.Environ()))
+}
+
+// run executes one command line and returns the exit status; tests call it
+// directly.
+func run(args []string, stdout, stderr io.Writer, environ []string) int {
+	root := newRootCmd(stdout, stderr, environ)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, "flowverify:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "flowverify:", err)
+	return exitUsage
+}
+
+func newRootCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "flowverify",
+		Short: "Verify a Netwrix Threat Manager server's traffic against its documented firewall matrix",
+		Long: `flowverify reads captures (or watches interfaces), builds flows, and tells
+which documented connections happen, which are missing or blocked, and what
+traffic happens that the matrix does not allow.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(newAnalyzeCmd(stdout, stderr, environ), newRulesCmd(stdout, environ), newVersionCmd(stdout))
+	return root
+}
+
+func newVersionCmd(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			fmt.Fprintf(stdout, "flowverify %s\n", version)
+			return nil
+		},
+	}
+}

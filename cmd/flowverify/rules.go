@@ -1,0 +1,127 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/flowverify/flowverify/classifier"
+	"github.com/spf13/cobra"
+)
+
+func newRulesCmd(stdout io.Writer, environ []string) *cobra.Command {
+	var mf matrixFlags
+	var format string
+	cmd := &cobra.Command{
+		Use:   "rules",
+		Short: "Print the effective matrix as the vendor's table does",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, err := mf.load(environ)
+			if err != nil {
+				return &exitError{exitUsage, err}
+			}
+			switch format {
+			case "text":
+				writeRulesText(stdout, m)
+			case "markdown", "md":
+				writeRulesMarkdown(stdout, m)
+			default:
+				return &exitError{exitUsage, fmt.Errorf("--format %q: use text or markdown", format)}
+			}
+			return nil
+		},
+	}
+	mf.register(cmd)
+	cmd.Flags().StringVarP(&format, "format", "f", "text", "text or markdown")
+	return cmd
+}
+
+func ruleRows(m *classifier.Matrix) [][]string {
+	var rows [][]string
+	for _, r := range m.Rules {
+		dir := strings.ToUpper(r.Direction.String()[:1]) + r.Direction.String()[1:]
+		if r.Local {
+			dir += " (or local)"
+		}
+		ports := r.Ports.String()
+		if r.Learn == "epm" {
+			ports = "learned from 135, else " + ports
+		}
+		req := "optional"
+		if r.Required {
+			req = "required"
+		}
+		role := strings.Join(r.Roles, ", ")
+		if role == "" {
+			role = "any"
+		}
+		rows = append(rows, []string{r.ID, dir, strings.ToUpper(classifier.TransportName(r.Transport)), ports,
+			strings.Join(r.Protocols, "/"), role, req, r.Description})
+	}
+	return rows
+}
+
+var rulesHeader = []string{"ID", "Communication Direction", "Protocol", "Ports", "Application", "Peer role", "Required", "Description"}
+
+func writeRulesText(w io.Writer, m *classifier.Matrix) {
+	fmt.Fprintf(w, "Matrix %q: %s\n", m.Name, m.Description)
+	if m.ConfigFile != "" {
+		fmt.Fprintf(w, "User file: %s\n", m.ConfigFile)
+	}
+	fmt.Fprintln(w)
+	widths := make([]int, len(rulesHeader))
+	rows := append([][]string{rulesHeader}, ruleRows(m)...)
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], len(c))
+		}
+	}
+	for _, r := range rows {
+		var b strings.Builder
+		for i, c := range r {
+			if i == len(r)-1 {
+				b.WriteString(c)
+			} else {
+				fmt.Fprintf(&b, "%-*s  ", widths[i], c)
+			}
+		}
+		fmt.Fprintln(w, b.String())
+	}
+	writeRoles(w, m, "")
+}
+
+func writeRoles(w io.Writer, m *classifier.Matrix, bullet string) {
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, bullet+"Roles:")
+	for _, name := range m.RoleOrder {
+		var addrs []string
+		for _, p := range m.Roles[name].Prefixes {
+			addrs = append(addrs, p.String())
+		}
+		members := strings.Join(addrs, ", ")
+		if members == "" {
+			members = "(any address)"
+		}
+		fmt.Fprintf(w, "%s  %s: %s\n", bullet, name, members)
+	}
+	if len(m.Ignore) > 0 {
+		fmt.Fprintln(w, bullet+"Ignored:")
+		for _, g := range m.Ignore {
+			fmt.Fprintf(w, "%s  %s: %s %s %s\n", bullet, g.ID, classifier.TransportName(g.Transport), g.Ports, g.Description)
+		}
+	}
+}
+
+func writeRulesMarkdown(w io.Writer, m *classifier.Matrix) {
+	fmt.Fprintf(w, "## Matrix `%s`\n\n%s\n\n", m.Name, m.Description)
+	fmt.Fprintf(w, "| %s |\n", strings.Join(rulesHeader, " | "))
+	fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(rulesHeader)))
+	for _, r := range ruleRows(m) {
+		for i := range r {
+			r[i] = strings.ReplaceAll(r[i], "|", "\\|")
+		}
+		fmt.Fprintf(w, "| `%s` | %s |\n", r[0], strings.Join(r[1:], " | "))
+	}
+	writeRoles(w, m, "")
+}

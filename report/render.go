@@ -1,0 +1,231 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Formats that Write knows.
+const (
+	FormatText  = "text"
+	FormatJSON  = "json"
+	FormatJSONL = "jsonl"
+)
+
+// KnownFormats lists the formats this build can write.
+func KnownFormats() []string { return []string{FormatText, FormatJSON, FormatJSONL} }
+
+// FormatFromPath picks a format from a file extension.
+func FormatFromPath(path string) (string, bool) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json":
+		return FormatJSON, true
+	case ".jsonl", ".ndjson":
+		return FormatJSONL, true
+	case ".txt", ".text":
+		return FormatText, true
+	}
+	return "", false
+}
+
+// Write renders r in the named format.
+func Write(w io.Writer, r *Report, format string) error {
+	switch format {
+	case FormatJSON:
+		return WriteJSON(w, r)
+	case FormatJSONL:
+		return WriteJSONL(w, r)
+	case FormatText, "":
+		return WriteText(w, r)
+	}
+	return fmt.Errorf("unknown format %q (known: %s)", format, strings.Join(KnownFormats(), ", "))
+}
+
+// WriteJSON writes the v1 JSON document.
+func WriteJSON(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteJSONL writes one flow object per line (with --flows), else one
+// line per rule and a closing summary line, so the stream is never empty.
+func WriteJSONL(w io.Writer, r *Report) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	if r.Flows != nil {
+		for i := range r.Flows {
+			if err := enc.Encode(&r.Flows[i]); err != nil {
+				return err
+			}
+		}
+	} else {
+		for i := range r.Rules {
+			if err := enc.Encode(struct {
+				Type string `json:"type"`
+				*Rule
+			}{"rule", &r.Rules[i]}); err != nil {
+				return err
+			}
+		}
+		if err := enc.Encode(struct {
+			Type string `json:"type"`
+			*Summary
+		}{"summary", &r.Summary}); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// WriteText renders the report for a terminal: the rule table in the
+// vendor's shape, blocked attempts, unexpected flows, then a summary line.
+func WriteText(w io.Writer, r *Report) error {
+	bw := bufio.NewWriter(w)
+	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
+
+	p("flowverify %s: matrix %q", r.Tool.Version, r.Matrix.Name)
+	if r.Matrix.Config != "" {
+		p(" (with %s)", r.Matrix.Config)
+	}
+	p("\n")
+	p("Server: %s (%s)\n", strings.Join(r.Server.Addresses, ", "), r.Server.Source)
+	for _, e := range r.Server.Evidence {
+		p("  - %s\n", e)
+	}
+	if r.Window.Start != "" {
+		p("Window: %s .. %s\n", r.Window.Start, r.Window.End)
+	}
+	for _, in := range r.Inputs {
+		state := ""
+		if in.Damaged {
+			state = "  DAMAGED"
+		}
+		p("Input:  %s (%s, %s) %d packets%s\n", in.Name, in.Format, strings.Join(in.LinkTypes, "+"), in.Packets, state)
+	}
+	p("\n")
+
+	tw := newTable("RULE", "DIRECTION", "PROTO", "PORTS", "STATUS", "FLOWS", "PEERS", "DESCRIPTION")
+	for _, rule := range r.Rules {
+		peers := fmt.Sprint(len(rule.Peers))
+		if len(rule.Missing) > 0 {
+			peers += fmt.Sprintf(" (+%d missing)", len(rule.Missing))
+		}
+		tw.row(rule.ID, rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, statusMark(rule.Status), fmt.Sprint(rule.Flows), peers, rule.Description)
+	}
+	tw.write(bw)
+	for _, rule := range r.Rules {
+		if rule.Reason == "" && len(rule.Evidence) == 0 && len(rule.Missing) == 0 {
+			continue
+		}
+		p("  %s:", rule.ID)
+		if rule.Reason != "" {
+			p(" %s", rule.Reason)
+		}
+		p("\n")
+		for _, e := range rule.Evidence {
+			p("      %s\n", e)
+		}
+		if len(rule.Missing) > 0 {
+			p("      never reached: %s\n", strings.Join(rule.Missing, ", "))
+		}
+	}
+
+	p("\nBlocked attempts (%d)\n", len(r.Blocked))
+	if len(r.Blocked) > 0 {
+		bt := newTable("RULE", "INITIATOR", "RESPONDER", "REASON", "ATTEMPTS", "FIRST")
+		for _, b := range r.Blocked {
+			reason := b.Reason
+			if b.ICMPCode != nil {
+				reason += fmt.Sprintf(" (code %d)", *b.ICMPCode)
+			}
+			bt.row(b.Rule, b.Initiator, b.Responder, reason, fmt.Sprint(b.Attempts), b.First)
+		}
+		bt.write(bw)
+	}
+
+	p("\nUnexpected traffic (%d groups)\n", len(r.Unexpected))
+	if len(r.Unexpected) > 0 {
+		ut := newTable("DIRECTION", "PROTO", "PORT", "PEER", "PROTOCOL", "FLOWS", "FAILED", "HINT")
+		for _, u := range r.Unexpected {
+			ut.row(u.Direction, strings.ToUpper(u.Transport), fmt.Sprint(u.Port), u.Peer, u.Protocol, fmt.Sprint(u.Flows), fmt.Sprint(u.Failed), u.Hint)
+		}
+		ut.write(bw)
+	}
+	all := append([]string{}, r.Warnings...)
+	for _, in := range r.Inputs {
+		for _, wmsg := range in.Warnings {
+			all = append(all, in.Name+": "+wmsg)
+		}
+	}
+	if len(all) > 0 {
+		p("\nWarnings\n")
+		for _, wmsg := range all {
+			p("  ! %s\n", wmsg)
+		}
+	}
+	s := r.Summary
+	var parts []string
+	keys := make([]string, 0, len(s.Findings))
+	for k := range s.Findings {
+		keys = append(keys, k)
+	}
+	order := map[string]int{}
+	for i, k := range FindingKinds() {
+		order[k] = i
+	}
+	sort.Slice(keys, func(i, j int) bool { return order[keys[i]] < order[keys[j]] })
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d %s", s.Findings[k], k))
+	}
+	p("\nSummary: %s — %s; %d packets, %d flows (%d allowed, %d ignored, %d transit, %d local), %d evicted, %d dropped\n",
+		strings.ToUpper(s.Verdict), strings.Join(parts, ", "), s.Packets, s.Flows, s.Allowed, s.Ignored, s.Transit, s.Local, s.Evicted, s.Dropped)
+	return bw.Flush()
+}
+
+func statusMark(s string) string {
+	switch s {
+	case "ok":
+		return "ok"
+	case "not-seen":
+		return "not-seen"
+	}
+	return strings.ToUpper(s)
+}
+
+// table is a minimal column aligner; the last column is never padded.
+type table struct {
+	rows [][]string
+}
+
+func newTable(head ...string) *table { return &table{rows: [][]string{head}} }
+
+func (t *table) row(cells ...string) { t.rows = append(t.rows, cells) }
+
+func (t *table) write(w io.Writer) {
+	widths := make([]int, len(t.rows[0]))
+	for _, r := range t.rows {
+		for i, c := range r {
+			if n := len([]rune(c)); n > widths[i] {
+				widths[i] = n
+			}
+		}
+	}
+	for _, r := range t.rows {
+		var b strings.Builder
+		for i, c := range r {
+			if i == len(r)-1 {
+				b.WriteString(c)
+				break
+			}
+			b.WriteString(c)
+			b.WriteString(strings.Repeat(" ", widths[i]-len([]rune(c))+2))
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}

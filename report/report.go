@@ -1,0 +1,179 @@
+// Package report holds the report value with its stable JSON form
+// ("flowverify/report/v1") and the renderers that print it.
+package report
+
+// Schema is the JSON schema identifier of this report version.
+const Schema = "flowverify/report/v1"
+
+// Report is everything one run found. Metadata only: no payload bytes.
+type Report struct {
+	Schema     string       `json:"schema"`
+	Tool       Tool         `json:"tool"`
+	Matrix     MatrixInfo   `json:"matrix"`
+	Inputs     []Input      `json:"inputs"`
+	Server     Server       `json:"server"`
+	Window     Window       `json:"window"`
+	Rules      []Rule       `json:"rules"`
+	Unexpected []Unexpected `json:"unexpected"`
+	Blocked    []Blocked    `json:"blocked"`
+	Summary    Summary      `json:"summary"`
+	Warnings   []string     `json:"warnings,omitempty"`
+	Flows      []Flow       `json:"flows,omitempty"`
+}
+
+// Tool names the program that wrote the report.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// MatrixInfo says which matrix the traffic was judged against.
+type MatrixInfo struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Config      string `json:"config,omitempty"` // the user's file, if any
+}
+
+// Input is one capture file or interface.
+type Input struct {
+	Name       string   `json:"name"`
+	Format     string   `json:"format,omitempty"`
+	Compressed bool     `json:"compressed,omitempty"`
+	LinkTypes  []string `json:"link_types"`
+	Packets    uint64   `json:"packets"`
+	Bytes      uint64   `json:"bytes"`
+	First      string   `json:"first,omitempty"`
+	Last       string   `json:"last,omitempty"`
+	Drops      uint64   `json:"drops"`
+	Damaged    bool     `json:"damaged"`
+	DamageAt   *int64   `json:"damage_offset,omitempty"`
+	Warnings   []string `json:"warnings,omitempty"`
+}
+
+// Server says which addresses are the Threat Manager server and why.
+type Server struct {
+	Addresses []string `json:"addresses"`
+	Source    string   `json:"source"` // "config", "flag", "auto", "interfaces"
+	Evidence  []string `json:"evidence,omitempty"`
+}
+
+// Window is the span of packet time the report covers.
+type Window struct {
+	Start string `json:"start,omitempty"`
+	End   string `json:"end,omitempty"`
+}
+
+// Rule is one matrix row with its status.
+type Rule struct {
+	ID          string         `json:"id"`
+	Description string         `json:"description"`
+	Direction   string         `json:"direction"`
+	Local       bool           `json:"local,omitempty"`
+	Transport   string         `json:"transport"`
+	Ports       string         `json:"ports"`
+	Role        string         `json:"role,omitempty"`
+	Required    bool           `json:"required"`
+	Status      string         `json:"status"`
+	Reason      string         `json:"reason,omitempty"`
+	Flows       int            `json:"flows"`
+	Allowed     int            `json:"allowed"`
+	BlockedN    int            `json:"blocked"`
+	Mismatch    int            `json:"mismatch"`
+	Packets     uint64         `json:"packets"`
+	Bytes       uint64         `json:"bytes"`
+	Peers       []Peer         `json:"peers"`
+	Missing     []string       `json:"missing_peers,omitempty"`
+	Protocols   map[string]int `json:"protocols"`
+	Evidence    []string       `json:"evidence,omitempty"`
+}
+
+// Peer is one address a rule saw (or expected).
+type Peer struct {
+	Address string `json:"address"`
+	Status  string `json:"status"`
+	Flows   int    `json:"flows"`
+	Allowed int    `json:"allowed"`
+	Blocked int    `json:"blocked"`
+}
+
+// Unexpected is a group of flows no rule allows.
+type Unexpected struct {
+	Transport string `json:"transport"`
+	Direction string `json:"direction"`
+	Port      int    `json:"port"`
+	Peer      string `json:"peer"`
+	Protocol  string `json:"protocol"`
+	Flows     int    `json:"flows"`
+	Failed    int    `json:"failed"`
+	Packets   uint64 `json:"packets"`
+	Bytes     uint64 `json:"bytes"`
+	First     string `json:"first"`
+	Last      string `json:"last"`
+	Hint      string `json:"hint,omitempty"`
+}
+
+// Blocked is one failed attempt at a documented connection.
+type Blocked struct {
+	Rule      string `json:"rule"`
+	Initiator string `json:"initiator"`
+	Responder string `json:"responder"`
+	Reason    string `json:"reason"`
+	ICMPCode  *int   `json:"icmp_code,omitempty"`
+	Attempts  int    `json:"attempts"`
+	First     string `json:"first"`
+	Last      string `json:"last"`
+}
+
+// Summary is the one-line answer.
+type Summary struct {
+	Verdict   string         `json:"verdict"` // "conforms" or "findings"
+	Findings  map[string]int `json:"findings"`
+	Packets   uint64         `json:"packets"`
+	Flows     int            `json:"flows"`
+	Allowed   int            `json:"allowed"`
+	Ignored   int            `json:"ignored"`
+	Transit   int            `json:"transit"`
+	Local     int            `json:"local"`
+	Evicted   uint64         `json:"evicted"`
+	Dropped   uint64         `json:"dropped"`
+	Fragments uint64         `json:"fragments"`
+	NonIP     uint64         `json:"non_ip"`
+	Guessed   int            `json:"guessed_direction"`
+	Damaged   bool           `json:"damaged"`
+}
+
+// Flow is one conversation with its verdict.
+type Flow struct {
+	Transport  string   `json:"transport"`
+	Initiator  string   `json:"initiator"`
+	Responder  string   `json:"responder"`
+	Guessed    bool     `json:"guessed"`
+	Direction  string   `json:"direction"`
+	State      string   `json:"state"`
+	ConnState  string   `json:"conn_state"`
+	History    string   `json:"history,omitempty"`
+	Protocol   string   `json:"protocol"`
+	Confidence string   `json:"confidence,omitempty"`
+	Verdict    string   `json:"verdict"`
+	Reason     string   `json:"reason"`
+	Rule       string   `json:"rule,omitempty"`
+	Packets    Counts   `json:"packets"`
+	Bytes      Counts   `json:"bytes"`
+	Fragments  uint32   `json:"fragments,omitempty"`
+	First      string   `json:"first"`
+	Last       string   `json:"last"`
+	End        string   `json:"end"`
+	Input      string   `json:"input,omitempty"`
+	Notes      []string `json:"notes,omitempty"`
+}
+
+// Counts is a per-direction pair.
+type Counts struct {
+	Initiator uint64 `json:"initiator"`
+	Responder uint64 `json:"responder"`
+}
+
+// Finding kinds, in the order reports list them.
+func FindingKinds() []string {
+	return []string{"missing", "blocked", "mismatch", "partial", "unexpected"}
+}
