@@ -10,7 +10,6 @@ import (
 	"os"
 
 	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 )
 
@@ -67,7 +66,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // FileSource reads one pcap or pcapng file, plain or gzip-compressed.
 type FileSource struct {
 	name   string
-	f      *os.File
+	closer io.Closer
 	format Format
 	gz     bool
 	zr     *gzip.Reader
@@ -79,7 +78,7 @@ type FileSource struct {
 	br      *bufio.Reader
 
 	pcap   *pcapgo.Reader
-	ng     *pcapgo.NgReader
+	ng     *ngReader
 	link   LinkType
 	offset int64 // offset of the record being read
 	size   int64
@@ -101,16 +100,27 @@ func OpenFile(name string) (*FileSource, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s: is a directory", name)
 	}
-	s := &FileSource{name: name, f: f, size: st.Size()}
-	if err := s.open(); err != nil {
+	s, err := NewSource(name, f, st.Size())
+	if err != nil {
 		f.Close()
+		return nil, err
+	}
+	s.closer = f
+	return s, nil
+}
+
+// NewSource reads a capture from r; name is used in messages only. Tests
+// and fuzzers use it to read bytes without a file.
+func NewSource(name string, r io.Reader, size int64) (*FileSource, error) {
+	s := &FileSource{name: name, size: size}
+	if err := s.open(r); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *FileSource) open() error {
-	raw := bufio.NewReaderSize(s.f, 1<<16)
+func (s *FileSource) open(in io.Reader) error {
+	raw := bufio.NewReaderSize(in, 1<<16)
 	magic, _ := raw.Peek(4)
 	var r io.Reader = raw
 	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -153,7 +163,7 @@ func (s *FileSource) open() error {
 		s.pcap = pr
 	case 0x0a0d0d0a:
 		s.format = FormatPcapNG
-		nr, err := pcapgo.NewNgReader(s.br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
+		nr, err := newNgReader(s.br, s.Offset)
 		if err != nil {
 			return fmt.Errorf("%s: bad pcapng section header: %v: %w", s.name, err, ErrNotCapture)
 		}
@@ -184,52 +194,47 @@ func (s *FileSource) LinkTypes() []LinkType {
 	if s.pcap != nil {
 		return []LinkType{s.link}
 	}
-	var out []LinkType
-	for i := 0; i < s.ng.NInterfaces(); i++ {
-		if ifc, err := s.ng.Interface(i); err == nil {
-			out = append(out, ngLink(ifc.LinkType))
-		}
-	}
-	return out
+	return s.ng.linkTypes()
 }
 
-// ngLink widens a pcapng interface's link type. gopacket keeps it in a byte,
-// so SLL2 (276) arrives as 20; LINKTYPE 20 is unassigned, so the mapping is
-// unambiguous.
-func ngLink(lt layers.LinkType) LinkType {
-	if lt == LinkType(LinkSLL2&0xff).layers() {
-		return LinkSLL2
+// Drops is what pcapng interface statistics say the capture lost.
+func (s *FileSource) Drops() uint64 {
+	if s.ng != nil {
+		return s.ng.drops
 	}
-	return LinkType(lt)
+	return 0
 }
-
-func (l LinkType) layers() layers.LinkType { return layers.LinkType(l) }
 
 // Next returns the next record. data is valid until the next call. At the
 // clean end of the file it returns io.EOF; a damaged record gives a
 // *DamageError carrying the offset of that record.
-func (s *FileSource) Next() (data []byte, ci gopacket.CaptureInfo, lt LinkType, err error) {
+func (s *FileSource) Next() (data []byte, ts int64, wire int, lt LinkType, err error) {
 	s.offset = s.Offset()
 	if s.pcap != nil {
+		var ci gopacket.CaptureInfo
 		data, ci, err = s.pcap.ZeroCopyReadPacketData()
-		lt = s.link
-	} else {
-		data, ci, err = s.ng.ZeroCopyReadPacketData()
-		if err == nil && len(ci.AncillaryData) > 0 {
-			l, _ := ci.AncillaryData[0].(layers.LinkType)
-			lt = ngLink(l)
+		lt, wire = s.link, ci.Length
+		if err == nil {
+			ts = ci.Timestamp.UnixNano()
 		}
+	} else {
+		data, ts, wire, lt, err = s.ng.next()
+		s.offset = s.ng.blockStart
 	}
 	if err != nil {
-		if err == io.EOF && s.Offset() == s.offset {
-			return nil, ci, lt, io.EOF
+		// io.EOF comes only from a header read that found no byte at all:
+		// the clean end of the file. A record cut short says
+		// io.ErrUnexpectedEOF, except pcapgo's data read, caught here by
+		// the offset having moved.
+		if err == io.EOF && (s.ng != nil || s.Offset() == s.offset) {
+			return nil, 0, 0, lt, io.EOF
 		}
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, ci, lt, &DamageError{File: s.name, Offset: s.offset, Gzip: s.gz, Err: err}
+		return nil, 0, 0, lt, &DamageError{File: s.name, Offset: s.offset, Gzip: s.gz, Err: err}
 	}
-	return data, ci, lt, nil
+	return data, ts, wire, lt, nil
 }
 
 // Close releases the file.
@@ -237,5 +242,8 @@ func (s *FileSource) Close() error {
 	if s.zr != nil {
 		s.zr.Close()
 	}
-	return s.f.Close()
+	if s.closer != nil {
+		return s.closer.Close()
+	}
+	return nil
 }

@@ -18,6 +18,7 @@ type InputStats struct {
 	Bytes      uint64 // captured bytes of the records
 	First      int64  // Unix ns of the first packet, 0 if none
 	Last       int64
+	Drops      uint64 // losses the capture itself recorded (pcapng statistics)
 	Damage     *DamageError
 	Warnings   []string
 
@@ -100,7 +101,7 @@ func NewMerger(srcs []*FileSource) *Merger {
 
 // advance reads the next record of p's source; false at its end.
 func (m *Merger) advance(p *pending) bool {
-	data, ci, lt, err := p.src.Next()
+	data, ts, wire, lt, err := p.src.Next()
 	st := m.stats[p.idx]
 	if err != nil {
 		var de *DamageError
@@ -110,13 +111,10 @@ func (m *Merger) advance(p *pending) bool {
 			st.Damage = &DamageError{File: p.src.Name(), Offset: p.src.Offset(), Err: err}
 		}
 		st.LinkTypes = p.src.LinkTypes()
+		st.Drops = p.src.Drops()
 		return false
 	}
-	p.data, p.lt, p.wire = data, lt, ci.Length
-	p.ts = ci.Timestamp.UnixNano()
-	if ci.Timestamp.IsZero() {
-		p.ts = 0
-	}
+	p.data, p.lt, p.wire, p.ts = data, lt, wire, ts
 	return true
 }
 

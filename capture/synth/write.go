@@ -5,10 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
 )
 
 // Link types the writer produces.
@@ -101,14 +97,44 @@ func writePcapRecord(w io.Writer, f Format, fr *frame, data []byte) error {
 	return err
 }
 
+// writeNG writes pcapng by hand: gopacket's writer keeps link types in a
+// byte and cannot express SLL2 (276). Timestamps are in nanoseconds
+// (if_tsresol 9) so the reader's resolution handling is exercised.
 func (c *Capture) writeNG(w io.Writer, f Format, frames []frame) error {
-	first := pcapgo.NgInterface{Name: "if0", LinkType: layers.LinkType(f.Links[0]), SnapLength: 262144}
-	nw, err := pcapgo.NewNgWriterInterface(w, first, pcapgo.NgWriterOptions{})
-	if err != nil {
+	le := binary.LittleEndian
+	block := func(typ uint32, body []byte) error {
+		for len(body)%4 != 0 {
+			body = append(body, 0)
+		}
+		total := uint32(12 + len(body))
+		b := le.AppendUint32(nil, typ)
+		b = le.AppendUint32(b, total)
+		b = append(b, body...)
+		b = le.AppendUint32(b, total)
+		_, err := w.Write(b)
 		return err
 	}
-	for i := 1; i < len(f.Links); i++ {
-		if _, err := nw.AddInterface(pcapgo.NgInterface{Name: fmt.Sprintf("if%d", i), LinkType: layers.LinkType(f.Links[i]), SnapLength: 262144}); err != nil {
+	shb := le.AppendUint32(nil, 0x1A2B3C4D)
+	shb = le.AppendUint16(shb, 1)
+	shb = le.AppendUint16(shb, 0)
+	shb = le.AppendUint64(shb, ^uint64(0)) // section length unknown
+	if err := block(0x0A0D0D0A, shb); err != nil {
+		return err
+	}
+	for i, l := range f.Links {
+		idb := le.AppendUint16(nil, uint16(l))
+		idb = le.AppendUint16(idb, 0)
+		idb = le.AppendUint32(idb, 262144)
+		name := fmt.Sprintf("if%d", i)
+		idb = le.AppendUint16(idb, 2) // if_name
+		idb = le.AppendUint16(idb, uint16(len(name)))
+		idb = append(idb, name...)
+		for len(idb)%4 != 0 {
+			idb = append(idb, 0)
+		}
+		idb = append(idb, 9, 0, 1, 0, 9, 0, 0, 0) // if_tsresol = 9 (ns), padded
+		idb = append(idb, 0, 0, 0, 0)             // opt_endofopt
+		if err := block(1, idb); err != nil {
 			return err
 		}
 	}
@@ -119,12 +145,18 @@ func (c *Capture) writeNG(w io.Writer, f Format, frames []frame) error {
 			iface = 0
 		}
 		data := linkFrame(fr, f.Links[iface], f.VLANs)
-		ci := gopacket.CaptureInfo{Timestamp: fr.ts, CaptureLength: len(data), Length: len(data), InterfaceIndex: iface}
-		if err := nw.WritePacket(ci, data); err != nil {
+		ts := uint64(fr.ts.UnixNano())
+		epb := le.AppendUint32(nil, uint32(iface))
+		epb = le.AppendUint32(epb, uint32(ts>>32))
+		epb = le.AppendUint32(epb, uint32(ts))
+		epb = le.AppendUint32(epb, uint32(len(data)))
+		epb = le.AppendUint32(epb, uint32(len(data)))
+		epb = append(epb, data...)
+		if err := block(6, epb); err != nil {
 			return err
 		}
 	}
-	return nw.Flush()
+	return nil
 }
 
 // linkFrame wraps the IP packet in the link header.

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/flowverify/flowverify/capture"
-	"github.com/flowverify/flowverify/capture/flow"
 	"github.com/flowverify/flowverify/classifier"
 	"github.com/flowverify/flowverify/report"
 	"github.com/spf13/cobra"
@@ -246,18 +245,7 @@ func analyzeFiles(m *classifier.Matrix, args []string, withFlows bool, stderr io
 	if len(srcs) == 0 {
 		return nil, &exitError{exitUsage, errors.New("no input could be read")}
 	}
-	merger := capture.NewMerger(srcs)
-	defer merger.Close()
-	an := classifier.NewAnalyzer(m)
-	table := flow.NewTable(m.FlowConfig())
-	table.OnEnd = an.OnEnd
-	var pkt capture.Packet
-	for merger.Next(&pkt) == nil {
-		table.Add(&pkt)
-	}
-	table.Flush()
-	inputs := append(merger.Stats(), failed...)
-	r, err := an.Report(classifier.Meta{ToolVersion: version, Inputs: inputs, Table: table.C, WithFlows: withFlows})
+	r, err := classifier.AnalyzeSources(m, srcs, failed, withFlows, version)
 	if err != nil {
 		return nil, &exitError{exitUsage, err}
 	}
