@@ -220,7 +220,7 @@ func (m *Matrix) judge(f *flow.Flow, isServer func(netip.Addr) bool, dyn *dynami
 	j.Verdict = Unexpected
 	j.Reason = "no rule allows " + TransportName(proto) + " " + fmt.Sprint(rport) + " " + j.Dir.String()
 	if block != "" {
-		j.Reason += "; the attempt failed (" + block + ")"
+		j.Reason += "; the attempt failed (" + block + ": " + why + ")"
 	}
 	return j
 }

@@ -104,6 +104,7 @@ type Flow struct {
 	Ended  EndReason
 	Input  int32 // input where the flow was first seen
 	pl     *Payload
+	plDone bool
 	class  uint8
 	prev   int32
 	next   int32

@@ -115,7 +115,10 @@ func (t *Table) feed(f *Flow, dir int, p *capture.Packet) {
 	if !grew {
 		return
 	}
-	if t.OnPayload(f, pl) {
+	if t.OnPayload(f, pl) || (pl.Dir[Orig].Full() && pl.Dir[Resp].Full()) {
+		// Recognition is over (or both bounds are reached): the buffers go
+		// back to the pool and this flow never takes new ones.
+		f.plDone = true
 		t.releasePayload(f)
 	}
 }

@@ -211,7 +211,7 @@ func (t *Table) Add(p *capture.Packet) {
 		}
 		f.tcp(dir, p.TCPFlags, p.PayloadLen)
 	}
-	if t.OnPayload != nil && f.Protocol == 0 && len(p.Payload) > 0 {
+	if t.OnPayload != nil && !f.plDone && len(p.Payload) > 0 {
 		t.feed(f, dir, p)
 	}
 	class := uint8(classShort)
@@ -325,8 +325,8 @@ func (t *Table) tieUnreachable(p *capture.Packet) {
 		// ICMP error proves it was made.
 		idx = t.create(key, srcIsA, &capture.Packet{Timestamp: p.Timestamp, Input: p.Input, Proto: q.Proto,
 			Src: q.Src, Dst: q.Dst, SrcPort: q.SrcPort, DstPort: q.DstPort, TCPFlags: capture.FlagSYN}, false)
-		t.flows[idx].InitIsA = srcIsA
-		t.flows[idx].OnlyByICMP = true
+		f := &t.flows[idx]
+		f.InitIsA, f.Guessed, f.OnlyByICMP = srcIsA, false, true
 	}
 	f := &t.flows[idx]
 	t.C.ICMPTied++

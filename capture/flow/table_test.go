@@ -1,0 +1,288 @@
+package flow
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/flowverify/flowverify/capture"
+)
+
+var (
+	cli = addr("192.0.2.10")
+	srv = addr("192.0.2.20")
+	t0  = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC).UnixNano()
+)
+
+func addr(s string) capture.Addr { return capture.AddrFromNetip(netip.MustParseAddr(s)) }
+
+// seg is one TCP segment of a scripted conversation.
+type seg struct {
+	fromClient bool
+	flags      uint8
+	payload    int
+	gap        time.Duration
+}
+
+const (
+	S  = capture.FlagSYN
+	A  = capture.FlagACK
+	F  = capture.FlagFIN
+	R  = capture.FlagRST
+	SA = S | A
+	FA = F | A
+	RA = R | A
+	PA = capture.FlagPSH | A
+)
+
+// play feeds segments and returns the flows that ended, after a flush.
+func play(t *testing.T, segs []seg) []Flow {
+	t.Helper()
+	tb := NewTable(DefaultConfig())
+	var ended []Flow
+	tb.OnEnd = func(f *Flow) { ended = append(ended, *f) }
+	ts := t0
+	var cseq, sseq uint32 = 1000, 5000
+	for _, s := range segs {
+		ts += int64(s.gap) + int64(time.Millisecond)
+		p := capture.Packet{Timestamp: ts, IsIP: true, Proto: capture.ProtoTCP, TCPFlags: s.flags, PayloadLen: s.payload, IPLen: 40 + s.payload}
+		if s.fromClient {
+			p.Src, p.Dst, p.SrcPort, p.DstPort, p.Seq = cli, srv, 49999, 389, cseq
+			cseq += uint32(s.payload)
+		} else {
+			p.Src, p.Dst, p.SrcPort, p.DstPort, p.Seq = srv, cli, 389, 49999, sseq
+			sseq += uint32(s.payload)
+		}
+		tb.Add(&p)
+	}
+	tb.Flush()
+	return ended
+}
+
+func TestTCPConnStates(t *testing.T) {
+	c, s := true, false
+	cases := []struct {
+		name     string
+		segs     []seg
+		want     string
+		words    string
+		guessed  bool
+		initIsCl bool
+		syns     uint16
+	}{
+		{"unanswered SYN retransmitted", []seg{{c, S, 0, 0}, {c, S, 0, time.Second}, {c, S, 0, 2 * time.Second}}, "S0", "attempt", false, true, 3},
+		{"refused", []seg{{c, S, 0, 0}, {s, RA, 0, 0}}, "REJ", "rejected", false, true, 1},
+		{"normal close", []seg{{c, S, 0, 0}, {s, SA, 0, 0}, {c, A, 0, 0}, {c, PA, 100, 0}, {s, PA, 300, 0}, {c, FA, 0, 0}, {s, FA, 0, 0}, {c, A, 0, 0}},
+			"SF", "closed", false, true, 1},
+		{"established, still open", []seg{{c, S, 0, 0}, {s, SA, 0, 0}, {c, A, 0, 0}, {c, PA, 10, 0}}, "S1", "established", false, true, 1},
+		{"RabbitMQ: client FIN answered by RST", []seg{{c, S, 0, 0}, {s, SA, 0, 0}, {c, A, 0, 0}, {c, PA, 8, 0}, {s, PA, 400, 0}, {c, FA, 0, 0}, {s, RA, 0, 0}},
+			"RSTR", "reset", false, true, 1},
+		{"ldapsearch: client resets after StartTLS", []seg{{c, S, 0, 0}, {s, SA, 0, 0}, {c, A, 0, 0}, {c, PA, 31, 0}, {s, PA, 14, 0}, {c, RA, 0, 0}},
+			"RSTO", "reset", false, true, 1},
+		{"SYN then own RST, no answer", []seg{{c, S, 0, 0}, {c, R, 0, 0}}, "RSTOS0", "attempt-aborted", false, true, 1},
+		{"mid-stream, server speaks first", []seg{{s, PA, 200, 0}, {c, A, 0, 0}, {c, PA, 50, 0}}, "OTH", "midstream", true, true, 0},
+		{"SYN-ACK first: SYN missed", []seg{{s, SA, 0, 0}, {c, A, 0, 0}, {c, PA, 10, 0}}, "OTH", "midstream", false, true, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			flows := play(t, tc.segs)
+			if len(flows) != 1 {
+				t.Fatalf("%d flows, want 1", len(flows))
+			}
+			f := &flows[0]
+			if got := f.ConnState(); got != tc.want {
+				t.Errorf("conn_state = %s, want %s (history %s)", got, tc.want, f.HistoryString())
+			}
+			if got := f.StateWords(); got != tc.words {
+				t.Errorf("state = %s, want %s", got, tc.words)
+			}
+			if f.Guessed != tc.guessed {
+				t.Errorf("guessed = %v", f.Guessed)
+			}
+			if ia, _ := f.Initiator(); (ia == cli) != tc.initIsCl {
+				t.Errorf("initiator = %s", ia)
+			}
+			if f.SYNs != tc.syns {
+				t.Errorf("SYNs = %d, want %d", f.SYNs, tc.syns)
+			}
+		})
+	}
+}
+
+func TestHistoryLikeZeek(t *testing.T) {
+	c, s := true, false
+	f := play(t, []seg{{c, S, 0, 0}, {s, SA, 0, 0}, {c, A, 0, 0}, {c, PA, 10, 0}, {s, PA, 10, 0}, {c, FA, 0, 0}, {s, FA, 0, 0}})[0]
+	if h := f.HistoryString(); h != "ShADdFf" {
+		t.Fatalf("history = %q, want ShADdFf", h)
+	}
+}
+
+func TestPortReuseStartsNewFlow(t *testing.T) {
+	c, s := true, false
+	one := []seg{{c, S, 0, 0}, {s, SA, 0, 0}, {c, A, 0, 0}, {c, FA, 0, 0}, {s, FA, 0, 0}, {c, A, 0, 0}}
+	flows := play(t, append(append([]seg{}, one...), one...))
+	if len(flows) != 2 {
+		t.Fatalf("%d flows, want 2", len(flows))
+	}
+	if flows[0].Ended != EndReused || flows[0].ConnState() != "SF" || flows[1].ConnState() != "SF" {
+		t.Fatalf("ended %v states %s %s", flows[0].Ended, flows[0].ConnState(), flows[1].ConnState())
+	}
+}
+
+func udpPkt(ts int64, src, dst capture.Addr, sp, dp uint16) *capture.Packet {
+	return &capture.Packet{Timestamp: ts, IsIP: true, Proto: capture.ProtoUDP, Src: src, Dst: dst, SrcPort: sp, DstPort: dp, IPLen: 60, PayloadLen: 32}
+}
+
+func TestUDPIdleTimeoutOnPacketTime(t *testing.T) {
+	tb := NewTable(Config{UDPTimeout: time.Minute})
+	var ended []Flow
+	tb.OnEnd = func(f *Flow) { ended = append(ended, *f) }
+	tb.Add(udpPkt(t0, cli, srv, 50000, 10000))
+	tb.Add(udpPkt(t0+int64(30*time.Second), cli, srv, 50000, 10000))
+	if len(ended) != 0 {
+		t.Fatal("flow ended before its timeout")
+	}
+	// Another flow 2 minutes later (packet time) expires the first.
+	tb.Add(udpPkt(t0+int64(150*time.Second), cli, srv, 50001, 10000))
+	if len(ended) != 1 || ended[0].Ended != EndIdle || ended[0].Pkts[Orig] != 2 {
+		t.Fatalf("ended %+v", ended)
+	}
+	if ended[0].ConnState() != "S0" || ended[0].StateWords() != "one-way" {
+		t.Fatalf("one-way UDP state %s", ended[0].ConnState())
+	}
+}
+
+func TestUDPDirectionHeuristic(t *testing.T) {
+	tb := NewTable(DefaultConfig())
+	var ended []Flow
+	tb.OnEnd = func(f *Flow) { ended = append(ended, *f) }
+	// A DNS answer seen before its query: the side on 53 is the responder.
+	tb.Add(udpPkt(t0, srv, cli, 53, 51515))
+	tb.Flush()
+	ia, ip := ended[0].Initiator()
+	if ia != cli || ip != 51515 || !ended[0].Guessed {
+		t.Fatalf("initiator %s:%d guessed=%v", ia, ip, ended[0].Guessed)
+	}
+}
+
+func TestCapEvictsIdlestAndCounts(t *testing.T) {
+	tb := NewTable(Config{MaxFlows: 3})
+	var ended []Flow
+	tb.OnEnd = func(f *Flow) { ended = append(ended, *f) }
+	for i := 0; i < 3; i++ {
+		tb.Add(udpPkt(t0+int64(i), cli, srv, uint16(50000+i), 10000))
+	}
+	tb.Add(udpPkt(t0+10, cli, srv, 50000, 10000)) // refresh the oldest
+	tb.Add(udpPkt(t0+20, cli, srv, 50009, 10000)) // needs room
+	if tb.C.Evicted != 1 || len(ended) != 1 || ended[0].Key.PortA != 50001 && ended[0].Key.PortB != 50001 {
+		t.Fatalf("evicted %d, ended %+v", tb.C.Evicted, ended)
+	}
+	if ended[0].Ended != EndEvicted || tb.Len() != 3 {
+		t.Fatalf("reason %v len %d", ended[0].Ended, tb.Len())
+	}
+}
+
+func TestFragmentsCountedToFlow(t *testing.T) {
+	tb := NewTable(DefaultConfig())
+	var ended []Flow
+	tb.OnEnd = func(f *Flow) { ended = append(ended, *f) }
+	first := udpPkt(t0, cli, srv, 50000, 10000)
+	first.Frag, first.FragID = capture.FragFirst, 42
+	tb.Add(first)
+	later := &capture.Packet{Timestamp: t0 + 1, IsIP: true, Proto: capture.ProtoUDP, Src: cli, Dst: srv, Frag: capture.FragNonFirst, FragID: 42, IPLen: 500}
+	tb.Add(later)
+	orphan := *later
+	orphan.FragID = 43
+	tb.Add(&orphan)
+	tb.Flush()
+	if len(ended) != 1 || ended[0].Frags != 2 || ended[0].Pkts[Orig] != 2 || tb.C.OrphanFrags != 1 || tb.C.Fragments != 3 {
+		t.Fatalf("flows %d frags %d pkts %d orphans %d", len(ended), ended[0].Frags, ended[0].Pkts[Orig], tb.C.OrphanFrags)
+	}
+}
+
+func TestICMPUnreachableTiedToFlow(t *testing.T) {
+	tb := NewTable(DefaultConfig())
+	var ended []Flow
+	tb.OnEnd = func(f *Flow) { ended = append(ended, *f) }
+	syn := &capture.Packet{Timestamp: t0, IsIP: true, Proto: capture.ProtoTCP, Src: cli, Dst: srv, SrcPort: 49999, DstPort: 9389, TCPFlags: S}
+	tb.Add(syn)
+	icmp := &capture.Packet{Timestamp: t0 + 1000, IsIP: true, Proto: capture.ProtoICMP, Src: addr("192.0.2.1"), Dst: cli, Unreach: true, ICMPType: 3, ICMPCode: 13,
+		Quoted: capture.Tuple{Proto: capture.ProtoTCP, Src: cli, Dst: srv, SrcPort: 49999, DstPort: 9389}}
+	tb.Add(icmp)
+	tb.Flush()
+	if len(ended) != 1 || !ended[0].Unreach || ended[0].ICMPCode != 13 || tb.C.ICMPTied != 1 {
+		t.Fatalf("%d flows, unreach %v code %d", len(ended), ended[0].Unreach, ended[0].ICMPCode)
+	}
+}
+
+func TestPayloadAssemblyOutOfOrder(t *testing.T) {
+	tb := NewTable(DefaultConfig())
+	var got []byte
+	tb.OnPayload = func(f *Flow, pl *Payload) bool {
+		got = append(got[:0], pl.Dir[Orig].Bytes()...)
+		return len(got) >= 10
+	}
+	mk := func(ts int64, flags uint8, seq uint32, data string) *capture.Packet {
+		return &capture.Packet{Timestamp: ts, IsIP: true, Proto: capture.ProtoTCP, Src: cli, Dst: srv, SrcPort: 49999, DstPort: 389,
+			TCPFlags: flags, Seq: seq, Payload: []byte(data), PayloadLen: len(data)}
+	}
+	tb.Add(mk(t0, S, 99, ""))
+	tb.Add(mk(t0+1, PA, 105, "fghij")) // arrives before the first segment
+	if len(got) != 0 {
+		t.Fatalf("out-of-order bytes delivered early: %q", got)
+	}
+	tb.Add(mk(t0+2, PA, 100, "abcde"))
+	tb.Add(mk(t0+3, PA, 100, "abcde")) // retransmission
+	if string(got) != "abcdefghij" {
+		t.Fatalf("assembled %q", got)
+	}
+}
+
+// steadyPackets is a mix of established TCP and UDP conversations that
+// are already in the table.
+func steadyPackets(n int) []capture.Packet {
+	var out []capture.Packet
+	for i := 0; i < n; i++ {
+		a := addr("10.0.0.1")
+		b := capture.AddrFromNetip(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}))
+		out = append(out,
+			capture.Packet{IsIP: true, Proto: capture.ProtoTCP, Src: a, Dst: b, SrcPort: 50000, DstPort: 389, TCPFlags: PA, PayloadLen: 100, IPLen: 140},
+			capture.Packet{IsIP: true, Proto: capture.ProtoTCP, Src: b, Dst: a, SrcPort: 389, DstPort: 50000, TCPFlags: A, IPLen: 40},
+			capture.Packet{IsIP: true, Proto: capture.ProtoUDP, Src: b, Dst: a, SrcPort: 50001, DstPort: 10000, PayloadLen: 80, IPLen: 108})
+	}
+	return out
+}
+
+func TestTableSteadyStateDoesNotAllocate(t *testing.T) {
+	pkts := steadyPackets(100)
+	tb := NewTable(DefaultConfig())
+	ts := t0
+	for i := range pkts {
+		pkts[i].Timestamp = ts
+		tb.Add(&pkts[i])
+	}
+	allocs := testing.AllocsPerRun(50, func() {
+		for i := range pkts {
+			ts += 1000
+			pkts[i].Timestamp = ts
+			tb.Add(&pkts[i])
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%.1f allocations per %d packets in steady state", allocs, len(pkts))
+	}
+}
+
+func BenchmarkTableAdd(b *testing.B) {
+	pkts := steadyPackets(1000)
+	tb := NewTable(DefaultConfig())
+	ts := t0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := &pkts[i%len(pkts)]
+		ts += 100
+		p.Timestamp = ts
+		tb.Add(p)
+	}
+}

@@ -1,0 +1,171 @@
+package classifier
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultMatrix(t *testing.T) {
+	m, err := Load(LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		id       string
+		dir      Direction
+		proto    uint8
+		ports    string
+		required bool
+	}{
+		{"syslog-in", Inbound, UDP, "10000", true},
+		{"amqp-in", Inbound, TCP, "10001", true},
+		{"console-8080", Bidirectional, TCP, "8080", false},
+		{"access-analyzer-8080", Bidirectional, TCP, "8080", false},
+		{"postgresql-out", Outbound, TCP, "5435,5439", false},
+		{"kerberos-out", Outbound, TCP, "88", true},
+		{"rpc-epm-out", Outbound, TCP, "135", true},
+		{"ldap-out", Outbound, TCP, "389", true},
+		{"adws-out", Outbound, TCP, "9389", true},
+		{"rpc-dynamic-out", Outbound, TCP, "49152-65535", true},
+		{"action-service-out", Outbound, TCP, "8080", false},
+	}
+	if len(m.Rules) != len(want) {
+		t.Fatalf("%d rules, want %d", len(m.Rules), len(want))
+	}
+	for i, w := range want {
+		r := m.Rules[i]
+		if r.ID != w.id || r.Direction != w.dir || r.Transport != w.proto || r.Ports.String() != w.ports || r.Required != w.required {
+			t.Errorf("rule %d = %s %s %d %s %v, want %+v", i, r.ID, r.Direction, r.Transport, r.Ports, r.Required, w)
+		}
+	}
+	if !m.Rules[4].Local || m.Rules[9].Learn != "epm" {
+		t.Error("postgresql-out must allow local traffic and rpc-dynamic-out learn from the endpoint mapper")
+	}
+	if !m.ServerAuto || m.Limits.MaxFlows != 1000000 || m.Limits.TCPTimeout != 5*time.Minute {
+		t.Errorf("server auto=%v limits %+v", m.ServerAuto, m.Limits)
+	}
+	if len(m.Roles) != 7 {
+		t.Errorf("%d roles", len(m.Roles))
+	}
+}
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "matrix.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestConfigOverridesInOrder(t *testing.T) {
+	file := writeConfig(t, "server: 192.0.2.10\nroles:\n  domain-controllers: [192.0.2.20, 192.0.2.0/28]\nflows:\n  max_flows: 5000\n")
+	m, err := Load(LoadOptions{ConfigFile: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ServerAuto || len(m.Server) != 1 || m.Server[0].String() != "192.0.2.10" || len(m.Roles["domain-controllers"].Prefixes) != 2 || m.Limits.MaxFlows != 5000 {
+		t.Fatalf("file not applied: %+v %+v", m.Server, m.Limits)
+	}
+	if len(m.Rules) != 11 {
+		t.Fatalf("a file without rules must keep the default rules, got %d", len(m.Rules))
+	}
+	// Environment beats the file, flags beat the environment.
+	env := []string{"FLOWVERIFY_SERVER=198.51.100.1,198.51.100.2", "FLOWVERIFY_FLOWS_MAX_FLOWS=77", "FLOWVERIFY_ROLES_ACTION_SERVICE_SERVERS=203.0.113.5", "PATH=/bin"}
+	m, err = Load(LoadOptions{ConfigFile: file, Environ: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Server) != 2 || m.Limits.MaxFlows != 77 || len(m.Roles["action-service-servers"].Prefixes) != 1 {
+		t.Fatalf("environment not applied: %v %d", m.Server, m.Limits.MaxFlows)
+	}
+	m, err = Load(LoadOptions{ConfigFile: file, Environ: env, Server: []string{"auto"}, FailOn: []string{"missing"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.ServerAuto || m.ServerFrom != "flag" || !m.FailsOn("missing") || m.FailsOn("unexpected") {
+		t.Fatalf("flags not applied: auto=%v from=%s failOn=%v", m.ServerAuto, m.ServerFrom, m.FailOn)
+	}
+}
+
+func TestConfigErrorsNameTheKey(t *testing.T) {
+	rule := func(extra string) string {
+		return "rules:\n  - id: x\n    direction: inbound\n    transport: tcp\n    ports: \"1\"\n" + extra
+	}
+	cases := []struct {
+		name, body, wantKey string
+	}{
+		{"unknown top-level key", "sever: 1.2.3.4\n", "sever"},
+		{"unknown rule key", rule("    portz: 5\n"), "portz"},
+		{"bad CIDR", "roles:\n  domain-controllers: [10.0.0.0/33]\n", "roles.domain-controllers"},
+		{"bad address", "roles:\n  domain-controllers: [dc01]\n", "roles.domain-controllers"},
+		{"port 0", "rules:\n  - id: x\n    direction: inbound\n    transport: tcp\n    ports: \"0\"\n", "rules[0] (x).ports"},
+		{"port too big", "rules:\n  - id: x\n    direction: inbound\n    transport: tcp\n    ports: \"70000\"\n", "rules[0] (x).ports"},
+		{"reversed range", "rules:\n  - id: x\n    direction: inbound\n    transport: tcp\n    ports: \"200-100\"\n", "rules[0] (x).ports"},
+		{"duplicate id", rule("  - id: x\n    direction: inbound\n    transport: tcp\n    ports: \"2\"\n"), "rules[1] (x).id"},
+		{"undefined role", rule("    role: [auditors]\n"), "rules[0] (x).role"},
+		{"bad transport", "rules:\n  - id: x\n    direction: inbound\n    transport: sctp\n    ports: \"1\"\n", "rules[0] (x).transport"},
+		{"bad direction", "rules:\n  - id: x\n    direction: sideways\n    transport: tcp\n    ports: \"1\"\n", "rules[0] (x).direction"},
+		{"bad fail_on", "fail_on: [everything]\n", "fail_on"},
+		{"bad server", "server: [not-an-ip]\n", "server"},
+		{"invalid YAML", "rules: [\n", "YAML"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Load(LoadOptions{ConfigFile: writeConfig(t, c.body)})
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), c.wantKey) || !strings.Contains(err.Error(), "matrix.yaml") {
+				t.Fatalf("error %q does not name %q and the file", err, c.wantKey)
+			}
+		})
+	}
+	if _, err := Load(LoadOptions{Environ: []string{"FLOWVERIFY_SERVR=1.2.3.4"}}); err == nil || !strings.Contains(err.Error(), "FLOWVERIFY_SERVR") {
+		t.Fatalf("unknown environment variable: %v", err)
+	}
+	if _, err := Load(LoadOptions{Roles: map[string][]string{"auditors": {"10.0.0.1"}}}); err == nil || !strings.Contains(err.Error(), "auditors") {
+		t.Fatalf("unknown role flag: %v", err)
+	}
+}
+
+func TestParsePorts(t *testing.T) {
+	ok := map[string]string{"88": "88", "5435, 5439": "5435,5439", "49152-65535": "49152-65535", "1,3-4": "1,3-4"}
+	for in, want := range ok {
+		p, err := ParsePorts(in)
+		if err != nil || p.String() != want {
+			t.Errorf("%q -> %v %v", in, p, err)
+		}
+	}
+	for _, bad := range []string{"", "0", "65536", "a", "5-3", "1-", "-1"} {
+		if _, err := ParsePorts(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func FuzzLoadConfig(f *testing.F) {
+	f.Add("server: 192.0.2.10\nroles:\n  domain-controllers: [192.0.2.20]\n")
+	f.Add("rules:\n  - id: x\n    direction: inbound\n    transport: tcp\n    ports: \"1-2\"\n    role: [console-clients]\n")
+	f.Add("flows: {max_flows: 10, tcp_timeout: 1s}\nfail_on: none\n")
+	f.Fuzz(func(t *testing.T, body string) {
+		p := filepath.Join(t.TempDir(), "m.yaml")
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		m, err := Load(LoadOptions{ConfigFile: p})
+		if err == nil && m == nil {
+			t.Fatal("nil matrix without error")
+		}
+		if err == nil {
+			for _, r := range m.Rules {
+				if len(r.Ports) == 0 {
+					t.Fatalf("rule %s without ports", r.ID)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPublicCaptures runs analyze over real captures from other projects'
+// test suites (testdata/pcaps/SOURCES.md) and checks what each is known to
+// contain.
+func TestPublicCaptures(t *testing.T) {
+	type check func(t *testing.T, d reportDoc, r result)
+	flowCount := func(d reportDoc, pred func(transport, responder, connState, verdict string) bool) int {
+		n := 0
+		for _, f := range d.Flows {
+			if pred(f.Transport, f.Responder, f.ConnState, f.Verdict) {
+				n++
+			}
+		}
+		return n
+	}
+	unexpectedOn := func(d reportDoc, transport string, port int) (int, string) {
+		for _, u := range d.Unexpected {
+			if u.Transport == transport && u.Port == port {
+				return u.Flows, u.Hint
+			}
+		}
+		return 0, ""
+	}
+	cases := []struct {
+		file   string
+		server string
+		code   int
+		check  check
+	}{
+		{"zeek_krb_kinit.pcap", "auto", 1, func(t *testing.T, d reportDoc, r result) {
+			if d.Server.Addresses[0] != "192.168.1.31" {
+				t.Errorf("server %v", d.Server.Addresses)
+			}
+			if st, n := d.rule(t, "kerberos-out"); st != "ok" || n != 3 {
+				t.Errorf("kerberos-out %s %d, want ok with the 3 TCP connections", st, n)
+			}
+			if n, hint := unexpectedOn(d, "udp", 88); n != 91 || !strings.Contains(hint, "TCP 88 only") {
+				t.Errorf("udp/88: %d flows, hint %q; want the 91 UDP exchanges", n, hint)
+			}
+		}},
+		{"zeek_ldap_aduser1.pcap", "auto", 1, func(t *testing.T, d reportDoc, r result) {
+			if st, _ := d.rule(t, "ldap-out"); st != "ok" {
+				t.Errorf("ldap-out %s", st)
+			}
+			if st, _ := d.rule(t, "kerberos-out"); st != "ok" {
+				t.Errorf("kerberos-out %s", st)
+			}
+			if n, _ := unexpectedOn(d, "tcp", 445); n != 1 {
+				t.Errorf("SMB 445 unexpected flows %d", n)
+			}
+		}},
+		{"suricata_dcerpc_zerologon.pcap", "auto", 1, func(t *testing.T, d reportDoc, r result) {
+			if st, n := d.rule(t, "rpc-epm-out"); st != "ok" || n == 0 {
+				t.Errorf("rpc-epm-out %s %d", st, n)
+			}
+			// The endpoint mapper hands out 49668; connections there count as
+			// dynamic RPC to a peer that answered on 135.
+			if st, n := d.rule(t, "rpc-dynamic-out"); st != "ok" || n < 10 {
+				t.Errorf("rpc-dynamic-out %s %d", st, n)
+			}
+			if flowCount(d, func(tr, resp, cs, v string) bool { return strings.HasSuffix(resp, ":49668") && v == "allowed" }) == 0 {
+				t.Error("no allowed flow to 49668")
+			}
+		}},
+		{"ndpi_http_proxy_8080.pcapng", "auto", 1, func(t *testing.T, d reportDoc, r result) {
+			if st, n := d.rule(t, "console-8080"); st != "ok" || n != 1 {
+				t.Errorf("console-8080 %s %d", st, n)
+			}
+		}},
+		{"ndpi_tcp_scan.pcapng", "192.168.1.146", 1, func(t *testing.T, d reportDoc, r result) {
+			// A classic pcap despite its name; refused ports answer RST.
+			if rej := flowCount(d, func(tr, resp, cs, v string) bool { return cs == "REJ" }); rej < 2 {
+				t.Errorf("%d REJ flows, want the refused 445 and 3389", rej)
+			}
+		}},
+		{"zeek_tcp_unanswered_syn.pcap", "", 1, func(t *testing.T, d reportDoc, r result) {
+			if len(d.Flows) != 1 || d.Flows[0].ConnState != "S0" || d.Flows[0].State != "attempt" {
+				t.Errorf("flows %+v", d.Flows)
+			}
+		}},
+		{"zeek_icmp_port_unreachable.pcap", "192.168.1.102", 1, func(t *testing.T, d reportDoc, r result) {
+			if len(d.Flows) != 1 || !strings.Contains(d.Flows[0].Reason, "port unreachable") || d.Flows[0].Transport != "udp" {
+				t.Errorf("flows %+v", d.Flows)
+			}
+		}},
+		{"zeek_ipv4_fragmented_ntp.pcap", "", 1, func(t *testing.T, d reportDoc, r result) {
+			if d.Summary.Fragments != 3 || len(d.Flows) != 1 || d.Flows[0].Fragments != 3 {
+				t.Errorf("fragments %d, flows %+v", d.Summary.Fragments, d.Flows)
+			}
+		}},
+		{"zeek_ipv6_fragmented_dns.pcap", "", 1, func(t *testing.T, d reportDoc, r result) {
+			if d.Summary.Fragments == 0 || flowCount(d, func(tr, resp, cs, v string) bool { return tr == "udp" && strings.HasSuffix(resp, "]:53") }) != 2 {
+				t.Errorf("fragments %d flows %+v", d.Summary.Fragments, d.Flows)
+			}
+		}},
+		{"zeek_tcp_truncated_header.pcap", "", 1, func(t *testing.T, d reportDoc, r result) {
+			// The first SYN was cut inside its options: ports and flags still count.
+			if len(d.Flows) != 1 || d.Flows[0].ConnState != "SF" || d.Flows[0].Guessed {
+				t.Errorf("flows %+v", d.Flows)
+			}
+		}},
+		{"suricata_corrupt_record_smtp.pcap", "10.7.29.101", 3, func(t *testing.T, d reportDoc, r result) {
+			in := d.Inputs[0]
+			if !in.Damaged || in.DamageAt == nil || *in.DamageAt != 3695 || in.Packets != 18 || !d.Summary.Damaged {
+				t.Errorf("input %+v", in)
+			}
+			if n, _ := unexpectedOn(d, "tcp", 25); n != 1 {
+				t.Errorf("the SMTP flow before the damage is not reported")
+			}
+		}},
+		{"suricata_sll2_http.pcap", "192.168.1.253", 1, func(t *testing.T, d reportDoc, r result) {
+			if d.Inputs[0].LinkTypes[0] != "LINUX_SLL2" || len(d.Flows) != 1 || d.Flows[0].Responder != "192.168.1.21:80" {
+				t.Errorf("links %v flows %+v", d.Inputs[0].LinkTypes, d.Flows)
+			}
+		}},
+		{"pcapplusplus_sll.pcap", "", 1, func(t *testing.T, d reportDoc, r result) {
+			if d.Inputs[0].LinkTypes[0] != "LINUX_SLL" || d.Summary.Packets != 518 || len(d.Flows) < 10 {
+				t.Errorf("links %v packets %d flows %d", d.Inputs[0].LinkTypes, d.Summary.Packets, len(d.Flows))
+			}
+		}},
+		{"pcapplusplus_many_interfaces.pcapng", "", 1, func(t *testing.T, d reportDoc, r result) {
+			if strings.Join(d.Inputs[0].LinkTypes, "+") != "EN10MB+NULL+RAW" || d.Summary.Packets != 64 {
+				t.Errorf("links %v packets %d", d.Inputs[0].LinkTypes, d.Summary.Packets)
+			}
+		}},
+		{"ndpi_syslog_vlan.pcap", "", 1, func(t *testing.T, d reportDoc, r result) {
+			if n := flowCount(d, func(tr, resp, cs, v string) bool { return tr == "udp" && strings.HasSuffix(resp, ":514") && cs == "S0" }); n < 15 {
+				t.Errorf("%d one-way syslog flows over VLANs", n)
+			}
+		}},
+		{"arkime_ldap_simpleauth_vlan50_3268.pcap", "10.0.0.1", 1, func(t *testing.T, d reportDoc, r result) {
+			if n, hint := unexpectedOn(d, "tcp", 3268); n != 1 || !strings.Contains(hint, "global catalog") {
+				t.Errorf("3268: %d %q", n, hint)
+			}
+		}},
+		{"zeek_ldap_modify_request.pcapng", "auto", 1, func(t *testing.T, d reportDoc, r result) {
+			if st, _ := d.rule(t, "ldap-out"); st != "ok" || !strings.Contains(d.Server.Addresses[0], "2a00:6020") {
+				t.Errorf("ldap-out %s server %v", st, d.Server.Addresses)
+			}
+		}},
+		{"zeek_psql_crud.pcap", "", 1, func(t *testing.T, d reportDoc, r result) {
+			if len(d.Flows) != 1 || d.Flows[0].Direction != "local" || d.Flows[0].ConnState != "SF" {
+				t.Errorf("flows %+v", d.Flows)
+			}
+		}},
+		{"arkime_v6_http.pcap", "2001:6f8:102d:0:2d0:9ff:fee3:e8de", 1, func(t *testing.T, d reportDoc, r result) {
+			if n, _ := unexpectedOn(d, "tcp", 80); n != 1 {
+				t.Errorf("http over IPv6: %d", n)
+			}
+		}},
+		{"ndpi_amqp.pcap", "", 1, nil},
+		{"ndpi_smb2_deletefile.pcap", "192.168.1.118", 1, nil},
+		{"zeek_ntp.pcap", "", 1, nil},
+		{"arkime_tls13.pcap", "", 1, nil},
+		{"zeek_dcerpc_kerberos135_auth.pcapng", "auto", 1, nil},
+		{"arkime_dns_udp.pcap", "", 1, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			server := c.server
+			if server == "" {
+				server = "203.0.113.1" // a server absent from the capture: everything is transit
+			}
+			d, r := analyzeJSON(t, "--server", server, filepath.Join(pcapDir, c.file))
+			if r.code != c.code {
+				t.Fatalf("exit %d, want %d: %s", r.code, c.code, r.stderr)
+			}
+			if d.Summary.Packets == 0 {
+				t.Fatal("no packets read")
+			}
+			if c.check != nil {
+				c.check(t, d, r)
+			}
+		})
+	}
+}
