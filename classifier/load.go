@@ -203,9 +203,7 @@ func ParseAddrOrPrefix(s string) (netip.Prefix, error) {
 func splitList(in []string) []string {
 	var out []string
 	for _, s := range in {
-		for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
-			out = append(out, f)
-		}
+		out = append(out, strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })...)
 	}
 	return out
 }
@@ -303,7 +301,7 @@ func build(raw *rawMatrix, src string) (*Matrix, error) {
 			return nil, cerr(k, "must not be negative")
 		}
 	}
-	m.Limits = Limits{MaxFlows: f.MaxFlows, TCPTimeout: f.TCPTimeout, UDPTimeout: f.UDPTimeout, ClosedLinger: f.ClosedLinger}
+	m.Limits = Limits(f)
 	fo, err := parseFailOn(raw.FailOn)
 	if err != nil {
 		return nil, cerr("fail_on", "%v", err)

@@ -119,8 +119,17 @@ func WriteText(w io.Writer, r *Report) error {
 		tw.row(rule.ID, rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, statusMark(rule.Status), fmt.Sprint(rule.Flows), peers, rule.Description)
 	}
 	tw.write(bw)
+	unconfirmed := 0
 	for _, rule := range r.Rules {
-		if rule.Reason == "" && len(rule.Evidence) == 0 && len(rule.Missing) == 0 {
+		var notes []string
+		for _, e := range rule.Evidence {
+			if strings.HasPrefix(e, "protocol not confirmed") {
+				unconfirmed++
+				continue
+			}
+			notes = append(notes, e)
+		}
+		if rule.Reason == "" && len(notes) == 0 && len(rule.Missing) == 0 {
 			continue
 		}
 		p("  %s:", rule.ID)
@@ -128,12 +137,16 @@ func WriteText(w io.Writer, r *Report) error {
 			p(" %s", rule.Reason)
 		}
 		p("\n")
-		for _, e := range rule.Evidence {
+		for _, e := range notes {
 			p("      %s\n", e)
 		}
 		if len(rule.Missing) > 0 {
 			p("      never reached: %s\n", strings.Join(rule.Missing, ", "))
 		}
+	}
+
+	if unconfirmed > 0 {
+		p("  (%d rule(s) judged by port and direction alone: no application protocol confirmed)\n", unconfirmed)
 	}
 
 	p("\nBlocked attempts (%d)\n", len(r.Blocked))

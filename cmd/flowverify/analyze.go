@@ -40,7 +40,7 @@ func (f *matrixFlags) load(environ []string) (*classifier.Matrix, error) {
 		for _, r := range f.roles {
 			name, addrs, ok := strings.Cut(r, "=")
 			if !ok || name == "" {
-				return nil, fmt.Errorf("--role %q: want NAME=ADDR|CIDR,...", r)
+				return nil, fmt.Errorf("--role %q: want NAME=ADDR or NAME=CIDR, several separated by commas", r)
 			}
 			opt.Roles[name] = append(opt.Roles[name], addrs)
 		}

@@ -140,7 +140,6 @@ func firstDiff(a, b []byte) string {
 	return "lengths differ"
 }
 
-
 func TestGoldenScenarios(t *testing.T) {
 	if *update {
 		TestScenarioCapturesUpToDate(t)
