@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowverify/flowverify/capture/synth"
 )
@@ -464,5 +465,57 @@ func TestRulesCommand(t *testing.T) {
 	bad := flowverify(t, []string{"FLOWVERIFY_NOPE=1"}, "rules")
 	if bad.code != 2 || !strings.Contains(bad.stderr, "FLOWVERIFY_NOPE") {
 		t.Fatalf("unknown env: %d %s", bad.code, bad.stderr)
+	}
+}
+
+// TestReportShapeV1 holds the JSON to the key names DESIGN.md fixes for
+// flowverify/report/v1.
+func TestReportShapeV1(t *testing.T) {
+	r := flowverify(t, nil, "analyze", "-f", "json", "--flows", filepath.Join(scenarioDir, "failures.pcap"))
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	need := func(where string, obj any, keys ...string) {
+		m, ok := obj.(map[string]any)
+		if !ok {
+			t.Fatalf("%s is not an object", where)
+		}
+		for _, k := range keys {
+			if _, ok := m[k]; !ok {
+				t.Errorf("%s lacks %q", where, k)
+			}
+		}
+	}
+	first := func(key string) any {
+		list, ok := doc[key].([]any)
+		if !ok || len(list) == 0 {
+			t.Fatalf("%s is empty or not a list", key)
+		}
+		return list[0]
+	}
+	need("report", doc, "schema", "tool", "inputs", "server", "window", "rules", "unexpected", "blocked", "summary", "flows")
+	if doc["schema"] != "flowverify/report/v1" {
+		t.Errorf("schema %v", doc["schema"])
+	}
+	need("tool", doc["tool"], "name", "version")
+	need("inputs[0]", first("inputs"), "name", "link_types", "packets", "bytes", "first", "last", "drops")
+	need("server", doc["server"], "addresses", "source", "evidence")
+	need("window", doc["window"], "start", "end")
+	rule := first("rules")
+	need("rules[0]", rule, "id", "description", "direction", "transport", "ports", "role", "required", "status", "flows", "packets", "bytes", "peers", "protocols")
+	need("rules[0].peers[0]", rule.(map[string]any)["peers"].([]any)[0], "address", "status", "flows")
+	need("unexpected[0]", first("unexpected"), "transport", "direction", "port", "peer", "protocol", "flows", "first", "last", "hint")
+	need("blocked[0]", first("blocked"), "rule", "initiator", "responder", "reason", "attempts")
+	need("summary", doc["summary"], "verdict", "findings", "packets", "flows", "ignored", "evicted", "dropped")
+	need("summary.findings", doc["summary"].(map[string]any)["findings"], "missing", "blocked", "mismatch", "unexpected")
+	fl := first("flows")
+	need("flows[0]", fl, "transport", "initiator", "responder", "guessed", "direction", "state", "conn_state", "protocol", "verdict", "reason", "packets", "bytes", "first", "last")
+	need("flows[0].packets", fl.(map[string]any)["packets"], "initiator", "responder")
+	for _, k := range []string{"first", "last"} {
+		s := fl.(map[string]any)[k].(string)
+		if _, err := time.Parse(time.RFC3339Nano, s); err != nil || !strings.HasSuffix(s, "Z") {
+			t.Errorf("flows[0].%s = %q is not RFC 3339 UTC", k, s)
+		}
 	}
 }
