@@ -23,6 +23,7 @@ type Decoder struct {
 	sll   linuxSLL
 	sll2  LinuxSLL2
 	loop  layers.Loopback
+	pppoe pppoeSession
 	ip4   layers.IPv4
 	ip6   layers.IPv6
 	tcp   layers.TCP
@@ -44,7 +45,7 @@ const (
 // NewDecoder builds a decoder with one DecodingLayerParser per first layer.
 func NewDecoder() *Decoder {
 	d := &Decoder{decoded: make([]gopacket.LayerType, 0, 16)}
-	all := []gopacket.DecodingLayer{&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop, &d.ip4, &d.ip6}
+	all := []gopacket.DecodingLayer{&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop, &d.pppoe, &d.ip4, &d.ip6}
 	firsts := [...]gopacket.LayerType{
 		pEthernet: layers.LayerTypeEthernet,
 		pSLL:      layers.LayerTypeLinuxSLL,
@@ -141,6 +142,14 @@ func (d *Decoder) fromIPv4(p *Packet) error {
 		return nil
 	case ip.Flags&layers.IPv4MoreFragments != 0:
 		p.Frag = FragFirst
+	}
+	if p.Proto == 41 && !p.Tunneled {
+		// 6in4 (RFC 4213): judge the inner IPv6 packet, as Zeek does with
+		// its tunnel decapsulation; one level deep.
+		if err := d.ip6.DecodeFromBytes(ip.Payload, gopacket.NilDecodeFeedback); err == nil {
+			p.Tunneled = true
+			return d.fromIPv6(p)
+		}
 	}
 	transportLen := int(ip.Length) - int(ip.IHL)*4
 	return d.transport(p, ip.Payload, transportLen, false)

@@ -144,6 +144,7 @@ type Packet struct {
 	Quoted   Tuple
 
 	VLANs     uint8 // number of 802.1Q tags
+	Tunneled  bool  // the addresses are those of a decapsulated 6in4 packet
 	Truncated bool  // a header was cut by the snaplen
 }
 

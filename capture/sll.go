@@ -70,3 +70,34 @@ func (s *linuxSLL) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) erro
 	s.BaseLayer = layers.BaseLayer{Contents: data[:16], Payload: data[16:]}
 	return nil
 }
+
+// pppoeSession decodes a PPPoE session header (RFC 2516) and the PPP
+// protocol field behind it, handing IPv4 and IPv6 on to the parser. DSL
+// links captured at a router carry these.
+type pppoeSession struct {
+	layers.BaseLayer
+	next gopacket.LayerType
+}
+
+func (s *pppoeSession) LayerType() gopacket.LayerType  { return layers.LayerTypePPPoE }
+func (s *pppoeSession) CanDecode() gopacket.LayerClass { return layers.LayerTypePPPoE }
+func (s *pppoeSession) NextLayerType() gopacket.LayerType {
+	return s.next
+}
+
+func (s *pppoeSession) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 8 || data[0] != 0x11 || data[1] != 0 {
+		df.SetTruncated()
+		return errSLLShort
+	}
+	switch binary.BigEndian.Uint16(data[6:8]) {
+	case 0x0021:
+		s.next = layers.LayerTypeIPv4
+	case 0x0057:
+		s.next = layers.LayerTypeIPv6
+	default:
+		s.next = gopacket.LayerTypeZero
+	}
+	s.BaseLayer = layers.BaseLayer{Contents: data[:8], Payload: data[8:]}
+	return nil
+}

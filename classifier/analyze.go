@@ -23,11 +23,20 @@ type Analyzer struct {
 	m       *Matrix
 	records []flow.Flow
 	infer   *serverInference
+	rec     *recognizer
 }
 
 // NewAnalyzer starts an analysis against m.
 func NewAnalyzer(m *Matrix) *Analyzer {
-	return &Analyzer{m: m, infer: newServerInference()}
+	return &Analyzer{m: m, infer: newServerInference(), rec: &recognizer{now: func() int64 { return 0 }}}
+}
+
+// Attach makes the analyzer the table's consumer: it recognises protocols
+// from the first payload bytes and receives every finished flow.
+func (a *Analyzer) Attach(t *flow.Table) {
+	t.OnEnd = a.OnEnd
+	t.OnPayload = a.rec.onPayload
+	a.rec.now = t.Now
 }
 
 // FlowConfig derives the flow table's settings from the matrix.
@@ -48,6 +57,7 @@ func (m *Matrix) FlowConfig() flow.Config {
 
 // OnEnd is the flow table's end-of-flow hook.
 func (a *Analyzer) OnEnd(f *flow.Flow) {
+	a.rec.final(f)
 	a.infer.observe(f)
 	a.records = append(a.records, *f)
 }
@@ -70,7 +80,8 @@ type ruleAgg struct {
 	packets, bytes                    uint64
 	peers                             map[netip.Addr]*peerAgg
 	ambiguous, lowSrcPort, midstream  int
-	byRange                           int
+	byRange, learnedN                 int
+	learned                           []string
 	protocols                         map[string]int
 }
 
@@ -127,6 +138,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 		}
 	}
 
+	cx := &judgeCtx{isServer: isServer, dyn: dyn, rec: a.rec, lifetime: m.Limits.EPMLifetime}
 	aggs := make([]ruleAgg, len(m.Rules))
 	for i := range aggs {
 		aggs[i] = ruleAgg{peers: map[netip.Addr]*peerAgg{}, protocols: map[string]int{}}
@@ -138,7 +150,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	sum := &r.Summary
 	for i := range a.records {
 		f := &a.records[i]
-		j := m.judge(f, isServer, dyn)
+		j := m.judge(f, cx)
 		if f.Guessed {
 			sum.Guessed++
 		}
@@ -148,7 +160,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 			g.flows++
 			g.packets += uint64(f.Pkts[0]) + uint64(f.Pkts[1])
 			g.bytes += f.Bytes[0] + f.Bytes[1]
-			g.protocols[protocolName(f)]++
+			g.protocols[a.protocolName(f)]++
 			p := g.peers[j.Peer]
 			if p == nil {
 				p = &peerAgg{}
@@ -174,7 +186,15 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 				g.ambiguous++
 			}
 			if m.Rules[j.Rule].Learn == "epm" {
-				g.byRange++
+				if j.Learned != nil {
+					if len(g.learned) < 20 {
+						g.learned = append(g.learned, fmt.Sprintf("port %d on %s learned from endpoint mapper reply in flow %s at %s",
+							j.Learned.Port, j.Learned.Addr, j.Learned.From, capture.FormatTime(j.Learned.At)))
+					}
+					g.learnedN++
+				} else {
+					g.byRange++
+				}
 			}
 			if f.Guessed {
 				g.midstream++
@@ -189,10 +209,13 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 			u := unexp[k]
 			if u == nil {
 				u = &report.Unexpected{Transport: TransportName(k.proto), Direction: k.dir.String(), Port: int(k.port),
-					Peer: k.peer.String(), Protocol: protocolName(f), First: capture.FormatTime(f.First),
+					Peer: k.peer.String(), Protocol: a.protocolName(f), First: capture.FormatTime(f.First),
 					Hint: m.hint(k.proto, k.port, k.dir)}
 				unexp[k] = u
 				unexpOrder = append(unexpOrder, k)
+			}
+			if u.Protocol == "unknown" {
+				u.Protocol = a.protocolName(f)
 			}
 			u.Flows++
 			if j.Block != "" {
@@ -211,7 +234,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 			}
 		}
 		if meta.WithFlows {
-			r.Flows = append(r.Flows, flowEntry(f, &j, m, meta.Inputs))
+			r.Flows = append(r.Flows, a.flowEntry(f, &j, meta.Inputs))
 		}
 	}
 
@@ -363,6 +386,10 @@ func (a *Analyzer) ruleReport(rule *Rule, g *ruleAgg) report.Rule {
 	if g.flows > 0 && len(g.protocols) == 1 && g.protocols["unknown"] == g.flows {
 		rr.Evidence = append(rr.Evidence, "protocol not confirmed: judged by port and direction alone")
 	}
+	if g.learnedN > 0 {
+		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%d flow(s) attributed through learned endpoints", g.learnedN))
+		rr.Evidence = append(rr.Evidence, g.learned...)
+	}
 	if g.byRange > 0 {
 		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%d flow(s) matched by range %s to a peer the server reached on the endpoint mapper (tcp/135)", g.byRange, rule.Ports))
 	}
@@ -401,22 +428,31 @@ func HostPort(a capture.Addr, port uint16) string {
 	return netip.AddrPortFrom(a.Netip(), port).String()
 }
 
-func protocolName(f *flow.Flow) string {
-	return "unknown"
+func (a *Analyzer) protocolName(f *flow.Flow) string {
+	id, _ := a.rec.proto(f)
+	return id.String()
 }
 
-func flowEntry(f *flow.Flow, j *Judgement, m *Matrix, inputs []*capture.InputStats) report.Flow {
+// Learned lists the endpoints the endpoint mapper handed out.
+func (a *Analyzer) Learned() []Learned { return a.rec.learned }
+
+func (a *Analyzer) flowEntry(f *flow.Flow, j *Judgement, inputs []*capture.InputStats) report.Flow {
+	m := a.m
 	ia, ip := f.Initiator()
 	ra, rp := f.Responder()
 	e := report.Flow{Transport: TransportName(f.Key.Proto), Initiator: HostPort(ia, ip), Responder: HostPort(ra, rp),
 		Guessed: f.Guessed, Direction: j.Dir.String(), State: f.StateWords(), ConnState: f.ConnState(),
-		Protocol: protocolName(f), Verdict: j.Verdict.String(), Reason: j.Reason,
+		Protocol: a.protocolName(f), Verdict: j.Verdict.String(), Reason: j.Reason,
 		Packets:   report.Counts{Initiator: uint64(f.Pkts[0]), Responder: uint64(f.Pkts[1])},
 		Bytes:     report.Counts{Initiator: f.Bytes[0], Responder: f.Bytes[1]},
 		Fragments: f.Frags, First: capture.FormatTime(f.First), Last: capture.FormatTime(f.Last),
 		End: f.Ended.String(), Notes: j.Notes}
 	if f.Key.Proto == TCP {
 		e.History = f.HistoryString()
+	}
+	if _, fp := a.rec.proto(f); fp != nil {
+		e.Confidence = fp.conf.String()
+		e.ProtocolMeta = fp.meta.Map()
 	}
 	if j.Rule >= 0 {
 		e.Rule = m.Rules[j.Rule].ID

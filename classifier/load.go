@@ -68,6 +68,7 @@ type rawFlows struct {
 	TCPTimeout   time.Duration `mapstructure:"tcp_timeout"`
 	UDPTimeout   time.Duration `mapstructure:"udp_timeout"`
 	ClosedLinger time.Duration `mapstructure:"closed_linger"`
+	EPMLifetime  time.Duration `mapstructure:"epm_lifetime"`
 }
 
 type rawMatrix struct {
@@ -296,12 +297,15 @@ func build(raw *rawMatrix, src string) (*Matrix, error) {
 	if f.MaxFlows < 0 {
 		return nil, cerr("flows.max_flows", "must not be negative")
 	}
-	for k, d := range map[string]time.Duration{"flows.tcp_timeout": f.TCPTimeout, "flows.udp_timeout": f.UDPTimeout, "flows.closed_linger": f.ClosedLinger} {
+	for k, d := range map[string]time.Duration{"flows.tcp_timeout": f.TCPTimeout, "flows.udp_timeout": f.UDPTimeout, "flows.closed_linger": f.ClosedLinger, "flows.epm_lifetime": f.EPMLifetime} {
 		if d < 0 {
 			return nil, cerr(k, "must not be negative")
 		}
 	}
 	m.Limits = Limits(f)
+	if m.Limits.EPMLifetime == 0 {
+		m.Limits.EPMLifetime = time.Hour
+	}
 	fo, err := parseFailOn(raw.FailOn)
 	if err != nil {
 		return nil, cerr("fail_on", "%v", err)

@@ -188,6 +188,7 @@ type Limits struct {
 	TCPTimeout   time.Duration
 	UDPTimeout   time.Duration
 	ClosedLinger time.Duration
+	EPMLifetime  time.Duration // how long a port learned from the endpoint mapper stays expected
 }
 
 // Matrix is the effective configuration: rules, roles and run settings.

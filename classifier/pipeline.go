@@ -14,7 +14,7 @@ func AnalyzeSources(m *Matrix, srcs []*capture.FileSource, unread []*capture.Inp
 	defer merger.Close()
 	an := NewAnalyzer(m)
 	table := flow.NewTable(m.FlowConfig())
-	table.OnEnd = an.OnEnd
+	an.Attach(table)
 	var pkt capture.Packet
 	for merger.Next(&pkt) == nil {
 		table.Add(&pkt)

@@ -3,9 +3,12 @@ package classifier
 import (
 	"fmt"
 	"net/netip"
+	"strings"
+	"time"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
+	"github.com/flowverify/flowverify/classifier/protocol"
 )
 
 // Verdict is the judgement of one flow.
@@ -59,6 +62,7 @@ type Judgement struct {
 	Reason    string
 	Ambiguous []int // other rules that matched equally well
 	Notes     []string
+	Learned   *Learned // the endpoint-mapper answer that named this flow's port
 }
 
 // failure says whether a flow is a failed attempt, and why.
@@ -101,8 +105,17 @@ func icmpText(f *flow.Flow) string {
 	return fmt.Sprintf("%s destination unreachable: %s (code %d)", proto, name, f.ICMPCode)
 }
 
+// judgeCtx is what judging needs beyond the matrix.
+type judgeCtx struct {
+	isServer func(netip.Addr) bool
+	dyn      *dynamicPeers
+	rec      *recognizer
+	lifetime time.Duration
+}
+
 // judge classifies one flow against the matrix with the server set known.
-func (m *Matrix) judge(f *flow.Flow, isServer func(netip.Addr) bool, dyn *dynamicPeers) Judgement {
+func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx) Judgement {
+	isServer, dyn := cx.isServer, cx.dyn
 	ia, _ := f.Initiator()
 	ra, rport := f.Responder()
 	ini, res := ia.Netip(), ra.Netip()
@@ -123,6 +136,7 @@ func (m *Matrix) judge(f *flow.Flow, isServer func(netip.Addr) bool, dyn *dynami
 	}
 	proto := f.Key.Proto
 	best, bestScore := -1, -1
+	var learned *Learned
 	for i := range m.Rules {
 		r := &m.Rules[i]
 		if r.Transport != proto {
@@ -141,7 +155,11 @@ func (m *Matrix) judge(f *flow.Flow, isServer func(netip.Addr) bool, dyn *dynami
 		default:
 			continue
 		}
-		if !r.Ports.Contains(rport) {
+		var l *Learned
+		if r.Learn == "epm" && j.Dir == Outbound {
+			l = cx.rec.lookupLearned(j.Peer, rport, f.First, cx.lifetime)
+		}
+		if l == nil && !r.Ports.Contains(rport) {
 			continue
 		}
 		specific := false
@@ -152,10 +170,13 @@ func (m *Matrix) judge(f *flow.Flow, isServer func(netip.Addr) bool, dyn *dynami
 			}
 			specific = sp
 		}
-		if r.Learn == "epm" && !specific && !dyn.isDC(j.Peer) {
+		if r.Learn == "epm" && l == nil && !specific && !dyn.isDC(j.Peer) {
 			// The dynamic range is huge; with no listed domain controllers,
 			// only peers seen answering the endpoint mapper qualify.
 			continue
+		}
+		if l != nil {
+			specific = true // the endpoint mapper named this very endpoint
 		}
 		score := 0
 		if specific {
@@ -166,7 +187,7 @@ func (m *Matrix) judge(f *flow.Flow, isServer func(netip.Addr) bool, dyn *dynami
 		}
 		switch {
 		case score > bestScore:
-			best, bestScore = i, score
+			best, bestScore, learned = i, score, l
 			j.Ambiguous = j.Ambiguous[:0]
 		case score == bestScore:
 			j.Ambiguous = append(j.Ambiguous, i)
@@ -177,16 +198,32 @@ func (m *Matrix) judge(f *flow.Flow, isServer func(netip.Addr) bool, dyn *dynami
 	if best >= 0 {
 		j.Rule = best
 		r := &m.Rules[best]
-		if block != "" {
+		pid, fp := cx.rec.proto(f)
+		switch {
+		case block != "":
 			j.Verdict, j.Reason = Blocked, fmt.Sprintf("%s: %s", block, why)
-		} else {
+		case fp != nil && fp.conf == protocol.Certain && !r.accepts(pid):
+			j.Verdict = Mismatch
+			j.Reason = fmt.Sprintf("%s speaks %s; the rule expects %s", r.ID, pid, strings.Join(r.Protocols, " or "))
+		default:
 			j.Verdict, j.Reason = Allowed, "matches "+r.ID
 			if f.Guessed {
 				j.Reason += " (seen mid-stream)"
 			}
+			switch {
+			case fp == nil && len(r.Protocols) > 0:
+				j.Notes = append(j.Notes, "protocol not confirmed: judged by port and direction")
+			case fp != nil && fp.conf == protocol.Likely && !r.accepts(pid):
+				j.Notes = append(j.Notes, "protocol looks like "+pid.String()+" (not certain)")
+			}
 		}
 		if r.Learn == "epm" {
-			j.Notes = append(j.Notes, "by-range: port in "+r.Ports.String()+" to a domain controller, no learned endpoint")
+			if learned != nil {
+				j.Learned = learned
+				j.Notes = append(j.Notes, fmt.Sprintf("learned: port %d handed out by the endpoint mapper in %s", learned.Port, learned.From))
+			} else {
+				j.Notes = append(j.Notes, "by-range: port in "+r.Ports.String()+" to a domain controller, no learned endpoint")
+			}
 		}
 		if len(j.Ambiguous) > 0 {
 			var ids []string
@@ -232,3 +269,16 @@ type dynamicPeers struct {
 }
 
 func (d *dynamicPeers) isDC(a netip.Addr) bool { return d != nil && d.epm[a] }
+
+// accepts reports whether the rule allows a recognised protocol.
+func (r *Rule) accepts(id protocol.ID) bool {
+	if len(r.Protocols) == 0 {
+		return true
+	}
+	for _, p := range r.Protocols {
+		if p == id.String() {
+			return true
+		}
+	}
+	return false
+}

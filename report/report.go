@@ -144,27 +144,28 @@ type Summary struct {
 
 // Flow is one conversation with its verdict.
 type Flow struct {
-	Transport  string   `json:"transport"`
-	Initiator  string   `json:"initiator"`
-	Responder  string   `json:"responder"`
-	Guessed    bool     `json:"guessed"`
-	Direction  string   `json:"direction"`
-	State      string   `json:"state"`
-	ConnState  string   `json:"conn_state"`
-	History    string   `json:"history,omitempty"`
-	Protocol   string   `json:"protocol"`
-	Confidence string   `json:"confidence,omitempty"`
-	Verdict    string   `json:"verdict"`
-	Reason     string   `json:"reason"`
-	Rule       string   `json:"rule,omitempty"`
-	Packets    Counts   `json:"packets"`
-	Bytes      Counts   `json:"bytes"`
-	Fragments  uint32   `json:"fragments,omitempty"`
-	First      string   `json:"first"`
-	Last       string   `json:"last"`
-	End        string   `json:"end"`
-	Input      string   `json:"input,omitempty"`
-	Notes      []string `json:"notes,omitempty"`
+	Transport    string            `json:"transport"`
+	Initiator    string            `json:"initiator"`
+	Responder    string            `json:"responder"`
+	Guessed      bool              `json:"guessed"`
+	Direction    string            `json:"direction"`
+	State        string            `json:"state"`
+	ConnState    string            `json:"conn_state"`
+	History      string            `json:"history,omitempty"`
+	Protocol     string            `json:"protocol"`
+	Confidence   string            `json:"confidence,omitempty"`
+	ProtocolMeta map[string]string `json:"protocol_meta,omitempty"`
+	Verdict      string            `json:"verdict"`
+	Reason       string            `json:"reason"`
+	Rule         string            `json:"rule,omitempty"`
+	Packets      Counts            `json:"packets"`
+	Bytes        Counts            `json:"bytes"`
+	Fragments    uint32            `json:"fragments,omitempty"`
+	First        string            `json:"first"`
+	Last         string            `json:"last"`
+	End          string            `json:"end"`
+	Input        string            `json:"input,omitempty"`
+	Notes        []string          `json:"notes,omitempty"`
 }
 
 // Counts is a per-direction pair.

@@ -278,7 +278,7 @@ func (t *Table) create(key Key, srcIsA bool, p *capture.Packet, icmpReply bool) 
 			f.Guessed = true
 		}
 	case capture.ProtoUDP:
-		if t.cfg.ServicePorts.Has(p.SrcPort) && !t.cfg.ServicePorts.Has(p.DstPort) && p.DstPort >= 1024 {
+		if udpAnswerPort(p.SrcPort) && !udpAnswerPort(p.DstPort) && p.DstPort >= 1024 {
 			f.InitIsA = !srcIsA
 			f.Guessed = true
 		}
@@ -294,6 +294,18 @@ func (t *Table) create(key Key, srcIsA bool, p *capture.Packet, icmpReply bool) 
 		t.C.MaxActive = len(t.index)
 	}
 	return idx
+}
+
+// udpAnswerPort lists UDP services that answer requests, so a datagram
+// from one of them to a high port is an answer whose question was missed.
+// One-way services (syslog) are absent on purpose: their sender is the
+// initiator whatever its source port.
+func udpAnswerPort(p uint16) bool {
+	switch p {
+	case 53, 67, 69, 88, 123, 137, 161, 389, 464, 500, 1812, 5353, 5355:
+		return true
+	}
+	return false
 }
 
 // guessInitIsA applies the port heuristic for a TCP flow seen mid-stream:
@@ -465,10 +477,10 @@ func (t *Table) end(idx int32, reason EndReason) {
 	if f.inList {
 		t.unlink(idx)
 	}
-	t.releasePayload(f)
 	if t.OnEnd != nil {
-		t.OnEnd(f)
+		t.OnEnd(f) // before the payload goes: a last recognition may need it
 	}
+	t.releasePayload(f)
 	delete(t.index, f.Key)
 	t.free = append(t.free, idx)
 }

@@ -1,0 +1,149 @@
+package protocol
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// DCE/RPC connection-oriented PDU types (C706 §12.6, as Zeek names them).
+func dcerpcPType(t byte) string {
+	switch t {
+	case 0:
+		return "request"
+	case 2:
+		return "response"
+	case 3:
+		return "fault"
+	case 11:
+		return "bind"
+	case 12:
+		return "bind_ack"
+	case 13:
+		return "bind_nak"
+	case 14:
+		return "alter_context"
+	case 15:
+		return "alter_context_resp"
+	case 16:
+		return "auth3"
+	case 17:
+		return "shutdown"
+	case 18:
+		return "co_cancel"
+	case 19:
+		return "orphaned"
+	}
+	return ""
+}
+
+// Interfaces named in reports.
+func dcerpcInterface(uuid string) string {
+	switch uuid {
+	case "e1af8308-5d1f-11c9-91a4-08002b14a0fa":
+		return "epm"
+	case "e3514235-4b06-11d1-ab04-00c04fc2dcd2":
+		return "drsuapi"
+	case "12345778-1234-abcd-ef00-0123456789ab":
+		return "lsarpc"
+	case "12345778-1234-abcd-ef00-0123456789ac":
+		return "samr"
+	case "12345678-1234-abcd-ef00-01234567cffb":
+		return "netlogon"
+	case "000001a0-0000-0000-c000-000000000046":
+		return "isystemactivator"
+	case "99fcfec4-5260-101b-bbcb-00aa0021347a":
+		return "iobjectexporter"
+	case "3919286a-b10c-11d0-9ba8-00c04fd92ef5":
+		return "dssetup"
+	}
+	return ""
+}
+
+// PDU is one connection-oriented DCE/RPC PDU header.
+type PDU struct {
+	Type     byte
+	Flags    byte
+	LE       bool
+	FragLen  int
+	AuthLen  int
+	CallID   uint32
+	Body     []byte // the body, cut to what is available
+	Complete bool   // all FragLen bytes are present
+}
+
+// ParsePDU reads the 16-byte common header (version 5.0 or 5.1).
+func ParsePDU(b []byte) (PDU, bool) {
+	if len(b) < 16 || b[0] != 5 || b[1] > 1 || dcerpcPType(b[2]) == "" || b[4]&0xe0 != 0 {
+		return PDU{}, false
+	}
+	p := PDU{Type: b[2], Flags: b[3], LE: b[4]&0x10 != 0}
+	var bo binary.ByteOrder = binary.BigEndian
+	if p.LE {
+		bo = binary.LittleEndian
+	}
+	p.FragLen, p.AuthLen = int(bo.Uint16(b[8:10])), int(bo.Uint16(b[10:12]))
+	p.CallID = bo.Uint32(b[12:16])
+	if p.FragLen < 16 || p.AuthLen > p.FragLen-16 {
+		return PDU{}, false
+	}
+	end := min(p.FragLen, len(b))
+	p.Body, p.Complete = b[16:end], end == p.FragLen
+	return p, true
+}
+
+func (p *PDU) order() binary.ByteOrder {
+	if p.LE {
+		return binary.LittleEndian
+	}
+	return binary.BigEndian
+}
+
+// uuidString formats an NDR UUID (first three fields in the PDU's order).
+func uuidString(b []byte, bo binary.ByteOrder) string {
+	return fmt.Sprintf("%08x-%04x-%04x-%x-%x", bo.Uint32(b[0:4]), bo.Uint16(b[4:6]), bo.Uint16(b[6:8]), b[8:10], b[10:16])
+}
+
+// BoundInterface returns the first abstract syntax of a bind or
+// alter_context: p_context_elem after max_xmit, max_recv, assoc_group.
+func (p *PDU) BoundInterface() (uuid string, ok bool) {
+	b := p.Body
+	if (p.Type != 11 && p.Type != 14) || len(b) < 12+4+20 || b[8] == 0 {
+		return "", false
+	}
+	return uuidString(b[16:32], p.order()), true
+}
+
+// recogniseDCERPC checks the first PDU of each direction and names the
+// bound interface when it is a well-known one.
+func recogniseDCERPC(in *Input) Result {
+	var res Result
+	for dir, b := range [2][]byte{in.Client, in.Server} {
+		p, ok := ParsePDU(b)
+		if !ok {
+			continue
+		}
+		// A request/bind from the client, an answer from the server.
+		if dir == 0 && p.Type != 0 && p.Type != 11 && p.Type != 14 && p.Type != 16 {
+			continue
+		}
+		if res.ID == Unknown {
+			res = Result{ID: DCERPC, Conf: Likely}
+			if p.Complete || p.FragLen <= 5840 {
+				res.Conf = Certain
+			}
+		}
+		key := "client"
+		if dir == 1 {
+			key = "server"
+		}
+		res.Meta.Add(key, dcerpcPType(p.Type))
+		if uuid, ok := p.BoundInterface(); ok {
+			if name := dcerpcInterface(uuid); name != "" {
+				res.Meta.Add("interface", name)
+			} else {
+				res.Meta.Add("interface", uuid)
+			}
+		}
+	}
+	return res
+}

@@ -1,0 +1,174 @@
+package classifier
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/capture/flow"
+	"github.com/flowverify/flowverify/classifier/protocol"
+)
+
+// maxRecognitionPackets is how many payload packets (both directions) a
+// flow may carry before recognition gives up, as nDPI's dissectors do.
+const maxRecognitionPackets = 12
+
+// flowProto is what recognition concluded about one flow.
+type flowProto struct {
+	conf protocol.Confidence
+	meta protocol.Meta
+}
+
+// Learned is an endpoint the RPC endpoint mapper handed out.
+type Learned struct {
+	Addr      netip.Addr
+	Port      uint16
+	Interface string
+	At        int64 // packet time of the ept_map response
+	From      string
+}
+
+// recognizer is the flow table's payload hook: it names each flow's
+// protocol and learns dynamic RPC endpoints from ept_map replies.
+type recognizer struct {
+	protos  []flowProto // Flow.Meta-1 indexes this
+	learned []Learned
+	now     func() int64
+}
+
+func (r *recognizer) set(f *flow.Flow, res protocol.Result) {
+	if f.Meta == 0 {
+		r.protos = append(r.protos, flowProto{})
+		f.Meta = uint32(len(r.protos))
+	}
+	f.Protocol = uint16(res.ID)
+	r.protos[f.Meta-1] = flowProto{conf: res.Conf, meta: res.Meta}
+}
+
+func (r *recognizer) input(f *flow.Flow, pl *flow.Payload) protocol.Input {
+	_, port := f.Responder()
+	t := protocol.TCP
+	if f.Key.Proto == capture.ProtoUDP {
+		t = protocol.UDP
+	}
+	return protocol.Input{Transport: t, Client: pl.Dir[flow.Orig].Bytes(), Server: pl.Dir[flow.Resp].Bytes(), Port: port}
+}
+
+// onPayload runs while a flow is unidentified; true ends recognition.
+func (r *recognizer) onPayload(f *flow.Flow, pl *flow.Payload) bool {
+	if f.Key.Proto != capture.ProtoTCP && f.Key.Proto != capture.ProtoUDP {
+		return true
+	}
+	res := protocol.Recognise(r.input(f, pl))
+	if res.Conf != protocol.None {
+		r.set(f, res)
+	}
+	if res.ID == protocol.DCERPC && res.Conf == protocol.Certain {
+		// Keep reading an endpoint-mapper conversation until its ept_map
+		// reply shows which port it handed out.
+		if r.learn(f, pl) || (pl.Dir[flow.Resp].Full() || pl.Packets[flow.Orig]+pl.Packets[flow.Resp] >= 2*maxRecognitionPackets) {
+			return true
+		}
+		return !r.isEPM(f)
+	}
+	if res.Conf == protocol.Certain {
+		return true
+	}
+	return pl.Packets[flow.Orig]+pl.Packets[flow.Resp] >= maxRecognitionPackets
+}
+
+func (r *recognizer) isEPM(f *flow.Flow) bool {
+	if _, port := f.Responder(); port == 135 {
+		return true
+	}
+	if f.Meta == 0 {
+		return false
+	}
+	m := &r.protos[f.Meta-1].meta
+	for _, fl := range m.Fields[:m.N] {
+		if fl.Key == "interface" && fl.Value == "epm" {
+			return true
+		}
+	}
+	return false
+}
+
+// learn matches ept_map requests to their responses by call id and records
+// every TCP endpoint in the response towers.
+func (r *recognizer) learn(f *flow.Flow, pl *flow.Payload) bool {
+	if !r.isEPM(f) {
+		return false
+	}
+	var calls [8]uint32
+	n := 0
+	protocol.PDUs(pl.Dir[flow.Orig].Bytes(), func(p *protocol.PDU) bool {
+		if protocol.EptMapRequest(p) && n < len(calls) {
+			calls[n] = p.CallID
+			n++
+		}
+		return true
+	})
+	learned := false
+	protocol.PDUs(pl.Dir[flow.Resp].Bytes(), func(p *protocol.PDU) bool {
+		if p.Type != 2 {
+			return true
+		}
+		match := false
+		for _, c := range calls[:n] {
+			match = match || c == p.CallID
+		}
+		if !match {
+			return true
+		}
+		eps, _ := protocol.ParseEptMapResponse(p)
+		ra, _ := f.Responder()
+		ia, ip := f.Initiator()
+		for _, ep := range eps {
+			addr := ep.Addr
+			if !addr.IsValid() {
+				addr = ra.Netip()
+			}
+			r.learned = append(r.learned, Learned{Addr: addr, Port: ep.Port, Interface: ep.Interface, At: r.now(),
+				From: HostPort(ia, ip) + " -> " + HostPort(ra, 135)})
+			learned = true
+		}
+		return true
+	})
+	return learned
+}
+
+// final runs once more when a flow ends with recognition unfinished, so a
+// short flow still gets its best answer.
+func (r *recognizer) final(f *flow.Flow) {
+	pl := f.PayloadOf()
+	if pl == nil {
+		return
+	}
+	if f.Key.Proto != capture.ProtoTCP && f.Key.Proto != capture.ProtoUDP {
+		return
+	}
+	if res := protocol.Recognise(r.input(f, pl)); res.Conf != protocol.None {
+		r.set(f, res)
+	}
+	if f.Protocol == uint16(protocol.DCERPC) {
+		r.learn(f, pl)
+	}
+}
+
+// lookupLearned finds a learned endpoint valid at time t.
+func (r *recognizer) lookupLearned(a netip.Addr, port uint16, t int64, lifetime time.Duration) *Learned {
+	for i := len(r.learned) - 1; i >= 0; i-- {
+		l := &r.learned[i]
+		if l.Addr == a && l.Port == port && t >= l.At-int64(time.Second) && t <= l.At+int64(lifetime) {
+			return l
+		}
+	}
+	return nil
+}
+
+func (r *recognizer) proto(f *flow.Flow) (protocol.ID, *flowProto) {
+	if f.Meta == 0 {
+		return protocol.Unknown, nil
+	}
+	return protocol.ID(f.Protocol), &r.protos[f.Meta-1]
+}
