@@ -9,6 +9,7 @@ import (
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
+	"github.com/flowverify/flowverify/classifier/protocol"
 	"github.com/flowverify/flowverify/report"
 )
 
@@ -367,6 +368,18 @@ func (a *Analyzer) ruleReport(rule *Rule, g *ruleAgg) report.Rule {
 		}
 	}
 	switch {
+	case g.mismatch > 0:
+		// A proxy or a wrong service answering a documented port is a
+		// finding even when other flows of the rule work.
+		rr.Status = "mismatch"
+		var seen []string
+		for p, n := range g.protocols {
+			if p != "unknown" && !rule.accepts(protocolID(p)) {
+				seen = append(seen, fmt.Sprintf("%s (%d)", p, n))
+			}
+		}
+		sort.Strings(seen)
+		rr.Reason = fmt.Sprintf("%d of %d flow(s) speak %s; the rule expects %s", g.mismatch, g.flows, strings.Join(seen, ", "), strings.Join(rule.Protocols, " or "))
 	case g.allowed > 0 && (unreached > 0 || len(rr.Missing) > 0):
 		rr.Status = "partial"
 		rr.Reason = fmt.Sprintf("%d peer(s) reached, %d failed, %d listed peer(s) never tried", len(peers)-unreached, unreached, len(rr.Missing))
@@ -375,8 +388,6 @@ func (a *Analyzer) ruleReport(rule *Rule, g *ruleAgg) report.Rule {
 	case g.blocked > 0:
 		rr.Status = "blocked"
 		rr.Reason = fmt.Sprintf("%d attempt(s), none answered", g.blocked)
-	case g.mismatch > 0:
-		rr.Status = "mismatch"
 	case rule.Required:
 		rr.Status = "missing"
 		rr.Reason = "required, and no attempt was seen"
@@ -426,6 +437,11 @@ func blockedEntry(rule string, f *flow.Flow, reason string) report.Blocked {
 // HostPort writes host:port, IPv6 in brackets.
 func HostPort(a capture.Addr, port uint16) string {
 	return netip.AddrPortFrom(a.Netip(), port).String()
+}
+
+func protocolID(name string) protocol.ID {
+	id, _ := protocol.ByName(name)
+	return id
 }
 
 func (a *Analyzer) protocolName(f *flow.Flow) string {

@@ -123,18 +123,30 @@ func (r *recognizer) learn(f *flow.Flow, pl *flow.Payload) bool {
 		eps, _ := protocol.ParseEptMapResponse(p)
 		ra, _ := f.Responder()
 		ia, ip := f.Initiator()
+		from := HostPort(ia, ip) + " -> " + HostPort(ra, 135)
 		for _, ep := range eps {
 			addr := ep.Addr
 			if !addr.IsValid() {
 				addr = ra.Netip()
 			}
-			r.learned = append(r.learned, Learned{Addr: addr, Port: ep.Port, Interface: ep.Interface, At: r.now(),
-				From: HostPort(ia, ip) + " -> " + HostPort(ra, 135)})
 			learned = true
+			if r.known(addr, ep.Port, from) {
+				continue // the same reply, seen again as the stream grew
+			}
+			r.learned = append(r.learned, Learned{Addr: addr, Port: ep.Port, Interface: ep.Interface, At: r.now(), From: from})
 		}
 		return true
 	})
 	return learned
+}
+
+func (r *recognizer) known(a netip.Addr, port uint16, from string) bool {
+	for i := len(r.learned) - 1; i >= 0 && i >= len(r.learned)-8; i-- {
+		if l := &r.learned[i]; l.Addr == a && l.Port == port && l.From == from {
+			return true
+		}
+	}
+	return false
 }
 
 // final runs once more when a flow ends with recognition unfinished, so a

@@ -110,13 +110,14 @@ func WriteText(w io.Writer, r *Report) error {
 	}
 	p("\n")
 
-	tw := newTable("RULE", "DIRECTION", "PROTO", "PORTS", "STATUS", "FLOWS", "PEERS", "DESCRIPTION")
+	tw := newTable("RULE", "DIRECTION", "PROTO", "PORTS", "STATUS", "FLOWS", "PEERS", "SEEN", "DESCRIPTION")
 	for _, rule := range r.Rules {
 		peers := fmt.Sprint(len(rule.Peers))
 		if len(rule.Missing) > 0 {
 			peers += fmt.Sprintf(" (+%d missing)", len(rule.Missing))
 		}
-		tw.row(rule.ID, rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, statusMark(rule.Status), fmt.Sprint(rule.Flows), peers, rule.Description)
+		tw.row(rule.ID, rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, statusMark(rule.Status), fmt.Sprint(rule.Flows), peers,
+			protocolSummary(rule.Protocols), rule.Description)
 	}
 	tw.write(bw)
 	unconfirmed := 0
@@ -241,4 +242,27 @@ func (t *table) write(w io.Writer) {
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 	}
+}
+
+// protocolSummary renders {"ldap": 3, "http": 1} as "ldap:3 http:1",
+// most frequent first.
+func protocolSummary(m map[string]int) string {
+	if len(m) == 0 {
+		return "-"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s:%d", k, m[k])
+	}
+	return strings.Join(parts, " ")
 }

@@ -440,3 +440,27 @@ func NTPClient() []byte {
 	b[0] = 0x23
 	return b
 }
+
+// TLSClientHello is a TLS 1.2-style ClientHello record with SNI and, when
+// alpn is set, one ALPN protocol.
+func TLSClientHello(sni, alpn string) []byte {
+	var ext []byte
+	name := []byte(sni)
+	sniExt := append([]byte{0, byte(len(name) + 3), 0, 0, byte(len(name))}, name...)
+	ext = append(ext, 0, 0, 0, byte(len(sniExt)))
+	ext = append(ext, sniExt...)
+	if alpn != "" {
+		list := append([]byte{0, byte(len(alpn) + 1), byte(len(alpn))}, alpn...)
+		ext = append(ext, 0, 16, 0, byte(len(list)))
+		ext = append(ext, list...)
+	}
+	body := []byte{3, 3}
+	body = append(body, make([]byte, 32)...)          // random
+	body = append(body, 0)                            // session id
+	body = append(body, 0, 4, 0xc0, 0x2f, 0x13, 0x01) // cipher suites
+	body = append(body, 1, 0)                         // null compression
+	body = binary.BigEndian.AppendUint16(body, uint16(len(ext)))
+	body = append(body, ext...)
+	hs := append([]byte{1, 0, byte(len(body) >> 8), byte(len(body))}, body...)
+	return append([]byte{0x16, 3, 1, byte(len(hs) >> 8), byte(len(hs))}, hs...)
+}

@@ -291,6 +291,20 @@ func Scenarios() []Scenario {
 		{"gzip", "all-good, gzip-compressed pcap", func() (*Capture, Format) {
 			return goodSite(DefaultNet(), 11, DCOptions{}).C, Format{Gzip: true}
 		}},
+		{"mismatch", "AMQPS (TLS) on 10001 is fine; an HTTP proxy answers on 389 and TLS on 9389: mismatches", func() (*Capture, Format) {
+			n := DefaultNet()
+			n.DCs = n.DCs[:1]
+			s := NewSite(n, 13)
+			t := Start()
+			s.Syslog(t, 3)
+			tls := TLSClientHello("threatmanager.corp.example", "")
+			s.C.TCP(t.Add(time.Second), s.peerEP(n.TPAgents[0]), EP(n.Server, 10001), []Message{{FromClient: true, Data: tls}}, TCPOptions{})
+			s.DC(t.Add(2*time.Second), n.DCs[0], DCOptions{SkipADWS: true})
+			s.C.TCP(t.Add(3*time.Second), s.serverEP(), EP(n.DCs[0], 389), []Message{{FromClient: true, Data: HTTPRequest("GET", "/", n.DCs[0]+":389")},
+				{FromClient: false, Data: HTTPResponse(400, "Bad Request", "")}}, TCPOptions{})
+			s.C.TCP(t.Add(4*time.Second), s.serverEP(), EP(n.DCs[0], 9389), []Message{{FromClient: true, Data: tls}}, TCPOptions{})
+			return s.C, Format{}
+		}},
 		{"fragments", "syslog datagrams fragmented over IPv4, plus a raw-IP link", func() (*Capture, Format) {
 			s := NewSite(DefaultNet(), 12)
 			big := make([]byte, 0, 3000)

@@ -5,7 +5,7 @@ import "encoding/binary"
 // recogniseAMQP reads the 8-byte protocol header a client sends first
 // ("AMQP" + protocol id + version), and the broker's Connection.Start
 // method frame (AMQP 0-9-1 class 10, method 10).
-func recogniseAMQP(in *Input) Result {
+func recogniseAMQP(in Input) Result {
 	c := in.Client
 	var res Result
 	if len(c) >= 8 && string(c[:4]) == "AMQP" {

@@ -115,7 +115,7 @@ func (p *PDU) BoundInterface() (uuid string, ok bool) {
 
 // recogniseDCERPC checks the first PDU of each direction and names the
 // bound interface when it is a well-known one.
-func recogniseDCERPC(in *Input) Result {
+func recogniseDCERPC(in Input) Result {
 	var res Result
 	for dir, b := range [2][]byte{in.Client, in.Server} {
 		p, ok := ParsePDU(b)

@@ -6,7 +6,7 @@ import "encoding/binary"
 // lengths, a terminating root label, type and class). On 5353 and 5355 the
 // same format is mDNS and LLMNR. Names asked are not kept. Over TCP a
 // 2-byte length comes first.
-func recogniseDNS(in *Input) Result {
+func recogniseDNS(in Input) Result {
 	var res Result
 	for dir, b := range [2][]byte{in.Client, in.Server} {
 		if in.Transport == TCP {
@@ -83,7 +83,7 @@ func dnsMessage(b []byte, response bool) (opcode, rcode int, ok bool) {
 
 // recogniseNetBIOSNS reads NetBIOS name service (RFC 1002): a DNS-style
 // header and a 32-byte first-level-encoded name ('A'..'P').
-func recogniseNetBIOSNS(in *Input) Result {
+func recogniseNetBIOSNS(in Input) Result {
 	b := in.Client
 	if in.Transport != UDP || len(b) < 12+34 || b[12] != 32 {
 		return Result{}
@@ -101,7 +101,7 @@ func recogniseNetBIOSNS(in *Input) Result {
 // recogniseNTP reads a 48-byte NTP header (optionally with key id and
 // digest): version 1..4 and a client/server/broadcast mode. Weak alone, so
 // Likely unless the server answers in the matching mode.
-func recogniseNTP(in *Input) Result {
+func recogniseNTP(in Input) Result {
 	c := in.Client
 	if in.Transport != UDP || !ntpLen(len(c)) {
 		return Result{}

@@ -10,7 +10,7 @@ const http2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 // HTTP/1.x CRLF), the HTTP/2 connection preface, and a status line from
 // the server. Only method, version and status code are kept: targets and
 // headers can carry tokens.
-func recogniseHTTP(in *Input) Result {
+func recogniseHTTP(in Input) Result {
 	c := bytes.TrimLeft(in.Client, " \t\r\n")
 	if n := min(len(c), len(http2Preface)); n >= 14 && string(c[:n]) == http2Preface[:n] {
 		return Result{ID: HTTP2, Conf: Certain}

@@ -54,7 +54,7 @@ func krbErrorName(code int) string {
 // recogniseKerberos reads KDC messages over TCP (4-byte record mark, high
 // bit reserved) or UDP: the application tag, pvno 5 and a msg-type that
 // matches the tag. KRB-ERROR's error-code is kept; cipher text never is.
-func recogniseKerberos(in *Input) Result {
+func recogniseKerberos(in Input) Result {
 	var res Result
 	for dir, b := range [2][]byte{in.Client, in.Server} {
 		if in.Transport == TCP {

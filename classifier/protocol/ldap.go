@@ -55,7 +55,7 @@ const startTLSOID = "1.3.6.1.4.1.1466.20037"
 // protocolOp, ... }. It keeps the operation, the bind's method and SASL
 // mechanism name, and whether StartTLS was asked; never DNs, passwords or
 // search filters. A message from either direction is enough.
-func recogniseLDAP(in *Input) Result {
+func recogniseLDAP(in Input) Result {
 	for _, b := range [2][]byte{in.Client, in.Server} {
 		if res, ok := ldapMessage(b); ok {
 			return res

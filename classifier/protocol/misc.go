@@ -6,7 +6,7 @@ import "bytes"
 // and the SMB protocol id behind it: 0xFF "SMB" (SMB1), 0xFE "SMB"
 // (SMB2/3) or 0xFD "SMB" (SMB3 transform). A NetBIOS session request
 // (0x81) alone is NetBIOS session service.
-func recogniseSMB(in *Input) Result {
+func recogniseSMB(in Input) Result {
 	c := in.Client
 	if in.Transport != TCP || len(c) < 4 {
 		return Result{}
@@ -36,7 +36,7 @@ func recogniseSMB(in *Input) Result {
 
 // recogniseRDP reads TPKT (version 3) carrying an X.224 Connection Request
 // (0xE0), as an RDP client opens.
-func recogniseRDP(in *Input) Result {
+func recogniseRDP(in Input) Result {
 	c := in.Client
 	if in.Transport != TCP || len(c) < 11 || c[0] != 3 || c[1] != 0 {
 		return Result{}
@@ -53,7 +53,7 @@ func recogniseRDP(in *Input) Result {
 }
 
 // recogniseSSH reads the identification string "SSH-2.0-" (or 1.99).
-func recogniseSSH(in *Input) Result {
+func recogniseSSH(in Input) Result {
 	for _, b := range [2][]byte{in.Client, in.Server} {
 		switch {
 		case bytes.HasPrefix(b, []byte("SSH-2.0-")):

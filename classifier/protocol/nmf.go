@@ -18,7 +18,7 @@ func nmfSize(b []byte) (int, int, bool) {
 // record 0x00 1.0, a Mode record 0x01 and a Via record 0x02 with a
 // net.tcp URI. The Via's path is kept (it names the service, such as
 // /ActiveDirectoryWebServices/Windows/Enumeration); the host is not.
-func recogniseNMF(in *Input) Result {
+func recogniseNMF(in Input) Result {
 	c := in.Client
 	if len(c) < 6 || c[0] != 0x00 || c[1] != 1 || c[2] != 0 || c[3] != 0x01 || c[4] < 1 || c[4] > 4 || c[5] != 0x02 {
 		if len(in.Server) >= 1 && len(c) == 0 {

@@ -13,7 +13,7 @@ const (
 // (protocol 3.x, NUL-terminated parameter pairs), SSLRequest,
 // GSSENCRequest or CancelRequest; and the server's one-byte SSL answer.
 // Parameter values (user, database) are not kept.
-func recognisePostgres(in *Input) Result {
+func recognisePostgres(in Input) Result {
 	c := in.Client
 	if len(c) < 8 {
 		return Result{}

@@ -182,7 +182,7 @@ type Input struct {
 	Port      uint16
 }
 
-type recogniser func(in *Input) Result
+type recogniser func(in Input) Result
 
 // recognisers returns an array, not a slice, so Recognise allocates nothing.
 // The order matters only between equal confidences.
@@ -246,7 +246,7 @@ func Recognise(in Input) Result {
 	var best Result
 	hint := portHint(in.Transport, in.Port)
 	for _, r := range recognisers() {
-		res := r(&in)
+		res := r(in)
 		if res.Conf == None {
 			continue
 		}

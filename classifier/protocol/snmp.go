@@ -2,7 +2,7 @@ package protocol
 
 // recogniseSNMP reads Message ::= SEQUENCE { version INTEGER (0, 1, 3), ... }.
 // The community string is a password: it is checked for shape and dropped.
-func recogniseSNMP(in *Input) Result {
+func recogniseSNMP(in Input) Result {
 	if in.Transport != UDP {
 		return Result{}
 	}

@@ -13,7 +13,7 @@ var (
 // (octet-counted "LEN <PRI>..." or newline-framed). Syslog is recognised by
 // its framing, never by the sender's message format. Only facility,
 // severity and format are kept; the message never is.
-func recogniseSyslog(in *Input) Result {
+func recogniseSyslog(in Input) Result {
 	if res := syslogMessage(in.Client, in.Transport); res.ID != Unknown || len(in.Client) > 0 {
 		return res
 	}

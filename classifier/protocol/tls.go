@@ -5,7 +5,7 @@ import "encoding/binary"
 // recogniseTLS reads a ClientHello (record 0x16, version 3.x, handshake
 // type 1) and keeps SNI and ALPN, and the ServerHello's version. A
 // ClientHello offering ALPN "postgresql" is PostgreSQL's direct TLS start.
-func recogniseTLS(in *Input) Result {
+func recogniseTLS(in Input) Result {
 	c := in.Client
 	if len(c) < 11 || c[0] != 0x16 || c[1] != 3 || c[2] > 4 || c[5] != 1 || c[9] != 3 || c[10] > 4 {
 		return Result{}

@@ -218,6 +218,7 @@ type reportDoc struct {
 		Reason    string   `json:"reason"`
 		Rule      string   `json:"rule"`
 		Fragments int      `json:"fragments"`
+		Protocol  string   `json:"protocol"`
 		Notes     []string `json:"notes"`
 	} `json:"flows"`
 }
@@ -352,6 +353,27 @@ func TestScenarioVerdicts(t *testing.T) {
 		}
 		if len(doc.Inputs[0].LinkTypes) != 2 {
 			t.Fatalf("link types %v", doc.Inputs[0].LinkTypes)
+		}
+	})
+	t.Run("protocol mismatches", func(t *testing.T) {
+		doc, _ := analyzeJSON(t, filepath.Join(scenarioDir, "mismatch.pcap"))
+		want := map[string]string{"amqp-in": "ok", "ldap-out": "mismatch", "adws-out": "mismatch", "rpc-dynamic-out": "ok"}
+		for id, st := range want {
+			if got, _ := doc.rule(t, id); got != st {
+				t.Errorf("%s = %s, want %s", id, got, st)
+			}
+		}
+		verdicts := map[string]string{}
+		for _, f := range doc.Flows {
+			verdicts[f.Responder[strings.LastIndex(f.Responder, ":")+1:]+"/"+f.Protocol] = f.Verdict
+		}
+		for k, v := range map[string]string{"10001/tls": "allowed", "389/http": "mismatch", "389/ldap": "allowed", "9389/tls": "mismatch"} {
+			if verdicts[k] != v {
+				t.Errorf("%s verdict %q, want %q", k, verdicts[k], v)
+			}
+		}
+		if doc.Summary.Findings["mismatch"] != 2 {
+			t.Errorf("findings %v", doc.Summary.Findings)
 		}
 	})
 	t.Run("fragments", func(t *testing.T) {

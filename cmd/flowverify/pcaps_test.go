@@ -181,3 +181,55 @@ func TestPublicCaptures(t *testing.T) {
 		})
 	}
 }
+
+// TestPublicCaptureProtocols checks the recognised protocol of the flows
+// in real captures against what their sources (and tshark) say they carry.
+func TestPublicCaptureProtocols(t *testing.T) {
+	cases := []struct {
+		file string
+		// responder port -> protocol every flow to it must have
+		want map[string]string
+	}{
+		{"zeek_krb_kinit.pcap", map[string]string{"udp/88": "kerberos", "tcp/88": "kerberos"}},
+		{"ndpi_amqp.pcap", map[string]string{"tcp/5672": "amqp"}},
+		{"zeek_ldap_aduser1.pcap", map[string]string{"tcp/389": "ldap", "tcp/88": "kerberos", "tcp/445": "smb"}},
+		{"zeek_ldap_modify_request.pcapng", map[string]string{"tcp/389": "ldap"}},
+		{"arkime_ldap_simpleauth_vlan50_3268.pcap", map[string]string{"tcp/3268": "ldap"}},
+		{"suricata_dcerpc_zerologon.pcap", map[string]string{"tcp/135": "dcerpc", "tcp/49668": "dcerpc", "tcp/445": "smb"}},
+		{"zeek_dcerpc_kerberos135_auth.pcapng", map[string]string{"tcp/135": "dcerpc"}},
+		{"zeek_psql_crud.pcap", map[string]string{"tcp/5432": "postgresql"}},
+		{"ndpi_http_proxy_8080.pcapng", map[string]string{"tcp/8080": "http"}},
+		{"suricata_sll2_http.pcap", map[string]string{"tcp/80": "http"}},
+		{"arkime_tls13.pcap", map[string]string{"tcp/443": "tls"}},
+		{"arkime_dns_udp.pcap", map[string]string{"udp/53": "dns"}},
+		{"zeek_ntp.pcap", map[string]string{"udp/123": "ntp"}},
+		{"ndpi_smb2_deletefile.pcap", map[string]string{"tcp/445": "smb"}},
+		{"ndpi_syslog_vlan.pcap", map[string]string{"udp/514": "syslog"}},
+		{"pcapplusplus_sll.pcap", map[string]string{"udp/53": "dns", "udp/137": "netbios-ns"}},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			d, r := analyzeJSON(t, "--server", "203.0.113.1", "--fail-on", "none", filepath.Join(pcapDir, c.file))
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			seen := map[string]int{}
+			for _, f := range d.Flows {
+				key := f.Transport + "/" + f.Responder[strings.LastIndex(f.Responder, ":")+1:]
+				want, ok := c.want[key]
+				if !ok {
+					continue
+				}
+				seen[key]++
+				if f.Protocol != want {
+					t.Errorf("%s %s -> %s: protocol %s, want %s", key, f.Initiator, f.Responder, f.Protocol, want)
+				}
+			}
+			for k := range c.want {
+				if seen[k] == 0 {
+					t.Errorf("no flow on %s", k)
+				}
+			}
+		})
+	}
+}
