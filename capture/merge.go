@@ -122,18 +122,29 @@ func (m *Merger) advance(p *pending) bool {
 // io.EOF when every input is exhausted (damage is in Stats, not here).
 // A packet that carries no IP is reported with pkt.IsIP false.
 func (m *Merger) Next(pkt *Packet) error {
-	if m.cur != nil {
-		// The previous packet's buffer is no longer in use: read on.
-		if m.advance(m.cur) {
-			heap.Push(&m.h, m.cur)
+	var p *pending
+	switch {
+	case m.cur != nil && len(m.sources) == 1:
+		// One input: no ordering to do, skip the heap.
+		if !m.advance(m.cur) {
+			m.cur = nil
+			return io.EOF
 		}
-		m.cur = nil
+		p = m.cur
+	default:
+		if m.cur != nil {
+			// The previous packet's buffer is no longer in use: read on.
+			if m.advance(m.cur) {
+				heap.Push(&m.h, m.cur)
+			}
+			m.cur = nil
+		}
+		if len(m.h) == 0 {
+			return io.EOF
+		}
+		p = heap.Pop(&m.h).(*pending)
+		m.cur = p
 	}
-	if len(m.h) == 0 {
-		return io.EOF
-	}
-	p := heap.Pop(&m.h).(*pending)
-	m.cur = p
 	st := m.stats[p.idx]
 	st.Packets++
 	st.Bytes += uint64(len(p.data))

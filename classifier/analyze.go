@@ -139,7 +139,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 		}
 	}
 
-	cx := &judgeCtx{isServer: isServer, dyn: dyn, rec: a.rec, lifetime: m.Limits.EPMLifetime}
+	cx := &judgeCtx{isServer: isServer, dyn: dyn, rec: a.rec, lifetime: m.Limits.EPMLifetime, explain: meta.WithFlows}
 	aggs := make([]ruleAgg, len(m.Rules))
 	for i := range aggs {
 		aggs[i] = ruleAgg{peers: map[netip.Addr]*peerAgg{}, protocols: map[string]int{}}

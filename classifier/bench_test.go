@@ -205,3 +205,22 @@ func BenchmarkAnalyze(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAnalyzeNoRecognition is the same pipeline with protocol
+// recognition switched off: the difference is what recognition costs.
+func BenchmarkAnalyzeNoRecognition(b *testing.B) {
+	path, _, _ := benchCapture(b)
+	m, err := classifier.Load(classifier.LoadOptions{Server: []string{"10.20.0.10"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	measure(b, func() {
+		src, err := capture.OpenFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := classifier.AnalyzeSourcesNoRecognition(m, []*capture.FileSource{src}); err != nil {
+			b.Fatal(err)
+		}
+	})
+}

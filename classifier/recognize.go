@@ -33,7 +33,13 @@ type Learned struct {
 type recognizer struct {
 	protos  []flowProto // Flow.Meta-1 indexes this
 	learned []Learned
+	byEP    map[learnKey][]int32 // indexes into learned
 	now     func() int64
+}
+
+type learnKey struct {
+	addr netip.Addr
+	port uint16
 }
 
 func (r *recognizer) set(f *flow.Flow, res protocol.Result) {
@@ -133,6 +139,11 @@ func (r *recognizer) learn(f *flow.Flow, pl *flow.Payload) bool {
 			if r.known(addr, ep.Port, from) {
 				continue // the same reply, seen again as the stream grew
 			}
+			if r.byEP == nil {
+				r.byEP = map[learnKey][]int32{}
+			}
+			k := learnKey{addr, ep.Port}
+			r.byEP[k] = append(r.byEP[k], int32(len(r.learned)))
 			r.learned = append(r.learned, Learned{Addr: addr, Port: ep.Port, Interface: ep.Interface, At: r.now(), From: from})
 		}
 		return true
@@ -141,8 +152,8 @@ func (r *recognizer) learn(f *flow.Flow, pl *flow.Payload) bool {
 }
 
 func (r *recognizer) known(a netip.Addr, port uint16, from string) bool {
-	for i := len(r.learned) - 1; i >= 0 && i >= len(r.learned)-8; i-- {
-		if l := &r.learned[i]; l.Addr == a && l.Port == port && l.From == from {
+	for _, i := range r.byEP[learnKey{a, port}] {
+		if r.learned[i].From == from {
 			return true
 		}
 	}
@@ -169,9 +180,10 @@ func (r *recognizer) final(f *flow.Flow) {
 
 // lookupLearned finds a learned endpoint valid at time t.
 func (r *recognizer) lookupLearned(a netip.Addr, port uint16, t int64, lifetime time.Duration) *Learned {
-	for i := len(r.learned) - 1; i >= 0; i-- {
-		l := &r.learned[i]
-		if l.Addr == a && l.Port == port && t >= l.At-int64(time.Second) && t <= l.At+int64(lifetime) {
+	idx := r.byEP[learnKey{a, port}]
+	for i := len(idx) - 1; i >= 0; i-- {
+		l := &r.learned[idx[i]]
+		if t >= l.At-int64(time.Second) && t <= l.At+int64(lifetime) {
 			return l
 		}
 	}

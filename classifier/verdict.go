@@ -111,6 +111,7 @@ type judgeCtx struct {
 	dyn      *dynamicPeers
 	rec      *recognizer
 	lifetime time.Duration
+	explain  bool // build reasons and notes (only the per-flow list shows them)
 }
 
 // judge classifies one flow against the matrix with the server set known.
@@ -199,14 +200,25 @@ func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx) Judgement {
 		j.Rule = best
 		r := &m.Rules[best]
 		pid, fp := cx.rec.proto(f)
+		j.Learned = learned
 		switch {
 		case block != "":
-			j.Verdict, j.Reason = Blocked, fmt.Sprintf("%s: %s", block, why)
+			j.Verdict = Blocked
 		case fp != nil && fp.conf == protocol.Certain && !r.accepts(pid):
 			j.Verdict = Mismatch
+		default:
+			j.Verdict = Allowed
+		}
+		if !cx.explain {
+			return j
+		}
+		switch j.Verdict {
+		case Blocked:
+			j.Reason = fmt.Sprintf("%s: %s", block, why)
+		case Mismatch:
 			j.Reason = fmt.Sprintf("%s speaks %s; the rule expects %s", r.ID, pid, strings.Join(r.Protocols, " or "))
 		default:
-			j.Verdict, j.Reason = Allowed, "matches "+r.ID
+			j.Reason = "matches " + r.ID
 			if f.Guessed {
 				j.Reason += " (seen mid-stream)"
 			}
@@ -219,7 +231,6 @@ func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx) Judgement {
 		}
 		if r.Learn == "epm" {
 			if learned != nil {
-				j.Learned = learned
 				j.Notes = append(j.Notes, fmt.Sprintf("learned: port %d handed out by the endpoint mapper in %s", learned.Port, learned.From))
 			} else {
 				j.Notes = append(j.Notes, "by-range: port in "+r.Ports.String()+" to a domain controller, no learned endpoint")
@@ -255,6 +266,9 @@ func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx) Judgement {
 		return j
 	}
 	j.Verdict = Unexpected
+	if !cx.explain {
+		return j
+	}
 	j.Reason = "no rule allows " + TransportName(proto) + " " + fmt.Sprint(rport) + " " + j.Dir.String()
 	if block != "" {
 		j.Reason += "; the attempt failed (" + block + ": " + why + ")"

@@ -20,7 +20,7 @@ fi
 go test -c -o "$OUT/classifier.test" ./classifier
 
 declare -A line
-for b in FloorRead FloorDecodeMap Analyze; do
+for b in FloorRead FloorDecodeMap AnalyzeNoRecognition Analyze; do
 	line[$b]=$(FLOWVERIFY_BENCH_FILE="$MIX" "$OUT/classifier.test" -test.run '^$' \
 		-test.bench "^Benchmark$b\$" -test.benchtime "$BENCHTIME" | grep "^Benchmark$b")
 done
@@ -32,11 +32,13 @@ metric() { # metric LINE UNIT -> value preceding UNIT
 size=$(stat -c %s "$MIX")
 echo
 echo "capture: $MIX ($((size / 1048576)) MiB, $(go run ./cmd/flowverify analyze -f json -s 10.20.0.10 --fail-on none "$MIX" | grep -m1 '"packets": [0-9]*,' | tail -1 | tr -dc 0-9) packets)"
-printf '%-18s %12s %10s %12s %12s %14s\n' "run" "pkts/s" "MB/s" "allocs/pkt" "peak RSS MiB" "vs decode floor"
+printf '%-22s %12s %10s %12s %12s %14s\n' "run" "pkts/s" "MB/s" "allocs/pkt" "peak RSS MiB" "vs decode floor"
 floor=$(metric "${line[FloorDecodeMap]}" pkts/s)
-for b in FloorRead FloorDecodeMap Analyze; do
+for b in FloorRead FloorDecodeMap AnalyzeNoRecognition Analyze; do
 	pps=$(metric "${line[$b]}" pkts/s)
-	printf '%-18s %12.0f %10s %12s %12s %14s\n' "$b" "$pps" "$(metric "${line[$b]}" MB/s)" \
+	printf '%-22s %12.0f %10s %12s %12s %14s\n' "$b" "$pps" "$(metric "${line[$b]}" MB/s)" \
 		"$(metric "${line[$b]}" allocs/pkt)" "$(metric "${line[$b]}" peakRSS-MiB)" \
 		"$(awk -v a="$pps" -v f="$floor" 'BEGIN{printf "%.2fx", a/f}')"
 done
+echo
+echo "recognition cost: Analyze runs at $(awk -v a="$(metric "${line[Analyze]}" pkts/s)" -v b="$(metric "${line[AnalyzeNoRecognition]}" pkts/s)" 'BEGIN{printf "%.2fx", a/b}') the speed of AnalyzeNoRecognition"

@@ -56,9 +56,7 @@ func (s *Stream) addTCP(seq uint32, data []byte) bool {
 		end = PayloadBound
 	}
 	copy(s.buf[off:end], data)
-	for i := int(off); i < end; i++ {
-		s.have[i>>6] |= 1 << (uint(i) & 63)
-	}
+	setRange(&s.have, int(off), end)
 	before := s.n
 	s.n = 0
 	for _, w := range s.have {
@@ -134,3 +132,17 @@ func (t *Table) releasePayload(f *Flow) {
 
 // PayloadOf returns the flow's recognition state, nil once released.
 func (f *Flow) PayloadOf() *Payload { return f.pl }
+
+// setRange marks bits [lo, hi) a word at a time.
+func setRange(have *[PayloadBound / 64]uint64, lo, hi int) {
+	for lo < hi {
+		w, b := lo>>6, uint(lo&63)
+		n := min(hi-lo, 64-int(b))
+		mask := ^uint64(0)
+		if n < 64 {
+			mask = (uint64(1)<<uint(n) - 1)
+		}
+		have[w] |= mask << b
+		lo += n
+	}
+}

@@ -286,3 +286,18 @@ func BenchmarkTableAdd(b *testing.B) {
 		tb.Add(p)
 	}
 }
+
+func TestSetRange(t *testing.T) {
+	for lo := 0; lo < PayloadBound; lo += 7 {
+		for hi := lo; hi <= PayloadBound; hi += 13 {
+			var got, want [PayloadBound / 64]uint64
+			setRange(&got, lo, hi)
+			for i := lo; i < hi; i++ {
+				want[i>>6] |= 1 << (uint(i) & 63)
+			}
+			if got != want {
+				t.Fatalf("setRange(%d, %d) = %x, want %x", lo, hi, got, want)
+			}
+		}
+	}
+}

@@ -36,24 +36,69 @@ func dcerpcPType(t byte) string {
 	return ""
 }
 
+// UUID is an interface identifier in canonical (big-endian) byte order.
+type UUID [16]byte
+
+// uuidFrom reads an NDR UUID whose first three fields are in bo's order.
+func uuidFrom(b []byte, bo binary.ByteOrder) UUID {
+	var u UUID
+	binary.BigEndian.PutUint32(u[0:4], bo.Uint32(b[0:4]))
+	binary.BigEndian.PutUint16(u[4:6], bo.Uint16(b[4:6]))
+	binary.BigEndian.PutUint16(u[6:8], bo.Uint16(b[6:8]))
+	copy(u[8:], b[8:16])
+	return u
+}
+
+func (u UUID) String() string {
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+// Name is the well-known interface name, or the UUID's text.
+func (u UUID) Name() string {
+	if n := dcerpcInterface(u); n != "" {
+		return n
+	}
+	return u.String()
+}
+
+func mustHexUUID(s string) UUID {
+	var u UUID
+	j := 0
+	for i := 0; i < len(s) && j < 32; i++ {
+		c := s[i]
+		var v byte
+		switch {
+		case c >= '0' && c <= '9':
+			v = c - '0'
+		case c >= 'a' && c <= 'f':
+			v = c - 'a' + 10
+		default:
+			continue
+		}
+		u[j/2] |= v << (4 * (1 - j%2))
+		j++
+	}
+	return u
+}
+
 // Interfaces named in reports.
-func dcerpcInterface(uuid string) string {
-	switch uuid {
-	case "e1af8308-5d1f-11c9-91a4-08002b14a0fa":
+func dcerpcInterface(u UUID) string {
+	switch u {
+	case mustHexUUID("e1af8308-5d1f-11c9-91a4-08002b14a0fa"):
 		return "epm"
-	case "e3514235-4b06-11d1-ab04-00c04fc2dcd2":
+	case mustHexUUID("e3514235-4b06-11d1-ab04-00c04fc2dcd2"):
 		return "drsuapi"
-	case "12345778-1234-abcd-ef00-0123456789ab":
+	case mustHexUUID("12345778-1234-abcd-ef00-0123456789ab"):
 		return "lsarpc"
-	case "12345778-1234-abcd-ef00-0123456789ac":
+	case mustHexUUID("12345778-1234-abcd-ef00-0123456789ac"):
 		return "samr"
-	case "12345678-1234-abcd-ef00-01234567cffb":
+	case mustHexUUID("12345678-1234-abcd-ef00-01234567cffb"):
 		return "netlogon"
-	case "000001a0-0000-0000-c000-000000000046":
+	case mustHexUUID("000001a0-0000-0000-c000-000000000046"):
 		return "isystemactivator"
-	case "99fcfec4-5260-101b-bbcb-00aa0021347a":
+	case mustHexUUID("99fcfec4-5260-101b-bbcb-00aa0021347a"):
 		return "iobjectexporter"
-	case "3919286a-b10c-11d0-9ba8-00c04fd92ef5":
+	case mustHexUUID("3919286a-b10c-11d0-9ba8-00c04fd92ef5"):
 		return "dssetup"
 	}
 	return ""
@@ -98,19 +143,14 @@ func (p *PDU) order() binary.ByteOrder {
 	return binary.BigEndian
 }
 
-// uuidString formats an NDR UUID (first three fields in the PDU's order).
-func uuidString(b []byte, bo binary.ByteOrder) string {
-	return fmt.Sprintf("%08x-%04x-%04x-%x-%x", bo.Uint32(b[0:4]), bo.Uint16(b[4:6]), bo.Uint16(b[6:8]), b[8:10], b[10:16])
-}
-
 // BoundInterface returns the first abstract syntax of a bind or
 // alter_context: p_context_elem after max_xmit, max_recv, assoc_group.
-func (p *PDU) BoundInterface() (uuid string, ok bool) {
+func (p *PDU) BoundInterface() (UUID, bool) {
 	b := p.Body
 	if (p.Type != 11 && p.Type != 14) || len(b) < 12+4+20 || b[8] == 0 {
-		return "", false
+		return UUID{}, false
 	}
-	return uuidString(b[16:32], p.order()), true
+	return uuidFrom(b[16:32], p.order()), true
 }
 
 // recogniseDCERPC checks the first PDU of each direction and names the
@@ -138,11 +178,7 @@ func recogniseDCERPC(in Input) Result {
 		}
 		res.Meta.Add(key, dcerpcPType(p.Type))
 		if uuid, ok := p.BoundInterface(); ok {
-			if name := dcerpcInterface(uuid); name != "" {
-				res.Meta.Add("interface", name)
-			} else {
-				res.Meta.Add("interface", uuid)
-			}
+			res.Meta.Add("interface", uuid.Name())
 		}
 	}
 	return res

@@ -94,12 +94,7 @@ func ParseTower(t []byte) (Endpoint, error) {
 		switch lhs[0] {
 		case 0x0d:
 			if i == 0 && len(lhs) >= 17 {
-				u := uuidString(lhs[1:17], binary.LittleEndian)
-				if name := dcerpcInterface(u); name != "" {
-					ep.Interface = name
-				} else {
-					ep.Interface = u
-				}
+				ep.Interface = uuidFrom(lhs[1:17], binary.LittleEndian).Name()
 			}
 		case 0x07:
 			if len(rhs) != 2 {

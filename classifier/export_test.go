@@ -1,0 +1,12 @@
+package classifier
+
+import (
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/report"
+)
+
+// AnalyzeSourcesNoRecognition exposes the pipeline without protocol
+// recognition to the benchmarks.
+var AnalyzeSourcesNoRecognition = func(m *Matrix, srcs []*capture.FileSource) (*report.Report, error) {
+	return analyzeSources(m, srcs, nil, false, "bench", false)
+}

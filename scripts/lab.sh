@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# A Threat Manager site in network namespaces, with real servers from
+# Debian packages, for end-to-end tests and for recording real captures.
+#
+#   scripts/lab.sh install          # apt-get the servers and tools (once)
+#   scripts/lab.sh up               # namespaces, addresses, servers, firewall
+#   scripts/lab.sh traffic          # one round of client traffic
+#   scripts/lab.sh record FILE SEC  # tcpdump on the server's interface while traffic runs
+#   scripts/lab.sh down             # stop everything, remove the namespaces
+#
+# Hosts (10.99.0.0/24, all joined by a bridge in a switch namespace):
+#   tm      .10  the Threat Manager server: RabbitMQ on 10001 (AMQP), HTTP on 8080,
+#                a syslog sink on udp/10000; flowverify captures here
+#   dc      .21  domain controller: slapd on 389, MIT krb5-kdc on tcp/88; nftables
+#                drops tcp/9389 (AD Web Services), so that row must read "blocked"
+#   agent   .31  agent host: logger -> udp/10000, amqp-publish -> tcp/10001
+#   db      .41  PostgreSQL on 5435
+#   console .50  a browser: curl -> tm:8080
+#   action  .70  Action Service host: HTTP on 8080
+#
+# Everything stays inside namespaces this script creates; nothing touches
+# the host's interfaces or any address outside 10.99.0.0/24.
+set -euo pipefail
+
+P=${LAB_PREFIX:-fvlab}
+DIR=${LAB_DIR:-/tmp/$P}
+NET=10.99.0
+declare -A IP=([tm]=10 [dc]=21 [agent]=31 [db]=41 [console]=50 [action]=70)
+HOSTS="tm dc agent db console action"
+REALM=CORP.EXAMPLE
+PACKAGES="iproute2 nftables tcpdump slapd ldap-utils krb5-kdc krb5-user postgresql rabbitmq-server amqp-tools bsdutils python3 curl procps"
+
+ns() { local h=$1; shift; ip netns exec "$P-$h" "$@"; }
+log() { printf '[lab] %s\n' "$*" >&2; }
+
+need_root() { [ "$(id -u)" = 0 ] || { echo "lab.sh must run as root (network namespaces)" >&2; exit 77; }; }
+
+can_netns() {
+	ip netns add "$P-probe" 2>/dev/null || return 1
+	ip netns del "$P-probe"
+}
+
+install() {
+	need_root
+	local missing=()
+	for c in ip nft tcpdump slapd ldapsearch krb5kdc kinit amqp-publish rabbitmq-server logger python3 curl pkill; do
+		command -v "$c" >/dev/null || missing+=("$c")
+	done
+	[ -x /usr/lib/postgresql/*/bin/postgres ] 2>/dev/null || missing+=(postgres)
+	if [ ${#missing[@]} -gt 0 ]; then
+		log "installing (missing: ${missing[*]})"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		# Debian starts services on install; the lab runs its own instances.
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+		apt-get install -y -qq $PACKAGES >/dev/null
+		rm -f /usr/sbin/policy-rc.d
+	fi
+}
+
+pgbin() { ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1; }
+
+wait_port() { # wait_port HOST PROTO PORT SECONDS
+	local h=$1 proto=$2 port=$3 n=$(($4 * 10))
+	for _ in $(seq "$n"); do
+		if ns "$h" ss -Hln"${proto:0:1}" "sport = :$port" | grep -q .; then return 0; fi
+		sleep 0.1
+	done
+	log "$h: nothing listens on $proto/$port"; return 1
+}
+
+up() {
+	need_root
+	can_netns || { echo "network namespaces are not permitted here" >&2; exit 77; }
+	down quiet
+	mkdir -p "$DIR"
+	ip netns add "$P-sw"
+	ns sw ip link add br0 type bridge
+	ns sw ip link set br0 up
+	ns sw ip link set lo up
+	for h in $HOSTS; do
+		ip netns add "$P-$h"
+		ip link add "$P-$h" type veth peer name e0 netns "$P-$h"
+		ip link set "$P-$h" netns "$P-sw"
+		ns sw ip link set "$P-$h" master br0 up
+		ns "$h" ip addr add "$NET.${IP[$h]}/24" dev e0
+		ns "$h" ip link set e0 up
+		ns "$h" ip link set lo up
+	done
+	start_dc
+	start_db
+	start_tm
+	ns action python3 -m http.server 8080 --bind "$NET.${IP[action]}" --directory "$DIR" >"$DIR/action-http.log" 2>&1 &
+	wait_port dc tcp 389 15
+	wait_port dc tcp 88 15
+	wait_port db tcp 5435 30
+	wait_port action tcp 8080 10
+	wait_port tm tcp 8080 10
+	wait_port tm udp 10000 10
+	wait_port tm tcp 10001 90
+	log "lab is up"
+}
+
+start_dc() {
+	# slapd with its own configuration and database.
+	mkdir -p "$DIR/ldap/db"
+	cat >"$DIR/ldap/slapd.conf" <<-EOF
+	include /etc/ldap/schema/core.schema
+	include /etc/ldap/schema/cosine.schema
+	include /etc/ldap/schema/inetorgperson.schema
+	pidfile $DIR/ldap/slapd.pid
+	modulepath /usr/lib/ldap
+	moduleload back_mdb
+	database mdb
+	suffix "dc=corp,dc=example"
+	rootdn "cn=admin,dc=corp,dc=example"
+	rootpw lab-admin-password
+	directory $DIR/ldap/db
+	EOF
+	cat >"$DIR/ldap/base.ldif" <<-EOF
+	dn: dc=corp,dc=example
+	objectClass: dcObject
+	objectClass: organization
+	o: corp
+	dc: corp
+
+	dn: cn=svc-threatmanager,dc=corp,dc=example
+	objectClass: inetOrgPerson
+	cn: svc-threatmanager
+	sn: threatmanager
+	userPassword: lab-user-password
+	EOF
+	slapadd -f "$DIR/ldap/slapd.conf" -l "$DIR/ldap/base.ldif" >/dev/null 2>&1
+	ns dc slapd -f "$DIR/ldap/slapd.conf" -h "ldap://$NET.${IP[dc]}:389/"
+
+	# MIT Kerberos KDC, TCP and UDP on 88, with the lab's own files.
+	mkdir -p "$DIR/krb5"
+	cat >"$DIR/krb5/krb5.conf" <<-EOF
+	[libdefaults]
+	    default_realm = $REALM
+	    udp_preference_limit = 1
+	    dns_lookup_kdc = false
+	    dns_lookup_realm = false
+	[realms]
+	    $REALM = {
+	        kdc = $NET.${IP[dc]}:88
+	    }
+	EOF
+	cat >"$DIR/krb5/kdc.conf" <<-EOF
+	[kdcdefaults]
+	    kdc_ports = 88
+	    kdc_tcp_ports = 88
+	[realms]
+	    $REALM = {
+	        database_name = $DIR/krb5/principal
+	        key_stash_file = $DIR/krb5/stash
+	        acl_file = $DIR/krb5/kadm5.acl
+	    }
+	[logging]
+	    kdc = FILE:$DIR/krb5/kdc.log
+	EOF
+	export KRB5_CONFIG="$DIR/krb5/krb5.conf" KRB5_KDC_PROFILE="$DIR/krb5/kdc.conf"
+	kdb5_util create -s -r "$REALM" -P lab-master-password >/dev/null 2>&1
+	kadmin.local -q "addprinc -pw lab-krb-password svc-threatmanager" >/dev/null 2>&1
+	ns dc env KRB5_CONFIG="$KRB5_CONFIG" KRB5_KDC_PROFILE="$KRB5_KDC_PROFILE" krb5kdc -P "$DIR/krb5/kdc.pid"
+
+	# A firewall on the domain controller drops AD Web Services silently.
+	ns dc nft -f - <<-EOF
+	table inet fvlab {
+	    chain input {
+	        type filter hook input priority 0; policy accept;
+	        tcp dport 9389 drop
+	    }
+	}
+	EOF
+}
+
+start_db() {
+	local bin
+	bin=$(pgbin)
+	mkdir -p "$DIR/pg"
+	chown postgres "$DIR/pg"
+	su postgres -c "$bin/initdb -D $DIR/pg/data -A trust -U postgres" >/dev/null
+	echo "host all all $NET.0/24 trust" >>"$DIR/pg/data/pg_hba.conf"
+	ns db su postgres -c "$bin/postgres -D $DIR/pg/data -p 5435 -c listen_addresses='$NET.${IP[db]}' -k $DIR/pg" >"$DIR/pg/log" 2>&1 &
+}
+
+start_tm() {
+	ns tm python3 -m http.server 8080 --bind "$NET.${IP[tm]}" --directory "$DIR" >"$DIR/tm-http.log" 2>&1 &
+	ns tm python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 10000))
+while True:
+    s.recv(65535)
+' >/dev/null 2>&1 &
+	mkdir -p "$DIR/rabbitmq/mnesia" "$DIR/rabbitmq/log"
+	chown -R rabbitmq "$DIR/rabbitmq"
+	printf 'loopback_users = none\nlisteners.tcp.default = 10001\n' >"$DIR/rabbitmq/rabbitmq.conf"
+	ns tm env HOME="$DIR/rabbitmq" RABBITMQ_CONFIG_FILE="$DIR/rabbitmq/rabbitmq.conf" RABBITMQ_MNESIA_BASE="$DIR/rabbitmq/mnesia" \
+		RABBITMQ_LOG_BASE="$DIR/rabbitmq/log" RABBITMQ_NODENAME="rabbit@localhost" RABBITMQ_ENABLED_PLUGINS_FILE="$DIR/rabbitmq/plugins" \
+		rabbitmq-server >"$DIR/rabbitmq/out.log" 2>&1 &
+}
+
+traffic() {
+	export KRB5_CONFIG="$DIR/krb5/krb5.conf"
+	local tm=$NET.${IP[tm]} dc=$NET.${IP[dc]}
+	# agents -> server
+	ns agent logger --udp -n "$tm" -P 10000 -t StealthAUDIT "lab syslog message from the agent"
+	ns agent amqp-publish --url "amqp://guest:guest@$tm:10001" -r fvlab -b 'lab event' || log "amqp-publish failed"
+	# server -> domain controller
+	ns tm env KRB5_CONFIG="$KRB5_CONFIG" KRB5CCNAME="$DIR/krb5/cc" kinit svc-threatmanager <<<"lab-krb-password" >/dev/null || log "kinit failed"
+	ns tm ldapsearch -x -H "ldap://$dc" -D "cn=svc-threatmanager,dc=corp,dc=example" -w lab-user-password \
+		-b dc=corp,dc=example '(objectClass=*)' dn >/dev/null || log "ldapsearch failed"
+	ns tm ldapsearch -x -ZZ -H "ldap://$dc" -b dc=corp,dc=example >/dev/null 2>&1 || true # StartTLS refused: no certificate
+	ns tm timeout 4 bash -c "exec 3<>/dev/tcp/$dc/9389" 2>/dev/null || true               # dropped by the DC's firewall
+	# server -> database, action service
+	ns tm psql -h "$NET.${IP[db]}" -p 5435 -U postgres -c 'select 1' >/dev/null || log "psql failed"
+	ns tm curl -s -o /dev/null "http://$NET.${IP[action]}:8080/" || log "curl action failed"
+	# console -> server
+	ns console curl -s -o /dev/null "http://$tm:8080/" || log "curl console failed"
+	# unexpected: LDAP to the global catalog port (refused: nothing listens there)
+	ns tm timeout 3 bash -c "exec 3<>/dev/tcp/$dc/3268" 2>/dev/null || true
+}
+
+record() {
+	local out=$1 secs=${2:-12}
+	ns tm tcpdump -i e0 -U -s 0 -w "$out" >/dev/null 2>&1 &
+	local pid=$!
+	sleep 1
+	traffic
+	sleep "$secs"
+	kill "$pid"; wait "$pid" 2>/dev/null || true
+	log "recorded $out"
+}
+
+down() {
+	for h in $HOSTS sw; do
+		if ip netns list 2>/dev/null | grep -qw "$P-$h"; then
+			for pid in $(ip netns pids "$P-$h" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+		fi
+	done
+	sleep 0.5
+	for h in $HOSTS sw; do
+		if ip netns list 2>/dev/null | grep -qw "$P-$h"; then
+			for pid in $(ip netns pids "$P-$h" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+			ip netns del "$P-$h" 2>/dev/null || true
+		fi
+	done
+	[ "${1:-}" = quiet ] || log "lab is down"
+	rm -rf "$DIR"
+}
+
+case "${1:-}" in
+install) install ;;
+up) up ;;
+traffic) traffic ;;
+record) record "$2" "${3:-12}" ;;
+down) down ;;
+*) sed -n '2,25p' "$0"; exit 2 ;;
+esac
