@@ -13,6 +13,8 @@
 #                a syslog sink on udp/10000; flowverify captures here
 #   dc      .21  domain controller: slapd on 389, MIT krb5-kdc on tcp/88; nftables
 #                drops tcp/9389 (AD Web Services), so that row must read "blocked"
+#   dc2     .22  a Samba AD domain controller: its RPC endpoint mapper on 135 hands
+#                out the dynamic DRSUAPI port (samba-tool drs showrepl asks for it)
 #   agent   .31  agent host: logger -> udp/10000, amqp-publish -> tcp/10001
 #   db      .41  PostgreSQL on 5435
 #   console .50  a browser: curl -> tm:8080
@@ -25,10 +27,10 @@ set -euo pipefail
 P=${LAB_PREFIX:-fvlab}
 DIR=${LAB_DIR:-/tmp/$P}
 NET=10.99.0
-declare -A IP=([tm]=10 [dc]=21 [agent]=31 [db]=41 [console]=50 [action]=70)
-HOSTS="tm dc agent db console action"
+declare -A IP=([tm]=10 [dc]=21 [dc2]=22 [agent]=31 [db]=41 [console]=50 [action]=70)
+HOSTS="tm dc dc2 agent db console action"
 REALM=CORP.EXAMPLE
-PACKAGES="iproute2 nftables tcpdump slapd ldap-utils krb5-kdc krb5-user postgresql rabbitmq-server amqp-tools bsdutils python3 curl procps"
+PACKAGES="iproute2 nftables tcpdump slapd ldap-utils krb5-kdc krb5-user postgresql rabbitmq-server amqp-tools bsdutils python3 curl procps samba samba-ad-dc smbclient"
 
 ns() { local h=$1; shift; ip netns exec "$P-$h" "$@"; }
 log() { printf '[lab] %s\n' "$*" >&2; }
@@ -43,7 +45,7 @@ can_netns() {
 install() {
 	need_root
 	local missing=()
-	for c in ip nft tcpdump slapd ldapsearch krb5kdc kinit amqp-publish rabbitmq-server logger python3 curl pkill; do
+	for c in ip nft tcpdump slapd ldapsearch krb5kdc kinit amqp-publish rabbitmq-server logger python3 curl pkill samba samba-tool; do
 		command -v "$c" >/dev/null || missing+=("$c")
 	done
 	[ -x /usr/lib/postgresql/*/bin/postgres ] 2>/dev/null || missing+=(postgres)
@@ -88,11 +90,13 @@ up() {
 		ns "$h" ip link set lo up
 	done
 	start_dc
+	start_dc2
 	start_db
 	start_tm
 	ns action python3 -m http.server 8080 --bind "$NET.${IP[action]}" --directory "$DIR" >"$DIR/action-http.log" 2>&1 &
 	wait_port dc tcp 389 15
 	wait_port dc tcp 88 15
+	wait_port dc2 tcp 135 60
 	wait_port db tcp 5435 30
 	wait_port action tcp 8080 10
 	wait_port tm tcp 8080 10
@@ -175,6 +179,14 @@ start_dc() {
 	EOF
 }
 
+start_dc2() {
+	mkdir -p "$DIR/samba"
+	samba-tool domain provision --realm=SAMBA.EXAMPLE --domain=SAMBA --server-role=dc --dns-backend=NONE \
+		--adminpass='Lab-Passw0rd!' --targetdir="$DIR/samba" --host-ip="$NET.${IP[dc2]}" \
+		--option="interfaces=$NET.${IP[dc2]}" --option="bind interfaces only=yes" >"$DIR/samba/provision.log" 2>&1
+	ns dc2 samba -s "$DIR/samba/etc/smb.conf" -i -M single >"$DIR/samba/samba.log" 2>&1 &
+}
+
 start_db() {
 	local bin
 	bin=$(pgbin)
@@ -219,6 +231,8 @@ traffic() {
 	ns tm curl -s -o /dev/null "http://$NET.${IP[action]}:8080/" || log "curl action failed"
 	# console -> server
 	ns console curl -s -o /dev/null "http://$tm:8080/" || log "curl console failed"
+	# the endpoint mapper hands out DRSUAPI's dynamic port, which samba-tool then uses
+	ns tm timeout 60 samba-tool drs showrepl "$NET.${IP[dc2]}" -U'SAMBA\Administrator%Lab-Passw0rd!' >/dev/null 2>&1 || log "samba-tool drs showrepl failed"
 	# unexpected: LDAP to the global catalog port (refused: nothing listens there)
 	ns tm timeout 3 bash -c "exec 3<>/dev/tcp/$dc/3268" 2>/dev/null || true
 }

@@ -233,3 +233,53 @@ func TestPublicCaptureProtocols(t *testing.T) {
 		})
 	}
 }
+
+// TestRealSoftwareCapture judges the lab recording of real servers
+// (testdata/real/README.md): every row resolves with the right status and
+// protocol, and the dynamic RPC flow is attributed through the port Samba's
+// endpoint mapper handed out.
+func TestRealSoftwareCapture(t *testing.T) {
+	d, r := analyzeJSON(t, "--server", "auto", "../../testdata/real/lab-site.pcap")
+	if r.code != 1 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if d.Server.Addresses[0] != "10.99.0.10" {
+		t.Fatalf("server %v", d.Server)
+	}
+	want := map[string][2]string{
+		"syslog-in": {"ok", "syslog"}, "amqp-in": {"ok", "amqp"}, "console-8080": {"ok", "http"},
+		"access-analyzer-8080": {"not-seen", ""}, "postgresql-out": {"ok", "postgresql"}, "kerberos-out": {"ok", "kerberos"},
+		"rpc-epm-out": {"ok", "dcerpc"}, "ldap-out": {"ok", "ldap"}, "adws-out": {"blocked", ""},
+		"rpc-dynamic-out": {"ok", "dcerpc"}, "action-service-out": {"ok", "http"},
+	}
+	for _, rule := range d.Rules {
+		w, ok := want[rule.ID]
+		if !ok {
+			t.Errorf("unexpected rule %s", rule.ID)
+			continue
+		}
+		if rule.Status != w[0] {
+			t.Errorf("%s: status %s, want %s", rule.ID, rule.Status, w[0])
+		}
+		if w[1] != "" && (len(rule.Protocols) != 1 || rule.Protocols[w[1]] != rule.Flows) {
+			t.Errorf("%s: protocols %v, want all %s", rule.ID, rule.Protocols, w[1])
+		}
+	}
+	learned := false
+	for _, f := range d.Flows {
+		if f.Rule == "rpc-dynamic-out" {
+			for _, n := range f.Notes {
+				learned = learned || strings.HasPrefix(n, "learned: port 49153")
+			}
+		}
+	}
+	if !learned {
+		t.Error("the DRSUAPI connection is not attributed through the learned endpoint")
+	}
+	if len(d.Blocked) != 1 || d.Blocked[0].Rule != "adws-out" || d.Blocked[0].Reason != "no-answer" {
+		t.Errorf("blocked %+v", d.Blocked)
+	}
+	if n := len(d.Unexpected); n != 1 || d.Unexpected[0].Port != 3268 {
+		t.Errorf("unexpected %+v", d.Unexpected)
+	}
+}
