@@ -20,7 +20,7 @@ TSHARK = {
     "dcerpc": "dcerpc", "epm": "dcerpc", "pgsql": "postgresql", "http2": "http2", "http": "http",
     "tls": "tls", "ssl": "tls", "mdns": "mdns", "llmnr": "llmnr", "dns": "dns", "ntp": "ntp",
     "smb2": "smb", "smb": "smb", "nbss": "smb", "nbns": "netbios-ns", "ssh": "ssh", "snmp": "snmp",
-    "rdp": "rdp", "tpkt": "rdp", "nmf": "mc-nmf", "ms-nmf": "mc-nmf",
+    "rdp": "rdp", "tpkt": "rdp", "mc-nmf": "mc-nmf",
 }
 # Names that agree although they differ in spelling or depth.
 SAME = {("adws", "mc-nmf")}
@@ -28,7 +28,11 @@ SAME = {("adws", "mc-nmf")}
 
 def tshark_conversations(path):
     out = subprocess.run(
-        ["tshark", "-r", path, "-T", "fields", "-E", "separator=|", "-e", "frame.protocols",
+        ["tshark", "-r", path,
+         # The product's own ports carry these protocols; tshark only knows
+         # the standard ports unless told.
+         "-d", "tcp.port==10001,amqp", "-d", "udp.port==10000,syslog", "-d", "tcp.port==5435,pgsql",
+         "-d", "tcp.port==5439,pgsql", "-d", "tcp.port==9389,mc-nmf", "-T", "fields", "-E", "separator=|", "-e", "frame.protocols",
          "-e", "ip.src", "-e", "ipv6.src", "-e", "ip.dst", "-e", "ipv6.dst",
          "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "udp.srcport", "-e", "udp.dstport"],
         capture_output=True, text=True).stdout
