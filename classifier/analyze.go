@@ -97,7 +97,7 @@ type unexpKey struct {
 func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	m := a.m
 	r := &report.Report{Schema: report.Schema, Tool: report.Tool{Name: "flowverify", Version: meta.ToolVersion}}
-	r.Matrix = report.MatrixInfo{Name: m.Name, Description: m.Description, Config: m.ConfigFile}
+	r.Matrix = report.MatrixInfo{Name: m.Name, Profile: m.Profile, Description: m.Description, Config: m.ConfigFile}
 
 	servers := map[netip.Addr]bool{}
 	switch {

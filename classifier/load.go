@@ -36,6 +36,7 @@ func (e *ConfigError) Error() string {
 type LoadOptions struct {
 	ConfigFile string   // user's file, merged over the embedded default
 	Environ    []string // environment (os.Environ()); FLOWVERIFY_* entries override
+	Profile    string   // shipped profile to start from (default "threatmanager")
 	// Flag overrides, applied last.
 	Server []string            // addresses or "auto"
 	Roles  map[string][]string // role name -> addresses/CIDRs
@@ -72,6 +73,8 @@ type rawFlows struct {
 }
 
 type rawMatrix struct {
+	Extends     string              `mapstructure:"extends"`
+	RemoveRules []string            `mapstructure:"remove_rules"`
 	Name        string              `mapstructure:"name"`
 	Description string              `mapstructure:"description"`
 	Server      []string            `mapstructure:"server"`
@@ -82,23 +85,54 @@ type rawMatrix struct {
 	FailOn      []string            `mapstructure:"fail_on"`
 }
 
-// Load builds the effective matrix: the embedded default, then the user's
-// file, then FLOWVERIFY_* variables, then flags.
+// Load builds the effective matrix: a profile (the default, --profile, or
+// the user file's "extends"), the user's file merged over it rule by rule,
+// then FLOWVERIFY_* variables, then flags.
 func Load(opt LoadOptions) (*Matrix, error) {
-	v := viper.New()
-	v.SetConfigType("yaml")
-	if err := v.ReadConfig(bytes.NewReader(configs.ThreatManager)); err != nil {
-		return nil, &ConfigError{Source: "embedded default", Msg: err.Error()}
-	}
-	source := "embedded default"
+	var user *viper.Viper
+	extends := ""
 	if opt.ConfigFile != "" {
-		source = opt.ConfigFile
 		data, err := os.ReadFile(opt.ConfigFile)
 		if err != nil {
 			return nil, &ConfigError{Source: opt.ConfigFile, Msg: err.Error()}
 		}
-		if err := v.MergeConfig(bytes.NewReader(data)); err != nil {
-			return nil, &ConfigError{Source: opt.ConfigFile, Msg: "not valid YAML: " + err.Error()}
+		if len(data) > maxConfigSize {
+			return nil, &ConfigError{Source: opt.ConfigFile, Msg: fmt.Sprintf("%d bytes is too large for a matrix (limit %d)", len(data), maxConfigSize)}
+		}
+		user = viper.New()
+		user.SetConfigType("yaml")
+		if err := user.ReadConfig(bytes.NewReader(data)); err != nil {
+			return nil, &ConfigError{Source: opt.ConfigFile, Msg: "not valid YAML: " + cleanYAMLError(err)}
+		}
+		extends = user.GetString("extends")
+	}
+	profile := configs.Default
+	switch {
+	case extends != "" && opt.Profile != "" && extends != opt.Profile:
+		return nil, &ConfigError{Source: opt.ConfigFile, Key: "extends", Msg: fmt.Sprintf("the file extends %q but --profile asks for %q", extends, opt.Profile)}
+	case extends != "":
+		profile = extends
+	case opt.Profile != "":
+		profile = opt.Profile
+	}
+	base, err := configs.Lookup(profile)
+	if err != nil {
+		key, src := "--profile", "flag"
+		if extends != "" {
+			key, src = "extends", opt.ConfigFile
+		}
+		return nil, &ConfigError{Source: src, Key: key, Msg: err.Error()}
+	}
+	v := viper.New()
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(bytes.NewReader(base)); err != nil {
+		return nil, &ConfigError{Source: "profile " + profile, Msg: err.Error()}
+	}
+	source := "profile " + profile
+	if user != nil {
+		source = opt.ConfigFile
+		if err := mergeUser(v, user, opt.ConfigFile); err != nil {
+			return nil, err
 		}
 	}
 	if err := applyEnv(v, opt.Environ); err != nil {
@@ -112,12 +146,110 @@ func Load(opt LoadOptions) (*Matrix, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.Profile = profile
 	m.ConfigFile = opt.ConfigFile
 	m.ServerFrom = "config"
 	if err := m.applyFlags(opt); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// maxConfigSize bounds a matrix file; real ones are a few kilobytes.
+const maxConfigSize = 1 << 20
+
+// mergeUser lays the user's file over the profile: scalar keys replace,
+// roles replace by name, rules and ignore entries merge by id (a known id
+// has the given fields replaced, a new id is added), and remove_rules drops
+// rules by id.
+func mergeUser(v, user *viper.Viper, file string) error {
+	cerr := func(key, format string, a ...any) error {
+		return &ConfigError{Source: file, Key: key, Msg: fmt.Sprintf(format, a...)}
+	}
+	for _, k := range user.AllKeys() {
+		switch {
+		case k == "extends", k == "remove_rules", k == "rules", k == "ignore":
+		case strings.HasPrefix(k, "roles."):
+			v.Set(k, user.Get(k))
+		default:
+			v.Set(k, user.Get(k))
+		}
+	}
+	for _, list := range []string{"rules", "ignore"} {
+		if !user.IsSet(list) {
+			continue
+		}
+		add, ok := user.Get(list).([]any)
+		if !ok {
+			return cerr(list, "must be a list of entries with an id")
+		}
+		cur, _ := v.Get(list).([]any)
+		merged := make([]any, 0, len(cur)+len(add))
+		merged = append(merged, cur...)
+		seen := map[string]bool{}
+		for i, e := range add {
+			entry, ok := e.(map[string]any)
+			if !ok {
+				return cerr(fmt.Sprintf("%s[%d]", list, i), "must be a mapping")
+			}
+			id, _ := entry["id"].(string)
+			if id == "" {
+				return cerr(fmt.Sprintf("%s[%d].id", list, i), "missing")
+			}
+			if seen[id] {
+				return cerr(fmt.Sprintf("%s[%s].id", list, id), "duplicate rule id %q", id)
+			}
+			seen[id] = true
+			replaced := false
+			for j, c := range merged {
+				if cm, ok := c.(map[string]any); ok && cm["id"] == id {
+					over := map[string]any{}
+					for k, val := range cm {
+						over[k] = val
+					}
+					for k, val := range entry {
+						over[k] = val
+					}
+					merged[j] = over
+					replaced = true
+				}
+			}
+			if !replaced {
+				merged = append(merged, entry)
+			}
+		}
+		v.Set(list, merged)
+	}
+	if user.IsSet("remove_rules") {
+		ids := splitList(user.GetStringSlice("remove_rules"))
+		cur, _ := v.Get("rules").([]any)
+		for _, id := range ids {
+			found := false
+			out := cur[:0:0]
+			for _, c := range cur {
+				if cm, ok := c.(map[string]any); ok && cm["id"] == id {
+					found = true
+					continue
+				}
+				out = append(out, c)
+			}
+			if !found {
+				return cerr("remove_rules", "no rule %q to remove", id)
+			}
+			cur = out
+		}
+		v.Set("rules", cur)
+	}
+	return nil
+}
+
+// cleanYAMLError keeps the YAML parser's line information.
+func cleanYAMLError(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "yaml: "); i >= 0 {
+		msg = msg[i:]
+	}
+	return msg
 }
 
 // applyEnv maps FLOWVERIFY_A_B onto the known key a.b (or a.b-c); unknown
@@ -178,8 +310,10 @@ func parseDirection(s string) (Direction, error) {
 		return Outbound, nil
 	case "bidirectional", "both":
 		return Bidirectional, nil
+	case "local":
+		return Local, nil
 	}
-	return 0, fmt.Errorf("%q is not inbound, outbound or bidirectional", s)
+	return 0, fmt.Errorf("%q is not inbound, outbound, bidirectional or local", s)
 }
 
 // ParseAddrOrPrefix reads "192.0.2.1" or "192.0.2.0/24".
@@ -241,7 +375,7 @@ func build(raw *rawMatrix, src string) (*Matrix, error) {
 		if rr.ID == "" {
 			return nil, cerr(key+".id", "missing")
 		}
-		key = fmt.Sprintf("rules[%d] (%s)", i, rr.ID)
+		key = fmt.Sprintf("rules[%s]", rr.ID)
 		if seen[rr.ID] {
 			return nil, cerr(key+".id", "duplicate rule id %q", rr.ID)
 		}
@@ -250,6 +384,9 @@ func build(raw *rawMatrix, src string) (*Matrix, error) {
 		var err error
 		if r.Direction, err = parseDirection(rr.Direction); err != nil {
 			return nil, cerr(key+".direction", "%v", err)
+		}
+		if r.Direction == Local {
+			r.Local = true
 		}
 		if r.Transport, err = parseTransport(rr.Transport); err != nil {
 			return nil, cerr(key+".transport", "%v", err)

@@ -3,6 +3,7 @@ package classifier
 import (
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -102,13 +103,13 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"unknown rule key", rule("    portz: 5\n"), "portz"},
 		{"bad CIDR", "roles:\n  domain-controllers: [10.0.0.0/33]\n", "roles.domain-controllers"},
 		{"bad address", "roles:\n  domain-controllers: [dc01]\n", "roles.domain-controllers"},
-		{"port 0", "rules:\n  - id: x\n    direction: inbound\n    transport: tcp\n    ports: \"0\"\n", "rules[0] (x).ports"},
-		{"port too big", "rules:\n  - id: x\n    direction: inbound\n    transport: tcp\n    ports: \"70000\"\n", "rules[0] (x).ports"},
-		{"reversed range", "rules:\n  - id: x\n    direction: inbound\n    transport: tcp\n    ports: \"200-100\"\n", "rules[0] (x).ports"},
-		{"duplicate id", rule("  - id: x\n    direction: inbound\n    transport: tcp\n    ports: \"2\"\n"), "rules[1] (x).id"},
-		{"undefined role", rule("    role: [auditors]\n"), "rules[0] (x).role"},
-		{"bad transport", "rules:\n  - id: x\n    direction: inbound\n    transport: sctp\n    ports: \"1\"\n", "rules[0] (x).transport"},
-		{"bad direction", "rules:\n  - id: x\n    direction: sideways\n    transport: tcp\n    ports: \"1\"\n", "rules[0] (x).direction"},
+		{"port 0", "rules:\n  - id: x\n    direction: inbound\n    transport: tcp\n    ports: \"0\"\n", "rules[x].ports"},
+		{"port too big", "rules:\n  - id: x\n    direction: inbound\n    transport: tcp\n    ports: \"70000\"\n", "rules[x].ports"},
+		{"reversed range", "rules:\n  - id: x\n    direction: inbound\n    transport: tcp\n    ports: \"200-100\"\n", "rules[x].ports"},
+		{"duplicate id", rule("  - id: x\n    direction: inbound\n    transport: tcp\n    ports: \"2\"\n"), "rules[x].id"},
+		{"undefined role", rule("    role: [auditors]\n"), "rules[x].role"},
+		{"bad transport", "rules:\n  - id: x\n    direction: inbound\n    transport: sctp\n    ports: \"1\"\n", "rules[x].transport"},
+		{"bad direction", "rules:\n  - id: x\n    direction: sideways\n    transport: tcp\n    ports: \"1\"\n", "rules[x].direction"},
 		{"bad fail_on", "fail_on: [everything]\n", "fail_on"},
 		{"bad server", "server: [not-an-ip]\n", "server"},
 		{"invalid YAML", "rules: [\n", "YAML"},
@@ -168,4 +169,118 @@ func FuzzLoadConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestShippedProfiles(t *testing.T) {
+	def, err := Load(LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v3, err := Load(LoadOptions{Profile: "threatmanager-3.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.Profile != "threatmanager" || v3.Profile != "threatmanager-3.0" || v3.Name != "threatmanager-3.0" {
+		t.Fatalf("profiles %q %q", def.Profile, v3.Profile)
+	}
+	type row struct {
+		dir              Direction
+		proto            uint8
+		ports, roles, ap string
+		required, local  bool
+		learn            string
+	}
+	rows := func(m *Matrix) map[string]row {
+		out := map[string]row{}
+		for _, r := range m.Rules {
+			out[r.ID] = row{r.Direction, r.Transport, r.Ports.String(), strings.Join(r.Roles, ","), strings.Join(r.Protocols, ","), r.Required, r.Local, r.Learn}
+		}
+		return out
+	}
+	a, b := rows(def), rows(v3)
+	// Exactly what the vendor's later page changes (vendor-notes.md).
+	changed := map[string]bool{}
+	for id, ra := range a {
+		rb, ok := b[id]
+		switch {
+		case !ok:
+			t.Errorf("3.0 lacks %s", id)
+		case ra != rb:
+			changed[id] = true
+			if id != "postgresql-out" || rb.ports != "5432" || ra.ports != "5435,5439" {
+				t.Errorf("%s differs: %+v vs %+v", id, ra, rb)
+			}
+			ra.ports = rb.ports
+			if ra != rb {
+				t.Errorf("%s differs beyond its ports", id)
+			}
+		}
+	}
+	var added []string
+	for id := range b {
+		if _, ok := a[id]; !ok {
+			added = append(added, id)
+		}
+	}
+	sort.Strings(added)
+	if strings.Join(added, ",") != "app-services-local,ldaps-out" || len(changed) != 1 {
+		t.Fatalf("added %v, changed %v", added, changed)
+	}
+	if l := b["ldaps-out"]; l.dir != Outbound || l.ports != "636" || l.roles != "domain-controllers" || l.proto != TCP {
+		t.Errorf("ldaps-out %+v", l)
+	}
+	if l := b["app-services-local"]; l.dir != Local || l.ports != "55555-55557" || !l.local {
+		t.Errorf("app-services-local %+v", l)
+	}
+	if _, err := Load(LoadOptions{Profile: "threatmanager-9"}); err == nil || !strings.Contains(err.Error(), "threatmanager-3.0") {
+		t.Errorf("unknown profile: %v", err)
+	}
+}
+
+func TestExtendsMergesByID(t *testing.T) {
+	file := writeConfig(t, `extends: threatmanager-3.0
+name: site-a
+roles:
+  domain-controllers: [192.0.2.21, 192.0.2.22]
+rules:
+  - id: adws-out
+    required: false
+  - id: winrm-out
+    description: Remote management of the domain controllers
+    direction: outbound
+    transport: tcp
+    ports: "5985"
+    role: [domain-controllers]
+remove_rules: [action-service-out]
+`)
+	m, err := Load(LoadOptions{ConfigFile: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]Rule{}
+	for _, r := range m.Rules {
+		byID[r.ID] = r
+	}
+	if m.Profile != "threatmanager-3.0" || m.Name != "site-a" {
+		t.Fatalf("profile %s name %s", m.Profile, m.Name)
+	}
+	if r := byID["adws-out"]; r.Required || r.Ports.String() != "9389" || r.Direction != Outbound {
+		t.Errorf("adws-out override lost fields: %+v", r)
+	}
+	if _, ok := byID["winrm-out"]; !ok {
+		t.Error("winrm-out not added")
+	}
+	if _, ok := byID["action-service-out"]; ok {
+		t.Error("action-service-out not removed")
+	}
+	if byID["postgresql-out"].Ports.String() != "5432" || len(m.Roles["domain-controllers"].Prefixes) != 2 {
+		t.Error("profile or roles not applied")
+	}
+	if _, err := Load(LoadOptions{ConfigFile: file, Profile: "threatmanager"}); err == nil || !strings.Contains(err.Error(), "extends") {
+		t.Errorf("conflicting --profile: %v", err)
+	}
+	bad := writeConfig(t, "remove_rules: [nope]\n")
+	if _, err := Load(LoadOptions{ConfigFile: bad}); err == nil || !strings.Contains(err.Error(), "remove_rules") {
+		t.Errorf("removing an unknown rule: %v", err)
+	}
 }

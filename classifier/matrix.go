@@ -195,6 +195,7 @@ type Limits struct {
 type Matrix struct {
 	Name        string
 	Description string
+	Profile     string // the shipped profile the matrix starts from
 	ConfigFile  string
 	Server      []netip.Addr
 	ServerAuto  bool

@@ -150,6 +150,8 @@ func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx) Judgement {
 				continue
 			}
 			exact = true
+		case r.Direction == Local:
+			continue
 		case r.Direction == j.Dir:
 			exact = true
 		case r.Direction == Bidirectional:

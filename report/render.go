@@ -90,6 +90,9 @@ func WriteText(w io.Writer, r *Report) error {
 	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
 
 	p("flowverify %s: matrix %q", r.Tool.Version, r.Matrix.Name)
+	if r.Matrix.Profile != "" && r.Matrix.Profile != r.Matrix.Name {
+		p(" (profile %s)", r.Matrix.Profile)
+	}
 	if r.Matrix.Config != "" {
 		p(" (with %s)", r.Matrix.Config)
 	}
@@ -170,6 +173,15 @@ func WriteText(w io.Writer, r *Report) error {
 			ut.row(u.Direction, strings.ToUpper(u.Transport), fmt.Sprint(u.Port), u.Peer, u.Protocol, fmt.Sprint(u.Flows), fmt.Sprint(u.Failed), u.Hint)
 		}
 		ut.write(bw)
+	}
+	if len(r.Suggestions) > 0 {
+		p("\nSuggested firewall changes (%s)\n", r.Suggestions[0].Syntax)
+		for _, sg := range r.Suggestions {
+			p("  # %s\n", sg.Note)
+			for _, c := range sg.Commands {
+				p("  %s\n", c)
+			}
+		}
 	}
 	all := append([]string{}, r.Warnings...)
 	for _, in := range r.Inputs {

@@ -18,7 +18,22 @@ type Report struct {
 	Blocked    []Blocked    `json:"blocked"`
 	Summary    Summary      `json:"summary"`
 	Warnings   []string     `json:"warnings,omitempty"`
-	Flows      []Flow       `json:"flows,omitempty"`
+	// Suggestions are firewall changes (analyze --suggest).
+	Suggestions []Suggestion `json:"suggestions,omitempty"`
+	Flows       []Flow       `json:"flows,omitempty"`
+}
+
+// Suggestion is a proposed change for a finding.
+type Suggestion struct {
+	Kind      string   `json:"kind"` // blocked, mismatch, unexpected
+	Rule      string   `json:"rule,omitempty"`
+	Peer      string   `json:"peer,omitempty"`
+	Port      int      `json:"port,omitempty"`
+	Transport string   `json:"transport,omitempty"`
+	Direction string   `json:"direction,omitempty"`
+	Syntax    string   `json:"syntax"`
+	Commands  []string `json:"commands,omitempty"`
+	Note      string   `json:"note"`
 }
 
 // Tool names the program that wrote the report.
@@ -30,6 +45,7 @@ type Tool struct {
 // MatrixInfo says which matrix the traffic was judged against.
 type MatrixInfo struct {
 	Name        string `json:"name"`
+	Profile     string `json:"profile"`
 	Description string `json:"description,omitempty"`
 	Config      string `json:"config,omitempty"` // the user's file, if any
 }

@@ -305,6 +305,13 @@ func Scenarios() []Scenario {
 			s.C.TCP(t.Add(4*time.Second), s.serverEP(), EP(n.DCs[0], 9389), []Message{{FromClient: true, Data: tls}}, TCPOptions{})
 			return s.C, Format{}
 		}},
+		{"postgres-5432", "a remote PostgreSQL on 5432, as Threat Manager 3.0 documents it", func() (*Capture, Format) {
+			s := goodSite(DefaultNet(), 14, DCOptions{})
+			s.C.TCP(Start().Add(10*time.Second), s.serverEP(), EP("10.20.0.41", 5432), []Message{
+				{FromClient: true, Data: PostgresStartup("tmservice", "threatmanager", "StealthDEFEND")},
+				{FromClient: false, Data: PostgresAuthOK()}}, TCPOptions{})
+			return s.C, Format{}
+		}},
 		{"fragments", "syslog datagrams fragmented over IPv4, plus a raw-IP link", func() (*Capture, Format) {
 			s := NewSite(DefaultNet(), 12)
 			big := make([]byte, 0, 3000)

@@ -11,12 +11,14 @@ import (
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/classifier"
+	"github.com/flowverify/flowverify/classifier/firewall"
 	"github.com/flowverify/flowverify/report"
 	"github.com/spf13/cobra"
 )
 
 // matrixFlags are the flags every command that judges traffic shares.
 type matrixFlags struct {
+	profile  string
 	config   string
 	server   []string
 	roles    []string
@@ -26,7 +28,8 @@ type matrixFlags struct {
 
 func (f *matrixFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVarP(&f.config, "config", "c", "", "matrix file (YAML) merged over the embedded default")
+	fl.StringVarP(&f.config, "config", "c", "", "matrix file (YAML) merged over the profile, rule by rule")
+	fl.StringVarP(&f.profile, "profile", "p", "", "shipped matrix to judge against (see 'flowverify profiles'; default threatmanager)")
 	fl.StringSliceVarP(&f.server, "server", "s", nil, "the server's addresses, or auto to infer them from the traffic")
 	fl.StringArrayVar(&f.roles, "role", nil, "role members, NAME=ADDR|CIDR,... (repeatable)")
 	fl.StringSliceVar(&f.failOn, "fail-on", nil, "findings that make the exit status 1: missing,blocked,mismatch,unexpected,partial, all or none")
@@ -34,7 +37,7 @@ func (f *matrixFlags) register(cmd *cobra.Command) {
 }
 
 func (f *matrixFlags) load(environ []string) (*classifier.Matrix, error) {
-	opt := classifier.LoadOptions{ConfigFile: f.config, Environ: environ, Server: f.server}
+	opt := classifier.LoadOptions{ConfigFile: f.config, Environ: environ, Server: f.server, Profile: f.profile}
 	if len(f.roles) > 0 {
 		opt.Roles = map[string][]string{}
 		for _, r := range f.roles {
@@ -62,9 +65,11 @@ func (f *matrixFlags) load(environ []string) (*classifier.Matrix, error) {
 }
 
 type outputFlags struct {
-	format  string
-	outputs []string
-	flows   bool
+	format            string
+	outputs           []string
+	flows             bool
+	suggest           string
+	suggestUnexpected bool
 }
 
 func (o *outputFlags) register(cmd *cobra.Command) {
@@ -72,11 +77,34 @@ func (o *outputFlags) register(cmd *cobra.Command) {
 	fl.StringVarP(&o.format, "format", "f", "text", "report format: "+strings.Join(report.KnownFormats(), "|"))
 	fl.StringArrayVarP(&o.outputs, "output", "o", nil, "write the report to FILE (repeatable; format from the extension)")
 	fl.BoolVar(&o.flows, "flows", false, "include every flow with its verdict (JSON), or one flow per line (jsonl)")
+	fl.StringVar(&o.suggest, "suggest", "", "propose firewall rules for blocked attempts: powershell (default), netsh, nftables, iptables")
+	fl.Lookup("suggest").NoOptDefVal = firewall.PowerShell
+	fl.BoolVar(&o.suggestUnexpected, "suggest-unexpected", false, "with --suggest, also write rules that would allow the unexpected traffic")
+}
+
+// takeSuggestSyntax lets "--suggest powershell" work as well as
+// "--suggest=powershell": with an optional value, pflag leaves the syntax
+// among the arguments.
+func (o *outputFlags) takeSuggestSyntax(cmd *cobra.Command, args []string) []string {
+	if !cmd.Flags().Changed("suggest") || len(args) == 0 || !contains(firewall.Syntaxes(), args[0]) {
+		return args
+	}
+	if _, err := os.Stat(args[0]); err == nil {
+		return args // a capture file that happens to be called "netsh"
+	}
+	o.suggest = args[0]
+	return args[1:]
 }
 
 func (o *outputFlags) check() error {
 	if !contains(report.KnownFormats(), o.format) {
 		return fmt.Errorf("--format %q: known formats are %s", o.format, strings.Join(report.KnownFormats(), ", "))
+	}
+	if o.suggest != "" && !contains(firewall.Syntaxes(), o.suggest) {
+		return fmt.Errorf("--suggest %q: use %s", o.suggest, strings.Join(firewall.Syntaxes(), ", "))
+	}
+	if o.suggestUnexpected && o.suggest == "" {
+		o.suggest = firewall.PowerShell
 	}
 	for _, out := range o.outputs {
 		if _, ok := report.FormatFromPath(out); !ok && out != "-" {
@@ -147,6 +175,10 @@ func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
   flowverify analyze -s 192.0.2.10 --role domain-controllers=192.0.2.20,192.0.2.21 -o report.json day1.pcap.gz day2.pcap.gz`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			args = of.takeSuggestSyntax(cmd, args)
+			if len(args) == 0 {
+				return &exitError{exitUsage, fmt.Errorf("no capture file given")}
+			}
 			if err := of.check(); err != nil {
 				return &exitError{exitUsage, err}
 			}
@@ -157,6 +189,9 @@ func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 			r, err := analyzeFiles(m, args, of.flows, stderr)
 			if err != nil {
 				return err
+			}
+			if of.suggest != "" {
+				r.Suggestions = firewall.Suggest(m, r, of.suggest, of.suggestUnexpected)
 			}
 			if err := of.write(stdout, r); err != nil {
 				return &exitError{exitUsage, err}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/flowverify/flowverify/classifier"
+	"github.com/flowverify/flowverify/configs"
 	"github.com/spf13/cobra"
 )
 
@@ -37,11 +38,33 @@ func newRulesCmd(stdout io.Writer, environ []string) *cobra.Command {
 	return cmd
 }
 
+func newProfilesCmd(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "profiles",
+		Short: "List the shipped matrices (--profile NAME)",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			for _, p := range configs.Profiles() {
+				m, err := classifier.Load(classifier.LoadOptions{Profile: p.Name})
+				if err != nil {
+					return &exitError{exitUsage, err}
+				}
+				def := ""
+				if p.Name == configs.Default {
+					def = " (default)"
+				}
+				fmt.Fprintf(stdout, "%-20s %d rules  %s%s\n", p.Name, len(m.Rules), m.Description, def)
+			}
+			return nil
+		},
+	}
+}
+
 func ruleRows(m *classifier.Matrix) [][]string {
 	var rows [][]string
 	for _, r := range m.Rules {
 		dir := strings.ToUpper(r.Direction.String()[:1]) + r.Direction.String()[1:]
-		if r.Local {
+		if r.Local && r.Direction != classifier.Local {
 			dir += " (or local)"
 		}
 		ports := r.Ports.String()
@@ -65,7 +88,7 @@ func ruleRows(m *classifier.Matrix) [][]string {
 var rulesHeader = []string{"ID", "Communication Direction", "Protocol", "Ports", "Application", "Peer role", "Required", "Description"}
 
 func writeRulesText(w io.Writer, m *classifier.Matrix) {
-	fmt.Fprintf(w, "Matrix %q: %s\n", m.Name, m.Description)
+	fmt.Fprintf(w, "Matrix %q (profile %s): %s\n", m.Name, m.Profile, m.Description)
 	if m.ConfigFile != "" {
 		fmt.Fprintf(w, "User file: %s\n", m.ConfigFile)
 	}

@@ -1,0 +1,311 @@
+// Package firewall turns the matrix (or a report's failed attempts) into
+// host-firewall rules for the Threat Manager server: PowerShell and netsh
+// for the Windows host itself, nftables and iptables for analysts' Linux
+// test rigs.
+package firewall
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/flowverify/flowverify/classifier"
+)
+
+// Syntaxes this package writes.
+const (
+	PowerShell = "powershell"
+	Netsh      = "netsh"
+	Nftables   = "nftables"
+	Iptables   = "iptables"
+)
+
+// Syntaxes lists the known syntaxes.
+func Syntaxes() []string { return []string{PowerShell, Netsh, Nftables, Iptables} }
+
+// Entry is one allow rule on the server's host firewall.
+type Entry struct {
+	Name        string // display name: "flowverify <rule id>[ <peer>]"
+	RuleID      string
+	Description string
+	Inbound     bool
+	Transport   uint8
+	Ports       classifier.Ports // the server's port for inbound, the peer's for outbound
+	Remote      []netip.Prefix   // nil: any address
+	DynamicRPC  bool             // the endpoint-mapper row: Windows' dynamic range
+}
+
+// FromMatrix lists the entries the matrix implies. A bidirectional row
+// gives an inbound and an outbound entry; local-only rows cross no host
+// firewall and are left out.
+func FromMatrix(m *classifier.Matrix) []Entry {
+	var out []Entry
+	for _, r := range m.Rules {
+		if r.Direction == classifier.Local {
+			continue
+		}
+		var remote []netip.Prefix
+		for _, name := range r.Roles {
+			if role := m.Roles[name]; role != nil {
+				remote = append(remote, role.Prefixes...)
+			}
+		}
+		e := Entry{Name: "flowverify " + r.ID, RuleID: r.ID, Description: r.Description, Transport: r.Transport,
+			Ports: r.Ports, Remote: remote, DynamicRPC: r.Learn == "epm"}
+		switch r.Direction {
+		case classifier.Inbound:
+			e.Inbound = true
+			out = append(out, e)
+		case classifier.Outbound:
+			out = append(out, e)
+		case classifier.Bidirectional:
+			in := e
+			in.Inbound, in.Name = true, e.Name+" (in)"
+			e.Name += " (out)"
+			out = append(out, in, e)
+		}
+	}
+	return out
+}
+
+// Write renders entries in a syntax, with a header naming the source.
+func Write(w io.Writer, syntax, header string, entries []Entry) error {
+	var b strings.Builder
+	switch syntax {
+	case PowerShell:
+		writePowerShell(&b, header, entries)
+	case Netsh:
+		writeNetsh(&b, header, entries)
+	case Nftables:
+		writeNftables(&b, header, entries)
+	case Iptables:
+		writeIptables(&b, header, entries)
+	default:
+		return fmt.Errorf("unknown syntax %q (known: %s)", syntax, strings.Join(Syntaxes(), ", "))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Lines renders one entry as the command lines of a syntax (no header);
+// suggestions carry these.
+func Lines(syntax string, e Entry) []string {
+	var b strings.Builder
+	switch syntax {
+	case PowerShell:
+		psEntry(&b, e)
+	case Netsh:
+		netshEntry(&b, e)
+	case Nftables:
+		for _, l := range nftEntry(e) {
+			b.WriteString(l + "\n")
+		}
+	case Iptables:
+		iptEntry(&b, e)
+	}
+	return strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+}
+
+func proto(e Entry) string { return strings.ToUpper(classifier.TransportName(e.Transport)) }
+
+func prefixes(ps []netip.Prefix, v4 bool) []string {
+	var out []string
+	for _, p := range ps {
+		if p.Addr().Is4() != v4 {
+			continue
+		}
+		if p.IsSingleIP() {
+			out = append(out, p.Addr().String())
+		} else {
+			out = append(out, p.String())
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func allPrefixes(ps []netip.Prefix) []string {
+	return append(prefixes(ps, true), prefixes(ps, false)...)
+}
+
+const rpcComment = "dynamic RPC: the server connects to the port the endpoint mapper hands out; Windows has no RPC keyword for remote ports, so the whole dynamic range 49152-65535 is allowed"
+
+// --- PowerShell (NetSecurity module)
+
+func psQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func writePowerShell(b *strings.Builder, header string, entries []Entry) {
+	fmt.Fprintf(b, "# %s\n# Run in an elevated PowerShell on the Threat Manager server.\n", header)
+	for _, e := range entries {
+		b.WriteString("\n")
+		psEntry(b, e)
+	}
+}
+
+func psEntry(b *strings.Builder, e Entry) {
+	if e.DynamicRPC {
+		fmt.Fprintf(b, "# %s\n", rpcComment)
+	}
+	dir, portParam := "Outbound", "-RemotePort"
+	if e.Inbound {
+		dir, portParam = "Inbound", "-LocalPort"
+	}
+	fmt.Fprintf(b, "New-NetFirewallRule -DisplayName %s -Group 'flowverify' -Direction %s -Action Allow -Protocol %s %s %s",
+		psQuote(e.Name), dir, proto(e), portParam, e.Ports.String())
+	if r := allPrefixes(e.Remote); len(r) > 0 {
+		fmt.Fprintf(b, " -RemoteAddress %s", strings.Join(r, ","))
+	}
+	if e.Description != "" {
+		fmt.Fprintf(b, " -Description %s", psQuote(e.Description))
+	}
+	b.WriteString("\n")
+}
+
+// --- netsh advfirewall
+
+func netshEntry(b *strings.Builder, e Entry) {
+	if e.DynamicRPC {
+		fmt.Fprintf(b, "REM %s\n", rpcComment)
+	}
+	dir, portParam := "out", "remoteport"
+	if e.Inbound {
+		dir, portParam = "in", "localport"
+	}
+	fmt.Fprintf(b, "netsh advfirewall firewall add rule name=%q dir=%s action=allow protocol=%s %s=%s",
+		e.Name, dir, proto(e), portParam, e.Ports.String())
+	if r := allPrefixes(e.Remote); len(r) > 0 {
+		fmt.Fprintf(b, " remoteip=%s", strings.Join(r, ","))
+	}
+	if e.Description != "" {
+		fmt.Fprintf(b, " description=%q", strings.ReplaceAll(e.Description, `"`, "'"))
+	}
+	b.WriteString("\n")
+}
+
+func writeNetsh(b *strings.Builder, header string, entries []Entry) {
+	fmt.Fprintf(b, "REM %s\nREM Run in an elevated command prompt on the Threat Manager server.\n", header)
+	for _, e := range entries {
+		netshEntry(b, e)
+	}
+}
+
+// --- nftables
+
+func nftPorts(ps classifier.Ports) string {
+	var parts []string
+	for _, r := range ps {
+		if r.Lo == r.Hi {
+			parts = append(parts, fmt.Sprint(r.Lo))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d-%d", r.Lo, r.Hi))
+		}
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return "{ " + strings.Join(parts, ", ") + " }"
+}
+
+func nftSet(s []string) string {
+	if len(s) == 1 {
+		return s[0]
+	}
+	return "{ " + strings.Join(s, ", ") + " }"
+}
+
+// nftEntry returns the rule lines (one per address family when the role
+// mixes IPv4 and IPv6).
+func nftEntry(e Entry) []string {
+	p := strings.ToLower(proto(e))
+	addrKey := "daddr"
+	if e.Inbound {
+		addrKey = "saddr"
+	}
+	comment := fmt.Sprintf("comment %q", e.RuleID)
+	base := fmt.Sprintf("%s dport %s", p, nftPorts(e.Ports))
+	var out []string
+	if e.DynamicRPC {
+		out = append(out, "# "+rpcComment)
+	}
+	if len(e.Remote) == 0 {
+		return append(out, base+" accept "+comment)
+	}
+	if v4 := prefixes(e.Remote, true); len(v4) > 0 {
+		out = append(out, fmt.Sprintf("ip %s %s %s accept %s", addrKey, nftSet(v4), base, comment))
+	}
+	if v6 := prefixes(e.Remote, false); len(v6) > 0 {
+		out = append(out, fmt.Sprintf("ip6 %s %s %s accept %s", addrKey, nftSet(v6), base, comment))
+	}
+	return out
+}
+
+func writeNftables(b *strings.Builder, header string, entries []Entry) {
+	fmt.Fprintf(b, "#!/usr/sbin/nft -f\n# %s\n# For a Linux test rig standing in for the server. The chains accept by\n# default; change the policy to drop once the rules below are in place.\n", header)
+	b.WriteString("table inet flowverify {\n")
+	for _, chain := range []struct {
+		name    string
+		inbound bool
+	}{{"input", true}, {"output", false}} {
+		fmt.Fprintf(b, "\tchain %s {\n\t\ttype filter hook %s priority 0; policy accept;\n\t\tct state established,related accept\n", chain.name, chain.name)
+		for _, e := range entries {
+			if e.Inbound != chain.inbound {
+				continue
+			}
+			for _, l := range nftEntry(e) {
+				fmt.Fprintf(b, "\t\t%s\n", l)
+			}
+		}
+		b.WriteString("\t}\n")
+	}
+	b.WriteString("}\n")
+}
+
+// --- iptables-restore
+
+func iptPorts(ps classifier.Ports) string {
+	var parts []string
+	for _, r := range ps {
+		if r.Lo == r.Hi {
+			parts = append(parts, fmt.Sprint(r.Lo))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d:%d", r.Lo, r.Hi))
+		}
+	}
+	if len(parts) == 1 {
+		return "--dport " + parts[0]
+	}
+	return "-m multiport --dports " + strings.Join(parts, ",")
+}
+
+func iptEntry(b *strings.Builder, e Entry) {
+	if e.DynamicRPC {
+		fmt.Fprintf(b, "# %s\n", rpcComment)
+	}
+	chain, addrFlag := "OUTPUT", "-d"
+	if e.Inbound {
+		chain, addrFlag = "INPUT", "-s"
+	}
+	p := strings.ToLower(proto(e))
+	rule := fmt.Sprintf("-A %s -p %s -m %s %s", chain, p, p, iptPorts(e.Ports))
+	v4 := prefixes(e.Remote, true)
+	if v6 := prefixes(e.Remote, false); len(v6) > 0 {
+		fmt.Fprintf(b, "# IPv6 peers of %s go into ip6tables: %s\n", e.RuleID, strings.Join(v6, ","))
+		if len(v4) == 0 {
+			return
+		}
+	}
+	if len(v4) > 0 {
+		rule += " " + addrFlag + " " + strings.Join(v4, ",")
+	}
+	fmt.Fprintf(b, "%s -m comment --comment %q -j ACCEPT\n", rule, e.RuleID)
+}
+
+func writeIptables(b *strings.Builder, header string, entries []Entry) {
+	fmt.Fprintf(b, "# %s\n# Load with iptables-restore --noflush on a Linux test rig.\n*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n", header)
+	for _, e := range entries {
+		iptEntry(b, e)
+	}
+	b.WriteString("COMMIT\n")
+}
