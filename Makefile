@@ -10,7 +10,7 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZTIME ?= 10s
 SAMPLE   := testdata/sample/threatmanager-day.pcap
 
-.PHONY: all deps build test demo bench fuzz lint clean
+.PHONY: all deps test-deps build test demo bench fuzz lint clean
 
 all: build
 
@@ -21,11 +21,19 @@ deps:
 	fi
 	@command -v gcc >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc; }
 
+# Tools the tests hand our output to (nft -c, iptables-restore --test).
+test-deps:
+	@missing=""; for c in nft iptables-restore; do command -v $$c >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing nftables and iptables (the firewall tests load our rules into them)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables iptables; \
+	fi
+
 build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/flowverify ./cmd/flowverify
 	$(GO) build -o $(BIN)/flowverify-gen ./cmd/flowverify-gen
 
-test: deps
+test: deps test-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
