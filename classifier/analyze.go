@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
@@ -70,6 +71,15 @@ type Meta struct {
 	Table       flow.Counters
 	WithFlows   bool
 	Drops       uint64
+	// Observed is how much packet time the report covers; when shorter than
+	// Window, required rules with no attempt are not called missing yet
+	// (monitor). Zero Window means offline: judge what was read.
+	Observed time.Duration
+	Window   time.Duration
+	// Servers overrides the matrix's server setting (monitor: the
+	// interfaces' own addresses).
+	Servers      []netip.Addr
+	ServerSource string
 }
 
 type peerAgg struct {
@@ -101,6 +111,12 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 
 	servers := map[netip.Addr]bool{}
 	switch {
+	case len(meta.Servers) > 0:
+		for _, s := range meta.Servers {
+			servers[s] = true
+			r.Server.Addresses = append(r.Server.Addresses, s.String())
+		}
+		r.Server.Source = meta.ServerSource
 	case !m.ServerAuto:
 		for _, s := range m.Server {
 			servers[s] = true
@@ -243,8 +259,13 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	for _, k := range report.FindingKinds() {
 		findings[k] = 0
 	}
+	pending := meta.Window > 0 && meta.Observed < meta.Window
 	for i := range m.Rules {
 		rr := a.ruleReport(&m.Rules[i], &aggs[i])
+		if pending && rr.Status == "missing" {
+			rr.Status = "not-seen"
+			rr.Reason = fmt.Sprintf("no attempt yet; missing only after a full window (%s of %s observed)", meta.Observed.Round(time.Second), meta.Window)
+		}
 		switch rr.Status {
 		case "missing", "blocked", "mismatch", "partial":
 			findings[rr.Status]++
@@ -282,7 +303,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	for _, in := range meta.Inputs {
 		in.Finish()
 		ri := report.Input{Name: in.Name, Format: string(in.Format), Compressed: in.Compressed, Packets: in.Packets,
-			Bytes: in.Bytes, First: capture.FormatTime(in.First), Last: capture.FormatTime(in.Last), Warnings: in.Warnings}
+			Bytes: in.Bytes, First: capture.FormatTime(in.First), Last: capture.FormatTime(in.Last), Warnings: in.Warnings, Drops: in.Drops}
 		ri.LinkTypes = []string{}
 		seen := map[string]bool{}
 		for _, lt := range in.LinkTypes {
@@ -307,6 +328,19 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 			}
 		}
 	}
+	if first == 0 {
+		// Live inputs keep no timestamps of their own: take the flows'.
+		for i := range a.records {
+			f := &a.records[i]
+			if first == 0 || (f.First > 0 && f.First < first) {
+				first = f.First
+			}
+			last = max(last, f.Last)
+		}
+	}
+	if meta.Window > 0 && last > 0 {
+		first = max(first, last-int64(meta.Window))
+	}
 	r.Window = report.Window{Start: capture.FormatTime(first), End: capture.FormatTime(last)}
 	tc := meta.Table
 	if tc.Evicted > 0 {
@@ -317,6 +351,11 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	}
 	if sum.Guessed > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d flows were seen mid-stream: their initiator was guessed from the ports", sum.Guessed))
+	}
+	if meta.Drops == 0 {
+		for _, in := range meta.Inputs {
+			meta.Drops += in.Drops
+		}
 	}
 	if meta.Drops > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d packets dropped by the capture", meta.Drops))

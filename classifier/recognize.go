@@ -32,6 +32,7 @@ type Learned struct {
 // protocol and learns dynamic RPC endpoints from ept_map replies.
 type recognizer struct {
 	protos  []flowProto // Flow.Meta-1 indexes this
+	freed   []uint32    // released slots of protos, reused first
 	learned []Learned
 	byEP    map[learnKey][]int32 // indexes into learned
 	now     func() int64
@@ -44,8 +45,13 @@ type learnKey struct {
 
 func (r *recognizer) set(f *flow.Flow, res protocol.Result) {
 	if f.Meta == 0 {
-		r.protos = append(r.protos, flowProto{})
-		f.Meta = uint32(len(r.protos))
+		if n := len(r.freed); n > 0 {
+			f.Meta = r.freed[n-1]
+			r.freed = r.freed[:n-1]
+		} else {
+			r.protos = append(r.protos, flowProto{})
+			f.Meta = uint32(len(r.protos))
+		}
 	}
 	f.Protocol = uint16(res.ID)
 	r.protos[f.Meta-1] = flowProto{conf: res.Conf, meta: res.Meta}
@@ -195,4 +201,33 @@ func (r *recognizer) proto(f *flow.Flow) (protocol.ID, *flowProto) {
 		return protocol.Unknown, nil
 	}
 	return protocol.ID(f.Protocol), &r.protos[f.Meta-1]
+}
+
+// release frees a finished flow's slot once nothing refers to it (the
+// monitor's window moved past the flow).
+func (r *recognizer) release(meta uint32) {
+	if meta != 0 {
+		r.protos[meta-1] = flowProto{}
+		r.freed = append(r.freed, meta)
+	}
+}
+
+// pruneLearned forgets endpoints older than keep.
+func (r *recognizer) pruneLearned(before int64) {
+	n := 0
+	for _, l := range r.learned {
+		if l.At >= before {
+			r.learned[n] = l
+			n++
+		}
+	}
+	if n == len(r.learned) {
+		return
+	}
+	r.learned = r.learned[:n]
+	r.byEP = map[learnKey][]int32{}
+	for i, l := range r.learned {
+		k := learnKey{l.Addr, l.Port}
+		r.byEP[k] = append(r.byEP[k], int32(i))
+	}
 }

@@ -88,7 +88,7 @@ var (
 )
 
 // psTokens splits a PowerShell command line into tokens, honouring
-// single-quoted strings with '' escapes.
+// single-quoted strings with ” escapes.
 func psTokens(t *testing.T, line string) []string {
 	var out []string
 	for i := 0; i < len(line); {

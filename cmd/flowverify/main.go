@@ -71,7 +71,8 @@ traffic happens that the matrix does not allow.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newAnalyzeCmd(stdout, stderr, environ), newRulesCmd(stdout, environ), newProfilesCmd(stdout),
+	root.AddCommand(newAnalyzeCmd(stdout, stderr, environ), newMonitorCmd(stdout, stderr, environ), newInterfacesCmd(stdout),
+		newRulesCmd(stdout, environ), newProfilesCmd(stdout),
 		newDiffCmd(stdout, stderr), newFirewallCmd(stdout, environ), newVersionCmd(stdout))
 	return root
 }

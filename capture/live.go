@@ -1,0 +1,315 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcap"
+)
+
+// LiveOptions configure live capture.
+type LiveOptions struct {
+	Snaplen    int           // bytes kept per packet: headers plus the recognition bound by default
+	Promisc    bool          // promiscuous mode
+	BufferSize int           // kernel buffer in bytes (0: libpcap's default)
+	Timeout    time.Duration // read timeout, so a quiet link never stalls the reader
+	BPF        string        // capture filter; empty: everything (unexpected traffic must be seen)
+	Immediate  bool          // deliver packets as they arrive
+}
+
+// DefaultSnaplen covers link, IP and transport headers with options plus
+// the 512 bytes recognition looks at.
+const DefaultSnaplen = 1024
+
+// batchPackets and batchAge bound a batch: the capture goroutine hands a
+// batch over when it is full or old, never packet by packet.
+const (
+	batchPackets = 256
+	batchAge     = 50 * time.Millisecond
+)
+
+// Record is one packet inside a batch.
+type Record struct {
+	off, n int
+	TS     int64
+	Wire   int
+	Link   LinkType
+	Input  int
+}
+
+// Batch carries packets from a capture goroutine to the analysis one.
+type Batch struct {
+	arena   []byte
+	Records []Record
+}
+
+// Data returns a record's bytes (valid until the batch is released).
+func (b *Batch) Data(r *Record) []byte { return b.arena[r.off : r.off+r.n] }
+
+// Interface describes a capture device.
+type Interface struct {
+	Name        string
+	Description string
+	Addresses   []string
+	Loopback    bool
+}
+
+// Interfaces lists the capture devices as libpcap sees them (on Windows the
+// \Device\NPF_{...} names that Npcap uses).
+func Interfaces() ([]Interface, error) {
+	devs, err := pcap.FindAllDevs()
+	if err != nil {
+		return nil, PermissionHint(err)
+	}
+	var out []Interface
+	for _, d := range devs {
+		i := Interface{Name: d.Name, Description: d.Description, Loopback: d.Flags&0x1 != 0}
+		for _, a := range d.Addresses {
+			if a.IP != nil {
+				i.Addresses = append(i.Addresses, a.IP.String())
+			}
+		}
+		out = append(out, i)
+	}
+	return out, nil
+}
+
+// PermissionHint turns libpcap's permission errors into what to do.
+func PermissionHint(err error) error {
+	msg := err.Error()
+	if !strings.Contains(msg, "permission") && !strings.Contains(msg, "not permitted") && !strings.Contains(msg, "Permission") {
+		if runtime.GOOS == "windows" && (strings.Contains(msg, "wpcap") || strings.Contains(msg, "Npcap") || strings.Contains(msg, "load")) {
+			return fmt.Errorf("%v: install Npcap (in WinPcap-compatible mode) and run flowverify as administrator", err)
+		}
+		return err
+	}
+	if runtime.GOOS == "windows" {
+		return fmt.Errorf("%v: run flowverify as administrator (Npcap restricts capture to administrators when installed that way)", err)
+	}
+	return fmt.Errorf("%v: capture needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities; grant them once with: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v flowverify)", err)
+}
+
+// IfaceStats counts one interface's traffic and the kernel's drops.
+type IfaceStats struct {
+	Name      string
+	Link      LinkType
+	Packets   uint64
+	Bytes     uint64
+	Dropped   uint64 // pcap_stats ps_drop: dropped for lack of buffer space
+	IfDropped uint64 // ps_ifdrop: dropped by the interface or driver
+}
+
+type liveIface struct {
+	name    string
+	h       *pcap.Handle
+	link    LinkType
+	packets atomic.Uint64
+	bytes   atomic.Uint64
+}
+
+// Live captures from one or more interfaces into one stream of batches.
+type Live struct {
+	ifaces  []*liveIface
+	out     chan *Batch
+	free    chan *Batch
+	snaplen int
+	wg      sync.WaitGroup
+	err     atomic.Value
+}
+
+// OpenLive opens every interface; on error none stays open.
+func OpenLive(names []string, opt LiveOptions) (*Live, error) {
+	if opt.Snaplen <= 0 {
+		opt.Snaplen = DefaultSnaplen
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = 100 * time.Millisecond
+	}
+	l := &Live{out: make(chan *Batch, 64), free: make(chan *Batch, 128), snaplen: opt.Snaplen}
+	for _, name := range names {
+		h, err := openHandle(name, opt)
+		if err != nil {
+			l.Close()
+			return nil, fmt.Errorf("interface %s: %w", name, err)
+		}
+		li := &liveIface{name: name, h: h, link: LinkType(h.LinkType())}
+		if name == "any" && li.link != LinkSLL {
+			// libpcap 1.10 gives "any" SLL2 (276), which gopacket's byte-sized
+			// link type cannot say; ask for SLL v1, which carries the same.
+			if err := h.SetLinkType(layers.LinkTypeLinuxSLL); err == nil {
+				li.link = LinkSLL
+			}
+		}
+		if !SupportedLink(li.link) {
+			h.Close()
+			l.Close()
+			return nil, fmt.Errorf("interface %s: link type %s is not supported", name, li.link)
+		}
+		l.ifaces = append(l.ifaces, li)
+	}
+	return l, nil
+}
+
+func openHandle(name string, opt LiveOptions) (*pcap.Handle, error) {
+	in, err := pcap.NewInactiveHandle(name)
+	if err != nil {
+		return nil, PermissionHint(err)
+	}
+	defer in.CleanUp()
+	if err := in.SetSnapLen(opt.Snaplen); err != nil {
+		return nil, err
+	}
+	if err := in.SetPromisc(opt.Promisc); err != nil {
+		return nil, err
+	}
+	if err := in.SetTimeout(opt.Timeout); err != nil {
+		return nil, err
+	}
+	if opt.BufferSize > 0 {
+		if err := in.SetBufferSize(opt.BufferSize); err != nil {
+			return nil, err
+		}
+	}
+	if opt.Immediate {
+		if err := in.SetImmediateMode(true); err != nil {
+			return nil, err
+		}
+	}
+	h, err := in.Activate()
+	if err != nil {
+		return nil, PermissionHint(err)
+	}
+	if opt.BPF != "" {
+		if err := h.SetBPFFilter(opt.BPF); err != nil {
+			h.Close()
+			return nil, fmt.Errorf("BPF filter %q: %w", opt.BPF, err)
+		}
+	}
+	return h, nil
+}
+
+// Names lists the interfaces in input order.
+func (l *Live) Names() []string {
+	var out []string
+	for _, i := range l.ifaces {
+		out = append(out, i.name)
+	}
+	return out
+}
+
+// Start runs one capture goroutine per interface until ctx ends; Batches
+// then closes.
+func (l *Live) Start(ctx context.Context) {
+	for idx, li := range l.ifaces {
+		l.wg.Add(1)
+		go l.capture(ctx, idx, li)
+	}
+	go func() {
+		l.wg.Wait()
+		close(l.out)
+	}()
+}
+
+// Batches delivers captured packets; release every batch after use.
+func (l *Live) Batches() <-chan *Batch { return l.out }
+
+// Release hands a batch back for reuse.
+func (l *Live) Release(b *Batch) {
+	b.Records = b.Records[:0]
+	select {
+	case l.free <- b:
+	default:
+	}
+}
+
+func (l *Live) newBatch() *Batch {
+	select {
+	case b := <-l.free:
+		return b
+	default:
+		return &Batch{arena: make([]byte, batchPackets*l.snaplen), Records: make([]Record, 0, batchPackets)}
+	}
+}
+
+func (l *Live) capture(ctx context.Context, idx int, li *liveIface) {
+	defer l.wg.Done()
+	b := l.newBatch()
+	used := 0
+	started := time.Now()
+	send := func() {
+		if len(b.Records) == 0 {
+			return
+		}
+		select {
+		case l.out <- b:
+		case <-ctx.Done():
+		}
+		b, used, started = l.newBatch(), 0, time.Now()
+	}
+	for ctx.Err() == nil {
+		data, ci, err := li.h.ZeroCopyReadPacketData()
+		switch {
+		case errors.Is(err, pcap.NextErrorTimeoutExpired):
+			if time.Since(started) >= batchAge {
+				send()
+			}
+			continue
+		case err != nil:
+			if ctx.Err() == nil {
+				l.err.Store(fmt.Errorf("interface %s: %w", li.name, err))
+			}
+			send()
+			return
+		}
+		if len(data) > l.snaplen {
+			data = data[:l.snaplen]
+		}
+		if used+len(data) > len(b.arena) {
+			send()
+		}
+		copy(b.arena[used:], data)
+		b.Records = append(b.Records, Record{off: used, n: len(data), TS: ci.Timestamp.UnixNano(), Wire: ci.Length, Link: li.link, Input: idx})
+		used += len(data)
+		li.packets.Add(1)
+		li.bytes.Add(uint64(ci.Length))
+		if len(b.Records) == batchPackets || time.Since(started) >= batchAge {
+			send()
+		}
+	}
+	send()
+}
+
+// Err reports a capture error that ended an interface's reader.
+func (l *Live) Err() error {
+	if e, ok := l.err.Load().(error); ok {
+		return e
+	}
+	return nil
+}
+
+// Stats returns per-interface counters with libpcap's drop counts.
+func (l *Live) Stats() []IfaceStats {
+	var out []IfaceStats
+	for _, li := range l.ifaces {
+		s := IfaceStats{Name: li.name, Link: li.link, Packets: li.packets.Load(), Bytes: li.bytes.Load()}
+		if st, err := li.h.Stats(); err == nil {
+			s.Dropped, s.IfDropped = uint64(st.PacketsDropped), uint64(st.PacketsIfDropped)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Close stops capture on every interface.
+func (l *Live) Close() {
+	for _, li := range l.ifaces {
+		li.h.Close()
+	}
+}

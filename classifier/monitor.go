@@ -1,0 +1,265 @@
+package classifier
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/capture/flow"
+	"github.com/flowverify/flowverify/classifier/protocol"
+	"github.com/flowverify/flowverify/report"
+)
+
+// MonitorConfig sets the rolling evaluation.
+type MonitorConfig struct {
+	Window       time.Duration // rules are judged over this much recent packet time
+	Servers      []netip.Addr  // the server's addresses (from the interfaces unless given)
+	ServerSource string        // "interfaces" or "flag"/"config"
+	Inputs       func() []*capture.InputStats
+}
+
+// Monitor keeps a live flow table and judges it over a sliding window.
+// Every timer runs on packet time, so replaying a capture into it judges
+// exactly as it did live. It is driven by one goroutine.
+type Monitor struct {
+	m     *Matrix
+	cfg   MonitorConfig
+	an    *Analyzer
+	table *flow.Table
+	start int64
+
+	seenFlows  map[flowID]bool
+	seenGroups map[unexpKey]bool
+	lastStatus map[string]string
+	lastDrops  map[string]uint64
+	scanned    int // records already checked for events
+}
+
+type flowID struct {
+	key   flow.Key
+	first int64
+}
+
+// maxRemembered bounds the once-only memory of reported flows; beyond it
+// the oldest memories go (an event may then repeat, never flood).
+const maxRemembered = 1 << 16
+
+// NewMonitor starts an empty monitor.
+func NewMonitor(m *Matrix, cfg MonitorConfig) *Monitor {
+	if cfg.Window <= 0 {
+		cfg.Window = 15 * time.Minute
+	}
+	mo := &Monitor{m: m, cfg: cfg, an: NewAnalyzer(m), table: flow.NewTable(m.FlowConfig()),
+		seenFlows: map[flowID]bool{}, seenGroups: map[unexpKey]bool{}, lastStatus: map[string]string{}, lastDrops: map[string]uint64{}}
+	mo.an.Attach(mo.table)
+	return mo
+}
+
+// Table exposes counters for metrics.
+func (mo *Monitor) Table() *flow.Table { return mo.table }
+
+// Matrix is the matrix in force.
+func (mo *Monitor) Matrix() *Matrix { return mo.m }
+
+// SetMatrix swaps the matrix (SIGHUP) and keeps every flow.
+func (mo *Monitor) SetMatrix(m *Matrix) {
+	mo.m = m
+	mo.an.m = m
+	mo.lastStatus = map[string]string{}
+}
+
+// Packet accounts one decoded packet.
+func (mo *Monitor) Packet(p *capture.Packet) {
+	if mo.start == 0 {
+		mo.start = p.Timestamp
+	}
+	mo.table.Add(p)
+}
+
+func (mo *Monitor) isServer(a netip.Addr) bool {
+	for _, s := range mo.cfg.Servers {
+		if s == a {
+			return true
+		}
+	}
+	return a.IsLoopback()
+}
+
+func (mo *Monitor) ctx() *judgeCtx {
+	return &judgeCtx{isServer: mo.isServer, dyn: mo.dcs(), rec: mo.an.rec, lifetime: mo.m.Limits.EPMLifetime, explain: true}
+}
+
+// dcs are the peers the server reached on the endpoint mapper.
+func (mo *Monitor) dcs() *dynamicPeers {
+	d := &dynamicPeers{epm: map[netip.Addr]bool{}}
+	add := func(f *flow.Flow) {
+		ia, _ := f.Initiator()
+		ra, rp := f.Responder()
+		if f.Key.Proto == TCP && rp == 135 && mo.isServer(ia.Netip()) && f.Pkts[flow.Resp] > 0 {
+			d.epm[ra.Netip()] = true
+		}
+	}
+	for i := range mo.an.records {
+		add(&mo.an.records[i])
+	}
+	mo.table.Each(add)
+	return d
+}
+
+// prune drops finished flows older than the window and learned endpoints
+// past their lifetime.
+func (mo *Monitor) prune() {
+	now := mo.table.Now()
+	cut := now - int64(mo.cfg.Window)
+	n := 0
+	for i := range mo.an.records {
+		f := &mo.an.records[i]
+		if f.Last >= cut {
+			mo.an.records[n] = *f
+			n++
+			continue
+		}
+		mo.an.rec.release(f.Meta)
+	}
+	mo.scanned -= len(mo.an.records) - n
+	if mo.scanned < 0 {
+		mo.scanned = 0
+	}
+	clear(mo.an.records[n:])
+	mo.an.records = mo.an.records[:n]
+	mo.an.rec.pruneLearned(now - int64(mo.m.Limits.EPMLifetime) - int64(mo.cfg.Window))
+	if len(mo.seenFlows) > maxRemembered {
+		for k := range mo.seenFlows {
+			if k.first < cut {
+				delete(mo.seenFlows, k)
+			}
+		}
+	}
+}
+
+// Events looks at what changed since the last call: flows that failed,
+// unexpected groups seen for the first time, and kernel drops that rose.
+// Each event is reported once.
+func (mo *Monitor) Events(stats []capture.IfaceStats) []report.Event {
+	mo.prune()
+	cx := mo.ctx()
+	var out []report.Event
+	check := func(f *flow.Flow, ended bool) {
+		if f.Key.Proto == TCP && !ended && f.Pkts[flow.Resp] == 0 && !f.Unreach && f.SYNs < 2 {
+			return // a fresh SYN: too early to call it unanswered
+		}
+		j := mo.m.judge(f, cx)
+		switch j.Verdict {
+		case Blocked:
+			id := flowID{f.Key, f.First}
+			if mo.seenFlows[id] {
+				return
+			}
+			mo.seenFlows[id] = true
+			out = append(out, mo.flowEvent(report.EventFlowBlocked, f, &j))
+		case Unexpected:
+			k := unexpKey{f.Key.Proto, j.Dir, j.Port, j.Peer}
+			if mo.seenGroups[k] {
+				return
+			}
+			mo.seenGroups[k] = true
+			ev := mo.flowEvent(report.EventUnexpectedSeen, f, &j)
+			ev.Hint = mo.m.hint(k.proto, k.port, k.dir)
+			out = append(out, ev)
+		}
+	}
+	for i := mo.scanned; i < len(mo.an.records); i++ {
+		check(&mo.an.records[i], true)
+	}
+	mo.scanned = len(mo.an.records)
+	mo.table.Each(func(f *flow.Flow) { check(f, false) })
+	for _, s := range stats {
+		d := s.Dropped + s.IfDropped
+		if prev, ok := mo.lastDrops[s.Name]; ok && d > prev {
+			out = append(out, report.Event{Time: capture.FormatTime(mo.table.Now()), Type: report.EventDropsRose, Interface: s.Name, Drops: d - prev})
+		}
+		mo.lastDrops[s.Name] = d
+	}
+	return out
+}
+
+func (mo *Monitor) flowEvent(typ string, f *flow.Flow, j *Judgement) report.Event {
+	ia, ip := f.Initiator()
+	ra, rp := f.Responder()
+	ev := report.Event{Time: capture.FormatTime(f.Last), Type: typ, Transport: TransportName(f.Key.Proto),
+		Initiator: HostPort(ia, ip), Responder: HostPort(ra, rp), Direction: j.Dir.String(), Port: int(rp),
+		Peer: j.Peer.String(), Reason: j.Reason}
+	if id, _ := mo.an.rec.proto(f); id != protocol.Unknown {
+		ev.Protocol = id.String()
+	}
+	if j.Rule >= 0 {
+		ev.Rule = mo.m.Rules[j.Rule].ID
+	}
+	return ev
+}
+
+// Report judges the window: the finished flows still inside it and a
+// snapshot of the flows in the table. It also returns the rule-status
+// events since the previous report.
+func (mo *Monitor) Report(version string, withFlows bool, drops uint64) (*report.Report, []report.Event, error) {
+	mo.prune()
+	recs := make([]flow.Flow, 0, len(mo.an.records)+mo.table.Len())
+	recs = append(recs, mo.an.records...)
+	mo.table.Each(func(f *flow.Flow) { recs = append(recs, *f) })
+	tmp := &Analyzer{m: mo.m, records: recs, infer: mo.an.infer, rec: mo.an.rec}
+	observed := time.Duration(mo.table.Now() - mo.start)
+	if mo.start == 0 {
+		observed = 0
+	}
+	var inputs []*capture.InputStats
+	if mo.cfg.Inputs != nil {
+		inputs = mo.cfg.Inputs()
+	}
+	r, err := tmp.Report(Meta{ToolVersion: version, Inputs: inputs, Table: mo.table.C, WithFlows: withFlows, Drops: drops,
+		Observed: observed, Window: mo.cfg.Window, Servers: mo.cfg.Servers, ServerSource: mo.cfg.ServerSource})
+	if err != nil {
+		return nil, nil, err
+	}
+	var evs []report.Event
+	now := capture.FormatTime(mo.table.Now())
+	for _, rr := range r.Rules {
+		prev, seen := mo.lastStatus[rr.ID]
+		mo.lastStatus[rr.ID] = rr.Status
+		if seen && prev == rr.Status {
+			continue
+		}
+		switch {
+		case rr.Status == "missing":
+			evs = append(evs, report.Event{Time: now, Type: report.EventRuleMissing, Rule: rr.ID, Status: rr.Status, Previous: prev, Reason: rr.Reason})
+		case rr.Status == "blocked":
+			evs = append(evs, report.Event{Time: now, Type: report.EventRuleBlocked, Rule: rr.ID, Status: rr.Status, Previous: prev, Reason: rr.Reason})
+		case rr.Status == "ok" && seen && bad(prev):
+			evs = append(evs, report.Event{Time: now, Type: report.EventRuleRecovered, Rule: rr.ID, Status: rr.Status, Previous: prev})
+		}
+	}
+	return r, evs, nil
+}
+
+func bad(status string) bool {
+	switch status {
+	case "missing", "blocked", "partial", "mismatch":
+		return true
+	}
+	return false
+}
+
+// SummaryEvent condenses a report for the event stream.
+func SummaryEvent(r *report.Report) report.Event {
+	return report.Event{Time: r.Window.End, Type: report.EventSummary, Verdict: r.Summary.Verdict, Findings: r.Summary.Findings,
+		Reason: fmt.Sprintf("%d packets, %d flows in the window", r.Summary.Packets, r.Summary.Flows)}
+}
+
+// RuleStatuses lists (rule, status) pairs in matrix order, for metrics.
+func RuleStatuses(r *report.Report) [][2]string {
+	out := make([][2]string, 0, len(r.Rules))
+	for _, rr := range r.Rules {
+		out = append(out, [2]string{rr.ID, rr.Status})
+	}
+	return out
+}

@@ -1,0 +1,377 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/classifier"
+	"github.com/flowverify/flowverify/classifier/firewall"
+	"github.com/flowverify/flowverify/report"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+)
+
+type monitorFlags struct {
+	ifaces        []string
+	bpf           string
+	snaplen       int
+	promisc       bool
+	bufferSize    int
+	immediate     bool
+	window        time.Duration
+	interval      time.Duration
+	events        string
+	metricsListen string
+	duration      time.Duration
+	writePcap     string
+	pcapSize      int64
+	pcapCount     int
+}
+
+func newMonitorCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
+	var mf matrixFlags
+	var of outputFlags
+	var f monitorFlags
+	cmd := &cobra.Command{
+		Use:   "monitor -i IFACE [-i IFACE2 ...] [flags]",
+		Short: "Watch interfaces live: rolling verdicts, an event stream, Prometheus metrics",
+		Long: `monitor captures from one or more interfaces (for example the NIC and the
+loopback, where a local PostgreSQL talks) into one flow table and judges the
+rules over a sliding window. Findings stream as JSON lines (stdout or
+--events FILE) the moment they happen: a blocked flow, unexpected traffic
+seen for the first time, a rule that became missing or recovered, kernel
+drops. A summary goes to stderr every --interval. SIGINT/SIGTERM stop and
+write the final report in every requested format; SIGHUP reloads the matrix
+and keeps every flow.`,
+		Example: `  sudo flowverify monitor -i eth0 -i lo --window 15m -o /var/tmp/tm-report.json
+  flowverify monitor -i eth0 --metrics-listen 9464 --events /var/log/flowverify.jsonl --duration 24h`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(f.ifaces) == 0 {
+				return &exitError{exitUsage, errors.New("name at least one interface with -i (see 'flowverify interfaces')")}
+			}
+			if err := of.check(); err != nil {
+				return &exitError{exitUsage, err}
+			}
+			m, err := mf.load(environ)
+			if err != nil {
+				return &exitError{exitUsage, err}
+			}
+			return runMonitor(cmd.Context(), stdout, stderr, environ, &mf, &of, &f, m)
+		},
+	}
+	mf.register(cmd)
+	of.register(cmd)
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&f.ifaces, "interface", "i", nil, "capture interface (repeatable)")
+	fl.StringVar(&f.bpf, "bpf", "", "capture filter (default none: unexpected traffic must be seen)")
+	fl.IntVar(&f.snaplen, "snaplen", capture.DefaultSnaplen, "bytes kept per packet (headers plus the recognition bound)")
+	fl.BoolVar(&f.promisc, "promisc", false, "promiscuous mode (for a mirror port)")
+	fl.IntVar(&f.bufferSize, "buffer-size", 16<<20, "kernel capture buffer in bytes")
+	fl.BoolVar(&f.immediate, "immediate", true, "deliver packets as they arrive")
+	fl.DurationVar(&f.window, "window", 15*time.Minute, "rules are judged over this much recent traffic; missing only after a full window")
+	fl.DurationVar(&f.interval, "interval", time.Minute, "how often to evaluate and print a summary")
+	fl.StringVar(&f.events, "events", "", "write the event stream (JSON lines) to FILE instead of stdout")
+	fl.StringVar(&f.metricsListen, "metrics-listen", "", "serve Prometheus metrics on [HOST:]PORT (a bare port binds to 127.0.0.1)")
+	fl.DurationVar(&f.duration, "duration", 0, "stop by itself after this long (0: until SIGINT/SIGTERM)")
+	fl.StringVar(&f.writePcap, "write-pcap", "", "record what is captured into rotating pcapng files in DIR")
+	fl.Int64Var(&f.pcapSize, "write-pcap-size", 100<<20, "rotate pcap files at this many bytes")
+	fl.IntVar(&f.pcapCount, "write-pcap-count", 10, "keep this many pcap files")
+	return cmd
+}
+
+// metricsAddr binds a bare port to loopback: the metrics stay local
+// unless the operator names another address.
+func metricsAddr(s string) string {
+	if !strings.Contains(s, ":") {
+		return "127.0.0.1:" + s
+	}
+	if strings.HasPrefix(s, ":") {
+		return "127.0.0.1" + s
+	}
+	return s
+}
+
+// serverFromInterfaces takes the capture interfaces' own addresses.
+func serverFromInterfaces(names []string) ([]netip.Addr, error) {
+	devs, err := capture.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	var out []netip.Addr
+	for _, d := range devs {
+		if !contains(names, d.Name) {
+			continue
+		}
+		for _, a := range d.Addresses {
+			if ip, err := netip.ParseAddr(a); err == nil && !ip.IsLinkLocalUnicast() {
+				out = append(out, ip.Unmap())
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("the interfaces %s have no addresses to take as the server's; pass --server", strings.Join(names, ", "))
+	}
+	return out, nil
+}
+
+func runMonitor(parent context.Context, stdout, stderr io.Writer, environ []string, mf *matrixFlags, of *outputFlags, f *monitorFlags, m *classifier.Matrix) error {
+	if parent == nil {
+		parent = context.Background()
+	}
+	servers, source := m.Server, m.ServerFrom
+	if m.ServerAuto {
+		s, err := serverFromInterfaces(f.ifaces)
+		if err != nil {
+			return &exitError{exitUsage, err}
+		}
+		servers, source = s, "interfaces"
+	}
+	live, err := capture.OpenLive(f.ifaces, capture.LiveOptions{Snaplen: f.snaplen, Promisc: f.promisc, BufferSize: f.bufferSize,
+		BPF: f.bpf, Immediate: f.immediate})
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	defer live.Close()
+
+	evOut := stdout
+	if f.events != "" {
+		file, err := os.OpenFile(f.events, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return &exitError{exitUsage, err}
+		}
+		defer file.Close()
+		evOut = file
+	}
+	events := report.NewEventWriter(evOut)
+
+	var rot *capture.Rotator
+	if f.writePcap != "" {
+		var links []capture.LinkType
+		for _, s := range live.Stats() {
+			links = append(links, s.Link)
+		}
+		if rot, err = capture.NewRotator(f.writePcap, f.pcapSize, f.pcapCount, live.Names(), links); err != nil {
+			return &exitError{exitUsage, err}
+		}
+		defer rot.Close()
+	}
+
+	inputs := func() []*capture.InputStats {
+		var out []*capture.InputStats
+		for _, s := range live.Stats() {
+			out = append(out, &capture.InputStats{Name: "interface " + s.Name, Format: "live", LinkTypes: []capture.LinkType{s.Link},
+				Packets: s.Packets, Bytes: s.Bytes, Drops: s.Dropped + s.IfDropped})
+		}
+		return out
+	}
+	mo := classifier.NewMonitor(m, classifier.MonitorConfig{Window: f.window, Servers: servers, ServerSource: source, Inputs: inputs})
+
+	var metrics *report.Metrics
+	if f.metricsListen != "" {
+		metrics = report.NewMetrics()
+		ln, err := net.Listen("tcp", metricsAddr(f.metricsListen))
+		if err != nil {
+			return &exitError{exitUsage, fmt.Errorf("--metrics-listen: %w", err)}
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close()
+		fmt.Fprintf(stderr, "flowverify: metrics on http://%s/metrics\n", ln.Addr())
+	}
+
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	if f.duration > 0 {
+		ctx, cancel = context.WithTimeout(ctx, f.duration)
+		defer cancel()
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+
+	fmt.Fprintf(stderr, "flowverify: monitoring %s (server %s, window %s); events to %s\n", strings.Join(live.Names(), ", "),
+		joinAddrs(servers), f.window, orStdout(f.events))
+	live.Start(ctx)
+
+	dec := capture.NewDecoder()
+	var pkt capture.Packet
+	eventTick := time.NewTicker(2 * time.Second)
+	defer eventTick.Stop()
+	summaryTick := time.NewTicker(f.interval)
+	defer summaryTick.Stop()
+
+	emit := func(evs []report.Event) {
+		for _, e := range evs {
+			events.Write(e)
+		}
+	}
+	evaluate := func(final bool) (*report.Report, error) {
+		drops := uint64(0)
+		stats := live.Stats()
+		for _, s := range stats {
+			drops += s.Dropped + s.IfDropped
+			if metrics != nil {
+				metrics.Interface(s.Name, s.Packets, s.Bytes, s.Dropped+s.IfDropped)
+			}
+		}
+		r, evs, err := mo.Report(version, final && of.flows, drops)
+		if err != nil {
+			return nil, err
+		}
+		emit(evs)
+		if metrics != nil {
+			metrics.Evaluation(r, float64(time.Now().Unix()))
+			metrics.Table(mo.Table().Len(), mo.Table().C.Evicted)
+		}
+		return r, nil
+	}
+
+	batches := live.Batches()
+	for batches != nil {
+		select {
+		case b, ok := <-batches:
+			if !ok {
+				batches = nil
+				continue
+			}
+			for i := range b.Records {
+				rec := &b.Records[i]
+				data := b.Data(rec)
+				pkt.Timestamp, pkt.WireLen, pkt.Input = rec.TS, rec.Wire, rec.Input
+				if err := dec.Decode(rec.Link, data, &pkt); err != nil && err != capture.ErrNotIP {
+					pkt.IsIP = false
+				}
+				mo.Packet(&pkt)
+				if rot != nil {
+					if err := rot.Write(data, rec.TS, rec.Wire, rec.Input); err != nil {
+						fmt.Fprintln(stderr, "flowverify: --write-pcap:", err)
+						rot.Close()
+						rot = nil
+					}
+				}
+			}
+			live.Release(b)
+		case <-eventTick.C:
+			stats := live.Stats()
+			emit(mo.Events(stats))
+			if metrics != nil {
+				for _, s := range stats {
+					metrics.Interface(s.Name, s.Packets, s.Bytes, s.Dropped+s.IfDropped)
+				}
+				metrics.Table(mo.Table().Len(), mo.Table().C.Evicted)
+			}
+		case <-summaryTick.C:
+			r, err := evaluate(false)
+			if err != nil {
+				fmt.Fprintln(stderr, "flowverify:", err)
+				continue
+			}
+			events.Write(classifier.SummaryEvent(r))
+			printSummary(stderr, r)
+		case s := <-sigs:
+			if s == syscall.SIGHUP {
+				nm, err := mf.load(environ)
+				if err != nil {
+					fmt.Fprintln(stderr, "flowverify: reload refused, keeping the old matrix:", err)
+					continue
+				}
+				mo.SetMatrix(nm)
+				m = nm
+				events.Write(report.Event{Time: time.Now().UTC().Format(time.RFC3339Nano), Type: report.EventReload, Reason: "matrix " + nm.Name + " (profile " + nm.Profile + ")"})
+				fmt.Fprintln(stderr, "flowverify: matrix reloaded; flows kept")
+				continue
+			}
+			fmt.Fprintf(stderr, "flowverify: %s: stopping\n", s)
+			cancel()
+		}
+	}
+	if err := live.Err(); err != nil {
+		fmt.Fprintln(stderr, "flowverify:", err)
+	}
+	emit(mo.Events(live.Stats()))
+	r, err := evaluate(true)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	if of.suggest != "" {
+		r.Suggestions = firewall.Suggest(m, r, of.suggest, of.suggestUnexpected)
+	}
+	out := stdout
+	if f.events == "" && len(of.outputs) == 0 {
+		// The event stream owns stdout; the final text report goes to stderr.
+		out = stderr
+	}
+	if err := of.write(out, r); err != nil {
+		return &exitError{exitUsage, err}
+	}
+	return exitFor(m, r)
+}
+
+func printSummary(w io.Writer, r *report.Report) {
+	var parts []string
+	for _, rr := range r.Rules {
+		if rr.Status != "ok" && rr.Status != "not-seen" {
+			parts = append(parts, rr.ID+"="+rr.Status)
+		}
+	}
+	bad := strings.Join(parts, " ")
+	if bad == "" {
+		bad = "all rules ok or optional"
+	}
+	fmt.Fprintf(w, "flowverify: %s window %s..%s: %s; %d unexpected groups; %d flows, %d dropped\n",
+		time.Now().Format(time.TimeOnly), r.Window.Start, r.Window.End, bad, len(r.Unexpected), r.Summary.Flows, r.Summary.Dropped)
+}
+
+func joinAddrs(a []netip.Addr) string {
+	var s []string
+	for _, x := range a {
+		s = append(s, x.String())
+	}
+	return strings.Join(s, ", ")
+}
+
+func orStdout(s string) string {
+	if s == "" {
+		return "stdout"
+	}
+	return s
+}
+
+func newInterfacesCmd(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "interfaces",
+		Short: "List the capture devices and their addresses",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			devs, err := capture.Interfaces()
+			if err != nil {
+				return &exitError{exitUsage, err}
+			}
+			if len(devs) == 0 {
+				return &exitError{exitUsage, capture.PermissionHint(errors.New("no capture devices found (permission denied?)"))}
+			}
+			for _, d := range devs {
+				desc := d.Description
+				if d.Loopback {
+					desc = strings.TrimSpace(desc + " (loopback)")
+				}
+				fmt.Fprintf(stdout, "%-28s %-40s %s\n", d.Name, strings.Join(d.Addresses, ","), desc)
+			}
+			return nil
+		},
+	}
+}

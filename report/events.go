@@ -1,0 +1,57 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"sync"
+)
+
+// Event types of the monitor's stream.
+const (
+	EventFlowBlocked    = "flow_blocked"
+	EventUnexpectedSeen = "unexpected_first_seen"
+	EventRuleMissing    = "rule_missing"
+	EventRuleBlocked    = "rule_blocked"
+	EventRuleRecovered  = "rule_recovered"
+	EventDropsRose      = "drops_increased"
+	EventSummary        = "summary"
+	EventReload         = "matrix_reloaded"
+)
+
+// Event is one finding as it happens. Metadata only.
+type Event struct {
+	Time      string         `json:"time"`
+	Type      string         `json:"type"`
+	Rule      string         `json:"rule,omitempty"`
+	Status    string         `json:"status,omitempty"`
+	Previous  string         `json:"previous,omitempty"`
+	Transport string         `json:"transport,omitempty"`
+	Initiator string         `json:"initiator,omitempty"`
+	Responder string         `json:"responder,omitempty"`
+	Direction string         `json:"direction,omitempty"`
+	Port      int            `json:"port,omitempty"`
+	Peer      string         `json:"peer,omitempty"`
+	Protocol  string         `json:"protocol,omitempty"`
+	Reason    string         `json:"reason,omitempty"`
+	Hint      string         `json:"hint,omitempty"`
+	Interface string         `json:"interface,omitempty"`
+	Drops     uint64         `json:"drops,omitempty"`
+	Findings  map[string]int `json:"findings,omitempty"`
+	Verdict   string         `json:"verdict,omitempty"`
+}
+
+// EventWriter writes events as JSON lines; safe for concurrent use.
+type EventWriter struct {
+	mu  sync.Mutex
+	enc *json.Encoder
+}
+
+// NewEventWriter writes to w.
+func NewEventWriter(w io.Writer) *EventWriter { return &EventWriter{enc: json.NewEncoder(w)} }
+
+// Write emits one event.
+func (e *EventWriter) Write(ev Event) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.enc.Encode(&ev)
+}

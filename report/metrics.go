@@ -1,0 +1,115 @@
+package report
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the monitor's Prometheus series, on a registry of their own
+// (no global state).
+type Metrics struct {
+	Registry    *prometheus.Registry
+	packets     *prometheus.GaugeVec
+	bytes       *prometheus.GaugeVec
+	drops       *prometheus.GaugeVec
+	ruleFlows   *prometheus.GaugeVec
+	ruleStatus  *prometheus.GaugeVec
+	unexpected  *prometheus.GaugeVec
+	blocked     *prometheus.GaugeVec
+	tableSize   prometheus.Gauge
+	evictions   prometheus.Gauge
+	lastUpdated prometheus.Gauge
+}
+
+// Statuses a rule can have; each gets a 0/1 series.
+func Statuses() []string {
+	return []string{"ok", "partial", "blocked", "mismatch", "missing", "not-seen"}
+}
+
+// NewMetrics registers every series.
+func NewMetrics() *Metrics {
+	m := &Metrics{Registry: prometheus.NewRegistry()}
+	g := func(name, help string, labels ...string) *prometheus.GaugeVec {
+		v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "flowverify", Name: name, Help: help}, labels)
+		m.Registry.MustRegister(v)
+		return v
+	}
+	// Counters that libpcap and the flow table keep are exported as gauges
+	// holding their running totals, named *_total as Prometheus expects
+	// for counter semantics.
+	m.packets = g("captured_packets_total", "Packets captured per interface.", "interface")
+	m.bytes = g("captured_bytes_total", "Bytes on the wire captured per interface.", "interface")
+	m.drops = g("kernel_drops_total", "Packets dropped by the kernel or interface (pcap_stats).", "interface")
+	m.ruleFlows = g("rule_flows", "Flows per rule and verdict in the evaluation window.", "rule", "verdict")
+	m.ruleStatus = g("rule_status", "1 for a rule's current status over the window, 0 for the others.", "rule", "status")
+	m.unexpected = g("unexpected_flows", "Unexpected flows in the window by transport, direction and port.", "transport", "direction", "port")
+	m.blocked = g("blocked_flows", "Failed attempts at documented connections in the window by rule and port.", "rule", "port")
+	m.tableSize = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "flowverify", Name: "flow_table_size", Help: "Flows held in the flow table."})
+	m.evictions = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "flowverify", Name: "flow_table_evictions_total", Help: "Flows evicted by the flow-table cap."})
+	m.lastUpdated = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "flowverify", Name: "last_evaluation_timestamp_seconds", Help: "Wall-clock time of the last evaluation."})
+	m.Registry.MustRegister(m.tableSize, m.evictions, m.lastUpdated)
+	return m
+}
+
+// Interface sets one interface's capture counters.
+func (m *Metrics) Interface(name string, packets, bytes, drops uint64) {
+	m.packets.WithLabelValues(name).Set(float64(packets))
+	m.bytes.WithLabelValues(name).Set(float64(bytes))
+	m.drops.WithLabelValues(name).Set(float64(drops))
+}
+
+// Table sets the flow-table gauges.
+func (m *Metrics) Table(size int, evicted uint64) {
+	m.tableSize.Set(float64(size))
+	m.evictions.Set(float64(evicted))
+}
+
+// Evaluation publishes a window's report.
+func (m *Metrics) Evaluation(r *Report, unixSeconds float64) {
+	m.ruleFlows.Reset()
+	m.ruleStatus.Reset()
+	m.unexpected.Reset()
+	m.blocked.Reset()
+	for _, rr := range r.Rules {
+		for _, st := range Statuses() {
+			v := 0.0
+			if st == rr.Status {
+				v = 1
+			}
+			m.ruleStatus.WithLabelValues(rr.ID, st).Set(v)
+		}
+		m.ruleFlows.WithLabelValues(rr.ID, "allowed").Set(float64(rr.Allowed))
+		m.ruleFlows.WithLabelValues(rr.ID, "blocked").Set(float64(rr.BlockedN))
+		m.ruleFlows.WithLabelValues(rr.ID, "mismatch").Set(float64(rr.Mismatch))
+	}
+	for _, u := range r.Unexpected {
+		m.unexpected.WithLabelValues(u.Transport, u.Direction, itoa(u.Port)).Add(float64(u.Flows))
+	}
+	for _, b := range r.Blocked {
+		port := b.Responder[lastColon(b.Responder)+1:]
+		m.blocked.WithLabelValues(b.Rule, port).Add(1)
+	}
+	m.lastUpdated.Set(unixSeconds)
+}
+
+func lastColon(s string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == ':' {
+			return i
+		}
+	}
+	return -1
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}
