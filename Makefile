@@ -21,13 +21,18 @@ deps:
 	fi
 	@command -v gcc >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc; }
 
-# Tools the tests hand our output to (nft -c, iptables-restore --test).
+# Tools the tests hand our output to (nft -c, iptables-restore --test,
+# promtool); the live end-to-end test installs its servers itself
+# (scripts/lab.sh install).
 test-deps:
 	@missing=""; for c in nft iptables-restore; do command -v $$c >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing nftables and iptables (the firewall tests load our rules into them)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables iptables; \
 	fi
+	@command -v promtool >/dev/null || { echo "installing promtool (checks configs/prometheus-alerts.yaml)"; \
+		$(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 || \
+		echo "promtool not installable: the alert rules are checked by parsing"; }
 
 build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/flowverify ./cmd/flowverify

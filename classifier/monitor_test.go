@@ -1,0 +1,127 @@
+package classifier
+
+import (
+	"bytes"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/capture/synth"
+	"github.com/flowverify/flowverify/report"
+)
+
+// feed replays a scenario into a monitor on packet time, calling Events
+// every simulated 2 seconds as the live loop does.
+func feed(t *testing.T, mo *Monitor, name string) []report.Event {
+	t.Helper()
+	sc, _ := synth.Lookup(name)
+	c, f := sc.Build()
+	var buf bytes.Buffer
+	if err := c.Write(&buf, f); err != nil {
+		t.Fatal(err)
+	}
+	src, err := capture.NewSource(name, &buf, int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := capture.NewMerger([]*capture.FileSource{src})
+	var p capture.Packet
+	var evs []report.Event
+	var lastTick int64
+	for m.Next(&p) == nil {
+		mo.Packet(&p)
+		if p.Timestamp-lastTick > int64(2*time.Second) {
+			evs = append(evs, mo.Events(nil)...)
+			lastTick = p.Timestamp
+		}
+	}
+	return append(evs, mo.Events(nil)...)
+}
+
+func TestMonitorEventsOnceAndWindow(t *testing.T) {
+	m, err := Load(LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mo := NewMonitor(m, MonitorConfig{Window: time.Hour, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}, ServerSource: "flag"})
+	evs := feed(t, mo, "failures")
+	count := map[string]int{}
+	for _, e := range evs {
+		count[e.Type+"/"+e.Rule+"/"+e.Responder]++
+	}
+	for k, n := range count {
+		if n != 1 {
+			t.Errorf("event %s reported %d times", k, n)
+		}
+	}
+	if count["flow_blocked/action-service-out/10.20.3.70:8080"] != 1 || count["flow_blocked/ldap-out/10.20.0.22:389"] != 1 {
+		t.Errorf("blocked events %v", count)
+	}
+	unexpected := 0
+	for k := range count {
+		if len(k) > 21 && k[:21] == "unexpected_first_seen" {
+			unexpected++
+		}
+	}
+	if unexpected != 4 {
+		t.Errorf("%d unexpected_first_seen events, want 4 (dns, smb, gc, kerberos/udp)", unexpected)
+	}
+	// The capture lasts seconds: with an hour's window nothing is called
+	// missing yet.
+	r, _, err := mo.Report("test", false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rr := range r.Rules {
+		if rr.Status == "missing" {
+			t.Errorf("%s called missing before a full window", rr.ID)
+		}
+	}
+	// A window shorter than what was observed: required rules without
+	// traffic become missing, and the change is an event.
+	mo2 := NewMonitor(m, MonitorConfig{Window: 5 * time.Second, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}})
+	feed(t, mo2, "missing-dc")
+	r2, evs2, err := mo2.Report("test", false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := map[string]string{}
+	for _, rr := range r2.Rules {
+		st[rr.ID] = rr.Status
+	}
+	if st["adws-out"] != "missing" {
+		t.Errorf("adws-out %s after a full window without it", st["adws-out"])
+	}
+	missingEvent := false
+	for _, e := range evs2 {
+		missingEvent = missingEvent || (e.Type == report.EventRuleMissing && e.Rule == "adws-out")
+	}
+	if !missingEvent {
+		t.Errorf("no rule_missing event for adws-out: %+v", evs2)
+	}
+	// Nothing changes on a second evaluation: no repeated events.
+	if _, again, _ := mo2.Report("test", false, 0); len(again) != 0 {
+		t.Errorf("repeated status events: %+v", again)
+	}
+}
+
+func TestMonitorKeepsFlowsAcrossReload(t *testing.T) {
+	m, _ := Load(LoadOptions{})
+	mo := NewMonitor(m, MonitorConfig{Window: time.Hour, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}})
+	feed(t, mo, "postgres-5432")
+	m3, _ := Load(LoadOptions{Profile: "threatmanager-3.0"})
+	mo.SetMatrix(m3)
+	r, _, err := mo.Report("test", false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rr := range r.Rules {
+		if rr.ID == "postgresql-out" && rr.Status != "ok" {
+			t.Fatalf("after reload postgresql-out = %s; the flow on 5432 should count", rr.Status)
+		}
+	}
+	if r.Matrix.Profile != "threatmanager-3.0" {
+		t.Fatalf("profile %s", r.Matrix.Profile)
+	}
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestEndToEndLiveLab runs flowverify monitor live inside the lab's server
+// namespace while real servers (slapd, krb5kdc, Samba AD, PostgreSQL,
+// RabbitMQ, HTTP) answer and a firewall drops 9389, then checks the final
+// report and the event stream. scripts/lab.sh installs what it needs; the
+// test skips only where the machine forbids namespaces.
+func TestEndToEndLiveLab(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	if os.Getuid() != 0 {
+		t.Skip("the live lab needs root to create network namespaces")
+	}
+	if out, err := exec.Command("ip", "netns", "add", "fvlab-probe").CombinedOutput(); err != nil {
+		t.Skipf("this machine forbids network namespaces: %v %s", err, out)
+	}
+	exec.Command("ip", "netns", "del", "fvlab-probe").Run()
+	lab := "../../scripts/lab.sh"
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(lab, args...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("lab.sh %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	run("install")
+	t.Cleanup(func() { exec.Command(lab, "down").Run() })
+	run("up")
+
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "flowverify")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	reportFile, events := filepath.Join(dir, "report.json"), filepath.Join(dir, "events.jsonl")
+	mon := exec.Command("ip", "netns", "exec", "fvlab-tm", bin, "monitor", "-i", "e0", "--duration", "35s", "--interval", "10s",
+		"--window", "2m", "--events", events, "-o", reportFile, "--server", "10.99.0.10")
+	var stderr strings.Builder
+	mon.Stderr = &stderr
+	if err := mon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	run("traffic")
+	err := mon.Wait()
+	if code := mon.ProcessState.ExitCode(); code != 1 {
+		t.Fatalf("monitor exit %d (%v), want 1 (findings):\n%s", code, err, stderr.String())
+	}
+	data, err := os.ReadFile(reportFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d reportDoc
+	if err := json.Unmarshal(data, &d); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{
+		"syslog-in": "ok", "amqp-in": "ok", "console-8080": "ok", "postgresql-out": "ok", "kerberos-out": "ok",
+		"rpc-epm-out": "ok", "ldap-out": "ok", "rpc-dynamic-out": "ok", "action-service-out": "ok", "adws-out": "blocked",
+	} {
+		if got, _ := d.rule(t, id); got != want {
+			t.Errorf("%s = %s, want %s", id, got, want)
+		}
+	}
+	if len(d.Blocked) == 0 || d.Blocked[0].Rule != "adws-out" || d.Blocked[0].Reason != "no-answer" {
+		t.Errorf("blocked %+v", d.Blocked)
+	}
+	found := false
+	for _, u := range d.Unexpected {
+		found = found || (u.Port == 3268 && u.Peer == "10.99.0.21")
+	}
+	if !found {
+		t.Errorf("the injected unexpected flow to 3268 is not listed: %+v", d.Unexpected)
+	}
+	f, err := os.Open(events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	seen := map[string]int{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var ev struct{ Type, Rule string }
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("event %q: %v", sc.Text(), err)
+		}
+		seen[ev.Type+"/"+ev.Rule]++
+	}
+	if seen["flow_blocked/adws-out"] != 1 || seen["unexpected_first_seen/"] != 1 || seen["rule_blocked/adws-out"] != 1 {
+		t.Errorf("events %v: want one flow_blocked, one unexpected_first_seen and one rule_blocked", seen)
+	}
+}
