@@ -14,7 +14,7 @@ import (
 
 func sampleReport() *Report {
 	return &Report{
-		Rules: []Rule{{ID: "adws-out", Status: "blocked", BlockedN: 2}, {ID: "ldap-out", Status: "ok", Allowed: 3}},
+		Rules:      []Rule{{ID: "adws-out", Status: "blocked", BlockedN: 2}, {ID: "ldap-out", Status: "ok", Allowed: 3}},
 		Unexpected: []Unexpected{{Transport: "tcp", Direction: "outbound", Port: 3268, Peer: "192.0.2.21", Flows: 2}},
 		Blocked:    []Blocked{{Rule: "adws-out", Responder: "192.0.2.21:9389"}},
 	}
