@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Live capture under load: replay a generated Threat Manager mix with
+# tcpreplay at fixed rates into a veth pair, and read the kernel drops that
+# flowverify monitor and tcpdump -w /dev/null report on the same interface in
+# the same run. Also a soak: --soak MINUTES replays a stream of short-lived
+# flows and samples the monitor's RSS and flow-table size.
+#
+#   scripts/replay-bench.sh [RATE...]        # default rates: 20000 50000 100000 200000 400000
+#   scripts/replay-bench.sh --soak 10
+# Needs root (namespaces); installs tcpreplay and tcpdump when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 77; }
+for c in tcpreplay tcpdump; do
+	command -v $c >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpreplay tcpdump >/dev/null; }
+done
+OUT=bench-out/replay
+mkdir -p "$OUT"
+go build -o "$OUT/flowverify" ./cmd/flowverify
+[ -s "$OUT/mix.pcap" ] || go run ./cmd/flowverify-gen -mix 300000 -o "$OUT/mix.pcap"
+
+cleanup() { ip netns del fvrep 2>/dev/null || true; ip netns del fvmon 2>/dev/null || true; }
+trap cleanup EXIT
+cleanup
+ip netns add fvrep
+ip netns add fvmon
+ip link add fvr0 type veth peer name fvm0
+ip link set fvr0 netns fvrep
+ip link set fvm0 netns fvmon
+ip netns exec fvrep ip link set fvr0 up
+ip netns exec fvmon ip link set fvm0 up
+ip netns exec fvrep ip link set fvr0 mtu 9000
+ip netns exec fvmon ip link set fvm0 mtu 9000
+
+if [ "${1:-}" = "--soak" ]; then
+	mins=${2:-10}
+	ip netns exec fvmon "$OUT/flowverify" monitor -i fvm0 --server 10.20.0.10 --duration "${mins}m" --interval 1m --window 2m \
+		--metrics-listen 9464 --events /dev/null -o "$OUT/soak.json" 2>"$OUT/soak.log" &
+	mon=$!
+	sleep 2
+	# The mix is replayed in a loop; each pass carries distinct ports, so flows are short-lived and new.
+	ip netns exec fvrep tcpreplay -q -i fvr0 --pps 20000 --loop 0 "$OUT/mix.pcap" >/dev/null 2>&1 &
+	rep=$!
+	pid=$(pgrep -f "flowverify monitor -i fvm0" | head -1)
+	printf '%-8s %10s %12s %12s\n' minute "RSS MiB" "flow table" "heap MiB"
+	for m in $(seq 1 "$mins"); do
+		sleep 60
+		rss=$(awk '/VmRSS/{print int($2/1024)}' /proc/"$pid"/status 2>/dev/null || echo -)
+		metrics=$(ip netns exec fvmon curl -s 127.0.0.1:9464/metrics || true)
+		ft=$(awk '/^flowverify_flow_table_size /{print $2}' <<<"$metrics")
+		heap=$(awk '/^go_memstats_heap_inuse_bytes /{printf "%d", $2/1048576}' <<<"$metrics")
+		printf '%-8s %10s %12s %12s\n' "$m" "$rss" "${ft:--}" "${heap:--}"
+	done
+	kill "$rep" 2>/dev/null || true
+	wait "$mon" || true
+	exit 0
+fi
+
+rates=("$@")
+[ ${#rates[@]} -gt 0 ] || rates=(20000 50000 100000 200000 400000)
+pkts=$(tcpdump -r "$OUT/mix.pcap" -qn 2>/dev/null | wc -l)
+printf '%-10s %-12s %16s %16s\n' "rate pps" "achieved" "flowverify drops" "tcpdump drops"
+for rate in "${rates[@]}"; do
+	secs=$(( pkts / ${rate/top/300000} + 4 ))
+	ip netns exec fvmon "$OUT/flowverify" monitor -i fvm0 --server 10.20.0.10 --duration "${secs}s" --interval 1h \
+		--events /dev/null -f json -o "$OUT/run.json" 2>/dev/null &
+	mon=$!
+	ip netns exec fvmon timeout "$secs" tcpdump -i fvm0 -w /dev/null 2>"$OUT/tcpdump.log" &
+	td=$!
+	sleep 1.5
+	speed=(--pps "$rate"); [ "$rate" = top ] && speed=(--topspeed --preload-pcap)
+	achieved=$(ip netns exec fvrep tcpreplay -i fvr0 "${speed[@]}" "$OUT/mix.pcap" 2>&1 | awk '/Rated:/{for (i=1;i<=NF;i++) if ($i ~ /^pps/) print int($(i-1))}' | head -1)
+	wait "$mon" || true
+	wait "$td" || true
+	fvdrops=$(python3 -c "import json;d=json.load(open('$OUT/run.json'));print(d['summary']['dropped'], 'of', d['summary']['packets'])")
+	tddrops=$(awk '/dropped by kernel/{print $1}' "$OUT/tcpdump.log")
+	tdcap=$(awk '/packets captured/{print $1}' "$OUT/tcpdump.log")
+	printf '%-10s %-12s %16s %16s\n' "$rate" "${achieved:-?}" "$fvdrops" "${tddrops:-?} of ${tdcap:-?}"
+done
