@@ -2,6 +2,7 @@ package report
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // Metrics are the monitor's Prometheus series, on a registry of their own
@@ -47,6 +48,8 @@ func NewMetrics() *Metrics {
 	m.evictions = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "flowverify", Name: "flow_table_evictions_total", Help: "Flows evicted by the flow-table cap."})
 	m.lastUpdated = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "flowverify", Name: "last_evaluation_timestamp_seconds", Help: "Wall-clock time of the last evaluation."})
 	m.Registry.MustRegister(m.tableSize, m.evictions, m.lastUpdated)
+	// The process's own memory and goroutines, so a soak can be watched.
+	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

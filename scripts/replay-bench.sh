@@ -31,6 +31,7 @@ ip netns exec fvrep ip link set fvr0 up
 ip netns exec fvmon ip link set fvm0 up
 ip netns exec fvrep ip link set fvr0 mtu 9000
 ip netns exec fvmon ip link set fvm0 mtu 9000
+ip netns exec fvmon ip link set lo up
 
 if [ "${1:-}" = "--soak" ]; then
 	mins=${2:-10}

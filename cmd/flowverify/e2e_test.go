@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -101,5 +102,64 @@ func TestEndToEndLiveLab(t *testing.T) {
 	}
 	if seen["flow_blocked/adws-out"] != 1 || seen["unexpected_first_seen/"] != 1 || seen["rule_blocked/adws-out"] != 1 {
 		t.Errorf("events %v: want one flow_blocked, one unexpected_first_seen and one rule_blocked", seen)
+	}
+}
+
+// TestMonitorSignals checks the stop and reload paths on the loopback
+// interface: SIGHUP reloads the matrix (an event says so), SIGINT stops and
+// writes the final report in every requested format, and --write-pcap
+// leaves a capture that analyze reads.
+func TestMonitorSignals(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("live capture needs root")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "flowverify")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	events, js, txt, pcaps := filepath.Join(dir, "ev.jsonl"), filepath.Join(dir, "r.json"), filepath.Join(dir, "r.txt"), filepath.Join(dir, "pcap")
+	mon := exec.Command(bin, "monitor", "-i", "lo", "--events", events, "-o", js, "-o", txt, "--write-pcap", pcaps, "--interval", "1s")
+	var stderr strings.Builder
+	mon.Stderr = &stderr
+	if err := mon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	// Some loopback traffic: a refused TCP connection.
+	exec.Command("bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/1 || true").Run()
+	mon.Process.Signal(syscall.SIGHUP)
+	time.Sleep(1500 * time.Millisecond)
+	mon.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- mon.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		mon.Process.Kill()
+		t.Fatalf("monitor did not stop on SIGINT:\n%s", stderr.String())
+	}
+	if code := mon.ProcessState.ExitCode(); code > 1 {
+		t.Fatalf("exit %d:\n%s", code, stderr.String())
+	}
+	ev, _ := os.ReadFile(events)
+	if !strings.Contains(string(ev), `"type":"matrix_reloaded"`) {
+		t.Errorf("no reload event:\n%s", ev)
+	}
+	var d reportDoc
+	data, err := os.ReadFile(js)
+	if err != nil || json.Unmarshal(data, &d) != nil || d.Schema != "flowverify/report/v1" {
+		t.Fatalf("final JSON report: %v", err)
+	}
+	if text, err := os.ReadFile(txt); err != nil || !strings.Contains(string(text), "Summary:") {
+		t.Fatalf("final text report: %v", err)
+	}
+	files, _ := filepath.Glob(filepath.Join(pcaps, "*.pcapng"))
+	if len(files) != 1 {
+		t.Fatalf("--write-pcap files: %v", files)
+	}
+	r := flowverify(t, nil, "analyze", "--server", "127.0.0.1", "--fail-on", "none", files[0])
+	if r.code != 0 || !strings.Contains(r.stdout, "Summary:") {
+		t.Fatalf("analyze of the recorded pcapng: %d %s", r.code, r.stderr)
 	}
 }
