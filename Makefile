@@ -30,6 +30,9 @@ test-deps:
 		echo "installing nftables and iptables (the firewall tests load our rules into them)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables iptables; \
 	fi
+	@command -v chromium >/dev/null || { echo "installing chromium (the HTML report is checked in a headless browser)"; \
+		$(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || \
+		echo "chromium not installable: the browser test will skip"; }
 	@command -v promtool >/dev/null || { echo "installing promtool (checks configs/prometheus-alerts.yaml)"; \
 		$(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 || \
 		echo "promtool not installable: the alert rules are checked by parsing"; }
@@ -47,9 +50,9 @@ test: deps test-deps
 # on purpose (a firewall dropping 9389, unexpected DNS/SMB/GC traffic), so
 # exit status 1 is the expected answer here.
 demo: build
-	@$(BIN)/flowverify analyze --server auto -o report.json -o - $(SAMPLE); \
+	@$(BIN)/flowverify analyze --server auto -o report.json -o report.html -o - $(SAMPLE); \
 		rc=$$?; [ $$rc -le 1 ] || exit $$rc; \
-		echo; echo "exit status $$rc (1 = findings); JSON report in report.json"
+		echo; echo "exit status $$rc (1 = findings); reports in report.json and report.html"
 
 bench: build
 	./scripts/bench.sh

@@ -67,6 +67,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 type FileSource struct {
 	name   string
 	closer io.Closer
+	raw    *countingReader // bytes read from disk (compressed, for .gz)
 	format Format
 	gz     bool
 	zr     *gzip.Reader
@@ -100,12 +101,13 @@ func OpenFile(name string) (*FileSource, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s: is a directory", name)
 	}
-	s, err := NewSource(name, f, st.Size())
+	raw := &countingReader{r: f}
+	s, err := NewSource(name, raw, st.Size())
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	s.closer = f
+	s.closer, s.raw = f, raw
 	return s, nil
 }
 
@@ -182,6 +184,14 @@ func (s *FileSource) Format() Format { return s.format }
 
 // Compressed reports whether the file is gzip-compressed.
 func (s *FileSource) Compressed() bool { return s.gz }
+
+// ReadBytes is how many bytes of the file on disk were read so far.
+func (s *FileSource) ReadBytes() int64 {
+	if s.raw == nil {
+		return 0
+	}
+	return s.raw.n
+}
 
 // Size returns the file's size on disk.
 func (s *FileSource) Size() int64 { return s.size }

@@ -14,6 +14,9 @@ import (
 	"github.com/flowverify/flowverify/report"
 )
 
+// timelineBuckets is how many slices the report's timeline has.
+const timelineBuckets = 48
+
 // maxListed bounds the blocked and unexpected lists of a report; the
 // summary still counts everything.
 const maxListed = 1000
@@ -156,6 +159,26 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	}
 
 	cx := &judgeCtx{isServer: isServer, dyn: dyn, rec: a.rec, lifetime: m.Limits.EPMLifetime, explain: meta.WithFlows}
+	// Flows per rule over time, for the report's timeline.
+	var tFirst, tLast int64
+	for i := range a.records {
+		f := &a.records[i]
+		if tFirst == 0 || f.First < tFirst {
+			tFirst = f.First
+		}
+		tLast = max(tLast, f.First)
+	}
+	tl := &report.Timeline{Buckets: timelineBuckets, Start: capture.FormatTime(tFirst), End: capture.FormatTime(tLast),
+		Rules: map[string][]int{}, Unexpected: make([]int, timelineBuckets)}
+	bucket := func(t int64) int {
+		if tLast <= tFirst {
+			return 0
+		}
+		return min(int((t-tFirst)*int64(timelineBuckets)/(tLast-tFirst+1)), timelineBuckets-1)
+	}
+	for _, rule := range m.Rules {
+		tl.Rules[rule.ID] = make([]int, timelineBuckets)
+	}
 	aggs := make([]ruleAgg, len(m.Rules))
 	for i := range aggs {
 		aggs[i] = ruleAgg{peers: map[netip.Addr]*peerAgg{}, protocols: map[string]int{}}
@@ -184,6 +207,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 				g.peers[j.Peer] = p
 			}
 			p.flows++
+			tl.Rules[m.Rules[j.Rule].ID][bucket(f.First)]++
 			switch j.Verdict {
 			case Allowed:
 				g.allowed++
@@ -204,7 +228,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 			}
 			if m.Rules[j.Rule].Learn == "epm" {
 				if j.Learned != nil {
-					if len(g.learned) < 20 {
+					if len(g.learned) < 5 {
 						g.learned = append(g.learned, fmt.Sprintf("port %d on %s learned from endpoint mapper reply in flow %s at %s",
 							j.Learned.Port, j.Learned.Addr, j.Learned.From, capture.FormatTime(j.Learned.At)))
 					}
@@ -231,6 +255,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 				unexp[k] = u
 				unexpOrder = append(unexpOrder, k)
 			}
+			tl.Unexpected[bucket(f.First)]++
 			if u.Protocol == "unknown" {
 				u.Protocol = a.protocolName(f)
 			}
@@ -255,6 +280,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 		}
 	}
 
+	r.Timeline = tl
 	findings := map[string]int{}
 	for _, k := range report.FindingKinds() {
 		findings[k] = 0
@@ -406,11 +432,11 @@ func (a *Analyzer) ruleReport(rule *Rule, g *ruleAgg) report.Rule {
 			}
 		}
 	}
-	switch {
-	case g.mismatch > 0:
+	rr.Status = report.RuleStatus(rule.Required, g.allowed, g.blocked, g.mismatch, unreached, len(rr.Missing))
+	switch rr.Status {
+	case "mismatch":
 		// A proxy or a wrong service answering a documented port is a
 		// finding even when other flows of the rule work.
-		rr.Status = "mismatch"
 		var seen []string
 		for p, n := range g.protocols {
 			if p != "unknown" && !rule.accepts(protocolID(p)) {
@@ -419,19 +445,12 @@ func (a *Analyzer) ruleReport(rule *Rule, g *ruleAgg) report.Rule {
 		}
 		sort.Strings(seen)
 		rr.Reason = fmt.Sprintf("%d of %d flow(s) speak %s; the rule expects %s", g.mismatch, g.flows, strings.Join(seen, ", "), strings.Join(rule.Protocols, " or "))
-	case g.allowed > 0 && (unreached > 0 || len(rr.Missing) > 0):
-		rr.Status = "partial"
+	case "partial":
 		rr.Reason = fmt.Sprintf("%d peer(s) reached, %d failed, %d listed peer(s) never tried", len(peers)-unreached, unreached, len(rr.Missing))
-	case g.allowed > 0:
-		rr.Status = "ok"
-	case g.blocked > 0:
-		rr.Status = "blocked"
+	case "blocked":
 		rr.Reason = fmt.Sprintf("%d attempt(s), none answered", g.blocked)
-	case rule.Required:
-		rr.Status = "missing"
+	case "missing":
 		rr.Reason = "required, and no attempt was seen"
-	default:
-		rr.Status = "not-seen"
 	}
 	if g.flows > 0 && len(g.protocols) == 1 && g.protocols["unknown"] == g.flows {
 		rr.Evidence = append(rr.Evidence, "protocol not confirmed: judged by port and direction alone")

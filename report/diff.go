@@ -81,8 +81,8 @@ func SameMatrix(a, b *Report) bool {
 	return a.Matrix.Profile == b.Matrix.Profile && a.Matrix.Name == b.Matrix.Name
 }
 
-// Compare builds the diff. A regression is a rule whose status got worse
-// or an unexpected group that is new.
+// Compare builds the diff. A regression is a rule whose status got worse,
+// a peer a rule no longer reaches, or an unexpected group that is new.
 func Compare(base, cur *Report) Diff {
 	d := Diff{Schema: "flowverify/diff/v1", Baseline: base.Matrix, Current: cur.Matrix,
 		Rules: []RuleChange{}, NewUnexpected: []Unexpected{}, GoneUnexpected: []Unexpected{}, Peers: []PeerChange{}}
@@ -127,6 +127,12 @@ func Compare(base, cur *Report) Diff {
 		if c.Worse {
 			d.Regression = true
 			d.Reasons = append(d.Reasons, fmt.Sprintf("rule %s went from %s to %s", c.ID, c.Before, c.After))
+		}
+	}
+	for _, p := range d.Peers {
+		if p.Change == "vanished" {
+			d.Regression = true
+			d.Reasons = append(d.Reasons, fmt.Sprintf("peer %s no longer seen on %s", p.Address, p.Rule))
 		}
 	}
 	for _, u := range d.NewUnexpected {

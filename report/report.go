@@ -18,9 +18,20 @@ type Report struct {
 	Blocked    []Blocked    `json:"blocked"`
 	Summary    Summary      `json:"summary"`
 	Warnings   []string     `json:"warnings,omitempty"`
+	Timeline   *Timeline    `json:"timeline,omitempty"`
 	// Suggestions are firewall changes (analyze --suggest).
 	Suggestions []Suggestion `json:"suggestions,omitempty"`
 	Flows       []Flow       `json:"flows,omitempty"`
+}
+
+// Timeline counts flows per rule (and unexpected flows) in equal slices of
+// the capture's duration, by each flow's start.
+type Timeline struct {
+	Buckets    int              `json:"buckets"`
+	Start      string           `json:"start"`
+	End        string           `json:"end"`
+	Rules      map[string][]int `json:"rules"`
+	Unexpected []int            `json:"unexpected"`
 }
 
 // Suggestion is a proposed change for a finding.

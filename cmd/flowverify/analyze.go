@@ -8,11 +8,14 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/classifier"
 	"github.com/flowverify/flowverify/classifier/firewall"
 	"github.com/flowverify/flowverify/report"
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
 
@@ -168,6 +171,9 @@ func contains(list []string, s string) bool {
 func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 	var mf matrixFlags
 	var of outputFlags
+	var jobs int
+	var quiet bool
+	var baseline string
 	cmd := &cobra.Command{
 		Use:   "analyze [flags] FILE|DIR...",
 		Short: "Judge pcap/pcapng captures (plain or .gz) against the matrix",
@@ -186,7 +192,12 @@ func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
-			r, err := analyzeFiles(m, args, of.flows, stderr)
+			var r *report.Report
+			if jobs > 1 {
+				r, err = analyzeParallel(m, args, of.flows, jobs, stderr)
+			} else {
+				r, err = analyzeFiles(m, args, of.flows, stderr, !quiet)
+			}
 			if err != nil {
 				return err
 			}
@@ -196,11 +207,28 @@ func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 			if err := of.write(stdout, r); err != nil {
 				return &exitError{exitUsage, err}
 			}
+			if baseline != "" {
+				base, err := report.Read(baseline)
+				if err != nil {
+					return &exitError{exitUsage, err}
+				}
+				fmt.Fprintln(stderr, "Compared with the baseline", baseline+":")
+				if err := diffReports(stderr, base, r, "text", false); err != nil {
+					return err
+				}
+				if r.Summary.Damaged {
+					return exitFor(m, r)
+				}
+				return nil
+			}
 			return exitFor(m, r)
 		},
 	}
 	mf.register(cmd)
 	of.register(cmd)
+	cmd.Flags().IntVarP(&jobs, "jobs", "j", 1, "analyze this many files in parallel and merge the reports")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
+	cmd.Flags().StringVar(&baseline, "baseline", "", "compare with a known-good JSON report: exit 1 on a regression instead of on findings")
 	return cmd
 }
 
@@ -258,7 +286,7 @@ func expandInputs(args []string) ([]string, error) {
 }
 
 // analyzeFiles runs the offline pipeline: read, decode, flows, judge.
-func analyzeFiles(m *classifier.Matrix, args []string, withFlows bool, stderr io.Writer) (*report.Report, error) {
+func analyzeFiles(m *classifier.Matrix, args []string, withFlows bool, stderr io.Writer, progress bool) (*report.Report, error) {
 	files, err := expandInputs(args)
 	if err != nil {
 		return nil, &exitError{exitUsage, err}
@@ -280,9 +308,84 @@ func analyzeFiles(m *classifier.Matrix, args []string, withFlows bool, stderr io
 	if len(srcs) == 0 {
 		return nil, &exitError{exitUsage, errors.New("no input could be read")}
 	}
-	r, err := classifier.AnalyzeSources(m, srcs, failed, withFlows, version)
+	var prog classifier.Progress
+	if progress {
+		prog = progressBar(stderr, srcs)
+	}
+	r, err := classifier.AnalyzeWithProgress(m, srcs, failed, withFlows, version, prog)
 	if err != nil {
 		return nil, &exitError{exitUsage, err}
 	}
 	return r, nil
+}
+
+// analyzeParallel analyzes each file on its own in jobs workers and merges
+// the reports. A flow that spans two files is judged in each half.
+func analyzeParallel(m *classifier.Matrix, args []string, withFlows bool, jobs int, stderr io.Writer) (*report.Report, error) {
+	files, err := expandInputs(args)
+	if err != nil {
+		return nil, &exitError{exitUsage, err}
+	}
+	reports := make([]*report.Report, len(files))
+	errs := make([]error, len(files))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < jobs; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				reports[i], errs[i] = analyzeFiles(m, files[i:i+1], withFlows, stderr, false)
+			}
+		}()
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var ok []*report.Report
+	for i, e := range errs {
+		if e != nil {
+			fmt.Fprintf(stderr, "flowverify: %s: %v\n", files[i], e)
+			continue
+		}
+		ok = append(ok, reports[i])
+	}
+	if len(ok) == 0 {
+		return nil, &exitError{exitUsage, errors.New("no input could be analysed")}
+	}
+	r, err := report.Merge(ok, false)
+	if err != nil {
+		return nil, &exitError{exitUsage, err}
+	}
+	return r, nil
+}
+
+// progressBar draws bytes read of the total, packets/s and an ETA on
+// stderr, but only when stderr is a terminal.
+func progressBar(stderr io.Writer, srcs []*capture.FileSource) classifier.Progress {
+	f, ok := stderr.(*os.File)
+	if !ok {
+		return nil
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	var total int64
+	for _, s := range srcs {
+		total += s.Size()
+	}
+	bar := progressbar.NewOptions64(total, progressbar.OptionSetWriter(stderr), progressbar.OptionShowBytes(true),
+		progressbar.OptionSetDescription("reading"), progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
+		progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(200*time.Millisecond))
+	start := time.Now()
+	return func(bytes int64, packets uint64) {
+		rate := float64(packets) / time.Since(start).Seconds()
+		bar.Describe(fmt.Sprintf("reading (%.0f pkts/s)", rate))
+		bar.Set64(bytes)
+		if bytes >= total {
+			bar.Finish()
+		}
+	}
 }

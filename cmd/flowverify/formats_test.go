@@ -1,0 +1,376 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+	"golang.org/x/net/html"
+)
+
+func TestFormatGolden(t *testing.T) {
+	for _, format := range []string{"html", "junit", "csv", "flows-csv", "markdown", "text", "jsonl"} {
+		t.Run(format, func(t *testing.T) {
+			r := flowverify(t, nil, "analyze", "-f", format, "--flows", filepath.Join(scenarioDir, "failures.pcap"))
+			if r.code != 1 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			got := strings.ReplaceAll(r.stdout, scenarioDir+"/", "")
+			path := filepath.Join(goldenDir, "formats", "failures."+format)
+			if *update {
+				os.MkdirAll(filepath.Dir(path), 0o755)
+				os.WriteFile(path, []byte(got), 0o644)
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update)", err)
+			}
+			if string(want) != got {
+				t.Errorf("differs from %s:\n%s", path, firstDiff(want, []byte(got)))
+			}
+		})
+	}
+}
+
+// TestHTMLReport parses the HTML, checks it fetches nothing, names every
+// rule, and that the statuses drawn in the SVG are the JSON's.
+func TestHTMLReport(t *testing.T) {
+	dir := t.TempDir()
+	page, js := filepath.Join(dir, "r.html"), filepath.Join(dir, "r.json")
+	r := flowverify(t, nil, "analyze", "-o", page, "-o", js, sampleFile)
+	if r.code != 1 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	data, _ := os.ReadFile(page)
+	// Well-formed: every non-void element closes, in order.
+	z := html.NewTokenizer(bytes.NewReader(data))
+	var stack []string
+	void := map[string]bool{"meta": true, "br": true, "img": true, "link": true, "input": true, "hr": true}
+	svgStatus := map[string][]string{}
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			break
+		}
+		tok := z.Token()
+		if tt == html.StartTagToken || tt == html.SelfClosingTagToken {
+			for _, a := range tok.Attr {
+				if (a.Key == "src" || a.Key == "href") && a.Val != "" {
+					t.Errorf("<%s %s=%q>: the report must not fetch anything", tok.Data, a.Key, a.Val)
+				}
+			}
+			if tok.Data == "link" {
+				t.Error("<link> in a self-contained report")
+			}
+			if tok.Data == "line" || tok.Data == "text" {
+				var rule, status string
+				for _, a := range tok.Attr {
+					switch a.Key {
+					case "data-rule":
+						rule = a.Val
+					case "data-status":
+						status = a.Val
+					}
+				}
+				if rule != "" {
+					svgStatus[rule] = append(svgStatus[rule], status)
+				}
+			}
+		}
+		switch tt {
+		case html.StartTagToken:
+			if !void[tok.Data] {
+				stack = append(stack, tok.Data)
+			}
+		case html.EndTagToken:
+			if len(stack) == 0 || stack[len(stack)-1] != tok.Data {
+				t.Fatalf("</%s> closes %v", tok.Data, stack)
+			}
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if len(stack) != 0 {
+		t.Fatalf("unclosed elements %v", stack)
+	}
+	var doc reportDoc
+	b, _ := os.ReadFile(js)
+	json.Unmarshal(b, &doc)
+	for _, rule := range doc.Rules {
+		st := svgStatus[rule.ID]
+		if len(st) != 2 { // the edge and the written status
+			t.Errorf("%s drawn %d times in the diagram", rule.ID, len(st))
+		}
+		for _, s := range st {
+			if s != rule.Status {
+				t.Errorf("%s: diagram says %s, JSON %s", rule.ID, s, rule.Status)
+			}
+		}
+		if !bytes.Contains(data, []byte(`<code>`+rule.ID+`</code>`)) {
+			t.Errorf("%s missing from the rule table", rule.ID)
+		}
+	}
+	for _, want := range []string{"prefers-color-scheme: dark", "@media print", "Unexpected traffic", "Timeline", "Blocked attempts"} {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+// TestJUnitStructure holds the XML to the JUnit schema's shape that
+// Jenkins and GitLab read.
+func TestJUnitStructure(t *testing.T) {
+	r := flowverify(t, nil, "analyze", "-f", "junit", filepath.Join(scenarioDir, "failures.pcap"))
+	var doc struct {
+		XMLName  xml.Name `xml:"testsuites"`
+		Tests    int      `xml:"tests,attr"`
+		Failures int      `xml:"failures,attr"`
+		Suites   []struct {
+			Name     string `xml:"name,attr"`
+			Tests    int    `xml:"tests,attr"`
+			Failures int    `xml:"failures,attr"`
+			Skipped  int    `xml:"skipped,attr"`
+			Cases    []struct {
+				Name      string `xml:"name,attr"`
+				Classname string `xml:"classname,attr"`
+				Failure   *struct {
+					Message string `xml:"message,attr"`
+					Type    string `xml:"type,attr"`
+					Text    string `xml:",chardata"`
+				} `xml:"failure"`
+				Skipped *struct{} `xml:"skipped"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Suites) != 1 {
+		t.Fatalf("%d suites", len(doc.Suites))
+	}
+	s := doc.Suites[0]
+	fails, skips := 0, 0
+	names := map[string]bool{}
+	for _, c := range s.Cases {
+		if c.Name == "" || c.Classname == "" {
+			t.Errorf("test case without name or classname: %+v", c)
+		}
+		names[c.Name] = true
+		if c.Failure != nil {
+			fails++
+			if c.Failure.Message == "" || c.Failure.Type == "" {
+				t.Errorf("failure without message or type in %s", c.Name)
+			}
+		}
+		if c.Skipped != nil {
+			skips++
+		}
+	}
+	if s.Tests != len(s.Cases) || s.Failures != fails || s.Skipped != skips || doc.Tests != s.Tests || doc.Failures != fails {
+		t.Errorf("counts: suite %d/%d/%d, cases %d/%d/%d", s.Tests, s.Failures, s.Skipped, len(s.Cases), fails, skips)
+	}
+	if !names["no unexpected traffic"] || !names["ldap-out"] || len(s.Cases) != 12 {
+		t.Errorf("cases %v", names)
+	}
+	if fails != 1 { // failures.pcap: only the unexpected traffic fails
+		t.Errorf("%d failures, want 1 (unexpected traffic)", fails)
+	}
+}
+
+// splitCapture writes a capture's packets into n files by time.
+func splitCapture(t *testing.T, src string, dir string, n int) []string {
+	t.Helper()
+	type pkt struct {
+		data []byte
+		ts   int64
+	}
+	s, err := capture.OpenFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var all []pkt
+	for {
+		data, ts, _, _, err := s.Next()
+		if err != nil {
+			break
+		}
+		all = append(all, pkt{append([]byte(nil), data...), ts})
+	}
+	var files []string
+	per := (len(all) + n - 1) / n
+	for i := 0; i < n; i++ {
+		name := filepath.Join(dir, "part"+string(rune('1'+i))+".pcap")
+		f, _ := os.Create(name)
+		w := pcapgo.NewWriterNanos(f)
+		w.WriteFileHeader(65536, layers.LinkTypeEthernet)
+		for _, p := range all[i*per : min((i+1)*per, len(all))] {
+			w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(0, p.ts), CaptureLength: len(p.data), Length: len(p.data)}, p.data)
+		}
+		f.Close()
+		files = append(files, name)
+	}
+	return files
+}
+
+func statuses(d reportDoc) map[string]string {
+	out := map[string]string{}
+	for _, r := range d.Rules {
+		out[r.ID] = r.Status
+	}
+	return out
+}
+
+// TestMergeOfSplitCaptureMatchesWhole splits the sample day in three,
+// analyzes each part, merges the reports, and expects the rule statuses of
+// the unsplit capture; analyze -j 3 over the folder does the same.
+func TestMergeOfSplitCaptureMatchesWhole(t *testing.T) {
+	dir := t.TempDir()
+	parts := splitCapture(t, sampleFile, dir, 3)
+	whole, _ := analyzeJSON(t, "--server", "10.20.0.10", sampleFile)
+	var reports []string
+	for i, p := range parts {
+		out := filepath.Join(dir, "r"+string(rune('1'+i))+".json")
+		if r := flowverify(t, nil, "analyze", "--server", "10.20.0.10", "-o", out, p); r.code > 1 {
+			t.Fatalf("part %d: %d %s", i, r.code, r.stderr)
+		}
+		reports = append(reports, out)
+	}
+	m := flowverify(t, nil, append([]string{"merge", "-f", "json"}, reports...)...)
+	var merged reportDoc
+	if err := json.Unmarshal([]byte(m.stdout), &merged); err != nil {
+		t.Fatalf("merge: %v %s", err, m.stderr)
+	}
+	want := statuses(whole)
+	for id, st := range statuses(merged) {
+		if want[id] != st {
+			t.Errorf("merged %s = %s, whole capture %s", id, st, want[id])
+		}
+	}
+	if len(merged.Unexpected) != len(whole.Unexpected) {
+		t.Errorf("%d unexpected groups merged, %d whole", len(merged.Unexpected), len(whole.Unexpected))
+	}
+	par, r := analyzeJSON(t, "--server", "10.20.0.10", "-j", "3", dir)
+	if r.code != 1 {
+		t.Fatalf("-j 3: exit %d %s", r.code, r.stderr)
+	}
+	for id, st := range statuses(par) {
+		if want[id] != st {
+			t.Errorf("-j 3: %s = %s, whole %s", id, st, want[id])
+		}
+	}
+}
+
+// TestDiffFlagsRemovedDomainControllerFlow removes the LDAP flow to one
+// domain controller from a capture: diff calls it a regression, and passes
+// identical inputs.
+func TestDiffFlagsRemovedDomainControllerFlow(t *testing.T) {
+	dir := t.TempDir()
+	src, err := capture.OpenFile(filepath.Join(scenarioDir, "all-good.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(dir, "cut.pcap")
+	f, _ := os.Create(cut)
+	w := pcapgo.NewWriter(f)
+	w.WriteFileHeader(65536, layers.LinkTypeEthernet)
+	dec := capture.NewDecoder()
+	dc2 := capture.AddrFromNetip(mustAddr("10.20.0.22"))
+	removed := 0
+	for {
+		data, ts, _, lt, err := src.Next()
+		if err != nil {
+			break
+		}
+		var p capture.Packet
+		dec.Decode(lt, data, &p)
+		if p.Proto == capture.ProtoTCP && ((p.Dst == dc2 && p.DstPort == 389) || (p.Src == dc2 && p.SrcPort == 389)) {
+			removed++
+			continue
+		}
+		w.WritePacket(gopacket.CaptureInfo{Timestamp: time.Unix(0, ts), CaptureLength: len(data), Length: len(data)}, data)
+	}
+	f.Close()
+	if removed == 0 {
+		t.Fatal("no LDAP packets to 10.20.0.22 in the scenario")
+	}
+	base, cur := filepath.Join(dir, "base.json"), filepath.Join(dir, "cur.json")
+	flowverify(t, nil, "analyze", "-o", base, filepath.Join(scenarioDir, "all-good.pcap"))
+	flowverify(t, nil, "analyze", "-o", cur, cut)
+	if r := flowverify(t, nil, "diff", base, cur); r.code != 1 || !strings.Contains(r.stdout, "10.20.0.22 no longer seen on ldap-out") {
+		t.Fatalf("diff: %d\n%s", r.code, r.stdout)
+	}
+	if r := flowverify(t, nil, "diff", base, base); r.code != 0 {
+		t.Fatalf("identical: %d %s", r.code, r.stdout)
+	}
+	// analyze --baseline does it in one step.
+	if r := flowverify(t, nil, "analyze", "--baseline", base, cut); r.code != 1 || !strings.Contains(r.stderr, "REGRESSION") {
+		t.Fatalf("--baseline: %d %s", r.code, r.stderr)
+	}
+	if r := flowverify(t, nil, "analyze", "--baseline", base, filepath.Join(scenarioDir, "all-good.pcap")); r.code != 0 {
+		t.Fatalf("--baseline on the same capture: %d %s", r.code, r.stderr)
+	}
+}
+
+func TestNoProgressWhenNotATerminal(t *testing.T) {
+	r := flowverify(t, nil, "analyze", "--fail-on", "none", sampleFile)
+	if r.code != 0 || strings.Contains(r.stderr, "reading") {
+		t.Fatalf("stderr %q", r.stderr)
+	}
+}
+
+// TestBrowserRendersHTML opens the HTML report in headless Chromium (Debian's
+// package, installed by make test-deps): the diagram must have a size, the
+// screenshot must not be empty, and the console must stay clean.
+func TestBrowserRendersHTML(t *testing.T) {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium not installed (make test-deps installs it)")
+	}
+	dir := t.TempDir()
+	page := filepath.Join(dir, "report.html")
+	flowverify(t, nil, "analyze", "-o", page, sampleFile)
+	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", "--user-data-dir=" + filepath.Join(dir, "profile"), "--window-size=1200,1800",
+		"--enable-logging=stderr", "--v=0"}
+	shot := filepath.Join(dir, "shot.png")
+	cmd := exec.Command(chromium, append(args, "--screenshot="+shot, "file://"+page)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, out)
+	}
+	if st, err := os.Stat(shot); err != nil || st.Size() < 10000 {
+		t.Fatalf("screenshot %v (%v)", st, err)
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, "CONSOLE") && (strings.Contains(l, "rror") || strings.Contains(l, "Uncaught")) {
+			t.Errorf("console: %s", l)
+		}
+	}
+	dom, err := exec.Command(chromium, append(args, "--dump-dom", "file://"+page)...).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`data-rendered="(\d+)x(\d+)"`).FindSubmatch(dom)
+	if m == nil || string(m[1]) == "0" || string(m[2]) == "0" {
+		t.Fatalf("the diagram did not render: %q", m)
+	}
+	if os.Getenv("FLOWVERIFY_SCREENSHOT") != "" {
+		data, _ := os.ReadFile(shot)
+		os.WriteFile(os.Getenv("FLOWVERIFY_SCREENSHOT"), data, 0o644)
+	}
+}
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"io"
+
+	"github.com/flowverify/flowverify/report"
+	"github.com/spf13/cobra"
+)
+
+func newMergeCmd(stdout io.Writer) *cobra.Command {
+	var of outputFlags
+	var anyMatrix bool
+	cmd := &cobra.Command{
+		Use:   "merge REPORT.json...",
+		Short: "Combine reports of several sensors, files or days into one answer",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := of.check(); err != nil {
+				return &exitError{exitUsage, err}
+			}
+			var rs []*report.Report
+			for _, a := range args {
+				r, err := report.Read(a)
+				if err != nil {
+					return &exitError{exitUsage, err}
+				}
+				rs = append(rs, r)
+			}
+			m, err := report.Merge(rs, anyMatrix)
+			if err != nil {
+				return &exitError{exitUsage, err}
+			}
+			if err := of.write(stdout, m); err != nil {
+				return &exitError{exitUsage, err}
+			}
+			if m.Summary.Damaged {
+				return &exitError{exitDamaged, nil}
+			}
+			if m.Summary.Verdict != "conforms" {
+				return &exitError{exitFindings, nil}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&of.format, "format", "f", "text", "report format")
+	cmd.Flags().StringArrayVarP(&of.outputs, "output", "o", nil, "write the merged report to FILE (repeatable)")
+	cmd.Flags().BoolVar(&anyMatrix, "allow-matrix-change", false, "merge reports judged against different matrices")
+	return cmd
+}

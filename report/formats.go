@@ -1,0 +1,216 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// JUnit XML: one test suite per input set, one test case per rule (a
+// failure for missing, blocked, mismatch and partial, with the reason), and
+// one for "no unexpected traffic" listing the groups.
+
+type junitSuites struct {
+	XMLName xml.Name     `xml:"testsuites"`
+	Name    string       `xml:"name,attr"`
+	Tests   int          `xml:"tests,attr"`
+	Fails   int          `xml:"failures,attr"`
+	Errors  int          `xml:"errors,attr"`
+	Suites  []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name      string          `xml:"name,attr"`
+	Tests     int             `xml:"tests,attr"`
+	Failures  int             `xml:"failures,attr"`
+	Errors    int             `xml:"errors,attr"`
+	Skipped   int             `xml:"skipped,attr"`
+	Timestamp string          `xml:"timestamp,attr,omitempty"`
+	Props     []junitProperty `xml:"properties>property"`
+	Cases     []junitCase     `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
+}
+
+func failing(status string) bool {
+	switch status {
+	case "missing", "blocked", "mismatch", "partial":
+		return true
+	}
+	return false
+}
+
+// WriteJUnit renders the report as JUnit XML.
+func WriteJUnit(w io.Writer, r *Report) error {
+	var names []string
+	for _, in := range r.Inputs {
+		names = append(names, in.Name)
+	}
+	s := junitSuite{Name: "flowverify " + r.Matrix.Name + ": " + strings.Join(names, ", "), Timestamp: r.Window.Start}
+	s.Props = []junitProperty{{"profile", r.Matrix.Profile}, {"server", strings.Join(r.Server.Addresses, ",")}, {"verdict", r.Summary.Verdict}}
+	for _, rule := range r.Rules {
+		c := junitCase{Name: rule.ID, Classname: "flowverify.rules"}
+		switch {
+		case failing(rule.Status):
+			reason := rule.Reason
+			if reason == "" {
+				reason = rule.Status
+			}
+			c.Failure = &junitFailure{Message: rule.Status + ": " + reason, Type: rule.Status,
+				Text: fmt.Sprintf("%s %s %s %s: %s\n%s", rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, rule.Description, reason, strings.Join(rule.Evidence, "\n"))}
+			s.Failures++
+		case rule.Status == "not-seen":
+			c.Skipped = &junitSkipped{Message: "optional connection not seen"}
+			s.Skipped++
+		default:
+			c.SystemOut = fmt.Sprintf("%d flow(s), %d peer(s)", rule.Flows, len(rule.Peers))
+		}
+		s.Cases = append(s.Cases, c)
+	}
+	u := junitCase{Name: "no unexpected traffic", Classname: "flowverify.unexpected"}
+	if len(r.Unexpected) > 0 {
+		var b strings.Builder
+		for _, g := range r.Unexpected {
+			fmt.Fprintf(&b, "%s %s %d %s (%s, %d flows) %s\n", g.Direction, strings.ToUpper(g.Transport), g.Port, g.Peer, g.Protocol, g.Flows, g.Hint)
+		}
+		u.Failure = &junitFailure{Message: fmt.Sprintf("%d unexpected traffic group(s)", len(r.Unexpected)), Type: "unexpected", Text: b.String()}
+		s.Failures++
+	}
+	s.Cases = append(s.Cases, u)
+	s.Tests = len(s.Cases)
+	doc := junitSuites{Name: "flowverify", Tests: s.Tests, Fails: s.Failures, Suites: []junitSuite{s}}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// WriteRulesCSV writes one row per rule.
+func WriteRulesCSV(w io.Writer, r *Report) error {
+	c := csv.NewWriter(w)
+	c.Write([]string{"rule", "direction", "transport", "ports", "role", "required", "status", "reason", "flows", "allowed", "blocked", "mismatch", "peers", "missing_peers", "packets", "bytes", "protocols"})
+	for _, rule := range r.Rules {
+		var peers []string
+		for _, p := range rule.Peers {
+			peers = append(peers, p.Address+"="+p.Status)
+		}
+		var protos []string
+		for p, n := range rule.Protocols {
+			protos = append(protos, p+"="+strconv.Itoa(n))
+		}
+		sortStrings(protos)
+		c.Write([]string{rule.ID, rule.Direction, rule.Transport, rule.Ports, rule.Role, strconv.FormatBool(rule.Required), rule.Status, rule.Reason,
+			strconv.Itoa(rule.Flows), strconv.Itoa(rule.Allowed), strconv.Itoa(rule.BlockedN), strconv.Itoa(rule.Mismatch),
+			strings.Join(peers, " "), strings.Join(rule.Missing, " "), strconv.FormatUint(rule.Packets, 10), strconv.FormatUint(rule.Bytes, 10), strings.Join(protos, " ")})
+	}
+	c.Flush()
+	return c.Error()
+}
+
+// WriteFlowsCSV writes one row per flow (analyze --flows).
+func WriteFlowsCSV(w io.Writer, r *Report) error {
+	c := csv.NewWriter(w)
+	c.Write([]string{"transport", "initiator", "responder", "guessed", "direction", "state", "conn_state", "history", "protocol", "confidence",
+		"verdict", "reason", "rule", "packets_initiator", "packets_responder", "bytes_initiator", "bytes_responder", "first", "last", "input"})
+	for _, f := range r.Flows {
+		c.Write([]string{f.Transport, f.Initiator, f.Responder, strconv.FormatBool(f.Guessed), f.Direction, f.State, f.ConnState, f.History,
+			f.Protocol, f.Confidence, f.Verdict, f.Reason, f.Rule, strconv.FormatUint(f.Packets.Initiator, 10), strconv.FormatUint(f.Packets.Responder, 10),
+			strconv.FormatUint(f.Bytes.Initiator, 10), strconv.FormatUint(f.Bytes.Responder, 10), f.First, f.Last, f.Input})
+	}
+	c.Flush()
+	return c.Error()
+}
+
+func mdEscape(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+
+// WriteMarkdown writes a summary for pasting into a ticket.
+func WriteMarkdown(w io.Writer, r *Report) error {
+	var b strings.Builder
+	verdict := "✅ conforms"
+	if r.Summary.Verdict != "conforms" {
+		verdict = "❌ findings"
+	}
+	fmt.Fprintf(&b, "### flowverify: %s\n\n", verdict)
+	fmt.Fprintf(&b, "Matrix `%s` (profile `%s`), server %s (%s), %s – %s.\n\n", r.Matrix.Name, r.Matrix.Profile,
+		strings.Join(r.Server.Addresses, ", "), r.Server.Source, r.Window.Start, r.Window.End)
+	var parts []string
+	for _, k := range FindingKinds() {
+		parts = append(parts, fmt.Sprintf("%d %s", r.Summary.Findings[k], k))
+	}
+	fmt.Fprintf(&b, "**Findings:** %s. %d packets, %d flows.\n\n", strings.Join(parts, ", "), r.Summary.Packets, r.Summary.Flows)
+	b.WriteString("| Rule | Direction | Protocol | Ports | Status | Flows | Peers |\n|---|---|---|---|---|---|---|\n")
+	for _, rule := range r.Rules {
+		_, mark := statusClass(rule.Status)
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s %s | %d | %d |\n", rule.ID, rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, mark, rule.Status, rule.Flows, len(rule.Peers))
+	}
+	if len(r.Blocked) > 0 {
+		b.WriteString("\n**Blocked attempts**\n\n")
+		for i, x := range r.Blocked {
+			if i == 20 {
+				fmt.Fprintf(&b, "- … and %d more\n", len(r.Blocked)-20)
+				break
+			}
+			fmt.Fprintf(&b, "- `%s` %s → %s: %s (%d attempt(s))\n", x.Rule, x.Initiator, x.Responder, x.Reason, x.Attempts)
+		}
+	}
+	if len(r.Unexpected) > 0 {
+		b.WriteString("\n**Unexpected traffic**\n\n")
+		for i, u := range r.Unexpected {
+			if i == 20 {
+				fmt.Fprintf(&b, "- … and %d more groups\n", len(r.Unexpected)-20)
+				break
+			}
+			fmt.Fprintf(&b, "- %s %s %d with %s (%s, %d flows)%s\n", u.Direction, strings.ToUpper(u.Transport), u.Port, u.Peer, u.Protocol, u.Flows, hintSuffix(u.Hint))
+		}
+	}
+	for _, wmsg := range r.Warnings {
+		fmt.Fprintf(&b, "\n> ⚠ %s\n", mdEscape(wmsg))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func hintSuffix(h string) string {
+	if h == "" {
+		return ""
+	}
+	return ": " + h
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}

@@ -1,0 +1,259 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// RuleStatus is the verdict rule every report uses (the classifier and
+// merge alike): any mismatch is a mismatch; allowed flows with peers that
+// were never reached are partial; otherwise ok; only failures are
+// blocked; nothing at all is missing when required, else not-seen.
+func RuleStatus(required bool, allowed, blocked, mismatch, unreached, missingPeers int) string {
+	switch {
+	case mismatch > 0:
+		return "mismatch"
+	case allowed > 0 && (unreached > 0 || missingPeers > 0):
+		return "partial"
+	case allowed > 0:
+		return "ok"
+	case blocked > 0:
+		return "blocked"
+	case required:
+		return "missing"
+	}
+	return "not-seen"
+}
+
+// Merge combines reports of several sensors, files or days judged against
+// the same matrix: flows, peers and evidence add up and every status is
+// recomputed from the sums.
+func Merge(reports []*Report, allowMatrixChange bool) (*Report, error) {
+	if len(reports) == 0 {
+		return nil, fmt.Errorf("nothing to merge")
+	}
+	first := reports[0]
+	for _, r := range reports[1:] {
+		if !SameMatrix(first, r) && !allowMatrixChange {
+			return nil, fmt.Errorf("reports judged against different matrices (%s/%s and %s/%s)", first.Matrix.Profile, first.Matrix.Name, r.Matrix.Profile, r.Matrix.Name)
+		}
+	}
+	out := &Report{Schema: Schema, Tool: first.Tool, Matrix: first.Matrix, Server: Server{Source: "merged"}}
+	servers := map[string]bool{}
+	var start, end string
+	rules := map[string]*Rule{}
+	var ruleOrder []string
+	peers := map[string]map[string]*Peer{}
+	missing := map[string]map[string]bool{}
+	evidence := map[string]map[string]bool{}
+	unexp := map[string]*Unexpected{}
+	var unexpOrder []string
+	for _, r := range reports {
+		out.Inputs = append(out.Inputs, r.Inputs...)
+		for _, a := range r.Server.Addresses {
+			if !servers[a] {
+				servers[a] = true
+				out.Server.Addresses = append(out.Server.Addresses, a)
+			}
+		}
+		out.Server.Evidence = append(out.Server.Evidence, r.Server.Evidence...)
+		if r.Window.Start != "" && (start == "" || r.Window.Start < start) {
+			start = r.Window.Start
+		}
+		if r.Window.End > end {
+			end = r.Window.End
+		}
+		for _, rr := range r.Rules {
+			g := rules[rr.ID]
+			if g == nil {
+				c := rr
+				c.Flows, c.Allowed, c.BlockedN, c.Mismatch, c.Packets, c.Bytes = 0, 0, 0, 0, 0, 0
+				c.Protocols, c.Peers, c.Missing, c.Evidence, c.Reason = map[string]int{}, nil, nil, nil, ""
+				g = &c
+				rules[rr.ID] = g
+				ruleOrder = append(ruleOrder, rr.ID)
+				peers[rr.ID], missing[rr.ID], evidence[rr.ID] = map[string]*Peer{}, map[string]bool{}, map[string]bool{}
+			}
+			g.Flows += rr.Flows
+			g.Allowed += rr.Allowed
+			g.BlockedN += rr.BlockedN
+			g.Mismatch += rr.Mismatch
+			g.Packets += rr.Packets
+			g.Bytes += rr.Bytes
+			for p, n := range rr.Protocols {
+				g.Protocols[p] += n
+			}
+			for _, p := range rr.Peers {
+				q := peers[rr.ID][p.Address]
+				if q == nil {
+					q = &Peer{Address: p.Address}
+					peers[rr.ID][p.Address] = q
+				}
+				q.Flows += p.Flows
+				q.Allowed += p.Allowed
+				q.Blocked += p.Blocked
+			}
+			for _, m := range rr.Missing {
+				missing[rr.ID][m] = true
+			}
+			for _, e := range rr.Evidence {
+				evidence[rr.ID][e] = true
+			}
+		}
+		for _, u := range r.Unexpected {
+			k := unexpectedKey(u)
+			g := unexp[k]
+			if g == nil {
+				c := u
+				c.Flows, c.Failed, c.Packets, c.Bytes = 0, 0, 0, 0
+				g = &c
+				unexp[k] = g
+				unexpOrder = append(unexpOrder, k)
+			}
+			g.Flows += u.Flows
+			g.Failed += u.Failed
+			g.Packets += u.Packets
+			g.Bytes += u.Bytes
+			if u.First < g.First {
+				g.First = u.First
+			}
+			if u.Last > g.Last {
+				g.Last = u.Last
+			}
+			if g.Protocol == "unknown" {
+				g.Protocol = u.Protocol
+			}
+		}
+		out.Blocked = append(out.Blocked, r.Blocked...)
+		out.Flows = append(out.Flows, r.Flows...)
+		out.Warnings = append(out.Warnings, r.Warnings...)
+		s := r.Summary
+		out.Summary.Packets += s.Packets
+		out.Summary.Flows += s.Flows
+		out.Summary.Allowed += s.Allowed
+		out.Summary.Ignored += s.Ignored
+		out.Summary.Transit += s.Transit
+		out.Summary.Local += s.Local
+		out.Summary.Evicted += s.Evicted
+		out.Summary.Dropped += s.Dropped
+		out.Summary.Fragments += s.Fragments
+		out.Summary.NonIP += s.NonIP
+		out.Summary.Guessed += s.Guessed
+		out.Summary.Damaged = out.Summary.Damaged || s.Damaged
+	}
+	out.Window = Window{Start: start, End: end}
+	findings := map[string]int{}
+	for _, k := range FindingKinds() {
+		findings[k] = 0
+	}
+	for _, id := range ruleOrder {
+		g := rules[id]
+		var addrs []string
+		for a := range peers[id] {
+			addrs = append(addrs, a)
+		}
+		sort.Strings(addrs)
+		unreached := 0
+		g.Peers = []Peer{}
+		for _, a := range addrs {
+			p := peers[id][a]
+			p.Status = "ok"
+			if p.Allowed == 0 {
+				p.Status = "blocked"
+				unreached++
+			}
+			g.Peers = append(g.Peers, *p)
+		}
+		for m := range missing[id] {
+			if peers[id][m] == nil {
+				g.Missing = append(g.Missing, m)
+			}
+		}
+		sort.Strings(g.Missing)
+		for e := range evidence[id] {
+			g.Evidence = append(g.Evidence, e)
+		}
+		sort.Strings(g.Evidence)
+		g.Status = RuleStatus(g.Required, g.Allowed, g.BlockedN, g.Mismatch, unreached, len(g.Missing))
+		switch g.Status {
+		case "missing":
+			g.Reason = "required, and no attempt was seen in any report"
+		case "blocked":
+			g.Reason = fmt.Sprintf("%d attempt(s), none answered", g.BlockedN)
+		case "partial":
+			g.Reason = fmt.Sprintf("%d peer(s) reached, %d failed, %d listed peer(s) never tried", len(addrs)-unreached, unreached, len(g.Missing))
+		case "mismatch":
+			g.Reason = fmt.Sprintf("%d of %d flow(s) speak another protocol", g.Mismatch, g.Flows)
+		}
+		if failing(g.Status) {
+			findings[g.Status]++
+		}
+		out.Rules = append(out.Rules, *g)
+	}
+	for _, k := range unexpOrder {
+		out.Unexpected = append(out.Unexpected, *unexp[k])
+	}
+	sort.SliceStable(out.Unexpected, func(i, j int) bool { return out.Unexpected[i].Flows > out.Unexpected[j].Flows })
+	findings["unexpected"] = len(out.Unexpected)
+	if out.Unexpected == nil {
+		out.Unexpected = []Unexpected{}
+	}
+	if out.Blocked == nil {
+		out.Blocked = []Blocked{}
+	}
+	out.Summary.Findings = findings
+	out.Summary.Verdict = "conforms"
+	for _, n := range findings {
+		if n > 0 {
+			out.Summary.Verdict = "findings"
+		}
+	}
+	out.Timeline = mergeTimelines(reports, start, end)
+	return out, nil
+}
+
+// mergeTimelines re-buckets every report's timeline over the merged span,
+// placing each slice by its midpoint.
+func mergeTimelines(reports []*Report, start, end string) *Timeline {
+	t0, err1 := time.Parse(time.RFC3339Nano, start)
+	t1, err2 := time.Parse(time.RFC3339Nano, end)
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	const n = 48
+	out := &Timeline{Buckets: n, Start: start, End: end, Rules: map[string][]int{}, Unexpected: make([]int, n)}
+	span := t1.Sub(t0)
+	place := func(dst []int, src []int, s, e time.Time) {
+		for i, c := range src {
+			if c == 0 {
+				continue
+			}
+			mid := s.Add(time.Duration((float64(i) + 0.5) / float64(len(src)) * float64(e.Sub(s))))
+			b := 0
+			if span > 0 {
+				b = min(int(float64(mid.Sub(t0))/float64(span)*n), n-1)
+			}
+			dst[max(b, 0)] += c
+		}
+	}
+	for _, r := range reports {
+		tl := r.Timeline
+		if tl == nil {
+			continue
+		}
+		s, err1 := time.Parse(time.RFC3339Nano, tl.Start)
+		e, err2 := time.Parse(time.RFC3339Nano, tl.End)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		for id, counts := range tl.Rules {
+			if out.Rules[id] == nil {
+				out.Rules[id] = make([]int, n)
+			}
+			place(out.Rules[id], counts, s, e)
+		}
+		place(out.Unexpected, tl.Unexpected, s, e)
+	}
+	return out
+}
