@@ -367,9 +367,9 @@ func TestBrowserRendersHTML(t *testing.T) {
 	if m == nil || string(m[1]) == "0" || string(m[2]) == "0" {
 		t.Fatalf("the diagram did not render: %q", m)
 	}
-	if os.Getenv("FLOWVERIFY_SCREENSHOT") != "" {
+	if os.Getenv("SCREENSHOT_TO") != "" {
 		data, _ := os.ReadFile(shot)
-		os.WriteFile(os.Getenv("FLOWVERIFY_SCREENSHOT"), data, 0o644)
+		os.WriteFile(os.Getenv("SCREENSHOT_TO"), data, 0o644)
 	}
 }
 
