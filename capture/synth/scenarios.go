@@ -358,3 +358,33 @@ func Day(seed uint64) *Capture {
 	}
 	return s.C
 }
+
+// Secrets are unique strings that the privacy scenario plants in payloads;
+// no report may ever contain them.
+func Secrets() []string {
+	return []string{"S3cret-LDAP-bind-9f2c", "S3cret-HTTP-auth-41d7", "S3cret-PG-password-77aa", "S3cret-syslog-body-c0de", "S3cret-KRB-cipher-5e5e"}
+}
+
+// Privacy is a site whose payloads carry credentials and personal data: an
+// LDAP simple bind with a password, an HTTP Authorization header, a
+// PostgreSQL password message, a syslog body, Kerberos cipher text.
+func Privacy() *Capture {
+	sec := Secrets()
+	n := DefaultNet()
+	s := NewSite(n, 21)
+	t := Start()
+	dc := n.DCs[0]
+	s.C.UDP(t, s.peerEP(n.AMAgents[0]), EP(n.Server, 10000), []Message{{FromClient: true, Data: Syslog3164(134, t, "fs01", "StealthAUDIT", "user jdoe opened salary.xlsx "+sec[3])}}, 0)
+	s.C.TCP(t.Add(time.Second), s.serverEP(), EP(dc, 389), []Message{{FromClient: true, Data: LDAPBindSimple(1, "cn=svc,dc=corp,dc=example", sec[0])},
+		{FromClient: false, Data: LDAPBindResponse(1, 0)}}, TCPOptions{})
+	s.C.TCP(t.Add(2*time.Second), s.peerEP(n.Console), EP(n.Server, 8080), []Message{{FromClient: true,
+		Data: HTTPRequest("GET", "/api/v1/threats?token="+sec[1], n.Server, "Authorization: Basic "+sec[1])}, {FromClient: false, Data: HTTPResponse(200, "OK", "{}")}}, TCPOptions{})
+	pw := append([]byte{'p', 0, 0, 0, byte(4 + len(sec[2]) + 1)}, append([]byte(sec[2]), 0)...)
+	s.C.TCP(t.Add(3*time.Second), s.serverEP(), EP("10.20.0.41", 5435), []Message{{FromClient: true, Data: PostgresStartup("tmservice", "threatmanager", "StealthDEFEND")},
+		{FromClient: false, Data: []byte{'R', 0, 0, 0, 8, 0, 0, 0, 3}}, {FromClient: true, Data: pw}, {FromClient: false, Data: PostgresAuthOK()}}, TCPOptions{})
+	s.C.TCP(t.Add(4*time.Second), s.serverEP(), EP(dc, 88), []Message{{FromClient: true, Data: KerberosTCP(KerberosASReq("svc", n.Realm, t, 1))},
+		{FromClient: false, Data: KerberosTCP(KerberosASRep("svc", n.Realm, []byte(sec[4])))}}, TCPOptions{})
+	// The same secrets where nothing is expected: unexpected flows too.
+	s.C.TCP(t.Add(5*time.Second), s.serverEP(), EP(dc, 3268), []Message{{FromClient: true, Data: LDAPBindSimple(1, "cn=svc", sec[0])}}, TCPOptions{})
+	return s.C
+}

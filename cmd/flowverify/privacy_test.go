@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/capture/synth"
+	"github.com/flowverify/flowverify/classifier"
+	"github.com/flowverify/flowverify/report"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// leaks looks for a secret as is, hex-encoded and base64-encoded.
+func leaks(t *testing.T, where string, out []byte, secrets []string) {
+	t.Helper()
+	for _, s := range secrets {
+		for _, form := range []string{s, hex.EncodeToString([]byte(s)), base64.StdEncoding.EncodeToString([]byte(s)), s[:len(s)/2+2]} {
+			if bytes.Contains(out, []byte(form)) {
+				t.Errorf("%s contains the secret %q (as %q)", where, s, form)
+			}
+		}
+	}
+}
+
+// TestReportsCarryNoPayload plants unique secrets in payloads (LDAP simple
+// bind password, HTTP Authorization header, PostgreSQL password message,
+// syslog body, Kerberos cipher text) and checks every output format, the
+// monitor's events and the metrics.
+func TestReportsCarryNoPayload(t *testing.T) {
+	dir := t.TempDir()
+	capFile := filepath.Join(dir, "privacy.pcap")
+	f, _ := os.Create(capFile)
+	if err := synth.Privacy().Write(f, synth.Format{}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	raw, _ := os.ReadFile(capFile)
+	secrets := synth.Secrets()
+	for _, s := range secrets {
+		if !bytes.Contains(raw, []byte(s)) {
+			t.Fatalf("the capture does not carry %q: the test would prove nothing", s)
+		}
+	}
+	// The lab recording of real software carries its throw-away passwords.
+	labSecrets := []string{"lab-user-password", "lab-krb-password", "Lab-Passw0rd!"}
+	for _, in := range []struct {
+		file    string
+		secrets []string
+	}{{capFile, secrets}, {"../../testdata/real/lab-site.pcap", labSecrets}} {
+		for _, format := range report.KnownFormats() {
+			r := flowverify(t, nil, "analyze", "-f", format, "--flows", "--suggest", "--suggest-unexpected", in.file)
+			if r.code > 1 {
+				t.Fatalf("%s: exit %d %s", format, r.code, r.stderr)
+			}
+			leaks(t, format+" report of "+filepath.Base(in.file), []byte(r.stdout+r.stderr), in.secrets)
+		}
+	}
+	// The monitor's event stream and metrics, fed the same packets.
+	m, _ := classifier.Load(classifier.LoadOptions{})
+	mo := classifier.NewMonitor(m, classifier.MonitorConfig{Window: time.Hour, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}})
+	src, _ := capture.OpenFile(capFile)
+	mg := capture.NewMerger([]*capture.FileSource{src})
+	var p capture.Packet
+	for mg.Next(&p) == nil {
+		mo.Packet(&p)
+	}
+	var evBuf bytes.Buffer
+	ew := report.NewEventWriter(&evBuf)
+	for _, e := range mo.Events(nil) {
+		ew.Write(e)
+	}
+	rep, evs, err := mo.Report("test", true, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		ew.Write(e)
+	}
+	ew.Write(classifier.SummaryEvent(rep))
+	if !strings.Contains(evBuf.String(), "unexpected_first_seen") {
+		t.Fatal("no events were produced: the check would prove nothing")
+	}
+	leaks(t, "event stream", evBuf.Bytes(), secrets)
+	metrics := report.NewMetrics()
+	metrics.Evaluation(rep, 1)
+	var mb bytes.Buffer
+	families, _ := metrics.Registry.Gather()
+	for _, fam := range families {
+		mb.WriteString(fam.String())
+	}
+	if n, _ := testutil.GatherAndCount(metrics.Registry); n == 0 {
+		t.Fatal("no metrics")
+	}
+	leaks(t, "metrics", mb.Bytes(), secrets)
+}
