@@ -5,6 +5,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -31,6 +32,7 @@ func run(args []string, stdout io.Writer) error {
 	mix := fs.Int("mix", 0, "write a benchmark mix of at least this many packets")
 	flood := fs.Int("flood", 0, "write a flood of this many distinct flows (SYN scan, UDP spray, fragments)")
 	seed := fs.Uint64("seed", 1, "seed for sequence numbers and ports")
+	damaged := fs.String("damaged", "", "write the damaged-capture corpus (with MANIFEST.tsv) into this directory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -53,6 +55,22 @@ func run(args []string, stdout io.Writer) error {
 			}
 			fmt.Fprintf(stdout, "%s: %d packets\n", name, c.Len())
 		}
+		return nil
+	case *damaged != "":
+		s, _ := synth.Lookup("all-good")
+		c, _ := s.Build()
+		var pcap, ng bytes.Buffer
+		if err := c.Write(&pcap, synth.Format{}); err != nil {
+			return err
+		}
+		if err := c.Write(&ng, synth.Format{NG: true, Links: []uint32{synth.LinkEthernet, synth.LinkNull}}); err != nil {
+			return err
+		}
+		cs := synth.DamagedCorpus(pcap.Bytes(), ng.Bytes())
+		if err := synth.WriteDamagedCorpus(*damaged, cs); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: %d damaged cases\n", *damaged, len(cs))
 		return nil
 	case *mix > 0:
 		return output(*out, stdout, func(w io.Writer) error { return synth.WriteMix(w, *mix, *seed) })

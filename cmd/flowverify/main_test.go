@@ -170,6 +170,7 @@ type reportDoc struct {
 		Packets   int      `json:"packets"`
 		Damaged   bool     `json:"damaged"`
 		DamageAt  *int64   `json:"damage_offset"`
+		Warnings  []string `json:"warnings"`
 	} `json:"inputs"`
 	Rules []struct {
 		ID        string         `json:"id"`
