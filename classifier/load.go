@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -21,15 +22,42 @@ const EnvPrefix = "FLOWVERIFY"
 // ConfigError is a configuration problem, naming the key at fault.
 type ConfigError struct {
 	Source string // file name or "environment" or "flag"
+	Line   int    // line in the file, when it can be told
 	Key    string
 	Msg    string
 }
 
 func (e *ConfigError) Error() string {
-	if e.Key == "" {
-		return fmt.Sprintf("%s: %s", e.Source, e.Msg)
+	src := e.Source
+	if e.Line > 0 {
+		src = fmt.Sprintf("%s:%d", e.Source, e.Line)
 	}
-	return fmt.Sprintf("%s: %s: %s", e.Source, e.Key, e.Msg)
+	if e.Key == "" {
+		return fmt.Sprintf("%s: %s", src, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s: %s", src, e.Key, e.Msg)
+}
+
+// locate adds the line of the error's key when it comes from the user's
+// file.
+func locate(err error, file string, data []byte) error {
+	ce, ok := err.(*ConfigError)
+	if !ok || ce.Source != file || ce.Line > 0 || data == nil {
+		return err
+	}
+	if ce.Key != "" {
+		ce.Line = lineOf(data, ce.Key)
+	} else if i := strings.Index(ce.Msg, "unknown keys: "); i >= 0 {
+		name := strings.TrimSpace(ce.Msg[i+len("unknown keys: "):])
+		if j := strings.IndexAny(name, ", ;"); j >= 0 {
+			name = name[:j]
+		}
+		if k := strings.LastIndex(name, "."); k >= 0 {
+			name = name[k+1:]
+		}
+		ce.Line = findKey(data, name)
+	}
+	return ce
 }
 
 // LoadOptions says where the matrix comes from and what overrides it.
@@ -89,27 +117,37 @@ type rawMatrix struct {
 // the user file's "extends"), the user's file merged over it rule by rule,
 // then FLOWVERIFY_* variables, then flags.
 func Load(opt LoadOptions) (*Matrix, error) {
+	m, data, err := load(opt)
+	if err != nil {
+		return nil, locate(err, opt.ConfigFile, data)
+	}
+	return m, nil
+}
+
+func load(opt LoadOptions) (*Matrix, []byte, error) {
 	var user *viper.Viper
+	var data []byte
 	extends := ""
 	if opt.ConfigFile != "" {
-		data, err := os.ReadFile(opt.ConfigFile)
+		var err error
+		data, err = os.ReadFile(opt.ConfigFile)
 		if err != nil {
-			return nil, &ConfigError{Source: opt.ConfigFile, Msg: err.Error()}
+			return nil, data, &ConfigError{Source: opt.ConfigFile, Msg: err.Error()}
 		}
 		if len(data) > maxConfigSize {
-			return nil, &ConfigError{Source: opt.ConfigFile, Msg: fmt.Sprintf("%d bytes is too large for a matrix (limit %d)", len(data), maxConfigSize)}
+			return nil, data, &ConfigError{Source: opt.ConfigFile, Msg: fmt.Sprintf("%d bytes is too large for a matrix (limit %d)", len(data), maxConfigSize)}
 		}
 		user = viper.New()
 		user.SetConfigType("yaml")
 		if err := user.ReadConfig(bytes.NewReader(data)); err != nil {
-			return nil, &ConfigError{Source: opt.ConfigFile, Msg: "not valid YAML: " + cleanYAMLError(err)}
+			return nil, data, &ConfigError{Source: opt.ConfigFile, Msg: "not valid YAML: " + cleanYAMLError(err)}
 		}
 		extends = user.GetString("extends")
 	}
 	profile := configs.Default
 	switch {
 	case extends != "" && opt.Profile != "" && extends != opt.Profile:
-		return nil, &ConfigError{Source: opt.ConfigFile, Key: "extends", Msg: fmt.Sprintf("the file extends %q but --profile asks for %q", extends, opt.Profile)}
+		return nil, data, &ConfigError{Source: opt.ConfigFile, Key: "extends", Msg: fmt.Sprintf("the file extends %q but --profile asks for %q", extends, opt.Profile)}
 	case extends != "":
 		profile = extends
 	case opt.Profile != "":
@@ -121,38 +159,38 @@ func Load(opt LoadOptions) (*Matrix, error) {
 		if extends != "" {
 			key, src = "extends", opt.ConfigFile
 		}
-		return nil, &ConfigError{Source: src, Key: key, Msg: err.Error()}
+		return nil, data, &ConfigError{Source: src, Key: key, Msg: err.Error()}
 	}
 	v := viper.New()
 	v.SetConfigType("yaml")
 	if err := v.ReadConfig(bytes.NewReader(base)); err != nil {
-		return nil, &ConfigError{Source: "profile " + profile, Msg: err.Error()}
+		return nil, data, &ConfigError{Source: "profile " + profile, Msg: err.Error()}
 	}
 	source := "profile " + profile
 	if user != nil {
 		source = opt.ConfigFile
 		if err := mergeUser(v, user, opt.ConfigFile); err != nil {
-			return nil, err
+			return nil, data, err
 		}
 	}
 	if err := applyEnv(v, opt.Environ); err != nil {
-		return nil, err
+		return nil, data, err
 	}
 	var raw rawMatrix
 	if err := v.UnmarshalExact(&raw); err != nil {
-		return nil, &ConfigError{Source: source, Msg: cleanDecodeError(err)}
+		return nil, data, &ConfigError{Source: source, Msg: cleanDecodeError(err)}
 	}
 	m, err := build(&raw, source)
 	if err != nil {
-		return nil, err
+		return nil, data, err
 	}
 	m.Profile = profile
 	m.ConfigFile = opt.ConfigFile
 	m.ServerFrom = "config"
 	if err := m.applyFlags(opt); err != nil {
-		return nil, err
+		return nil, data, err
 	}
-	return m, nil
+	return m, data, nil
 }
 
 // maxConfigSize bounds a matrix file; real ones are a few kilobytes.
@@ -288,6 +326,7 @@ func cleanDecodeError(err error) string {
 	msg = strings.TrimPrefix(msg, "decoding failed due to the following error(s):")
 	msg = strings.TrimSpace(msg)
 	msg = strings.ReplaceAll(msg, "'' has invalid keys:", "unknown keys:")
+	msg = regexp.MustCompile(`'([^']+)' has invalid keys:`).ReplaceAllString(msg, "$1: unknown keys:")
 	msg = strings.ReplaceAll(msg, "\n\n", "; ")
 	return msg
 }

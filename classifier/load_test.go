@@ -284,3 +284,28 @@ remove_rules: [action-service-out]
 		t.Errorf("removing an unknown rule: %v", err)
 	}
 }
+
+func TestConfigErrorsNameTheLine(t *testing.T) {
+	cases := []struct {
+		name, body, want string
+	}{
+		{"unknown key", "server: auto\nsever: 1.2.3.4\n", "matrix.yaml:2: "},
+		{"unknown rule key", "rules:\n  - id: kerberos-out\n    portz: 88\n", "matrix.yaml:3: "},
+		{"bad CIDR", "roles:\n  domain-controllers: [10.0.0.0/33]\n", "matrix.yaml:2: roles.domain-controllers"},
+		{"bad port", "server: auto\nrules:\n  - id: x\n    direction: inbound\n    transport: tcp\n    ports: \"0\"\n", "matrix.yaml:6: rules[x].ports"},
+		{"override of a known rule", "rules:\n  - id: ldap-out\n    ports: \"70000\"\n", "matrix.yaml:3: rules[ldap-out].ports"},
+		{"invalid YAML", "rules:\n  - id: x\n   bad indent: [\n", "line"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Load(LoadOptions{ConfigFile: writeConfig(t, c.body)})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v does not carry %q", err, c.want)
+			}
+		})
+	}
+	big := writeConfig(t, "# "+strings.Repeat("x", 2<<20)+"\n")
+	if _, err := Load(LoadOptions{ConfigFile: big}); err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("huge file: %v", err)
+	}
+}
