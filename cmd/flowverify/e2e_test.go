@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -46,9 +47,17 @@ func TestEndToEndLiveLab(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	reportFile, events := filepath.Join(dir, "report.json"), filepath.Join(dir, "events.jsonl")
+	// The monitor drops root after opening its handles: its reports go to
+	// a directory the unprivileged user may write.
+	outDir, err := os.MkdirTemp("", "flowverify-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(outDir) })
+	os.Chmod(outDir, 0o777)
+	reportFile, events := filepath.Join(outDir, "report.json"), filepath.Join(dir, "events.jsonl")
 	mon := exec.Command("ip", "netns", "exec", "fvlab-tm", bin, "monitor", "-i", "e0", "--duration", "35s", "--interval", "10s",
-		"--window", "2m", "--events", events, "-o", reportFile, "--server", "10.99.0.10")
+		"--window", "2m", "--events", events, "-o", reportFile, "--server", "10.99.0.10", "--user", "nobody")
 	var stderr strings.Builder
 	mon.Stderr = &stderr
 	if err := mon.Start(); err != nil {
@@ -56,7 +65,16 @@ func TestEndToEndLiveLab(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second)
 	run("traffic")
-	err := mon.Wait()
+	if out, err := exec.Command("pgrep", "-f", bin+" monitor").Output(); err != nil {
+		t.Errorf("cannot find the monitor process to check its user: %v", err)
+	} else {
+		pid := strings.Fields(string(out))[0]
+		status, _ := os.ReadFile("/proc/" + pid + "/status")
+		if !regexp.MustCompile(`(?m)^Uid:\s+65534\s`).Match(status) {
+			t.Errorf("the monitor still runs as root:\n%s", status)
+		}
+	}
+	err = mon.Wait()
 	if code := mon.ProcessState.ExitCode(); code != 1 {
 		t.Fatalf("monitor exit %d (%v), want 1 (findings):\n%s", code, err, stderr.String())
 	}

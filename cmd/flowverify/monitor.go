@@ -37,6 +37,7 @@ type monitorFlags struct {
 	writePcap     string
 	pcapSize      int64
 	pcapCount     int
+	user          string
 }
 
 func newMonitorCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
@@ -88,6 +89,7 @@ and keeps every flow.`,
 	fl.StringVar(&f.writePcap, "write-pcap", "", "record what is captured into rotating pcapng files in DIR")
 	fl.Int64Var(&f.pcapSize, "write-pcap-size", 100<<20, "rotate pcap files at this many bytes")
 	fl.IntVar(&f.pcapCount, "write-pcap-count", 10, "keep this many pcap files")
+	fl.StringVar(&f.user, "user", "", "drop root for this user once the capture handles are open (Linux; like tcpdump -Z)")
 	return cmd
 }
 
@@ -191,6 +193,16 @@ func runMonitor(parent context.Context, stdout, stderr io.Writer, environ []stri
 		go srv.Serve(ln)
 		defer srv.Close()
 		fmt.Fprintf(stderr, "flowverify: metrics on http://%s/metrics\n", ln.Addr())
+	}
+
+	if f.user != "" {
+		// Everything that needs root is open: capture handles, the event
+		// file, the metrics socket, the pcap directory. Reports written at
+		// the end need a directory this user may write.
+		if err := dropPrivileges(f.user); err != nil {
+			return &exitError{exitUsage, err}
+		}
+		fmt.Fprintf(stderr, "flowverify: running as %s\n", f.user)
 	}
 
 	ctx, cancel := context.WithCancel(parent)
