@@ -242,6 +242,13 @@ func FuzzReadCapture(f *testing.F) {
 	f.Add(scenarioBytes(f, "midstream", &synth.Format{BigEndian: true, Nanos: true}))
 	f.Add(scenarioBytes(f, "fragments", nil))
 	f.Add([]byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0})
+	// Real captures from other projects' test suites, the damaged one too.
+	files, _ := filepath.Glob("../testdata/pcaps/*.pcap*")
+	for _, name := range files {
+		if data, err := os.ReadFile(name); err == nil && len(data) < 64<<10 {
+			f.Add(data)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		src, err := capture.NewSource("fuzz", bytes.NewReader(data), int64(len(data)))
 		if err != nil {
