@@ -21,20 +21,41 @@ const timelineBuckets = 48
 // summary still counts everything.
 const maxListed = 1000
 
-// Analyzer receives finished flows and, at the end, judges them. Flows are
-// kept (without payload) because the server may be inferred from the very
-// traffic being judged.
+// maxGroups bounds the unexpected groups held while streaming: past it,
+// new peers of a (transport, direction, port) are counted in one group
+// whose peer reads "(others)". A scan must not cost a group per address.
+const maxGroups = 10000
+
+// decideAfter is how many finished flows are held while the server is
+// being inferred; then the decision is taken and flows stream.
+const decideAfter = 100000
+
+// Analyzer receives finished flows and judges them. While the server is
+// unknown (--server auto) flows are held, then judged; once it is known
+// each flow is judged as it ends and only aggregates stay, so memory
+// follows the number of concurrent flows, not the size of the capture.
 type Analyzer struct {
 	m       *Matrix
-	records []flow.Flow
+	records []flow.Flow // held flows: server not yet known, or the monitor's window
 	infer   *serverInference
 	rec     *recognizer
+
+	withFlows  bool
+	hold       bool     // never stream: the monitor keeps its window of flows
+	inputNames []string // input index -> name, for listed flows
+	servers    map[netip.Addr]bool
+	server    report.Server
+	agg       *aggregator
 }
 
 // NewAnalyzer starts an analysis against m.
 func NewAnalyzer(m *Matrix) *Analyzer {
 	return &Analyzer{m: m, infer: newServerInference(), rec: &recognizer{now: func() int64 { return 0 }}}
 }
+
+// ListFlows asks for every flow in the report (--flows); names maps a
+// flow's input index to the input's name.
+func (a *Analyzer) ListFlows(on bool, names []string) { a.withFlows, a.inputNames = on, names }
 
 // Attach makes the analyzer the table's consumer: it recognises protocols
 // from the first payload bytes and receives every finished flow.
@@ -60,11 +81,57 @@ func (m *Matrix) FlowConfig() flow.Config {
 	return c
 }
 
+// Stream decides the server now when the matrix names it, so flows are
+// judged as they end. Offline analysis calls it before reading.
+func (a *Analyzer) Stream() {
+	if !a.m.ServerAuto {
+		a.setServers(a.m.Server, a.m.ServerFrom, nil)
+	}
+}
+
+func (a *Analyzer) setServers(addrs []netip.Addr, source string, evidence []string) {
+	a.servers = map[netip.Addr]bool{}
+	a.server = report.Server{Source: source, Evidence: evidence}
+	for _, s := range addrs {
+		a.servers[s] = true
+		a.server.Addresses = append(a.server.Addresses, s.String())
+	}
+	a.agg = newAggregator(a, a.withFlows)
+}
+
 // OnEnd is the flow table's end-of-flow hook.
 func (a *Analyzer) OnEnd(f *flow.Flow) {
 	a.rec.final(f)
+	if a.agg != nil {
+		a.agg.add(f)
+		a.rec.release(f.Meta)
+		return
+	}
 	a.infer.observe(f)
 	a.records = append(a.records, *f)
+	if len(a.records) >= decideAfter && a.m.ServerAuto && !a.hold {
+		if best, ev, err := a.infer.decide(); err == nil {
+			ev = append(ev, fmt.Sprintf("decided after the first %d flows", len(a.records)))
+			a.setServers([]netip.Addr{best}, "auto", ev)
+			a.flushRecords()
+		}
+	}
+}
+
+// flushRecords judges the held flows in start order.
+func (a *Analyzer) flushRecords() {
+	sort.SliceStable(a.records, func(i, j int) bool {
+		x, y := &a.records[i], &a.records[j]
+		if x.First != y.First {
+			return x.First < y.First
+		}
+		return keyLess(&x.Key, &y.Key)
+	})
+	a.agg.seedDCs(a.records)
+	for i := range a.records {
+		a.agg.add(&a.records[i])
+	}
+	a.records = nil
 }
 
 // Meta is what the caller knows about the run beyond the flows.
@@ -97,6 +164,16 @@ type ruleAgg struct {
 	byRange, learnedN                 int
 	learned                           []string
 	protocols                         map[string]int
+	hist                              histogram
+}
+
+// groupAgg accumulates one unexpected group; it is formatted only if it
+// makes the report's list.
+type groupAgg struct {
+	first, last    int64
+	flows, failed  int
+	packets, bytes uint64
+	proto          uint16
 }
 
 type unexpKey struct {
@@ -106,188 +183,208 @@ type unexpKey struct {
 	peer  netip.Addr
 }
 
+// othersPeer stands for every peer past maxGroups.
+var othersPeer = netip.IPv6Unspecified()
+
+// aggregator holds what a report needs, flow by flow.
+type aggregator struct {
+	a            *Analyzer
+	cx           *judgeCtx
+	rules        []ruleAgg
+	unexp        map[unexpKey]*groupAgg
+	unexpHist    histogram
+	blocked      []report.Blocked
+	blockedTotal int
+	overflowed   int
+	sum          report.Summary
+	flows        []report.Flow
+	listFlows    bool
+	n            int
+	first, last  int64
+}
+
+func newAggregator(a *Analyzer, listFlows bool) *aggregator {
+	g := &aggregator{a: a, unexp: map[unexpKey]*groupAgg{}, listFlows: listFlows}
+	isServer := func(x netip.Addr) bool { return a.servers[x] || x.IsLoopback() }
+	g.cx = &judgeCtx{isServer: isServer, dyn: &dynamicPeers{epm: map[netip.Addr]bool{}}, rec: a.rec,
+		lifetime: a.m.Limits.EPMLifetime, explain: listFlows}
+	g.rules = make([]ruleAgg, len(a.m.Rules))
+	for i := range g.rules {
+		g.rules[i] = ruleAgg{peers: map[netip.Addr]*peerAgg{}, protocols: map[string]int{}}
+	}
+	return g
+}
+
+// noteDC records a peer the server reached on the endpoint mapper: the
+// domain controllers as the traffic shows them.
+func (g *aggregator) noteDC(f *flow.Flow) {
+	ia, _ := f.Initiator()
+	ra, rp := f.Responder()
+	if f.Key.Proto == TCP && rp == 135 && g.cx.isServer(ia.Netip()) && f.Pkts[flow.Resp] > 0 {
+		g.cx.dyn.epm[ra.Netip()] = true
+	}
+}
+
+func (g *aggregator) seedDCs(fs []flow.Flow) {
+	for i := range fs {
+		g.noteDC(&fs[i])
+	}
+}
+
+// add judges one flow and folds it into the aggregates.
+func (g *aggregator) add(f *flow.Flow) {
+	a, m := g.a, g.a.m
+	g.noteDC(f)
+	j := m.judge(f, g.cx)
+	g.n++
+	if g.first == 0 || f.First < g.first {
+		g.first = f.First
+	}
+	g.last = max(g.last, f.Last)
+	sum := &g.sum
+	if f.Guessed {
+		sum.Guessed++
+	}
+	switch j.Verdict {
+	case Allowed, Blocked, Mismatch:
+		r := &g.rules[j.Rule]
+		r.flows++
+		r.packets += uint64(f.Pkts[0]) + uint64(f.Pkts[1])
+		r.bytes += f.Bytes[0] + f.Bytes[1]
+		r.protocols[a.protocolName(f)]++
+		r.hist.add(f.First)
+		p := r.peers[j.Peer]
+		if p == nil {
+			p = &peerAgg{}
+			r.peers[j.Peer] = p
+		}
+		p.flows++
+		switch j.Verdict {
+		case Allowed:
+			r.allowed++
+			p.allowed++
+			sum.Allowed++
+		case Blocked:
+			r.blocked++
+			p.blocked++
+			g.blockedTotal++
+			if len(g.blocked) < maxListed {
+				g.blocked = append(g.blocked, blockedEntry(m.Rules[j.Rule].ID, f, j.Block))
+			}
+		case Mismatch:
+			r.mismatch++
+		}
+		if len(j.Ambiguous) > 0 {
+			r.ambiguous++
+		}
+		if m.Rules[j.Rule].Learn == "epm" {
+			if j.Learned != nil {
+				if len(r.learned) < 5 {
+					r.learned = append(r.learned, fmt.Sprintf("port %d on %s learned from endpoint mapper reply in flow %s at %s",
+						j.Learned.Port, j.Learned.Addr, j.Learned.From, capture.FormatTime(j.Learned.At)))
+				}
+				r.learnedN++
+			} else {
+				r.byRange++
+			}
+		}
+		if f.Guessed {
+			r.midstream++
+		}
+		if j.Dir == Outbound {
+			if _, sp := f.Initiator(); sp < 49152 {
+				r.lowSrcPort++
+			}
+		}
+	case Unexpected:
+		k := unexpKey{f.Key.Proto, j.Dir, j.Port, j.Peer}
+		u := g.unexp[k]
+		if u == nil && len(g.unexp) >= maxGroups {
+			// A scan: further peers and ports fold into one group per
+			// transport and direction.
+			k.port, k.peer = 0, othersPeer
+			u = g.unexp[k]
+			g.overflowed++
+		}
+		if u == nil {
+			u = &groupAgg{first: f.First}
+			g.unexp[k] = u
+		}
+		g.unexpHist.add(f.First)
+		if u.proto == 0 {
+			u.proto = f.Protocol
+		}
+		u.flows++
+		if j.Block != "" {
+			u.failed++
+		}
+		u.packets += uint64(f.Pkts[0]) + uint64(f.Pkts[1])
+		u.bytes += f.Bytes[0] + f.Bytes[1]
+		u.first = min(u.first, f.First)
+		u.last = max(u.last, f.Last)
+	case Ignored:
+		sum.Ignored++
+	case NotJudged:
+		if j.Dir == Local {
+			sum.Local++
+		} else {
+			sum.Transit++
+		}
+	}
+	if g.listFlows {
+		g.flows = append(g.flows, a.flowEntry(f, &j))
+	}
+}
+
 // Report judges every flow and builds the report.
 func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	m := a.m
-	r := &report.Report{Schema: report.Schema, Tool: report.Tool{Name: "flowverify", Version: meta.ToolVersion}}
-	r.Matrix = report.MatrixInfo{Name: m.Name, Profile: m.Profile, Description: m.Description, Config: m.ConfigFile}
-
-	servers := map[netip.Addr]bool{}
+	if meta.WithFlows && !a.withFlows {
+		a.withFlows = true
+	}
 	switch {
 	case len(meta.Servers) > 0:
-		for _, s := range meta.Servers {
-			servers[s] = true
-			r.Server.Addresses = append(r.Server.Addresses, s.String())
-		}
-		r.Server.Source = meta.ServerSource
+		a.setServers(meta.Servers, meta.ServerSource, nil)
+	case a.agg != nil:
 	case !m.ServerAuto:
-		for _, s := range m.Server {
-			servers[s] = true
-			r.Server.Addresses = append(r.Server.Addresses, s.String())
-		}
-		r.Server.Source = m.ServerFrom
+		a.setServers(m.Server, m.ServerFrom, nil)
 	default:
 		best, ev, err := a.infer.decide()
 		if err != nil {
 			return nil, err
 		}
-		servers[best] = true
-		r.Server = report.Server{Addresses: []string{best.String()}, Source: "auto", Evidence: ev}
+		a.setServers([]netip.Addr{best}, "auto", ev)
 	}
-	// Loopback traffic never leaves the host: in a capture taken on the
-	// server (as on its loopback interface) both ends are the server.
-	isServer := func(x netip.Addr) bool { return servers[x] || x.IsLoopback() }
-
-	sort.SliceStable(a.records, func(i, j int) bool {
-		x, y := &a.records[i], &a.records[j]
-		if x.First != y.First {
-			return x.First < y.First
-		}
-		return keyLess(&x.Key, &y.Key)
-	})
-
-	// Domain controllers as the traffic shows them: the peers the server
-	// reached on the endpoint mapper.
-	dyn := &dynamicPeers{epm: map[netip.Addr]bool{}}
-	for i := range a.records {
-		f := &a.records[i]
-		ia, _ := f.Initiator()
-		ra, rp := f.Responder()
-		if f.Key.Proto == TCP && rp == 135 && isServer(ia.Netip()) && f.Pkts[flow.Resp] > 0 {
-			dyn.epm[ra.Netip()] = true
-		}
+	g := a.agg
+	if len(a.records) > 0 {
+		a.flushRecords()
 	}
-
-	cx := &judgeCtx{isServer: isServer, dyn: dyn, rec: a.rec, lifetime: m.Limits.EPMLifetime, explain: meta.WithFlows}
-	// Flows per rule over time, for the report's timeline.
-	var tFirst, tLast int64
-	for i := range a.records {
-		f := &a.records[i]
-		if tFirst == 0 || f.First < tFirst {
-			tFirst = f.First
-		}
-		tLast = max(tLast, f.First)
-	}
-	tl := &report.Timeline{Buckets: timelineBuckets, Start: capture.FormatTime(tFirst), End: capture.FormatTime(tLast),
-		Rules: map[string][]int{}, Unexpected: make([]int, timelineBuckets)}
-	bucket := func(t int64) int {
-		if tLast <= tFirst {
-			return 0
-		}
-		return min(int((t-tFirst)*int64(timelineBuckets)/(tLast-tFirst+1)), timelineBuckets-1)
-	}
-	for _, rule := range m.Rules {
-		tl.Rules[rule.ID] = make([]int, timelineBuckets)
-	}
-	aggs := make([]ruleAgg, len(m.Rules))
-	for i := range aggs {
-		aggs[i] = ruleAgg{peers: map[netip.Addr]*peerAgg{}, protocols: map[string]int{}}
-	}
-	unexp := map[unexpKey]*report.Unexpected{}
-	var unexpOrder []unexpKey
-	var blocked []report.Blocked
-	blockedTotal := 0
+	r := &report.Report{Schema: report.Schema, Tool: report.Tool{Name: "flowverify", Version: meta.ToolVersion}}
+	r.Matrix = report.MatrixInfo{Name: m.Name, Profile: m.Profile, Description: m.Description, Config: m.ConfigFile}
+	r.Server = a.server
 	sum := &r.Summary
-	for i := range a.records {
-		f := &a.records[i]
-		j := m.judge(f, cx)
-		if f.Guessed {
-			sum.Guessed++
-		}
-		switch j.Verdict {
-		case Allowed, Blocked, Mismatch:
-			g := &aggs[j.Rule]
-			g.flows++
-			g.packets += uint64(f.Pkts[0]) + uint64(f.Pkts[1])
-			g.bytes += f.Bytes[0] + f.Bytes[1]
-			g.protocols[a.protocolName(f)]++
-			p := g.peers[j.Peer]
-			if p == nil {
-				p = &peerAgg{}
-				g.peers[j.Peer] = p
-			}
-			p.flows++
-			tl.Rules[m.Rules[j.Rule].ID][bucket(f.First)]++
-			switch j.Verdict {
-			case Allowed:
-				g.allowed++
-				p.allowed++
-				sum.Allowed++
-			case Blocked:
-				g.blocked++
-				p.blocked++
-				blockedTotal++
-				if len(blocked) < maxListed {
-					blocked = append(blocked, blockedEntry(m.Rules[j.Rule].ID, f, j.Block))
-				}
-			case Mismatch:
-				g.mismatch++
-			}
-			if len(j.Ambiguous) > 0 {
-				g.ambiguous++
-			}
-			if m.Rules[j.Rule].Learn == "epm" {
-				if j.Learned != nil {
-					if len(g.learned) < 5 {
-						g.learned = append(g.learned, fmt.Sprintf("port %d on %s learned from endpoint mapper reply in flow %s at %s",
-							j.Learned.Port, j.Learned.Addr, j.Learned.From, capture.FormatTime(j.Learned.At)))
-					}
-					g.learnedN++
-				} else {
-					g.byRange++
-				}
-			}
-			if f.Guessed {
-				g.midstream++
-			}
-			if j.Dir == Outbound {
-				if _, sp := f.Initiator(); sp < 49152 {
-					g.lowSrcPort++
-				}
-			}
-		case Unexpected:
-			k := unexpKey{f.Key.Proto, j.Dir, j.Port, j.Peer}
-			u := unexp[k]
-			if u == nil {
-				u = &report.Unexpected{Transport: TransportName(k.proto), Direction: k.dir.String(), Port: int(k.port),
-					Peer: k.peer.String(), Protocol: a.protocolName(f), First: capture.FormatTime(f.First),
-					Hint: m.hint(k.proto, k.port, k.dir)}
-				unexp[k] = u
-				unexpOrder = append(unexpOrder, k)
-			}
-			tl.Unexpected[bucket(f.First)]++
-			if u.Protocol == "unknown" {
-				u.Protocol = a.protocolName(f)
-			}
-			u.Flows++
-			if j.Block != "" {
-				u.Failed++
-			}
-			u.Packets += uint64(f.Pkts[0]) + uint64(f.Pkts[1])
-			u.Bytes += f.Bytes[0] + f.Bytes[1]
-			u.Last = capture.FormatTime(f.Last)
-		case Ignored:
-			sum.Ignored++
-		case NotJudged:
-			if j.Dir == Local {
-				sum.Local++
-			} else {
-				sum.Transit++
-			}
-		}
-		if meta.WithFlows {
-			r.Flows = append(r.Flows, a.flowEntry(f, &j, meta.Inputs))
-		}
-	}
+	*sum = g.sum
 
+	tl := &report.Timeline{Buckets: timelineBuckets, Rules: map[string][]int{}}
+	lo, hi := int64(0), int64(0)
+	for i := range g.rules {
+		lo, hi = g.rules[i].hist.span(lo, hi)
+	}
+	lo, hi = g.unexpHist.span(lo, hi)
+	tl.Start, tl.End = capture.FormatTime(lo), capture.FormatTime(hi)
+	for i, rule := range m.Rules {
+		tl.Rules[rule.ID] = g.rules[i].hist.buckets(lo, hi, timelineBuckets)
+	}
+	tl.Unexpected = g.unexpHist.buckets(lo, hi, timelineBuckets)
 	r.Timeline = tl
+
 	findings := map[string]int{}
 	for _, k := range report.FindingKinds() {
 		findings[k] = 0
 	}
 	pending := meta.Window > 0 && meta.Observed < meta.Window
 	for i := range m.Rules {
-		rr := a.ruleReport(&m.Rules[i], &aggs[i])
+		rr := a.ruleReport(&m.Rules[i], &g.rules[i])
 		if pending && rr.Status == "missing" {
 			rr.Status = "not-seen"
 			rr.Reason = fmt.Sprintf("no attempt yet; missing only after a full window (%s of %s observed)", meta.Observed.Round(time.Second), meta.Window)
@@ -298,30 +395,61 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 		}
 		r.Rules = append(r.Rules, rr)
 	}
-	sort.SliceStable(unexpOrder, func(i, j int) bool {
-		x, y := unexp[unexpOrder[i]], unexp[unexpOrder[j]]
-		if x.Flows != y.Flows {
-			return x.Flows > y.Flows
+	type group struct {
+		k unexpKey
+		a *groupAgg
+	}
+	groups := make([]group, 0, len(g.unexp))
+	for k, u := range g.unexp {
+		groups = append(groups, group{k, u})
+	}
+	sort.Slice(groups, func(i, j int) bool {
+		x, y := groups[i], groups[j]
+		if x.a.flows != y.a.flows {
+			return x.a.flows > y.a.flows
 		}
-		return x.First < y.First
+		if x.a.first != y.a.first {
+			return x.a.first < y.a.first
+		}
+		return unexpLess(x.k, y.k)
 	})
-	for i, k := range unexpOrder {
+	for i, gr := range groups {
 		if i >= maxListed {
-			r.Warnings = append(r.Warnings, fmt.Sprintf("%d more unexpected groups not listed", len(unexpOrder)-maxListed))
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%d more unexpected groups not listed", len(groups)-maxListed))
 			break
 		}
-		r.Unexpected = append(r.Unexpected, *unexp[k])
+		k, u := gr.k, gr.a
+		peer := k.peer.String()
+		if k.peer == othersPeer {
+			peer = "(others)"
+		}
+		r.Unexpected = append(r.Unexpected, report.Unexpected{Transport: TransportName(k.proto), Direction: k.dir.String(), Port: int(k.port),
+			Peer: peer, Protocol: protocol.ID(u.proto).String(), Flows: u.flows, Failed: u.failed, Packets: u.packets, Bytes: u.bytes,
+			First: capture.FormatTime(u.first), Last: capture.FormatTime(u.last), Hint: m.hint(k.proto, k.port, k.dir)})
 	}
-	findings["unexpected"] = len(unexpOrder)
-	r.Blocked = blocked
-	if blockedTotal > len(blocked) {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("%d more blocked attempts not listed", blockedTotal-len(blocked)))
+	if g.overflowed > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("more than %d unexpected groups: %d flows of further peers and ports are counted under peer \"(others)\", port 0", maxGroups, g.overflowed))
+	}
+	findings["unexpected"] = len(groups)
+	sort.SliceStable(g.blocked, func(i, j int) bool { return g.blocked[i].First < g.blocked[j].First })
+	r.Blocked = g.blocked
+	if g.blockedTotal > len(g.blocked) {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d more blocked attempts not listed", g.blockedTotal-len(g.blocked)))
 	}
 	if r.Unexpected == nil {
 		r.Unexpected = []report.Unexpected{}
 	}
 	if r.Blocked == nil {
 		r.Blocked = []report.Blocked{}
+	}
+	if g.listFlows {
+		sort.SliceStable(g.flows, func(i, j int) bool {
+			if g.flows[i].First != g.flows[j].First {
+				return g.flows[i].First < g.flows[j].First
+			}
+			return g.flows[i].Initiator+g.flows[i].Responder < g.flows[j].Initiator+g.flows[j].Responder
+		})
+		r.Flows = g.flows
 	}
 
 	// Inputs and the honest caveats.
@@ -356,13 +484,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	}
 	if first == 0 {
 		// Live inputs keep no timestamps of their own: take the flows'.
-		for i := range a.records {
-			f := &a.records[i]
-			if first == 0 || (f.First > 0 && f.First < first) {
-				first = f.First
-			}
-			last = max(last, f.Last)
-		}
+		first, last = g.first, g.last
 	}
 	if meta.Window > 0 && last > 0 {
 		first = max(first, last-int64(meta.Window))
@@ -388,7 +510,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	}
 	sum.Findings = findings
 	sum.Packets = tc.Packets
-	sum.Flows = len(a.records)
+	sum.Flows = g.n
 	sum.Evicted = tc.Evicted
 	sum.Dropped = meta.Drops
 	sum.Fragments = tc.Fragments
@@ -510,7 +632,7 @@ func (a *Analyzer) protocolName(f *flow.Flow) string {
 // Learned lists the endpoints the endpoint mapper handed out.
 func (a *Analyzer) Learned() []Learned { return a.rec.learned }
 
-func (a *Analyzer) flowEntry(f *flow.Flow, j *Judgement, inputs []*capture.InputStats) report.Flow {
+func (a *Analyzer) flowEntry(f *flow.Flow, j *Judgement) report.Flow {
 	m := a.m
 	ia, ip := f.Initiator()
 	ra, rp := f.Responder()
@@ -536,10 +658,23 @@ func (a *Analyzer) flowEntry(f *flow.Flow, j *Judgement, inputs []*capture.Input
 	if f.OnlyByICMP {
 		e.Notes = append(e.Notes, "known only from an ICMP error quoting it")
 	}
-	if int(f.Input) < len(inputs) {
-		e.Input = inputs[f.Input].Name
+	if int(f.Input) < len(a.inputNames) {
+		e.Input = a.inputNames[f.Input]
 	}
 	return e
+}
+
+func unexpLess(a, b unexpKey) bool {
+	if a.proto != b.proto {
+		return a.proto < b.proto
+	}
+	if a.dir != b.dir {
+		return a.dir < b.dir
+	}
+	if a.port != b.port {
+		return a.port < b.port
+	}
+	return a.peer.Less(b.peer)
 }
 
 func keyLess(a, b *flow.Key) bool {

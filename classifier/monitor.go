@@ -52,6 +52,7 @@ func NewMonitor(m *Matrix, cfg MonitorConfig) *Monitor {
 	}
 	mo := &Monitor{m: m, cfg: cfg, an: NewAnalyzer(m), table: flow.NewTable(m.FlowConfig()),
 		seenFlows: map[flowID]bool{}, seenGroups: map[unexpKey]bool{}, lastStatus: map[string]string{}, lastDrops: map[string]uint64{}}
+	mo.an.hold = true
 	mo.an.Attach(mo.table)
 	return mo
 }

@@ -27,6 +27,12 @@ func analyzeSources(m *Matrix, srcs []*capture.FileSource, unread []*capture.Inp
 	merger := capture.NewMerger(srcs)
 	defer merger.Close()
 	an := NewAnalyzer(m)
+	var names []string
+	for _, s := range srcs {
+		names = append(names, s.Name())
+	}
+	an.ListFlows(withFlows, names)
+	an.Stream()
 	table := flow.NewTable(m.FlowConfig())
 	an.Attach(table)
 	if !recognise {

@@ -82,6 +82,10 @@ func (s *Stream) addDatagram(data []byte) bool {
 }
 
 func (t *Table) feed(f *Flow, dir int, p *capture.Packet) {
+	if p.Proto != capture.ProtoTCP {
+		t.feedDatagram(f, dir, p)
+		return
+	}
 	if f.pl == nil {
 		if n := len(t.payloadPool); n > 0 {
 			f.pl = t.payloadPool[n-1]
@@ -118,6 +122,22 @@ func (t *Table) feed(f *Flow, dir int, p *capture.Packet) {
 		// back to the pool and this flow never takes new ones.
 		f.plDone = true
 		t.releasePayload(f)
+	}
+}
+
+// feedDatagram recognises a datagram on its own: UDP messages are
+// self-contained, so nothing is kept per flow and a spray of one-packet
+// flows costs no recognition memory. The scratch state is the table's.
+func (t *Table) feedDatagram(f *Flow, dir int, p *capture.Packet) {
+	if t.scratch == nil {
+		t.scratch = new(Payload)
+	}
+	pl := t.scratch
+	pl.reset()
+	pl.Dir[dir].addDatagram(p.Payload)
+	pl.Packets[dir] = uint16(min(f.Pkts[dir], 0xffff))
+	if t.OnPayload(f, pl) || f.Pkts[Orig]+f.Pkts[Resp] >= 8 {
+		f.plDone = true
 	}
 }
 

@@ -77,7 +77,8 @@ type Table struct {
 	cfg     Config
 	timeout [nClasses]int64
 	index   map[Key]int32
-	flows   []Flow
+	pages   [][]Flow // flows in fixed pages: growth never copies or doubles
+	nflows  int32
 	free    []int32
 	lists   [nClasses]list
 	frags   map[fragKey]fragEntry
@@ -93,6 +94,7 @@ type Table struct {
 	OnPayload func(*Flow, *Payload) bool
 
 	payloadPool []*Payload
+	scratch     *Payload // per-datagram recognition state, reused
 	C           Counters
 }
 
@@ -178,7 +180,7 @@ func (t *Table) Add(p *capture.Packet) {
 	key, srcIsA := MakeKey(p.Proto, p.Src, p.Dst, sport, dport)
 	idx, ok := t.index[key]
 	if ok && p.Proto == capture.ProtoTCP && p.TCPFlags&(capture.FlagSYN|capture.FlagACK|capture.FlagRST) == capture.FlagSYN {
-		if t.flows[idx].done() {
+		if t.at(idx).done() {
 			// A fresh SYN on a finished tuple is a new connection.
 			t.end(idx, EndReused)
 			ok = false
@@ -187,7 +189,7 @@ func (t *Table) Add(p *capture.Packet) {
 	if !ok {
 		idx = t.create(key, srcIsA, p, icmpReply)
 	}
-	f := &t.flows[idx]
+	f := t.at(idx)
 	dir := Resp
 	if srcIsA == f.InitIsA {
 		dir = Orig
@@ -260,10 +262,9 @@ func (t *Table) create(key Key, srcIsA bool, p *capture.Packet, icmpReply bool) 
 		idx = t.free[n-1]
 		t.free = t.free[:n-1]
 	} else {
-		t.flows = append(t.flows, Flow{})
-		idx = int32(len(t.flows) - 1)
+		idx = t.grow()
 	}
-	f := &t.flows[idx]
+	f := t.at(idx)
 	*f = Flow{Key: key, First: p.Timestamp, Last: p.Timestamp, Input: int32(p.Input), prev: -1, next: -1}
 	f.InitIsA = srcIsA
 	switch p.Proto {
@@ -337,10 +338,10 @@ func (t *Table) tieUnreachable(p *capture.Packet) {
 		// ICMP error proves it was made.
 		idx = t.create(key, srcIsA, &capture.Packet{Timestamp: p.Timestamp, Input: p.Input, Proto: q.Proto,
 			Src: q.Src, Dst: q.Dst, SrcPort: q.SrcPort, DstPort: q.DstPort, TCPFlags: capture.FlagSYN}, false)
-		f := &t.flows[idx]
+		f := t.at(idx)
 		f.InitIsA, f.Guessed, f.OnlyByICMP = srcIsA, false, true
 	}
-	f := &t.flows[idx]
+	f := t.at(idx)
 	t.C.ICMPTied++
 	f.Unreach = true
 	f.ICMPv6 = p.Proto == capture.ProtoICMPv6
@@ -374,7 +375,7 @@ func (t *Table) addLaterFragment(p *capture.Packet) {
 		t.C.OrphanFrags++
 		return
 	}
-	f := &t.flows[idx]
+	f := t.at(idx)
 	dir := Resp
 	if (p.Src == f.Key.A) == f.InitIsA {
 		dir = Orig
@@ -399,7 +400,7 @@ func (t *Table) gcFragments(all bool) {
 
 // touch moves a flow to the head of its class list.
 func (t *Table) touch(idx int32, class uint8) {
-	f := &t.flows[idx]
+	f := t.at(idx)
 	if f.inList {
 		if f.class == class && t.lists[class].head == idx {
 			return
@@ -410,7 +411,7 @@ func (t *Table) touch(idx int32, class uint8) {
 	l := &t.lists[class]
 	f.prev, f.next = -1, l.head
 	if l.head >= 0 {
-		t.flows[l.head].prev = idx
+		t.at(l.head).prev = idx
 	}
 	l.head = idx
 	if l.tail < 0 {
@@ -420,15 +421,15 @@ func (t *Table) touch(idx int32, class uint8) {
 }
 
 func (t *Table) unlink(idx int32) {
-	f := &t.flows[idx]
+	f := t.at(idx)
 	l := &t.lists[f.class]
 	if f.prev >= 0 {
-		t.flows[f.prev].next = f.next
+		t.at(f.prev).next = f.next
 	} else {
 		l.head = f.next
 	}
 	if f.next >= 0 {
-		t.flows[f.next].prev = f.prev
+		t.at(f.next).prev = f.prev
 	} else {
 		l.tail = f.prev
 	}
@@ -441,7 +442,7 @@ func (t *Table) expire() {
 	for c := range t.lists {
 		for {
 			tail := t.lists[c].tail
-			if tail < 0 || t.flows[tail].Last+t.timeout[c] >= t.now {
+			if tail < 0 || t.at(tail).Last+t.timeout[c] >= t.now {
 				break
 			}
 			reason := EndIdle
@@ -461,7 +462,7 @@ func (t *Table) evictIdlest() {
 	var victim int32 = -1
 	for c := range t.lists {
 		tail := t.lists[c].tail
-		if tail >= 0 && (victim < 0 || t.flows[tail].Last < t.flows[victim].Last) {
+		if tail >= 0 && (victim < 0 || t.at(tail).Last < t.at(victim).Last) {
 			victim = tail
 		}
 	}
@@ -472,7 +473,7 @@ func (t *Table) evictIdlest() {
 }
 
 func (t *Table) end(idx int32, reason EndReason) {
-	f := &t.flows[idx]
+	f := t.at(idx)
 	f.Ended = reason
 	if f.inList {
 		t.unlink(idx)
@@ -497,6 +498,20 @@ func (t *Table) Flush() {
 // Each calls fn for every flow in the table, without ending them.
 func (t *Table) Each(fn func(*Flow)) {
 	for _, idx := range t.index {
-		fn(&t.flows[idx])
+		fn(t.at(idx))
 	}
+}
+
+// flowsPerPage sizes the slab pages (about 700 KiB each).
+const flowsPerPage = 4096
+
+func (t *Table) at(idx int32) *Flow { return &t.pages[idx/flowsPerPage][idx%flowsPerPage] }
+
+// grow adds a slot, a page at a time.
+func (t *Table) grow() int32 {
+	if int(t.nflows) == len(t.pages)*flowsPerPage {
+		t.pages = append(t.pages, make([]Flow, flowsPerPage))
+	}
+	t.nflows++
+	return t.nflows - 1
 }

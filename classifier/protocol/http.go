@@ -22,7 +22,7 @@ func recogniseHTTP(in Input) Result {
 			res.Meta.Add("method", m)
 			if i := bytes.IndexByte(c, '\n'); i >= 0 {
 				line := bytes.TrimRight(c[:i], "\r")
-				if j := bytes.LastIndexByte(line, ' '); j > len(m) && bytes.HasPrefix(line[j+1:], []byte("HTTP/1.")) && len(line) == j+9 {
+				if j := bytes.LastIndexByte(line, ' '); j > len(m) && bytes.HasPrefix(line[j+1:], []byte("HTTP/1.")) && len(line) == j+9 && (line[j+8] == '0' || line[j+8] == '1') {
 					res.Conf = Certain
 					res.Meta.Add("version", string(line[j+1:]))
 				}

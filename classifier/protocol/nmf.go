@@ -36,6 +36,9 @@ func recogniseNMF(in Input) Result {
 	if len(via) > n {
 		via = via[:n]
 	}
+	if !printable(via) {
+		return res
+	}
 	s := string(via)
 	if !strings.HasPrefix(s, "net.tcp://") {
 		return res
