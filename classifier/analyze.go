@@ -63,6 +63,7 @@ func (a *Analyzer) Attach(t *flow.Table) {
 	t.OnEnd = a.OnEnd
 	t.OnPayload = a.rec.onPayload
 	a.rec.now = t.Now
+	a.rec.table = t
 }
 
 // FlowConfig derives the flow table's settings from the matrix.
@@ -108,7 +109,7 @@ func (a *Analyzer) OnEnd(f *flow.Flow) {
 		return
 	}
 	a.infer.observe(f)
-	a.records = append(a.records, *f)
+	a.records = append(a.records, f.Detached())
 	if len(a.records) >= decideAfter && a.m.ServerAuto && !a.hold {
 		if best, ev, err := a.infer.decide(); err == nil {
 			ev = append(ev, fmt.Sprintf("decided after the first %d flows", len(a.records)))

@@ -207,7 +207,7 @@ func (mo *Monitor) Report(version string, withFlows bool, drops uint64) (*report
 	mo.prune()
 	recs := make([]flow.Flow, 0, len(mo.an.records)+mo.table.Len())
 	recs = append(recs, mo.an.records...)
-	mo.table.Each(func(f *flow.Flow) { recs = append(recs, *f) })
+	mo.table.Each(func(f *flow.Flow) { recs = append(recs, f.Detached()) })
 	tmp := &Analyzer{m: mo.m, records: recs, infer: mo.an.infer, rec: mo.an.rec}
 	observed := time.Duration(mo.table.Now() - mo.start)
 	if mo.start == 0 {

@@ -36,6 +36,7 @@ type recognizer struct {
 	learned []Learned
 	byEP    map[learnKey][]int32 // indexes into learned
 	now     func() int64
+	table   *flow.Table
 }
 
 type learnKey struct {
@@ -169,7 +170,10 @@ func (r *recognizer) known(a netip.Addr, port uint16, from string) bool {
 // final runs once more when a flow ends with recognition unfinished, so a
 // short flow still gets its best answer.
 func (r *recognizer) final(f *flow.Flow) {
-	pl := f.PayloadOf()
+	if r.table == nil {
+		return
+	}
+	pl := r.table.PayloadOf(f)
 	if pl == nil {
 		return
 	}

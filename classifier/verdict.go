@@ -65,24 +65,37 @@ type Judgement struct {
 	Learned   *Learned // the endpoint-mapper answer that named this flow's port
 }
 
-// failure says whether a flow is a failed attempt, and why.
-func failure(f *flow.Flow) (string, string) {
+// failure says whether a flow is a failed attempt.
+func failure(f *flow.Flow) string {
 	if f.Unreach && f.Pkts[flow.Resp] == 0 {
-		return Unreachable, icmpText(f)
+		return Unreachable
 	}
 	if f.Key.Proto != capture.ProtoTCP {
-		return "", ""
+		return ""
 	}
 	switch f.ConnState() {
 	case "S0", "RSTOS0", "SH":
 		if f.Guessed {
-			return "", ""
+			return ""
 		}
-		return NoAnswer, fmt.Sprintf("%d SYN(s) without an answer", f.SYNs)
+		return NoAnswer
 	case "REJ":
-		return Refused, "the responder answered the SYN with RST"
+		return Refused
 	}
-	return "", ""
+	return ""
+}
+
+// failureWhy explains a failure in words (only when reasons are shown).
+func failureWhy(f *flow.Flow, block string) string {
+	switch block {
+	case Unreachable:
+		return icmpText(f)
+	case NoAnswer:
+		return fmt.Sprintf("%d SYN(s) without an answer", f.SYNs)
+	case Refused:
+		return "the responder answered the SYN with RST"
+	}
+	return ""
 }
 
 func icmpText(f *flow.Flow) string {
@@ -196,7 +209,7 @@ func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx) Judgement {
 			j.Ambiguous = append(j.Ambiguous, i)
 		}
 	}
-	block, why := failure(f)
+	block := failure(f)
 	j.Block = block
 	if best >= 0 {
 		j.Rule = best
@@ -216,7 +229,7 @@ func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx) Judgement {
 		}
 		switch j.Verdict {
 		case Blocked:
-			j.Reason = fmt.Sprintf("%s: %s", block, why)
+			j.Reason = fmt.Sprintf("%s: %s", block, failureWhy(f, block))
 		case Mismatch:
 			j.Reason = fmt.Sprintf("%s speaks %s; the rule expects %s", r.ID, pid, strings.Join(r.Protocols, " or "))
 		default:
@@ -273,7 +286,7 @@ func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx) Judgement {
 	}
 	j.Reason = "no rule allows " + TransportName(proto) + " " + fmt.Sprint(rport) + " " + j.Dir.String()
 	if block != "" {
-		j.Reason += "; the attempt failed (" + block + ": " + why + ")"
+		j.Reason += "; the attempt failed (" + block + ": " + failureWhy(f, block) + ")"
 	}
 	return j
 }

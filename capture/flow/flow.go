@@ -64,51 +64,51 @@ const (
 )
 
 // Flow is one conversation. Index 0 of the per-direction arrays is the
-// initiator (Orig), 1 the responder (Resp).
+// initiator (Orig), 1 the responder (Resp). Fields are ordered by size so
+// that a million tracked flows cost as little as they can; the struct
+// holds no pointers, so the garbage collector never scans the flow pages.
 type Flow struct {
 	Key Key
+
+	First, Last int64 // Unix ns
+	Bytes       [2]uint64 // IP-layer bytes
+	Pkts        [2]uint32
+	isn         [2]uint32
+
+	Frags uint32 // IP fragments counted to this flow
+	// Meta is a recogniser-owned index (0: none); Protocol the recognised
+	// application protocol (0: unknown).
+	Meta     uint32
+	plIdx    int32 // 1 + index into the table's payload slab; 0: none
+	prev     int32
+	next     int32
+	SYNs     uint16 // SYNs sent by the initiator (retransmissions included)
+	Protocol uint16
+	ICMPPkts uint16
+	Input    uint16 // input where the flow was first seen
+
+	State    [2]uint8
+	histSeen [2]uint8
+	History  [12]byte
+	histLen  uint8
+	isnSet   uint8
+	ICMPType uint8
+	ICMPCode uint8
+	Ended    EndReason
+	class    uint8
+
 	// InitIsA says which side of the key initiated.
 	InitIsA bool
 	// Guessed marks an initiator chosen by the port heuristic because the
 	// start of the conversation was not captured.
 	Guessed bool
-
-	First, Last int64 // Unix ns
-	Pkts        [2]uint32
-	Bytes       [2]uint64 // IP-layer bytes
-	PayloadB    [2]uint64 // transport payload bytes declared by headers
-
-	State    [2]uint8
-	SYNs     uint16 // SYNs sent by the initiator (retransmissions included)
-	Frags    uint32 // IP fragments counted to this flow
-	histSeen [2]uint8
-	History  [12]byte
-	histLen  uint8
-	everEst  bool
-	isn      [2]uint32
-	isnSet   uint8
-
-	// ICMP destination unreachable that answered this flow.
+	everEst bool
+	// Unreach: an ICMP destination unreachable answered this flow.
 	Unreach    bool
 	ICMPv6     bool
-	ICMPType   uint8
-	ICMPCode   uint8
-	ICMPPkts   uint16
 	OnlyByICMP bool // the flow is known only from an ICMP error quoting it
-
-	// Protocol is the recognised application protocol (0 = unknown),
-	// set by a recogniser through the table's hook.
-	Protocol uint16
-	Meta     uint32 // protocol-specific small metadata index, owned by the recogniser
-
-	Ended  EndReason
-	Input  int32 // input where the flow was first seen
-	pl     *Payload
-	plDone bool
-	class  uint8
-	prev   int32
-	next   int32
-	inList bool
+	plDone     bool
+	inList     bool
 }
 
 // EndReason says why a flow left the table.
@@ -257,7 +257,7 @@ func (f *Flow) tcpConnState() string {
 	rInactive := rs == StInactive || rs == StPartial
 	switch {
 	case rs == StReset:
-		if os == StSynSent || os == StSynAckSent || (os == StReset && f.PayloadB[Orig] == 0 && f.PayloadB[Resp] == 0) {
+		if os == StSynSent || os == StSynAckSent || (os == StReset && !f.sawHist(Orig, hData) && !f.sawHist(Resp, hData)) {
 			return "REJ"
 		}
 		if oInactive {

@@ -86,15 +86,16 @@ func (t *Table) feed(f *Flow, dir int, p *capture.Packet) {
 		t.feedDatagram(f, dir, p)
 		return
 	}
-	if f.pl == nil {
-		if n := len(t.payloadPool); n > 0 {
-			f.pl = t.payloadPool[n-1]
-			t.payloadPool = t.payloadPool[:n-1]
+	if f.plIdx == 0 {
+		if n := len(t.plFree); n > 0 {
+			f.plIdx = t.plFree[n-1]
+			t.plFree = t.plFree[:n-1]
 		} else {
-			f.pl = new(Payload)
+			t.payloads = append(t.payloads, new(Payload))
+			f.plIdx = int32(len(t.payloads))
 		}
 	}
-	pl := f.pl
+	pl := t.payloads[f.plIdx-1]
 	s := &pl.Dir[dir]
 	grew := false
 	if p.Proto == capture.ProtoTCP {
@@ -142,16 +143,30 @@ func (t *Table) feedDatagram(f *Flow, dir int, p *capture.Packet) {
 }
 
 func (t *Table) releasePayload(f *Flow) {
-	if f.pl == nil {
+	if f.plIdx == 0 {
 		return
 	}
-	f.pl.reset()
-	t.payloadPool = append(t.payloadPool, f.pl)
-	f.pl = nil
+	t.payloads[f.plIdx-1].reset()
+	t.plFree = append(t.plFree, f.plIdx)
+	f.plIdx = 0
 }
 
-// PayloadOf returns the flow's recognition state, nil once released.
-func (f *Flow) PayloadOf() *Payload { return f.pl }
+// PayloadOf returns a flow's recognition state, nil once released. The
+// index, not a pointer, lives in the flow, so the flow pages hold no
+// pointers and the garbage collector never scans them.
+func (t *Table) PayloadOf(f *Flow) *Payload {
+	if f.plIdx == 0 {
+		return nil
+	}
+	return t.payloads[f.plIdx-1]
+}
+
+// Detached returns a copy of the flow that no longer refers to table state.
+func (f *Flow) Detached() Flow {
+	c := *f
+	c.plIdx = 0
+	return c
+}
 
 // setRange marks bits [lo, hi) a word at a time.
 func setRange(have *[PayloadBound / 64]uint64, lo, hi int) {

@@ -76,7 +76,7 @@ const maxFragEntries = 1 << 16
 type Table struct {
 	cfg     Config
 	timeout [nClasses]int64
-	index   map[Key]int32
+	index   index
 	pages   [][]Flow // flows in fixed pages: growth never copies or doubles
 	nflows  int32
 	free    []int32
@@ -93,8 +93,9 @@ type Table struct {
 	// protocol is known or it gave up), and the buffers are released.
 	OnPayload func(*Flow, *Payload) bool
 
-	payloadPool []*Payload
-	scratch     *Payload // per-datagram recognition state, reused
+	payloads []*Payload // recognition state of TCP flows still being identified
+	plFree   []int32
+	scratch  *Payload // per-datagram recognition state, reused
 	C           Counters
 }
 
@@ -118,9 +119,9 @@ func NewTable(cfg Config) *Table {
 	}
 	t := &Table{
 		cfg:   cfg,
-		index: make(map[Key]int32, min(cfg.MaxFlows, 1<<16)),
 		frags: make(map[fragKey]fragEntry),
 	}
+	t.index = newIndex(t, 0)
 	t.timeout = [nClasses]int64{int64(cfg.TCPTimeout), int64(cfg.ClosedLinger), int64(cfg.UDPTimeout)}
 	for i := range t.lists {
 		t.lists[i] = list{-1, -1}
@@ -143,7 +144,7 @@ func DefaultServicePorts() *PortSet {
 }
 
 // Len is the number of flows in the table.
-func (t *Table) Len() int { return len(t.index) }
+func (t *Table) Len() int { return t.index.n }
 
 // Now is the packet clock: the latest timestamp seen.
 func (t *Table) Now() int64 { return t.now }
@@ -178,7 +179,7 @@ func (t *Table) Add(p *capture.Packet) {
 		sport, dport = uint16(ty), uint16(ty)
 	}
 	key, srcIsA := MakeKey(p.Proto, p.Src, p.Dst, sport, dport)
-	idx, ok := t.index[key]
+	idx, ok := t.index.get(&key)
 	if ok && p.Proto == capture.ProtoTCP && p.TCPFlags&(capture.FlagSYN|capture.FlagACK|capture.FlagRST) == capture.FlagSYN {
 		if t.at(idx).done() {
 			// A fresh SYN on a finished tuple is a new connection.
@@ -196,9 +197,6 @@ func (t *Table) Add(p *capture.Packet) {
 	}
 	f.Pkts[dir]++
 	f.Bytes[dir] += uint64(p.IPLen)
-	if p.PayloadLen > 0 {
-		f.PayloadB[dir] += uint64(p.PayloadLen)
-	}
 	if p.Timestamp > f.Last {
 		f.Last = p.Timestamp
 	}
@@ -254,7 +252,7 @@ func icmpRequestType(proto, ty uint8) (uint8, bool) {
 }
 
 func (t *Table) create(key Key, srcIsA bool, p *capture.Packet, icmpReply bool) int32 {
-	if len(t.index) >= t.cfg.MaxFlows {
+	if t.index.n >= t.cfg.MaxFlows {
 		t.evictIdlest()
 	}
 	var idx int32
@@ -265,7 +263,7 @@ func (t *Table) create(key Key, srcIsA bool, p *capture.Packet, icmpReply bool) 
 		idx = t.grow()
 	}
 	f := t.at(idx)
-	*f = Flow{Key: key, First: p.Timestamp, Last: p.Timestamp, Input: int32(p.Input), prev: -1, next: -1}
+	*f = Flow{Key: key, First: p.Timestamp, Last: p.Timestamp, Input: uint16(p.Input), prev: -1, next: -1}
 	f.InitIsA = srcIsA
 	switch p.Proto {
 	case capture.ProtoTCP:
@@ -289,10 +287,10 @@ func (t *Table) create(key Key, srcIsA bool, p *capture.Packet, icmpReply bool) 
 			f.Guessed = true
 		}
 	}
-	t.index[key] = idx
+	t.index.put(&key, idx)
 	t.C.FlowsCreated++
-	if len(t.index) > t.C.MaxActive {
-		t.C.MaxActive = len(t.index)
+	if t.index.n > t.C.MaxActive {
+		t.C.MaxActive = t.index.n
 	}
 	return idx
 }
@@ -332,7 +330,7 @@ func (t *Table) guessInitIsA(key Key, srcIsA bool, p *capture.Packet) bool {
 func (t *Table) tieUnreachable(p *capture.Packet) {
 	q := &p.Quoted
 	key, srcIsA := MakeKey(q.Proto, q.Src, q.Dst, q.SrcPort, q.DstPort)
-	idx, ok := t.index[key]
+	idx, ok := t.index.get(&key)
 	if !ok {
 		// The attempt itself was not captured (or already ended), but the
 		// ICMP error proves it was made.
@@ -370,7 +368,7 @@ func (t *Table) addLaterFragment(p *capture.Packet) {
 		t.C.OrphanFrags++
 		return
 	}
-	idx, ok := t.index[e.key]
+	idx, ok := t.index.get(&e.key)
 	if !ok {
 		t.C.OrphanFrags++
 		return
@@ -482,7 +480,7 @@ func (t *Table) end(idx int32, reason EndReason) {
 		t.OnEnd(f) // before the payload goes: a last recognition may need it
 	}
 	t.releasePayload(f)
-	delete(t.index, f.Key)
+	t.index.del(&f.Key)
 	t.free = append(t.free, idx)
 }
 
@@ -497,9 +495,7 @@ func (t *Table) Flush() {
 
 // Each calls fn for every flow in the table, without ending them.
 func (t *Table) Each(fn func(*Flow)) {
-	for _, idx := range t.index {
-		fn(t.at(idx))
-	}
+	t.index.each(func(idx int32) { fn(t.at(idx)) })
 }
 
 // flowsPerPage sizes the slab pages (about 700 KiB each).

@@ -301,3 +301,43 @@ func TestSetRange(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexAgainstMap drives the open-addressing index and a Go map with
+// the same random inserts and deletes and compares them throughout.
+func TestIndexAgainstMap(t *testing.T) {
+	tb := NewTable(Config{MaxFlows: 1 << 20})
+	ref := map[Key]int32{}
+	rng := uint64(7)
+	next := func() uint64 { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng }
+	var live []Key
+	for step := 0; step < 200000; step++ {
+		if len(live) > 0 && next()%3 == 0 {
+			i := int(next() % uint64(len(live)))
+			k := live[i]
+			live[i] = live[len(live)-1]
+			live = live[:len(live)-1]
+			tb.index.del(&k)
+			delete(ref, k)
+			continue
+		}
+		var k Key
+		v := next()
+		k.A[15], k.B[15], k.PortA, k.PortB, k.Proto = byte(v), byte(v>>8), uint16(v>>16), uint16(v>>32), 6
+		if _, ok := ref[k]; ok {
+			continue
+		}
+		pos := tb.grow()
+		tb.at(pos).Key = k
+		tb.index.put(&k, pos)
+		ref[k] = pos
+		live = append(live, k)
+	}
+	if tb.index.n != len(ref) {
+		t.Fatalf("index holds %d, map %d", tb.index.n, len(ref))
+	}
+	for k, want := range ref {
+		if got, ok := tb.index.get(&k); !ok || got != want {
+			t.Fatalf("get %v = %d %v, want %d", k, got, ok, want)
+		}
+	}
+}

@@ -24,7 +24,7 @@ var realSeeds = sync.OnceValue(func() [][2][]byte {
 		tb := flow.NewTable(flow.DefaultConfig())
 		tb.OnPayload = func(f *flow.Flow, pl *flow.Payload) bool { return false }
 		tb.OnEnd = func(f *flow.Flow) {
-			if pl := f.PayloadOf(); pl != nil && len(out) < 400 {
+			if pl := tb.PayloadOf(f); pl != nil && len(out) < 400 {
 				out = append(out, [2][]byte{append([]byte(nil), pl.Dir[0].Bytes()...), append([]byte(nil), pl.Dir[1].Bytes()...)})
 			}
 		}

@@ -1,0 +1,116 @@
+package flow
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// index maps flow keys to slab positions with open addressing and linear
+// probing over an []int32 of slot+1 values: four bytes a slot at load ≤ ½
+// (8 bytes a flow), where a Go map of 38-byte keys costs 60 to 110. Keys
+// live in the flows themselves.
+type index struct {
+	slots []int32 // 0: empty; else 1 + flow position
+	mask  uint64
+	n     int
+	t     *Table
+}
+
+func newIndex(t *Table, hint int) index {
+	size := 1 << 12
+	for size < 2*hint && size < 1<<30 {
+		size <<= 1
+	}
+	return index{slots: make([]int32, size), mask: uint64(size - 1), t: t}
+}
+
+// hashKey mixes the key's words (a wyhash-style multiply-fold): fast,
+// allocation-free and well spread for addresses that differ in few bits.
+func hashKey(k *Key) uint64 {
+	const m1, m2 = 0xa0761d6478bd642f, 0xe7037ed1a0b428db
+	a0 := binary.LittleEndian.Uint64(k.A[0:8])
+	a1 := binary.LittleEndian.Uint64(k.A[8:16])
+	b0 := binary.LittleEndian.Uint64(k.B[0:8])
+	b1 := binary.LittleEndian.Uint64(k.B[8:16])
+	p := uint64(k.PortA)<<24 | uint64(k.PortB)<<8 | uint64(k.Proto)
+	mix := func(x, y uint64) uint64 {
+		hi, lo := bits.Mul64(x^m1, y^m2)
+		return hi ^ lo
+	}
+	return mix(mix(a0, a1)^b0, mix(b1, p))
+}
+
+func (ix *index) get(k *Key) (int32, bool) {
+	for i := hashKey(k) & ix.mask; ; i = (i + 1) & ix.mask {
+		s := ix.slots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if ix.t.at(s-1).Key == *k {
+			return s - 1, true
+		}
+	}
+}
+
+func (ix *index) put(k *Key, pos int32) {
+	if 2*(ix.n+1) > len(ix.slots) {
+		ix.grow()
+	}
+	i := hashKey(k) & ix.mask
+	for ix.slots[i] != 0 {
+		i = (i + 1) & ix.mask
+	}
+	ix.slots[i] = pos + 1
+	ix.n++
+}
+
+// del removes a key with backward-shift deletion, so no tombstones build up.
+func (ix *index) del(k *Key) {
+	i := hashKey(k) & ix.mask
+	for {
+		s := ix.slots[i]
+		if s == 0 {
+			return
+		}
+		if ix.t.at(s-1).Key == *k {
+			break
+		}
+		i = (i + 1) & ix.mask
+	}
+	ix.slots[i] = 0
+	ix.n--
+	for j := (i + 1) & ix.mask; ix.slots[j] != 0; j = (j + 1) & ix.mask {
+		s := ix.slots[j]
+		home := hashKey(&ix.t.at(s-1).Key) & ix.mask
+		// Move the entry back if its home is not in the cyclic range (i, j].
+		if (j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j)) {
+			ix.slots[i], ix.slots[j] = s, 0
+			i = j
+		}
+	}
+}
+
+func (ix *index) grow() {
+	old := ix.slots
+	ix.slots = make([]int32, 2*len(old))
+	ix.mask = uint64(len(ix.slots) - 1)
+	for _, s := range old {
+		if s == 0 {
+			continue
+		}
+		i := hashKey(&ix.t.at(s-1).Key) & ix.mask
+		for ix.slots[i] != 0 {
+			i = (i + 1) & ix.mask
+		}
+		ix.slots[i] = s
+	}
+}
+
+// each calls fn for every position.
+func (ix *index) each(fn func(pos int32)) {
+	for _, s := range ix.slots {
+		if s != 0 {
+			fn(s - 1)
+		}
+	}
+}
