@@ -181,11 +181,12 @@ type unexpKey struct {
 	proto uint8
 	dir   Direction
 	port  uint16
-	peer  netip.Addr
+	peer  capture.Addr // a plain array hashes faster than netip.Addr
 }
 
-// othersPeer stands for every peer past maxGroups.
-var othersPeer = netip.IPv6Unspecified()
+// othersPeer stands for every peer past maxGroups (the unspecified
+// address, which no real peer has).
+var othersPeer capture.Addr
 
 // aggregator holds what a report needs, flow by flow.
 type aggregator struct {
@@ -298,7 +299,7 @@ func (g *aggregator) add(f *flow.Flow) {
 			}
 		}
 	case Unexpected:
-		k := unexpKey{f.Key.Proto, j.Dir, j.Port, j.Peer}
+		k := unexpKey{f.Key.Proto, j.Dir, j.Port, capture.AddrFromNetip(j.Peer)}
 		u := g.unexp[k]
 		if u == nil && len(g.unexp) >= maxGroups {
 			// A scan: further peers and ports fold into one group per
@@ -675,7 +676,7 @@ func unexpLess(a, b unexpKey) bool {
 	if a.port != b.port {
 		return a.port < b.port
 	}
-	return a.peer.Less(b.peer)
+	return bytes.Compare(a.peer[:], b.peer[:]) < 0
 }
 
 func keyLess(a, b *flow.Key) bool {

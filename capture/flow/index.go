@@ -6,22 +6,28 @@ import (
 )
 
 // index maps flow keys to slab positions with open addressing and linear
-// probing over an []int32 of slot+1 values: four bytes a slot at load ≤ ½
-// (8 bytes a flow), where a Go map of 38-byte keys costs 60 to 110. Keys
-// live in the flows themselves.
+// probing. A slot holds the low 32 bits of the key's hash beside 1 + the
+// flow's position: probes compare hashes without touching the flow (no
+// cache miss per probe), and deletion finds every entry's home slot from
+// the slot alone. Eight bytes a slot at load ≤ ½ is 16 bytes a flow, where
+// a Go map of 38-byte keys costs 60 to 110. Keys live in the flows.
 type index struct {
-	slots []int32 // 0: empty; else 1 + flow position
+	slots []uint64 // 0: empty; else hash<<32 | (1 + flow position)
 	mask  uint64
 	n     int
 	t     *Table
 }
 
+func slot(h uint64, pos int32) uint64 { return h<<32 | uint64(uint32(pos+1)) }
+func slotPos(s uint64) int32          { return int32(uint32(s)) - 1 }
+func slotHash(s uint64) uint64        { return s >> 32 }
+
 func newIndex(t *Table, hint int) index {
 	size := 1 << 12
-	for size < 2*hint && size < 1<<30 {
+	for size < 2*hint && size < 1<<31 {
 		size <<= 1
 	}
-	return index{slots: make([]int32, size), mask: uint64(size - 1), t: t}
+	return index{slots: make([]uint64, size), mask: uint64(size - 1), t: t}
 }
 
 // hashKey mixes the key's words (a wyhash-style multiply-fold): fast,
@@ -37,17 +43,18 @@ func hashKey(k *Key) uint64 {
 		hi, lo := bits.Mul64(x^m1, y^m2)
 		return hi ^ lo
 	}
-	return mix(mix(a0, a1)^b0, mix(b1, p))
+	return mix(mix(a0, a1)^b0, mix(b1, p)) & 0xffffffff
 }
 
 func (ix *index) get(k *Key) (int32, bool) {
-	for i := hashKey(k) & ix.mask; ; i = (i + 1) & ix.mask {
+	h := hashKey(k)
+	for i := h & ix.mask; ; i = (i + 1) & ix.mask {
 		s := ix.slots[i]
 		if s == 0 {
 			return 0, false
 		}
-		if ix.t.at(s-1).Key == *k {
-			return s - 1, true
+		if slotHash(s) == h && ix.t.at(slotPos(s)).Key == *k {
+			return slotPos(s), true
 		}
 	}
 }
@@ -56,23 +63,28 @@ func (ix *index) put(k *Key, pos int32) {
 	if 2*(ix.n+1) > len(ix.slots) {
 		ix.grow()
 	}
-	i := hashKey(k) & ix.mask
+	h := hashKey(k)
+	i := h & ix.mask
 	for ix.slots[i] != 0 {
 		i = (i + 1) & ix.mask
 	}
-	ix.slots[i] = pos + 1
+	ix.slots[i] = slot(h, pos)
 	ix.n++
 }
 
-// del removes a key with backward-shift deletion, so no tombstones build up.
-func (ix *index) del(k *Key) {
-	i := hashKey(k) & ix.mask
+// del removes the entry of the flow at pos (whose key is k) with
+// backward-shift deletion, so no tombstones build up. Matching on the
+// position spares reading other flows' keys.
+func (ix *index) del(k *Key, pos int32) {
+	h := hashKey(k)
+	want := slot(h, pos)
+	i := h & ix.mask
 	for {
 		s := ix.slots[i]
 		if s == 0 {
 			return
 		}
-		if ix.t.at(s-1).Key == *k {
+		if s == want {
 			break
 		}
 		i = (i + 1) & ix.mask
@@ -81,7 +93,7 @@ func (ix *index) del(k *Key) {
 	ix.n--
 	for j := (i + 1) & ix.mask; ix.slots[j] != 0; j = (j + 1) & ix.mask {
 		s := ix.slots[j]
-		home := hashKey(&ix.t.at(s-1).Key) & ix.mask
+		home := slotHash(s) & ix.mask
 		// Move the entry back if its home is not in the cyclic range (i, j].
 		if (j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j)) {
 			ix.slots[i], ix.slots[j] = s, 0
@@ -92,13 +104,13 @@ func (ix *index) del(k *Key) {
 
 func (ix *index) grow() {
 	old := ix.slots
-	ix.slots = make([]int32, 2*len(old))
+	ix.slots = make([]uint64, 2*len(old))
 	ix.mask = uint64(len(ix.slots) - 1)
 	for _, s := range old {
 		if s == 0 {
 			continue
 		}
-		i := hashKey(&ix.t.at(s-1).Key) & ix.mask
+		i := slotHash(s) & ix.mask
 		for ix.slots[i] != 0 {
 			i = (i + 1) & ix.mask
 		}
@@ -110,7 +122,7 @@ func (ix *index) grow() {
 func (ix *index) each(fn func(pos int32)) {
 	for _, s := range ix.slots {
 		if s != 0 {
-			fn(s - 1)
+			fn(slotPos(s))
 		}
 	}
 }

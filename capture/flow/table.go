@@ -66,11 +66,15 @@ type fragKey struct {
 }
 
 type fragEntry struct {
+	id   fragKey
 	key  Key
 	seen int64
 }
 
-const maxFragEntries = 1 << 16
+// fragSlots sizes the fragment cache: a direct-mapped table where a newer
+// datagram's first fragment takes the slot of an older one. Datagrams in
+// flight at once are few; a flood of lone first fragments only overwrites.
+const fragSlots = 1 << 13
 
 // Table is the flow table. It is driven by one goroutine.
 type Table struct {
@@ -81,9 +85,8 @@ type Table struct {
 	nflows  int32
 	free    []int32
 	lists   [nClasses]list
-	frags   map[fragKey]fragEntry
+	frags   *[fragSlots]fragEntry
 	now     int64
-	nextGC  int64
 
 	// OnEnd receives every flow as it leaves the table. The Flow is reused
 	// afterwards: copy what must be kept.
@@ -119,7 +122,7 @@ func NewTable(cfg Config) *Table {
 	}
 	t := &Table{
 		cfg:   cfg,
-		frags: make(map[fragKey]fragEntry),
+		frags: new([fragSlots]fragEntry),
 	}
 	t.index = newIndex(t, 0)
 	t.timeout = [nClasses]int64{int64(cfg.TCPTimeout), int64(cfg.ClosedLinger), int64(cfg.UDPTimeout)}
@@ -355,16 +358,21 @@ func (t *Table) tieUnreachable(p *capture.Packet) {
 	t.touch(idx, class)
 }
 
+func fragSlot(k *fragKey) int {
+	h := uint32(k.id)*2654435761 ^ uint32(k.src[15])<<16 ^ uint32(k.dst[15])<<8 ^ uint32(k.src[14])<<24 ^ uint32(k.dst[14])
+	return int(h % fragSlots)
+}
+
 func (t *Table) rememberFragment(p *capture.Packet, key Key) {
-	if len(t.frags) >= maxFragEntries {
-		t.gcFragments(true)
-	}
-	t.frags[fragKey{p.Src, p.Dst, p.FragID, p.Proto}] = fragEntry{key: key, seen: p.Timestamp}
+	id := fragKey{p.Src, p.Dst, p.FragID, p.Proto}
+	t.frags[fragSlot(&id)] = fragEntry{id: id, key: key, seen: p.Timestamp}
 }
 
 func (t *Table) addLaterFragment(p *capture.Packet) {
-	e, ok := t.frags[fragKey{p.Src, p.Dst, p.FragID, p.Proto}]
-	if !ok {
+	id := fragKey{p.Src, p.Dst, p.FragID, p.Proto}
+	e := &t.frags[fragSlot(&id)]
+	// Reassembly timers of common stacks give up after 60 s.
+	if e.id != id || t.now-e.seen > int64(60*time.Second) {
 		t.C.OrphanFrags++
 		return
 	}
@@ -383,16 +391,6 @@ func (t *Table) addLaterFragment(p *capture.Packet) {
 	f.Frags++
 	if p.Timestamp > f.Last {
 		f.Last = p.Timestamp
-	}
-}
-
-// gcFragments drops fragment entries older than 60 s of packet time (the
-// reassembly limit of common stacks), or all of them when the map is full.
-func (t *Table) gcFragments(all bool) {
-	for k, e := range t.frags {
-		if all || t.now-e.seen > int64(60*time.Second) {
-			delete(t.frags, k)
-		}
 	}
 }
 
@@ -450,10 +448,6 @@ func (t *Table) expire() {
 			t.end(tail, reason)
 		}
 	}
-	if t.now >= t.nextGC && len(t.frags) > 0 {
-		t.gcFragments(false)
-		t.nextGC = t.now + int64(10*time.Second)
-	}
 }
 
 func (t *Table) evictIdlest() {
@@ -480,7 +474,7 @@ func (t *Table) end(idx int32, reason EndReason) {
 		t.OnEnd(f) // before the payload goes: a last recognition may need it
 	}
 	t.releasePayload(f)
-	t.index.del(&f.Key)
+	t.index.del(&f.Key, idx)
 	t.free = append(t.free, idx)
 }
 

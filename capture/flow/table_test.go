@@ -316,7 +316,7 @@ func TestIndexAgainstMap(t *testing.T) {
 			k := live[i]
 			live[i] = live[len(live)-1]
 			live = live[:len(live)-1]
-			tb.index.del(&k)
+			tb.index.del(&k, ref[k])
 			delete(ref, k)
 			continue
 		}
