@@ -44,8 +44,8 @@ type Analyzer struct {
 	hold       bool     // never stream: the monitor keeps its window of flows
 	inputNames []string // input index -> name, for listed flows
 	servers    map[netip.Addr]bool
-	server    report.Server
-	agg       *aggregator
+	server     report.Server
+	agg        *aggregator
 }
 
 // NewAnalyzer starts an analysis against m.
@@ -514,6 +514,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	sum.Packets = tc.Packets
 	sum.Flows = g.n
 	sum.Evicted = tc.Evicted
+	sum.MaxActive = tc.MaxActive
 	sum.Dropped = meta.Drops
 	sum.Fragments = tc.Fragments
 	sum.NonIP = tc.NonIP

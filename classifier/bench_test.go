@@ -224,3 +224,22 @@ func BenchmarkAnalyzeNoRecognition(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAnalyzePipelined splits reading+decoding from flows+judging
+// over two goroutines (two cores).
+func BenchmarkAnalyzePipelined(b *testing.B) {
+	path, _, _ := benchCapture(b)
+	m, err := classifier.Load(classifier.LoadOptions{Server: []string{"10.20.0.10"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	measure(b, func() {
+		src, err := capture.OpenFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := classifier.Analyze(m, []*capture.FileSource{src}, nil, classifier.Options{Version: "bench", Pipeline: true}); err != nil {
+			b.Fatal(err)
+		}
+	})
+}

@@ -8,5 +8,5 @@ import (
 // AnalyzeSourcesNoRecognition exposes the pipeline without protocol
 // recognition to the benchmarks.
 var AnalyzeSourcesNoRecognition = func(m *Matrix, srcs []*capture.FileSource) (*report.Report, error) {
-	return analyzeSources(m, srcs, nil, false, "bench", false, nil)
+	return Analyze(m, srcs, nil, Options{Version: "bench", noRecog: true})
 }

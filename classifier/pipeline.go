@@ -6,24 +6,29 @@ import (
 	"github.com/flowverify/flowverify/report"
 )
 
-// AnalyzeSources runs the offline pipeline over opened sources: merge in
-// time order, decode, build flows, judge them. unread lists inputs that
-// could not be opened, so the report still names them.
-func AnalyzeSources(m *Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, withFlows bool, version string) (*report.Report, error) {
-	return analyzeSources(m, srcs, unread, withFlows, version, true, nil)
+// Options tune an offline run.
+type Options struct {
+	WithFlows bool   // list every flow
+	Version   string // tool version for the report
+	Progress  Progress
+	// Pipeline splits reading+decoding and flows+judging over two
+	// goroutines, handing batches across; the result is identical.
+	Pipeline bool
+	noRecog  bool // benchmarks: switch protocol recognition off
 }
 
 // Progress is told the bytes read from disk and the packets seen so far.
 type Progress func(bytes int64, packets uint64)
 
-// AnalyzeWithProgress is AnalyzeSources reporting progress every 64k packets.
-func AnalyzeWithProgress(m *Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, withFlows bool, version string, p Progress) (*report.Report, error) {
-	return analyzeSources(m, srcs, unread, withFlows, version, true, p)
+// AnalyzeSources runs the offline pipeline over opened sources: merge in
+// time order, decode, build flows, judge them. unread lists inputs that
+// could not be opened, so the report still names them.
+func AnalyzeSources(m *Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, withFlows bool, version string) (*report.Report, error) {
+	return Analyze(m, srcs, unread, Options{WithFlows: withFlows, Version: version})
 }
 
-// analyzeSources can switch protocol recognition off, so benchmarks can
-// show what recognition costs.
-func analyzeSources(m *Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, withFlows bool, version string, recognise bool, progress Progress) (*report.Report, error) {
+// Analyze is AnalyzeSources with options.
+func Analyze(m *Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, o Options) (*report.Report, error) {
 	merger := capture.NewMerger(srcs)
 	defer merger.Close()
 	an := NewAnalyzer(m)
@@ -31,15 +36,13 @@ func analyzeSources(m *Matrix, srcs []*capture.FileSource, unread []*capture.Inp
 	for _, s := range srcs {
 		names = append(names, s.Name())
 	}
-	an.ListFlows(withFlows, names)
+	an.ListFlows(o.WithFlows, names)
 	an.Stream()
 	table := flow.NewTable(m.FlowConfig())
 	an.Attach(table)
-	if !recognise {
+	if o.noRecog {
 		table.OnPayload = nil
 	}
-	var pkt capture.Packet
-	var n uint64
 	readBytes := func() int64 {
 		var b int64
 		for _, s := range srcs {
@@ -47,17 +50,82 @@ func analyzeSources(m *Matrix, srcs []*capture.FileSource, unread []*capture.Inp
 		}
 		return b
 	}
-	for merger.Next(&pkt) == nil {
-		table.Add(&pkt)
-		n++
-		if progress != nil && n&0xffff == 0 {
-			progress(readBytes(), n)
+	if o.Pipeline {
+		pipelined(merger, table, o.Progress, readBytes)
+	} else {
+		var pkt capture.Packet
+		var n uint64
+		for merger.Next(&pkt) == nil {
+			table.Add(&pkt)
+			n++
+			if o.Progress != nil && n&0xffff == 0 {
+				o.Progress(readBytes(), n)
+			}
 		}
-	}
-	if progress != nil {
-		progress(readBytes(), n)
+		if o.Progress != nil {
+			o.Progress(readBytes(), n)
+		}
 	}
 	table.Flush()
 	inputs := append(merger.Stats(), unread...)
-	return an.Report(Meta{ToolVersion: version, Inputs: inputs, Table: table.C, WithFlows: withFlows})
+	return an.Report(Meta{ToolVersion: o.Version, Inputs: inputs, Table: table.C, WithFlows: o.WithFlows})
+}
+
+// batchSize is how many decoded packets cross between the stages at once:
+// one channel operation per batch, never per packet.
+const batchSize = 512
+
+type packetBatch struct {
+	pkts  [batchSize]capture.Packet
+	n     int
+	arena [batchSize * flow.PayloadBound]byte
+}
+
+// pipelined reads and decodes in one goroutine and keeps the flow table in
+// this one. A decoded packet's payload points into the reader's buffer, so
+// the bytes recognition may look at (at most PayloadBound) are copied into
+// the batch.
+func pipelined(merger *capture.Merger, table *flow.Table, progress Progress, readBytes func() int64) {
+	full := make(chan *packetBatch, 4)
+	free := make(chan *packetBatch, 8)
+	for i := 0; i < 6; i++ {
+		free <- new(packetBatch)
+	}
+	go func() {
+		defer close(full)
+		var n uint64
+		b := <-free
+		for {
+			p := &b.pkts[b.n]
+			if merger.Next(p) != nil {
+				break
+			}
+			if len(p.Payload) > 0 {
+				k := copy(b.arena[b.n*flow.PayloadBound:(b.n+1)*flow.PayloadBound], p.Payload)
+				p.Payload = b.arena[b.n*flow.PayloadBound : b.n*flow.PayloadBound+k]
+			}
+			b.n++
+			n++
+			if b.n == batchSize {
+				full <- b
+				b = <-free
+				if progress != nil && n&0xffff < batchSize {
+					progress(readBytes(), n)
+				}
+			}
+		}
+		if b.n > 0 {
+			full <- b
+		}
+		if progress != nil {
+			progress(readBytes(), n)
+		}
+	}()
+	for b := range full {
+		for i := 0; i < b.n; i++ {
+			table.Add(&b.pkts[i])
+		}
+		b.n = 0
+		free <- b
+	}
 }

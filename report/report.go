@@ -166,6 +166,7 @@ type Summary struct {
 	Fragments uint64         `json:"fragments"`
 	NonIP     uint64         `json:"non_ip"`
 	Guessed   int            `json:"guessed_direction"`
+	MaxActive int            `json:"max_active_flows"`
 	Damaged   bool           `json:"damaged"`
 }
 

@@ -1,44 +1,112 @@
 #!/usr/bin/env bash
-# Benchmark suite: analyze against two floors on the same generated capture,
-# each in its own process so peak RSS is its own. Ratios against the decode
-# floor are the headline; absolute figures are noise on a shared machine.
+# Benchmark suite. Generates its captures deterministically (a Threat Manager
+# mix, a flood of distinct flows, a few very long flows), then for each one,
+# in one run: the two floors (a bare pcapgo read loop; read +
+# DecodingLayerParser + a Go map per packet) and analyze as Go benchmarks
+# (packets/s, MB/s, allocations per packet, peak RSS, each in its own
+# process); the flowverify binary end to end (wall time, peak RSS, bytes per
+# tracked flow); and, where they are installed (the script installs them from
+# Debian packages), ndpiReader, softflowd and tshark on the same files.
+# Ratios against the decode floor are the headline; absolute times are noise
+# on a shared machine.
 #
-#   PACKETS=2000000 BENCHTIME=3x scripts/bench.sh
+#   MIX=5000000 FLOOD=1000000 LONG=2000000 scripts/bench.sh
+#   QUICK=1 scripts/bench.sh        # 2M-packet mix only, no external tools
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKETS=${PACKETS:-2000000}
+MIX=${MIX:-5000000}
+FLOOD=${FLOOD:-1000000}
+LONG=${LONG:-2000000}
 BENCHTIME=${BENCHTIME:-3x}
 OUT=bench-out
 mkdir -p "$OUT"
-MIX="$OUT/mix-$PACKETS.pcap"
+if [ -n "${QUICK:-}" ]; then MIX=2000000; FLOOD=0; LONG=0; fi
 
-if [ ! -s "$MIX" ]; then
-	echo "generating $MIX ($PACKETS+ packets)..."
-	go run ./cmd/flowverify-gen -mix "$PACKETS" -o "$MIX"
+if [ -z "${QUICK:-}" ] && [ "$(id -u)" = 0 ]; then
+	for pair in ndpiReader:libndpi-bin softflowd:softflowd tshark:tshark; do
+		command -v "${pair%%:*}" >/dev/null || {
+			echo "installing ${pair#*:} for the comparison" >&2
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pair#*:}" >/dev/null 2>&1 || echo "  ${pair#*:} not installable: skipped" >&2
+		}
+	done
 fi
+
+go build -o "$OUT/flowverify" ./cmd/flowverify
+go build -o "$OUT/flowverify-gen" ./cmd/flowverify-gen
 go test -c -o "$OUT/classifier.test" ./classifier
 
-declare -A line
-for b in FloorRead FloorDecodeMap AnalyzeNoRecognition Analyze; do
-	line[$b]=$(FLOWVERIFY_BENCH_FILE="$MIX" "$OUT/classifier.test" -test.run '^$' \
-		-test.bench "^Benchmark$b\$" -test.benchtime "$BENCHTIME" | grep "^Benchmark$b")
-done
-
-metric() { # metric LINE UNIT -> value preceding UNIT
-	awk -v u="$2" '{for (i=2;i<=NF;i++) if ($i==u) print $(i-1)}' <<<"$1"
+gen() { # gen NAME FLAG COUNT
+	local f="$OUT/$1.pcap"
+	[ -s "$f" ] || { echo "generating $f ($2 $3)..." >&2; "$OUT/flowverify-gen" "$2" "$3" -o "$f"; }
+	echo "$f"
 }
 
-size=$(stat -c %s "$MIX")
-echo
-echo "capture: $MIX ($((size / 1048576)) MiB, $(go run ./cmd/flowverify analyze -f json -s 10.20.0.10 --fail-on none "$MIX" | grep -m1 '"packets": [0-9]*,' | tail -1 | tr -dc 0-9) packets)"
-printf '%-22s %12s %10s %12s %12s %14s\n' "run" "pkts/s" "MB/s" "allocs/pkt" "peak RSS MiB" "vs decode floor"
-floor=$(metric "${line[FloorDecodeMap]}" pkts/s)
-for b in FloorRead FloorDecodeMap AnalyzeNoRecognition Analyze; do
-	pps=$(metric "${line[$b]}" pkts/s)
-	printf '%-22s %12.0f %10s %12s %12s %14s\n' "$b" "$pps" "$(metric "${line[$b]}" MB/s)" \
-		"$(metric "${line[$b]}" allocs/pkt)" "$(metric "${line[$b]}" peakRSS-MiB)" \
-		"$(awk -v a="$pps" -v f="$floor" 'BEGIN{printf "%.2fx", a/f}')"
-done
-echo
-echo "recognition cost: Analyze runs at $(awk -v a="$(metric "${line[Analyze]}" pkts/s)" -v b="$(metric "${line[AnalyzeNoRecognition]}" pkts/s)" 'BEGIN{printf "%.2fx", a/b}') the speed of AnalyzeNoRecognition"
+metric() { awk -v u="$2" '{for (i=2;i<=NF;i++) if ($i==u) print $(i-1)}' <<<"$1"; }
+
+peak() { # peak CMD... -> "wall rss" of the command
+	python3 - "$@" <<'EOF'
+import resource, subprocess, sys, time
+t = time.time()
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=480)
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{time.time()-t:.2f} {ru.ru_maxrss/1024:.0f}")
+EOF
+}
+
+run_set() { # run_set LABEL FILE
+	local label=$1 file=$2
+	local size packets
+	size=$(stat -c %s "$file")
+	echo
+	echo "== $label: $file ($((size / 1048576)) MiB)"
+	declare -A line
+	for b in FloorRead FloorDecodeMap AnalyzeNoRecognition Analyze; do
+		line[$b]=$(FLOWVERIFY_BENCH_FILE="$file" "$OUT/classifier.test" -test.run '^$' \
+			-test.bench "^Benchmark$b\$" -test.benchtime "$BENCHTIME" | grep "^Benchmark$b" || true)
+	done
+	local floor
+	floor=$(metric "${line[FloorDecodeMap]}" pkts/s)
+	printf '%-24s %12s %9s %11s %9s %8s\n' "run" "pkts/s" "MB/s" "allocs/pkt" "peak MiB" "vs floor"
+	for b in FloorRead FloorDecodeMap AnalyzeNoRecognition Analyze; do
+		local pps
+		pps=$(metric "${line[$b]}" pkts/s)
+		printf '%-24s %12.0f %9s %11s %9s %8s\n' "$b" "$pps" "$(metric "${line[$b]}" MB/s)" \
+			"$(metric "${line[$b]}" allocs/pkt)" "$(metric "${line[$b]}" peakRSS-MiB)" \
+			"$(awk -v a="$pps" -v f="$floor" 'BEGIN{printf "%.2fx", a/f}')"
+	done
+	# End to end: the binary, one core and -j 2 (pipeline), with bytes per tracked flow.
+	local js="$OUT/$label.json"
+	read -r wall rss < <(peak "$OUT/flowverify" analyze -q -s 10.20.0.10 --fail-on none -f json -o "$js" "$file")
+	packets=$(python3 -c "import json;d=json.load(open('$js'));s=d['summary'];print(s['packets'], s['max_active_flows'], s['flows'], s['evicted'])")
+	read -r np maxact nflows evicted <<<"$packets"
+	base=$(peak "$OUT/flowverify" analyze -q -s 10.20.0.10 --fail-on none testdata/scenarios/all-good.pcap | cut -d' ' -f2)
+	printf '%-24s %12.0f %9.0f %11s %9s %8s   flows %s, max tracked %s, evicted %s, %s bytes/tracked flow\n' "flowverify analyze" \
+		"$(awk -v n="$np" -v w="$wall" 'BEGIN{print n/w}')" "$(awk -v s="$size" -v w="$wall" 'BEGIN{print s/1e6/w}')" "-" "$rss" \
+		"$(awk -v n="$np" -v w="$wall" -v f="$floor" 'BEGIN{printf "%.2fx", n/w/f}')" "$nflows" "$maxact" "$evicted" \
+		"$(awk -v r="$rss" -v b="$base" -v m="$maxact" 'BEGIN{ if (m>0) printf "%.0f", (r-b)*1048576/m; else print "-"}')"
+	# External tools on the same file.
+	if [ -z "${QUICK:-}" ]; then
+		if command -v ndpiReader >/dev/null; then
+			read -r wall rss < <(peak ndpiReader -i "$file" -q)
+			printf '%-24s %12.0f %9.0f %11s %9s %8s\n' "ndpiReader" "$(awk -v n="$np" -v w="$wall" 'BEGIN{print n/w}')" \
+				"$(awk -v s="$size" -v w="$wall" 'BEGIN{print s/1e6/w}')" "-" "$rss" "$(awk -v n="$np" -v w="$wall" -v f="$floor" 'BEGIN{printf "%.2fx", n/w/f}')"
+		fi
+		if command -v softflowd >/dev/null; then
+			read -r wall rss < <(peak softflowd -r "$file" -n 127.0.0.1:9 -v 5)
+			printf '%-24s %12.0f %9.0f %11s %9s %8s\n' "softflowd" "$(awk -v n="$np" -v w="$wall" 'BEGIN{print n/w}')" \
+				"$(awk -v s="$size" -v w="$wall" 'BEGIN{print s/1e6/w}')" "-" "$rss" "$(awk -v n="$np" -v w="$wall" -v f="$floor" 'BEGIN{printf "%.2fx", n/w/f}')"
+		fi
+		if command -v tshark >/dev/null; then
+			read -r wall rss < <(peak tshark -q -z conv,tcp -z conv,udp -r "$file")
+			printf '%-24s %12.0f %9.0f %11s %9s %8s%s\n' "tshark conv" "$(awk -v n="$np" -v w="$wall" 'BEGIN{print n/w}')" \
+				"$(awk -v s="$size" -v w="$wall" 'BEGIN{print s/1e6/w}')" "-" "$rss" "$(awk -v n="$np" -v w="$wall" -v f="$floor" 'BEGIN{printf "%.2fx", n/w/f}')" \
+				"$(awk -v w="$wall" 'BEGIN{ if (w >= 479) print "   (stopped at the 8-minute limit)"}')"
+		fi
+	fi
+}
+
+run_set mix "$(gen "mix-$MIX" -mix "$MIX")"
+[ "$FLOOD" -gt 0 ] && run_set flood "$(gen "flood-$FLOOD" -flood "$FLOOD")"
+[ "$LONG" -gt 0 ] && run_set long "$(gen "long-$LONG" -long "$LONG")"
+exit 0

@@ -70,7 +70,7 @@ const (
 type Flow struct {
 	Key Key
 
-	First, Last int64 // Unix ns
+	First, Last int64     // Unix ns
 	Bytes       [2]uint64 // IP-layer bytes
 	Pkts        [2]uint32
 	isn         [2]uint32

@@ -99,7 +99,7 @@ type Table struct {
 	payloads []*Payload // recognition state of TCP flows still being identified
 	plFree   []int32
 	scratch  *Payload // per-datagram recognition state, reused
-	C           Counters
+	C        Counters
 }
 
 // NewTable builds an empty table.

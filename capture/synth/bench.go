@@ -108,3 +108,63 @@ func WriteFlood(w io.Writer, flows int, seed uint64) error {
 	}
 	return nil
 }
+
+// WriteLongFlows writes a few very long TCP conversations (an agent's AMQP
+// stream, LDAP paging, a database session): flows packets each, data in
+// both directions, so per-flow state is hot and the table stays tiny.
+func WriteLongFlows(w io.Writer, flows, packets int, seed uint64) error {
+	st, err := newStreamer(w)
+	if err != nil {
+		return err
+	}
+	c := New(seed)
+	n := DefaultNet()
+	t := Start()
+	type conv struct {
+		cl, sv     Endpoint
+		cseq, sseq uint32
+	}
+	var convs []conv
+	for i := 0; i < flows; i++ {
+		cl := EP(n.TPAgents[i%len(n.TPAgents)], uint16(50000+i))
+		sv := EP(n.Server, 10001)
+		if i%3 == 1 {
+			cl, sv = EP(n.Server, uint16(49700+i)), EP(n.DCs[i%2], 389)
+		}
+		convs = append(convs, conv{cl: cl, sv: sv, cseq: c.rand(), sseq: c.rand()})
+	}
+	amqp := AMQPPublish(1, "sd.events", "ad", make([]byte, 400))
+	ldap := LDAPSearch(2, "OU=Users,DC=corp,DC=example"+string(make([]byte, 300)))
+	for k := 0; k < packets; k++ {
+		for i := range convs {
+			cv := &convs[i]
+			fromClient := k%3 != 2
+			f := frame{ts: t, proto: layers.IPProtocolTCP, flags: ackF | pshF}
+			if k == 0 {
+				f.flags = synF
+			}
+			if fromClient {
+				f.src, f.dst, f.seq, f.ack = cv.cl, cv.sv, cv.cseq, cv.sseq
+				body := amqp
+				if cv.sv.Port == 389 {
+					body = ldap
+				}
+				if k > 0 {
+					f.payload = body
+					cv.cseq += uint32(len(body))
+				} else {
+					cv.cseq++ // the SYN takes one sequence number
+				}
+			} else {
+				f.src, f.dst, f.seq, f.ack, f.flags = cv.sv, cv.cl, cv.sseq, cv.cseq, ackF
+			}
+			c.ipID++
+			f.ipID = c.ipID
+			if err := st.write(&f); err != nil {
+				return err
+			}
+			t = t.Add(20 * time.Microsecond)
+		}
+	}
+	return nil
+}

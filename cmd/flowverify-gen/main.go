@@ -31,6 +31,7 @@ func run(args []string, stdout io.Writer) error {
 	list := fs.Bool("list", false, "list the scenarios")
 	mix := fs.Int("mix", 0, "write a benchmark mix of at least this many packets")
 	flood := fs.Int("flood", 0, "write a flood of this many distinct flows (SYN scan, UDP spray, fragments)")
+	long := fs.Int("long", 0, "write this many packets in 12 very long flows")
 	seed := fs.Uint64("seed", 1, "seed for sequence numbers and ports")
 	damaged := fs.String("damaged", "", "write the damaged-capture corpus (with MANIFEST.tsv) into this directory")
 	if err := fs.Parse(args); err != nil {
@@ -74,6 +75,8 @@ func run(args []string, stdout io.Writer) error {
 		return nil
 	case *mix > 0:
 		return output(*out, stdout, func(w io.Writer) error { return synth.WriteMix(w, *mix, *seed) })
+	case *long > 0:
+		return output(*out, stdout, func(w io.Writer) error { return synth.WriteLongFlows(w, 12, *long/12, *seed) })
 	case *flood > 0:
 		return output(*out, stdout, func(w io.Writer) error { return synth.WriteFlood(w, *flood, *seed) })
 	case *scenario == "day":

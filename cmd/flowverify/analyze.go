@@ -193,10 +193,17 @@ func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 				return &exitError{exitUsage, err}
 			}
 			var r *report.Report
-			if jobs > 1 {
-				r, err = analyzeParallel(m, args, of.flows, jobs, stderr)
-			} else {
-				r, err = analyzeFiles(m, args, of.flows, stderr, !quiet)
+			files, ferr := expandInputs(args)
+			switch {
+			case ferr != nil:
+				return &exitError{exitUsage, ferr}
+			case jobs > 1 && len(files) > 1:
+				r, err = analyzeParallel(m, files, of.flows, jobs, stderr)
+			default:
+				// One input (or -j 1): with -j 2 and more, reading and
+				// decoding run beside the flow table, and the report is
+				// the same as sequentially.
+				r, err = analyzeFiles(m, files, of.flows, stderr, !quiet, jobs > 1)
 			}
 			if err != nil {
 				return err
@@ -226,7 +233,7 @@ func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 	}
 	mf.register(cmd)
 	of.register(cmd)
-	cmd.Flags().IntVarP(&jobs, "jobs", "j", 1, "analyze this many files in parallel and merge the reports")
+	cmd.Flags().IntVarP(&jobs, "jobs", "j", 1, "parallelism: several files are analyzed this many at a time and merged; one file is read and judged on two cores")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
 	cmd.Flags().StringVar(&baseline, "baseline", "", "compare with a known-good JSON report: exit 1 on a regression instead of on findings")
 	return cmd
@@ -286,11 +293,7 @@ func expandInputs(args []string) ([]string, error) {
 }
 
 // analyzeFiles runs the offline pipeline: read, decode, flows, judge.
-func analyzeFiles(m *classifier.Matrix, args []string, withFlows bool, stderr io.Writer, progress bool) (*report.Report, error) {
-	files, err := expandInputs(args)
-	if err != nil {
-		return nil, &exitError{exitUsage, err}
-	}
+func analyzeFiles(m *classifier.Matrix, files []string, withFlows bool, stderr io.Writer, progress, pipeline bool) (*report.Report, error) {
 	var srcs []*capture.FileSource
 	var failed []*capture.InputStats
 	for _, name := range files {
@@ -312,7 +315,7 @@ func analyzeFiles(m *classifier.Matrix, args []string, withFlows bool, stderr io
 	if progress {
 		prog = progressBar(stderr, srcs)
 	}
-	r, err := classifier.AnalyzeWithProgress(m, srcs, failed, withFlows, version, prog)
+	r, err := classifier.Analyze(m, srcs, failed, classifier.Options{WithFlows: withFlows, Version: version, Progress: prog, Pipeline: pipeline})
 	if err != nil {
 		return nil, &exitError{exitUsage, err}
 	}
@@ -321,11 +324,7 @@ func analyzeFiles(m *classifier.Matrix, args []string, withFlows bool, stderr io
 
 // analyzeParallel analyzes each file on its own in jobs workers and merges
 // the reports. A flow that spans two files is judged in each half.
-func analyzeParallel(m *classifier.Matrix, args []string, withFlows bool, jobs int, stderr io.Writer) (*report.Report, error) {
-	files, err := expandInputs(args)
-	if err != nil {
-		return nil, &exitError{exitUsage, err}
-	}
+func analyzeParallel(m *classifier.Matrix, files []string, withFlows bool, jobs int, stderr io.Writer) (*report.Report, error) {
 	reports := make([]*report.Report, len(files))
 	errs := make([]error, len(files))
 	next := make(chan int)
@@ -335,7 +334,7 @@ func analyzeParallel(m *classifier.Matrix, args []string, withFlows bool, jobs i
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				reports[i], errs[i] = analyzeFiles(m, files[i:i+1], withFlows, stderr, false)
+				reports[i], errs[i] = analyzeFiles(m, files[i:i+1], withFlows, stderr, false, false)
 			}
 		}()
 	}

@@ -374,3 +374,19 @@ func TestBrowserRendersHTML(t *testing.T) {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// TestParallelEqualsSequential: the pipelined run (-j 2) writes the same
+// JSON as the sequential one on every capture in testdata.
+func TestParallelEqualsSequential(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/*/*.pcap*")
+	if len(files) < 30 {
+		t.Fatalf("only %d captures found", len(files))
+	}
+	for _, f := range files {
+		seq := flowverify(t, nil, "analyze", "--server", "10.20.0.10", "--flows", "-f", "json", f)
+		par := flowverify(t, nil, "analyze", "--server", "10.20.0.10", "--flows", "-f", "json", "-j", "2", f)
+		if seq.code != par.code || seq.stdout != par.stdout {
+			t.Errorf("%s: -j 2 differs from the sequential run (exit %d vs %d):\n%s", f, par.code, seq.code, firstDiff([]byte(seq.stdout), []byte(par.stdout)))
+		}
+	}
+}
