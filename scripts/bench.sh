@@ -61,14 +61,14 @@ run_set() { # run_set LABEL FILE
 	echo
 	echo "== $label: $file ($((size / 1048576)) MiB)"
 	declare -A line
-	for b in FloorRead FloorDecodeMap AnalyzeNoRecognition Analyze; do
+	for b in FloorRead FloorDecodeMap AnalyzeNoRecognition Analyze AnalyzePipelined; do
 		line[$b]=$(FLOWVERIFY_BENCH_FILE="$file" "$OUT/classifier.test" -test.run '^$' \
 			-test.bench "^Benchmark$b\$" -test.benchtime "$BENCHTIME" | grep "^Benchmark$b" || true)
 	done
 	local floor
 	floor=$(metric "${line[FloorDecodeMap]}" pkts/s)
 	printf '%-24s %12s %9s %11s %9s %8s\n' "run" "pkts/s" "MB/s" "allocs/pkt" "peak MiB" "vs floor"
-	for b in FloorRead FloorDecodeMap AnalyzeNoRecognition Analyze; do
+	for b in FloorRead FloorDecodeMap AnalyzeNoRecognition Analyze AnalyzePipelined; do
 		local pps
 		pps=$(metric "${line[$b]}" pkts/s)
 		printf '%-24s %12.0f %9s %11s %9s %8s\n' "$b" "$pps" "$(metric "${line[$b]}" MB/s)" \

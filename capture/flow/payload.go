@@ -6,6 +6,9 @@ import (
 	"github.com/flowverify/flowverify/capture"
 )
 
+// minRecognisable is the shortest datagram any recogniser can name.
+const minRecognisable = 5
+
 // PayloadBound is how many bytes of each direction are kept for protocol
 // recognition. It covers a TLS ClientHello up to its SNI in common clients,
 // an ept_map reply with two towers and an MC-NMF preamble.
@@ -130,6 +133,14 @@ func (t *Table) feed(f *Flow, dir int, p *capture.Packet) {
 // self-contained, so nothing is kept per flow and a spray of one-packet
 // flows costs no recognition memory. The scratch state is the table's.
 func (t *Table) feedDatagram(f *Flow, dir int, p *capture.Packet) {
+	if len(p.Payload) < minRecognisable {
+		// Shorter than any protocol's first message ("<13>x" is syslog's
+		// shortest): nothing to look at.
+		if f.Pkts[Orig]+f.Pkts[Resp] >= 8 {
+			f.plDone = true
+		}
+		return
+	}
 	if t.scratch == nil {
 		t.scratch = new(Payload)
 	}
