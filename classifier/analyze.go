@@ -2,6 +2,7 @@ package classifier
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -171,6 +172,8 @@ type ruleAgg struct {
 // groupAgg accumulates one unexpected group; it is formatted only if it
 // makes the report's list.
 type groupAgg struct {
+	key            unexpKey
+	next           *groupAgg // same hash
 	first, last    int64
 	flows, failed  int
 	packets, bytes uint64
@@ -193,7 +196,7 @@ type aggregator struct {
 	a            *Analyzer
 	cx           *judgeCtx
 	rules        []ruleAgg
-	unexp        map[unexpKey]*groupAgg
+	unexp        groupTable
 	unexpHist    histogram
 	blocked      []report.Blocked
 	blockedTotal int
@@ -206,8 +209,21 @@ type aggregator struct {
 }
 
 func newAggregator(a *Analyzer, listFlows bool) *aggregator {
-	g := &aggregator{a: a, unexp: map[unexpKey]*groupAgg{}, listFlows: listFlows}
-	isServer := func(x netip.Addr) bool { return a.servers[x] || x.IsLoopback() }
+	g := &aggregator{a: a, unexp: groupTable{m: map[uint64]*groupAgg{}}, listFlows: listFlows}
+	// A server has a handful of addresses: a scan of a short slice beats
+	// hashing netip.Addr into a map, and this runs several times a flow.
+	var list []netip.Addr
+	for s := range a.servers {
+		list = append(list, s)
+	}
+	isServer := func(x netip.Addr) bool {
+		for _, s := range list {
+			if s == x {
+				return true
+			}
+		}
+		return x.IsLoopback()
+	}
 	g.cx = &judgeCtx{isServer: isServer, dyn: &dynamicPeers{epm: map[netip.Addr]bool{}}, rec: a.rec,
 		lifetime: a.m.Limits.EPMLifetime, explain: listFlows}
 	g.rules = make([]ruleAgg, len(a.m.Rules))
@@ -300,17 +316,17 @@ func (g *aggregator) add(f *flow.Flow) {
 		}
 	case Unexpected:
 		k := unexpKey{f.Key.Proto, j.Dir, j.Port, capture.AddrFromNetip(j.Peer)}
-		u := g.unexp[k]
-		if u == nil && len(g.unexp) >= maxGroups {
+		u := g.unexp.get(k)
+		if u == nil && g.unexp.n >= maxGroups {
 			// A scan: further peers and ports fold into one group per
 			// transport and direction.
 			k.port, k.peer = 0, othersPeer
-			u = g.unexp[k]
+			u = g.unexp.get(k)
 			g.overflowed++
 		}
 		if u == nil {
-			u = &groupAgg{first: f.First}
-			g.unexp[k] = u
+			u = &groupAgg{first: f.First, key: k}
+			g.unexp.put(u)
 		}
 		g.unexpHist.add(f.First)
 		if u.proto == 0 {
@@ -401,10 +417,8 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 		k unexpKey
 		a *groupAgg
 	}
-	groups := make([]group, 0, len(g.unexp))
-	for k, u := range g.unexp {
-		groups = append(groups, group{k, u})
-	}
+	groups := make([]group, 0, g.unexp.n)
+	g.unexp.each(func(u *groupAgg) { groups = append(groups, group{u.key, u}) })
 	sort.Slice(groups, func(i, j int) bool {
 		x, y := groups[i], groups[j]
 		if x.a.flows != y.a.flows {
@@ -665,6 +679,47 @@ func (a *Analyzer) flowEntry(f *flow.Flow, j *Judgement) report.Flow {
 		e.Input = a.inputNames[f.Input]
 	}
 	return e
+}
+
+// groupTable maps unexpected-group keys through a 64-bit hash of our own
+// (Go's map hashes 20-byte keys with its slower generic path; this runs
+// once or twice for every unexpected flow of a scan).
+type groupTable struct {
+	m map[uint64]*groupAgg
+	n int
+}
+
+func (k unexpKey) hash() uint64 {
+	a := binary.LittleEndian.Uint64(k.peer[0:8])
+	b := binary.LittleEndian.Uint64(k.peer[8:16])
+	c := uint64(k.proto)<<32 | uint64(k.dir)<<24 | uint64(k.port)
+	h := (a ^ 0x9e3779b97f4a7c15) * 0xbf58476d1ce4e5b9
+	h = (h ^ b ^ h>>29) * 0x94d049bb133111eb
+	return (h ^ c ^ h>>32) * 0x9e3779b97f4a7c15
+}
+
+func (t *groupTable) get(k unexpKey) *groupAgg {
+	for g := t.m[k.hash()]; g != nil; g = g.next {
+		if g.key == k {
+			return g
+		}
+	}
+	return nil
+}
+
+func (t *groupTable) put(g *groupAgg) {
+	h := g.key.hash()
+	g.next = t.m[h]
+	t.m[h] = g
+	t.n++
+}
+
+func (t *groupTable) each(fn func(*groupAgg)) {
+	for _, g := range t.m {
+		for ; g != nil; g = g.next {
+			fn(g)
+		}
+	}
 }
 
 func unexpLess(a, b unexpKey) bool {

@@ -479,12 +479,25 @@ func (t *Table) end(idx int32, reason EndReason) {
 }
 
 // Flush ends every flow still in the table (end of input), idlest first.
+// The index is emptied wholesale afterwards rather than entry by entry.
 func (t *Table) Flush() {
 	for c := range t.lists {
-		for t.lists[c].tail >= 0 {
-			t.end(t.lists[c].tail, EndFlush)
+		for idx := t.lists[c].tail; idx >= 0; {
+			f := t.at(idx)
+			prev := f.prev
+			f.Ended = EndFlush
+			if t.OnEnd != nil {
+				t.OnEnd(f)
+			}
+			t.releasePayload(f)
+			f.inList = false
+			t.free = append(t.free, idx)
+			idx = prev
 		}
+		t.lists[c] = list{-1, -1}
 	}
+	clear(t.index.slots)
+	t.index.n = 0
 }
 
 // Each calls fn for every flow in the table, without ending them.
