@@ -31,19 +31,7 @@ func TestFirewallGolden(t *testing.T) {
 		for syntax, e := range ext {
 			t.Run(profile+"/"+syntax, func(t *testing.T) {
 				got := firewallOutput(t, profile, syntax)
-				path := filepath.Join(goldenDir, "firewall", profile+"."+e)
-				if *update {
-					os.MkdirAll(filepath.Dir(path), 0o755)
-					os.WriteFile(path, []byte(got), 0o644)
-					return
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run with -update)", err)
-				}
-				if string(want) != got {
-					t.Errorf("differs from %s:\n%s", path, firstDiff(want, []byte(got)))
-				}
+				checkGoldenFile(t, filepath.Join(goldenDir, "firewall", profile+"."+e), []byte(got))
 			})
 		}
 	}

@@ -28,19 +28,7 @@ func TestFormatGolden(t *testing.T) {
 				t.Fatalf("exit %d: %s", r.code, r.stderr)
 			}
 			got := strings.ReplaceAll(r.stdout, scenarioDir+"/", "")
-			path := filepath.Join(goldenDir, "formats", "failures."+format)
-			if *update {
-				os.MkdirAll(filepath.Dir(path), 0o755)
-				os.WriteFile(path, []byte(got), 0o644)
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update)", err)
-			}
-			if string(want) != got {
-				t.Errorf("differs from %s:\n%s", path, firstDiff(want, []byte(got)))
-			}
+			checkGoldenFile(t, filepath.Join(goldenDir, "formats", "failures."+format), []byte(got))
 		})
 	}
 }

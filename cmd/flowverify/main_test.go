@@ -114,9 +114,14 @@ func normalize(t *testing.T, js string) []byte {
 
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join(goldenDir, name+".golden.json")
+	checkGoldenFile(t, filepath.Join(goldenDir, name+".golden.json"), got)
+}
+
+// checkGoldenFile compares with a golden file, or rewrites it with -update.
+func checkGoldenFile(t *testing.T, path string, got []byte) {
+	t.Helper()
 	if *update {
-		os.MkdirAll(goldenDir, 0o755)
+		os.MkdirAll(filepath.Dir(path), 0o755)
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +132,7 @@ func checkGolden(t *testing.T, name string, got []byte) {
 		t.Fatalf("%v (run go test ./cmd/flowverify -update)", err)
 	}
 	if !bytes.Equal(want, got) {
-		t.Errorf("report differs from %s (rerun with -update after checking the change):\n%s", path, firstDiff(want, got))
+		t.Errorf("differs from %s (rerun with -update after checking the change):\n%s", path, firstDiff(want, got))
 	}
 }
 
