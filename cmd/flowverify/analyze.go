@@ -111,7 +111,7 @@ func (o *outputFlags) check() error {
 	}
 	for _, out := range o.outputs {
 		if _, ok := report.FormatFromPath(out); !ok && out != "-" {
-			return fmt.Errorf("--output %q: cannot tell the format from the extension (use .json, .jsonl or .txt)", out)
+			return fmt.Errorf("--output %q: cannot tell the format from the extension (use .json, .jsonl, .html, .xml, .csv, .flows.csv, .md or .txt)", out)
 		}
 	}
 	return nil
