@@ -121,19 +121,25 @@ func NewSource(name string, r io.Reader, size int64) (*FileSource, error) {
 	return s, nil
 }
 
+// readBuffer is the read size from disk: large reads keep syscalls rare.
+const readBuffer = 1 << 20
+
 func (s *FileSource) open(in io.Reader) error {
-	raw := bufio.NewReaderSize(in, 1<<16)
-	magic, _ := raw.Peek(4)
-	var r io.Reader = raw
+	// One buffer between the file and the format reader; a gzip stream
+	// gets a second one after the decompressor. Offsets are the counter's
+	// bytes less what the buffer still holds.
+	s.counter = &countingReader{r: in}
+	s.br = bufio.NewReaderSize(s.counter, readBuffer)
+	magic, _ := s.br.Peek(4)
 	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(raw)
+		zr, err := gzip.NewReader(s.br)
 		if err != nil {
 			return fmt.Errorf("%s: bad gzip header: %v: %w", s.name, err, ErrNotCapture)
 		}
-		s.gz, s.zr, r = true, zr, zr
+		s.gz, s.zr = true, zr
+		s.counter = &countingReader{r: zr}
+		s.br = bufio.NewReaderSize(s.counter, readBuffer)
 	}
-	s.counter = &countingReader{r: r}
-	s.br = bufio.NewReaderSize(s.counter, 1<<16)
 	head, err := s.br.Peek(4)
 	if len(head) < 4 {
 		if err == nil || err == io.EOF {

@@ -4,6 +4,7 @@
 package flow
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/flowverify/flowverify/capture"
@@ -27,10 +28,14 @@ func MakeKey(proto uint8, src, dst capture.Addr, sport, dport uint16) (Key, bool
 }
 
 func less(a capture.Addr, ap uint16, b capture.Addr, bp uint16) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return a[i] < b[i]
-		}
+	// Two big-endian words compare like the sixteen bytes.
+	a0, b0 := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8])
+	if a0 != b0 {
+		return a0 < b0
+	}
+	a1, b1 := binary.BigEndian.Uint64(a[8:]), binary.BigEndian.Uint64(b[8:])
+	if a1 != b1 {
+		return a1 < b1
 	}
 	return ap <= bp
 }

@@ -78,15 +78,16 @@ const fragSlots = 1 << 13
 
 // Table is the flow table. It is driven by one goroutine.
 type Table struct {
-	cfg     Config
-	timeout [nClasses]int64
-	index   index
-	pages   [][]Flow // flows in fixed pages: growth never copies or doubles
-	nflows  int32
-	free    []int32
-	lists   [nClasses]list
-	frags   *[fragSlots]fragEntry
-	now     int64
+	cfg        Config
+	timeout    [nClasses]int64
+	index      index
+	pages      [][]Flow // flows in fixed pages: growth never copies or doubles
+	nflows     int32
+	free       []int32
+	lists      [nClasses]list
+	frags      *[fragSlots]fragEntry
+	now        int64
+	nextExpire int64
 
 	// OnEnd receives every flow as it leaves the table. The Flow is reused
 	// afterwards: copy what must be kept.
@@ -158,7 +159,12 @@ func (t *Table) Add(p *capture.Packet) {
 	if p.Timestamp > t.now {
 		t.now = p.Timestamp
 	}
-	t.expire()
+	if t.now >= t.nextExpire {
+		// Timeouts are seconds long: looking every 100 ms of packet time
+		// is precise enough and spares the work on every packet.
+		t.expire()
+		t.nextExpire = t.now + int64(100*time.Millisecond)
+	}
 	if !p.IsIP {
 		t.C.NonIP++
 		return
