@@ -187,9 +187,9 @@ type unexpKey struct {
 	peer  capture.Addr // a plain array hashes faster than netip.Addr
 }
 
-// othersPeer stands for every peer past maxGroups (the unspecified
-// address, which no real peer has).
-var othersPeer capture.Addr
+// othersPeer stands for every peer past maxGroups: the unspecified
+// address, which no real peer has.
+func othersPeer() capture.Addr { return capture.Addr{} }
 
 // aggregator holds what a report needs, flow by flow.
 type aggregator struct {
@@ -320,7 +320,7 @@ func (g *aggregator) add(f *flow.Flow) {
 		if u == nil && g.unexp.n >= maxGroups {
 			// A scan: further peers and ports fold into one group per
 			// transport and direction.
-			k.port, k.peer = 0, othersPeer
+			k.port, k.peer = 0, othersPeer()
 			u = g.unexp.get(k)
 			g.overflowed++
 		}
@@ -436,7 +436,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 		}
 		k, u := gr.k, gr.a
 		peer := k.peer.String()
-		if k.peer == othersPeer {
+		if k.peer == othersPeer() {
 			peer = "(others)"
 		}
 		r.Unexpected = append(r.Unexpected, report.Unexpected{Transport: TransportName(k.proto), Direction: k.dir.String(), Port: int(k.port),

@@ -382,7 +382,9 @@ func splitList(in []string) []string {
 	return out
 }
 
-var validFindings = []string{"missing", "blocked", "mismatch", "unexpected", "partial"}
+func validFindings() []string {
+	return []string{"missing", "blocked", "mismatch", "unexpected", "partial"}
+}
 
 func build(raw *rawMatrix, src string) (*Matrix, error) {
 	cerr := func(key, format string, a ...any) error {
@@ -498,9 +500,9 @@ func parseFailOn(in []string) ([]string, error) {
 		case k == "none":
 			return []string{}, nil
 		case k == "all":
-			return slices.Clone(validFindings), nil
-		case !slices.Contains(validFindings, k):
-			return nil, fmt.Errorf("%q is not one of %s, all, none", k, strings.Join(validFindings, ", "))
+			return validFindings(), nil
+		case !slices.Contains(validFindings(), k):
+			return nil, fmt.Errorf("%q is not one of %s, all, none", k, strings.Join(validFindings(), ", "))
 		}
 		out = append(out, k)
 	}

@@ -12,19 +12,23 @@ import (
 // evidenceKinds are the traffic patterns that mark the Threat Manager
 // server: it receives the agents' streams and the console, and it opens
 // the directory services of the domain controllers.
-var evidenceKinds = []struct {
+type evidenceKind struct {
 	proto   uint8
 	port    uint16
 	inbound bool // true: the server is the responder
 	text    string
-}{
-	{UDP, 10000, true, "receives syslog on udp/10000"},
-	{TCP, 10001, true, "receives AMQP on tcp/10001"},
-	{TCP, 8080, true, "serves tcp/8080"},
-	{TCP, 88, false, "opens Kerberos tcp/88"},
-	{TCP, 135, false, "opens the RPC endpoint mapper tcp/135"},
-	{TCP, 389, false, "opens LDAP tcp/389"},
-	{TCP, 9389, false, "opens AD Web Services tcp/9389"},
+}
+
+func evidenceKinds() []evidenceKind {
+	return []evidenceKind{
+		{UDP, 10000, true, "receives syslog on udp/10000"},
+		{TCP, 10001, true, "receives AMQP on tcp/10001"},
+		{TCP, 8080, true, "serves tcp/8080"},
+		{TCP, 88, false, "opens Kerberos tcp/88"},
+		{TCP, 135, false, "opens the RPC endpoint mapper tcp/135"},
+		{TCP, 389, false, "opens LDAP tcp/389"},
+		{TCP, 9389, false, "opens AD Web Services tcp/9389"},
+	}
 }
 
 type candidate struct {
@@ -44,7 +48,7 @@ func newServerInference() *serverInference {
 func (s *serverInference) observe(f *flow.Flow) {
 	ia, _ := f.Initiator()
 	ra, rport := f.Responder()
-	for i, k := range evidenceKinds {
+	for i, k := range evidenceKinds() {
 		if k.proto != f.Key.Proto || k.port != rport {
 			continue
 		}
@@ -110,7 +114,7 @@ func (s *serverInference) decide() (netip.Addr, []string, error) {
 	best := list[0].a
 	c := s.cands[best]
 	var ev []string
-	for i, k := range evidenceKinds {
+	for i, k := range evidenceKinds() {
 		if c.kinds&(1<<i) != 0 {
 			ev = append(ev, fmt.Sprintf("%s %s %d peer(s)", k.text, map[bool]string{true: "from", false: "to"}[k.inbound], len(c.peers[i])))
 		}

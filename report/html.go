@@ -99,7 +99,9 @@ func groupOf(r Rule) string {
 	return "Other"
 }
 
-var groupOrder = []string{"Agents", "Consoles and Access Analyzer", "Database", "Domain controllers", "Action Service", "On the server itself", "Other"}
+func groupOrder() []string {
+	return []string{"Agents", "Consoles and Access Analyzer", "Database", "Domain controllers", "Action Service", "On the server itself", "Other"}
+}
 
 func layout(r *Report) htmlView {
 	v := htmlView{R: r, Width: 1120, ServerX: 560, Server: strings.Join(r.Server.Addresses, ", ")}
@@ -109,7 +111,7 @@ func layout(r *Report) htmlView {
 		byGroup[g] = append(byGroup[g], rule)
 	}
 	var left, right []string
-	for _, g := range groupOrder {
+	for _, g := range groupOrder() {
 		if len(byGroup[g]) == 0 {
 			continue
 		}

@@ -2,7 +2,9 @@ package protocol
 
 import "bytes"
 
-var httpMethods = [...]string{"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE"}
+func httpMethods() [9]string {
+	return [...]string{"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE"}
+}
 
 const http2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
@@ -16,7 +18,7 @@ func recogniseHTTP(in Input) Result {
 		return Result{ID: HTTP2, Conf: Certain}
 	}
 	var res Result
-	for _, m := range httpMethods {
+	for _, m := range httpMethods() {
 		if len(c) > len(m) && string(c[:len(m)]) == m && c[len(m)] == ' ' {
 			res = Result{ID: HTTP, Conf: Likely}
 			res.Meta.Add("method", m)

@@ -1,13 +1,19 @@
 package protocol
 
 // syslog severities and facilities (RFC 5424 §6.2.1).
-var (
-	severities = [8]string{"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"}
-	facilities = [24]string{"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+func severities() [8]string {
+	return [8]string{"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"}
+}
+
+func facilities() [24]string {
+	return [24]string{"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
 		"authpriv", "ftp", "ntp", "audit", "alert", "clock", "local0", "local1", "local2", "local3", "local4",
 		"local5", "local6", "local7"}
-	months = [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
-)
+}
+
+func months() [12]string {
+	return [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+}
 
 // recogniseSyslog reads RFC 3164 and RFC 5424 messages, over UDP or TCP
 // (octet-counted "LEN <PRI>..." or newline-framed). Syslog is recognised by
@@ -63,8 +69,8 @@ func syslogMessage(b []byte, t Transport) Result {
 		}
 		res.Meta.Add("format", "pri-only")
 	}
-	res.Meta.Add("facility", facilities[pri/8])
-	res.Meta.Add("severity", severities[pri%8])
+	res.Meta.Add("facility", facilities()[pri/8])
+	res.Meta.Add("severity", severities()[pri%8])
 	if framing != "" {
 		res.Meta.Add("framing", framing)
 	}
@@ -72,7 +78,7 @@ func syslogMessage(b []byte, t Transport) Result {
 }
 
 func isMonth(b []byte) bool {
-	for _, m := range months {
+	for _, m := range months() {
 		if string(b) == m {
 			return true
 		}

@@ -85,7 +85,9 @@ func ruleRows(m *classifier.Matrix) [][]string {
 	return rows
 }
 
-var rulesHeader = []string{"ID", "Communication Direction", "Protocol", "Ports", "Application", "Peer role", "Required", "Description"}
+func rulesHeader() []string {
+	return []string{"ID", "Communication Direction", "Protocol", "Ports", "Application", "Peer role", "Required", "Description"}
+}
 
 func writeRulesText(w io.Writer, m *classifier.Matrix) {
 	fmt.Fprintf(w, "Matrix %q (profile %s): %s\n", m.Name, m.Profile, m.Description)
@@ -93,8 +95,8 @@ func writeRulesText(w io.Writer, m *classifier.Matrix) {
 		fmt.Fprintf(w, "User file: %s\n", m.ConfigFile)
 	}
 	fmt.Fprintln(w)
-	widths := make([]int, len(rulesHeader))
-	rows := append([][]string{rulesHeader}, ruleRows(m)...)
+	widths := make([]int, len(rulesHeader()))
+	rows := append([][]string{rulesHeader()}, ruleRows(m)...)
 	for _, r := range rows {
 		for i, c := range r {
 			widths[i] = max(widths[i], len(c))
@@ -138,8 +140,8 @@ func writeRoles(w io.Writer, m *classifier.Matrix, bullet string) {
 
 func writeRulesMarkdown(w io.Writer, m *classifier.Matrix) {
 	fmt.Fprintf(w, "## Matrix `%s`\n\n%s\n\n", m.Name, m.Description)
-	fmt.Fprintf(w, "| %s |\n", strings.Join(rulesHeader, " | "))
-	fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(rulesHeader)))
+	fmt.Fprintf(w, "| %s |\n", strings.Join(rulesHeader(), " | "))
+	fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(rulesHeader())))
 	for _, r := range ruleRows(m) {
 		for i := range r {
 			r[i] = strings.ReplaceAll(r[i], "|", "\\|")
