@@ -13,6 +13,7 @@ import (
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/classifier"
+	"github.com/flowverify/flowverify/report"
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
@@ -188,7 +189,8 @@ func BenchmarkFloorDecodeMap(b *testing.B) {
 	})
 }
 
-func BenchmarkAnalyze(b *testing.B) {
+// benchAnalyze runs the whole pipeline over the bench capture.
+func benchAnalyze(b *testing.B, run func(*classifier.Matrix, []*capture.FileSource) (*report.Report, error)) {
 	path, _, _ := benchCapture(b)
 	m, err := classifier.Load(classifier.LoadOptions{Server: []string{"10.20.0.10"}})
 	if err != nil {
@@ -199,47 +201,29 @@ func BenchmarkAnalyze(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		r, err := classifier.AnalyzeSources(m, []*capture.FileSource{src}, nil, false, "bench")
+		r, err := run(m, []*capture.FileSource{src})
 		if err != nil || r.Summary.Packets == 0 {
 			b.Fatal(err)
 		}
 	})
 }
 
+func BenchmarkAnalyze(b *testing.B) {
+	benchAnalyze(b, func(m *classifier.Matrix, srcs []*capture.FileSource) (*report.Report, error) {
+		return classifier.AnalyzeSources(m, srcs, nil, false, "bench")
+	})
+}
+
 // BenchmarkAnalyzeNoRecognition is the same pipeline with protocol
 // recognition switched off: the difference is what recognition costs.
 func BenchmarkAnalyzeNoRecognition(b *testing.B) {
-	path, _, _ := benchCapture(b)
-	m, err := classifier.Load(classifier.LoadOptions{Server: []string{"10.20.0.10"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	measure(b, func() {
-		src, err := capture.OpenFile(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := classifier.AnalyzeSourcesNoRecognition(m, []*capture.FileSource{src}); err != nil {
-			b.Fatal(err)
-		}
-	})
+	benchAnalyze(b, classifier.AnalyzeSourcesNoRecognition)
 }
 
 // BenchmarkAnalyzePipelined splits reading+decoding from flows+judging
 // over two goroutines (two cores).
 func BenchmarkAnalyzePipelined(b *testing.B) {
-	path, _, _ := benchCapture(b)
-	m, err := classifier.Load(classifier.LoadOptions{Server: []string{"10.20.0.10"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	measure(b, func() {
-		src, err := capture.OpenFile(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := classifier.Analyze(m, []*capture.FileSource{src}, nil, classifier.Options{Version: "bench", Pipeline: true}); err != nil {
-			b.Fatal(err)
-		}
+	benchAnalyze(b, func(m *classifier.Matrix, srcs []*capture.FileSource) (*report.Report, error) {
+		return classifier.Analyze(m, srcs, nil, classifier.Options{Version: "bench", Pipeline: true})
 	})
 }

@@ -193,15 +193,21 @@ func writeNetsh(b *strings.Builder, header string, entries []Entry) {
 
 // --- nftables
 
-func nftPorts(ps classifier.Ports) string {
+// portParts writes each range with sep between its ends.
+func portParts(ps classifier.Ports, sep string) []string {
 	var parts []string
 	for _, r := range ps {
 		if r.Lo == r.Hi {
 			parts = append(parts, fmt.Sprint(r.Lo))
 		} else {
-			parts = append(parts, fmt.Sprintf("%d-%d", r.Lo, r.Hi))
+			parts = append(parts, fmt.Sprintf("%d%s%d", r.Lo, sep, r.Hi))
 		}
 	}
+	return parts
+}
+
+func nftPorts(ps classifier.Ports) string {
+	parts := portParts(ps, "-")
 	if len(parts) == 1 {
 		return parts[0]
 	}
@@ -265,14 +271,7 @@ func writeNftables(b *strings.Builder, header string, entries []Entry) {
 // --- iptables-restore
 
 func iptPorts(ps classifier.Ports) string {
-	var parts []string
-	for _, r := range ps {
-		if r.Lo == r.Hi {
-			parts = append(parts, fmt.Sprint(r.Lo))
-		} else {
-			parts = append(parts, fmt.Sprintf("%d:%d", r.Lo, r.Hi))
-		}
-	}
+	parts := portParts(ps, ":")
 	if len(parts) == 1 {
 		return "--dport " + parts[0]
 	}
