@@ -31,7 +31,15 @@ type Decoder struct {
 
 	parsers [6]*gopacket.DecodingLayerParser
 	decoded []gopacket.LayerType
+
+	// truncated is the DecodeFeedback of the Ethernet fast path.
+	truncated bool
+	// noFast sends every frame down the general path; tests compare the two.
+	noFast bool
 }
+
+// SetTruncated implements gopacket.DecodeFeedback for the fast path.
+func (d *Decoder) SetTruncated() { d.truncated = true }
 
 const (
 	pEthernet = iota
@@ -55,7 +63,13 @@ func NewDecoder() *Decoder {
 		pIPv6:     layers.LayerTypeIPv6,
 	}
 	for i, first := range firsts {
-		p := gopacket.NewDecodingLayerParser(first, all...)
+		p := gopacket.NewDecodingLayerParser(first)
+		// A slice indexed by layer type instead of gopacket's default map:
+		// the lookup runs once per layer of every packet.
+		p.SetDecodingLayerContainer(gopacket.DecodingLayerSparse(nil))
+		for _, l := range all {
+			p.AddDecodingLayer(l)
+		}
 		p.IgnoreUnsupported = true
 		d.parsers[i] = p
 	}
@@ -80,6 +94,11 @@ func (d *Decoder) Decode(lt LinkType, data []byte, p *Packet) error {
 	var parser *gopacket.DecodingLayerParser
 	switch lt {
 	case LinkEthernet:
+		if !d.noFast {
+			if ok, err := d.fastEthernet(data, p); ok {
+				return err
+			}
+		}
 		parser = d.parsers[pEthernet]
 	case LinkSLL:
 		parser = d.parsers[pSLL]
@@ -126,6 +145,40 @@ func (d *Decoder) Decode(lt LinkType, data []byte, p *Packet) error {
 		return err
 	}
 	return ErrNotIP
+}
+
+// fastEthernet decodes the common frame, untagged Ethernet II carrying
+// IPv4 or IPv6, without the layer parser: a 14-byte header needs no
+// generic machinery, and on a busy capture this is most frames. It reports
+// false, having changed nothing the general path relies on, for anything
+// else (VLAN tags, PPPoE, 802.3 lengths, a bad IP header, IP in IP), which then
+// takes the general path and its error handling.
+func (d *Decoder) fastEthernet(data []byte, p *Packet) (bool, error) {
+	if len(data) < 14 {
+		return false, nil
+	}
+	d.truncated = false
+	switch binary.BigEndian.Uint16(data[12:14]) {
+	case 0x0800:
+		if d.ip4.DecodeFromBytes(data[14:], d) != nil || ipInIP(d.ip4.NextLayerType()) {
+			return false, nil
+		}
+		p.Truncated = d.truncated
+		return true, d.fromIPv4(p)
+	case 0x86DD:
+		if d.ip6.DecodeFromBytes(data[14:], d) != nil || ipInIP(d.ip6.NextLayerType()) {
+			return false, nil
+		}
+		p.Truncated = d.truncated
+		return true, d.fromIPv6(p)
+	}
+	return false, nil
+}
+
+// ipInIP reports an IP header inside IP (IPIP, 6in4, 4in6, 6in6), which
+// the general path's layer parser follows into the inner header.
+func ipInIP(next gopacket.LayerType) bool {
+	return next == layers.LayerTypeIPv4 || next == layers.LayerTypeIPv6
 }
 
 func (d *Decoder) fromIPv4(p *Packet) error {

@@ -2,8 +2,12 @@ package capture
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/google/gopacket"
@@ -243,15 +247,64 @@ func TestDecodeDoesNotAllocate(t *testing.T) {
 	data := build(t, eth(layers.EthernetTypeDot1Q), &layers.Dot1Q{VLANIdentifier: 5, Type: layers.EthernetTypeIPv4}, v4, tcpData(v4, 49999, 389), gopacket.Payload("0123456789"))
 	v6 := ip6("2001:db8::10", "2001:db8::20", layers.IPProtocolUDP)
 	data6 := sll2(0x86dd, build(t, v6, udp(v6, 50000, 10000), gopacket.Payload("<13>x")))
+	plain := build(t, eth(layers.EthernetTypeIPv4), v4, tcpData(v4, 49999, 389), gopacket.Payload("0123456789"))
 	d := NewDecoder()
 	var p Packet
 	allocs := testing.AllocsPerRun(1000, func() {
 		_ = d.Decode(LinkEthernet, data, &p)
 		_ = d.Decode(LinkSLL2, data6, &p)
+		_ = d.Decode(LinkEthernet, plain, &p)
 	})
 	if allocs != 0 {
 		t.Fatalf("Decode allocates %.1f times per packet pair", allocs)
 	}
+}
+
+// TestFastPathMatchesGeneral decodes every frame of every capture in
+// testdata twice, through the Ethernet fast path and through the layer
+// parser alone, and wants the same summary from both.
+func TestFastPathMatchesGeneral(t *testing.T) {
+	var paths []string
+	for _, glob := range []string{"../testdata/*/*.pcap", "../testdata/*/*.pcapng", "../testdata/*/*.pcap.gz"} {
+		m, err := filepath.Glob(glob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, m...)
+	}
+	if len(paths) < 20 {
+		t.Fatalf("only %d captures found under testdata", len(paths))
+	}
+	fast, general := NewDecoder(), NewDecoder()
+	general.noFast = true
+	frames := 0
+	for _, path := range paths {
+		if st, err := os.Stat(path); err != nil || st.Size() > 64<<20 {
+			continue
+		}
+		src, err := OpenFile(path)
+		if err != nil {
+			continue // damaged on purpose; the reader tests cover those
+		}
+		for {
+			data, _, _, lt, err := src.Next()
+			if err != nil {
+				break
+			}
+			var p, q Packet
+			err1 := fast.Decode(lt, data, &p)
+			err2 := general.Decode(lt, data, &q)
+			if fmt.Sprint(err1) != fmt.Sprint(err2) || !reflect.DeepEqual(p, q) {
+				t.Fatalf("%s frame %d: fast %+v (%v), general %+v (%v)", path, frames, p, err1, q, err2)
+			}
+			frames++
+		}
+		src.Close()
+	}
+	if frames < 1000 {
+		t.Fatalf("compared only %d frames", frames)
+	}
+	t.Logf("%d frames from %d captures agree", frames, len(paths))
 }
 
 func FuzzDecode(f *testing.F) {
@@ -262,12 +315,21 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint32(LinkNull), null(2, build(f, v4, tcpSYN(v4, 1, 2))))
 	f.Add(uint32(LinkRaw), []byte{0x60, 0, 0, 0, 0, 8, 44, 64})
 	f.Add(uint32(LinkRaw), []byte{0x45, 0, 0, 20, 0, 0, 0x20, 0, 64, 1, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8})
+	f.Add(uint32(LinkEthernet), build(f, eth(layers.EthernetTypeIPv4), v4, udp(v4, 1, 2)))
 	f.Fuzz(func(t *testing.T, link uint32, data []byte) {
 		var p Packet
 		d := NewDecoder()
-		_ = d.Decode(LinkType(link%300), data, &p)
+		err := d.Decode(LinkType(link%300), data, &p)
 		if len(p.Payload) > len(data) {
 			t.Fatalf("payload longer than the frame")
+		}
+		// The Ethernet fast path must agree with the general one on any bytes.
+		var q Packet
+		general := NewDecoder()
+		general.noFast = true
+		gerr := general.Decode(LinkType(link%300), data, &q)
+		if fmt.Sprint(err) != fmt.Sprint(gerr) || !reflect.DeepEqual(p, q) {
+			t.Fatalf("fast path %+v (%v), general path %+v (%v)", p, err, q, gerr)
 		}
 	})
 }
