@@ -78,11 +78,17 @@ type FileSource struct {
 	counter *countingReader
 	br      *bufio.Reader
 
-	pcap   *pcapgo.Reader
-	ng     *ngReader
-	link   LinkType
-	offset int64 // offset of the record being read
-	size   int64
+	pcap *pcapgo.Reader
+	ng   *ngReader
+	// Classic pcap records are read straight out of br (see nextPcap);
+	// pcapgo checks the file header and is the reference the tests compare
+	// the record reader against.
+	bigEndian  bool
+	nanoFactor int64
+	viaPcapgo  bool // tests only: read records with pcapgo
+	link       LinkType
+	offset     int64 // offset of the record being read
+	size       int64
 }
 
 // OpenFile opens a capture. The error names the file; ErrNotCapture (wrapped)
@@ -156,6 +162,11 @@ func (s *FileSource) open(in io.Reader) error {
 				s.link = LinkType(binary.LittleEndian.Uint32(hdr[20:24]))
 			} else {
 				s.link = LinkType(binary.BigEndian.Uint32(hdr[20:24]))
+				s.bigEndian = true
+			}
+			s.nanoFactor = 1000
+			if m == 0xa1b23c4d || m == 0x4d3cb2a1 {
+				s.nanoFactor = 1
 			}
 			// The upper bits carry FCS and class flags (pcap-linktype(7)).
 			s.link &= 0x03ffffff
@@ -226,14 +237,18 @@ func (s *FileSource) Drops() uint64 {
 // *DamageError carrying the offset of that record.
 func (s *FileSource) Next() (data []byte, ts int64, wire int, lt LinkType, err error) {
 	s.offset = s.Offset()
-	if s.pcap != nil {
+	switch {
+	case s.pcap != nil && !s.viaPcapgo:
+		lt = s.link
+		data, ts, wire, err = s.nextPcap()
+	case s.pcap != nil:
 		var ci gopacket.CaptureInfo
 		data, ci, err = s.pcap.ZeroCopyReadPacketData()
 		lt, wire = s.link, ci.Length
 		if err == nil {
 			ts = ci.Timestamp.UnixNano()
 		}
-	} else {
+	default:
 		data, ts, wire, lt, err = s.ng.next()
 		s.offset = s.ng.blockStart
 	}
@@ -251,6 +266,58 @@ func (s *FileSource) Next() (data []byte, ts int64, wire int, lt LinkType, err e
 		return nil, 0, 0, lt, &DamageError{File: s.name, Offset: s.offset, Gzip: s.gz, Err: err}
 	}
 	return data, ts, wire, lt, nil
+}
+
+// Every record fits the read buffer, so nextPcap can always Peek it whole.
+var _ [readBuffer - maxSnaplen]struct{}
+
+// nextPcap reads one classic pcap record. It hands out the record's bytes
+// where they lie in the read buffer instead of copying them out as
+// pcapgo's ZeroCopyReadPacketData does through io.ReadFull, and computes
+// the timestamp as integer nanoseconds without a time.Time: on a capture
+// of small packets that is a third of the read cost. The checks and
+// errors are pcapgo's.
+func (s *FileSource) nextPcap() (data []byte, ts int64, wire int, err error) {
+	hdr, err := s.br.Peek(16)
+	if len(hdr) < 16 {
+		if len(hdr) == 0 && err == io.EOF {
+			return nil, 0, 0, io.EOF
+		}
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, 0, 0, err
+	}
+	var sec, frac, caplen, origlen uint32
+	if s.bigEndian {
+		sec, frac = binary.BigEndian.Uint32(hdr[0:4]), binary.BigEndian.Uint32(hdr[4:8])
+		caplen, origlen = binary.BigEndian.Uint32(hdr[8:12]), binary.BigEndian.Uint32(hdr[12:16])
+	} else {
+		sec, frac = binary.LittleEndian.Uint32(hdr[0:4]), binary.LittleEndian.Uint32(hdr[4:8])
+		caplen, origlen = binary.LittleEndian.Uint32(hdr[8:12]), binary.LittleEndian.Uint32(hdr[12:16])
+	}
+	if _, err := s.br.Discard(16); err != nil {
+		return nil, 0, 0, err
+	}
+	if caplen > maxSnaplen {
+		return nil, 0, 0, fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, maxSnaplen)
+	}
+	if caplen > origlen {
+		return nil, 0, 0, fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, origlen)
+	}
+	n := int(caplen)
+	data, err = s.br.Peek(n)
+	if len(data) < n {
+		s.br.Discard(len(data))
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, 0, 0, err
+	}
+	// Discarding what is buffered moves the read position only; the bytes
+	// stay put until the next Peek refills the buffer.
+	s.br.Discard(n)
+	return data, int64(sec)*1e9 + int64(frac)*s.nanoFactor, int(origlen), nil
 }
 
 // Close releases the file.
