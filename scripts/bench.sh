@@ -75,16 +75,22 @@ run_set() { # run_set LABEL FILE
 			"$(metric "${line[$b]}" allocs/pkt)" "$(metric "${line[$b]}" peakRSS-MiB)" \
 			"$(awk -v a="$pps" -v f="$floor" 'BEGIN{printf "%.2fx", a/f}')"
 	done
-	# End to end: the binary, one core and -j 2 (pipeline), with bytes per tracked flow.
+	# End to end: the binary on one core (-j 1), with bytes per tracked
+	# flow, and with its default (-j 0: two cores when there are two).
 	local js="$OUT/$label.json"
-	read -r wall rss < <(peak "$OUT/flowverify" analyze -q -s 10.20.0.10 --fail-on none -f json -o "$js" "$file")
+	read -r wall rss < <(peak "$OUT/flowverify" analyze -j 1 -q -s 10.20.0.10 --fail-on none -f json -o "$js" "$file")
 	packets=$(python3 -c "import json;d=json.load(open('$js'));s=d['summary'];print(s['packets'], s['max_active_flows'], s['flows'], s['evicted'])")
 	read -r np maxact nflows evicted <<<"$packets"
-	base=$(peak "$OUT/flowverify" analyze -q -s 10.20.0.10 --fail-on none testdata/scenarios/all-good.pcap | cut -d' ' -f2)
-	printf '%-24s %12.0f %9.0f %11s %9s %8s   flows %s, max tracked %s, evicted %s, %s bytes/tracked flow\n' "flowverify analyze" \
+	base=$(peak "$OUT/flowverify" analyze -j 1 -q -s 10.20.0.10 --fail-on none testdata/scenarios/all-good.pcap | cut -d' ' -f2)
+	printf '%-24s %12.0f %9.0f %11s %9s %8s   flows %s, max tracked %s, evicted %s, %s bytes/tracked flow\n' "flowverify analyze -j1" \
 		"$(awk -v n="$np" -v w="$wall" 'BEGIN{print n/w}')" "$(awk -v s="$size" -v w="$wall" 'BEGIN{print s/1e6/w}')" "-" "$rss" \
 		"$(awk -v n="$np" -v w="$wall" -v f="$floor" 'BEGIN{printf "%.2fx", n/w/f}')" "$nflows" "$maxact" "$evicted" \
 		"$(awk -v r="$rss" -v b="$base" -v m="$maxact" 'BEGIN{ if (m>0) printf "%.0f", (r-b)*1048576/m; else print "-"}')"
+	read -r wall rss < <(peak "$OUT/flowverify" analyze -q -s 10.20.0.10 --fail-on none -f json -o "$OUT/$label-j0.json" "$file")
+	printf '%-24s %12.0f %9.0f %11s %9s %8s\n' "flowverify analyze" \
+		"$(awk -v n="$np" -v w="$wall" 'BEGIN{print n/w}')" "$(awk -v s="$size" -v w="$wall" 'BEGIN{print s/1e6/w}')" "-" "$rss" \
+		"$(awk -v n="$np" -v w="$wall" -v f="$floor" 'BEGIN{printf "%.2fx", n/w/f}')"
+	cmp -s "$js" "$OUT/$label-j0.json" || echo "  WARNING: the -j 0 report differs from -j 1" >&2
 	# External tools on the same file.
 	if [ -z "${QUICK:-}" ]; then
 		if command -v ndpiReader >/dev/null; then

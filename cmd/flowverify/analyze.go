@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -197,13 +198,18 @@ func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 			switch {
 			case ferr != nil:
 				return &exitError{exitUsage, ferr}
+			case jobs < 0:
+				return &exitError{exitUsage, fmt.Errorf("--jobs %d: want 0 (automatic) or a positive number", jobs)}
 			case jobs > 1 && len(files) > 1:
 				r, err = analyzeParallel(m, files, of.flows, jobs, stderr)
 			default:
-				// One input (or -j 1): with -j 2 and more, reading and
-				// decoding run beside the flow table, and the report is
-				// the same as sequentially.
-				r, err = analyzeFiles(m, files, of.flows, stderr, !quiet, jobs > 1)
+				// One input, -j 1 or the automatic default: with a second
+				// core, reading and decoding run beside the flow table;
+				// the report is the same as sequentially. The default does
+				// not split several files between workers, because a flow
+				// that spans rotated files is only whole in one stream.
+				pipeline := jobs > 1 || jobs == 0 && runtime.GOMAXPROCS(0) > 1
+				r, err = analyzeFiles(m, files, of.flows, stderr, !quiet, pipeline)
 			}
 			if err != nil {
 				return err
@@ -233,7 +239,7 @@ func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 	}
 	mf.register(cmd)
 	of.register(cmd)
-	cmd.Flags().IntVarP(&jobs, "jobs", "j", 1, "parallelism: several files are analyzed this many at a time and merged; one file is read and judged on two cores")
+	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "parallelism: N>1 analyzes several files N at a time and merges the reports; 1 uses one core; 0 reads and judges on two cores when there are two")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
 	cmd.Flags().StringVar(&baseline, "baseline", "", "compare with a known-good JSON report: exit 1 on a regression instead of on findings")
 	return cmd

@@ -371,10 +371,13 @@ func TestParallelEqualsSequential(t *testing.T) {
 		t.Fatalf("only %d captures found", len(files))
 	}
 	for _, f := range files {
-		seq := flowverify(t, nil, "analyze", "--server", "10.20.0.10", "--flows", "-f", "json", f)
+		seq := flowverify(t, nil, "analyze", "--server", "10.20.0.10", "--flows", "-f", "json", "-j", "1", f)
 		par := flowverify(t, nil, "analyze", "--server", "10.20.0.10", "--flows", "-f", "json", "-j", "2", f)
 		if seq.code != par.code || seq.stdout != par.stdout {
 			t.Errorf("%s: -j 2 differs from the sequential run (exit %d vs %d):\n%s", f, par.code, seq.code, firstDiff([]byte(seq.stdout), []byte(par.stdout)))
 		}
+	}
+	if r := flowverify(t, nil, "analyze", "-j", "-1", files[0]); r.code != exitUsage || !strings.Contains(r.stderr, "--jobs -1") {
+		t.Errorf("-j -1: exit %d, stderr %q; want a usage error naming the flag", r.code, r.stderr)
 	}
 }
