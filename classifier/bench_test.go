@@ -227,3 +227,10 @@ func BenchmarkAnalyzePipelined(b *testing.B) {
 		return classifier.Analyze(m, srcs, nil, classifier.Options{Version: "bench", Pipeline: true})
 	})
 }
+
+// BenchmarkAnalyzePipelinedNoRecognition tells which stage of the pipeline
+// sets the pace: if it is no faster than BenchmarkAnalyzePipelined, the
+// reading and decoding stage does.
+func BenchmarkAnalyzePipelinedNoRecognition(b *testing.B) {
+	benchAnalyze(b, classifier.AnalyzePipelinedNoRecognition)
+}

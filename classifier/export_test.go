@@ -10,3 +10,9 @@ import (
 var AnalyzeSourcesNoRecognition = func(m *Matrix, srcs []*capture.FileSource) (*report.Report, error) {
 	return Analyze(m, srcs, nil, Options{Version: "bench", noRecog: true})
 }
+
+// AnalyzePipelinedNoRecognition is the pipelined run without recognition:
+// if it is no faster than with it, reading and decoding set the pace.
+var AnalyzePipelinedNoRecognition = func(m *Matrix, srcs []*capture.FileSource) (*report.Report, error) {
+	return Analyze(m, srcs, nil, Options{Version: "bench", Pipeline: true, noRecog: true})
+}

@@ -72,8 +72,11 @@ func Analyze(m *Matrix, srcs []*capture.FileSource, unread []*capture.InputStats
 }
 
 // batchSize is how many decoded packets cross between the stages at once:
-// one channel operation per batch, never per packet.
-const batchSize = 512
+// one channel operation per batch, never per packet. Measured on the 5M
+// mix, 1024 is 7-15% faster than 512 and 64 is a third slower: a smaller
+// batch has a stage wait (and be woken) more often. Six batches of
+// 1024 packets and their payload bytes hold about 4 MiB.
+const batchSize = 1024
 
 type packetBatch struct {
 	pkts  [batchSize]capture.Packet
