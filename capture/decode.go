@@ -160,6 +160,9 @@ func (d *Decoder) fastEthernet(data []byte, p *Packet) (bool, error) {
 	d.truncated = false
 	switch binary.BigEndian.Uint16(data[12:14]) {
 	case 0x0800:
+		if ok, err := d.plainIPv4(data[14:], p); ok {
+			return true, err
+		}
 		if d.ip4.DecodeFromBytes(data[14:], d) != nil || ipInIP(d.ip4.NextLayerType()) {
 			return false, nil
 		}
@@ -173,6 +176,36 @@ func (d *Decoder) fastEthernet(data []byte, p *Packet) (bool, error) {
 		return true, d.fromIPv6(p)
 	}
 	return false, nil
+}
+
+// plainIPv4 reads the commonest IPv4 packet by hand: no options, no
+// length of 0 (TSO), all its bytes captured, carrying TCP or UDP. Against
+// gopacket's decode it skips the options walk and the layer struct, and it
+// reports false for anything else so that gopacket sees it. FuzzDecode
+// holds it to the general path's results.
+func (d *Decoder) plainIPv4(ip []byte, p *Packet) (bool, error) {
+	if len(ip) < 20 || ip[0] != 0x45 {
+		return false, nil
+	}
+	length := int(binary.BigEndian.Uint16(ip[2:4]))
+	proto := ip[9]
+	if length < 20 || length > len(ip) || proto != ProtoTCP && proto != ProtoUDP {
+		return false, nil
+	}
+	p.IsIP = true
+	p.Src = AddrFrom4(ip[12:16])
+	p.Dst = AddrFrom4(ip[16:20])
+	p.Proto = proto
+	p.FragID = uint32(binary.BigEndian.Uint16(ip[4:6]))
+	p.IPLen = length
+	switch ff := binary.BigEndian.Uint16(ip[6:8]); {
+	case ff&0x1fff != 0:
+		p.Frag = FragNonFirst
+		return true, nil
+	case ff&0x2000 != 0: // more fragments
+		p.Frag = FragFirst
+	}
+	return true, d.transport(p, ip[20:length], length-20, false)
 }
 
 // ipInIP reports an IP header inside IP (IPIP, 6in4, 4in6, 6in6), which
