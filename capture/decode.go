@@ -33,13 +33,16 @@ type Decoder struct {
 	decoded []gopacket.LayerType
 
 	// truncated is the DecodeFeedback of the Ethernet fast path.
-	truncated bool
+	truncated truncation
 	// noFast sends every frame down the general path; tests compare the two.
 	noFast bool
 }
 
-// SetTruncated implements gopacket.DecodeFeedback for the fast path.
-func (d *Decoder) SetTruncated() { d.truncated = true }
+// truncation records what a layer's DecodeFromBytes reports through
+// gopacket.DecodeFeedback, without making Decoder itself one.
+type truncation bool
+
+func (t *truncation) SetTruncated() { *t = true }
 
 const (
 	pEthernet = iota
@@ -163,16 +166,16 @@ func (d *Decoder) fastEthernet(data []byte, p *Packet) (bool, error) {
 		if ok, err := d.plainIPv4(data[14:], p); ok {
 			return true, err
 		}
-		if d.ip4.DecodeFromBytes(data[14:], d) != nil || ipInIP(d.ip4.NextLayerType()) {
+		if d.ip4.DecodeFromBytes(data[14:], &d.truncated) != nil || ipInIP(d.ip4.NextLayerType()) {
 			return false, nil
 		}
-		p.Truncated = d.truncated
+		p.Truncated = bool(d.truncated)
 		return true, d.fromIPv4(p)
 	case 0x86DD:
-		if d.ip6.DecodeFromBytes(data[14:], d) != nil || ipInIP(d.ip6.NextLayerType()) {
+		if d.ip6.DecodeFromBytes(data[14:], &d.truncated) != nil || ipInIP(d.ip6.NextLayerType()) {
 			return false, nil
 		}
-		p.Truncated = d.truncated
+		p.Truncated = bool(d.truncated)
 		return true, d.fromIPv6(p)
 	}
 	return false, nil
@@ -198,14 +201,24 @@ func (d *Decoder) plainIPv4(ip []byte, p *Packet) (bool, error) {
 	p.Proto = proto
 	p.FragID = uint32(binary.BigEndian.Uint16(ip[4:6]))
 	p.IPLen = length
-	switch ff := binary.BigEndian.Uint16(ip[6:8]); {
-	case ff&0x1fff != 0:
-		p.Frag = FragNonFirst
+	ff := binary.BigEndian.Uint16(ip[6:8])
+	if ipv4Frag(p, ff&0x1fff, ff&0x2000 != 0) {
 		return true, nil
-	case ff&0x2000 != 0: // more fragments
-		p.Frag = FragFirst
 	}
 	return true, d.transport(p, ip[20:length], length-20, false)
+}
+
+// ipv4Frag marks a fragment and reports a non-first one, which carries no
+// transport header to read.
+func ipv4Frag(p *Packet, offset uint16, more bool) (nonFirst bool) {
+	switch {
+	case offset != 0:
+		p.Frag = FragNonFirst
+		return true
+	case more:
+		p.Frag = FragFirst
+	}
+	return false
 }
 
 // ipInIP reports an IP header inside IP (IPIP, 6in4, 4in6, 6in6), which
@@ -222,12 +235,8 @@ func (d *Decoder) fromIPv4(p *Packet) error {
 	p.Proto = uint8(ip.Protocol)
 	p.FragID = uint32(ip.Id)
 	p.IPLen = int(ip.Length)
-	switch {
-	case ip.FragOffset != 0:
-		p.Frag = FragNonFirst
+	if ipv4Frag(p, ip.FragOffset, ip.Flags&layers.IPv4MoreFragments != 0) {
 		return nil
-	case ip.Flags&layers.IPv4MoreFragments != 0:
-		p.Frag = FragFirst
 	}
 	if p.Proto == 41 && !p.Tunneled {
 		// 6in4 (RFC 4213): judge the inner IPv6 packet, as Zeek does with
