@@ -268,6 +268,25 @@ func (s *FileSource) Next() (data []byte, ts int64, wire int, lt LinkType, err e
 	return data, ts, wire, lt, nil
 }
 
+// recordBuffered reports whether the next classic pcap record lies whole
+// in the read buffer, so that reading it moves none of the bytes handed
+// out before (bufio moves them only when it refills).
+func (s *FileSource) recordBuffered() bool {
+	if s.pcap == nil || s.viaPcapgo {
+		return false
+	}
+	b := s.br.Buffered()
+	if b < 16 {
+		return false
+	}
+	hdr, _ := s.br.Peek(16)
+	caplen := binary.LittleEndian.Uint32(hdr[8:12])
+	if s.bigEndian {
+		caplen = binary.BigEndian.Uint32(hdr[8:12])
+	}
+	return uint64(b) >= 16+uint64(caplen)
+}
+
 // Every record fits the read buffer, so nextPcap can always Peek it whole.
 var _ [readBuffer - maxSnaplen]struct{}
 

@@ -265,5 +265,14 @@ func FuzzReadCapture(f *testing.F) {
 		if st.Damage != nil && st.Damage.Offset > int64(len(data)) {
 			t.Fatalf("damage offset %d past the end (%d)", st.Damage.Offset, len(data))
 		}
+		// Batches read the same packets, damaged input included.
+		open := func() []*capture.FileSource {
+			src, err := capture.NewSource("fuzz", bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return []*capture.FileSource{src}
+		}
+		readBatches(t, open(), decodeAll(t, open()), 3)
 	})
 }

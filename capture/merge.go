@@ -174,6 +174,27 @@ func (m *Merger) Next(pkt *Packet) error {
 	return nil
 }
 
+// NextBatch decodes up to len(pkts) packets of the merged stream and
+// returns how many; 0 at the end. Unlike Next's, the payloads of every
+// packet of the batch stay valid until the next call to NextBatch or Next,
+// so the whole batch can be worked on at once without copying them. A
+// batch ends early where reading on would move bytes it handed out: at a
+// refill of the read buffer, and after each packet when there are several
+// inputs or a format read through a reused buffer.
+func (m *Merger) NextBatch(pkts []Packet) int {
+	n := 0
+	for n < len(pkts) {
+		if n > 0 && !(len(m.sources) == 1 && m.cur != nil && m.cur.src.recordBuffered()) {
+			break
+		}
+		if m.Next(&pkts[n]) != nil {
+			break
+		}
+		n++
+	}
+	return n
+}
+
 // Stats returns one entry per input, in input order.
 func (m *Merger) Stats() []*InputStats { return m.stats }
 

@@ -197,6 +197,7 @@ type aggregator struct {
 	cx           *judgeCtx
 	rules        []ruleAgg
 	unexp        groupTable
+	others       []*groupAgg // the fold-over groups, one per transport and direction
 	unexpHist    histogram
 	blocked      []report.Blocked
 	blockedTotal int
@@ -209,7 +210,7 @@ type aggregator struct {
 }
 
 func newAggregator(a *Analyzer, listFlows bool) *aggregator {
-	g := &aggregator{a: a, unexp: groupTable{m: map[uint64]*groupAgg{}}, listFlows: listFlows}
+	g := &aggregator{a: a, unexp: newGroupTable(), listFlows: listFlows}
 	// A server has a handful of addresses: a scan of a short slice beats
 	// hashing netip.Addr into a map, and this runs several times a flow.
 	var list []netip.Addr
@@ -247,6 +248,17 @@ func (g *aggregator) seedDCs(fs []flow.Flow) {
 	for i := range fs {
 		g.noteDC(&fs[i])
 	}
+}
+
+// othersGroup finds the fold-over group of k's transport and direction
+// among the few there are, sparing a scan's every flow a map lookup.
+func (g *aggregator) othersGroup(k unexpKey) *groupAgg {
+	for _, u := range g.others {
+		if u.key == k {
+			return u
+		}
+	}
+	return nil
 }
 
 // add judges one flow and folds it into the aggregates.
@@ -315,18 +327,21 @@ func (g *aggregator) add(f *flow.Flow) {
 			}
 		}
 	case Unexpected:
-		k := unexpKey{f.Key.Proto, j.Dir, j.Port, capture.AddrFromNetip(j.Peer)}
+		k := unexpKey{f.Key.Proto, j.Dir, j.Port, j.peer}
 		u := g.unexp.get(k)
 		if u == nil && g.unexp.n >= maxGroups {
 			// A scan: further peers and ports fold into one group per
 			// transport and direction.
 			k.port, k.peer = 0, othersPeer()
-			u = g.unexp.get(k)
+			u = g.othersGroup(k)
 			g.overflowed++
 		}
 		if u == nil {
 			u = &groupAgg{first: f.First, key: k}
 			g.unexp.put(u)
+			if k.peer == othersPeer() {
+				g.others = append(g.others, u)
+			}
 		}
 		g.unexpHist.add(f.First)
 		if u.proto == 0 {
@@ -687,6 +702,16 @@ func (a *Analyzer) flowEntry(f *flow.Flow, j *Judgement) report.Flow {
 type groupTable struct {
 	m map[uint64]*groupAgg
 	n int
+	// seen has one bit per hash bucket of every group put: a scan asks
+	// about a new peer and port with nearly every flow, and once the table
+	// is full those misses must not each walk a 10,000-entry map. 128 KiB
+	// stays in L2; with at most maxGroups entries a false hit (which only
+	// costs the map lookup) is about 1 in 100.
+	seen *[1 << 14]uint64
+}
+
+func newGroupTable() groupTable {
+	return groupTable{m: map[uint64]*groupAgg{}, seen: new([1 << 14]uint64)}
 }
 
 func (k unexpKey) hash() uint64 {
@@ -698,8 +723,14 @@ func (k unexpKey) hash() uint64 {
 	return (h ^ c ^ h>>32) * 0x9e3779b97f4a7c15
 }
 
+func seenBit(h uint64) (word uint64, bit uint64) { return h >> 50, 1 << (h >> 44 & 63) }
+
 func (t *groupTable) get(k unexpKey) *groupAgg {
-	for g := t.m[k.hash()]; g != nil; g = g.next {
+	h := k.hash()
+	if w, b := seenBit(h); t.seen[w]&b == 0 {
+		return nil
+	}
+	for g := t.m[h]; g != nil; g = g.next {
 		if g.key == k {
 			return g
 		}
@@ -709,6 +740,8 @@ func (t *groupTable) get(k unexpKey) *groupAgg {
 
 func (t *groupTable) put(g *groupAgg) {
 	h := g.key.hash()
+	w, b := seenBit(h)
+	t.seen[w] |= b
 	g.next = t.m[h]
 	t.m[h] = g
 	t.n++

@@ -160,7 +160,7 @@ func (mo *Monitor) Events(stats []capture.IfaceStats) []report.Event {
 			mo.seenFlows[id] = true
 			out = append(out, mo.flowEvent(report.EventFlowBlocked, f, &j))
 		case Unexpected:
-			k := unexpKey{f.Key.Proto, j.Dir, j.Port, capture.AddrFromNetip(j.Peer)}
+			k := unexpKey{f.Key.Proto, j.Dir, j.Port, j.peer}
 			if mo.seenGroups[k] {
 				return
 			}

@@ -53,12 +53,18 @@ func Analyze(m *Matrix, srcs []*capture.FileSource, unread []*capture.InputStats
 	if o.Pipeline {
 		pipelined(merger, table, o.Progress, readBytes)
 	} else {
-		var pkt capture.Packet
+		// Small batches whose payloads stay in the read buffer let the
+		// table look flows up ahead (see flow.Table.AddBatch) at no copy.
+		pkts := make([]capture.Packet, 128)
 		var n uint64
-		for merger.Next(&pkt) == nil {
-			table.Add(&pkt)
-			n++
-			if o.Progress != nil && n&0xffff == 0 {
+		for {
+			k := merger.NextBatch(pkts)
+			if k == 0 {
+				break
+			}
+			table.AddBatch(pkts[:k])
+			n += uint64(k)
+			if o.Progress != nil && n&0xffff < uint64(k) {
 				o.Progress(readBytes(), n)
 			}
 		}
@@ -125,9 +131,7 @@ func pipelined(merger *capture.Merger, table *flow.Table, progress Progress, rea
 		}
 	}()
 	for b := range full {
-		for i := 0; i < b.n; i++ {
-			table.Add(&b.pkts[i])
-		}
+		table.AddBatch(b.pkts[:b.n])
 		b.n = 0
 		free <- b
 	}

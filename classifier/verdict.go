@@ -63,6 +63,8 @@ type Judgement struct {
 	Ambiguous []int // other rules that matched equally well
 	Notes     []string
 	Learned   *Learned // the endpoint-mapper answer that named this flow's port
+
+	peer capture.Addr // Peer as the flow holds it, spared a conversion back
 }
 
 // failure says whether a flow is a failed attempt.
@@ -136,13 +138,13 @@ func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx) Judgement {
 	j := Judgement{Rule: -1, Ignore: -1, Port: rport}
 	switch si, sr := isServer(ini), isServer(res); {
 	case si && sr:
-		j.Dir, j.Peer = Local, res
+		j.Dir, j.Peer, j.peer = Local, res, ra
 	case si:
-		j.Dir, j.Peer = Outbound, res
+		j.Dir, j.Peer, j.peer = Outbound, res, ra
 	case sr:
-		j.Dir, j.Peer = Inbound, ini
+		j.Dir, j.Peer, j.peer = Inbound, ini, ia
 	default:
-		j.Dir, j.Peer = Transit, res
+		j.Dir, j.Peer, j.peer = Transit, res, ra
 	}
 	if j.Dir == Transit {
 		j.Verdict, j.Reason = NotJudged, "transit: neither end is the server"

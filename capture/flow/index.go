@@ -24,7 +24,7 @@ func slotHash(s uint64) uint64        { return s >> 32 }
 
 func newIndex(t *Table, hint int) index {
 	size := 1 << 12
-	for size < 2*hint && size < 1<<31 {
+	for size < 2*hint && size < 1<<30 {
 		size <<= 1
 	}
 	return index{slots: make([]uint64, size), mask: uint64(size - 1), t: t}
@@ -46,8 +46,9 @@ func hashKey(k *Key) uint64 {
 	return mix(mix(a0, a1)^b0, mix(b1, p)) & 0xffffffff
 }
 
-func (ix *index) get(k *Key) (int32, bool) {
-	h := hashKey(k)
+func (ix *index) get(k *Key) (int32, bool) { return ix.getHashed(k, hashKey(k)) }
+
+func (ix *index) getHashed(k *Key, h uint64) (int32, bool) {
 	for i := h & ix.mask; ; i = (i + 1) & ix.mask {
 		s := ix.slots[i]
 		if s == 0 {

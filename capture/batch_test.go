@@ -1,0 +1,133 @@
+package capture_test
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/capture/synth"
+)
+
+// decodeAll decodes every packet with Next, payloads copied out.
+func decodeAll(t testing.TB, srcs []*capture.FileSource) []capture.Packet {
+	t.Helper()
+	m := capture.NewMerger(srcs)
+	defer m.Close()
+	var out []capture.Packet
+	var p capture.Packet
+	for m.Next(&p) == nil {
+		q := p
+		q.Payload = bytes.Clone(p.Payload)
+		out = append(out, q)
+	}
+	return out
+}
+
+// readBatches decodes with NextBatch and checks, once each batch is
+// complete, that every packet of it (payload bytes included) is still the
+// one Next gave: the contract is that nothing of a batch moves until the
+// next call. It returns how many batches ended short of full before the
+// end of input.
+func readBatches(t testing.TB, srcs []*capture.FileSource, want []capture.Packet, size int) (short int) {
+	t.Helper()
+	m := capture.NewMerger(srcs)
+	defer m.Close()
+	pkts := make([]capture.Packet, size)
+	i := 0
+	for {
+		n := m.NextBatch(pkts)
+		if n == 0 {
+			break
+		}
+		for k := 0; k < n; k++ {
+			if i+k >= len(want) {
+				t.Fatalf("NextBatch gave more than %d packets", len(want))
+			}
+			got, exp := pkts[k], want[i+k]
+			if !bytes.Equal(got.Payload, exp.Payload) {
+				t.Fatalf("packet %d (batch position %d of %d): payload changed before the batch ended", i+k, k, n)
+			}
+			got.Payload, exp.Payload = nil, nil
+			if !reflect.DeepEqual(got, exp) {
+				t.Fatalf("packet %d: NextBatch %+v, Next %+v", i+k, got, exp)
+			}
+		}
+		i += n
+		if n < size && i < len(want) {
+			short++
+		}
+	}
+	if i != len(want) {
+		t.Fatalf("NextBatch gave %d packets, Next %d", i, len(want))
+	}
+	return short
+}
+
+func openAll(t testing.TB, names ...string) []*capture.FileSource {
+	t.Helper()
+	var srcs []*capture.FileSource
+	for _, n := range names {
+		s, err := capture.OpenFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, s)
+	}
+	return srcs
+}
+
+// A generated mix several read buffers long, plain and gzipped, so that
+// batches cross buffer refills; then every capture in testdata, and two
+// files merged.
+func TestNextBatchMatchesNext(t *testing.T) {
+	dir := t.TempDir()
+	var mix bytes.Buffer
+	if err := synth.WriteMix(&mix, 40000, 7); err != nil {
+		t.Fatal(err)
+	}
+	plain := filepath.Join(dir, "mix.pcap")
+	if err := os.WriteFile(plain, mix.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gz := filepath.Join(dir, "mix.pcap.gz")
+	f, err := os.Create(gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := gzip.NewWriter(bufio.NewWriter(f))
+	zw.Write(mix.Bytes())
+	zw.Close()
+	f.Close()
+	if mix.Len() < 3<<20 {
+		t.Fatalf("the mix is %d bytes: too small to cross read-buffer refills", mix.Len())
+	}
+	for _, name := range []string{plain, gz} {
+		want := decodeAll(t, openAll(t, name))
+		short := readBatches(t, openAll(t, name), want, 128)
+		if short == 0 {
+			t.Errorf("%s: no batch ended at a buffer refill; the test does not reach the case it is for", name)
+		}
+	}
+
+	var paths []string
+	for _, glob := range []string{"../testdata/*/*.pcap", "../testdata/*/*.pcapng", "../testdata/*/*.pcap.gz"} {
+		m, _ := filepath.Glob(glob)
+		paths = append(paths, m...)
+	}
+	if len(paths) < 20 {
+		t.Fatalf("only %d captures under testdata", len(paths))
+	}
+	for _, p := range paths {
+		want := decodeAll(t, openAll(t, p))
+		for _, size := range []int{1, 5, 128} {
+			readBatches(t, openAll(t, p), want, size)
+		}
+	}
+	two := []string{"../testdata/sample/threatmanager-day.pcap", plain}
+	readBatches(t, openAll(t, two...), decodeAll(t, openAll(t, two...)), 64)
+}

@@ -1,0 +1,143 @@
+package flow
+
+import (
+	"bytes"
+	"hash/fnv"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/capture/synth"
+)
+
+// packetsOf decodes a capture into packets that own their payloads.
+func packetsOf(t *testing.T, src *capture.FileSource) []capture.Packet {
+	t.Helper()
+	m := capture.NewMerger([]*capture.FileSource{src})
+	defer m.Close()
+	var out []capture.Packet
+	var p capture.Packet
+	for m.Next(&p) == nil {
+		q := p
+		q.Payload = bytes.Clone(p.Payload)
+		out = append(out, q)
+	}
+	return out
+}
+
+// trace is everything a table tells its user: the flows as they end, the
+// payload it hands to recognition, and the counters.
+type trace struct {
+	ended    []Flow
+	payloads []uint64
+	c        Counters
+}
+
+func run(pkts []capture.Packet, cfg Config, feed func(*Table, []capture.Packet)) trace {
+	var tr trace
+	tb := NewTable(cfg)
+	tb.OnEnd = func(f *Flow) { tr.ended = append(tr.ended, *f) }
+	calls := 0
+	tb.OnPayload = func(f *Flow, pl *Payload) bool {
+		h := fnv.New64a()
+		h.Write(f.Key.A[:])
+		h.Write(pl.Dir[Orig].Bytes())
+		h.Write(pl.Dir[Resp].Bytes())
+		tr.payloads = append(tr.payloads, h.Sum64())
+		calls++
+		return calls%3 == 0 // some flows stop early, some keep feeding
+	}
+	feed(tb, pkts)
+	tb.Flush()
+	tr.c = tb.C
+	return tr
+}
+
+// AddBatch must account packets exactly as Add does one by one, whatever
+// the batch size: over every capture in testdata, a generated mix and a
+// flood that grows the index many times over (slots prefetched before a
+// growth are stale by the time they are used) and, with a small cap,
+// evicts.
+func TestAddBatchMatchesAdd(t *testing.T) {
+	type input struct {
+		name string
+		pkts []capture.Packet
+		cfg  Config
+	}
+	var inputs []input
+	var paths []string
+	for _, glob := range []string{"../../testdata/*/*.pcap", "../../testdata/*/*.pcapng", "../../testdata/*/*.pcap.gz"} {
+		m, _ := filepath.Glob(glob)
+		paths = append(paths, m...)
+	}
+	if len(paths) < 20 {
+		t.Fatalf("only %d captures under testdata", len(paths))
+	}
+	for _, p := range paths {
+		src, err := capture.OpenFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, input{filepath.Base(p), packetsOf(t, src), DefaultConfig()})
+	}
+	for _, g := range []struct {
+		name  string
+		write func(*bytes.Buffer) error
+		cap   int
+	}{
+		{"mix", func(b *bytes.Buffer) error { return synth.WriteMix(b, 20000, 3) }, 0},
+		{"flood", func(b *bytes.Buffer) error { return synth.WriteFlood(b, 30000, 3) }, 0},
+		{"flood-capped", func(b *bytes.Buffer) error { return synth.WriteFlood(b, 30000, 4) }, 5000},
+	} {
+		var buf bytes.Buffer
+		if err := g.write(&buf); err != nil {
+			t.Fatal(err)
+		}
+		src, err := capture.NewSource(g.name, bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := DefaultConfig()
+		cfg.MaxFlows = g.cap
+		inputs = append(inputs, input{g.name, packetsOf(t, src), cfg})
+	}
+
+	one := func(tb *Table, pkts []capture.Packet) {
+		for i := range pkts {
+			tb.Add(&pkts[i])
+		}
+	}
+	for _, in := range inputs {
+		want := run(in.pkts, in.cfg, one)
+		if len(want.ended) == 0 {
+			t.Fatalf("%s: no flows", in.name)
+		}
+		if in.cfg.MaxFlows > 0 && in.cfg.MaxFlows < DefaultConfig().MaxFlows && want.c.Evicted == 0 {
+			t.Fatalf("%s: the cap evicted nothing", in.name)
+		}
+		for _, size := range []int{1, 3, batchAhead, 128, 1024} {
+			got := run(in.pkts, in.cfg, func(tb *Table, pkts []capture.Packet) {
+				for len(pkts) > 0 {
+					n := min(size, len(pkts))
+					tb.AddBatch(pkts[:n])
+					pkts = pkts[n:]
+				}
+			})
+			if !reflect.DeepEqual(got.c, want.c) {
+				t.Fatalf("%s, batches of %d: counters %+v, one by one %+v", in.name, size, got.c, want.c)
+			}
+			if !reflect.DeepEqual(got.payloads, want.payloads) {
+				t.Fatalf("%s, batches of %d: recognition was fed differently", in.name, size)
+			}
+			if len(got.ended) != len(want.ended) {
+				t.Fatalf("%s, batches of %d: %d flows, one by one %d", in.name, size, len(got.ended), len(want.ended))
+			}
+			for i := range got.ended {
+				if got.ended[i] != want.ended[i] {
+					t.Fatalf("%s, batches of %d: flow %d differs:\n%+v\n%+v", in.name, size, i, got.ended[i], want.ended[i])
+				}
+			}
+		}
+	}
+}
