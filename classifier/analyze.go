@@ -47,6 +47,7 @@ type Analyzer struct {
 	servers    map[netip.Addr]bool
 	server     report.Server
 	agg        *aggregator
+	allRules   bool // tests: no namedPorts shortcut
 }
 
 // NewAnalyzer starts an analysis against m.
@@ -227,6 +228,9 @@ func newAggregator(a *Analyzer, listFlows bool) *aggregator {
 	}
 	g.cx = &judgeCtx{isServer: isServer, dyn: &dynamicPeers{epm: map[netip.Addr]bool{}}, rec: a.rec,
 		lifetime: a.m.Limits.EPMLifetime, explain: listFlows}
+	if !a.allRules {
+		g.cx.ports = newNamedPorts(a.m)
+	}
 	g.rules = make([]ruleAgg, len(a.m.Rules))
 	for i := range g.rules {
 		g.rules[i] = ruleAgg{peers: map[netip.Addr]*peerAgg{}, protocols: map[string]int{}}

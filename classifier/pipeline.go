@@ -15,6 +15,7 @@ type Options struct {
 	// goroutines, handing batches across; the result is identical.
 	Pipeline bool
 	noRecog  bool // benchmarks: switch protocol recognition off
+	allRules bool // tests: judge every flow against every rule (no namedPorts shortcut)
 }
 
 // Progress is told the bytes read from disk and the packets seen so far.
@@ -37,6 +38,7 @@ func Analyze(m *Matrix, srcs []*capture.FileSource, unread []*capture.InputStats
 		names = append(names, s.Name())
 	}
 	an.ListFlows(o.WithFlows, names)
+	an.allRules = o.allRules
 	an.Stream()
 	table := flow.NewTable(m.FlowConfig())
 	an.Attach(table)

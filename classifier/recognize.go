@@ -189,6 +189,8 @@ func (r *recognizer) final(f *flow.Flow) {
 }
 
 // lookupLearned finds a learned endpoint valid at time t.
+func (r *recognizer) anyLearned() bool { return len(r.byEP) > 0 }
+
 func (r *recognizer) lookupLearned(a netip.Addr, port uint16, t int64, lifetime time.Duration) *Learned {
 	idx := r.byEP[learnKey{a, port}]
 	for i := len(idx) - 1; i >= 0; i-- {

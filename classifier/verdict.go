@@ -127,6 +127,59 @@ type judgeCtx struct {
 	rec      *recognizer
 	lifetime time.Duration
 	explain  bool // build reasons and notes (only the per-flow list shows them)
+	ports    *namedPorts
+}
+
+// namedPorts marks, for TCP and UDP, every port a rule or an ignore entry
+// names. A flow to any other port can match nothing (unless an endpoint
+// mapper handed the port out), so judging skips the walk over the rules:
+// a scan's flows are nearly all of this kind.
+type namedPorts struct {
+	set [2]flow.PortSet // TCP, UDP
+	epm [2]bool         // a rule of the transport learns ports from the endpoint mapper
+}
+
+func newNamedPorts(m *Matrix) *namedPorts {
+	np := &namedPorts{}
+	mark := func(proto uint8, ps Ports) {
+		if i, ok := transportSlot(proto); ok {
+			for _, r := range ps {
+				for p := int(r.Lo); p <= int(r.Hi); p++ {
+					np.set[i].Add(uint16(p))
+				}
+			}
+		}
+	}
+	for _, r := range m.Rules {
+		mark(r.Transport, r.Ports)
+		if i, ok := transportSlot(r.Transport); ok && r.Learn == "epm" {
+			np.epm[i] = true
+		}
+	}
+	for _, g := range m.Ignore {
+		mark(g.Transport, g.Ports)
+	}
+	return np
+}
+
+func transportSlot(proto uint8) (int, bool) {
+	switch proto {
+	case capture.ProtoTCP:
+		return 0, true
+	case capture.ProtoUDP:
+		return 1, true
+	}
+	return 0, false
+}
+
+// mayMatch says whether some rule or ignore entry could speak about a flow
+// to port of proto.
+func (np *namedPorts) mayMatch(proto uint8, port uint16, rec *recognizer) bool {
+	i, ok := transportSlot(proto)
+	if np == nil || !ok || np.set[i].Has(port) {
+		return true
+	}
+	return np.epm[i] && rec.anyLearned()
 }
 
 // judge classifies one flow against the matrix with the server set known.
@@ -153,7 +206,11 @@ func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx) Judgement {
 	proto := f.Key.Proto
 	best, bestScore := -1, -1
 	var learned *Learned
+	scan := cx.ports.mayMatch(proto, rport, cx.rec)
 	for i := range m.Rules {
+		if !scan {
+			break
+		}
 		r := &m.Rules[i]
 		if r.Transport != proto {
 			continue
@@ -272,6 +329,9 @@ func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx) Judgement {
 		return j
 	}
 	for i := range m.Ignore {
+		if !scan {
+			break
+		}
 		g := &m.Ignore[i]
 		if g.Transport != proto || !g.Ports.Contains(rport) {
 			continue

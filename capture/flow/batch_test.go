@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/synth"
@@ -139,5 +140,39 @@ func TestAddBatchMatchesAdd(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// After Flush the table starts its pages over; a second pass over the
+// same packets must end the very same flows.
+func TestTableReusableAfterFlush(t *testing.T) {
+	src, err := capture.OpenFile("../../testdata/sample/threatmanager-day.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkts := packetsOf(t, src)
+	tb := NewTable(DefaultConfig())
+	var ended []Flow
+	tb.OnEnd = func(f *Flow) { ended = append(ended, *f) }
+	tb.AddBatch(pkts)
+	tb.Flush()
+	first := ended
+	ended = nil
+	// The packet clock runs on: replay an hour after the first pass ended.
+	off := pkts[len(pkts)-1].Timestamp - pkts[0].Timestamp + int64(time.Hour)
+	for i := range pkts {
+		pkts[i].Timestamp += off
+	}
+	tb.AddBatch(pkts)
+	tb.Flush()
+	for i := range ended {
+		ended[i].First -= off
+		ended[i].Last -= off
+	}
+	if len(first) == 0 || !reflect.DeepEqual(first, ended) {
+		t.Fatalf("the second pass ended %d flows unlike the first's %d", len(ended), len(first))
+	}
+	if tb.Len() != 0 {
+		t.Fatalf("%d flows left after Flush", tb.Len())
 	}
 }

@@ -542,7 +542,8 @@ func (t *Table) end(idx int32, reason EndReason) {
 }
 
 // Flush ends every flow still in the table (end of input), idlest first.
-// The index is emptied wholesale afterwards rather than entry by entry.
+// The index and the free list are emptied wholesale afterwards rather
+// than entry by entry.
 func (t *Table) Flush() {
 	for c := range t.lists {
 		for idx := t.lists[c].tail; idx >= 0; {
@@ -554,11 +555,14 @@ func (t *Table) Flush() {
 			}
 			t.releasePayload(f)
 			f.inList = false
-			t.free = append(t.free, idx)
 			idx = prev
 		}
 		t.lists[c] = list{-1, -1}
 	}
+	// Every slot is free now: start the pages over rather than list a
+	// million positions one by one.
+	t.free = t.free[:0]
+	t.nflows = 0
 	clear(t.index.slots)
 	t.index.n = 0
 }

@@ -1,0 +1,97 @@
+package classifier
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/capture/synth"
+)
+
+// The namedPorts shortcut must change no verdict: every capture in
+// testdata (the lab capture has ports learned from the endpoint mapper)
+// and a flood across all ports, judged with the shortcut and with every
+// rule tried, give the same report flow for flow.
+func TestNamedPortsShortcutChangesNothing(t *testing.T) {
+	var paths []string
+	for _, glob := range []string{"../testdata/*/*.pcap", "../testdata/*/*.pcapng", "../testdata/*/*.pcap.gz"} {
+		m, _ := filepath.Glob(glob)
+		paths = append(paths, m...)
+	}
+	if len(paths) < 20 {
+		t.Fatalf("only %d captures under testdata", len(paths))
+	}
+	var flood bytes.Buffer
+	if err := synth.WriteFlood(&flood, 70000, 5); err != nil {
+		t.Fatal(err)
+	}
+	type input struct {
+		name   string
+		open   func() (*capture.FileSource, error)
+		server string
+		tweak  func(*Matrix)
+	}
+	var inputs []input
+	for _, p := range paths {
+		inputs = append(inputs, input{filepath.Base(p), func() (*capture.FileSource, error) { return capture.OpenFile(p) }, "auto", nil})
+	}
+	inputs = append(inputs, input{"flood", func() (*capture.FileSource, error) {
+		return capture.NewSource("flood", bytes.NewReader(flood.Bytes()), int64(flood.Len()))
+	}, "10.20.0.10", nil})
+	// A site that narrowed the RPC range: the port the endpoint mapper
+	// handed out lies outside every rule, and only learning admits it.
+	inputs = append(inputs, input{"lab-site, narrowed RPC range", func() (*capture.FileSource, error) {
+		return capture.OpenFile("../testdata/real/lab-site.pcap")
+	}, "auto", func(m *Matrix) {
+		for i := range m.Rules {
+			if m.Rules[i].Learn == "epm" {
+				m.Rules[i].Ports = Ports{{Lo: 60000, Hi: 60010}}
+			}
+		}
+	}})
+	learned, judged := 0, 0
+	for _, in := range inputs {
+		m, err := Load(LoadOptions{Server: []string{in.server}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.tweak != nil {
+			in.tweak(m)
+		}
+		reports := [2][]byte{}
+		for i, all := range []bool{false, true} {
+			src, err := in.open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := Analyze(m, []*capture.FileSource{src}, nil, Options{WithFlows: true, Version: "test", allRules: all})
+			if err != nil {
+				// Captures of other software: no Threat Manager server
+				// to infer, nothing judged.
+				continue
+			}
+			if reports[i], err = json.Marshal(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if reports[0] == nil {
+			continue
+		}
+		judged++
+		if !bytes.Equal(reports[0], reports[1]) {
+			t.Errorf("%s: the report differs with every rule tried", in.name)
+		}
+		if in.tweak != nil {
+			learned += bytes.Count(reports[0], []byte("learned from endpoint mapper"))
+		}
+	}
+	if judged < 10 {
+		t.Fatalf("only %d captures judged", judged)
+	}
+	t.Logf("%d inputs judged", judged)
+	if learned == 0 {
+		t.Error("no port outside the rules was learned: the endpoint-mapper exception went untested")
+	}
+}
