@@ -150,7 +150,8 @@ func (mo *Monitor) Events(stats []capture.IfaceStats) []report.Event {
 		if f.Key.Proto == TCP && !ended && f.Pkts[flow.Resp] == 0 && !f.Unreach && f.SYNs < 2 {
 			return // a fresh SYN: too early to call it unanswered
 		}
-		j := mo.m.judge(f, cx)
+		var j Judgement
+		mo.m.judge(f, cx, &j)
 		switch j.Verdict {
 		case Blocked:
 			id := flowID{f.Key, f.First}

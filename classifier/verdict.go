@@ -183,12 +183,14 @@ func (np *namedPorts) mayMatch(proto uint8, port uint16, rec *recognizer) bool {
 }
 
 // judge classifies one flow against the matrix with the server set known.
-func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx) Judgement {
+// It fills *j rather than returning one: a Judgement is large, and a
+// scan judges a million flows.
+func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx, j *Judgement) {
 	isServer, dyn := cx.isServer, cx.dyn
 	ia, _ := f.Initiator()
 	ra, rport := f.Responder()
 	ini, res := ia.Netip(), ra.Netip()
-	j := Judgement{Rule: -1, Ignore: -1, Port: rport}
+	*j = Judgement{Rule: -1, Ignore: -1, Port: rport}
 	switch si, sr := isServer(ini), isServer(res); {
 	case si && sr:
 		j.Dir, j.Peer, j.peer = Local, res, ra
@@ -201,7 +203,7 @@ func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx) Judgement {
 	}
 	if j.Dir == Transit {
 		j.Verdict, j.Reason = NotJudged, "transit: neither end is the server"
-		return j
+		return
 	}
 	proto := f.Key.Proto
 	best, bestScore := -1, -1
@@ -284,7 +286,7 @@ func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx) Judgement {
 			j.Verdict = Allowed
 		}
 		if !cx.explain {
-			return j
+			return
 		}
 		switch j.Verdict {
 		case Blocked:
@@ -322,11 +324,11 @@ func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx) Judgement {
 				j.Notes = append(j.Notes, fmt.Sprintf("server source port %d is outside the Windows dynamic range 49152-65535", sport))
 			}
 		}
-		return j
+		return
 	}
 	if j.Dir == Local {
 		j.Verdict, j.Reason = NotJudged, "local: both ends are the server and no rule covers it"
-		return j
+		return
 	}
 	for i := range m.Ignore {
 		if !scan {
@@ -340,17 +342,16 @@ func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx) Judgement {
 			continue
 		}
 		j.Ignore, j.Verdict, j.Reason = i, Ignored, "ignored by "+g.ID
-		return j
+		return
 	}
 	j.Verdict = Unexpected
 	if !cx.explain {
-		return j
+		return
 	}
 	j.Reason = "no rule allows " + TransportName(proto) + " " + fmt.Sprint(rport) + " " + j.Dir.String()
 	if block != "" {
 		j.Reason += "; the attempt failed (" + block + ": " + failureWhy(f, block) + ")"
 	}
-	return j
 }
 
 // dynamicPeers is the set of peers that the server reached on the RPC
