@@ -71,6 +71,7 @@ run_set() { # run_set LABEL FILE
 	for b in FloorRead FloorDecodeMap AnalyzeNoRecognition Analyze AnalyzePipelined; do
 		local pps
 		pps=$(metric "${line[$b]}" pkts/s)
+		PPS[$label:$b]=$pps
 		printf '%-24s %12.0f %9s %11s %9s %8s\n' "$b" "$pps" "$(metric "${line[$b]}" MB/s)" \
 			"$(metric "${line[$b]}" allocs/pkt)" "$(metric "${line[$b]}" peakRSS-MiB)" \
 			"$(awk -v a="$pps" -v f="$floor" 'BEGIN{printf "%.2fx", a/f}')"
@@ -81,12 +82,14 @@ run_set() { # run_set LABEL FILE
 	read -r wall rss < <(peak "$OUT/flowverify" analyze -j 1 -q -s 10.20.0.10 --fail-on none -f json -o "$js" "$file")
 	packets=$(python3 -c "import json;d=json.load(open('$js'));s=d['summary'];print(s['packets'], s['max_active_flows'], s['flows'], s['evicted'])")
 	read -r np maxact nflows evicted <<<"$packets"
+	PPS[$label:binary-j1]=$(awk -v n="$np" -v w="$wall" 'BEGIN{print n/w}')
 	base=$(peak "$OUT/flowverify" analyze -j 1 -q -s 10.20.0.10 --fail-on none testdata/scenarios/all-good.pcap | cut -d' ' -f2)
 	printf '%-24s %12.0f %9.0f %11s %9s %8s   flows %s, max tracked %s, evicted %s, %s bytes/tracked flow\n' "flowverify analyze -j1" \
 		"$(awk -v n="$np" -v w="$wall" 'BEGIN{print n/w}')" "$(awk -v s="$size" -v w="$wall" 'BEGIN{print s/1e6/w}')" "-" "$rss" \
 		"$(awk -v n="$np" -v w="$wall" -v f="$floor" 'BEGIN{printf "%.2fx", n/w/f}')" "$nflows" "$maxact" "$evicted" \
 		"$(awk -v r="$rss" -v b="$base" -v m="$maxact" 'BEGIN{ if (m>0) printf "%.0f", (r-b)*1048576/m; else print "-"}')"
 	read -r wall rss < <(peak "$OUT/flowverify" analyze -q -s 10.20.0.10 --fail-on none -f json -o "$OUT/$label-j0.json" "$file")
+	PPS[$label:binary]=$(awk -v n="$np" -v w="$wall" 'BEGIN{print n/w}')
 	printf '%-24s %12.0f %9.0f %11s %9s %8s\n' "flowverify analyze" \
 		"$(awk -v n="$np" -v w="$wall" 'BEGIN{print n/w}')" "$(awk -v s="$size" -v w="$wall" 'BEGIN{print s/1e6/w}')" "-" "$rss" \
 		"$(awk -v n="$np" -v w="$wall" -v f="$floor" 'BEGIN{printf "%.2fx", n/w/f}')"
@@ -112,7 +115,19 @@ run_set() { # run_set LABEL FILE
 	fi
 }
 
+declare -A PPS
 run_set mix "$(gen "mix-$MIX" -mix "$MIX")"
 [ "$FLOOD" -gt 0 ] && run_set flood "$(gen "flood-$FLOOD" -flood "$FLOOD")"
 [ "$LONG" -gt 0 ] && run_set long "$(gen "long-$LONG" -long "$LONG")"
+
+# The flood against the mix: time per packet, same run (issue: within 2x).
+if [ "$FLOOD" -gt 0 ]; then
+	echo
+	echo "== time per packet, flood / mix (1.00x = as fast per packet as the mix)"
+	for b in FloorDecodeMap Analyze AnalyzePipelined binary-j1 binary; do
+		m=${PPS[mix:$b]:-} f=${PPS[flood:$b]:-}
+		[ -n "$m" ] && [ -n "$f" ] || continue
+		awk -v b="$b" -v m="$m" -v f="$f" 'BEGIN{printf "%-24s %6.0f ns vs %6.0f ns   %.2fx\n", b, 1e9/f, 1e9/m, m/f}'
+	done
+fi
 exit 0
