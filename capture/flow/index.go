@@ -60,11 +60,11 @@ func (ix *index) getHashed(k *Key, h uint64) (int32, bool) {
 	}
 }
 
-func (ix *index) put(k *Key, pos int32) {
+// put enters the flow at pos under its key's hash h.
+func (ix *index) put(h uint64, pos int32) {
 	if 2*(ix.n+1) > len(ix.slots) {
 		ix.grow()
 	}
-	h := hashKey(k)
 	i := h & ix.mask
 	for ix.slots[i] != 0 {
 		i = (i + 1) & ix.mask

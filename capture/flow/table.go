@@ -198,16 +198,17 @@ const batchAhead = 8
 
 // AddBatch accounts packets in order, exactly as Add one by one would.
 func (t *Table) AddBatch(pkts []capture.Packet) {
-	var ring [batchAhead]keyed
+	// Twice as many entries as packets ahead, so the one being filled
+	// is never the one being used.
+	var ring [2 * batchAhead]keyed
 	for i := 0; i < len(pkts) && i < batchAhead; i++ {
 		t.prefetchKey(&ring[i], &pkts[i])
 	}
 	for i := range pkts {
-		k := ring[i%batchAhead]
 		if j := i + batchAhead; j < len(pkts) {
-			t.prefetchKey(&ring[j%batchAhead], &pkts[j])
+			t.prefetchKey(&ring[j%len(ring)], &pkts[j])
 		}
-		t.add(&pkts[i], &k)
+		t.add(&pkts[i], &ring[i%len(ring)])
 	}
 }
 
@@ -254,7 +255,7 @@ func (t *Table) add(p *capture.Packet, k *keyed) {
 		}
 	}
 	if !ok {
-		idx = t.create(key, srcIsA, p, icmpReply)
+		idx = t.create(key, k.h, srcIsA, p, icmpReply)
 	}
 	f := t.at(idx)
 	dir := Resp
@@ -317,7 +318,7 @@ func icmpRequestType(proto, ty uint8) (uint8, bool) {
 	return ty, false
 }
 
-func (t *Table) create(key Key, srcIsA bool, p *capture.Packet, icmpReply bool) int32 {
+func (t *Table) create(key Key, h uint64, srcIsA bool, p *capture.Packet, icmpReply bool) int32 {
 	if t.index.n >= t.cfg.MaxFlows {
 		t.evictIdlest()
 	}
@@ -353,7 +354,7 @@ func (t *Table) create(key Key, srcIsA bool, p *capture.Packet, icmpReply bool) 
 			f.Guessed = true
 		}
 	}
-	t.index.put(&key, idx)
+	t.index.put(h, idx)
 	t.C.FlowsCreated++
 	if t.index.n > t.C.MaxActive {
 		t.C.MaxActive = t.index.n
@@ -400,7 +401,7 @@ func (t *Table) tieUnreachable(p *capture.Packet) {
 	if !ok {
 		// The attempt itself was not captured (or already ended), but the
 		// ICMP error proves it was made.
-		idx = t.create(key, srcIsA, &capture.Packet{Timestamp: p.Timestamp, Input: p.Input, Proto: q.Proto,
+		idx = t.create(key, hashKey(&key), srcIsA, &capture.Packet{Timestamp: p.Timestamp, Input: p.Input, Proto: q.Proto,
 			Src: q.Src, Dst: q.Dst, SrcPort: q.SrcPort, DstPort: q.DstPort, TCPFlags: capture.FlagSYN}, false)
 		f := t.at(idx)
 		f.InitIsA, f.Guessed, f.OnlyByICMP = srcIsA, false, true

@@ -328,7 +328,7 @@ func TestIndexAgainstMap(t *testing.T) {
 		}
 		pos := tb.grow()
 		tb.at(pos).Key = k
-		tb.index.put(&k, pos)
+		tb.index.put(hashKey(&k), pos)
 		ref[k] = pos
 		live = append(live, k)
 	}
