@@ -10,7 +10,7 @@
 # Ratios against the decode floor are the headline; absolute times are noise
 # on a shared machine.
 #
-#   MIX=5000000 FLOOD=1000000 LONG=2000000 scripts/bench.sh
+#   MIX=5000000 FLOOD=1000000 LONG=2000000 COUNT=3 scripts/bench.sh
 #   QUICK=1 scripts/bench.sh        # 2M-packet mix only, no external tools
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,7 @@ MIX=${MIX:-5000000}
 FLOOD=${FLOOD:-1000000}
 LONG=${LONG:-2000000}
 BENCHTIME=${BENCHTIME:-3x}
+COUNT=${COUNT:-3}
 OUT=bench-out
 mkdir -p "$OUT"
 if [ -n "${QUICK:-}" ]; then MIX=2000000; FLOOD=0; LONG=0; fi
@@ -42,15 +43,23 @@ gen() { # gen NAME FLAG COUNT
 	echo "$f"
 }
 
+median() { # the middle line of benchmark output lines, by pkts/s
+	awk '{for (i=2;i<=NF;i++) if ($i=="pkts/s") print $(i-1) "\t" $0}' | sort -g | awk -F'\t' '{l[NR]=$2} END{if (NR) print l[int((NR+1)/2)]}'
+}
+
 metric() { awk -v u="$2" '{for (i=2;i<=NF;i++) if ($i==u) print $(i-1)}' <<<"$1"; }
 
-peak() { # peak CMD... -> "wall rss" of the command
-	python3 - "$@" <<'EOF'
+peak() { # [RUNS=n] peak CMD... -> "wall rss": median wall time of n runs (default 1), peak RSS
+	python3 - "${RUNS:-1}" "$@" <<'EOF'
 import resource, subprocess, sys, time
-t = time.time()
-subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=480)
+walls = []
+for _ in range(int(sys.argv[1])):
+    t = time.time()
+    subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=480)
+    walls.append(time.time() - t)
+walls.sort()
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(f"{time.time()-t:.2f} {ru.ru_maxrss/1024:.0f}")
+print(f"{walls[len(walls)//2]:.3f} {ru.ru_maxrss/1024:.0f}")
 EOF
 }
 
@@ -62,8 +71,10 @@ run_set() { # run_set LABEL FILE
 	echo "== $label: $file ($((size / 1048576)) MiB)"
 	declare -A line
 	for b in FloorRead FloorDecodeMap AnalyzeNoRecognition Analyze AnalyzePipelined; do
+		# COUNT runs of each, interleaved with nothing else; the median
+		# run by packets/s stands for it (this machine's noise is ±15%).
 		line[$b]=$(FLOWVERIFY_BENCH_FILE="$file" "$OUT/classifier.test" -test.run '^$' \
-			-test.bench "^Benchmark$b\$" -test.benchtime "$BENCHTIME" | grep "^Benchmark$b" || true)
+			-test.bench "^Benchmark$b\$" -test.benchtime "$BENCHTIME" -test.count "$COUNT" | grep "^Benchmark$b" | median || true)
 	done
 	local floor
 	floor=$(metric "${line[FloorDecodeMap]}" pkts/s)
@@ -79,7 +90,7 @@ run_set() { # run_set LABEL FILE
 	# End to end: the binary on one core (-j 1), with bytes per tracked
 	# flow, and with its default (-j 0: two cores when there are two).
 	local js="$OUT/$label.json"
-	read -r wall rss < <(peak "$OUT/flowverify" analyze -j 1 -q -s 10.20.0.10 --fail-on none -f json -o "$js" "$file")
+	read -r wall rss < <(RUNS=$COUNT peak "$OUT/flowverify" analyze -j 1 -q -s 10.20.0.10 --fail-on none -f json -o "$js" "$file")
 	packets=$(python3 -c "import json;d=json.load(open('$js'));s=d['summary'];print(s['packets'], s['max_active_flows'], s['flows'], s['evicted'])")
 	read -r np maxact nflows evicted <<<"$packets"
 	PPS[$label:binary-j1]=$(awk -v n="$np" -v w="$wall" 'BEGIN{print n/w}')
@@ -88,7 +99,7 @@ run_set() { # run_set LABEL FILE
 		"$(awk -v n="$np" -v w="$wall" 'BEGIN{print n/w}')" "$(awk -v s="$size" -v w="$wall" 'BEGIN{print s/1e6/w}')" "-" "$rss" \
 		"$(awk -v n="$np" -v w="$wall" -v f="$floor" 'BEGIN{printf "%.2fx", n/w/f}')" "$nflows" "$maxact" "$evicted" \
 		"$(awk -v r="$rss" -v b="$base" -v m="$maxact" 'BEGIN{ if (m>0) printf "%.0f", (r-b)*1048576/m; else print "-"}')"
-	read -r wall rss < <(peak "$OUT/flowverify" analyze -q -s 10.20.0.10 --fail-on none -f json -o "$OUT/$label-j0.json" "$file")
+	read -r wall rss < <(RUNS=$COUNT peak "$OUT/flowverify" analyze -q -s 10.20.0.10 --fail-on none -f json -o "$OUT/$label-j0.json" "$file")
 	PPS[$label:binary]=$(awk -v n="$np" -v w="$wall" 'BEGIN{print n/w}')
 	printf '%-24s %12.0f %9.0f %11s %9s %8s\n' "flowverify analyze" \
 		"$(awk -v n="$np" -v w="$wall" 'BEGIN{print n/w}')" "$(awk -v s="$size" -v w="$wall" 'BEGIN{print s/1e6/w}')" "-" "$rss" \
