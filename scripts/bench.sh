@@ -44,7 +44,9 @@ gen() { # gen NAME FLAG COUNT
 }
 
 median() { # the middle line of benchmark output lines, by pkts/s
-	awk '{for (i=2;i<=NF;i++) if ($i=="pkts/s") print $(i-1) "\t" $0}' | sort -g | awk -F'\t' '{l[NR]=$2} END{if (NR) print l[int((NR+1)/2)]}'
+	# (benchmark lines hold tabs: key and line are joined by a \001)
+	awk '{for (i=2;i<=NF;i++) if ($i=="pkts/s") printf "%s\001%s\n", $(i-1), $0}' | sort -t$'\001' -k1,1g |
+		cut -d$'\001' -f2- | awk '{l[NR]=$0} END{if (NR) print l[int((NR+1)/2)]}'
 }
 
 metric() { awk -v u="$2" '{for (i=2;i<=NF;i++) if ($i==u) print $(i-1)}' <<<"$1"; }
