@@ -129,6 +129,9 @@ run_set() { # run_set LABEL FILE
 }
 
 declare -A PPS
+echo "pkts/s of the Go benchmarks: the median of $COUNT runs; of the binary: the median wall time of $COUNT runs."
+echo "peak MiB of a Go benchmark is its process's peak over all its runs (earlier runs' garbage included);"
+echo "the binary's is one run's, and bytes/tracked flow is that peak less the binary's baseline, per flow."
 run_set mix "$(gen "mix-$MIX" -mix "$MIX")"
 [ "$FLOOD" -gt 0 ] && run_set flood "$(gen "flood-$FLOOD" -flood "$FLOOD")"
 [ "$LONG" -gt 0 ] && run_set long "$(gen "long-$LONG" -long "$LONG")"
