@@ -131,3 +131,19 @@ func TestNextBatchMatchesNext(t *testing.T) {
 	two := []string{"../testdata/sample/threatmanager-day.pcap", plain}
 	readBatches(t, openAll(t, two...), decodeAll(t, openAll(t, two...)), 64)
 }
+
+func TestNextBatchDoesNotAllocate(t *testing.T) {
+	srcs := openAll(t, "../testdata/sample/threatmanager-day.pcap")
+	m := capture.NewMerger(srcs)
+	defer m.Close()
+	pkts := make([]capture.Packet, 64)
+	m.NextBatch(pkts) // the first read fills the buffer
+	read := 0
+	allocs := testing.AllocsPerRun(20, func() { read += m.NextBatch(pkts) })
+	if read < 20*len(pkts)/2 {
+		t.Fatalf("only %d packets read: the capture is too short for the test", read)
+	}
+	if allocs != 0 {
+		t.Fatalf("%.1f allocations per batch", allocs)
+	}
+}

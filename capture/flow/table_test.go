@@ -271,6 +271,16 @@ func TestTableSteadyStateDoesNotAllocate(t *testing.T) {
 	if allocs != 0 {
 		t.Fatalf("%.1f allocations per %d packets in steady state", allocs, len(pkts))
 	}
+	allocs = testing.AllocsPerRun(50, func() {
+		for i := range pkts {
+			ts += 1000
+			pkts[i].Timestamp = ts
+		}
+		tb.AddBatch(pkts)
+	})
+	if allocs != 0 {
+		t.Fatalf("%.1f allocations per batch of %d packets in steady state", allocs, len(pkts))
+	}
 }
 
 func BenchmarkTableAdd(b *testing.B) {
