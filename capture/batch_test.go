@@ -11,22 +11,8 @@ import (
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/synth"
+	"github.com/flowverify/flowverify/internal/testcaps"
 )
-
-// decodeAll decodes every packet with Next, payloads copied out.
-func decodeAll(t testing.TB, srcs []*capture.FileSource) []capture.Packet {
-	t.Helper()
-	m := capture.NewMerger(srcs)
-	defer m.Close()
-	var out []capture.Packet
-	var p capture.Packet
-	for m.Next(&p) == nil {
-		q := p
-		q.Payload = bytes.Clone(p.Payload)
-		out = append(out, q)
-	}
-	return out
-}
 
 // readBatches decodes with NextBatch and checks, once each batch is
 // complete, that every packet of it (payload bytes included) is still the
@@ -107,29 +93,21 @@ func TestNextBatchMatchesNext(t *testing.T) {
 		t.Fatalf("the mix is %d bytes: too small to cross read-buffer refills", mix.Len())
 	}
 	for _, name := range []string{plain, gz} {
-		want := decodeAll(t, openAll(t, name))
+		want := testcaps.Packets(t, openAll(t, name)...)
 		short := readBatches(t, openAll(t, name), want, 128)
 		if short == 0 {
 			t.Errorf("%s: no batch ended at a buffer refill; the test does not reach the case it is for", name)
 		}
 	}
 
-	var paths []string
-	for _, glob := range []string{"../testdata/*/*.pcap", "../testdata/*/*.pcapng", "../testdata/*/*.pcap.gz"} {
-		m, _ := filepath.Glob(glob)
-		paths = append(paths, m...)
-	}
-	if len(paths) < 20 {
-		t.Fatalf("only %d captures under testdata", len(paths))
-	}
-	for _, p := range paths {
-		want := decodeAll(t, openAll(t, p))
+	for _, p := range testcaps.Paths(t) {
+		want := testcaps.Packets(t, openAll(t, p)...)
 		for _, size := range []int{1, 5, 128} {
 			readBatches(t, openAll(t, p), want, size)
 		}
 	}
 	two := []string{"../testdata/sample/threatmanager-day.pcap", plain}
-	readBatches(t, openAll(t, two...), decodeAll(t, openAll(t, two...)), 64)
+	readBatches(t, openAll(t, two...), testcaps.Packets(t, openAll(t, two...)...), 64)
 }
 
 func TestNextBatchDoesNotAllocate(t *testing.T) {

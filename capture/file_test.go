@@ -10,6 +10,7 @@ import (
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/synth"
+	"github.com/flowverify/flowverify/internal/testcaps"
 )
 
 func scenarioBytes(t testing.TB, name string, f *synth.Format) []byte {
@@ -273,6 +274,6 @@ func FuzzReadCapture(f *testing.F) {
 			}
 			return []*capture.FileSource{src}
 		}
-		readBatches(t, open(), decodeAll(t, open()), 3)
+		readBatches(t, open(), testcaps.Packets(t, open()...), 3)
 	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/synth"
+	"github.com/flowverify/flowverify/internal/testcaps"
 )
 
 // The namedPorts shortcut must change no verdict: every capture in
@@ -15,14 +16,7 @@ import (
 // and a flood across all ports, judged with the shortcut and with every
 // rule tried, give the same report flow for flow.
 func TestNamedPortsShortcutChangesNothing(t *testing.T) {
-	var paths []string
-	for _, glob := range []string{"../testdata/*/*.pcap", "../testdata/*/*.pcapng", "../testdata/*/*.pcap.gz"} {
-		m, _ := filepath.Glob(glob)
-		paths = append(paths, m...)
-	}
-	if len(paths) < 20 {
-		t.Fatalf("only %d captures under testdata", len(paths))
-	}
+	paths := testcaps.Paths(t)
 	var flood bytes.Buffer
 	if err := synth.WriteFlood(&flood, 70000, 5); err != nil {
 		t.Fatal(err)

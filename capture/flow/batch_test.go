@@ -10,22 +10,8 @@ import (
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/synth"
+	"github.com/flowverify/flowverify/internal/testcaps"
 )
-
-// packetsOf decodes a capture into packets that own their payloads.
-func packetsOf(t *testing.T, src *capture.FileSource) []capture.Packet {
-	t.Helper()
-	m := capture.NewMerger([]*capture.FileSource{src})
-	defer m.Close()
-	var out []capture.Packet
-	var p capture.Packet
-	for m.Next(&p) == nil {
-		q := p
-		q.Payload = bytes.Clone(p.Payload)
-		out = append(out, q)
-	}
-	return out
-}
 
 // trace is everything a table tells its user: the flows as they end, the
 // payload it hands to recognition, and the counters.
@@ -67,20 +53,12 @@ func TestAddBatchMatchesAdd(t *testing.T) {
 		cfg  Config
 	}
 	var inputs []input
-	var paths []string
-	for _, glob := range []string{"../../testdata/*/*.pcap", "../../testdata/*/*.pcapng", "../../testdata/*/*.pcap.gz"} {
-		m, _ := filepath.Glob(glob)
-		paths = append(paths, m...)
-	}
-	if len(paths) < 20 {
-		t.Fatalf("only %d captures under testdata", len(paths))
-	}
-	for _, p := range paths {
+	for _, p := range testcaps.Paths(t) {
 		src, err := capture.OpenFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		inputs = append(inputs, input{filepath.Base(p), packetsOf(t, src), DefaultConfig()})
+		inputs = append(inputs, input{filepath.Base(p), testcaps.Packets(t, src), DefaultConfig()})
 	}
 	for _, g := range []struct {
 		name  string
@@ -101,7 +79,7 @@ func TestAddBatchMatchesAdd(t *testing.T) {
 		}
 		cfg := DefaultConfig()
 		cfg.MaxFlows = g.cap
-		inputs = append(inputs, input{g.name, packetsOf(t, src), cfg})
+		inputs = append(inputs, input{g.name, testcaps.Packets(t, src), cfg})
 	}
 
 	one := func(tb *Table, pkts []capture.Packet) {
@@ -150,7 +128,7 @@ func TestTableReusableAfterFlush(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pkts := packetsOf(t, src)
+	pkts := testcaps.Packets(t, src)
 	tb := NewTable(DefaultConfig())
 	var ended []Flow
 	tb.OnEnd = func(f *Flow) { ended = append(ended, *f) }

@@ -1,0 +1,50 @@
+// Package testcaps gives tests the captures under testdata and their
+// packets. (capture's own internal tests cannot import it: it imports
+// capture.)
+package testcaps
+
+import (
+	"bytes"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/flowverify/flowverify/capture"
+)
+
+// Paths lists every capture under the repository's testdata: classic
+// pcap, pcapng and gzipped pcap. Fewer than twenty means the tree is not
+// what the tests expect, and fails the test.
+func Paths(t testing.TB) []string {
+	t.Helper()
+	_, here, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(here), "..", "..", "testdata")
+	var paths []string
+	for _, glob := range []string{"*/*.pcap", "*/*.pcapng", "*/*.pcap.gz"} {
+		m, err := filepath.Glob(filepath.Join(root, glob))
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, m...)
+	}
+	if len(paths) < 20 {
+		t.Fatalf("only %d captures under %s", len(paths), root)
+	}
+	return paths
+}
+
+// Packets decodes every packet of srcs, merged, with Next; each packet
+// owns a copy of its payload.
+func Packets(t testing.TB, srcs ...*capture.FileSource) []capture.Packet {
+	t.Helper()
+	m := capture.NewMerger(srcs)
+	defer m.Close()
+	var out []capture.Packet
+	var p capture.Packet
+	for m.Next(&p) == nil {
+		q := p
+		q.Payload = bytes.Clone(p.Payload)
+		out = append(out, q)
+	}
+	return out
+}
