@@ -135,36 +135,36 @@ func (r *recognizer) learn(f *flow.Flow, pl *flow.Payload) bool {
 		}
 		eps, _ := protocol.ParseEptMapResponse(p)
 		ra, _ := f.Responder()
-		ia, ip := f.Initiator()
-		from := HostPort(ia, ip) + " -> " + HostPort(ra, 135)
+		from := ""
 		for _, ep := range eps {
+			learned = true
 			addr := ep.Addr
 			if !addr.IsValid() {
 				addr = ra.Netip()
 			}
-			learned = true
-			if r.known(addr, ep.Port, from) {
-				continue // the same reply, seen again as the stream grew
+			if from == "" {
+				ia, ip := f.Initiator()
+				from = HostPort(ia, ip) + " -> " + HostPort(ra, 135)
 			}
 			if r.byEP == nil {
 				r.byEP = map[learnKey][]int32{}
 			}
 			k := learnKey{addr, ep.Port}
-			r.byEP[k] = append(r.byEP[k], int32(len(r.learned)))
-			r.learned = append(r.learned, Learned{Addr: addr, Port: ep.Port, Interface: ep.Interface, At: r.now(), From: from})
+			idx := r.byEP[k]
+			// A reply is read once (learning ends recognition), so the
+			// only repeat to drop is an endpoint named twice in it. The
+			// same tuple asking again later, as client ports wrap on a
+			// long capture, is a new answer with its own lifetime.
+			now := r.now()
+			if n := len(idx); n > 0 && r.learned[idx[n-1]].From == from && r.learned[idx[n-1]].At == now {
+				continue
+			}
+			r.byEP[k] = append(idx, int32(len(r.learned)))
+			r.learned = append(r.learned, Learned{Addr: addr, Port: ep.Port, Interface: ep.Interface, At: now, From: from})
 		}
 		return true
 	})
 	return learned
-}
-
-func (r *recognizer) known(a netip.Addr, port uint16, from string) bool {
-	for _, i := range r.byEP[learnKey{a, port}] {
-		if r.learned[i].From == from {
-			return true
-		}
-	}
-	return false
 }
 
 // final runs once more when a flow ends with recognition unfinished, so a

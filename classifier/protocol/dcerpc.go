@@ -81,25 +81,27 @@ func mustHexUUID(s string) UUID {
 	return u
 }
 
-// Interfaces named in reports.
+// knownInterfaces are the interfaces reports name; parsed once, read only.
+var knownInterfaces = [...]struct {
+	uuid UUID
+	name string
+}{
+	{mustHexUUID("e1af8308-5d1f-11c9-91a4-08002b14a0fa"), "epm"},
+	{mustHexUUID("e3514235-4b06-11d1-ab04-00c04fc2dcd2"), "drsuapi"},
+	{mustHexUUID("12345778-1234-abcd-ef00-0123456789ab"), "lsarpc"},
+	{mustHexUUID("12345778-1234-abcd-ef00-0123456789ac"), "samr"},
+	{mustHexUUID("12345678-1234-abcd-ef00-01234567cffb"), "netlogon"},
+	{mustHexUUID("000001a0-0000-0000-c000-000000000046"), "isystemactivator"},
+	{mustHexUUID("99fcfec4-5260-101b-bbcb-00aa0021347a"), "iobjectexporter"},
+	{mustHexUUID("3919286a-b10c-11d0-9ba8-00c04fd92ef5"), "dssetup"},
+}
+
+// dcerpcInterface names a well-known interface, or says "".
 func dcerpcInterface(u UUID) string {
-	switch u {
-	case mustHexUUID("e1af8308-5d1f-11c9-91a4-08002b14a0fa"):
-		return "epm"
-	case mustHexUUID("e3514235-4b06-11d1-ab04-00c04fc2dcd2"):
-		return "drsuapi"
-	case mustHexUUID("12345778-1234-abcd-ef00-0123456789ab"):
-		return "lsarpc"
-	case mustHexUUID("12345778-1234-abcd-ef00-0123456789ac"):
-		return "samr"
-	case mustHexUUID("12345678-1234-abcd-ef00-01234567cffb"):
-		return "netlogon"
-	case mustHexUUID("000001a0-0000-0000-c000-000000000046"):
-		return "isystemactivator"
-	case mustHexUUID("99fcfec4-5260-101b-bbcb-00aa0021347a"):
-		return "iobjectexporter"
-	case mustHexUUID("3919286a-b10c-11d0-9ba8-00c04fd92ef5"):
-		return "dssetup"
+	for _, k := range knownInterfaces {
+		if k.uuid == u {
+			return k.name
+		}
 	}
 	return ""
 }
