@@ -178,13 +178,15 @@ func (m *Merger) Next(pkt *Packet) error {
 // returns how many; 0 at the end. Unlike Next's, the payloads of every
 // packet of the batch stay valid until the next call to NextBatch or Next,
 // so the whole batch can be worked on at once without copying them. A
-// batch ends early where reading on would move bytes it handed out: at a
-// refill of the read buffer, and after each packet when there are several
-// inputs or a format read through a reused buffer.
+// batch ends early where reading on would move bytes it handed out: where
+// the input that reads next would refill its buffer, and after each
+// packet of a format read through a reused buffer (pcapng).
 func (m *Merger) NextBatch(pkts []Packet) int {
 	n := 0
 	for n < len(pkts) {
-		if n > 0 && !(len(m.sources) == 1 && m.cur != nil && m.cur.src.recordBuffered()) {
+		// Next reads on only in the input of the packet it last gave
+		// out; the others' records stay where they are.
+		if n > 0 && !(m.cur != nil && m.cur.src.recordBuffered()) {
 			break
 		}
 		if m.Next(&pkts[n]) != nil {

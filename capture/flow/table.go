@@ -98,6 +98,12 @@ type Table struct {
 	// protocol is known or it gave up), and the buffers are released.
 	OnPayload func(*Flow, *Payload) bool
 
+	// ahead holds AddBatch's keys worked out in advance: twice as many
+	// entries as packets ahead, so the one being filled is never the one
+	// being used. A field, not a local, so that a batch of one packet (a
+	// merge of several files, pcapng) does not clear a kilobyte.
+	ahead [2 * batchAhead]keyed
+
 	payloads []*Payload // recognition state of TCP flows still being identified
 	plFree   []int32
 	scratch  *Payload // per-datagram recognition state, reused
@@ -198,9 +204,7 @@ const batchAhead = 8
 
 // AddBatch accounts packets in order, exactly as Add one by one would.
 func (t *Table) AddBatch(pkts []capture.Packet) {
-	// Twice as many entries as packets ahead, so the one being filled
-	// is never the one being used.
-	var ring [2 * batchAhead]keyed
+	ring := &t.ahead
 	for i := 0; i < len(pkts) && i < batchAhead; i++ {
 		t.prefetchKey(&ring[i], &pkts[i])
 	}
