@@ -18,8 +18,8 @@ import (
 // complete, that every packet of it (payload bytes included) is still the
 // one Next gave: the contract is that nothing of a batch moves until the
 // next call. It returns how many batches ended short of full before the
-// end of input.
-func readBatches(t testing.TB, srcs []*capture.FileSource, want []capture.Packet, size int) (short int) {
+// end of input, and the longest batch.
+func readBatches(t testing.TB, srcs []*capture.FileSource, want []capture.Packet, size int) (short, longest int) {
 	t.Helper()
 	m := capture.NewMerger(srcs)
 	defer m.Close()
@@ -47,11 +47,12 @@ func readBatches(t testing.TB, srcs []*capture.FileSource, want []capture.Packet
 		if n < size && i < len(want) {
 			short++
 		}
+		longest = max(longest, n)
 	}
 	if i != len(want) {
 		t.Fatalf("NextBatch gave %d packets, Next %d", i, len(want))
 	}
-	return short
+	return short, longest
 }
 
 func openAll(t testing.TB, names ...string) []*capture.FileSource {
@@ -94,7 +95,7 @@ func TestNextBatchMatchesNext(t *testing.T) {
 	}
 	for _, name := range []string{plain, gz} {
 		want := testcaps.Packets(t, openAll(t, name)...)
-		short := readBatches(t, openAll(t, name), want, 128)
+		short, _ := readBatches(t, openAll(t, name), want, 128)
 		if short == 0 {
 			t.Errorf("%s: no batch ended at a buffer refill; the test does not reach the case it is for", name)
 		}
@@ -106,8 +107,16 @@ func TestNextBatchMatchesNext(t *testing.T) {
 			readBatches(t, openAll(t, p), want, size)
 		}
 	}
-	two := []string{"../testdata/sample/threatmanager-day.pcap", plain}
-	readBatches(t, openAll(t, two...), testcaps.Packets(t, openAll(t, two...)...), 64)
+	// Two inputs whose packets interleave: the mix and a copy of it.
+	dup := filepath.Join(dir, "dup.pcap")
+	if err := os.WriteFile(dup, mix.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	two := []string{plain, dup}
+	short, longest := readBatches(t, openAll(t, two...), testcaps.Packets(t, openAll(t, two...)...), 64)
+	if short == 0 || longest < 64 {
+		t.Errorf("merged inputs: %d batches cut at a refill, longest %d: the test does not reach the case it is for", short, longest)
+	}
 }
 
 func TestNextBatchDoesNotAllocate(t *testing.T) {
