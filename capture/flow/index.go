@@ -54,7 +54,7 @@ func (ix *index) getHashed(k *Key, h uint64) (int32, bool) {
 		if s == 0 {
 			return 0, false
 		}
-		if slotHash(s) == h && ix.t.at(slotPos(s)).Key == *k {
+		if slotHash(s) == h && ix.t.at(slotPos(s)).Key.equal(k) {
 			return slotPos(s), true
 		}
 	}
