@@ -333,3 +333,23 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestAddrFrom4IsV4Mapped(t *testing.T) {
+	for _, s := range []string{"0.0.0.0", "10.20.0.10", "192.0.2.255", "255.255.255.255", "1.2.3.4"} {
+		want := netip.MustParseAddr(s)
+		b := want.As4()
+		got := AddrFrom4(b[:])
+		if got != Addr(netip.AddrFrom4(b).As16()) { // As16 is the ::ffff: form
+			t.Errorf("%s: got % x", s, got[:])
+		}
+		if got.Netip() != want || !got.Is4() {
+			t.Errorf("%s: Netip() = %v, Is4 = %v", s, got.Netip(), got.Is4())
+		}
+		var p Packet
+		p.Dst = Addr{0xde, 0xad} // set4 must overwrite every byte
+		p.Dst.set4(b[:])
+		if p.Dst != got {
+			t.Errorf("%s: set4 in place = % x, want % x", s, p.Dst[:], got[:])
+		}
+	}
+}
