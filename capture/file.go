@@ -128,7 +128,7 @@ func NewSource(name string, r io.Reader, size int64) (*FileSource, error) {
 }
 
 // readBuffer is the read size from disk: large reads keep syscalls rare.
-const readBuffer = 1 << 20
+const readBuffer = 1 << 18
 
 func (s *FileSource) open(in io.Reader) error {
 	// One buffer between the file and the format reader; a gzip stream
