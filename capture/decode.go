@@ -342,31 +342,29 @@ func skipIPv6Extensions(next uint8, data []byte) (uint8, []byte, int, ipv6Frag, 
 func (d *Decoder) transport(p *Packet, data []byte, declared int, v6 bool) error {
 	switch p.Proto {
 	case ProtoTCP:
-		err := d.tcp.DecodeFromBytes(data, gopacket.NilDecodeFeedback)
-		if err != nil {
-			// A snaplen that cuts the options still leaves ports and flags.
-			if len(data) < 20 || d.tcp.DataOffset < 5 {
-				p.Truncated = true
-				p.Proto = ProtoTCP
-				return nil
-			}
-			p.Truncated = true
-			d.tcp.Payload = nil
-		}
-		p.SrcPort, p.DstPort = uint16(d.tcp.SrcPort), uint16(d.tcp.DstPort)
-		p.Seq, p.Ack = d.tcp.Seq, d.tcp.Ack
-		if len(data) >= 14 {
-			p.TCPFlags = data[13] & 0x3f
-		}
-		p.Payload = d.tcp.Payload
-		p.PayloadLen = declared - int(d.tcp.DataOffset)*4
-	case ProtoUDP:
-		if err := d.udp.DecodeFromBytes(data, gopacket.NilDecodeFeedback); err != nil {
+		if len(data) < 20 || data[12]>>4 < 5 {
 			p.Truncated = true
 			return nil
 		}
-		p.SrcPort, p.DstPort = uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
-		p.Payload = d.udp.Payload
+		payload, ok := d.tcpPayload(data)
+		if !ok {
+			// A snaplen that cuts the options still leaves ports and flags.
+			p.Truncated = true
+			payload = nil
+		}
+		p.SrcPort, p.DstPort = binary.BigEndian.Uint16(data[0:2]), binary.BigEndian.Uint16(data[2:4])
+		p.Seq, p.Ack = binary.BigEndian.Uint32(data[4:8]), binary.BigEndian.Uint32(data[8:12])
+		p.TCPFlags = data[13] & 0x3f
+		p.Payload = payload
+		p.PayloadLen = declared - int(data[12]>>4)*4
+	case ProtoUDP:
+		payload, ok := d.udpPayload(data)
+		if !ok {
+			p.Truncated = true
+			return nil
+		}
+		p.SrcPort, p.DstPort = binary.BigEndian.Uint16(data[0:2]), binary.BigEndian.Uint16(data[2:4])
+		p.Payload = payload
 		p.PayloadLen = declared - 8
 	case ProtoICMP, ProtoICMPv6:
 		if len(data) < 4 {
@@ -390,6 +388,61 @@ func (d *Decoder) transport(p *Packet, data []byte, declared int, v6 bool) error
 		p.PayloadLen = len(p.Payload)
 	}
 	return nil
+}
+
+// tcpPayload returns a TCP segment's payload (the header is at least 20
+// bytes with a data offset of at least 5) and whether its header and
+// options are whole. The general path asks gopacket's TCP layer; the fast
+// path checks the same things by hand: gopacket's decoder fills a whole
+// layer struct, with write barriers for its slices, which was a fifth of
+// the reading stage's time on the mix. FuzzDecode holds the two equal.
+func (d *Decoder) tcpPayload(data []byte) ([]byte, bool) {
+	if d.noFast {
+		if d.tcp.DecodeFromBytes(data, gopacket.NilDecodeFeedback) != nil {
+			return nil, false
+		}
+		return d.tcp.Payload, true
+	}
+	start := int(data[12]>>4) * 4
+	if start > len(data) {
+		return nil, false
+	}
+	for opts := data[20:start]; len(opts) > 0; {
+		switch opts[0] {
+		case 0: // end of options: the rest is padding
+			return data[start:], true
+		case 1: // no-op
+			opts = opts[1:]
+			continue
+		}
+		if len(opts) < 2 || opts[1] < 2 || int(opts[1]) > len(opts) {
+			return nil, false
+		}
+		opts = opts[opts[1]:]
+	}
+	return data[start:], true
+}
+
+// udpPayload returns a UDP datagram's payload, as gopacket's UDP layer
+// does (on the general path, it is that layer): the length field bounds it
+// when it is at least 8, zero (a jumbogram) means the rest of the packet.
+func (d *Decoder) udpPayload(data []byte) ([]byte, bool) {
+	if d.noFast {
+		if d.udp.DecodeFromBytes(data, gopacket.NilDecodeFeedback) != nil {
+			return nil, false
+		}
+		return d.udp.Payload, true
+	}
+	if len(data) < 8 {
+		return nil, false
+	}
+	switch n := int(binary.BigEndian.Uint16(data[4:6])); {
+	case n >= 8:
+		return data[8:min(n, len(data))], true
+	case n == 0:
+		return data[8:], true
+	}
+	return nil, false
 }
 
 // parseQuoted reads the IP header and first 8 transport bytes that an

@@ -353,3 +353,63 @@ func TestAddrFrom4IsV4Mapped(t *testing.T) {
 		}
 	}
 }
+
+// The fast path reads TCP and UDP headers by hand; gopacket's layers on the
+// general path are the reference, options and broken lengths included.
+func TestTransportHeadersMatchGopacket(t *testing.T) {
+	tcp := func(offset byte, opts ...byte) []byte {
+		h := []byte{0x04, 0xd2, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 2, offset << 4, 0x18, 4, 0, 0, 0, 0, 0}
+		return append(h, opts...)
+	}
+	udpRaw := func(length uint16, rest ...byte) []byte {
+		h := []byte{0x04, 0xd2, 0x00, 0x35, byte(length >> 8), byte(length), 0, 0}
+		return append(h, rest...)
+	}
+	body := []byte("GET / HTTP/1.1\r\n")
+	cases := []struct {
+		name      string
+		proto     layers.IPProtocol
+		segment   []byte
+		truncated bool
+		payload   int
+	}{
+		{"tcp no options", layers.IPProtocolTCP, append(tcp(5), body...), false, len(body)},
+		{"tcp mss nop ws sack ts", layers.IPProtocolTCP, append(tcp(10, 2, 4, 5, 0xb4, 1, 3, 3, 7, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0), body...), false, len(body)},
+		{"tcp end of options then padding", layers.IPProtocolTCP, append(tcp(7, 1, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), body...), false, len(body)},
+		{"tcp option length 1", layers.IPProtocolTCP, append(tcp(6, 2, 1, 0, 0), body...), true, 0},
+		{"tcp option longer than the options", layers.IPProtocolTCP, append(tcp(6, 8, 10, 0, 0), body...), true, 0},
+		{"tcp option kind without length", layers.IPProtocolTCP, append(tcp(6, 1, 1, 1, 8), body...), true, 0},
+		{"tcp data offset past the end", layers.IPProtocolTCP, tcp(15, 1, 1, 1, 1), true, 0},
+		{"tcp data offset below 5", layers.IPProtocolTCP, append(tcp(4), body...), true, 0},
+		{"tcp header cut", layers.IPProtocolTCP, tcp(5)[:15], true, 0},
+		{"udp", layers.IPProtocolUDP, udpRaw(8+uint16(len(body)), body...), false, len(body)},
+		{"udp length short of the data", layers.IPProtocolUDP, udpRaw(12, body...), false, 4},
+		{"udp length past the data", layers.IPProtocolUDP, udpRaw(200, body...), false, len(body)},
+		{"udp jumbogram length 0", layers.IPProtocolUDP, udpRaw(0, body...), false, len(body)},
+		{"udp length below 8", layers.IPProtocolUDP, udpRaw(5, body...), true, 0},
+		{"udp header cut", layers.IPProtocolUDP, udpRaw(8)[:6], true, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			frame := build(t, eth(layers.EthernetTypeIPv4), ip4("192.0.2.10", "192.0.2.20", c.proto), gopacket.Payload(c.segment))
+			fast, general := NewDecoder(), NewDecoder()
+			general.noFast = true
+			var p, q Packet
+			if err := fast.Decode(LinkEthernet, frame, &p); err != nil {
+				t.Fatal(err)
+			}
+			if err := general.Decode(LinkEthernet, frame, &q); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(p, q) {
+				t.Fatalf("fast %+v\ngeneral %+v", p, q)
+			}
+			if p.Truncated != c.truncated || len(p.Payload) != c.payload {
+				t.Errorf("truncated %v, payload %d bytes; want %v, %d", p.Truncated, len(p.Payload), c.truncated, c.payload)
+			}
+			if !c.truncated && (p.SrcPort != 1234 || p.DstPort != 443 && p.DstPort != 53) {
+				t.Errorf("ports %d > %d", p.SrcPort, p.DstPort)
+			}
+		})
+	}
+}
