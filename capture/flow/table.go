@@ -188,7 +188,7 @@ func (k *keyed) of(p *capture.Packet) {
 		ty, k.icmpReply = icmpRequestType(p.Proto, p.ICMPType)
 		sport, dport = uint16(ty), uint16(ty)
 	}
-	k.key, k.srcIsA = MakeKey(p.Proto, p.Src, p.Dst, sport, dport)
+	k.srcIsA = k.key.set(p.Proto, &p.Src, &p.Dst, sport, dport)
 	k.h = hashKey(&k.key)
 	k.ok = true
 }
