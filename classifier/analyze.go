@@ -256,9 +256,9 @@ func (g *aggregator) seedDCs(fs []flow.Flow) {
 
 // othersGroup finds the fold-over group of k's transport and direction
 // among the few there are, sparing a scan's every flow a map lookup.
-func (g *aggregator) othersGroup(k unexpKey) *groupAgg {
+func (g *aggregator) othersGroup(k *unexpKey) *groupAgg {
 	for _, u := range g.others {
-		if u.key == k {
+		if u.key.equal(k) {
 			return u
 		}
 	}
@@ -332,13 +332,14 @@ func (g *aggregator) add(f *flow.Flow) {
 			}
 		}
 	case Unexpected:
-		k := unexpKey{f.Key.Proto, j.Dir, j.Port, j.peer}
-		u := g.unexp.get(k)
+		var k unexpKey // field by field: a literal is built aside and copied (see equal)
+		k.proto, k.dir, k.port, k.peer = f.Key.Proto, j.Dir, j.Port, j.peer
+		u := g.unexp.get(&k)
 		if u == nil && g.unexp.n >= maxGroups {
 			// A scan: further peers and ports fold into one group per
 			// transport and direction.
 			k.port, k.peer = 0, othersPeer()
-			u = g.othersGroup(k)
+			u = g.othersGroup(&k)
 			g.overflowed++
 		}
 		if u == nil {
@@ -720,7 +721,15 @@ func newGroupTable() groupTable {
 	return groupTable{m: map[uint64]*groupAgg{}, seen: new([1 << 12]uint64)}
 }
 
-func (k unexpKey) hash() uint64 {
+// Keys are passed and compared by pointer, field by field: a key just
+// built from narrow fields and then copied or compared whole is read back
+// with wide loads that cannot be forwarded from the pending narrow stores,
+// a stall that was half of add's own time on a scan.
+func (k *unexpKey) equal(o *unexpKey) bool {
+	return k.proto == o.proto && k.dir == o.dir && k.port == o.port && k.peer == o.peer
+}
+
+func (k *unexpKey) hash() uint64 {
 	a := binary.LittleEndian.Uint64(k.peer[0:8])
 	b := binary.LittleEndian.Uint64(k.peer[8:16])
 	c := uint64(k.proto)<<32 | uint64(k.dir)<<24 | uint64(k.port)
@@ -731,13 +740,13 @@ func (k unexpKey) hash() uint64 {
 
 func seenBit(h uint64) (word uint64, bit uint64) { return h >> 52, 1 << (h >> 46 & 63) }
 
-func (t *groupTable) get(k unexpKey) *groupAgg {
+func (t *groupTable) get(k *unexpKey) *groupAgg {
 	h := k.hash()
 	if w, b := seenBit(h); t.seen[w]&b == 0 {
 		return nil
 	}
 	for g := t.m[h]; g != nil; g = g.next {
-		if g.key == k {
+		if g.key.equal(k) {
 			return g
 		}
 	}

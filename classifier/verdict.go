@@ -187,19 +187,23 @@ func (np *namedPorts) mayMatch(proto uint8, port uint16, rec *recognizer) bool {
 // scan judges a million flows.
 func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx, j *Judgement) {
 	isServer, dyn := cx.isServer, cx.dyn
-	ia, _ := f.Initiator()
-	ra, rport := f.Responder()
+	// The ends by pointer into the key: Initiator and Responder return
+	// copies, which the compiler moved through the stack twice more.
+	ia, ra, rport := &f.Key.B, &f.Key.A, f.Key.PortA
+	if f.InitIsA {
+		ia, ra, rport = &f.Key.A, &f.Key.B, f.Key.PortB
+	}
 	ini, res := ia.Netip(), ra.Netip()
 	*j = Judgement{Rule: -1, Ignore: -1, Port: rport}
 	switch si, sr := isServer(ini), isServer(res); {
 	case si && sr:
-		j.Dir, j.Peer, j.peer = Local, res, ra
+		j.Dir, j.Peer, j.peer = Local, res, *ra
 	case si:
-		j.Dir, j.Peer, j.peer = Outbound, res, ra
+		j.Dir, j.Peer, j.peer = Outbound, res, *ra
 	case sr:
-		j.Dir, j.Peer, j.peer = Inbound, ini, ia
+		j.Dir, j.Peer, j.peer = Inbound, ini, *ia
 	default:
-		j.Dir, j.Peer, j.peer = Transit, res, ra
+		j.Dir, j.Peer, j.peer = Transit, res, *ra
 	}
 	if j.Dir == Transit {
 		j.Verdict, j.Reason = NotJudged, "transit: neither end is the server"
