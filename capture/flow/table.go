@@ -249,8 +249,10 @@ func (t *Table) add(p *capture.Packet, k *keyed) {
 		t.tieUnreachable(p)
 		return
 	}
-	key, srcIsA, icmpReply := k.key, k.srcIsA, k.icmpReply
-	idx, ok := t.index.getHashed(&key, k.h)
+	// The key stays where AddBatch worked it out: passed by value, the
+	// 38 bytes were copied through the stack at every call.
+	key, srcIsA, icmpReply := &k.key, k.srcIsA, k.icmpReply
+	idx, ok := t.index.getHashed(key, k.h)
 	if ok && p.Proto == capture.ProtoTCP && p.TCPFlags&(capture.FlagSYN|capture.FlagACK|capture.FlagRST) == capture.FlagSYN {
 		if t.at(idx).done() {
 			// A fresh SYN on a finished tuple is a new connection.
@@ -322,7 +324,7 @@ func icmpRequestType(proto, ty uint8) (uint8, bool) {
 	return ty, false
 }
 
-func (t *Table) create(key Key, h uint64, srcIsA bool, p *capture.Packet, icmpReply bool) int32 {
+func (t *Table) create(key *Key, h uint64, srcIsA bool, p *capture.Packet, icmpReply bool) int32 {
 	if t.index.n >= t.cfg.MaxFlows {
 		t.evictIdlest()
 	}
@@ -334,7 +336,9 @@ func (t *Table) create(key Key, h uint64, srcIsA bool, p *capture.Packet, icmpRe
 		idx = t.grow()
 	}
 	f := t.at(idx)
-	*f = Flow{Key: key, First: p.Timestamp, Last: p.Timestamp, Input: uint16(p.Input), prev: -1, next: -1}
+	*f = Flow{}
+	f.Key = *key
+	f.First, f.Last, f.Input, f.prev, f.next = p.Timestamp, p.Timestamp, uint16(p.Input), -1, -1
 	f.InitIsA = srcIsA
 	switch p.Proto {
 	case capture.ProtoTCP:
@@ -381,7 +385,7 @@ func udpAnswerPort(p uint16) bool {
 // guessInitIsA applies the port heuristic for a TCP flow seen mid-stream:
 // the side on a known service port, else on a port below 1024, else on the
 // lower port, is the responder.
-func (t *Table) guessInitIsA(key Key, srcIsA bool, p *capture.Packet) bool {
+func (t *Table) guessInitIsA(key *Key, srcIsA bool, p *capture.Packet) bool {
 	sp, dp := p.SrcPort, p.DstPort
 	srcIsServer := false
 	switch ss, ds := t.cfg.ServicePorts.Has(sp), t.cfg.ServicePorts.Has(dp); {
@@ -400,12 +404,13 @@ func (t *Table) guessInitIsA(key Key, srcIsA bool, p *capture.Packet) bool {
 
 func (t *Table) tieUnreachable(p *capture.Packet) {
 	q := &p.Quoted
-	key, srcIsA := MakeKey(q.Proto, q.Src, q.Dst, q.SrcPort, q.DstPort)
+	var key Key
+	srcIsA := key.set(q.Proto, &q.Src, &q.Dst, q.SrcPort, q.DstPort)
 	idx, ok := t.index.get(&key)
 	if !ok {
 		// The attempt itself was not captured (or already ended), but the
 		// ICMP error proves it was made.
-		idx = t.create(key, hashKey(&key), srcIsA, &capture.Packet{Timestamp: p.Timestamp, Input: p.Input, Proto: q.Proto,
+		idx = t.create(&key, hashKey(&key), srcIsA, &capture.Packet{Timestamp: p.Timestamp, Input: p.Input, Proto: q.Proto,
 			Src: q.Src, Dst: q.Dst, SrcPort: q.SrcPort, DstPort: q.DstPort, TCPFlags: capture.FlagSYN}, false)
 		f := t.at(idx)
 		f.InitIsA, f.Guessed, f.OnlyByICMP = srcIsA, false, true
@@ -431,16 +436,30 @@ func fragSlot(k *fragKey) int {
 	return int(h % fragSlots)
 }
 
-func (t *Table) rememberFragment(p *capture.Packet, key Key) {
-	id := fragKey{p.Src, p.Dst, p.FragID, p.Proto}
-	t.frags[fragSlot(&id)] = fragEntry{id: id, key: key, seen: p.Timestamp}
+// Fragment keys and entries are filled and compared field by field, in
+// place, for the same reason as flow keys (see Key.set).
+func (k *fragKey) of(p *capture.Packet) {
+	k.src, k.dst, k.id, k.proto = p.Src, p.Dst, p.FragID, p.Proto
+}
+
+func (k *fragKey) equal(o *fragKey) bool {
+	return k.src == o.src && k.dst == o.dst && k.id == o.id && k.proto == o.proto
+}
+
+func (t *Table) rememberFragment(p *capture.Packet, key *Key) {
+	var id fragKey
+	id.of(p)
+	e := &t.frags[fragSlot(&id)]
+	e.id.of(p)
+	e.key, e.seen = *key, p.Timestamp
 }
 
 func (t *Table) addLaterFragment(p *capture.Packet) {
-	id := fragKey{p.Src, p.Dst, p.FragID, p.Proto}
+	var id fragKey
+	id.of(p)
 	e := &t.frags[fragSlot(&id)]
 	// Reassembly timers of common stacks give up after 60 s.
-	if e.id != id || t.now-e.seen > int64(60*time.Second) {
+	if !e.id.equal(&id) || t.now-e.seen > int64(60*time.Second) {
 		t.C.OrphanFrags++
 		return
 	}
