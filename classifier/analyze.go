@@ -241,9 +241,11 @@ func newAggregator(a *Analyzer, listFlows bool) *aggregator {
 // noteDC records a peer the server reached on the endpoint mapper: the
 // domain controllers as the traffic shows them.
 func (g *aggregator) noteDC(f *flow.Flow) {
-	ia, _ := f.Initiator()
-	ra, rp := f.Responder()
-	if f.Key.Proto == TCP && rp == 135 && g.cx.isServer(ia.Netip()) && f.Pkts[flow.Resp] > 0 {
+	if f.Key.Proto != TCP || f.Pkts[flow.Resp] == 0 {
+		return
+	}
+	ia, ra, rp := f.Ends()
+	if rp == 135 && g.cx.isServer(ia.Netip()) {
 		g.cx.dyn.epm[ra.Netip()] = true
 	}
 }

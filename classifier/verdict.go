@@ -187,12 +187,7 @@ func (np *namedPorts) mayMatch(proto uint8, port uint16, rec *recognizer) bool {
 // scan judges a million flows.
 func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx, j *Judgement) {
 	isServer, dyn := cx.isServer, cx.dyn
-	// The ends by pointer into the key: Initiator and Responder return
-	// copies, which the compiler moved through the stack twice more.
-	ia, ra, rport := &f.Key.B, &f.Key.A, f.Key.PortA
-	if f.InitIsA {
-		ia, ra, rport = &f.Key.A, &f.Key.B, f.Key.PortB
-	}
+	ia, ra, rport := f.Ends()
 	ini, res := ia.Netip(), ra.Netip()
 	*j = Judgement{Rule: -1, Ignore: -1, Port: rport}
 	switch si, sr := isServer(ini), isServer(res); {

@@ -162,6 +162,16 @@ func (f *Flow) Initiator() (capture.Addr, uint16) {
 	return f.Key.B, f.Key.PortB
 }
 
+// Ends points at the initiator's and responder's addresses in the key and
+// gives the responder's port: for loops over many flows, where the copies
+// Initiator and Responder return cost more than the work done with them.
+func (f *Flow) Ends() (ini, res *capture.Addr, resPort uint16) {
+	if f.InitIsA {
+		return &f.Key.A, &f.Key.B, f.Key.PortB
+	}
+	return &f.Key.B, &f.Key.A, f.Key.PortA
+}
+
 // Responder returns the responder's address and port.
 func (f *Flow) Responder() (capture.Addr, uint16) {
 	if f.InitIsA {
