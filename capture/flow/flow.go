@@ -95,6 +95,10 @@ const (
 // holds no pointers, so the garbage collector never scans the flow pages.
 type Flow struct {
 	Key Key
+	// Fields are ordered so that none pads: State fills the two bytes
+	// after the 38-byte key, and the record is 144 bytes, not 152 (a
+	// million-flow scan touches 8 MB less).
+	State [2]uint8
 
 	First, Last int64     // Unix ns
 	Bytes       [2]uint64 // IP-layer bytes
@@ -113,7 +117,6 @@ type Flow struct {
 	ICMPPkts uint16
 	Input    uint16 // input where the flow was first seen
 
-	State    [2]uint8
 	histSeen [2]uint8
 	History  [12]byte
 	histLen  uint8
