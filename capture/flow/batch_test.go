@@ -19,11 +19,18 @@ type trace struct {
 	ended    []Flow
 	payloads []uint64
 	c        Counters
+	live     []Flow // what Each showed before Flush
+	embryos  int32  // embryo slots the table had used by then
 }
 
 func run(pkts []capture.Packet, cfg Config, feed func(*Table, []capture.Packet)) trace {
+	return runTable(pkts, cfg, false, feed)
+}
+
+func runTable(pkts []capture.Packet, cfg Config, noEmbryos bool, feed func(*Table, []capture.Packet)) trace {
 	var tr trace
 	tb := NewTable(cfg)
+	tb.noEmbryos = noEmbryos
 	tb.OnEnd = func(f *Flow) { tr.ended = append(tr.ended, *f) }
 	calls := 0
 	tb.OnPayload = func(f *Flow, pl *Payload) bool {
@@ -36,29 +43,29 @@ func run(pkts []capture.Packet, cfg Config, feed func(*Table, []capture.Packet))
 		return calls%3 == 0 // some flows stop early, some keep feeding
 	}
 	feed(tb, pkts)
+	tb.Each(func(f *Flow) { tr.live = append(tr.live, *f) })
+	tr.embryos = tb.nemb
 	tb.Flush()
 	tr.c = tb.C
 	return tr
 }
 
-// AddBatch must account packets exactly as Add does one by one, whatever
-// the batch size: over every capture in testdata, a generated mix and a
-// flood that grows the index many times over (slots prefetched before a
-// growth are stale by the time they are used) and, with a small cap,
-// evicts.
-func TestAddBatchMatchesAdd(t *testing.T) {
-	type input struct {
-		name string
-		pkts []capture.Packet
-		cfg  Config
-	}
-	var inputs []input
+type tableInput struct {
+	name string
+	pkts []capture.Packet
+	cfg  Config
+}
+
+// tableInputs are every capture in testdata, a generated mix, and a flood
+// that grows the index many times over and, with a small cap, evicts.
+func tableInputs(t *testing.T) []tableInput {
+	var inputs []tableInput
 	for _, p := range testcaps.Paths(t) {
 		src, err := capture.OpenFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		inputs = append(inputs, input{filepath.Base(p), testcaps.Packets(t, src), DefaultConfig()})
+		inputs = append(inputs, tableInput{filepath.Base(p), testcaps.Packets(t, src), DefaultConfig()})
 	}
 	for _, g := range []struct {
 		name  string
@@ -79,9 +86,18 @@ func TestAddBatchMatchesAdd(t *testing.T) {
 		}
 		cfg := DefaultConfig()
 		cfg.MaxFlows = g.cap
-		inputs = append(inputs, input{g.name, testcaps.Packets(t, src), cfg})
+		inputs = append(inputs, tableInput{g.name, testcaps.Packets(t, src), cfg})
 	}
+	return inputs
+}
 
+// AddBatch must account packets exactly as Add does one by one, whatever
+// the batch size: over every capture in testdata, a generated mix and a
+// flood that grows the index many times over (slots prefetched before a
+// growth are stale by the time they are used) and, with a small cap,
+// evicts.
+func TestAddBatchMatchesAdd(t *testing.T) {
+	inputs := tableInputs(t)
 	one := func(tb *Table, pkts []capture.Packet) {
 		for i := range pkts {
 			tb.Add(&pkts[i])

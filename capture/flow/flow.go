@@ -108,10 +108,9 @@ type Flow struct {
 	Frags uint32 // IP fragments counted to this flow
 	// Meta is a recogniser-owned index (0: none); Protocol the recognised
 	// application protocol (0: unknown).
-	Meta     uint32
-	plIdx    int32 // 1 + index into the table's payload slab; 0: none
-	prev     int32
-	next     int32
+	Meta  uint32
+	plIdx int32 // 1 + index into the table's payload slab; 0: none
+	links
 	SYNs     uint16 // SYNs sent by the initiator (retransmissions included)
 	Protocol uint16
 	ICMPPkts uint16

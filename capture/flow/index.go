@@ -54,7 +54,7 @@ func (ix *index) getHashed(k *Key, h uint64) (int32, bool) {
 		if s == 0 {
 			return 0, false
 		}
-		if slotHash(s) == h && ix.t.at(slotPos(s)).Key.equal(k) {
+		if slotHash(s) == h && ix.t.keyAt(slotPos(s)).equal(k) {
 			return slotPos(s), true
 		}
 	}
@@ -71,6 +71,18 @@ func (ix *index) put(h uint64, pos int32) {
 	}
 	ix.slots[i] = slot(h, pos)
 	ix.n++
+}
+
+// replace moves the entry of the flow at old, whose key hashes to h, to
+// position pos.
+func (ix *index) replace(h uint64, old, pos int32) {
+	want := slot(h, old)
+	for i := h & ix.mask; ix.slots[i] != 0; i = (i + 1) & ix.mask {
+		if ix.slots[i] == want {
+			ix.slots[i] = slot(h, pos)
+			return
+		}
+	}
 }
 
 // del removes the entry of the flow at pos (whose key is k) with

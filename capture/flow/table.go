@@ -85,6 +85,12 @@ type Table struct {
 	pages      [][]Flow // flows in fixed pages: growth never copies or doubles
 	nflows     int32
 	free       []int32
+	epages     [][]embryo // one-packet flows, likewise (see embryo)
+	nemb       int32
+	efree      []int32
+	noEmbryos  bool // every flow a Flow: tests compare the two
+	building   Flow // a new flow, before place stores it
+	viewed     Flow // an embryo unpacked for reading (see view)
 	lists      [nClasses]list
 	frags      *[fragSlots]fragEntry
 	now        int64
@@ -253,6 +259,9 @@ func (t *Table) add(p *capture.Packet, k *keyed) {
 	// 38 bytes were copied through the stack at every call.
 	key, srcIsA, icmpReply := &k.key, k.srcIsA, k.icmpReply
 	idx, ok := t.index.getHashed(key, k.h)
+	if ok && isEmbryo(idx) {
+		idx = t.promote(idx, k.h) // its second packet
+	}
 	if ok && p.Proto == capture.ProtoTCP && p.TCPFlags&(capture.FlagSYN|capture.FlagACK|capture.FlagRST) == capture.FlagSYN {
 		if t.at(idx).done() {
 			// A fresh SYN on a finished tuple is a new connection.
@@ -260,10 +269,12 @@ func (t *Table) add(p *capture.Packet, k *keyed) {
 			ok = false
 		}
 	}
-	if !ok {
-		idx = t.create(key, k.h, srcIsA, p, icmpReply)
+	var f *Flow
+	if ok {
+		f = t.at(idx)
+	} else {
+		f, idx = t.create(key, srcIsA, p, icmpReply), -1
 	}
-	f := t.at(idx)
 	dir := Resp
 	if srcIsA == f.InitIsA {
 		dir = Orig
@@ -293,6 +304,9 @@ func (t *Table) add(p *capture.Packet, k *keyed) {
 		if f.done() {
 			class = classClosed
 		}
+	}
+	if idx < 0 {
+		idx = t.place(f, k.h)
 	}
 	t.touch(idx, class)
 }
@@ -324,18 +338,13 @@ func icmpRequestType(proto, ty uint8) (uint8, bool) {
 	return ty, false
 }
 
-func (t *Table) create(key *Key, h uint64, srcIsA bool, p *capture.Packet, icmpReply bool) int32 {
+// create starts a flow for packet p in t.building, after making room under
+// the cap; the caller accounts the packet, then place stores the flow.
+func (t *Table) create(key *Key, srcIsA bool, p *capture.Packet, icmpReply bool) *Flow {
 	if t.index.n >= t.cfg.MaxFlows {
 		t.evictIdlest()
 	}
-	var idx int32
-	if n := len(t.free); n > 0 {
-		idx = t.free[n-1]
-		t.free = t.free[:n-1]
-	} else {
-		idx = t.grow()
-	}
-	f := t.at(idx)
+	f := &t.building
 	*f = Flow{}
 	f.Key = *key
 	f.First, f.Last, f.Input, f.prev, f.next = p.Timestamp, p.Timestamp, uint16(p.Input), -1, -1
@@ -362,12 +371,7 @@ func (t *Table) create(key *Key, h uint64, srcIsA bool, p *capture.Packet, icmpR
 			f.Guessed = true
 		}
 	}
-	t.index.put(h, idx)
-	t.C.FlowsCreated++
-	if t.index.n > t.C.MaxActive {
-		t.C.MaxActive = t.index.n
-	}
-	return idx
+	return f
 }
 
 // udpAnswerPort lists UDP services that answer requests, so a datagram
@@ -406,16 +410,22 @@ func (t *Table) tieUnreachable(p *capture.Packet) {
 	q := &p.Quoted
 	var key Key
 	srcIsA := key.set(q.Proto, &q.Src, &q.Dst, q.SrcPort, q.DstPort)
-	idx, ok := t.index.get(&key)
-	if !ok {
+	h := hashKey(&key)
+	idx, ok := t.index.getHashed(&key, h)
+	var f *Flow
+	switch {
+	case !ok:
 		// The attempt itself was not captured (or already ended), but the
 		// ICMP error proves it was made.
-		idx = t.create(&key, hashKey(&key), srcIsA, &capture.Packet{Timestamp: p.Timestamp, Input: p.Input, Proto: q.Proto,
-			Src: q.Src, Dst: q.Dst, SrcPort: q.SrcPort, DstPort: q.DstPort, TCPFlags: capture.FlagSYN}, false)
-		f := t.at(idx)
+		f, idx = t.create(&key, srcIsA, &capture.Packet{Timestamp: p.Timestamp, Input: p.Input, Proto: q.Proto,
+			Src: q.Src, Dst: q.Dst, SrcPort: q.SrcPort, DstPort: q.DstPort, TCPFlags: capture.FlagSYN}, false), -1
 		f.InitIsA, f.Guessed, f.OnlyByICMP = srcIsA, false, true
+	case isEmbryo(idx):
+		idx = t.promote(idx, h)
+		f = t.at(idx)
+	default:
+		f = t.at(idx)
 	}
-	f := t.at(idx)
 	t.C.ICMPTied++
 	f.Unreach = true
 	f.ICMPv6 = p.Proto == capture.ProtoICMPv6
@@ -427,6 +437,9 @@ func (t *Table) tieUnreachable(p *capture.Packet) {
 	class := uint8(classShort)
 	if q.Proto == capture.ProtoTCP {
 		class = classTCP
+	}
+	if idx < 0 {
+		idx = t.place(f, h) // never an embryo: it was answered by ICMP
 	}
 	t.touch(idx, class)
 }
@@ -463,10 +476,14 @@ func (t *Table) addLaterFragment(p *capture.Packet) {
 		t.C.OrphanFrags++
 		return
 	}
-	idx, ok := t.index.get(&e.key)
+	h := hashKey(&e.key)
+	idx, ok := t.index.getHashed(&e.key, h)
 	if !ok {
 		t.C.OrphanFrags++
 		return
+	}
+	if isEmbryo(idx) {
+		idx = t.promote(idx, h)
 	}
 	f := t.at(idx)
 	dir := Resp
@@ -481,42 +498,52 @@ func (t *Table) addLaterFragment(p *capture.Packet) {
 	}
 }
 
+// node is the idle-list state of the flow or embryo at pos.
+func (t *Table) node(pos int32) (ln *links, class *uint8, inList *bool) {
+	if isEmbryo(pos) {
+		e := t.embAt(pos)
+		return &e.links, &e.class, &e.inList
+	}
+	f := t.at(pos)
+	return &f.links, &f.class, &f.inList
+}
+
 // touch moves a flow to the head of its class list.
 func (t *Table) touch(idx int32, class uint8) {
-	f := t.at(idx)
-	if f.inList {
-		if f.class == class && t.lists[class].head == idx {
+	ln, cls, in := t.node(idx)
+	if *in {
+		if *cls == class && t.lists[class].head == idx {
 			return
 		}
 		t.unlink(idx)
 	}
-	f.class = class
+	*cls = class
 	l := &t.lists[class]
-	f.prev, f.next = -1, l.head
+	ln.prev, ln.next = -1, l.head
 	if l.head >= 0 {
-		t.at(l.head).prev = idx
+		t.lnk(l.head).prev = idx
 	}
 	l.head = idx
 	if l.tail < 0 {
 		l.tail = idx
 	}
-	f.inList = true
+	*in = true
 }
 
 func (t *Table) unlink(idx int32) {
-	f := t.at(idx)
-	l := &t.lists[f.class]
-	if f.prev >= 0 {
-		t.at(f.prev).next = f.next
+	ln, cls, in := t.node(idx)
+	l := &t.lists[*cls]
+	if ln.prev >= 0 {
+		t.lnk(ln.prev).next = ln.next
 	} else {
-		l.head = f.next
+		l.head = ln.next
 	}
-	if f.next >= 0 {
-		t.at(f.next).prev = f.prev
+	if ln.next >= 0 {
+		t.lnk(ln.next).prev = ln.prev
 	} else {
-		l.tail = f.prev
+		l.tail = ln.prev
 	}
-	f.prev, f.next, f.inList = -1, -1, false
+	ln.prev, ln.next, *in = -1, -1, false
 }
 
 // expire ends flows whose class timeout passed. Lists are ordered by last
@@ -525,7 +552,7 @@ func (t *Table) expire() {
 	for c := range t.lists {
 		for {
 			tail := t.lists[c].tail
-			if tail < 0 || t.at(tail).Last+t.timeout[c] >= t.now {
+			if tail < 0 || t.lastOf(tail)+t.timeout[c] >= t.now {
 				break
 			}
 			reason := EndIdle
@@ -541,7 +568,7 @@ func (t *Table) evictIdlest() {
 	var victim int32 = -1
 	for c := range t.lists {
 		tail := t.lists[c].tail
-		if tail >= 0 && (victim < 0 || t.at(tail).Last < t.at(victim).Last) {
+		if tail >= 0 && (victim < 0 || t.lastOf(tail) < t.lastOf(victim)) {
 			victim = tail
 		}
 	}
@@ -552,17 +579,21 @@ func (t *Table) evictIdlest() {
 }
 
 func (t *Table) end(idx int32, reason EndReason) {
-	f := t.at(idx)
-	f.Ended = reason
-	if f.inList {
+	if _, _, in := t.node(idx); *in {
 		t.unlink(idx)
 	}
+	f := t.view(idx)
+	f.Ended = reason
 	if t.OnEnd != nil {
 		t.OnEnd(f) // before the payload goes: a last recognition may need it
 	}
 	t.releasePayload(f)
 	t.index.del(&f.Key, idx)
-	t.free = append(t.free, idx)
+	if isEmbryo(idx) {
+		t.efree = append(t.efree, idx)
+	} else {
+		t.free = append(t.free, idx)
+	}
 }
 
 // Flush ends every flow still in the table (end of input), idlest first.
@@ -571,7 +602,7 @@ func (t *Table) end(idx int32, reason EndReason) {
 func (t *Table) Flush() {
 	for c := range t.lists {
 		for idx := t.lists[c].tail; idx >= 0; {
-			f := t.at(idx)
+			f := t.view(idx)
 			prev := f.prev
 			f.Ended = EndFlush
 			if t.OnEnd != nil {
@@ -587,13 +618,17 @@ func (t *Table) Flush() {
 	// million positions one by one.
 	t.free = t.free[:0]
 	t.nflows = 0
+	t.efree = t.efree[:0]
+	t.nemb = 0
 	clear(t.index.slots)
 	t.index.n = 0
 }
 
-// Each calls fn for every flow in the table, without ending them.
+// Each calls fn for every flow in the table, without ending them. The
+// *Flow is valid during the call only (an embryo is unpacked into a
+// buffer the next call reuses).
 func (t *Table) Each(fn func(*Flow)) {
-	t.index.each(func(idx int32) { fn(t.at(idx)) })
+	t.index.each(func(idx int32) { fn(t.view(idx)) })
 }
 
 // flowsPerPage sizes the slab pages (about 700 KiB each).

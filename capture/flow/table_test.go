@@ -359,4 +359,7 @@ func TestFlowRecordSize(t *testing.T) {
 	if n := unsafe.Sizeof(Flow{}); n > 144 {
 		t.Errorf("Flow is %d bytes, want at most 144: reorder the fields so none pads", n)
 	}
+	if n := unsafe.Sizeof(embryo{}); n > 80 {
+		t.Errorf("embryo is %d bytes, want at most 80", n)
+	}
 }
