@@ -336,7 +336,7 @@ func (g *aggregator) add(f *flow.Flow) {
 	case Unexpected:
 		var k unexpKey // field by field: a literal is built aside and copied (see equal)
 		k.proto, k.dir, k.port, k.peer = f.Key.Proto, j.Dir, j.Port, j.peer
-		u := g.unexp.get(&k)
+		u := g.unexp.getHashed(&k, unexpHash(f.Key.Proto, j.Dir, j.Port, &j.peer))
 		if u == nil && g.unexp.n >= maxGroups {
 			// A scan: further peers and ports fold into one group per
 			// transport and direction.
@@ -731,10 +731,15 @@ func (k *unexpKey) equal(o *unexpKey) bool {
 	return k.proto == o.proto && k.dir == o.dir && k.port == o.port && k.peer == o.peer
 }
 
-func (k *unexpKey) hash() uint64 {
-	a := binary.LittleEndian.Uint64(k.peer[0:8])
-	b := binary.LittleEndian.Uint64(k.peer[8:16])
-	c := uint64(k.proto)<<32 | uint64(k.dir)<<24 | uint64(k.port)
+func (k *unexpKey) hash() uint64 { return unexpHash(k.proto, k.dir, k.port, &k.peer) }
+
+// unexpHash hashes a key from its parts, which the caller has at hand:
+// read back from a key just stored, the adjacent proto and dir bytes were
+// loaded as one word that no pending store could forward.
+func unexpHash(proto uint8, dir Direction, port uint16, peer *capture.Addr) uint64 {
+	a := binary.LittleEndian.Uint64(peer[0:8])
+	b := binary.LittleEndian.Uint64(peer[8:16])
+	c := uint64(proto)<<32 | uint64(dir)<<24 | uint64(port)
 	h := (a ^ 0x9e3779b97f4a7c15) * 0xbf58476d1ce4e5b9
 	h = (h ^ b ^ h>>29) * 0x94d049bb133111eb
 	return (h ^ c ^ h>>32) * 0x9e3779b97f4a7c15
@@ -742,8 +747,7 @@ func (k *unexpKey) hash() uint64 {
 
 func seenBit(h uint64) (word uint64, bit uint64) { return h >> 52, 1 << (h >> 46 & 63) }
 
-func (t *groupTable) get(k *unexpKey) *groupAgg {
-	h := k.hash()
+func (t *groupTable) getHashed(k *unexpKey, h uint64) *groupAgg {
 	if w, b := seenBit(h); t.seen[w]&b == 0 {
 		return nil
 	}
