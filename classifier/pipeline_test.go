@@ -1,0 +1,63 @@
+package classifier_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/capture/synth"
+	"github.com/flowverify/flowverify/classifier"
+)
+
+// The pipelined run must write the sequential run's report byte for byte
+// on captures many batches long: a mix with endpoint-mapper conversations
+// (learned endpoints, DC peers), a flood past the unexpected-group limit,
+// and both merged, with and without the flow list. (The CLI's test does
+// the same over every capture in testdata, which are all small.)
+func TestPipelinedEqualsSequential(t *testing.T) {
+	gen := func(write func(*bytes.Buffer) error) []byte {
+		var b bytes.Buffer
+		if err := write(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	mix := gen(func(b *bytes.Buffer) error { return synth.WriteMix(b, 60000, 7) })
+	flood := gen(func(b *bytes.Buffer) error { return synth.WriteFlood(b, 40000, 7) })
+	m, err := classifier.Load(classifier.LoadOptions{Server: []string{"10.20.0.10"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		files [][]byte
+	}{{"mix", [][]byte{mix}}, {"flood", [][]byte{flood}}, {"mix+flood", [][]byte{mix, flood}}} {
+		for _, withFlows := range []bool{false, true} {
+			var out [2][]byte
+			for i, pipeline := range []bool{false, true} {
+				var srcs []*capture.FileSource
+				for k, data := range c.files {
+					src, err := capture.NewSource(c.name+string(rune('a'+k)), bytes.NewReader(data), int64(len(data)))
+					if err != nil {
+						t.Fatal(err)
+					}
+					srcs = append(srcs, src)
+				}
+				r, err := classifier.Analyze(m, srcs, nil, classifier.Options{Version: "test", WithFlows: withFlows, Pipeline: pipeline})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Summary.Flows < 2000 {
+					t.Fatalf("%s: only %d flows", c.name, r.Summary.Flows)
+				}
+				if out[i], err = json.Marshal(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !bytes.Equal(out[0], out[1]) {
+				t.Errorf("%s (flows listed: %v): the pipelined report differs from the sequential one", c.name, withFlows)
+			}
+		}
+	}
+}
