@@ -88,6 +88,7 @@ const batchSize = 1024
 
 type packetBatch struct {
 	pkts  [batchSize]capture.Packet
+	keys  [batchSize]flow.Keyed
 	n     int
 	arena [batchSize * flow.PayloadBound]byte
 }
@@ -115,6 +116,7 @@ func pipelined(merger *capture.Merger, table *flow.Table, progress Progress, rea
 				k := copy(b.arena[b.n*flow.PayloadBound:(b.n+1)*flow.PayloadBound], p.Payload)
 				p.Payload = b.arena[b.n*flow.PayloadBound : b.n*flow.PayloadBound+k]
 			}
+			b.keys[b.n].Of(p)
 			b.n++
 			n++
 			if b.n == batchSize {
@@ -133,7 +135,7 @@ func pipelined(merger *capture.Merger, table *flow.Table, progress Progress, rea
 		}
 	}()
 	for b := range full {
-		table.AddBatch(b.pkts[:b.n])
+		table.AddKeyed(b.pkts[:b.n], b.keys[:b.n])
 		b.n = 0
 		free <- b
 	}

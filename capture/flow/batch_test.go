@@ -91,8 +91,8 @@ func tableInputs(t *testing.T) []tableInput {
 	return inputs
 }
 
-// AddBatch must account packets exactly as Add does one by one, whatever
-// the batch size: over every capture in testdata, a generated mix and a
+// AddBatch, and AddKeyed with keys worked out beforehand, must account
+// packets exactly as Add does one by one, whatever the batch size: over every capture in testdata, a generated mix and a
 // flood that grows the index many times over (slots prefetched before a
 // growth are stale by the time they are used) and, with a small cap,
 // evicts.
@@ -111,16 +111,27 @@ func TestAddBatchMatchesAdd(t *testing.T) {
 		if in.cfg.MaxFlows > 0 && in.cfg.MaxFlows < DefaultConfig().MaxFlows && want.c.Evicted == 0 {
 			t.Fatalf("%s: the cap evicted nothing", in.name)
 		}
-		for _, size := range []int{1, 3, batchAhead, 128, 1024} {
+		for _, size := range []int{1, 3, batchAhead, 128, 1024, -1, -1024} {
 			got := run(in.pkts, in.cfg, func(tb *Table, pkts []capture.Packet) {
+				keys := make([]Keyed, 1024)
 				for len(pkts) > 0 {
+					if size < 0 {
+						// AddKeyed, keys worked out beforehand as the pipeline does
+						n := min(-size, len(pkts))
+						for i := range pkts[:n] {
+							keys[i].Of(&pkts[i])
+						}
+						tb.AddKeyed(pkts[:n], keys[:n])
+						pkts = pkts[n:]
+						continue
+					}
 					n := min(size, len(pkts))
 					tb.AddBatch(pkts[:n])
 					pkts = pkts[n:]
 				}
 			})
 			if !reflect.DeepEqual(got.c, want.c) {
-				t.Fatalf("%s, batches of %d: counters %+v, one by one %+v", in.name, size, got.c, want.c)
+				t.Fatalf("%s, batches of %d (negative: AddKeyed): counters %+v, one by one %+v", in.name, size, got.c, want.c)
 			}
 			if !reflect.DeepEqual(got.payloads, want.payloads) {
 				t.Fatalf("%s, batches of %d: recognition was fed differently", in.name, size)

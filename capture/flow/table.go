@@ -108,7 +108,7 @@ type Table struct {
 	// entries as packets ahead, so the one being filled is never the one
 	// being used. A field, not a local, so that a batch of one packet (a
 	// merge of several files, pcapng) does not clear a kilobyte.
-	ahead [2 * batchAhead]keyed
+	ahead [2 * batchAhead]Keyed
 
 	payloads []*Payload // recognition state of TCP flows still being identified
 	plFree   []int32
@@ -168,13 +168,14 @@ func (t *Table) Now() int64 { return t.now }
 
 // Add accounts one decoded packet.
 func (t *Table) Add(p *capture.Packet) {
-	var k keyed
-	k.of(p)
+	var k Keyed
+	k.Of(p)
 	t.add(p, &k)
 }
 
-// keyed is a packet's flow key worked out ahead of accounting it.
-type keyed struct {
+// Keyed is a packet's flow key worked out ahead of accounting it (see
+// AddKeyed).
+type Keyed struct {
 	key       Key
 	h         uint64
 	srcIsA    bool
@@ -182,7 +183,8 @@ type keyed struct {
 	ok        bool // false: the packet is looked up another way (later fragment, ICMP error, not IP)
 }
 
-func (k *keyed) of(p *capture.Packet) {
+// Of works out p's key.
+func (k *Keyed) Of(p *capture.Packet) {
 	if !p.IsIP || p.Frag == capture.FragNonFirst || p.Unreach {
 		k.ok = false
 		return
@@ -222,14 +224,34 @@ func (t *Table) AddBatch(pkts []capture.Packet) {
 	}
 }
 
-func (t *Table) prefetchKey(k *keyed, p *capture.Packet) {
-	k.of(p)
+// AddKeyed is AddBatch for packets whose keys were worked out before
+// (keys[i] is pkts[i]'s): the two-core pipeline has its reading stage do
+// that, the stage with time to spare when every packet is a new flow.
+func (t *Table) AddKeyed(pkts []capture.Packet, keys []Keyed) {
+	keys = keys[:len(pkts)]
+	for i := 0; i < len(pkts) && i < batchAhead; i++ {
+		t.prefetchSlot(&keys[i])
+	}
+	for i := range pkts {
+		if j := i + batchAhead; j < len(pkts) {
+			t.prefetchSlot(&keys[j])
+		}
+		t.add(&pkts[i], &keys[i])
+	}
+}
+
+func (t *Table) prefetchKey(k *Keyed, p *capture.Packet) {
+	k.Of(p)
+	t.prefetchSlot(k)
+}
+
+func (t *Table) prefetchSlot(k *Keyed) {
 	if k.ok {
 		prefetch(unsafe.Pointer(&t.index.slots[k.h&t.index.mask]))
 	}
 }
 
-func (t *Table) add(p *capture.Packet, k *keyed) {
+func (t *Table) add(p *capture.Packet, k *Keyed) {
 	t.C.Packets++
 	if p.Timestamp > t.now {
 		t.now = p.Timestamp
