@@ -47,7 +47,8 @@ type Analyzer struct {
 	servers    map[netip.Addr]bool
 	server     report.Server
 	agg        *aggregator
-	allRules   bool // tests: no namedPorts shortcut
+	allRules   bool  // tests: no namedPorts shortcut
+	nextPrune  int64 // packet time of the next look for learned endpoints to forget
 }
 
 // NewAnalyzer starts an analysis against m.
@@ -667,6 +668,34 @@ func protocolID(name string) protocol.ID {
 func (a *Analyzer) protocolName(f *flow.Flow) string {
 	id, _ := a.rec.proto(f)
 	return id.String()
+}
+
+// pruneEvery is how often, in packet time, an offline analysis looks for
+// learned endpoints that no flow can still be judged against.
+const pruneEvery = 10 * time.Minute
+
+// Tick is called between batches of packets. Every pruneEvery of packet
+// time it forgets the endpoint-mapper answers that no flow still to be
+// judged can match: a flow matches answers from at most the EPM lifetime
+// before it started, and every flow still to be judged started after the
+// oldest one in the table (or, for flows not seen yet, after now less a
+// lifetime of slack for timestamps that step back within a file). Kept for
+// the whole capture, they were most of the memory a long capture grew by
+// (a 30M-packet mix peaked at 54 MiB against 36 MiB for 3M); judging is
+// unchanged, as a test holds.
+func (a *Analyzer) Tick(t *flow.Table) {
+	now := t.Now()
+	if now < a.nextPrune {
+		return
+	}
+	a.nextPrune = now + int64(pruneEvery)
+	if a.hold || a.agg == nil || len(a.records) > 0 || !a.rec.anyLearned() {
+		return // held flows (server not yet known) may be older than any in the table
+	}
+	lifetime := int64(a.m.Limits.EPMLifetime)
+	oldest := now - lifetime
+	t.Each(func(f *flow.Flow) { oldest = min(oldest, f.First) })
+	a.rec.pruneLearned(oldest - lifetime)
 }
 
 // Learned lists the endpoints the endpoint mapper handed out.

@@ -53,7 +53,7 @@ func Analyze(m *Matrix, srcs []*capture.FileSource, unread []*capture.InputStats
 		return b
 	}
 	if o.Pipeline {
-		pipelined(merger, table, o.Progress, readBytes)
+		pipelined(merger, table, o.Progress, readBytes, func() { an.Tick(table) })
 	} else {
 		// Small batches whose payloads stay in the read buffer let the
 		// table look flows up ahead (see flow.Table.AddBatch) at no copy.
@@ -65,6 +65,7 @@ func Analyze(m *Matrix, srcs []*capture.FileSource, unread []*capture.InputStats
 				break
 			}
 			table.AddBatch(pkts[:k])
+			an.Tick(table)
 			n += uint64(k)
 			if o.Progress != nil && n&0xffff < uint64(k) {
 				o.Progress(readBytes(), n)
@@ -97,7 +98,7 @@ type packetBatch struct {
 // this one. A decoded packet's payload points into the reader's buffer, so
 // the bytes recognition may look at (at most PayloadBound) are copied into
 // the batch.
-func pipelined(merger *capture.Merger, table *flow.Table, progress Progress, readBytes func() int64) {
+func pipelined(merger *capture.Merger, table *flow.Table, progress Progress, readBytes func() int64, tick func()) {
 	full := make(chan *packetBatch, 4)
 	free := make(chan *packetBatch, 8)
 	for i := 0; i < 6; i++ {
@@ -136,6 +137,7 @@ func pipelined(merger *capture.Merger, table *flow.Table, progress Progress, rea
 	}()
 	for b := range full {
 		table.AddKeyed(b.pkts[:b.n], b.keys[:b.n])
+		tick()
 		b.n = 0
 		free <- b
 	}
