@@ -118,8 +118,10 @@ func ParseTower(t []byte) (Endpoint, error) {
 
 // PDUs walks the complete PDUs at the start of b.
 func PDUs(b []byte, fn func(p *PDU) bool) {
+	var p PDU // one for the walk: handed to fn, it escapes, once per call not per PDU
 	for len(b) >= 16 {
-		p, ok := ParsePDU(b)
+		var ok bool
+		p, ok = ParsePDU(b)
 		if !ok || !p.Complete {
 			return
 		}
