@@ -53,6 +53,9 @@ func Analyze(m *Matrix, srcs []*capture.FileSource, unread []*capture.InputStats
 		return b
 	}
 	if o.Pipeline {
+		for _, s := range srcs {
+			s.InflateAhead() // a third stage for compressed inputs
+		}
 		pipelined(merger, table, o.Progress, readBytes, func() { an.Tick(table) })
 	} else {
 		// Small batches whose payloads stay in the read buffer let the
