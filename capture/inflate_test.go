@@ -15,7 +15,7 @@ import (
 // readGzip reads every packet of a capture through a merger and reports
 // what a run would: the packets (payloads copied), the input's counts and
 // its damage, if any.
-func readGzip(t *testing.T, data []byte, ahead bool) ([]capture.Packet, string) {
+func readGzip(t testing.TB, data []byte, ahead bool) ([]capture.Packet, string) {
 	t.Helper()
 	src, err := capture.NewSource("in.pcap.gz", bytes.NewReader(data), int64(len(data)))
 	if err != nil {
