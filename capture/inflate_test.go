@@ -10,6 +10,7 @@ import (
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/synth"
+	"github.com/flowverify/flowverify/internal/testcaps"
 )
 
 // readGzip reads every packet of a capture through a merger and reports
@@ -24,16 +25,8 @@ func readGzip(t testing.TB, data []byte, ahead bool) ([]capture.Packet, string) 
 	if ahead {
 		src.InflateAhead()
 	}
-	m := capture.NewMerger([]*capture.FileSource{src})
-	var out []capture.Packet
-	var p capture.Packet
-	for m.Next(&p) == nil {
-		q := p
-		q.Payload = bytes.Clone(p.Payload)
-		out = append(out, q)
-	}
-	st := m.Stats()[0]
-	m.Close()
+	out, stats := testcaps.Read(t, src)
+	st := stats[0]
 	return out, fmt.Sprintf("%d packets, %d bytes, damage %v", st.Packets, st.Bytes, st.Damage)
 }
 

@@ -37,6 +37,14 @@ func Paths(t testing.TB) []string {
 // owns a copy of its payload.
 func Packets(t testing.TB, srcs ...*capture.FileSource) []capture.Packet {
 	t.Helper()
+	out, _ := Read(t, srcs...)
+	return out
+}
+
+// Read is Packets, and the inputs' statistics (counts, damage) as the
+// merger left them; it closes the sources.
+func Read(t testing.TB, srcs ...*capture.FileSource) ([]capture.Packet, []*capture.InputStats) {
+	t.Helper()
 	m := capture.NewMerger(srcs)
 	defer m.Close()
 	var out []capture.Packet
@@ -46,5 +54,5 @@ func Packets(t testing.TB, srcs ...*capture.FileSource) []capture.Packet {
 		q.Payload = bytes.Clone(p.Payload)
 		out = append(out, q)
 	}
-	return out
+	return out, m.Stats()
 }
