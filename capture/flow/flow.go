@@ -25,18 +25,12 @@ func (k *Key) equal(o *Key) bool {
 	return k.A == o.A && k.B == o.B && k.PortA == o.PortA && k.PortB == o.PortB && k.Proto == o.Proto
 }
 
-// MakeKey builds the canonical key and reports whether (src, sport) is A.
-func MakeKey(proto uint8, src, dst capture.Addr, sport, dport uint16) (Key, bool) {
-	var k Key
-	srcIsA := k.set(proto, &src, &dst, sport, dport)
-	return k, srcIsA
-}
-
-// set builds the canonical key in place, field by field. Returned by
-// value, the 38-byte key was copied twice through the stack in
-// overlapping 16-byte moves, and each second move waited for the first to
-// reach the cache (a failed store-to-load forward): a tenth of the flow
-// stage's time on the mix.
+// set builds the canonical key in place, field by field, and reports
+// whether (src, sport) is A. Returned by value (the old MakeKey), the
+// 38-byte key was copied twice through the stack in overlapping 16-byte
+// moves, and each second move waited for the first to reach the cache (a
+// failed store-to-load forward): a tenth of the flow stage's time on the
+// mix.
 func (k *Key) set(proto uint8, src, dst *capture.Addr, sport, dport uint16) (srcIsA bool) {
 	if less(src, sport, dst, dport) {
 		k.A, k.B, k.PortA, k.PortB = *src, *dst, sport, dport
