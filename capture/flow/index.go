@@ -27,7 +27,20 @@ func newIndex(t *Table, hint int) index {
 	for size < 2*hint && size < 1<<30 {
 		size <<= 1
 	}
-	return index{slots: make([]uint64, size), mask: uint64(size - 1), t: t}
+	return index{slots: newSlots(size), mask: uint64(size - 1), t: t}
+}
+
+// newSlots allocates an index array and writes to each of its pages once.
+// Fresh memory is mapped on first touch; a probe's read would map the
+// shared zero page and the first entry's write fault a second time to
+// copy it: two faults a page, which cost a flood of new flows more than
+// the probes themselves.
+func newSlots(size int) []uint64 {
+	s := make([]uint64, size)
+	for i := 0; i < len(s); i += 4096 / 8 {
+		s[i] = 0
+	}
+	return s
 }
 
 // hashKey mixes the key's words (a wyhash-style multiply-fold): fast,
@@ -117,7 +130,7 @@ func (ix *index) del(k *Key, pos int32) {
 
 func (ix *index) grow() {
 	old := ix.slots
-	ix.slots = make([]uint64, 2*len(old))
+	ix.slots = newSlots(2 * len(old))
 	ix.mask = uint64(len(ix.slots) - 1)
 	for _, s := range old {
 		if s == 0 {
