@@ -354,6 +354,28 @@ func TestAddrFrom4IsV4Mapped(t *testing.T) {
 	}
 }
 
+// Netip reads the address in words; netip's own unmapping is the reference,
+// on IPv6 addresses that are one byte away from the v4-mapped prefix too.
+func TestNetipMatchesUnmap(t *testing.T) {
+	addrs := []string{"::", "::1", "::ffff:0.0.0.0", "::ffff:10.20.0.10", "2001:db8::ffff:10.20.0.10",
+		"fe80::1", "64:ff9b::10.20.0.10", "::fffe:10.20.0.10", "::ffff:ffff:ffff"}
+	for i := 0; i < 12; i++ { // ::ffff:a.b.c.d with one prefix byte changed
+		a := netip.MustParseAddr("::ffff:10.20.0.10").As16()
+		a[i] ^= 0x40
+		addrs = append(addrs, netip.AddrFrom16(a).String())
+	}
+	for _, s := range addrs {
+		want := netip.MustParseAddr(s)
+		a := Addr(want.As16())
+		if got := a.Netip(); got != want.Unmap() {
+			t.Errorf("%s: Netip() = %v, want %v", s, got, want.Unmap())
+		}
+		if a.Is4() != want.Unmap().Is4() {
+			t.Errorf("%s: Is4() = %v", s, a.Is4())
+		}
+	}
+}
+
 // The fast path reads TCP and UDP headers by hand; gopacket's layers on the
 // general path are the reference, options and broken lengths included.
 func TestTransportHeadersMatchGopacket(t *testing.T) {
