@@ -44,7 +44,7 @@ func runTable(pkts []capture.Packet, cfg Config, noEmbryos bool, feed func(*Tabl
 	}
 	feed(tb, pkts)
 	tb.Each(func(f *Flow) { tr.live = append(tr.live, *f) })
-	tr.embryos = tb.nemb
+	tr.embryos = tb.emb4.n + tb.emb6.n
 	tb.Flush()
 	tr.c = tb.C
 	return tr

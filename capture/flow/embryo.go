@@ -3,34 +3,46 @@ package flow
 import (
 	"encoding/binary"
 	"math"
+
+	"github.com/flowverify/flowverify/capture"
 )
 
-// An embryo is a flow that has seen one packet, kept in 80 bytes instead
-// of a Flow's 144. Scans and sprays are made of such flows (a million SYNs
-// to a million ports); most real conversations leave the state with their
-// second packet. A flow is built as a Flow, packed when its one packet
-// left it in a state an embryo holds exactly (canPack), and unpacked into a
-// Flow when a second packet arrives or when it ends. Everything outside the
-// table sees Flows only.
+// An embryo is a flow that has seen one packet, kept in 56 bytes (an IPv6
+// one in 80: embryo6) instead of a Flow's 144. Scans and sprays are made
+// of such flows (a million SYNs to a million ports); most real
+// conversations leave the state with their second packet. A flow is built
+// as a Flow, packed when its one packet left it in a state an embryo holds
+// exactly (canPack), and unpacked into a Flow when a second packet arrives
+// or when it ends. Everything outside the table sees Flows only.
 //
-// On a flood of a million one-packet flows this halves the table's memory,
-// and with it the kernel's first-touch page faults, which cost the process
-// more than the flow work itself.
+// On a flood of a million one-packet flows this more than halves the
+// table's memory, and with it the kernel's first-touch page faults, which
+// cost the process more than the flow work itself: an IPv4 key held as
+// 4-byte addresses is 25 bytes of the 80 an embryo with a full key took.
 type embryo struct {
-	Key      Key
-	State    [2]uint8
-	First    int64 // Last is First: one packet
-	bytes    uint32
-	isn      uint32
-	Meta     uint32
-	links    // the idle list, shared with Flows
-	Protocol uint16
-	Input    uint16
-	History  [4]byte // letters are never 0: the length is where they stop
-	histSeen uint8   // of the packet's direction; the other saw nothing
-	bits     uint8
-	class    uint8
-	inList   bool
+	First        int64   // Last is First: one packet
+	a, b         [4]byte // the key's addresses, last four bytes: all of an IPv4 one
+	links                // the idle list, shared with Flows
+	bytes        uint32
+	isn          uint32
+	Meta         uint32
+	portA, portB uint16
+	Protocol     uint16
+	Input        uint16
+	State        [2]uint8
+	History      [4]byte // letters are never 0: the length is where they stop
+	proto        uint8
+	histSeen     uint8 // of the packet's direction; the other saw nothing
+	bits         uint8
+	class        uint8
+	inList       bool
+}
+
+// embryo6 is the embryo of a flow with an IPv6 end: the rest of its
+// addresses beside the common part.
+type embryo6 struct {
+	embryo
+	hiA, hiB [12]byte
 }
 
 // embryo.bits
@@ -48,11 +60,26 @@ const (
 type links struct{ prev, next int32 }
 
 // embryoTag marks embryo positions in the index and the idle lists; below
-// it are Flow positions. Positions are int32 and -1 means none, so an
-// embryo position is one at or above the tag, never one with the bit set.
-const embryoTag = 1 << 30
+// it are Flow positions, from embryo6Tag on IPv6 embryos. Positions are
+// int32 and -1 means none, so an embryo position is one at or above the
+// tag, never one with the bit set.
+const (
+	embryoTag  = 1 << 30
+	embryo6Tag = embryoTag + 1<<29
+)
 
 func isEmbryo(pos int32) bool { return pos >= embryoTag }
+
+// v4 reports whether a is an IPv4 address (v4-mapped).
+func v4(a *capture.Addr) bool {
+	return binary.LittleEndian.Uint64(a[0:8]) == 0 && binary.LittleEndian.Uint32(a[8:12]) == 0xffff0000
+}
+
+// setV4 writes the v4-mapped form of an IPv4 address over a, in place.
+func setV4(a *capture.Addr, ip [4]byte) {
+	binary.LittleEndian.PutUint64(a[0:8], 0)
+	binary.LittleEndian.PutUint64(a[8:16], 0xffff<<16|uint64(binary.LittleEndian.Uint32(ip[:]))<<32)
+}
 
 // canPack reports whether an embryo holds every field of f exactly. Any
 // flow whose one packet set something else (an ICMP error, a stream being
@@ -89,7 +116,9 @@ func (e *embryo) pack(f *Flow) {
 	if f.Pkts[Resp] != 0 {
 		dir = Resp
 	}
-	e.Key, e.State, e.First = f.Key, f.State, f.First
+	e.a, e.b = [4]byte(f.Key.A[12:16]), [4]byte(f.Key.B[12:16])
+	e.portA, e.portB, e.proto = f.Key.PortA, f.Key.PortB, f.Key.Proto
+	e.State, e.First = f.State, f.First
 	e.bytes, e.isn, e.Meta = uint32(f.Bytes[dir]), f.isn[dir], f.Meta
 	e.links = f.links
 	e.Protocol, e.Input = f.Protocol, f.Input
@@ -120,6 +149,11 @@ func (e *embryo) pack(f *Flow) {
 	e.bits, e.class, e.inList = b, f.class, f.inList
 }
 
+func (e *embryo6) pack(f *Flow) {
+	e.embryo.pack(f)
+	e.hiA, e.hiB = [12]byte(f.Key.A[:12]), [12]byte(f.Key.B[:12])
+}
+
 // unpack writes the Flow e stands for over *f.
 func (e *embryo) unpack(f *Flow) {
 	*f = Flow{}
@@ -127,7 +161,10 @@ func (e *embryo) unpack(f *Flow) {
 	if e.bits&eResp != 0 {
 		dir = Resp
 	}
-	f.Key, f.State, f.First, f.Last = e.Key, e.State, e.First, e.First
+	setV4(&f.Key.A, e.a)
+	setV4(&f.Key.B, e.b)
+	f.Key.PortA, f.Key.PortB, f.Key.Proto = e.portA, e.portB, e.proto
+	f.State, f.First, f.Last = e.State, e.First, e.First
 	f.Pkts[dir], f.Bytes[dir], f.isn[dir] = 1, uint64(e.bytes), e.isn
 	f.Meta, f.links, f.Protocol, f.Input = e.Meta, e.links, e.Protocol, e.Input
 	copy(f.History[:4], e.History[:])
@@ -148,25 +185,97 @@ func (e *embryo) unpack(f *Flow) {
 	f.class, f.inList = e.class, e.inList
 }
 
-// embryosPerPage sizes the embryo pages (320 KiB each).
-const embryosPerPage = 4096
-
-func (t *Table) embAt(pos int32) *embryo {
-	i := pos - embryoTag
-	return &t.epages[i/embryosPerPage][i%embryosPerPage]
+func (e *embryo6) unpack(f *Flow) {
+	e.embryo.unpack(f)
+	copy(f.Key.A[:12], e.hiA[:])
+	copy(f.Key.B[:12], e.hiB[:])
 }
 
-func (t *Table) newEmbryo() int32 {
-	if n := len(t.efree); n > 0 {
-		pos := t.efree[n-1]
-		t.efree = t.efree[:n-1]
-		return pos
+// keyIs reports whether k is the key of the embryo: the common part here,
+// the prefixes by kind (keyIs of embryo6, isV4Key).
+func (e *embryo) keyIs(k *Key) bool {
+	return e.portA == k.PortA && e.portB == k.PortB && e.proto == k.Proto &&
+		e.a == [4]byte(k.A[12:16]) && e.b == [4]byte(k.B[12:16])
+}
+
+func (e *embryo6) keyIs(k *Key) bool {
+	return e.embryo.keyIs(k) && e.hiA == [12]byte(k.A[:12]) && e.hiB == [12]byte(k.B[:12])
+}
+
+// slab holds one kind of embryo in fixed pages of embryosPerPage: growth
+// never copies, and a position's page and slot are a shift and a mask.
+type slab[T any] struct {
+	pages [][]T
+	n     int32   // slots handed out, free ones included
+	free  []int32 // slots given back, by index
+}
+
+// embryosPerPage sizes the embryo pages (224 KiB of embryo, 320 of embryo6).
+const embryosPerPage = 4096
+
+func (s *slab[T]) at(i int32) *T { return &s.pages[i/embryosPerPage][i%embryosPerPage] }
+
+// alloc returns a free slot's index.
+func (s *slab[T]) alloc() int32 {
+	if n := len(s.free); n > 0 {
+		i := s.free[n-1]
+		s.free = s.free[:n-1]
+		return i
 	}
-	if int(t.nemb) == len(t.epages)*embryosPerPage {
-		t.epages = append(t.epages, make([]embryo, embryosPerPage))
+	if int(s.n) == len(s.pages)*embryosPerPage {
+		s.pages = append(s.pages, make([]T, embryosPerPage))
 	}
-	t.nemb++
-	return embryoTag + t.nemb - 1
+	s.n++
+	return s.n - 1
+}
+
+// reset frees every slot at once, keeping the pages.
+func (s *slab[T]) reset() { s.n, s.free = 0, s.free[:0] }
+
+// emb is the part both kinds of embryo share, of the one at pos.
+func (t *Table) emb(pos int32) *embryo {
+	if pos >= embryo6Tag {
+		return &t.emb6.at(pos - embryo6Tag).embryo
+	}
+	return t.emb4.at(pos - embryoTag)
+}
+
+// newEmbryo packs the one-packet flow f into a free embryo of its kind.
+func (t *Table) newEmbryo(f *Flow) int32 {
+	if v4(&f.Key.A) && v4(&f.Key.B) {
+		i := t.emb4.alloc()
+		t.emb4.at(i).pack(f)
+		return embryoTag + i
+	}
+	i := t.emb6.alloc()
+	t.emb6.at(i).pack(f)
+	return embryo6Tag + i
+}
+
+// freeEmbryo gives the embryo at pos back to its slab.
+func (t *Table) freeEmbryo(pos int32) {
+	if pos >= embryo6Tag {
+		t.emb6.free = append(t.emb6.free, pos-embryo6Tag)
+	} else {
+		t.emb4.free = append(t.emb4.free, pos-embryoTag)
+	}
+}
+
+// unpackAt writes the Flow the embryo at pos stands for over *f.
+func (t *Table) unpackAt(pos int32, f *Flow) {
+	if pos >= embryo6Tag {
+		t.emb6.at(pos - embryo6Tag).unpack(f)
+	} else {
+		t.emb4.at(pos - embryoTag).unpack(f)
+	}
+}
+
+// embryoKeyIs reports whether k is the key of the embryo at pos.
+func (t *Table) embryoKeyIs(pos int32, k *Key) bool {
+	if pos >= embryo6Tag {
+		return t.emb6.at(pos - embryo6Tag).keyIs(k)
+	}
+	return t.emb4.at(pos-embryoTag).keyIs(k) && v4(&k.A) && v4(&k.B)
 }
 
 func (t *Table) newFlow() int32 {
@@ -183,8 +292,7 @@ func (t *Table) newFlow() int32 {
 func (t *Table) place(f *Flow, h uint64) int32 {
 	var pos int32
 	if !t.noEmbryos && f.canPack() {
-		pos = t.newEmbryo()
-		t.embAt(pos).pack(f)
+		pos = t.newEmbryo(f)
 	} else {
 		pos = t.newFlow()
 		*t.at(pos) = *f
@@ -202,7 +310,7 @@ func (t *Table) place(f *Flow, h uint64) int32 {
 func (t *Table) promote(pos int32, h uint64) int32 {
 	idx := t.newFlow()
 	f := t.at(idx)
-	t.embAt(pos).unpack(f)
+	t.unpackAt(pos, f)
 	t.index.replace(h, pos, idx)
 	if f.inList {
 		l := &t.lists[f.class]
@@ -217,14 +325,14 @@ func (t *Table) promote(pos int32, h uint64) int32 {
 			l.tail = idx
 		}
 	}
-	t.efree = append(t.efree, pos)
+	t.freeEmbryo(pos)
 	return idx
 }
 
 // lnk is the idle-list links of the flow or embryo at pos.
 func (t *Table) lnk(pos int32) *links {
 	if isEmbryo(pos) {
-		return &t.embAt(pos).links
+		return &t.emb(pos).links
 	}
 	return &t.at(pos).links
 }
@@ -232,24 +340,24 @@ func (t *Table) lnk(pos int32) *links {
 // lastOf is the time of the last packet of the flow or embryo at pos.
 func (t *Table) lastOf(pos int32) int64 {
 	if isEmbryo(pos) {
-		return t.embAt(pos).First
+		return t.emb(pos).First
 	}
 	return t.at(pos).Last
 }
 
-// keyAt is the key of the flow or embryo at pos.
-func (t *Table) keyAt(pos int32) *Key {
+// keyIs reports whether k is the key of the flow or embryo at pos.
+func (t *Table) keyIs(pos int32, k *Key) bool {
 	if isEmbryo(pos) {
-		return &t.embAt(pos).Key
+		return t.embryoKeyIs(pos, k)
 	}
-	return &t.at(pos).Key
+	return t.at(pos).Key.equal(k)
 }
 
 // view returns the Flow at pos to read: for an embryo, unpacked into a
 // buffer that the next view overwrites.
 func (t *Table) view(pos int32) *Flow {
 	if isEmbryo(pos) {
-		t.embAt(pos).unpack(&t.viewed)
+		t.unpackAt(pos, &t.viewed)
 		return &t.viewed
 	}
 	return t.at(pos)

@@ -55,6 +55,12 @@ func embryoCases() []capture.Packet {
 	p = append(p, tcp(t0+5*sec, srv, far, 50008, 88, syn, 42, ""), tcp(t0+6*sec, srv, far, 50008, 88, syn, 42, ""))
 	// A lone UDP datagram that times out, and a lone SYN that does.
 	p = append(p, udp(t0+6*sec, far, srv, 123, 50009, "x"), tcp(t0+6*sec, far, srv, 50010, 3389, syn, 1, ""))
+	// IPv6 ends (the other kind of embryo): a lone datagram, and a SYN that
+	// its SYN-ACK promotes; a v4-mapped address is IPv4.
+	v6, v6b := at("2001:db8::10"), at("fe80::1:2")
+	p = append(p, udp(t0+6*sec, v6, v6b, 50300, 547, "\x01\x00\x00\x01"),
+		tcp(t0+6*sec, v6, v6b, 50301, 443, syn, 5, ""), tcp(t0+6*sec+sec/100, v6b, v6, 443, 50301, synack, 77, ""),
+		tcp(t0+6*sec, at("::ffff:10.20.0.10"), v6, 50302, 22, syn, 9, ""))
 	// Traffic long after, to run the idle timers.
 	for i := 0; i < 40; i++ {
 		p = append(p, udp(t0+int64(i)*15*sec, srv, at("10.20.0.53"), 50100, 53, "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"))
@@ -145,12 +151,32 @@ func FuzzEmbryoRoundTrip(f *testing.F) {
 		if !fl.canPack() {
 			return
 		}
-		var e embryo
-		e.pack(&fl)
+		// Into the embryo of its kind, through the table as place does it,
+		// and into an embryo6 whatever the key: IPv6 keys and keys one
+		// byte away from IPv4 must survive both.
+		tb := NewTable(DefaultConfig())
+		pos := tb.newEmbryo(&fl)
+		if want := v4(&fl.Key.A) && v4(&fl.Key.B); (pos < embryo6Tag) != want {
+			t.Fatalf("key %v: packed at %#x, IPv4 %v", fl.Key, pos, want)
+		}
+		if !tb.embryoKeyIs(pos, &fl.Key) {
+			t.Fatalf("key %v: the embryo does not match it", fl.Key)
+		}
+		other := fl.Key
+		other.A[3] ^= 1
+		if tb.embryoKeyIs(pos, &other) {
+			t.Fatalf("key %v: the embryo matches %v too", fl.Key, other)
+		}
 		var back Flow
-		e.unpack(&back)
+		tb.unpackAt(pos, &back)
 		if back != fl {
 			t.Fatalf("packed and unpacked:\n%+v\nwas\n%+v", back, fl)
+		}
+		var e6 embryo6
+		e6.pack(&fl)
+		e6.unpack(&back)
+		if back != fl || !e6.keyIs(&fl.Key) {
+			t.Fatalf("packed as embryo6 and unpacked:\n%+v\nwas\n%+v", back, fl)
 		}
 	})
 }

@@ -67,7 +67,7 @@ func (ix *index) getHashed(k *Key, h uint64) (int32, bool) {
 		if s == 0 {
 			return 0, false
 		}
-		if slotHash(s) == h && ix.t.keyAt(slotPos(s)).equal(k) {
+		if slotHash(s) == h && ix.t.keyIs(slotPos(s), k) {
 			return slotPos(s), true
 		}
 	}

@@ -85,12 +85,11 @@ type Table struct {
 	pages      [][]Flow // flows in fixed pages: growth never copies or doubles
 	nflows     int32
 	free       []int32
-	epages     [][]embryo // one-packet flows, likewise (see embryo)
-	nemb       int32
-	efree      []int32
-	noEmbryos  bool // every flow a Flow: tests compare the two
-	building   Flow // a new flow, before place stores it
-	viewed     Flow // an embryo unpacked for reading (see view)
+	emb4       slab[embryo]  // one-packet IPv4 flows (see embryo)
+	emb6       slab[embryo6] // one-packet flows with an IPv6 end
+	noEmbryos  bool          // every flow a Flow: tests compare the two
+	building   Flow          // a new flow, before place stores it
+	viewed     Flow          // an embryo unpacked for reading (see view)
 	lists      [nClasses]list
 	frags      *[fragSlots]fragEntry
 	now        int64
@@ -523,7 +522,7 @@ func (t *Table) addLaterFragment(p *capture.Packet) {
 // node is the idle-list state of the flow or embryo at pos.
 func (t *Table) node(pos int32) (ln *links, class *uint8, inList *bool) {
 	if isEmbryo(pos) {
-		e := t.embAt(pos)
+		e := t.emb(pos)
 		return &e.links, &e.class, &e.inList
 	}
 	f := t.at(pos)
@@ -612,7 +611,7 @@ func (t *Table) end(idx int32, reason EndReason) {
 	t.releasePayload(f)
 	t.index.del(&f.Key, idx)
 	if isEmbryo(idx) {
-		t.efree = append(t.efree, idx)
+		t.freeEmbryo(idx)
 	} else {
 		t.free = append(t.free, idx)
 	}
@@ -640,8 +639,8 @@ func (t *Table) Flush() {
 	// million positions one by one.
 	t.free = t.free[:0]
 	t.nflows = 0
-	t.efree = t.efree[:0]
-	t.nemb = 0
+	t.emb4.reset()
+	t.emb6.reset()
 	clear(t.index.slots)
 	t.index.n = 0
 }
