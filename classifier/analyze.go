@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -213,21 +215,7 @@ type aggregator struct {
 
 func newAggregator(a *Analyzer, listFlows bool) *aggregator {
 	g := &aggregator{a: a, unexp: newGroupTable(), listFlows: listFlows}
-	// A server has a handful of addresses: a scan of a short slice beats
-	// hashing netip.Addr into a map, and this runs several times a flow.
-	var list []netip.Addr
-	for s := range a.servers {
-		list = append(list, s)
-	}
-	isServer := func(x netip.Addr) bool {
-		for _, s := range list {
-			if s == x {
-				return true
-			}
-		}
-		return x.IsLoopback()
-	}
-	g.cx = &judgeCtx{isServer: isServer, dyn: &dynamicPeers{epm: map[netip.Addr]bool{}}, rec: a.rec,
+	g.cx = &judgeCtx{servers: newServerSet(slices.Collect(maps.Keys(a.servers))), dyn: &dynamicPeers{epm: map[netip.Addr]bool{}}, rec: a.rec,
 		lifetime: a.m.Limits.EPMLifetime, explain: listFlows}
 	if !a.allRules {
 		g.cx.ports = newNamedPorts(a.m)
@@ -241,19 +229,19 @@ func newAggregator(a *Analyzer, listFlows bool) *aggregator {
 
 // noteDC records a peer the server reached on the endpoint mapper: the
 // domain controllers as the traffic shows them.
-func (g *aggregator) noteDC(f *flow.Flow) {
+func (cx *judgeCtx) noteDC(f *flow.Flow) {
 	if f.Key.Proto != TCP || f.Pkts[flow.Resp] == 0 {
 		return
 	}
 	ia, ra, rp := f.Ends()
-	if rp == 135 && g.cx.isServer(ia.Netip()) {
-		g.cx.dyn.epm[ra.Netip()] = true
+	if rp == 135 && cx.servers.has(ia) {
+		cx.dyn.epm[ra.Netip()] = true
 	}
 }
 
 func (g *aggregator) seedDCs(fs []flow.Flow) {
 	for i := range fs {
-		g.noteDC(&fs[i])
+		g.cx.noteDC(&fs[i])
 	}
 }
 
@@ -271,7 +259,7 @@ func (g *aggregator) othersGroup(k *unexpKey) *groupAgg {
 // add judges one flow and folds it into the aggregates.
 func (g *aggregator) add(f *flow.Flow) {
 	a, m := g.a, g.a.m
-	g.noteDC(f)
+	g.cx.noteDC(f)
 	var j Judgement
 	m.judge(f, g.cx, &j)
 	g.n++

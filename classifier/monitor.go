@@ -78,34 +78,18 @@ func (mo *Monitor) Packet(p *capture.Packet) {
 	mo.table.Add(p)
 }
 
-func (mo *Monitor) isServer(a netip.Addr) bool {
-	for _, s := range mo.cfg.Servers {
-		if s == a {
-			return true
-		}
-	}
-	return a.IsLoopback()
-}
-
 func (mo *Monitor) ctx() *judgeCtx {
-	return &judgeCtx{isServer: mo.isServer, dyn: mo.dcs(), rec: mo.an.rec, lifetime: mo.m.Limits.EPMLifetime, explain: true}
+	return &judgeCtx{servers: newServerSet(mo.cfg.Servers), dyn: mo.dcs(), rec: mo.an.rec, lifetime: mo.m.Limits.EPMLifetime, explain: true}
 }
 
 // dcs are the peers the server reached on the endpoint mapper.
 func (mo *Monitor) dcs() *dynamicPeers {
-	d := &dynamicPeers{epm: map[netip.Addr]bool{}}
-	add := func(f *flow.Flow) {
-		ia, _ := f.Initiator()
-		ra, rp := f.Responder()
-		if f.Key.Proto == TCP && rp == 135 && mo.isServer(ia.Netip()) && f.Pkts[flow.Resp] > 0 {
-			d.epm[ra.Netip()] = true
-		}
-	}
+	cx := judgeCtx{servers: newServerSet(mo.cfg.Servers), dyn: &dynamicPeers{epm: map[netip.Addr]bool{}}}
 	for i := range mo.an.records {
-		add(&mo.an.records[i])
+		cx.noteDC(&mo.an.records[i])
 	}
-	mo.table.Each(add)
-	return d
+	mo.table.Each(cx.noteDC)
+	return cx.dyn
 }
 
 // prune drops finished flows older than the window and learned endpoints

@@ -1,6 +1,7 @@
 package classifier
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -122,7 +123,7 @@ func icmpText(f *flow.Flow) string {
 
 // judgeCtx is what judging needs beyond the matrix.
 type judgeCtx struct {
-	isServer func(netip.Addr) bool
+	servers  serverSet
 	dyn      *dynamicPeers
 	rec      *recognizer
 	lifetime time.Duration
@@ -186,20 +187,20 @@ func (np *namedPorts) mayMatch(proto uint8, port uint16, rec *recognizer) bool {
 // It fills *j rather than returning one: a Judgement is large, and a
 // scan judges a million flows.
 func (m *Matrix) judge(f *flow.Flow, cx *judgeCtx, j *Judgement) {
-	isServer, dyn := cx.isServer, cx.dyn
+	dyn := cx.dyn
 	ia, ra, rport := f.Ends()
-	ini, res := ia.Netip(), ra.Netip()
 	*j = Judgement{Rule: -1, Ignore: -1, Port: rport}
-	switch si, sr := isServer(ini), isServer(res); {
+	switch si, sr := cx.servers.has(ia), cx.servers.has(ra); {
 	case si && sr:
-		j.Dir, j.Peer, j.peer = Local, res, *ra
+		j.Dir, j.peer = Local, *ra
 	case si:
-		j.Dir, j.Peer, j.peer = Outbound, res, *ra
+		j.Dir, j.peer = Outbound, *ra
 	case sr:
-		j.Dir, j.Peer, j.peer = Inbound, ini, *ia
+		j.Dir, j.peer = Inbound, *ia
 	default:
-		j.Dir, j.Peer, j.peer = Transit, res, *ra
+		j.Dir, j.peer = Transit, *ra
 	}
+	j.Peer = j.peer.Netip()
 	if j.Dir == Transit {
 		j.Verdict, j.Reason = NotJudged, "transit: neither end is the server"
 		return
@@ -360,6 +361,35 @@ type dynamicPeers struct {
 }
 
 func (d *dynamicPeers) isDC(a netip.Addr) bool { return d != nil && d.epm[a] }
+
+// serverSet holds the server's addresses as flows carry them. A server has
+// a handful: comparing 16-byte arrays in a short slice spares converting
+// both ends of every flow to netip.Addr to ask.
+type serverSet []capture.Addr
+
+func newServerSet(addrs []netip.Addr) serverSet {
+	var s serverSet
+	for _, a := range addrs {
+		if a.Zone() == "" { // a zoned address never equals a packet's
+			s = append(s, capture.AddrFromNetip(a))
+		}
+	}
+	return s
+}
+
+// has reports whether a is one of the server's addresses or a loopback
+// address (netip.Addr.IsLoopback on the unmapped address).
+func (s serverSet) has(a *capture.Addr) bool {
+	for i := range s {
+		if s[i] == *a {
+			return true
+		}
+	}
+	if v4 := binary.BigEndian.Uint32(a[8:12]) == 0xffff && binary.BigEndian.Uint64(a[0:8]) == 0; v4 {
+		return a[12] == 127
+	}
+	return binary.BigEndian.Uint64(a[0:8]) == 0 && binary.BigEndian.Uint64(a[8:16]) == 1
+}
 
 // accepts reports whether the rule allows a recognised protocol.
 func (r *Rule) accepts(id protocol.ID) bool {

@@ -3,6 +3,7 @@ package classifier
 import (
 	"bytes"
 	"encoding/json"
+	"net/netip"
 	"path/filepath"
 	"testing"
 
@@ -87,5 +88,30 @@ func TestNamedPortsShortcutChangesNothing(t *testing.T) {
 	t.Logf("%d inputs judged", judged)
 	if learned == 0 {
 		t.Error("no port outside the rules was learned: the endpoint-mapper exception went untested")
+	}
+}
+
+// serverSet compares addresses as flows carry them; the netip comparison it
+// replaced (equality with a listed address, or loopback) is the reference.
+func TestServerSetMatchesNetip(t *testing.T) {
+	listed := []netip.Addr{netip.MustParseAddr("10.20.0.10"), netip.MustParseAddr("2001:db8::10"),
+		netip.MustParseAddr("fe80::10%eth0")}
+	ref := func(x netip.Addr) bool {
+		for _, s := range listed {
+			if s == x {
+				return true
+			}
+		}
+		return x.IsLoopback()
+	}
+	set := newServerSet(listed)
+	for _, s := range []string{"10.20.0.10", "10.20.0.11", "2001:db8::10", "2001:db8::11", "fe80::10",
+		"127.0.0.1", "127.255.0.9", "128.0.0.1", "126.0.0.1", "::1", "::2", "::", "0.0.0.0", "::ffff:127.0.0.1",
+		"::127.0.0.1", "64:ff9b::127.0.0.1", "::ffff:10.20.0.10", "::1:0:0:1"} {
+		x := netip.MustParseAddr(s)
+		a := capture.AddrFromNetip(x)
+		if got, want := set.has(&a), ref(a.Netip()); got != want {
+			t.Errorf("%s: has = %v, want %v", s, got, want)
+		}
 	}
 }
