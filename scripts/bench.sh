@@ -11,7 +11,10 @@
 # Ratios against the decode floor are the headline; absolute times are noise
 # on a shared machine.
 #
-#   MIX=5000000 FLOOD=1000000 LONG=2000000 COUNT=3 scripts/bench.sh
+# Last, peak memory against file size: the binary on a mix of FLAT/10 and
+# of FLAT packets (about 300 MB and 3 GB), whose concurrent flows are alike.
+#
+#   MIX=5000000 FLOOD=1000000 LONG=2000000 FLAT=30000000 COUNT=3 scripts/bench.sh
 #   QUICK=1 scripts/bench.sh        # 2M-packet mix only, no external tools
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,11 +22,12 @@ cd "$(dirname "$0")/.."
 MIX=${MIX:-5000000}
 FLOOD=${FLOOD:-1000000}
 LONG=${LONG:-2000000}
+FLAT=${FLAT:-30000000}
 BENCHTIME=${BENCHTIME:-3x}
 COUNT=${COUNT:-3}
 OUT=bench-out
 mkdir -p "$OUT"
-if [ -n "${QUICK:-}" ]; then MIX=2000000; FLOOD=0; LONG=0; fi
+if [ -n "${QUICK:-}" ]; then MIX=2000000; FLOOD=0; LONG=0; FLAT=0; fi
 
 if [ -z "${QUICK:-}" ] && [ "$(id -u)" = 0 ]; then
 	for pair in ndpiReader:libndpi-bin softflowd:softflowd tshark:tshark; do
@@ -157,6 +161,24 @@ if [ -z "${QUICK:-}" ]; then
 			"$(awk -v n="$np" -v w="$wall" -v p="${PPS[mix:$key]:-0}" 'BEGIN{ if (p>0) print n/w/p; else print 0}')"
 		python3 -c "import json,sys;a,b=(json.load(open(f)) for f in sys.argv[1:]);sys.exit(any(a[k]!=b[k] for k in ('summary','rules','unexpected')))" \
 			"$OUT/mix-gz-j$j.json" "$OUT/mix.json" || echo "  WARNING: the compressed mix's findings differ from the plain one's" >&2
+	done
+fi
+
+# Peak memory against file size: the same mix ten times longer holds about
+# as many flows at once, so it should need about the same memory.
+if [ "$FLAT" -gt 0 ]; then
+	echo
+	echo "== peak memory against file size (the mix, ${FLAT} packets against $((FLAT / 10)))"
+	printf '%-24s %14s %14s %10s\n' "run" "small MiB" "large MiB" "large/small"
+	small=$(gen "mix-$((FLAT / 10))" -mix "$((FLAT / 10))")
+	large=$(gen "mix-$FLAT" -mix "$FLAT")
+	for j in 1 0; do
+		label="flowverify analyze -j1"
+		[ "$j" = 0 ] && label="flowverify analyze"
+		rs=$(peak "$OUT/flowverify" analyze -j $j -q -s 10.20.0.10 --fail-on none -f json -o "$OUT/flat-small.json" "$small" | cut -d' ' -f2)
+		rl=$(peak "$OUT/flowverify" analyze -j $j -q -s 10.20.0.10 --fail-on none -f json -o "$OUT/flat-large.json" "$large" | cut -d' ' -f2)
+		printf '%-24s %14s %14s %9.2fx\n' "$label" "$rs ($(($(stat -c %s "$small") / 1000000)) MB)" \
+			"$rl ($(($(stat -c %s "$large") / 1000000)) MB)" "$(awk -v a="$rl" -v b="$rs" 'BEGIN{print a/b}')"
 	done
 fi
 
