@@ -196,8 +196,8 @@ func (d *Decoder) plainIPv4(ip []byte, p *Packet) (bool, error) {
 		return false, nil
 	}
 	p.IsIP = true
-	p.Src.set4(ip[12:16])
-	p.Dst.set4(ip[16:20])
+	p.Src.Set4(ip[12:16])
+	p.Dst.Set4(ip[16:20])
 	p.Proto = proto
 	p.FragID = uint32(binary.BigEndian.Uint16(ip[4:6]))
 	p.IPLen = length
@@ -230,8 +230,8 @@ func ipInIP(next gopacket.LayerType) bool {
 func (d *Decoder) fromIPv4(p *Packet) error {
 	ip := &d.ip4
 	p.IsIP = true
-	p.Src.set4(ip.SrcIP)
-	p.Dst.set4(ip.DstIP)
+	p.Src.Set4(ip.SrcIP)
+	p.Dst.Set4(ip.DstIP)
 	p.Proto = uint8(ip.Protocol)
 	p.FragID = uint32(ip.Id)
 	p.IPLen = int(ip.Length)
@@ -458,8 +458,8 @@ func parseQuoted(b []byte, v6 bool, t *Tuple) bool {
 			return false
 		}
 		t.Proto = b[9]
-		t.Src.set4(b[12:16])
-		t.Dst.set4(b[16:20])
+		t.Src.Set4(b[12:16])
+		t.Dst.Set4(b[16:20])
 		if binary.BigEndian.Uint16(b[6:8])&0x1fff != 0 {
 			return true // a non-first fragment: no ports to read
 		}

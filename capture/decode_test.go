@@ -347,7 +347,7 @@ func TestAddrFrom4IsV4Mapped(t *testing.T) {
 		}
 		var p Packet
 		p.Dst = Addr{0xde, 0xad} // set4 must overwrite every byte
-		p.Dst.set4(b[:])
+		p.Dst.Set4(b[:])
 		if p.Dst != got {
 			t.Errorf("%s: set4 in place = % x, want % x", s, p.Dst[:], got[:])
 		}

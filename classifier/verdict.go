@@ -385,7 +385,7 @@ func (s serverSet) has(a *capture.Addr) bool {
 			return true
 		}
 	}
-	if v4 := binary.BigEndian.Uint32(a[8:12]) == 0xffff && binary.BigEndian.Uint64(a[0:8]) == 0; v4 {
+	if a.Is4() {
 		return a[12] == 127
 	}
 	return binary.BigEndian.Uint64(a[0:8]) == 0 && binary.BigEndian.Uint64(a[8:16]) == 1

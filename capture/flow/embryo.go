@@ -3,8 +3,6 @@ package flow
 import (
 	"encoding/binary"
 	"math"
-
-	"github.com/flowverify/flowverify/capture"
 )
 
 // An embryo is a flow that has seen one packet, kept in 56 bytes (an IPv6
@@ -69,17 +67,6 @@ const (
 )
 
 func isEmbryo(pos int32) bool { return pos >= embryoTag }
-
-// v4 reports whether a is an IPv4 address (v4-mapped).
-func v4(a *capture.Addr) bool {
-	return binary.LittleEndian.Uint64(a[0:8]) == 0 && binary.LittleEndian.Uint32(a[8:12]) == 0xffff0000
-}
-
-// setV4 writes the v4-mapped form of an IPv4 address over a, in place.
-func setV4(a *capture.Addr, ip [4]byte) {
-	binary.LittleEndian.PutUint64(a[0:8], 0)
-	binary.LittleEndian.PutUint64(a[8:16], 0xffff<<16|uint64(binary.LittleEndian.Uint32(ip[:]))<<32)
-}
 
 // canPack reports whether an embryo holds every field of f exactly. Any
 // flow whose one packet set something else (an ICMP error, a stream being
@@ -161,8 +148,8 @@ func (e *embryo) unpack(f *Flow) {
 	if e.bits&eResp != 0 {
 		dir = Resp
 	}
-	setV4(&f.Key.A, e.a)
-	setV4(&f.Key.B, e.b)
+	f.Key.A.Set4(e.a[:])
+	f.Key.B.Set4(e.b[:])
 	f.Key.PortA, f.Key.PortB, f.Key.Proto = e.portA, e.portB, e.proto
 	f.State, f.First, f.Last = e.State, e.First, e.First
 	f.Pkts[dir], f.Bytes[dir], f.isn[dir] = 1, uint64(e.bytes), e.isn
@@ -242,7 +229,7 @@ func (t *Table) emb(pos int32) *embryo {
 
 // newEmbryo packs the one-packet flow f into a free embryo of its kind.
 func (t *Table) newEmbryo(f *Flow) int32 {
-	if v4(&f.Key.A) && v4(&f.Key.B) {
+	if f.Key.A.Is4() && f.Key.B.Is4() {
 		i := t.emb4.alloc()
 		t.emb4.at(i).pack(f)
 		return embryoTag + i
@@ -275,7 +262,7 @@ func (t *Table) embryoKeyIs(pos int32, k *Key) bool {
 	if pos >= embryo6Tag {
 		return t.emb6.at(pos - embryo6Tag).keyIs(k)
 	}
-	return t.emb4.at(pos-embryoTag).keyIs(k) && v4(&k.A) && v4(&k.B)
+	return t.emb4.at(pos-embryoTag).keyIs(k) && k.A.Is4() && k.B.Is4()
 }
 
 func (t *Table) newFlow() int32 {

@@ -156,7 +156,7 @@ func FuzzEmbryoRoundTrip(f *testing.F) {
 		// byte away from IPv4 must survive both.
 		tb := NewTable(DefaultConfig())
 		pos := tb.newEmbryo(&fl)
-		if want := v4(&fl.Key.A) && v4(&fl.Key.B); (pos < embryo6Tag) != want {
+		if want := fl.Key.A.Is4() && fl.Key.B.Is4(); (pos < embryo6Tag) != want {
 			t.Fatalf("key %v: packed at %#x, IPv4 %v", fl.Key, pos, want)
 		}
 		if !tb.embryoKeyIs(pos, &fl.Key) {
