@@ -10,8 +10,8 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
 )
 
 // build serialises layers with real checksums and lengths.
@@ -377,7 +377,8 @@ func TestNetipMatchesUnmap(t *testing.T) {
 }
 
 // The fast path reads TCP and UDP headers by hand; gopacket's layers on the
-// general path are the reference, options and broken lengths included.
+// general path are the reference, options and broken lengths included (a
+// malformed option ends the options; the data offset still places the payload).
 func TestTransportHeadersMatchGopacket(t *testing.T) {
 	tcp := func(offset byte, opts ...byte) []byte {
 		h := []byte{0x04, 0xd2, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 2, offset << 4, 0x18, 4, 0, 0, 0, 0, 0}
@@ -398,9 +399,9 @@ func TestTransportHeadersMatchGopacket(t *testing.T) {
 		{"tcp no options", layers.IPProtocolTCP, append(tcp(5), body...), false, len(body)},
 		{"tcp mss nop ws sack ts", layers.IPProtocolTCP, append(tcp(10, 2, 4, 5, 0xb4, 1, 3, 3, 7, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0), body...), false, len(body)},
 		{"tcp end of options then padding", layers.IPProtocolTCP, append(tcp(7, 1, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), body...), false, len(body)},
-		{"tcp option length 1", layers.IPProtocolTCP, append(tcp(6, 2, 1, 0, 0), body...), true, 0},
-		{"tcp option longer than the options", layers.IPProtocolTCP, append(tcp(6, 8, 10, 0, 0), body...), true, 0},
-		{"tcp option kind without length", layers.IPProtocolTCP, append(tcp(6, 1, 1, 1, 8), body...), true, 0},
+		{"tcp option length 1", layers.IPProtocolTCP, append(tcp(6, 2, 1, 0, 0), body...), false, len(body)},
+		{"tcp option longer than the options", layers.IPProtocolTCP, append(tcp(6, 8, 10, 0, 0), body...), false, len(body)},
+		{"tcp option kind without length", layers.IPProtocolTCP, append(tcp(6, 1, 1, 1, 8), body...), false, len(body)},
 		{"tcp data offset past the end", layers.IPProtocolTCP, tcp(15, 1, 1, 1, 1), true, 0},
 		{"tcp data offset below 5", layers.IPProtocolTCP, append(tcp(4), body...), true, 0},
 		{"tcp header cut", layers.IPProtocolTCP, tcp(5)[:15], true, 0},

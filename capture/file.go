@@ -9,8 +9,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/pcapgo"
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // maxSnaplen is the largest record a file may hold; it matches what

@@ -14,9 +14,9 @@ import (
 	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/classifier"
 	"github.com/flowverify/flowverify/report"
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // The benchmarks read one capture three ways: a bare read loop, read +

@@ -6,7 +6,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/google/gopacket/layers"
+	"github.com/gopacket/gopacket/layers"
 )
 
 // streamer writes frames straight to a pcap, for captures too large to
