@@ -47,6 +47,8 @@ build: deps
 test: deps test-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
+	# The stages that share the table and the analyzer, under the race detector.
+	$(GO) test -race -count=1 -run 'TestPipelined|TestFlushAhead' ./classifier
 	$(MAKE) --no-print-directory fuzz FUZZTIME=5000x
 
 # Analyze the bundled sample day with the embedded matrix. It has findings

@@ -51,6 +51,7 @@ type Analyzer struct {
 	agg        *aggregator
 	allRules   bool  // tests: no namedPorts shortcut
 	nextPrune  int64 // packet time of the next look for learned endpoints to forget
+	ahead      aheadCounts
 }
 
 // NewAnalyzer starts an analysis against m.
@@ -230,13 +231,22 @@ func newAggregator(a *Analyzer, listFlows bool) *aggregator {
 // noteDC records a peer the server reached on the endpoint mapper: the
 // domain controllers as the traffic shows them.
 func (cx *judgeCtx) noteDC(f *flow.Flow) {
+	if ra := cx.dcPeer(f); ra != nil {
+		cx.dyn.epm[ra.Netip()] = true
+	}
+}
+
+// dcPeer returns the peer a flow shows to be a domain controller: one that
+// answered the server on the endpoint mapper.
+func (cx *judgeCtx) dcPeer(f *flow.Flow) *capture.Addr {
 	if f.Key.Proto != TCP || f.Pkts[flow.Resp] == 0 {
-		return
+		return nil
 	}
 	ia, ra, rp := f.Ends()
 	if rp == 135 && cx.servers.has(ia) {
-		cx.dyn.epm[ra.Netip()] = true
+		return ra
 	}
+	return nil
 }
 
 func (g *aggregator) seedDCs(fs []flow.Flow) {
@@ -256,36 +266,112 @@ func (g *aggregator) othersGroup(k *unexpKey) *groupAgg {
 	return nil
 }
 
+// judged is what folding a judged flow into the aggregates reads, beside
+// the flow itself for the few things a report lists whole (see needsFlow).
+// The end-of-input look-ahead hands these across instead of flows.
+type judged struct {
+	first, last int64
+	pkts, bytes uint64
+	peer        capture.Addr
+	rule        int32
+	meta        uint32
+	pos         flow.Pos
+	port        uint16
+	protocol    uint16
+	proto       uint8
+	verdict     Verdict
+	dir         Direction
+	bits        uint8
+	kind        uint8 // the look-ahead's: fold it, end it in turn, or wait
+}
+
+// judged.bits
+const (
+	jGuessed   = 1 << iota // the flow was seen mid-stream
+	jFailed                // the attempt failed (Judgement.Block)
+	jAmbiguous             // other rules matched as well
+	jLearned               // an endpoint-mapper answer named its port
+	jLowSrc                // outbound from below the dynamic port range
+)
+
+func (s *judged) of(f *flow.Flow, j *Judgement) {
+	s.first, s.last = f.First, f.Last
+	s.pkts = uint64(f.Pkts[0]) + uint64(f.Pkts[1])
+	s.bytes = f.Bytes[0] + f.Bytes[1]
+	s.peer, s.rule, s.port, s.verdict, s.dir = j.peer, int32(j.Rule), j.Port, j.Verdict, j.Dir
+	s.meta, s.protocol, s.proto = f.Meta, f.Protocol, f.Key.Proto
+	s.bits = 0
+	if f.Guessed {
+		s.bits |= jGuessed
+	}
+	if j.Block != "" {
+		s.bits |= jFailed
+	}
+	if len(j.Ambiguous) > 0 {
+		s.bits |= jAmbiguous
+	}
+	if j.Learned != nil {
+		s.bits |= jLearned
+	}
+	if j.Dir == Outbound {
+		if _, sp := f.Initiator(); sp < 49152 {
+			s.bits |= jLowSrc
+		}
+	}
+}
+
 // add judges one flow and folds it into the aggregates.
 func (g *aggregator) add(f *flow.Flow) {
-	a, m := g.a, g.a.m
 	g.cx.noteDC(f)
 	var j Judgement
-	m.judge(f, g.cx, &j)
-	g.n++
-	if g.first == 0 || f.First < g.first {
-		g.first = f.First
+	g.a.m.judge(f, g.cx, &j)
+	var s judged
+	s.of(f, &j)
+	g.fold(&s, f, &j)
+}
+
+// needsFlow reports whether folding s reads the flow and its judgement:
+// a blocked attempt the report still lists, a learned endpoint it still
+// quotes, the list of every flow.
+func (g *aggregator) needsFlow(s *judged) bool {
+	switch {
+	case g.listFlows:
+		return true
+	case s.verdict == Blocked && len(g.blocked) < maxListed:
+		return true
 	}
-	g.last = max(g.last, f.Last)
+	return s.bits&jLearned != 0 && len(g.rules[s.rule].learned) < 5
+}
+
+// fold adds a judged flow to the aggregates; f and j may be nil unless
+// needsFlow(s).
+func (g *aggregator) fold(s *judged, f *flow.Flow, j *Judgement) {
+	m := g.a.m
+	g.n++
+	if g.first == 0 || s.first < g.first {
+		g.first = s.first
+	}
+	g.last = max(g.last, s.last)
 	sum := &g.sum
-	if f.Guessed {
+	if s.bits&jGuessed != 0 {
 		sum.Guessed++
 	}
-	switch j.Verdict {
+	switch s.verdict {
 	case Allowed, Blocked, Mismatch:
-		r := &g.rules[j.Rule]
+		r := &g.rules[s.rule]
 		r.flows++
-		r.packets += uint64(f.Pkts[0]) + uint64(f.Pkts[1])
-		r.bytes += f.Bytes[0] + f.Bytes[1]
-		r.protocols[a.protocolName(f)]++
-		r.hist.add(f.First)
-		p := r.peers[j.Peer]
+		r.packets += s.pkts
+		r.bytes += s.bytes
+		r.protocols[protocolNameOf(s.meta, s.protocol)]++
+		r.hist.add(s.first)
+		peer := s.peer.Netip()
+		p := r.peers[peer]
 		if p == nil {
 			p = &peerAgg{}
-			r.peers[j.Peer] = p
+			r.peers[peer] = p
 		}
 		p.flows++
-		switch j.Verdict {
+		switch s.verdict {
 		case Allowed:
 			r.allowed++
 			p.allowed++
@@ -295,16 +381,16 @@ func (g *aggregator) add(f *flow.Flow) {
 			p.blocked++
 			g.blockedTotal++
 			if len(g.blocked) < maxListed {
-				g.blocked = append(g.blocked, blockedEntry(m.Rules[j.Rule].ID, f, j.Block))
+				g.blocked = append(g.blocked, blockedEntry(m.Rules[s.rule].ID, f, j.Block))
 			}
 		case Mismatch:
 			r.mismatch++
 		}
-		if len(j.Ambiguous) > 0 {
+		if s.bits&jAmbiguous != 0 {
 			r.ambiguous++
 		}
-		if m.Rules[j.Rule].Learn == "epm" {
-			if j.Learned != nil {
+		if m.Rules[s.rule].Learn == "epm" {
+			if s.bits&jLearned != 0 {
 				if len(r.learned) < 5 {
 					r.learned = append(r.learned, fmt.Sprintf("port %d on %s learned from endpoint mapper reply in flow %s at %s",
 						j.Learned.Port, j.Learned.Addr, j.Learned.From, capture.FormatTime(j.Learned.At)))
@@ -314,18 +400,16 @@ func (g *aggregator) add(f *flow.Flow) {
 				r.byRange++
 			}
 		}
-		if f.Guessed {
+		if s.bits&jGuessed != 0 {
 			r.midstream++
 		}
-		if j.Dir == Outbound {
-			if _, sp := f.Initiator(); sp < 49152 {
-				r.lowSrcPort++
-			}
+		if s.bits&jLowSrc != 0 {
+			r.lowSrcPort++
 		}
 	case Unexpected:
 		var k unexpKey // field by field: a literal is built aside and copied (see equal)
-		k.proto, k.dir, k.port, k.peer = f.Key.Proto, j.Dir, j.Port, j.peer
-		u := g.unexp.getHashed(&k, unexpHash(f.Key.Proto, j.Dir, j.Port, &j.peer))
+		k.proto, k.dir, k.port, k.peer = s.proto, s.dir, s.port, s.peer
+		u := g.unexp.getHashed(&k, unexpHash(s.proto, s.dir, s.port, &s.peer))
 		if u == nil && g.unexp.n >= maxGroups {
 			// A scan: further peers and ports fold into one group per
 			// transport and direction.
@@ -334,35 +418,35 @@ func (g *aggregator) add(f *flow.Flow) {
 			g.overflowed++
 		}
 		if u == nil {
-			u = &groupAgg{first: f.First, key: k}
+			u = &groupAgg{first: s.first, key: k}
 			g.unexp.put(u)
 			if k.peer == othersPeer() {
 				g.others = append(g.others, u)
 			}
 		}
-		g.unexpHist.add(f.First)
+		g.unexpHist.add(s.first)
 		if u.proto == 0 {
-			u.proto = f.Protocol
+			u.proto = s.protocol
 		}
 		u.flows++
-		if j.Block != "" {
+		if s.bits&jFailed != 0 {
 			u.failed++
 		}
-		u.packets += uint64(f.Pkts[0]) + uint64(f.Pkts[1])
-		u.bytes += f.Bytes[0] + f.Bytes[1]
-		u.first = min(u.first, f.First)
-		u.last = max(u.last, f.Last)
+		u.packets += s.pkts
+		u.bytes += s.bytes
+		u.first = min(u.first, s.first)
+		u.last = max(u.last, s.last)
 	case Ignored:
 		sum.Ignored++
 	case NotJudged:
-		if j.Dir == Local {
+		if s.dir == Local {
 			sum.Local++
 		} else {
 			sum.Transit++
 		}
 	}
 	if g.listFlows {
-		g.flows = append(g.flows, a.flowEntry(f, &j))
+		g.flows = append(g.flows, g.a.flowEntry(f, j))
 	}
 }
 
@@ -653,9 +737,15 @@ func protocolID(name string) protocol.ID {
 	return id
 }
 
-func (a *Analyzer) protocolName(f *flow.Flow) string {
-	id, _ := a.rec.proto(f)
-	return id.String()
+func (a *Analyzer) protocolName(f *flow.Flow) string { return protocolNameOf(f.Meta, f.Protocol) }
+
+// protocolNameOf names what recognition made of a flow, as recognizer.proto
+// reads it: nothing without recognition state (meta 0).
+func protocolNameOf(meta uint32, p uint16) string {
+	if meta == 0 {
+		return protocol.Unknown.String()
+	}
+	return protocol.ID(p).String()
 }
 
 // pruneEvery is how often, in packet time, an offline analysis looks for

@@ -30,6 +30,12 @@ func AnalyzeSources(m *Matrix, srcs []*capture.FileSource, unread []*capture.Inp
 
 // Analyze is AnalyzeSources with options.
 func Analyze(m *Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, o Options) (*report.Report, error) {
+	r, _, err := analyze(m, srcs, unread, o)
+	return r, err
+}
+
+// analyze is Analyze, handing the analyzer to tests too.
+func analyze(m *Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, o Options) (*report.Report, *Analyzer, error) {
 	merger := capture.NewMerger(srcs)
 	defer merger.Close()
 	an := NewAnalyzer(m)
@@ -78,9 +84,14 @@ func Analyze(m *Matrix, srcs []*capture.FileSource, unread []*capture.InputStats
 			o.Progress(readBytes(), n)
 		}
 	}
-	table.Flush()
+	if o.Pipeline && an.agg != nil && !o.WithFlows {
+		an.flushAhead(table) // the same report, on both cores
+	} else {
+		table.Flush()
+	}
 	inputs := append(merger.Stats(), unread...)
-	return an.Report(Meta{ToolVersion: o.Version, Inputs: inputs, Table: table.C, WithFlows: o.WithFlows})
+	r, err := an.Report(Meta{ToolVersion: o.Version, Inputs: inputs, Table: table.C, WithFlows: o.WithFlows})
+	return r, an, err
 }
 
 // batchSize is how many decoded packets cross between the stages at once:

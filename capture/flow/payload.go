@@ -172,6 +172,14 @@ func (t *Table) PayloadOf(f *Flow) *Payload {
 	return t.payloads[f.plIdx-1]
 }
 
+// PayloadsHeld counts the flows that hold recognition state: none once
+// every flow has ended.
+func (t *Table) PayloadsHeld() int { return len(t.payloads) - len(t.plFree) }
+
+// Recognising reports whether the flow still holds recognition state
+// (PayloadOf is not nil) without reading the table's list of it.
+func (f *Flow) Recognising() bool { return f.plIdx != 0 }
+
 // Detached returns a copy of the flow that no longer refers to table state.
 func (f *Flow) Detached() Flow {
 	c := *f

@@ -621,22 +621,53 @@ func (t *Table) end(idx int32, reason EndReason) {
 // The index and the free list are emptied wholesale afterwards rather
 // than entry by entry.
 func (t *Table) Flush() {
+	t.EndOrder(&t.viewed, func(_ Pos, f *Flow) { t.endFlushed(f) })
+	t.Clear()
+}
+
+// Pos is a flow's place in the table, valid until the flow ends.
+type Pos int32
+
+// EndOrder calls fn for every flow in the order Flush ends them, oldest
+// first in each idle class, without ending any. An embryo is unpacked into
+// buf, a full flow is passed in place; fn must not change either. EndOrder
+// only reads the table, so it may run on another goroutine while this one
+// ends flows it has already passed (EndAt), and nothing else.
+func (t *Table) EndOrder(buf *Flow, fn func(Pos, *Flow)) {
 	for c := range t.lists {
 		for idx := t.lists[c].tail; idx >= 0; {
-			f := t.view(idx)
-			prev := f.prev
-			f.Ended = EndFlush
-			if t.OnEnd != nil {
-				t.OnEnd(f)
+			f := buf
+			if isEmbryo(idx) {
+				t.unpackAt(idx, buf)
+			} else {
+				f = t.at(idx)
 			}
-			t.releasePayload(f)
-			f.inList = false
+			prev := f.prev
+			fn(Pos(idx), f)
 			idx = prev
 		}
+	}
+}
+
+// EndAt ends the flow at p as Flush does: OnEnd sees it, its recognition
+// state is released. Clear must follow once every flow has ended.
+func (t *Table) EndAt(p Pos) { t.endFlushed(t.view(int32(p))) }
+
+func (t *Table) endFlushed(f *Flow) {
+	f.Ended = EndFlush
+	if t.OnEnd != nil {
+		t.OnEnd(f)
+	}
+	t.releasePayload(f)
+	f.inList = false
+}
+
+// Clear forgets every flow at once, ended or not: the pages start over
+// rather than list a million free positions one by one.
+func (t *Table) Clear() {
+	for c := range t.lists {
 		t.lists[c] = list{-1, -1}
 	}
-	// Every slot is free now: start the pages over rather than list a
-	// million positions one by one.
 	t.free = t.free[:0]
 	t.nflows = 0
 	t.emb4.reset()
