@@ -49,6 +49,7 @@ test: deps test-deps
 	$(GO) test -count=1 -timeout 30m ./...
 	# The stages that share the table and the analyzer, under the race detector.
 	$(GO) test -race -count=1 -run 'TestPipelined|TestFlushAhead' ./classifier
+	$(GO) test -race -count=1 -run 'TestPrepare' ./capture/flow
 	$(MAKE) --no-print-directory fuzz FUZZTIME=5000x
 
 # Analyze the bundled sample day with the embedded matrix. It has findings

@@ -135,6 +135,12 @@ func pipelined(merger *capture.Merger, table *flow.Table, progress Progress, rea
 			b.n++
 			n++
 			if b.n == batchSize {
+				// The flow stage is behind (a flood: a new flow nearly
+				// every packet): ready memory it will need rather than
+				// wait. Measured on the 1M-flow flood, 4% faster; more
+				// eagerly, the reading stage became the slower one.
+				for len(full) >= 2 && table.Prepare() {
+				}
 				full <- b
 				b = <-free
 				if progress != nil && n&0xffff < batchSize {

@@ -265,3 +265,73 @@ func flowFromBytes(f *Flow, b []byte) bool {
 	}
 	return ok
 }
+
+// Prepare readies embryo pages only for a kind in use, at most two ahead,
+// and the table takes them as it grows. Called on another goroutine while
+// packets are added (make test runs this under the race detector), it
+// must change nothing the table reports.
+func TestPrepareHandsPagesToTheTable(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC).UnixNano()
+	scan := func(n int) []capture.Packet {
+		p := make([]capture.Packet, n)
+		for i := range p {
+			p[i] = capture.Packet{Timestamp: t0 + int64(i)*1000, IsIP: true, Proto: capture.ProtoTCP, IPLen: 40, TCPFlags: capture.FlagSYN,
+				SrcPort: uint16(49152 + i%16000), DstPort: uint16(1 + i%60000), Seq: uint32(i)}
+			p[i].Src.Set4([]byte{10, 20, 0, 10})
+			p[i].Dst.Set4([]byte{10, 30, byte(i >> 16), byte(i >> 8)})
+		}
+		return p
+	}
+	tb := NewTable(DefaultConfig())
+	if tb.Prepare() {
+		t.Fatal("Prepare readied a page for a table with no embryos")
+	}
+	tb.AddBatch(scan(1))
+	for i, want := range []bool{true, true, false} {
+		if tb.Prepare() != want {
+			t.Fatalf("call %d: Prepare should ready two pages of IPv4 embryos, then stop", i+1)
+		}
+	}
+	if len(tb.emb6.spare) != 0 {
+		t.Fatal("Prepare readied IPv6 embryos, which the table does not use")
+	}
+	tb.AddBatch(scan(embryosPerPage + 1)[1:]) // the second page
+	if len(tb.emb4.spare) != 1 || len(tb.emb4.pages) != 2 {
+		t.Fatalf("growing by a page left %d spare pages and %d pages", len(tb.emb4.spare), len(tb.emb4.pages))
+	}
+
+	pkts := scan(5*embryosPerPage + 100)
+	var want []Flow
+	ref := NewTable(DefaultConfig())
+	ref.OnEnd = func(f *Flow) { want = append(want, *f) }
+	ref.AddBatch(pkts)
+	ref.Flush()
+
+	var got []Flow
+	tb = NewTable(DefaultConfig())
+	tb.OnEnd = func(f *Flow) { got = append(got, *f) }
+	done, prepared := make(chan struct{}), make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-done:
+				prepared <- n
+				return
+			default:
+				if tb.Prepare() {
+					n++
+				}
+			}
+		}
+	}()
+	for i := 0; i < len(pkts); i += 1024 {
+		tb.AddBatch(pkts[i:min(i+1024, len(pkts))])
+	}
+	close(done)
+	t.Logf("%d pages prepared", <-prepared)
+	tb.Flush()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("with pages prepared aside the table ended %d flows differently from %d", len(got), len(want))
+	}
+}

@@ -138,6 +138,8 @@ func NewTable(cfg Config) *Table {
 		frags: new([fragSlots]fragEntry),
 	}
 	t.index = newIndex(t, 0)
+	t.emb4.spare = make(chan []embryo, 2)
+	t.emb6.spare = make(chan []embryo6, 2)
 	t.timeout = [nClasses]int64{int64(cfg.TCPTimeout), int64(cfg.ClosedLinger), int64(cfg.UDPTimeout)}
 	for i := range t.lists {
 		t.lists[i] = list{-1, -1}
