@@ -117,7 +117,7 @@ type Flow struct {
 	ICMPType uint8
 	ICMPCode uint8
 	Ended    EndReason
-	class    uint8
+	list     listNode
 
 	// InitIsA says which side of the key initiated.
 	InitIsA bool
@@ -130,7 +130,6 @@ type Flow struct {
 	ICMPv6     bool
 	OnlyByICMP bool // the flow is known only from an ICMP error quoting it
 	plDone     bool
-	inList     bool
 }
 
 // EndReason says why a flow left the table.

@@ -521,26 +521,35 @@ func (t *Table) addLaterFragment(p *capture.Packet) {
 	}
 }
 
+// listNode is a flow's idle class and whether it is on that class's list,
+// in one byte: an embryo has no room for two.
+type listNode uint8
+
+const onList listNode = 0x80
+
+func (n listNode) class() uint8 { return uint8(n &^ onList) }
+func (n listNode) on() bool     { return n&onList != 0 }
+
 // node is the idle-list state of the flow or embryo at pos.
-func (t *Table) node(pos int32) (ln *links, class *uint8, inList *bool) {
+func (t *Table) node(pos int32) (ln *links, n *listNode) {
 	if isEmbryo(pos) {
 		e := t.emb(pos)
-		return &e.links, &e.class, &e.inList
+		return &e.links, &e.list
 	}
 	f := t.at(pos)
-	return &f.links, &f.class, &f.inList
+	return &f.links, &f.list
 }
 
 // touch moves a flow to the head of its class list.
 func (t *Table) touch(idx int32, class uint8) {
-	ln, cls, in := t.node(idx)
-	if *in {
-		if *cls == class && t.lists[class].head == idx {
+	ln, n := t.node(idx)
+	if n.on() {
+		if n.class() == class && t.lists[class].head == idx {
 			return
 		}
 		t.unlink(idx)
 	}
-	*cls = class
+	*n = listNode(class) | onList
 	l := &t.lists[class]
 	ln.prev, ln.next = -1, l.head
 	if l.head >= 0 {
@@ -550,12 +559,11 @@ func (t *Table) touch(idx int32, class uint8) {
 	if l.tail < 0 {
 		l.tail = idx
 	}
-	*in = true
 }
 
 func (t *Table) unlink(idx int32) {
-	ln, cls, in := t.node(idx)
-	l := &t.lists[*cls]
+	ln, n := t.node(idx)
+	l := &t.lists[n.class()]
 	if ln.prev >= 0 {
 		t.lnk(ln.prev).next = ln.next
 	} else {
@@ -566,7 +574,8 @@ func (t *Table) unlink(idx int32) {
 	} else {
 		l.tail = ln.prev
 	}
-	ln.prev, ln.next, *in = -1, -1, false
+	ln.prev, ln.next = -1, -1
+	*n &^= onList
 }
 
 // expire ends flows whose class timeout passed. Lists are ordered by last
@@ -602,7 +611,7 @@ func (t *Table) evictIdlest() {
 }
 
 func (t *Table) end(idx int32, reason EndReason) {
-	if _, _, in := t.node(idx); *in {
+	if _, n := t.node(idx); n.on() {
 		t.unlink(idx)
 	}
 	f := t.view(idx)
@@ -661,7 +670,7 @@ func (t *Table) endFlushed(f *Flow) {
 		t.OnEnd(f)
 	}
 	t.releasePayload(f)
-	f.inList = false
+	f.list &^= onList
 }
 
 // Clear forgets every flow at once, ended or not: the pages start over
