@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/synth"
+	"github.com/flowverify/flowverify/internal/testcaps"
 )
 
 // flushAhead must leave the report a plain Flush leaves. With timeouts
@@ -56,14 +56,7 @@ func TestFlushAheadEqualsFlush(t *testing.T) {
 		var out [2][]byte
 		var an *Analyzer
 		for i, pipeline := range []bool{false, true} {
-			var srcs []*capture.FileSource
-			for k, data := range c.files {
-				src, err := capture.NewSource(c.name+string(rune('a'+k)), bytes.NewReader(data), int64(len(data)))
-				if err != nil {
-					t.Fatal(err)
-				}
-				srcs = append(srcs, src)
-			}
+			srcs := testcaps.Sources(t, c.name, c.files...)
 			r, a, err := analyze(m, srcs, nil, Options{Version: "test", Pipeline: pipeline})
 			if err != nil {
 				t.Fatal(err)

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/classifier"
+	"github.com/flowverify/flowverify/internal/testcaps"
 )
 
 // The pipelined run must write the sequential run's report byte for byte
@@ -36,14 +36,7 @@ func TestPipelinedEqualsSequential(t *testing.T) {
 		for _, withFlows := range []bool{false, true} {
 			var out [2][]byte
 			for i, pipeline := range []bool{false, true} {
-				var srcs []*capture.FileSource
-				for k, data := range c.files {
-					src, err := capture.NewSource(c.name+string(rune('a'+k)), bytes.NewReader(data), int64(len(data)))
-					if err != nil {
-						t.Fatal(err)
-					}
-					srcs = append(srcs, src)
-				}
+				srcs := testcaps.Sources(t, c.name, c.files...)
 				r, err := classifier.Analyze(m, srcs, nil, classifier.Options{Version: "test", WithFlows: withFlows, Pipeline: pipeline})
 				if err != nil {
 					t.Fatal(err)

@@ -56,3 +56,17 @@ func Read(t testing.TB, srcs ...*capture.FileSource) ([]capture.Packet, []*captu
 	}
 	return out, m.Stats()
 }
+
+// Sources opens captures held in memory, named name+"a", name+"b", ...
+func Sources(t testing.TB, name string, files ...[]byte) []*capture.FileSource {
+	t.Helper()
+	var srcs []*capture.FileSource
+	for k, data := range files {
+		src, err := capture.NewSource(name+string(rune('a'+k)), bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, src)
+	}
+	return srcs
+}
