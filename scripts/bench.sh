@@ -97,7 +97,7 @@ run_set() { # run_set LABEL FILE
 	# End to end: the binary on one core (-j 1), with bytes per tracked
 	# flow, and with its default (-j 0: two cores when there are two).
 	local js="$OUT/$label.json"
-	read -r wall rss < <(RUNS=$COUNT peak "$OUT/flowverify" analyze -j 1 -q -s 10.20.0.10 --fail-on none -f json -o "$js" "$file")
+	read -r wall rss < <(RUNS=$((COUNT * 3)) peak "$OUT/flowverify" analyze -j 1 -q -s 10.20.0.10 --fail-on none -f json -o "$js" "$file")
 	packets=$(python3 -c "import json;d=json.load(open('$js'));s=d['summary'];print(s['packets'], s['max_active_flows'], s['flows'], s['evicted'])")
 	read -r np maxact nflows evicted <<<"$packets"
 	PPS[$label:binary-j1]=$(awk -v n="$np" -v w="$wall" 'BEGIN{print n/w}')
@@ -106,7 +106,7 @@ run_set() { # run_set LABEL FILE
 		"$(awk -v n="$np" -v w="$wall" 'BEGIN{print n/w}')" "$(awk -v s="$size" -v w="$wall" 'BEGIN{print s/1e6/w}')" "-" "$rss" \
 		"$(awk -v n="$np" -v w="$wall" -v f="$floor" 'BEGIN{printf "%.2fx", n/w/f}')" "$nflows" "$maxact" "$evicted" \
 		"$(awk -v r="$rss" -v b="$base" -v m="$maxact" 'BEGIN{ if (m>0) printf "%.0f", (r-b)*1048576/m; else print "-"}')"
-	read -r wall rss < <(RUNS=$COUNT peak "$OUT/flowverify" analyze -q -s 10.20.0.10 --fail-on none -f json -o "$OUT/$label-j0.json" "$file")
+	read -r wall rss < <(RUNS=$((COUNT * 3)) peak "$OUT/flowverify" analyze -q -s 10.20.0.10 --fail-on none -f json -o "$OUT/$label-j0.json" "$file")
 	PPS[$label:binary]=$(awk -v n="$np" -v w="$wall" 'BEGIN{print n/w}')
 	printf '%-24s %12.0f %9.0f %11s %9s %8s\n' "flowverify analyze" \
 		"$(awk -v n="$np" -v w="$wall" 'BEGIN{print n/w}')" "$(awk -v s="$size" -v w="$wall" 'BEGIN{print s/1e6/w}')" "-" "$rss" \
@@ -134,7 +134,7 @@ run_set() { # run_set LABEL FILE
 }
 
 declare -A PPS
-echo "pkts/s of the Go benchmarks: the median of $COUNT runs; of the binary: the median wall time of $COUNT runs."
+echo "pkts/s of the Go benchmarks: the median of $COUNT runs; of the binary: the median wall time of $((COUNT * 3)) runs."
 echo "peak MiB of a Go benchmark is its process's peak over all its runs (earlier runs' garbage included);"
 echo "the binary's is one run's, and bytes/tracked flow is that peak less the binary's baseline, per flow."
 run_set mix "$(gen "mix-$MIX" -mix "$MIX")"
@@ -193,8 +193,9 @@ if [ "$FLOOD" -gt 0 ]; then
 	done
 	# The rows above were measured minutes apart, and this kind of machine
 	# drifts by more than the margin at stake: the binary again, a mix run
-	# and a flood run in turn, medians of each.
-	python3 - "$((COUNT > 5 ? COUNT : 5))" "$OUT/flowverify" "$OUT/mix-$MIX.pcap" "$OUT/mix.json" \
+	# and a flood run in turn, medians of each, and the spread of the
+	# ratio over the pairs (a mix run and the flood run after it).
+	python3 - "$((COUNT * 3 > 9 ? COUNT * 3 : 9))" "$OUT/flowverify" "$OUT/mix-$MIX.pcap" "$OUT/mix.json" \
 		"$OUT/flood-$FLOOD.pcap" "$OUT/flood.json" <<'PY'
 import json, statistics, subprocess, sys, time
 n, exe, mix, mixjs, flood, floodjs = int(sys.argv[1]), *sys.argv[2:]
@@ -209,7 +210,9 @@ for j, label in (("1", "binary-j1, in turn"), ("0", "binary, in turn")):
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=480)
             walls[f].append(time.perf_counter() - t)
     m, fl = (statistics.median(walls[f]) / pk[f] * 1e9 for f in (mix, flood))
-    print(f"{label:24s} {fl:6.0f} ns vs {m:6.0f} ns   {fl / m:.2f}x   ({n} runs of each)")
+    pairs = sorted(b / pk[flood] / (a / pk[mix]) for a, b in zip(walls[mix], walls[flood]))
+    q1, q3 = pairs[len(pairs) // 4], pairs[(3 * len(pairs)) // 4]
+    print(f"{label:24s} {fl:6.0f} ns vs {m:6.0f} ns   {fl / m:.2f}x   ({n} runs of each; pairs' middle half {q1:.2f}-{q3:.2f}x)")
 PY
 fi
 exit 0
