@@ -2,6 +2,7 @@ package classifier
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"maps"
@@ -509,21 +510,29 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 		}
 		r.Rules = append(r.Rules, rr)
 	}
+	// The sort keys sit beside the pointer: a scan's 10,000 groups are
+	// scattered over the heap, and comparisons that followed the pointers
+	// were half of building its report.
 	type group struct {
-		k unexpKey
-		a *groupAgg
+		flows int
+		first int64
+		k     unexpKey
+		a     *groupAgg
 	}
 	groups := make([]group, 0, g.unexp.n)
-	g.unexp.each(func(u *groupAgg) { groups = append(groups, group{u.key, u}) })
-	sort.Slice(groups, func(i, j int) bool {
-		x, y := groups[i], groups[j]
-		if x.a.flows != y.a.flows {
-			return x.a.flows > y.a.flows
+	g.unexp.each(func(u *groupAgg) { groups = append(groups, group{u.flows, u.first, u.key, u}) })
+	slices.SortFunc(groups, func(x, y group) int {
+		switch {
+		case x.flows != y.flows:
+			return cmp.Compare(y.flows, x.flows)
+		case x.first != y.first:
+			return cmp.Compare(x.first, y.first)
+		case unexpLess(x.k, y.k):
+			return -1
+		case unexpLess(y.k, x.k):
+			return 1
 		}
-		if x.a.first != y.a.first {
-			return x.a.first < y.a.first
-		}
-		return unexpLess(x.k, y.k)
+		return 0
 	})
 	for i, gr := range groups {
 		if i >= maxListed {
