@@ -16,7 +16,9 @@ import "github.com/flowverify/flowverify/capture/flow"
 //     a domain controller. The look-ahead stops at such a flow and waits
 //     until this goroutine has ended it the ordinary way, so every flow is
 //     judged with what the flows ended before it left behind. Between those
-//     points neither goroutine writes anything the other reads.
+//     points neither goroutine writes anything the other reads. Each stop
+//     is a round trip (about half a microsecond: 60,000 open TLS
+//     handshakes at the end flushed in 120-145 ms against Flush's 112).
 //   - Folding is done here alone and in order, so the first groups keep
 //     their places, lists keep their first entries, the timeline its start.
 //     A flow whose listing needs more than the judgement (a blocked
