@@ -105,6 +105,7 @@ type packetBatch struct {
 	pkts  [batchSize]capture.Packet
 	keys  [batchSize]flow.Keyed
 	n     int
+	used  int // of arena: payloads are packed, so a batch touches only as many bytes as they hold
 	arena [batchSize * flow.PayloadBound]byte
 }
 
@@ -128,8 +129,9 @@ func pipelined(merger *capture.Merger, table *flow.Table, progress Progress, rea
 				break
 			}
 			if len(p.Payload) > 0 {
-				k := copy(b.arena[b.n*flow.PayloadBound:(b.n+1)*flow.PayloadBound], p.Payload)
-				p.Payload = b.arena[b.n*flow.PayloadBound : b.n*flow.PayloadBound+k]
+				k := copy(b.arena[b.used:b.used+flow.PayloadBound], p.Payload)
+				p.Payload = b.arena[b.used : b.used+k : b.used+k]
+				b.used += k
 			}
 			b.keys[b.n].Of(p)
 			b.n++
@@ -158,7 +160,7 @@ func pipelined(merger *capture.Merger, table *flow.Table, progress Progress, rea
 	for b := range full {
 		table.AddKeyed(b.pkts[:b.n], b.keys[:b.n])
 		tick()
-		b.n = 0
+		b.n, b.used = 0, 0
 		free <- b
 	}
 }
