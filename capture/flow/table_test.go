@@ -359,10 +359,10 @@ func TestFlowRecordSize(t *testing.T) {
 	if n := unsafe.Sizeof(Flow{}); n > 144 {
 		t.Errorf("Flow is %d bytes, want at most 144: reorder the fields so none pads", n)
 	}
-	if n := unsafe.Sizeof(embryo{}); n > 48 {
-		t.Errorf("embryo is %d bytes, want at most 48", n)
+	if n := unsafe.Sizeof(embryo{}); n > 40 {
+		t.Errorf("embryo is %d bytes, want at most 40", n)
 	}
-	if n := unsafe.Sizeof(embryo6{}); n > 72 {
-		t.Errorf("embryo6 is %d bytes, want at most 72", n)
+	if n := unsafe.Sizeof(embryo6{}); n > 64 {
+		t.Errorf("embryo6 is %d bytes, want at most 64", n)
 	}
 }
