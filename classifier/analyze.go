@@ -363,7 +363,7 @@ func (g *aggregator) fold(s *judged, f *flow.Flow, j *Judgement) {
 		r.flows++
 		r.packets += s.pkts
 		r.bytes += s.bytes
-		r.protocols[protocolNameOf(s.meta, s.protocol)]++
+		r.protocols[protocolOf(s.meta, s.protocol).String()]++
 		r.hist.add(s.first)
 		peer := s.peer.Netip()
 		p := r.peers[peer]
@@ -746,16 +746,7 @@ func protocolID(name string) protocol.ID {
 	return id
 }
 
-func (a *Analyzer) protocolName(f *flow.Flow) string { return protocolNameOf(f.Meta, f.Protocol) }
-
-// protocolNameOf names what recognition made of a flow, as recognizer.proto
-// reads it: nothing without recognition state (meta 0).
-func protocolNameOf(meta uint32, p uint16) string {
-	if meta == 0 {
-		return protocol.Unknown.String()
-	}
-	return protocol.ID(p).String()
-}
+func (a *Analyzer) protocolName(f *flow.Flow) string { return protocolOf(f.Meta, f.Protocol).String() }
 
 // pruneEvery is how often, in packet time, an offline analysis looks for
 // learned endpoints that no flow can still be judged against.

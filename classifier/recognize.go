@@ -206,7 +206,16 @@ func (r *recognizer) proto(f *flow.Flow) (protocol.ID, *flowProto) {
 	if f.Meta == 0 {
 		return protocol.Unknown, nil
 	}
-	return protocol.ID(f.Protocol), &r.protos[f.Meta-1]
+	return protocolOf(f.Meta, f.Protocol), &r.protos[f.Meta-1]
+}
+
+// protocolOf is what recognition made of a flow from its Meta and
+// Protocol fields: nothing without recognition state (meta 0).
+func protocolOf(meta uint32, p uint16) protocol.ID {
+	if meta == 0 {
+		return protocol.Unknown
+	}
+	return protocol.ID(p)
 }
 
 // release frees a finished flow's slot once nothing refers to it (the

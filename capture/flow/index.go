@@ -1,6 +1,8 @@
 package flow
 
 import (
+	"unsafe"
+
 	"encoding/binary"
 	"math/bits"
 )
@@ -37,10 +39,17 @@ func newIndex(t *Table, hint int) index {
 // the probes themselves.
 func newSlots(size int) []uint64 {
 	s := make([]uint64, size)
-	for i := 0; i < len(s); i += 4096 / 8 {
-		s[i] = 0
-	}
+	mapPages(s)
 	return s
+}
+
+// mapPages writes to each 4 KiB page of s once (zero where it is zero), so
+// that the kernel maps it now rather than on a later read and write.
+func mapPages[T any](s []T) {
+	var zero T
+	for i, step := 0, max(1, 4096/int(unsafe.Sizeof(zero))); i < len(s); i += step {
+		s[i] = zero
+	}
 }
 
 // hashKey mixes the key's words (a wyhash-style multiply-fold): fast,
