@@ -211,6 +211,17 @@ func (s *FileSource) ReadBytes() int64 {
 	return s.raw.n.Load()
 }
 
+// Consumed is how many of the file's Size bytes the records read so far
+// came from: exact for an uncompressed capture; for a compressed one the
+// bytes read from disk (a buffer ahead), or 0 when that is not counted
+// (a source made by NewSource).
+func (s *FileSource) Consumed() int64 {
+	if s.gz {
+		return s.ReadBytes()
+	}
+	return s.Offset()
+}
+
 // InflateAhead has a compressed capture inflated on a goroutine of its
 // own, ahead of the reading (see aheadReader); Close stops it. For runs
 // with a core to spare: the records and errors read are the same.

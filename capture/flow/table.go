@@ -94,6 +94,7 @@ type Table struct {
 	frags      *[fragSlots]fragEntry
 	now        int64
 	nextExpire int64
+	remaining  uint64 // packets the input still holds, an estimate; 0: unknown
 
 	// OnEnd receives every flow as it leaves the table. The Flow is reused
 	// afterwards: copy what must be kept.
@@ -137,7 +138,7 @@ func NewTable(cfg Config) *Table {
 		cfg:   cfg,
 		frags: new([fragSlots]fragEntry),
 	}
-	t.index = newIndex(t, 0)
+	t.index = newIndex(t)
 	t.emb4.spare = make(chan []embryo, 2)
 	t.emb6.spare = make(chan []embryo6, 2)
 	t.timeout = [nClasses]int64{int64(cfg.TCPTimeout), int64(cfg.ClosedLinger), int64(cfg.UDPTimeout)}
@@ -160,6 +161,16 @@ func DefaultServicePorts() *PortSet {
 	}
 	return &s
 }
+
+// Expect tells the table about how many more packets the input holds,
+// an estimate (0: unknown, as on a live interface). The index sizes its
+// growth by it rather than doubling step by step (see index.nextSize).
+func (t *Table) Expect(remaining uint64) { t.remaining = remaining }
+
+// IndexGrowths is how many times the index has grown into a larger array:
+// each one rehashes every flow, so a flood's input should say how much is
+// left (Expect) to keep it to one or two.
+func (t *Table) IndexGrowths() int { return t.index.grows }
 
 // Len is the number of flows in the table.
 func (t *Table) Len() int { return t.index.n }
@@ -685,6 +696,7 @@ func (t *Table) Clear() {
 	t.emb6.reset()
 	clear(t.index.slots)
 	t.index.n = 0
+	t.index.grownN, t.index.grownPackets = 0, t.C.Packets
 }
 
 // Each calls fn for every flow in the table, without ending them. The

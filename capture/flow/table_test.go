@@ -366,3 +366,84 @@ func TestFlowRecordSize(t *testing.T) {
 		t.Errorf("embryo6 is %d bytes, want at most 64", n)
 	}
 }
+
+// The index grows by projection when the input says how much is left
+// (Expect), and only then: a flood of new flows takes at most two growths
+// and ends no more than twice as large as doubling would leave it; flows
+// that come and go, a burst early in a long input, a live interface (no
+// expectation) and the cap keep it small.
+func TestIndexGrowthFollowsExpectation(t *testing.T) {
+	const flood = 300000
+	for _, tc := range []struct {
+		name      string
+		maxFlows  int
+		packets   int  // packets fed, one flow added per packet unless churn
+		expect    bool // tell the table how many packets are left
+		churn     int  // past this many flows, one ends for each one added
+		burst     int  // new flows in the first packets only, then one old flow each
+		maxGrows  int
+		maxSlots  int
+		minGrowth int // at least this many growths
+	}{
+		{"flood, expected", 1 << 20, flood, true, 0, 0, 2, 1 << 20, 1},
+		{"flood, unknown input", 1 << 20, flood, false, 0, 0, 8, 1 << 20, 8},
+		{"flood, capped", 50000, 50000, true, 0, 0, 2, 1 << 17, 1},
+		// a mix: a thousand flows at a time, a new one replacing an old
+		{"flows come and go", 1 << 20, flood, true, 1000, 0, 0, 4096, 0},
+		// 10,000 new flows, then they come and go: the first growth
+		// projects the flood on, and maxJump bounds what that costs
+		{"flood that stops", 1 << 20, flood, true, 10000, 0, 1, 64 * 4096, 1},
+		{"burst early in a long input", 1 << 20, 2000000, true, 0, 20000, 2, 64 * 4096, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := NewTable(Config{MaxFlows: tc.maxFlows})
+			var live []Key
+			grows, size := 0, len(tb.index.slots)
+			for i := 0; i < tc.packets; i++ {
+				tb.C.Packets++
+				if tc.expect {
+					tb.Expect(uint64(tc.packets - i))
+				}
+				if tc.burst > 0 && i >= tc.burst {
+					continue // the burst is over: packets of flows already known
+				}
+				if tc.churn > 0 && len(live) >= tc.churn {
+					k := live[0]
+					live = live[1:]
+					pos, ok := tb.index.get(&k)
+					if !ok {
+						t.Fatalf("flow %v lost", k)
+					}
+					tb.index.del(&k, pos)
+				}
+				if tb.index.n >= tc.maxFlows {
+					break
+				}
+				var k Key
+				k.A[12], k.A[13], k.A[14], k.A[15] = 10, byte(i>>16), byte(i>>8), byte(i)
+				k.PortA, k.Proto = uint16(i), 6
+				pos := tb.grow()
+				tb.at(pos).Key = k
+				tb.index.put(hashKey(&k), pos)
+				live = append(live, k)
+				if len(tb.index.slots) != size {
+					grows, size = grows+1, len(tb.index.slots)
+				}
+			}
+			if grows > tc.maxGrows || grows < tc.minGrowth {
+				t.Errorf("%d growths, want %d to %d", grows, tc.minGrowth, tc.maxGrows)
+			}
+			if size > tc.maxSlots {
+				t.Errorf("index of %d slots for %d flows, want at most %d", size, tb.index.n, tc.maxSlots)
+			}
+			if 2*tb.index.n > size {
+				t.Errorf("index of %d slots holds %d flows, more than half", size, tb.index.n)
+			}
+			for _, k := range live[max(0, len(live)-1000):] {
+				if _, ok := tb.index.get(&k); !ok {
+					t.Fatalf("flow %v not found after growth", k)
+				}
+			}
+		})
+	}
+}

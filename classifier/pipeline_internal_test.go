@@ -1,0 +1,63 @@
+package classifier
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/flowverify/flowverify/capture/synth"
+	"github.com/flowverify/flowverify/internal/testcaps"
+)
+
+func TestPacketsLeft(t *testing.T) {
+	for _, c := range []struct {
+		size, read int64
+		n, want    uint64
+	}{
+		{1000, 100, 10, 90},                        // a tenth read: nine times as many to come
+		{1000, 500, 7, 7},                          // half
+		{1000, 1000, 50, 0},                        // all read
+		{1000, 1200, 50, 0},                        // read past the size (a file growing): nothing known
+		{0, 100, 10, 0},                            // a pipe: size unknown
+		{1000, 0, 0, 0},                            // nothing read yet
+		{1000, 100, 0, 0},                          // bytes but no packet yet (the file header)
+		{1 << 40, 1 << 20, 1 << 14, 1<<34 - 1<<14}, // a terabyte capture: no overflow
+	} {
+		if got := packetsLeft(c.size, c.read, c.n); got != c.want {
+			t.Errorf("packetsLeft(%d, %d, %d) = %d, want %d", c.size, c.read, c.n, got, c.want)
+		}
+	}
+}
+
+// Both ways of reading a file tell the flow table how much is left, so a
+// flood grows its index once or twice rather than once per doubling; a
+// mix, whose flows come and go, never outgrows the first array.
+func TestAnalyzeTellsTableWhatIsLeft(t *testing.T) {
+	gen := func(write func(*bytes.Buffer) error) []byte {
+		var b bytes.Buffer
+		if err := write(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	flood := gen(func(b *bytes.Buffer) error { return synth.WriteFlood(b, 100000, 5) })
+	mix := gen(func(b *bytes.Buffer) error { return synth.WriteMix(b, 50000, 5) })
+	m, err := Load(LoadOptions{Server: []string{"10.20.0.10"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name     string
+		data     []byte
+		maxGrows int
+	}{{"flood", flood, 2}, {"mix", mix, 0}} {
+		for _, pipeline := range []bool{false, true} {
+			_, an, err := analyze(m, testcaps.Sources(t, c.name, c.data), nil, Options{Version: "test", Pipeline: pipeline})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g := an.rec.table.IndexGrowths(); g > c.maxGrows {
+				t.Errorf("%s (pipelined: %v): the index grew %d times, want at most %d", c.name, pipeline, g, c.maxGrows)
+			}
+		}
+	}
+}
