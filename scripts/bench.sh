@@ -58,13 +58,11 @@ metric() { awk -v u="$2" '{for (i=2;i<=NF;i++) if ($i==u) print $(i-1)}' <<<"$1"
 
 peak() { # [RUNS=n] peak CMD... -> "wall rss": median wall time of n runs (default 1), peak RSS
 	python3 - "${RUNS:-1}" "$@" <<'EOF'
-import resource, subprocess, sys, time
-walls = []
-for _ in range(int(sys.argv[1])):
-    t = time.time()
-    subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=480)
-    walls.append(time.time() - t)
-walls.sort()
+import resource, sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, "scripts")
+import timed
+walls = sorted(timed.run(sys.argv[2:]) for _ in range(int(sys.argv[1])))
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(f"{walls[len(walls)//2]:.3f} {ru.ru_maxrss/1024:.0f}")
 EOF
@@ -197,18 +195,18 @@ if [ "$FLOOD" -gt 0 ]; then
 	# ratio over the pairs (a mix run and the flood run after it).
 	python3 - "$((COUNT * 3 > 9 ? COUNT * 3 : 9))" "$OUT/flowverify" "$OUT/mix-$MIX.pcap" "$OUT/mix.json" \
 		"$OUT/flood-$FLOOD.pcap" "$OUT/flood.json" <<'PY'
-import json, statistics, subprocess, sys, time
+import json, statistics, sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, "scripts")
+import timed
 n, exe, mix, mixjs, flood, floodjs = int(sys.argv[1]), *sys.argv[2:]
 pk = {f: json.load(open(js))["summary"]["packets"] for f, js in ((mix, mixjs), (flood, floodjs))}
 for j, label in (("1", "binary-j1, in turn"), ("0", "binary, in turn")):
     walls = {mix: [], flood: []}
     for _ in range(n):
         for f in (mix, flood):
-            t = time.perf_counter()
-            subprocess.run([exe, "analyze", "-j", j, "-q", "-s", "10.20.0.10", "--fail-on", "none",
-                            "-f", "json", "-o", exe + "-turn.json", f],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=480)
-            walls[f].append(time.perf_counter() - t)
+            walls[f].append(timed.run([exe, "analyze", "-j", j, "-q", "-s", "10.20.0.10", "--fail-on", "none",
+                                       "-f", "json", "-o", exe + "-turn.json", f]))
     m, fl = (statistics.median(walls[f]) / pk[f] * 1e9 for f in (mix, flood))
     pairs = sorted(b / pk[flood] / (a / pk[mix]) for a, b in zip(walls[mix], walls[flood]))
     q1, q3 = pairs[len(pairs) // 4], pairs[(3 * len(pairs)) // 4]
