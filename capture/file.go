@@ -71,7 +71,8 @@ type FileSource struct {
 	format Format
 	gz     bool
 	zr     *gzip.Reader
-	ahead  *aheadReader // inflating on a goroutine of its own (see InflateAhead)
+	unz    *atomicCounter // bytes zr has inflated, for whichever reader asked
+	ahead  *aheadReader   // inflating on a goroutine of its own (see InflateAhead)
 
 	// The position of the next unread byte is counter.n - br.Buffered():
 	// pcapgo reuses a *bufio.Reader handed to it, so br is the only buffer
@@ -143,8 +144,8 @@ func (s *FileSource) open(in io.Reader) error {
 		if err != nil {
 			return fmt.Errorf("%s: bad gzip header: %v: %w", s.name, err, ErrNotCapture)
 		}
-		s.gz, s.zr = true, zr
-		s.counter = &countingReader{r: zr}
+		s.gz, s.zr, s.unz = true, zr, &atomicCounter{r: zr}
+		s.counter = &countingReader{r: s.unz}
 		s.br = bufio.NewReaderSize(s.counter, readBuffer)
 	}
 	head, err := s.br.Peek(4)
@@ -212,14 +213,21 @@ func (s *FileSource) ReadBytes() int64 {
 }
 
 // Consumed is how many of the file's Size bytes the records read so far
-// came from: exact for an uncompressed capture; for a compressed one the
-// bytes read from disk (a buffer ahead), or 0 when that is not counted
-// (a source made by NewSource).
+// came from: exact for an uncompressed capture; for a compressed one an
+// estimate, the bytes read from disk scaled by the share of what was
+// inflated from them that the records used (the inflater and the buffers
+// run megabytes ahead), or 0 when the file's bytes are not counted (a
+// source made by NewSource). It reads the reader's state: call it where
+// the records are read.
 func (s *FileSource) Consumed() int64 {
-	if s.gz {
-		return s.ReadBytes()
+	if !s.gz {
+		return s.Offset()
 	}
-	return s.Offset()
+	in, out := s.ReadBytes(), s.unz.n.Load()
+	if out <= 0 {
+		return 0
+	}
+	return int64(float64(in) * float64(s.Offset()) / float64(out))
 }
 
 // InflateAhead has a compressed capture inflated on a goroutine of its
@@ -229,7 +237,7 @@ func (s *FileSource) InflateAhead() {
 	if s.zr == nil || s.ahead != nil {
 		return
 	}
-	s.ahead = newAheadReader(s.zr)
+	s.ahead = newAheadReader(s.unz)
 	s.counter.r = s.ahead
 }
 

@@ -2,6 +2,7 @@ package capture_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"io"
 	"os"
@@ -286,4 +287,63 @@ func FuzzReadCapture(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Consumed tells how far into the file on disk the records read so far
+// reach: exactly for a plain capture, near enough for a compressed one
+// (whose inflater runs ahead), and all of it at the end, with or without
+// inflating ahead.
+func TestConsumed(t *testing.T) {
+	var plain bytes.Buffer
+	if err := synth.WriteFlood(&plain, 60000, 2); err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write(plain.Bytes()); err != nil || zw.Close() != nil {
+		t.Fatal("gzip", err)
+	}
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name  string
+		data  []byte
+		ahead bool
+		slack float64 // how far from the exact share half-way may be
+	}{
+		{"flood.pcap", plain.Bytes(), false, 0},
+		{"flood.pcap.gz", gz.Bytes(), false, 0.1},
+		{"flood-ahead.pcap.gz", gz.Bytes(), true, 0.1},
+	} {
+		path := filepath.Join(dir, c.name)
+		if err := os.WriteFile(path, c.data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		src, err := capture.OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ahead {
+			src.InflateAhead()
+		}
+		for i := 0; i < 30000; i++ {
+			if _, _, _, _, err := src.Next(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Half the records: their share of the plain file, exactly.
+		want := float64(src.Offset()) / float64(plain.Len())
+		got := float64(src.Consumed()) / float64(len(c.data))
+		if got < want-c.slack || got > want+c.slack {
+			t.Errorf("%s: half-way Consumed is %.3f of the file, want %.3f±%.2f", c.name, got, want, c.slack)
+		}
+		for {
+			if _, _, _, _, err := src.Next(); err != nil {
+				break
+			}
+		}
+		if got := src.Consumed(); got != int64(len(c.data)) {
+			t.Errorf("%s: Consumed %d at the end, want the file's %d bytes", c.name, got, len(c.data))
+		}
+		src.Close()
+	}
 }

@@ -2,7 +2,12 @@ package classifier
 
 import (
 	"bytes"
+	"compress/gzip"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/flowverify/flowverify/capture"
 
 	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/internal/testcaps"
@@ -45,13 +50,34 @@ func TestAnalyzeTellsTableWhatIsLeft(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A compressed file is measured by the compressed bytes read from disk.
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write(flood); err != nil || zw.Close() != nil {
+		t.Fatal("gzip", err)
+	}
+	gzPath := filepath.Join(t.TempDir(), "flood.pcap.gz")
+	if err := os.WriteFile(gzPath, gz.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name     string
 		data     []byte
+		path     string
 		maxGrows int
-	}{{"flood", flood, 2}, {"mix", mix, 0}} {
+	}{{"flood", flood, "", 2}, {"mix", mix, "", 0}, {"flood.pcap.gz", nil, gzPath, 2}} {
 		for _, pipeline := range []bool{false, true} {
-			_, an, err := analyze(m, testcaps.Sources(t, c.name, c.data), nil, Options{Version: "test", Pipeline: pipeline})
+			var srcs []*capture.FileSource
+			if c.path != "" {
+				src, err := capture.OpenFile(c.path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				srcs = []*capture.FileSource{src}
+			} else {
+				srcs = testcaps.Sources(t, c.name, c.data)
+			}
+			_, an, err := analyze(m, srcs, nil, Options{Version: "test", Pipeline: pipeline})
 			if err != nil {
 				t.Fatal(err)
 			}
