@@ -71,6 +71,7 @@ type FileSource struct {
 	format Format
 	gz     bool
 	zr     *gzip.Reader
+	zin    *atomicCounter // compressed bytes zr has taken
 	unz    *atomicCounter // bytes zr has inflated, for whichever reader asked
 	ahead  *aheadReader   // inflating on a goroutine of its own (see InflateAhead)
 
@@ -140,11 +141,14 @@ func (s *FileSource) open(in io.Reader) error {
 	s.br = bufio.NewReaderSize(s.counter, readBuffer)
 	magic, _ := s.br.Peek(4)
 	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(s.br)
+		// Counted on both sides of the inflater, for Consumed: not a
+		// ByteReader, so gzip puts a 4 KiB buffer of its own after it.
+		zin := &atomicCounter{r: s.br}
+		zr, err := gzip.NewReader(zin)
 		if err != nil {
 			return fmt.Errorf("%s: bad gzip header: %v: %w", s.name, err, ErrNotCapture)
 		}
-		s.gz, s.zr, s.unz = true, zr, &atomicCounter{r: zr}
+		s.gz, s.zr, s.zin, s.unz = true, zr, zin, &atomicCounter{r: zr}
 		s.counter = &countingReader{r: s.unz}
 		s.br = bufio.NewReaderSize(s.counter, readBuffer)
 	}
@@ -214,16 +218,14 @@ func (s *FileSource) ReadBytes() int64 {
 
 // Consumed is how many of the file's Size bytes the records read so far
 // came from: exact for an uncompressed capture; for a compressed one an
-// estimate, the bytes read from disk scaled by the share of what was
-// inflated from them that the records used (the inflater and the buffers
-// run megabytes ahead), or 0 when the file's bytes are not counted (a
-// source made by NewSource). It reads the reader's state: call it where
-// the records are read.
+// estimate, the compressed bytes the inflater took scaled by the share of
+// its output the records used (it and the buffers run megabytes ahead).
+// It reads the reader's state: call it where the records are read.
 func (s *FileSource) Consumed() int64 {
 	if !s.gz {
 		return s.Offset()
 	}
-	in, out := s.ReadBytes(), s.unz.n.Load()
+	in, out := s.zin.n.Load(), s.unz.n.Load()
 	if out <= 0 {
 		return 0
 	}
