@@ -66,10 +66,7 @@ const aheadShare = 3
 func (a *Analyzer) flushAhead(t *flow.Table) {
 	g := a.agg
 	full := make(chan *aheadBatch, 4)
-	free := make(chan *aheadBatch, 6)
-	for range cap(free) {
-		free <- new(aheadBatch)
-	}
+	free := newBatches[aheadBatch](6)
 	resume := make(chan struct{})
 	go func() {
 		defer close(full)
@@ -77,7 +74,7 @@ func (a *Analyzer) flushAhead(t *flow.Table) {
 			buf flow.Flow
 			j   Judgement
 		)
-		b := <-free
+		b := free.get()
 		nb := 0
 		t.EndOrder(&buf, func(pos flow.Pos, f *flow.Flow) {
 			s := &b.recs[b.n]
@@ -87,7 +84,7 @@ func (a *Analyzer) flushAhead(t *flow.Table) {
 				s.kind = aheadWait
 				full <- b
 				<-resume // it has ended: what it changed is there to read
-				b = <-free
+				b = free.get()
 				return
 			}
 			if nb%aheadShare == aheadShare-1 {
@@ -99,7 +96,7 @@ func (a *Analyzer) flushAhead(t *flow.Table) {
 			}
 			if b.n == aheadLen {
 				full <- b
-				b = <-free
+				b = free.get()
 				nb++
 			}
 		})
@@ -125,7 +122,7 @@ func (a *Analyzer) flushAhead(t *flow.Table) {
 			}
 		}
 		b.n = 0
-		free <- b
+		free.put(b)
 	}
 	t.Clear()
 }

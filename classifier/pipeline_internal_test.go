@@ -87,3 +87,24 @@ func TestAnalyzeTellsTableWhatIsLeft(t *testing.T) {
 		}
 	}
 }
+
+// A batch pool makes batches only when none is free, never more than its
+// bound: the next one after that is the first handed back.
+func TestBatchesMadeWhenNeeded(t *testing.T) {
+	p := newBatches[[64]byte](3)
+	a := p.get()
+	p.put(a)
+	if b := p.get(); b != a || p.made != 1 {
+		t.Fatalf("a free batch was not reused (%d made)", p.made)
+	}
+	b, c := p.get(), p.get()
+	if a == b || b == c || a == c || p.made != 3 {
+		t.Fatalf("%d made for three batches in use", p.made)
+	}
+	got := make(chan *[64]byte)
+	go func() { got <- p.get() }()
+	p.put(b)
+	if d := <-got; d != b || p.made != 3 {
+		t.Fatalf("past the bound get made a batch (%d made) instead of waiting for one", p.made)
+	}
+}
