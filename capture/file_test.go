@@ -294,13 +294,10 @@ func FuzzReadCapture(f *testing.F) {
 // (whose inflater runs ahead), and all of it at the end, with or without
 // inflating ahead.
 func TestConsumed(t *testing.T) {
-	var plain bytes.Buffer
-	if err := synth.WriteFlood(&plain, 60000, 2); err != nil {
-		t.Fatal(err)
-	}
+	plain := testcaps.Bytes(t, func(w io.Writer) error { return synth.WriteFlood(w, 60000, 2) })
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
-	if _, err := zw.Write(plain.Bytes()); err != nil || zw.Close() != nil {
+	if _, err := zw.Write(plain); err != nil || zw.Close() != nil {
 		t.Fatal("gzip", err)
 	}
 	dir := t.TempDir()
@@ -310,7 +307,7 @@ func TestConsumed(t *testing.T) {
 		ahead bool
 		slack float64 // how far from the exact share it may be, relative
 	}{
-		{"flood.pcap", plain.Bytes(), false, 0},
+		{"flood.pcap", plain, false, 0},
 		{"flood.pcap.gz", gz.Bytes(), false, 0.2},
 		{"flood-ahead.pcap.gz", gz.Bytes(), true, 0.2},
 	} {
@@ -333,7 +330,7 @@ func TestConsumed(t *testing.T) {
 				}
 			}
 			// their share of the plain file, exactly
-			want := float64(src.Offset()) / float64(plain.Len())
+			want := float64(src.Offset()) / float64(len(plain))
 			got := float64(src.Consumed()) / float64(len(c.data))
 			if got < want*(1-c.slack) || got > want*(1+c.slack) {
 				t.Errorf("%s: after %d records Consumed is %.4f of the file, want %.4f±%.0f%%", c.name, read, got, want, 100*c.slack)

@@ -3,12 +3,12 @@ package classifier
 import (
 	"bytes"
 	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/flowverify/flowverify/capture"
-
 	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/internal/testcaps"
 )
@@ -37,15 +37,8 @@ func TestPacketsLeft(t *testing.T) {
 // flood grows its index once or twice rather than once per doubling; a
 // mix, whose flows come and go, never outgrows the first array.
 func TestAnalyzeTellsTableWhatIsLeft(t *testing.T) {
-	gen := func(write func(*bytes.Buffer) error) []byte {
-		var b bytes.Buffer
-		if err := write(&b); err != nil {
-			t.Fatal(err)
-		}
-		return b.Bytes()
-	}
-	flood := gen(func(b *bytes.Buffer) error { return synth.WriteFlood(b, 100000, 5) })
-	mix := gen(func(b *bytes.Buffer) error { return synth.WriteMix(b, 50000, 5) })
+	flood := testcaps.Bytes(t, func(w io.Writer) error { return synth.WriteFlood(w, 100000, 5) })
+	mix := testcaps.Bytes(t, func(w io.Writer) error { return synth.WriteMix(w, 50000, 5) })
 	m, err := Load(LoadOptions{Server: []string{"10.20.0.10"}})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package classifier_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"testing"
 
 	"github.com/flowverify/flowverify/capture/synth"
@@ -16,15 +17,8 @@ import (
 // and both merged, with and without the flow list. (The CLI's test does
 // the same over every capture in testdata, which are all small.)
 func TestPipelinedEqualsSequential(t *testing.T) {
-	gen := func(write func(*bytes.Buffer) error) []byte {
-		var b bytes.Buffer
-		if err := write(&b); err != nil {
-			t.Fatal(err)
-		}
-		return b.Bytes()
-	}
-	mix := gen(func(b *bytes.Buffer) error { return synth.WriteMix(b, 60000, 7) })
-	flood := gen(func(b *bytes.Buffer) error { return synth.WriteFlood(b, 40000, 7) })
+	mix := testcaps.Bytes(t, func(w io.Writer) error { return synth.WriteMix(w, 60000, 7) })
+	flood := testcaps.Bytes(t, func(w io.Writer) error { return synth.WriteFlood(w, 40000, 7) })
 	m, err := classifier.Load(classifier.LoadOptions{Server: []string{"10.20.0.10"}})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ package testcaps
 
 import (
 	"bytes"
+	"io"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -69,4 +70,15 @@ func Sources(t testing.TB, name string, files ...[]byte) []*capture.FileSource {
 		srcs = append(srcs, src)
 	}
 	return srcs
+}
+
+// Bytes is what write writes: a capture generated in memory (synth's
+// writers).
+func Bytes(t testing.TB, write func(io.Writer) error) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
