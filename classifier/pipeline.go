@@ -82,7 +82,7 @@ func analyze(m *Matrix, srcs []*capture.FileSource, unread []*capture.InputStats
 			if k == 0 {
 				break
 			}
-			table.Expect(expect(n))
+			table.Expect(expect(n + uint64(k))) // the sources are read past this batch
 			table.AddBatch(pkts[:k])
 			an.Tick(table)
 			n += uint64(k)

@@ -35,7 +35,7 @@ func slotHash(s uint64) uint64        { return s >> 32 }
 
 func newIndex(t *Table) index {
 	ix := index{t: t}
-	ix.slots = ix.newSlots(1 << 12)
+	ix.slots = newSlots(1 << 12)
 	ix.mask = uint64(len(ix.slots) - 1)
 	return ix
 }
@@ -45,7 +45,7 @@ func newIndex(t *Table) index {
 // shared zero page and the first entry's write fault a second time to
 // copy it: two faults a page, which cost a flood of new flows more than
 // the probes themselves.
-func (ix *index) newSlots(size int) []uint64 {
+func newSlots(size int) []uint64 {
 	s := make([]uint64, size)
 	mapPages(s)
 	return s
@@ -177,7 +177,7 @@ func (ix *index) nextSize() int {
 func (ix *index) grow() {
 	old := ix.slots
 	ix.grows++
-	ix.slots = ix.newSlots(ix.nextSize())
+	ix.slots = newSlots(ix.nextSize())
 	ix.mask = uint64(len(ix.slots) - 1)
 	for _, s := range old {
 		if s == 0 {
