@@ -1,12 +1,12 @@
 # flowverify: build, test, demo, bench, fuzz.
-# Every target that builds first runs `deps`, which installs libpcap-dev with
-# apt-get when pcap.h is missing (gopacket/pcap needs it through cgo).
+# Every target that builds first runs `deps`, which installs gcc and
+# libpcap-dev (gopacket/pcap needs them through cgo) when they are missing;
+# scripts/deps.txt lists every package the build, the tests and the lab use.
 
 GO       ?= go
 BIN      := bin
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
-SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # FUZZTIME is a duration (1m) or a count of executions (5000x); the smoke run
 # in make test uses a count: a short duration can expire while the fuzzer is
 # still replaying its corpus, which go test reports as a failure.
@@ -18,27 +18,13 @@ SAMPLE   := testdata/sample/threatmanager-day.pcap
 all: build
 
 deps:
-	@if [ ! -f /usr/include/pcap.h ] && [ ! -f /usr/include/pcap/pcap.h ]; then \
-		echo "installing libpcap-dev (needed by gopacket/pcap)"; \
-		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpcap-dev; \
-	fi
-	@command -v gcc >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc; }
+	@scripts/deps.sh install build
 
-# Tools the tests hand our output to (nft -c, iptables-restore --test,
-# promtool); the live end-to-end test installs its servers itself
-# (scripts/lab.sh install).
-test-deps:
-	@missing=""; for c in nft iptables-restore; do command -v $$c >/dev/null || missing=1; done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing nftables and iptables (the firewall tests load our rules into them)"; \
-		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables iptables; \
-	fi
-	@command -v chromium >/dev/null || { echo "installing chromium (the HTML report is checked in a headless browser)"; \
-		$(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || \
-		echo "chromium not installable: the browser test will skip"; }
-	@command -v promtool >/dev/null || { echo "installing promtool (checks configs/prometheus-alerts.yaml)"; \
-		$(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 || \
-		echo "promtool not installable: the alert rules are checked by parsing"; }
+# What the tests hand our output to (nft -c, iptables-restore --test,
+# promtool, chromium) and the servers of the live end-to-end lab, all from
+# scripts/deps.txt; go test itself installs nothing.
+test-deps: deps
+	@scripts/deps.sh install test lab
 
 build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/flowverify ./cmd/flowverify

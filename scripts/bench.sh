@@ -29,13 +29,10 @@ OUT=bench-out
 mkdir -p "$OUT"
 if [ -n "${QUICK:-}" ]; then MIX=2000000; FLOOD=0; LONG=0; FLAT=0; fi
 
-if [ -z "${QUICK:-}" ] && [ "$(id -u)" = 0 ]; then
-	for pair in ndpiReader:libndpi-bin softflowd:softflowd tshark:tshark; do
-		command -v "${pair%%:*}" >/dev/null || {
-			echo "installing ${pair#*:} for the comparison" >&2
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pair#*:}" >/dev/null 2>&1 || echo "  ${pair#*:} not installable: skipped" >&2
-		}
-	done
+if [ -z "${QUICK:-}" ]; then
+	# ndpiReader, softflowd and tshark for the comparison rows; a row is
+	# skipped when its tool cannot be installed.
+	scripts/deps.sh install bench || echo "  some comparison tools are not installable: their rows are skipped" >&2
 fi
 
 go build -o "$OUT/flowverify" ./cmd/flowverify

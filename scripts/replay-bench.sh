@@ -7,13 +7,11 @@
 #
 #   scripts/replay-bench.sh [RATE...]        # default rates: 20000 50000 100000 200000 400000
 #   scripts/replay-bench.sh --soak 10
-# Needs root (namespaces); installs tcpreplay and tcpdump when missing.
+# Needs root (namespaces); installs tcpreplay and tcpdump (scripts/deps.txt) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 77; }
-for c in tcpreplay tcpdump; do
-	command -v $c >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpreplay tcpdump >/dev/null; }
-done
+scripts/deps.sh install bench
 OUT=bench-out/replay
 mkdir -p "$OUT"
 go build -o "$OUT/flowverify" ./cmd/flowverify
