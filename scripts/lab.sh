@@ -2,11 +2,17 @@
 # A Threat Manager site in network namespaces, with real servers from
 # Debian packages, for end-to-end tests and for recording real captures.
 #
-#   scripts/lab.sh install          # apt-get the servers and tools (once)
+#   scripts/lab.sh install          # apt-get the servers and tools (scripts/deps.txt, group lab)
+#   scripts/lab.sh check            # exit 1 naming each missing command and its package
 #   scripts/lab.sh up               # namespaces, addresses, servers, firewall
 #   scripts/lab.sh traffic          # one round of client traffic
 #   scripts/lab.sh record FILE SEC  # tcpdump on the server's interface while traffic runs
 #   scripts/lab.sh down             # stop everything, remove the namespaces
+#
+# LAB_ID (1-6 lower-case letters or digits, default "0") names one lab:
+# its namespaces are fv<ID>-<host>, its veth ends fv<ID>v<N>, its files in
+# /tmp/fvlab-<ID>; labs with different ids run side by side, and down
+# removes only its own. tm's namespace is fv<ID>-tm.
 #
 # Hosts (10.99.0.0/24, all joined by a bridge in a switch namespace):
 #   tm      .10  the Threat Manager server: RabbitMQ on 10001 (AMQP), HTTP on 8080,
@@ -24,15 +30,17 @@
 # the host's interfaces or any address outside 10.99.0.0/24.
 set -euo pipefail
 
-P=${LAB_PREFIX:-fvlab}
-DIR=${LAB_DIR:-/tmp/$P}
+ID=${LAB_ID:-0}
+[[ $ID =~ ^[a-z0-9]{1,6}$ ]] || { echo "LAB_ID must be 1-6 lower-case letters or digits, not '$ID'" >&2; exit 2; }
+P=fv$ID
+DIR=${LAB_DIR:-/tmp/fvlab-$ID}
 NET=10.99.0
 declare -A IP=([tm]=10 [dc]=21 [dc2]=22 [agent]=31 [db]=41 [console]=50 [action]=70)
 HOSTS="tm dc dc2 agent db console action"
 REALM=CORP.EXAMPLE
-PACKAGES="iproute2 nftables tcpdump slapd ldap-utils krb5-kdc krb5-user postgresql rabbitmq-server amqp-tools bsdutils python3 curl procps samba samba-ad-dc smbclient"
 
 ns() { local h=$1; shift; ip netns exec "$P-$h" "$@"; }
+have_ns() { ip netns list 2>/dev/null | cut -d' ' -f1 | grep -qxF "$1"; }
 log() { printf '[lab] %s\n' "$*" >&2; }
 
 need_root() { [ "$(id -u)" = 0 ] || { echo "lab.sh must run as root (network namespaces)" >&2; exit 77; }; }
@@ -42,23 +50,12 @@ can_netns() {
 	ip netns del "$P-probe"
 }
 
+DEPS=$(dirname "$0")/deps.sh
 install() {
 	need_root
-	local missing=()
-	for c in ip nft tcpdump slapd ldapsearch krb5kdc kinit amqp-publish rabbitmq-server logger python3 curl pkill samba samba-tool; do
-		command -v "$c" >/dev/null || missing+=("$c")
-	done
-	[ -x /usr/lib/postgresql/*/bin/postgres ] 2>/dev/null || missing+=(postgres)
-	if [ ${#missing[@]} -gt 0 ]; then
-		log "installing (missing: ${missing[*]})"
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -qq
-		# Debian starts services on install; the lab runs its own instances.
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-		apt-get install -y -qq $PACKAGES >/dev/null
-		rm -f /usr/sbin/policy-rc.d
-	fi
+	"$DEPS" install lab
 }
+check() { "$DEPS" check lab; }
 
 pgbin() { ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1; }
 
@@ -80,11 +77,15 @@ up() {
 	ns sw ip link add br0 type bridge
 	ns sw ip link set br0 up
 	ns sw ip link set lo up
+	local n=0 veth
 	for h in $HOSTS; do
+		# An interface name has at most 15 bytes: the switch's end is
+		# numbered, not named after its host.
+		n=$((n + 1)) veth=${P}v$n
 		ip netns add "$P-$h"
-		ip link add "$P-$h" type veth peer name e0 netns "$P-$h"
-		ip link set "$P-$h" netns "$P-sw"
-		ns sw ip link set "$P-$h" master br0 up
+		ip link add "$veth" type veth peer name e0 netns "$P-$h"
+		ip link set "$veth" netns "$P-sw"
+		ns sw ip link set "$veth" master br0 up
 		ns "$h" ip addr add "$NET.${IP[$h]}/24" dev e0
 		ns "$h" ip link set e0 up
 		ns "$h" ip link set lo up
@@ -170,7 +171,7 @@ start_dc() {
 
 	# A firewall on the domain controller drops AD Web Services silently.
 	ns dc nft -f - <<-EOF
-	table inet fvlab {
+	table inet fv$ID {
 	    chain input {
 	        type filter hook input priority 0; policy accept;
 	        tcp dport 9389 drop
@@ -180,10 +181,16 @@ start_dc() {
 }
 
 start_dc2() {
-	mkdir -p "$DIR/samba"
+	# Every path of this Samba lies in the lab's directory (the defaults,
+	# /run/samba and /var/lib/samba, would be shared with another lab).
+	mkdir -p "$DIR/samba/run"
 	samba-tool domain provision --realm=SAMBA.EXAMPLE --domain=SAMBA --server-role=dc --dns-backend=NONE \
 		--adminpass='Lab-Passw0rd!' --targetdir="$DIR/samba" --host-ip="$NET.${IP[dc2]}" \
-		--option="interfaces=$NET.${IP[dc2]}" --option="bind interfaces only=yes" >"$DIR/samba/provision.log" 2>&1
+		--option="interfaces=$NET.${IP[dc2]}" --option="bind interfaces only=yes" \
+		--option="pid directory=$DIR/samba/run" --option="ncalrpc dir=$DIR/samba/run/ncalrpc" \
+		--option="winbindd socket directory=$DIR/samba/run/winbindd" \
+		--option="ntp signd socket directory=$DIR/samba/ntp_signd" \
+		--option="log file=$DIR/samba/log.%m" >"$DIR/samba/provision.log" 2>&1
 	ns dc2 samba -s "$DIR/samba/etc/smb.conf" -i -M single >"$DIR/samba/samba.log" 2>&1 &
 }
 
@@ -250,13 +257,13 @@ record() {
 
 down() {
 	for h in $HOSTS sw; do
-		if ip netns list 2>/dev/null | grep -qw "$P-$h"; then
+		if have_ns "$P-$h"; then
 			for pid in $(ip netns pids "$P-$h" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
 		fi
 	done
 	sleep 0.5
 	for h in $HOSTS sw; do
-		if ip netns list 2>/dev/null | grep -qw "$P-$h"; then
+		if have_ns "$P-$h"; then
 			for pid in $(ip netns pids "$P-$h" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
 			ip netns del "$P-$h" 2>/dev/null || true
 		fi
@@ -267,9 +274,10 @@ down() {
 
 case "${1:-}" in
 install) install ;;
+check) check ;;
 up) up ;;
 traffic) traffic ;;
 record) record "$2" "${3:-12}" ;;
 down) down ;;
-*) sed -n '2,25p' "$0"; exit 2 ;;
+*) sed -n '2,32p' "$0"; exit 2 ;;
 esac

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,30 +17,37 @@ import (
 // TestEndToEndLiveLab runs flowverify monitor live inside the lab's server
 // namespace while real servers (slapd, krb5kdc, Samba AD, PostgreSQL,
 // RabbitMQ, HTTP) answer and a firewall drops 9389, then checks the final
-// report and the event stream. scripts/lab.sh installs what it needs; the
-// test skips only where the machine forbids namespaces.
+// report and the event stream. make test-deps installs the lab's packages
+// (scripts/deps.txt); this test installs nothing and fails, naming the
+// package, when one is missing. It skips only where the machine forbids
+// network namespaces. Each run has a lab of its own (LAB_ID), so two runs
+// at once do not meet.
 func TestEndToEndLiveLab(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	if os.Getuid() != 0 {
-		t.Skip("the live lab needs root to create network namespaces")
+	id := labID()
+	probe := "fv" + id + "-probe"
+	if out, err := exec.Command("ip", "netns", "add", probe).CombinedOutput(); err != nil {
+		t.Skipf("this machine forbids network namespaces (the lab needs them, and root): %v %s", err, out)
 	}
-	if out, err := exec.Command("ip", "netns", "add", "fvlab-probe").CombinedOutput(); err != nil {
-		t.Skipf("this machine forbids network namespaces: %v %s", err, out)
-	}
-	exec.Command("ip", "netns", "del", "fvlab-probe").Run()
+	exec.Command("ip", "netns", "del", probe).Run()
 	lab := "../../scripts/lab.sh"
 	run := func(args ...string) {
 		t.Helper()
 		cmd := exec.Command(lab, args...)
+		cmd.Env = append(os.Environ(), "LAB_ID="+id)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			t.Fatalf("lab.sh %s: %v\n%s", strings.Join(args, " "), err, out)
+			t.Fatalf("LAB_ID=%s lab.sh %s: %v\n%s", id, strings.Join(args, " "), err, out)
 		}
 	}
-	run("install")
-	t.Cleanup(func() { exec.Command(lab, "down").Run() })
+	run("check")
+	t.Cleanup(func() {
+		cmd := exec.Command(lab, "down")
+		cmd.Env = append(os.Environ(), "LAB_ID="+id)
+		cmd.Run()
+	})
 	run("up")
 
 	dir := t.TempDir()
@@ -56,7 +64,7 @@ func TestEndToEndLiveLab(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(outDir) })
 	os.Chmod(outDir, 0o777)
 	reportFile, events := filepath.Join(outDir, "report.json"), filepath.Join(dir, "events.jsonl")
-	mon := exec.Command("ip", "netns", "exec", "fvlab-tm", bin, "monitor", "-i", "e0", "--duration", "35s", "--interval", "10s",
+	mon := exec.Command("ip", "netns", "exec", "fv"+id+"-tm", bin, "monitor", "-i", "e0", "--duration", "35s", "--interval", "10s",
 		"--window", "2m", "--events", events, "-o", reportFile, "--server", "10.99.0.10", "--user", "nobody")
 	var stderr strings.Builder
 	mon.Stderr = &stderr
@@ -122,6 +130,11 @@ func TestEndToEndLiveLab(t *testing.T) {
 		t.Errorf("events %v: want one flow_blocked, one unexpected_first_seen and one rule_blocked", seen)
 	}
 }
+
+// labID names this run's lab after the test process: pids are unique among
+// running processes and fit lab.sh's six characters (Linux's pid_max is
+// at most 2^22).
+func labID() string { return fmt.Sprintf("%x", os.Getpid()) }
 
 // TestMonitorSignals checks the stop and reload paths on the loopback
 // interface: SIGHUP reloads the matrix (an event says so), SIGINT stops and
