@@ -57,6 +57,7 @@ fuzz:
 	done
 
 lint:
+	@scripts/check-tracked.sh
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.7.0 ./...
