@@ -15,7 +15,7 @@ import (
 // Verdict is the judgement of one flow.
 type Verdict uint8
 
-// Flow verdicts (DESIGN.md). NotJudged covers transit traffic and local
+// Flow verdicts (docs/design.md). NotJudged covers transit traffic and local
 // traffic that no rule speaks about: counted, never a finding.
 const (
 	Allowed Verdict = iota + 1

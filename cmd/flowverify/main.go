@@ -14,7 +14,7 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// Exit statuses (DESIGN.md).
+// Exit statuses (docs/design.md).
 const (
 	exitOK       = 0
 	exitFindings = 1

@@ -496,7 +496,7 @@ func TestRulesCommand(t *testing.T) {
 	}
 }
 
-// TestReportShapeV1 holds the JSON to the key names DESIGN.md fixes for
+// TestReportShapeV1 holds the JSON to the key names docs/design.md fixes for
 // flowverify/report/v1.
 func TestReportShapeV1(t *testing.T) {
 	r := flowverify(t, nil, "analyze", "-f", "json", "--flows", filepath.Join(scenarioDir, "failures.pcap"))
