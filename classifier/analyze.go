@@ -1,3 +1,9 @@
+// Package classifier is the engine that turns flows into verdicts: the
+// Analyzer streams finished flows through the matrix's judging, folds them
+// into a report's aggregates and builds the report; the two-core pipeline
+// and end-of-input flush, the monitor's sliding window, server inference,
+// protocol recognition and the endpoint-mapper learner live here. The
+// policy itself is classifier/matrix.
 package classifier
 
 import (
@@ -11,6 +17,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/flowverify/flowverify/classifier/matrix"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
@@ -39,7 +47,7 @@ const decideAfter = 100000
 // each flow is judged as it ends and only aggregates stay, so memory
 // follows the number of concurrent flows, not the size of the capture.
 type Analyzer struct {
-	m       *Matrix
+	m       *matrix.Matrix
 	records []flow.Flow // held flows: server not yet known, or the monitor's window
 	infer   *serverInference
 	rec     *recognizer
@@ -56,7 +64,7 @@ type Analyzer struct {
 }
 
 // NewAnalyzer starts an analysis against m.
-func NewAnalyzer(m *Matrix) *Analyzer {
+func NewAnalyzer(m *matrix.Matrix) *Analyzer {
 	return &Analyzer{m: m, infer: newServerInference(), rec: &recognizer{now: func() int64 { return 0 }}}
 }
 
@@ -71,22 +79,6 @@ func (a *Analyzer) Attach(t *flow.Table) {
 	t.OnPayload = a.rec.onPayload
 	a.rec.now = t.Now
 	a.rec.table = t
-}
-
-// FlowConfig derives the flow table's settings from the matrix.
-func (m *Matrix) FlowConfig() flow.Config {
-	c := flow.Config{
-		MaxFlows:     m.Limits.MaxFlows,
-		TCPTimeout:   m.Limits.TCPTimeout,
-		UDPTimeout:   m.Limits.UDPTimeout,
-		ClosedLinger: m.Limits.ClosedLinger,
-	}
-	ps := flow.DefaultServicePorts()
-	for _, p := range m.ServicePorts() {
-		ps.Add(p)
-	}
-	c.ServicePorts = ps
-	return c
 }
 
 // Stream decides the server now when the matrix names it, so flows are
@@ -188,7 +180,7 @@ type groupAgg struct {
 
 type unexpKey struct {
 	proto uint8
-	dir   Direction
+	dir   matrix.Direction
 	port  uint16
 	peer  capture.Addr // a plain array hashes faster than netip.Addr
 }
@@ -200,7 +192,7 @@ func othersPeer() capture.Addr { return capture.Addr{} }
 // aggregator holds what a report needs, flow by flow.
 type aggregator struct {
 	a            *Analyzer
-	cx           *judgeCtx
+	cx           *matrix.Context
 	rules        []ruleAgg
 	unexp        groupTable
 	others       []*groupAgg // the fold-over groups, one per transport and direction
@@ -217,10 +209,10 @@ type aggregator struct {
 
 func newAggregator(a *Analyzer, listFlows bool) *aggregator {
 	g := &aggregator{a: a, unexp: newGroupTable(), listFlows: listFlows}
-	g.cx = &judgeCtx{servers: newServerSet(slices.Collect(maps.Keys(a.servers))), dyn: &dynamicPeers{epm: map[netip.Addr]bool{}}, rec: a.rec,
-		lifetime: a.m.Limits.EPMLifetime, explain: listFlows}
+	g.cx = &matrix.Context{Servers: matrix.NewServerSet(slices.Collect(maps.Keys(a.servers))), DCs: &matrix.DCs{ByEPM: map[netip.Addr]bool{}}, Evidence: a.rec,
+		EPMLifetime: a.m.Limits.EPMLifetime, Explain: listFlows}
 	if !a.allRules {
-		g.cx.ports = newNamedPorts(a.m)
+		g.cx.Ports = matrix.NewNamedPorts(a.m)
 	}
 	g.rules = make([]ruleAgg, len(a.m.Rules))
 	for i := range g.rules {
@@ -229,30 +221,9 @@ func newAggregator(a *Analyzer, listFlows bool) *aggregator {
 	return g
 }
 
-// noteDC records a peer the server reached on the endpoint mapper: the
-// domain controllers as the traffic shows them.
-func (cx *judgeCtx) noteDC(f *flow.Flow) {
-	if ra := cx.dcPeer(f); ra != nil {
-		cx.dyn.epm[ra.Netip()] = true
-	}
-}
-
-// dcPeer returns the peer a flow shows to be a domain controller: one that
-// answered the server on the endpoint mapper.
-func (cx *judgeCtx) dcPeer(f *flow.Flow) *capture.Addr {
-	if f.Key.Proto != TCP || f.Pkts[flow.Resp] == 0 {
-		return nil
-	}
-	ia, ra, rp := f.Ends()
-	if rp == 135 && cx.servers.has(ia) {
-		return ra
-	}
-	return nil
-}
-
 func (g *aggregator) seedDCs(fs []flow.Flow) {
 	for i := range fs {
-		g.cx.noteDC(&fs[i])
+		g.cx.NoteDC(&fs[i])
 	}
 }
 
@@ -280,8 +251,8 @@ type judged struct {
 	port        uint16
 	protocol    uint16
 	proto       uint8
-	verdict     Verdict
-	dir         Direction
+	verdict     matrix.Verdict
+	dir         matrix.Direction
 	bits        uint8
 	kind        uint8 // the look-ahead's: fold it, end it in turn, or wait
 }
@@ -295,11 +266,11 @@ const (
 	jLowSrc                // outbound from below the dynamic port range
 )
 
-func (s *judged) of(f *flow.Flow, j *Judgement) {
+func (s *judged) of(f *flow.Flow, j *matrix.Judgement) {
 	s.first, s.last = f.First, f.Last
 	s.pkts = uint64(f.Pkts[0]) + uint64(f.Pkts[1])
 	s.bytes = f.Bytes[0] + f.Bytes[1]
-	s.peer, s.rule, s.port, s.verdict, s.dir = j.peer, int32(j.Rule), j.Port, j.Verdict, j.Dir
+	s.peer, s.rule, s.port, s.verdict, s.dir = j.PeerAddr, int32(j.Rule), j.Port, j.Verdict, j.Dir
 	s.meta, s.protocol, s.proto = f.Meta, f.Protocol, f.Key.Proto
 	s.bits = 0
 	if f.Guessed {
@@ -314,7 +285,7 @@ func (s *judged) of(f *flow.Flow, j *Judgement) {
 	if j.Learned != nil {
 		s.bits |= jLearned
 	}
-	if j.Dir == Outbound {
+	if j.Dir == matrix.Outbound {
 		if _, sp := f.Initiator(); sp < 49152 {
 			s.bits |= jLowSrc
 		}
@@ -323,9 +294,9 @@ func (s *judged) of(f *flow.Flow, j *Judgement) {
 
 // add judges one flow and folds it into the aggregates.
 func (g *aggregator) add(f *flow.Flow) {
-	g.cx.noteDC(f)
-	var j Judgement
-	g.a.m.judge(f, g.cx, &j)
+	g.cx.NoteDC(f)
+	var j matrix.Judgement
+	g.a.m.Judge(f, g.cx, &j)
 	var s judged
 	s.of(f, &j)
 	g.fold(&s, f, &j)
@@ -338,7 +309,7 @@ func (g *aggregator) needsFlow(s *judged) bool {
 	switch {
 	case g.listFlows:
 		return true
-	case s.verdict == Blocked && len(g.blocked) < maxListed:
+	case s.verdict == matrix.Blocked && len(g.blocked) < maxListed:
 		return true
 	}
 	return s.bits&jLearned != 0 && len(g.rules[s.rule].learned) < 5
@@ -346,7 +317,7 @@ func (g *aggregator) needsFlow(s *judged) bool {
 
 // fold adds a judged flow to the aggregates; f and j may be nil unless
 // needsFlow(s).
-func (g *aggregator) fold(s *judged, f *flow.Flow, j *Judgement) {
+func (g *aggregator) fold(s *judged, f *flow.Flow, j *matrix.Judgement) {
 	m := g.a.m
 	g.n++
 	if g.first == 0 || s.first < g.first {
@@ -358,7 +329,7 @@ func (g *aggregator) fold(s *judged, f *flow.Flow, j *Judgement) {
 		sum.Guessed++
 	}
 	switch s.verdict {
-	case Allowed, Blocked, Mismatch:
+	case matrix.Allowed, matrix.Blocked, matrix.Mismatch:
 		r := &g.rules[s.rule]
 		r.flows++
 		r.packets += s.pkts
@@ -373,18 +344,18 @@ func (g *aggregator) fold(s *judged, f *flow.Flow, j *Judgement) {
 		}
 		p.flows++
 		switch s.verdict {
-		case Allowed:
+		case matrix.Allowed:
 			r.allowed++
 			p.allowed++
 			sum.Allowed++
-		case Blocked:
+		case matrix.Blocked:
 			r.blocked++
 			p.blocked++
 			g.blockedTotal++
 			if len(g.blocked) < maxListed {
 				g.blocked = append(g.blocked, blockedEntry(m.Rules[s.rule].ID, f, j.Block))
 			}
-		case Mismatch:
+		case matrix.Mismatch:
 			r.mismatch++
 		}
 		if s.bits&jAmbiguous != 0 {
@@ -407,7 +378,7 @@ func (g *aggregator) fold(s *judged, f *flow.Flow, j *Judgement) {
 		if s.bits&jLowSrc != 0 {
 			r.lowSrcPort++
 		}
-	case Unexpected:
+	case matrix.Unexpected:
 		var k unexpKey // field by field: a literal is built aside and copied (see equal)
 		k.proto, k.dir, k.port, k.peer = s.proto, s.dir, s.port, s.peer
 		u := g.unexp.getHashed(&k, unexpHash(s.proto, s.dir, s.port, &s.peer))
@@ -437,10 +408,10 @@ func (g *aggregator) fold(s *judged, f *flow.Flow, j *Judgement) {
 		u.bytes += s.bytes
 		u.first = min(u.first, s.first)
 		u.last = max(u.last, s.last)
-	case Ignored:
+	case matrix.Ignored:
 		sum.Ignored++
-	case NotJudged:
-		if s.dir == Local {
+	case matrix.NotJudged:
+		if s.dir == matrix.Local {
 			sum.Local++
 		} else {
 			sum.Transit++
@@ -544,9 +515,9 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 		if k.peer == othersPeer() {
 			peer = "(others)"
 		}
-		r.Unexpected = append(r.Unexpected, report.Unexpected{Transport: TransportName(k.proto), Direction: k.dir.String(), Port: int(k.port),
+		r.Unexpected = append(r.Unexpected, report.Unexpected{Transport: matrix.TransportName(k.proto), Direction: k.dir.String(), Port: int(k.port),
 			Peer: peer, Protocol: protocol.ID(u.proto).String(), Flows: u.flows, Failed: u.failed, Packets: u.packets, Bytes: u.bytes,
-			First: capture.FormatTime(u.first), Last: capture.FormatTime(u.last), Hint: m.hint(k.proto, k.port, k.dir)})
+			First: capture.FormatTime(u.first), Last: capture.FormatTime(u.last), Hint: m.Hint(k.proto, k.port, k.dir)})
 	}
 	if g.overflowed > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("more than %d unexpected groups: %d flows of further peers and ports are counted under peer \"(others)\", port 0", maxGroups, g.overflowed))
@@ -646,10 +617,10 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	return r, nil
 }
 
-func (a *Analyzer) ruleReport(rule *Rule, g *ruleAgg) report.Rule {
+func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
 	m := a.m
 	rr := report.Rule{ID: rule.ID, Description: rule.Description, Direction: rule.Direction.String(),
-		Transport: TransportName(rule.Transport), Ports: rule.Ports.String(), Role: strings.Join(rule.Roles, ","),
+		Transport: matrix.TransportName(rule.Transport), Ports: rule.Ports.String(), Role: strings.Join(rule.Roles, ","),
 		Required: rule.Required, Flows: g.flows, Allowed: g.allowed, BlockedN: g.blocked, Mismatch: g.mismatch,
 		Packets: g.packets, Bytes: g.bytes, Protocols: g.protocols, Peers: []report.Peer{}}
 	rr.Local = rule.Local
@@ -683,7 +654,7 @@ func (a *Analyzer) ruleReport(rule *Rule, g *ruleAgg) report.Rule {
 		// finding even when other flows of the rule work.
 		var seen []string
 		for p, n := range g.protocols {
-			if p != "unknown" && !rule.accepts(protocolID(p)) {
+			if p != "unknown" && !rule.Accepts(protocolID(p)) {
 				seen = append(seen, fmt.Sprintf("%s (%d)", p, n))
 			}
 		}
@@ -723,13 +694,13 @@ func blockedEntry(rule string, f *flow.Flow, reason string) report.Blocked {
 	ra, rp := f.Responder()
 	b := report.Blocked{Rule: rule, Initiator: HostPort(ia, ip), Responder: HostPort(ra, rp), Reason: reason,
 		Attempts: int(f.SYNs), First: capture.FormatTime(f.First), Last: capture.FormatTime(f.Last)}
-	if f.Key.Proto != TCP || b.Attempts == 0 {
+	if f.Key.Proto != matrix.TCP || b.Attempts == 0 {
 		b.Attempts = int(f.Pkts[flow.Orig])
 	}
 	if b.Attempts == 0 {
 		b.Attempts = 1
 	}
-	if reason == Unreachable {
+	if reason == matrix.Unreachable {
 		c := int(f.ICMPCode)
 		b.ICMPCode = &c
 	}
@@ -767,7 +738,7 @@ func (a *Analyzer) Tick(t *flow.Table) {
 		return
 	}
 	a.nextPrune = now + int64(pruneEvery)
-	if a.hold || a.agg == nil || len(a.records) > 0 || !a.rec.anyLearned() {
+	if a.hold || a.agg == nil || len(a.records) > 0 || !a.rec.AnyLearned() {
 		return // held flows (server not yet known) may be older than any in the table
 	}
 	lifetime := int64(a.m.Limits.EPMLifetime)
@@ -777,20 +748,20 @@ func (a *Analyzer) Tick(t *flow.Table) {
 }
 
 // Learned lists the endpoints the endpoint mapper handed out.
-func (a *Analyzer) Learned() []Learned { return a.rec.learned }
+func (a *Analyzer) Learned() []matrix.Learned { return a.rec.learned }
 
-func (a *Analyzer) flowEntry(f *flow.Flow, j *Judgement) report.Flow {
+func (a *Analyzer) flowEntry(f *flow.Flow, j *matrix.Judgement) report.Flow {
 	m := a.m
 	ia, ip := f.Initiator()
 	ra, rp := f.Responder()
-	e := report.Flow{Transport: TransportName(f.Key.Proto), Initiator: HostPort(ia, ip), Responder: HostPort(ra, rp),
+	e := report.Flow{Transport: matrix.TransportName(f.Key.Proto), Initiator: HostPort(ia, ip), Responder: HostPort(ra, rp),
 		Guessed: f.Guessed, Direction: j.Dir.String(), State: f.StateWords(), ConnState: f.ConnState(),
 		Protocol: a.protocolName(f), Verdict: j.Verdict.String(), Reason: j.Reason,
 		Packets:   report.Counts{Initiator: uint64(f.Pkts[0]), Responder: uint64(f.Pkts[1])},
 		Bytes:     report.Counts{Initiator: f.Bytes[0], Responder: f.Bytes[1]},
 		Fragments: f.Frags, First: capture.FormatTime(f.First), Last: capture.FormatTime(f.Last),
 		End: f.Ended.String(), Notes: j.Notes}
-	if f.Key.Proto == TCP {
+	if f.Key.Proto == matrix.TCP {
 		e.History = f.HistoryString()
 	}
 	if _, fp := a.rec.proto(f); fp != nil {
@@ -844,7 +815,7 @@ func (k *unexpKey) hash() uint64 { return unexpHash(k.proto, k.dir, k.port, &k.p
 // unexpHash hashes a key from its parts, which the caller has at hand:
 // read back from a key just stored, the adjacent proto and dir bytes were
 // loaded as one word that no pending store could forward.
-func unexpHash(proto uint8, dir Direction, port uint16, peer *capture.Addr) uint64 {
+func unexpHash(proto uint8, dir matrix.Direction, port uint16, peer *capture.Addr) uint64 {
 	a := binary.LittleEndian.Uint64(peer[0:8])
 	b := binary.LittleEndian.Uint64(peer[8:16])
 	c := uint64(proto)<<32 | uint64(dir)<<24 | uint64(port)

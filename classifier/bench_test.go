@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowverify/flowverify/classifier/matrix"
+
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/classifier"
@@ -190,9 +192,9 @@ func BenchmarkFloorDecodeMap(b *testing.B) {
 }
 
 // benchAnalyze runs the whole pipeline over the bench capture.
-func benchAnalyze(b *testing.B, run func(*classifier.Matrix, []*capture.FileSource) (*report.Report, error)) {
+func benchAnalyze(b *testing.B, run func(*matrix.Matrix, []*capture.FileSource) (*report.Report, error)) {
 	path, _, _ := benchCapture(b)
-	m, err := classifier.Load(classifier.LoadOptions{Server: []string{"10.20.0.10"}})
+	m, err := matrix.Load(matrix.LoadOptions{Server: []string{"10.20.0.10"}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -209,7 +211,7 @@ func benchAnalyze(b *testing.B, run func(*classifier.Matrix, []*capture.FileSour
 }
 
 func BenchmarkAnalyze(b *testing.B) {
-	benchAnalyze(b, func(m *classifier.Matrix, srcs []*capture.FileSource) (*report.Report, error) {
+	benchAnalyze(b, func(m *matrix.Matrix, srcs []*capture.FileSource) (*report.Report, error) {
 		return classifier.AnalyzeSources(m, srcs, nil, false, "bench")
 	})
 }
@@ -223,7 +225,7 @@ func BenchmarkAnalyzeNoRecognition(b *testing.B) {
 // BenchmarkAnalyzePipelined splits reading+decoding from flows+judging
 // over two goroutines (two cores).
 func BenchmarkAnalyzePipelined(b *testing.B) {
-	benchAnalyze(b, func(m *classifier.Matrix, srcs []*capture.FileSource) (*report.Report, error) {
+	benchAnalyze(b, func(m *matrix.Matrix, srcs []*capture.FileSource) (*report.Report, error) {
 		return classifier.Analyze(m, srcs, nil, classifier.Options{Version: "bench", Pipeline: true})
 	})
 }

@@ -2,17 +2,18 @@ package classifier
 
 import (
 	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/report"
 )
 
 // AnalyzeSourcesNoRecognition exposes the pipeline without protocol
 // recognition to the benchmarks.
-var AnalyzeSourcesNoRecognition = func(m *Matrix, srcs []*capture.FileSource) (*report.Report, error) {
+var AnalyzeSourcesNoRecognition = func(m *matrix.Matrix, srcs []*capture.FileSource) (*report.Report, error) {
 	return Analyze(m, srcs, nil, Options{Version: "bench", noRecog: true})
 }
 
 // AnalyzePipelinedNoRecognition is the pipelined run without recognition:
 // if it is no faster than with it, reading and decoding set the pace.
-var AnalyzePipelinedNoRecognition = func(m *Matrix, srcs []*capture.FileSource) (*report.Report, error) {
+var AnalyzePipelinedNoRecognition = func(m *matrix.Matrix, srcs []*capture.FileSource) (*report.Report, error) {
 	return Analyze(m, srcs, nil, Options{Version: "bench", Pipeline: true, noRecog: true})
 }

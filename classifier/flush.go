@@ -1,6 +1,9 @@
 package classifier
 
-import "github.com/flowverify/flowverify/capture/flow"
+import (
+	"github.com/flowverify/flowverify/capture/flow"
+	"github.com/flowverify/flowverify/classifier/matrix"
+)
 
 // At the end of input every flow still in the table ends at once: after a
 // scan, a million of them, judged one after another while the reading
@@ -72,7 +75,7 @@ func (a *Analyzer) flushAhead(t *flow.Table) {
 		defer close(full)
 		var (
 			buf flow.Flow
-			j   Judgement
+			j   matrix.Judgement
 		)
 		b := free.get()
 		nb := 0
@@ -80,7 +83,7 @@ func (a *Analyzer) flushAhead(t *flow.Table) {
 			s := &b.recs[b.n]
 			b.n++
 			s.pos = pos
-			if f.Recognising() || g.cx.dcPeer(f) != nil {
+			if f.Recognising() || g.cx.DCPeer(f) != nil {
 				s.kind = aheadWait
 				full <- b
 				<-resume // it has ended: what it changed is there to read
@@ -91,7 +94,7 @@ func (a *Analyzer) flushAhead(t *flow.Table) {
 				s.kind = aheadEnd
 			} else {
 				s.kind = aheadFold
-				a.m.judge(f, g.cx, &j)
+				a.m.Judge(f, g.cx, &j)
 				s.of(f, &j)
 			}
 			if b.n == aheadLen {

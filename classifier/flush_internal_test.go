@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowverify/flowverify/classifier/matrix"
+
 	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/internal/testcaps"
 )
@@ -42,7 +44,7 @@ func TestFlushAheadEqualsFlush(t *testing.T) {
 	if err := synth.WriteFlood(&flood, 30000, 5); err != nil {
 		t.Fatal(err)
 	}
-	m, err := Load(LoadOptions{Server: []string{n.Server}})
+	m, err := matrix.Load(matrix.LoadOptions{Server: []string{n.Server}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package classifier
 import (
 	"testing"
 
+	"github.com/flowverify/flowverify/classifier/matrix"
+
 	"github.com/flowverify/flowverify/capture"
 )
 
@@ -12,7 +14,7 @@ import (
 func TestGroupTableFindsExactlyWhatWasPut(t *testing.T) {
 	key := func(i int) unexpKey {
 		var k unexpKey
-		k.proto, k.dir, k.port = []uint8{6, 17}[i%2], Outbound, uint16(1+i%60000)
+		k.proto, k.dir, k.port = []uint8{6, 17}[i%2], matrix.Outbound, uint16(1+i%60000)
 		k.peer = capture.AddrFrom4([]byte{10, byte(30 + i>>16), byte(i >> 8), byte(i)})
 		return k
 	}

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/flowverify/flowverify/classifier/matrix"
+
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
 	"github.com/flowverify/flowverify/classifier/protocol"
@@ -23,7 +25,7 @@ type MonitorConfig struct {
 // Every timer runs on packet time, so replaying a capture into it judges
 // exactly as it did live. It is driven by one goroutine.
 type Monitor struct {
-	m     *Matrix
+	m     *matrix.Matrix
 	cfg   MonitorConfig
 	an    *Analyzer
 	table *flow.Table
@@ -46,7 +48,7 @@ type flowID struct {
 const maxRemembered = 1 << 16
 
 // NewMonitor starts an empty monitor.
-func NewMonitor(m *Matrix, cfg MonitorConfig) *Monitor {
+func NewMonitor(m *matrix.Matrix, cfg MonitorConfig) *Monitor {
 	if cfg.Window <= 0 {
 		cfg.Window = 15 * time.Minute
 	}
@@ -61,10 +63,10 @@ func NewMonitor(m *Matrix, cfg MonitorConfig) *Monitor {
 func (mo *Monitor) Table() *flow.Table { return mo.table }
 
 // Matrix is the matrix in force.
-func (mo *Monitor) Matrix() *Matrix { return mo.m }
+func (mo *Monitor) Matrix() *matrix.Matrix { return mo.m }
 
 // SetMatrix swaps the matrix (SIGHUP) and keeps every flow.
-func (mo *Monitor) SetMatrix(m *Matrix) {
+func (mo *Monitor) SetMatrix(m *matrix.Matrix) {
 	mo.m = m
 	mo.an.m = m
 	mo.lastStatus = map[string]string{}
@@ -78,18 +80,18 @@ func (mo *Monitor) Packet(p *capture.Packet) {
 	mo.table.Add(p)
 }
 
-func (mo *Monitor) ctx() *judgeCtx {
-	return &judgeCtx{servers: newServerSet(mo.cfg.Servers), dyn: mo.dcs(), rec: mo.an.rec, lifetime: mo.m.Limits.EPMLifetime, explain: true}
+func (mo *Monitor) ctx() *matrix.Context {
+	return &matrix.Context{Servers: matrix.NewServerSet(mo.cfg.Servers), DCs: mo.dcs(), Evidence: mo.an.rec, EPMLifetime: mo.m.Limits.EPMLifetime, Explain: true}
 }
 
 // dcs are the peers the server reached on the endpoint mapper.
-func (mo *Monitor) dcs() *dynamicPeers {
-	cx := judgeCtx{servers: newServerSet(mo.cfg.Servers), dyn: &dynamicPeers{epm: map[netip.Addr]bool{}}}
+func (mo *Monitor) dcs() *matrix.DCs {
+	cx := matrix.Context{Servers: matrix.NewServerSet(mo.cfg.Servers), DCs: &matrix.DCs{ByEPM: map[netip.Addr]bool{}}}
 	for i := range mo.an.records {
-		cx.noteDC(&mo.an.records[i])
+		cx.NoteDC(&mo.an.records[i])
 	}
-	mo.table.Each(cx.noteDC)
-	return cx.dyn
+	mo.table.Each(cx.NoteDC)
+	return cx.DCs
 }
 
 // prune drops finished flows older than the window and learned endpoints
@@ -131,27 +133,27 @@ func (mo *Monitor) Events(stats []capture.IfaceStats) []report.Event {
 	cx := mo.ctx()
 	var out []report.Event
 	check := func(f *flow.Flow, ended bool) {
-		if f.Key.Proto == TCP && !ended && f.Pkts[flow.Resp] == 0 && !f.Unreach && f.SYNs < 2 {
+		if f.Key.Proto == matrix.TCP && !ended && f.Pkts[flow.Resp] == 0 && !f.Unreach && f.SYNs < 2 {
 			return // a fresh SYN: too early to call it unanswered
 		}
-		var j Judgement
-		mo.m.judge(f, cx, &j)
+		var j matrix.Judgement
+		mo.m.Judge(f, cx, &j)
 		switch j.Verdict {
-		case Blocked:
+		case matrix.Blocked:
 			id := flowID{f.Key, f.First}
 			if mo.seenFlows[id] {
 				return
 			}
 			mo.seenFlows[id] = true
 			out = append(out, mo.flowEvent(report.EventFlowBlocked, f, &j))
-		case Unexpected:
-			k := unexpKey{f.Key.Proto, j.Dir, j.Port, j.peer}
+		case matrix.Unexpected:
+			k := unexpKey{f.Key.Proto, j.Dir, j.Port, j.PeerAddr}
 			if mo.seenGroups[k] {
 				return
 			}
 			mo.seenGroups[k] = true
 			ev := mo.flowEvent(report.EventUnexpectedSeen, f, &j)
-			ev.Hint = mo.m.hint(k.proto, k.port, k.dir)
+			ev.Hint = mo.m.Hint(k.proto, k.port, k.dir)
 			out = append(out, ev)
 		}
 	}
@@ -170,10 +172,10 @@ func (mo *Monitor) Events(stats []capture.IfaceStats) []report.Event {
 	return out
 }
 
-func (mo *Monitor) flowEvent(typ string, f *flow.Flow, j *Judgement) report.Event {
+func (mo *Monitor) flowEvent(typ string, f *flow.Flow, j *matrix.Judgement) report.Event {
 	ia, ip := f.Initiator()
 	ra, rp := f.Responder()
-	ev := report.Event{Time: capture.FormatTime(f.Last), Type: typ, Transport: TransportName(f.Key.Proto),
+	ev := report.Event{Time: capture.FormatTime(f.Last), Type: typ, Transport: matrix.TransportName(f.Key.Proto),
 		Initiator: HostPort(ia, ip), Responder: HostPort(ra, rp), Direction: j.Dir.String(), Port: int(rp),
 		Peer: j.Peer.String(), Reason: j.Reason}
 	if id, _ := mo.an.rec.proto(f); id != protocol.Unknown {

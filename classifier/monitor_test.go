@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowverify/flowverify/classifier/matrix"
+
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/report"
@@ -40,7 +42,7 @@ func feed(t *testing.T, mo *Monitor, name string) []report.Event {
 }
 
 func TestMonitorEventsOnceAndWindow(t *testing.T) {
-	m, err := Load(LoadOptions{})
+	m, err := matrix.Load(matrix.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,10 +109,10 @@ func TestMonitorEventsOnceAndWindow(t *testing.T) {
 }
 
 func TestMonitorKeepsFlowsAcrossReload(t *testing.T) {
-	m, _ := Load(LoadOptions{})
+	m, _ := matrix.Load(matrix.LoadOptions{})
 	mo := NewMonitor(m, MonitorConfig{Window: time.Hour, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}})
 	feed(t, mo, "postgres-5432")
-	m3, _ := Load(LoadOptions{Profile: "threatmanager-3.0"})
+	m3, _ := matrix.Load(matrix.LoadOptions{Profile: "threatmanager-3.0"})
 	mo.SetMatrix(m3)
 	r, _, err := mo.Report("test", false, 0)
 	if err != nil {

@@ -3,6 +3,7 @@ package classifier
 import (
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
+	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/report"
 )
 
@@ -24,18 +25,18 @@ type Progress func(bytes int64, packets uint64)
 // AnalyzeSources runs the offline pipeline over opened sources: merge in
 // time order, decode, build flows, judge them. unread lists inputs that
 // could not be opened, so the report still names them.
-func AnalyzeSources(m *Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, withFlows bool, version string) (*report.Report, error) {
+func AnalyzeSources(m *matrix.Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, withFlows bool, version string) (*report.Report, error) {
 	return Analyze(m, srcs, unread, Options{WithFlows: withFlows, Version: version})
 }
 
 // Analyze is AnalyzeSources with options.
-func Analyze(m *Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, o Options) (*report.Report, error) {
+func Analyze(m *matrix.Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, o Options) (*report.Report, error) {
 	r, _, err := analyze(m, srcs, unread, o)
 	return r, err
 }
 
 // analyze is Analyze, handing the analyzer to tests too.
-func analyze(m *Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, o Options) (*report.Report, *Analyzer, error) {
+func analyze(m *matrix.Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, o Options) (*report.Report, *Analyzer, error) {
 	merger := capture.NewMerger(srcs)
 	defer merger.Close()
 	an := NewAnalyzer(m)

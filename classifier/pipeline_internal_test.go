@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/flowverify/flowverify/classifier/matrix"
+
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/internal/testcaps"
@@ -39,7 +41,7 @@ func TestPacketsLeft(t *testing.T) {
 func TestAnalyzeTellsTableWhatIsLeft(t *testing.T) {
 	flood := testcaps.Bytes(t, func(w io.Writer) error { return synth.WriteFlood(w, 100000, 5) })
 	mix := testcaps.Bytes(t, func(w io.Writer) error { return synth.WriteMix(w, 50000, 5) })
-	m, err := Load(LoadOptions{Server: []string{"10.20.0.10"}})
+	m, err := matrix.Load(matrix.LoadOptions{Server: []string{"10.20.0.10"}})
 	if err != nil {
 		t.Fatal(err)
 	}

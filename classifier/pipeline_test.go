@@ -6,6 +6,8 @@ import (
 	"io"
 	"testing"
 
+	"github.com/flowverify/flowverify/classifier/matrix"
+
 	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/classifier"
 	"github.com/flowverify/flowverify/internal/testcaps"
@@ -19,7 +21,7 @@ import (
 func TestPipelinedEqualsSequential(t *testing.T) {
 	mix := testcaps.Bytes(t, func(w io.Writer) error { return synth.WriteMix(w, 60000, 7) })
 	flood := testcaps.Bytes(t, func(w io.Writer) error { return synth.WriteFlood(w, 40000, 7) })
-	m, err := classifier.Load(classifier.LoadOptions{Server: []string{"10.20.0.10"}})
+	m, err := matrix.Load(matrix.LoadOptions{Server: []string{"10.20.0.10"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowverify/flowverify/classifier/matrix"
+
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
 	"github.com/flowverify/flowverify/capture/synth"
@@ -16,7 +18,7 @@ import (
 // analyzeTicking analyses a capture as Analyze does on one core, with
 // Tick between batches or without; it returns the report and how many
 // learned endpoints were kept before the end of input.
-func analyzeTicking(t *testing.T, m *Matrix, data []byte, tick bool) (*report.Report, []byte, int) {
+func analyzeTicking(t *testing.T, m *matrix.Matrix, data []byte, tick bool) (*report.Report, []byte, int) {
 	t.Helper()
 	src, err := capture.NewSource("in", bytes.NewReader(data), int64(len(data)))
 	if err != nil {
@@ -60,7 +62,7 @@ func analyzeTicking(t *testing.T, m *Matrix, data []byte, tick bool) (*report.Re
 // does a dynamic RPC connection that stays open for hours after the
 // answer that named its port (it is judged, as learned, when it ends).
 func TestPruningLearnedChangesNothing(t *testing.T) {
-	m, err := Load(LoadOptions{Server: []string{"10.20.0.10"}})
+	m, err := matrix.Load(matrix.LoadOptions{Server: []string{"10.20.0.10"}})
 	if err != nil {
 		t.Fatal(err)
 	}

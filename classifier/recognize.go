@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/flowverify/flowverify/classifier/matrix"
+
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
 	"github.com/flowverify/flowverify/classifier/protocol"
@@ -19,21 +21,12 @@ type flowProto struct {
 	meta protocol.Meta
 }
 
-// Learned is an endpoint the RPC endpoint mapper handed out.
-type Learned struct {
-	Addr      netip.Addr
-	Port      uint16
-	Interface string
-	At        int64 // packet time of the ept_map response
-	From      string
-}
-
 // recognizer is the flow table's payload hook: it names each flow's
 // protocol and learns dynamic RPC endpoints from ept_map replies.
 type recognizer struct {
 	protos  []flowProto // Flow.Meta-1 indexes this
 	freed   []uint32    // released slots of protos, reused first
-	learned []Learned
+	learned []matrix.Learned
 	byEP    map[learnKey][]int32 // indexes into learned
 	now     func() int64
 	table   *flow.Table
@@ -160,7 +153,7 @@ func (r *recognizer) learn(f *flow.Flow, pl *flow.Payload) bool {
 				continue
 			}
 			r.byEP[k] = append(idx, int32(len(r.learned)))
-			r.learned = append(r.learned, Learned{Addr: addr, Port: ep.Port, Interface: ep.Interface, At: now, From: from})
+			r.learned = append(r.learned, matrix.Learned{Addr: addr, Port: ep.Port, Interface: ep.Interface, At: now, From: from})
 		}
 		return true
 	})
@@ -188,10 +181,11 @@ func (r *recognizer) final(f *flow.Flow) {
 	}
 }
 
-// lookupLearned finds a learned endpoint valid at time t.
-func (r *recognizer) anyLearned() bool { return len(r.byEP) > 0 }
+// AnyLearned says whether any endpoint was handed out.
+func (r *recognizer) AnyLearned() bool { return len(r.byEP) > 0 }
 
-func (r *recognizer) lookupLearned(a netip.Addr, port uint16, t int64, lifetime time.Duration) *Learned {
+// LookupLearned finds a learned endpoint valid at time t.
+func (r *recognizer) LookupLearned(a netip.Addr, port uint16, t int64, lifetime time.Duration) *matrix.Learned {
 	idx := r.byEP[learnKey{a, port}]
 	for i := len(idx) - 1; i >= 0; i-- {
 		l := &r.learned[idx[i]]
@@ -207,6 +201,15 @@ func (r *recognizer) proto(f *flow.Flow) (protocol.ID, *flowProto) {
 		return protocol.Unknown, nil
 	}
 	return protocolOf(f.Meta, f.Protocol), &r.protos[f.Meta-1]
+}
+
+// Protocol is what judging asks of recognition (Evidence).
+func (r *recognizer) Protocol(f *flow.Flow) (protocol.ID, protocol.Confidence, bool) {
+	id, fp := r.proto(f)
+	if fp == nil {
+		return id, protocol.None, false
+	}
+	return id, fp.conf, true
 }
 
 // protocolOf is what recognition made of a flow from its Meta and

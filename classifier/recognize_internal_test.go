@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowverify/flowverify/classifier/matrix"
+
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
 	"github.com/flowverify/flowverify/capture/synth"
@@ -51,7 +53,7 @@ func TestEndpointsLearnedOncePerConversation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := Load(LoadOptions{Server: []string{server}})
+	m, err := matrix.Load(matrix.LoadOptions{Server: []string{server}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/flowverify/flowverify/classifier/matrix"
+
 	"github.com/flowverify/flowverify/capture/flow"
 )
 
@@ -21,13 +23,13 @@ type evidenceKind struct {
 
 func evidenceKinds() []evidenceKind {
 	return []evidenceKind{
-		{UDP, 10000, true, "receives syslog on udp/10000"},
-		{TCP, 10001, true, "receives AMQP on tcp/10001"},
-		{TCP, 8080, true, "serves tcp/8080"},
-		{TCP, 88, false, "opens Kerberos tcp/88"},
-		{TCP, 135, false, "opens the RPC endpoint mapper tcp/135"},
-		{TCP, 389, false, "opens LDAP tcp/389"},
-		{TCP, 9389, false, "opens AD Web Services tcp/9389"},
+		{matrix.UDP, 10000, true, "receives syslog on udp/10000"},
+		{matrix.TCP, 10001, true, "receives AMQP on tcp/10001"},
+		{matrix.TCP, 8080, true, "serves tcp/8080"},
+		{matrix.TCP, 88, false, "opens Kerberos tcp/88"},
+		{matrix.TCP, 135, false, "opens the RPC endpoint mapper tcp/135"},
+		{matrix.TCP, 389, false, "opens LDAP tcp/389"},
+		{matrix.TCP, 9389, false, "opens AD Web Services tcp/9389"},
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/flowverify/flowverify/classifier/matrix"
+
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/internal/testcaps"
@@ -26,7 +28,7 @@ func TestNamedPortsShortcutChangesNothing(t *testing.T) {
 		name   string
 		open   func() (*capture.FileSource, error)
 		server string
-		tweak  func(*Matrix)
+		tweak  func(*matrix.Matrix)
 	}
 	var inputs []input
 	for _, p := range paths {
@@ -39,16 +41,16 @@ func TestNamedPortsShortcutChangesNothing(t *testing.T) {
 	// handed out lies outside every rule, and only learning admits it.
 	inputs = append(inputs, input{"lab-site, narrowed RPC range", func() (*capture.FileSource, error) {
 		return capture.OpenFile("../testdata/real/lab-site.pcap")
-	}, "auto", func(m *Matrix) {
+	}, "auto", func(m *matrix.Matrix) {
 		for i := range m.Rules {
 			if m.Rules[i].Learn == "epm" {
-				m.Rules[i].Ports = Ports{{Lo: 60000, Hi: 60010}}
+				m.Rules[i].Ports = matrix.Ports{{Lo: 60000, Hi: 60010}}
 			}
 		}
 	}})
 	learned, judged := 0, 0
 	for _, in := range inputs {
-		m, err := Load(LoadOptions{Server: []string{in.server}})
+		m, err := matrix.Load(matrix.LoadOptions{Server: []string{in.server}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,13 +106,13 @@ func TestServerSetMatchesNetip(t *testing.T) {
 		}
 		return x.IsLoopback()
 	}
-	set := newServerSet(listed)
+	set := matrix.NewServerSet(listed)
 	for _, s := range []string{"10.20.0.10", "10.20.0.11", "2001:db8::10", "2001:db8::11", "fe80::10",
 		"127.0.0.1", "127.255.0.9", "128.0.0.1", "126.0.0.1", "::1", "::2", "::", "0.0.0.0", "::ffff:127.0.0.1",
 		"::127.0.0.1", "64:ff9b::127.0.0.1", "::ffff:10.20.0.10", "::1:0:0:1"} {
 		x := netip.MustParseAddr(s)
 		a := capture.AddrFromNetip(x)
-		if got, want := set.has(&a), ref(a.Netip()); got != want {
+		if got, want := set.Has(&a), ref(a.Netip()); got != want {
 			t.Errorf("%s: has = %v, want %v", s, got, want)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/flowverify/flowverify/classifier"
+	"github.com/flowverify/flowverify/classifier/matrix"
 )
 
 // Syntaxes this package writes.
@@ -32,18 +32,18 @@ type Entry struct {
 	Description string
 	Inbound     bool
 	Transport   uint8
-	Ports       classifier.Ports // the server's port for inbound, the peer's for outbound
-	Remote      []netip.Prefix   // nil: any address
-	DynamicRPC  bool             // the endpoint-mapper row: Windows' dynamic range
+	Ports       matrix.Ports   // the server's port for inbound, the peer's for outbound
+	Remote      []netip.Prefix // nil: any address
+	DynamicRPC  bool           // the endpoint-mapper row: Windows' dynamic range
 }
 
 // FromMatrix lists the entries the matrix implies. A bidirectional row
 // gives an inbound and an outbound entry; local-only rows cross no host
 // firewall and are left out.
-func FromMatrix(m *classifier.Matrix) []Entry {
+func FromMatrix(m *matrix.Matrix) []Entry {
 	var out []Entry
 	for _, r := range m.Rules {
-		if r.Direction == classifier.Local {
+		if r.Direction == matrix.Local {
 			continue
 		}
 		var remote []netip.Prefix
@@ -55,12 +55,12 @@ func FromMatrix(m *classifier.Matrix) []Entry {
 		e := Entry{Name: "flowverify " + r.ID, RuleID: r.ID, Description: r.Description, Transport: r.Transport,
 			Ports: r.Ports, Remote: remote, DynamicRPC: r.Learn == "epm"}
 		switch r.Direction {
-		case classifier.Inbound:
+		case matrix.Inbound:
 			e.Inbound = true
 			out = append(out, e)
-		case classifier.Outbound:
+		case matrix.Outbound:
 			out = append(out, e)
-		case classifier.Bidirectional:
+		case matrix.Bidirectional:
 			in := e
 			in.Inbound, in.Name = true, e.Name+" (in)"
 			e.Name += " (out)"
@@ -108,7 +108,7 @@ func Lines(syntax string, e Entry) []string {
 	return strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
 }
 
-func proto(e Entry) string { return strings.ToUpper(classifier.TransportName(e.Transport)) }
+func proto(e Entry) string { return strings.ToUpper(matrix.TransportName(e.Transport)) }
 
 func prefixes(ps []netip.Prefix, v4 bool) []string {
 	var out []string
@@ -194,7 +194,7 @@ func writeNetsh(b *strings.Builder, header string, entries []Entry) {
 // --- nftables
 
 // portParts writes each range with sep between its ends.
-func portParts(ps classifier.Ports, sep string) []string {
+func portParts(ps matrix.Ports, sep string) []string {
 	var parts []string
 	for _, r := range ps {
 		if r.Lo == r.Hi {
@@ -206,7 +206,7 @@ func portParts(ps classifier.Ports, sep string) []string {
 	return parts
 }
 
-func nftPorts(ps classifier.Ports) string {
+func nftPorts(ps matrix.Ports) string {
 	parts := portParts(ps, "-")
 	if len(parts) == 1 {
 		return parts[0]
@@ -270,7 +270,7 @@ func writeNftables(b *strings.Builder, header string, entries []Entry) {
 
 // --- iptables-restore
 
-func iptPorts(ps classifier.Ports) string {
+func iptPorts(ps matrix.Ports) string {
 	parts := portParts(ps, ":")
 	if len(parts) == 1 {
 		return "--dport " + parts[0]

@@ -6,7 +6,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/flowverify/flowverify/classifier"
+	"github.com/flowverify/flowverify/classifier/matrix"
+
 	"github.com/flowverify/flowverify/report"
 )
 
@@ -15,8 +16,8 @@ import (
 // what to look at instead; and for each unexpected group, what allowing it
 // would mean. Rules for unexpected traffic are written only when asked:
 // nothing is added that the matrix does not list unless the user wants it.
-func Suggest(m *classifier.Matrix, r *report.Report, syntax string, unexpected bool) []report.Suggestion {
-	rules := map[string]*classifier.Rule{}
+func Suggest(m *matrix.Matrix, r *report.Report, syntax string, unexpected bool) []report.Suggestion {
+	rules := map[string]*matrix.Rule{}
 	for i := range m.Rules {
 		rules[m.Rules[i].ID] = &m.Rules[i]
 	}
@@ -27,7 +28,7 @@ func Suggest(m *classifier.Matrix, r *report.Report, syntax string, unexpected b
 	// One suggestion per rule, direction and port, naming every peer that
 	// failed: the smallest change that lets those attempts through.
 	type group struct {
-		rule    *classifier.Rule
+		rule    *matrix.Rule
 		inbound bool
 		port    uint16
 		peers   []string
@@ -42,7 +43,7 @@ func Suggest(m *classifier.Matrix, r *report.Report, syntax string, unexpected b
 		}
 		ia, _ := splitHostPort(b.Initiator)
 		ra, rport := splitHostPort(b.Responder)
-		inbound := rule.Direction == classifier.Inbound || (rule.Direction == classifier.Bidirectional && !server[ia])
+		inbound := rule.Direction == matrix.Inbound || (rule.Direction == matrix.Bidirectional && !server[ia])
 		peer := ra
 		if inbound {
 			peer = ia
@@ -66,22 +67,22 @@ func Suggest(m *classifier.Matrix, r *report.Report, syntax string, unexpected b
 			remote = append(remote, single(p)...)
 		}
 		e := Entry{Name: "flowverify " + g.rule.ID + " (suggested)", RuleID: g.rule.ID, Description: g.rule.Description,
-			Inbound: g.inbound, Transport: g.rule.Transport, Ports: classifier.Ports{{Lo: g.port, Hi: g.port}}, Remote: remote}
+			Inbound: g.inbound, Transport: g.rule.Transport, Ports: matrix.Ports{{Lo: g.port, Hi: g.port}}, Remote: remote}
 		var reasons []string
 		for r := range g.reasons {
 			reasons = append(reasons, r)
 		}
 		sort.Strings(reasons)
 		note := fmt.Sprintf("%s: attempts to %s on %s %d failed (%s)", g.rule.ID, strings.Join(g.peers, ", "),
-			strings.ToUpper(classifier.TransportName(g.rule.Transport)), g.port, strings.Join(reasons, ", "))
-		if g.reasons[classifier.NoAnswer] {
+			strings.ToUpper(matrix.TransportName(g.rule.Transport)), g.port, strings.Join(reasons, ", "))
+		if g.reasons[matrix.NoAnswer] {
 			note += "; if the drop happens elsewhere (the peer's own firewall or a network firewall), open the same port there"
 		}
-		if g.reasons[classifier.Refused] {
+		if g.reasons[matrix.Refused] {
 			note += "; a refused connection means nothing listens there, or a firewall rejects it: check the service too"
 		}
 		out = append(out, report.Suggestion{Kind: "blocked", Rule: g.rule.ID, Peer: strings.Join(g.peers, ","), Port: int(g.port),
-			Transport: classifier.TransportName(g.rule.Transport), Direction: dirName(g.inbound), Syntax: syntax, Commands: Lines(syntax, e), Note: note})
+			Transport: matrix.TransportName(g.rule.Transport), Direction: dirName(g.inbound), Syntax: syntax, Commands: Lines(syntax, e), Note: note})
 	}
 	for _, rr := range r.Rules {
 		if rr.Status != "mismatch" {
@@ -98,12 +99,12 @@ func Suggest(m *classifier.Matrix, r *report.Report, syntax string, unexpected b
 		}
 		s.Note = "allowing it would mean: " + what
 		if unexpected {
-			tr := uint8(classifier.TCP)
+			tr := uint8(matrix.TCP)
 			if u.Transport == "udp" {
-				tr = classifier.UDP
+				tr = matrix.UDP
 			}
 			e := Entry{Name: fmt.Sprintf("flowverify unexpected %s %d %s", u.Transport, u.Port, u.Peer), RuleID: "unexpected",
-				Inbound: u.Direction == "inbound", Transport: tr, Ports: classifier.Ports{{Lo: uint16(u.Port), Hi: uint16(u.Port)}}, Remote: single(u.Peer)}
+				Inbound: u.Direction == "inbound", Transport: tr, Ports: matrix.Ports{{Lo: uint16(u.Port), Hi: uint16(u.Port)}}, Remote: single(u.Peer)}
 			s.Commands = Lines(syntax, e)
 		}
 		out = append(out, s)

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flowverify/flowverify/classifier/matrix"
+
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/classifier"
 	"github.com/flowverify/flowverify/classifier/firewall"
@@ -40,8 +42,8 @@ func (f *matrixFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.maxFlows, "max-flows", 0, "cap on flows held at once (0: config value)")
 }
 
-func (f *matrixFlags) load(environ []string) (*classifier.Matrix, error) {
-	opt := classifier.LoadOptions{ConfigFile: f.config, Environ: environ, Server: f.server, Profile: f.profile}
+func (f *matrixFlags) load(environ []string) (*matrix.Matrix, error) {
+	opt := matrix.LoadOptions{ConfigFile: f.config, Environ: environ, Server: f.server, Profile: f.profile}
 	if len(f.roles) > 0 {
 		opt.Roles = map[string][]string{}
 		for _, r := range f.roles {
@@ -55,7 +57,7 @@ func (f *matrixFlags) load(environ []string) (*classifier.Matrix, error) {
 	if f.failOn != nil {
 		opt.FailOn = f.failOn
 	}
-	m, err := classifier.Load(opt)
+	m, err := matrix.Load(opt)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +249,7 @@ func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 
 // exitFor maps a report to the exit status: 3 for damaged input (the
 // report is still written), 1 for findings named by --fail-on, else 0.
-func exitFor(m *classifier.Matrix, r *report.Report) error {
+func exitFor(m *matrix.Matrix, r *report.Report) error {
 	if r.Summary.Damaged {
 		var names []string
 		for _, in := range r.Inputs {
@@ -299,7 +301,7 @@ func expandInputs(args []string) ([]string, error) {
 }
 
 // analyzeFiles runs the offline pipeline: read, decode, flows, judge.
-func analyzeFiles(m *classifier.Matrix, files []string, withFlows bool, stderr io.Writer, progress, pipeline bool) (*report.Report, error) {
+func analyzeFiles(m *matrix.Matrix, files []string, withFlows bool, stderr io.Writer, progress, pipeline bool) (*report.Report, error) {
 	var srcs []*capture.FileSource
 	var failed []*capture.InputStats
 	for _, name := range files {
@@ -330,7 +332,7 @@ func analyzeFiles(m *classifier.Matrix, files []string, withFlows bool, stderr i
 
 // analyzeParallel analyzes each file on its own in jobs workers and merges
 // the reports. A flow that spans two files is judged in each half.
-func analyzeParallel(m *classifier.Matrix, files []string, withFlows bool, jobs int, stderr io.Writer) (*report.Report, error) {
+func analyzeParallel(m *matrix.Matrix, files []string, withFlows bool, jobs int, stderr io.Writer) (*report.Report, error) {
 	reports := make([]*report.Report, len(files))
 	errs := make([]error, len(files))
 	next := make(chan int)

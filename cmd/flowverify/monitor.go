@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/flowverify/flowverify/classifier/matrix"
+
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/classifier"
 	"github.com/flowverify/flowverify/classifier/firewall"
@@ -128,7 +130,7 @@ func serverFromInterfaces(names []string) ([]netip.Addr, error) {
 	return out, nil
 }
 
-func runMonitor(parent context.Context, stdout, stderr io.Writer, environ []string, mf *matrixFlags, of *outputFlags, f *monitorFlags, m *classifier.Matrix) error {
+func runMonitor(parent context.Context, stdout, stderr io.Writer, environ []string, mf *matrixFlags, of *outputFlags, f *monitorFlags, m *matrix.Matrix) error {
 	if parent == nil {
 		parent = context.Background()
 	}

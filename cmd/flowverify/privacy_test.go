@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowverify/flowverify/classifier/matrix"
+
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/classifier"
@@ -64,7 +66,7 @@ func TestReportsCarryNoPayload(t *testing.T) {
 		}
 	}
 	// The monitor's event stream and metrics, fed the same packets.
-	m, _ := classifier.Load(classifier.LoadOptions{})
+	m, _ := matrix.Load(matrix.LoadOptions{})
 	mo := classifier.NewMonitor(m, classifier.MonitorConfig{Window: time.Hour, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}})
 	src, _ := capture.OpenFile(capFile)
 	mg := capture.NewMerger([]*capture.FileSource{src})

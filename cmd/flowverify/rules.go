@@ -5,7 +5,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/flowverify/flowverify/classifier"
+	"github.com/flowverify/flowverify/classifier/matrix"
+
 	"github.com/flowverify/flowverify/configs"
 	"github.com/spf13/cobra"
 )
@@ -45,7 +46,7 @@ func newProfilesCmd(stdout io.Writer) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			for _, p := range configs.Profiles() {
-				m, err := classifier.Load(classifier.LoadOptions{Profile: p.Name})
+				m, err := matrix.Load(matrix.LoadOptions{Profile: p.Name})
 				if err != nil {
 					return &exitError{exitUsage, err}
 				}
@@ -60,11 +61,11 @@ func newProfilesCmd(stdout io.Writer) *cobra.Command {
 	}
 }
 
-func ruleRows(m *classifier.Matrix) [][]string {
+func ruleRows(m *matrix.Matrix) [][]string {
 	var rows [][]string
 	for _, r := range m.Rules {
 		dir := strings.ToUpper(r.Direction.String()[:1]) + r.Direction.String()[1:]
-		if r.Local && r.Direction != classifier.Local {
+		if r.Local && r.Direction != matrix.Local {
 			dir += " (or local)"
 		}
 		ports := r.Ports.String()
@@ -79,7 +80,7 @@ func ruleRows(m *classifier.Matrix) [][]string {
 		if role == "" {
 			role = "any"
 		}
-		rows = append(rows, []string{r.ID, dir, strings.ToUpper(classifier.TransportName(r.Transport)), ports,
+		rows = append(rows, []string{r.ID, dir, strings.ToUpper(matrix.TransportName(r.Transport)), ports,
 			strings.Join(r.Protocols, "/"), role, req, r.Description})
 	}
 	return rows
@@ -89,7 +90,7 @@ func rulesHeader() []string {
 	return []string{"ID", "Communication Direction", "Protocol", "Ports", "Application", "Peer role", "Required", "Description"}
 }
 
-func writeRulesText(w io.Writer, m *classifier.Matrix) {
+func writeRulesText(w io.Writer, m *matrix.Matrix) {
 	fmt.Fprintf(w, "Matrix %q (profile %s): %s\n", m.Name, m.Profile, m.Description)
 	if m.ConfigFile != "" {
 		fmt.Fprintf(w, "User file: %s\n", m.ConfigFile)
@@ -116,7 +117,7 @@ func writeRulesText(w io.Writer, m *classifier.Matrix) {
 	writeRoles(w, m, "")
 }
 
-func writeRoles(w io.Writer, m *classifier.Matrix, bullet string) {
+func writeRoles(w io.Writer, m *matrix.Matrix, bullet string) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, bullet+"Roles:")
 	for _, name := range m.RoleOrder {
@@ -133,12 +134,12 @@ func writeRoles(w io.Writer, m *classifier.Matrix, bullet string) {
 	if len(m.Ignore) > 0 {
 		fmt.Fprintln(w, bullet+"Ignored:")
 		for _, g := range m.Ignore {
-			fmt.Fprintf(w, "%s  %s: %s %s %s\n", bullet, g.ID, classifier.TransportName(g.Transport), g.Ports, g.Description)
+			fmt.Fprintf(w, "%s  %s: %s %s %s\n", bullet, g.ID, matrix.TransportName(g.Transport), g.Ports, g.Description)
 		}
 	}
 }
 
-func writeRulesMarkdown(w io.Writer, m *classifier.Matrix) {
+func writeRulesMarkdown(w io.Writer, m *matrix.Matrix) {
 	fmt.Fprintf(w, "## Matrix `%s`\n\n%s\n\n", m.Name, m.Description)
 	fmt.Fprintf(w, "| %s |\n", strings.Join(rulesHeader(), " | "))
 	fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(rulesHeader())))

@@ -1,7 +1,10 @@
-// Package classifier holds the firewall matrix (rules, roles, port sets),
-// decides each flow's direction and verdict against it, and judges every
-// rule over the observed window.
-package classifier
+// Package matrix is the policy: the firewall matrix (rules, roles, port
+// sets, ignore entries, limits), how it is loaded and validated (profiles,
+// the user's YAML, FLOWVERIFY_* variables, flags), and the judging of one
+// flow against it. Judging is pure: what it needs from the engine beyond
+// the flow (recognised protocols, learned endpoints) it asks through
+// Evidence. It imports nothing of the engine (classifier) or of report.
+package matrix
 
 import (
 	"fmt"
@@ -10,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flowverify/flowverify/capture/flow"
 )
 
 // Direction of a rule or of a flow relative to the server.
@@ -246,4 +251,20 @@ func (m *Matrix) ServicePorts() []uint16 {
 		}
 	}
 	return out
+}
+
+// FlowConfig derives the flow table's settings from the matrix.
+func (m *Matrix) FlowConfig() flow.Config {
+	c := flow.Config{
+		MaxFlows:     m.Limits.MaxFlows,
+		TCPTimeout:   m.Limits.TCPTimeout,
+		UDPTimeout:   m.Limits.UDPTimeout,
+		ClosedLinger: m.Limits.ClosedLinger,
+	}
+	ps := flow.DefaultServicePorts()
+	for _, p := range m.ServicePorts() {
+		ps.Add(p)
+	}
+	c.ServicePorts = ps
+	return c
 }

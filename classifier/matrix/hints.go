@@ -1,4 +1,4 @@
-package classifier
+package matrix
 
 import "fmt"
 
@@ -79,7 +79,7 @@ func portHint(proto uint8, port uint16) (string, bool) {
 func key(proto uint8, port uint16) uint32 { return uint32(proto)<<16 | uint32(port) }
 
 // hint explains an unexpected flow as well as port and direction allow.
-func (m *Matrix) hint(proto uint8, port uint16, dir Direction) string {
+func (m *Matrix) Hint(proto uint8, port uint16, dir Direction) string {
 	// A documented port used the other way round is the likeliest mistake.
 	for _, r := range m.Rules {
 		if r.Transport == proto && r.Ports.Contains(port) && r.Direction != Bidirectional && r.Direction != dir && (dir == Inbound || dir == Outbound) && r.Learn == "" {

@@ -1,0 +1,221 @@
+package matrix
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/capture/flow"
+	"github.com/flowverify/flowverify/classifier/protocol"
+)
+
+// Judge classifies one flow against the matrix with the server set known.
+// It fills *j rather than returning one: a Judgement is large, and a
+// scan judges a million flows. Matching decides the verdict; the reason
+// and notes are written only when cx.Explain asks for them.
+func (m *Matrix) Judge(f *flow.Flow, cx *Context, j *Judgement) {
+	ia, ra, rport := f.Ends()
+	*j = Judgement{Rule: -1, Ignore: -1, Port: rport}
+	j.Dir, j.PeerAddr = cx.direction(ia, ra)
+	j.Peer = j.PeerAddr.Netip()
+	if j.Dir == Transit {
+		j.Verdict, j.Reason = NotJudged, "transit: neither end is the server"
+		return
+	}
+	proto := f.Key.Proto
+	scan := cx.Ports.mayMatch(proto, rport, cx.Evidence)
+	best, learned := -1, (*Learned)(nil)
+	if scan {
+		best, learned = m.bestRule(f, cx, j)
+	}
+	j.Block = failure(f)
+	if best >= 0 {
+		m.judgeMatched(f, cx, j, best, learned)
+		return
+	}
+	if j.Dir == Local {
+		j.Verdict, j.Reason = NotJudged, "local: both ends are the server and no rule covers it"
+		return
+	}
+	if scan {
+		if i := m.ignoredBy(proto, rport, j.Peer); i >= 0 {
+			j.Ignore, j.Verdict, j.Reason = i, Ignored, "ignored by "+m.Ignore[i].ID
+			return
+		}
+	}
+	j.Verdict = Unexpected
+	if cx.Explain {
+		j.Reason = "no rule allows " + TransportName(proto) + " " + fmt.Sprint(rport) + " " + j.Dir.String()
+		if j.Block != "" {
+			j.Reason += "; the attempt failed (" + j.Block + ": " + failureWhy(f, j.Block) + ")"
+		}
+	}
+}
+
+// direction places a flow's ends against the server: who the peer is and
+// which way the flow goes.
+func (cx *Context) direction(ia, ra *capture.Addr) (Direction, capture.Addr) {
+	switch si, sr := cx.Servers.Has(ia), cx.Servers.Has(ra); {
+	case si && sr:
+		return Local, *ra
+	case si:
+		return Outbound, *ra
+	case sr:
+		return Inbound, *ia
+	}
+	return Transit, *ra
+}
+
+// bestRule scores every rule that matches the flow and returns the best
+// one (-1 for none) with the learned endpoint that made it match, if any;
+// rules that score as well as the best are left in j.Ambiguous. A rule
+// whose role names the peer (or whose endpoint the endpoint mapper named)
+// scores 2, a rule of the flow's exact direction 1 more.
+func (m *Matrix) bestRule(f *flow.Flow, cx *Context, j *Judgement) (int, *Learned) {
+	best, bestScore := -1, -1
+	var learned *Learned
+	for i := range m.Rules {
+		r := &m.Rules[i]
+		if r.Transport != f.Key.Proto {
+			continue
+		}
+		score, l, ok := m.score(r, f, cx, j)
+		if !ok {
+			continue
+		}
+		switch {
+		case score > bestScore:
+			best, bestScore, learned = i, score, l
+			j.Ambiguous = j.Ambiguous[:0]
+		case score == bestScore:
+			j.Ambiguous = append(j.Ambiguous, i)
+		}
+	}
+	return best, learned
+}
+
+// score says whether rule r, of the flow's transport, matches the flow
+// and how well.
+func (m *Matrix) score(r *Rule, f *flow.Flow, cx *Context, j *Judgement) (int, *Learned, bool) {
+	exact := false
+	switch {
+	case j.Dir == Local:
+		if !r.Local {
+			return 0, nil, false
+		}
+		exact = true
+	case r.Direction == Local:
+		return 0, nil, false
+	case r.Direction == j.Dir:
+		exact = true
+	case r.Direction == Bidirectional:
+	default:
+		return 0, nil, false
+	}
+	var l *Learned
+	if r.Learn == "epm" && j.Dir == Outbound {
+		l = cx.Evidence.LookupLearned(j.Peer, j.Port, f.First, cx.EPMLifetime)
+	}
+	if l == nil && !r.Ports.Contains(j.Port) {
+		return 0, nil, false
+	}
+	specific := false
+	if j.Dir != Local {
+		ok, sp := m.peerInRoles(r.Roles, j.Peer)
+		if !ok {
+			return 0, nil, false
+		}
+		specific = sp
+	}
+	if r.Learn == "epm" && l == nil && !specific && !cx.DCs.isDC(j.Peer) {
+		// The dynamic range is huge; with no listed domain controllers,
+		// only peers seen answering the endpoint mapper qualify.
+		return 0, nil, false
+	}
+	if l != nil {
+		specific = true // the endpoint mapper named this very endpoint
+	}
+	score := 0
+	if specific {
+		score += 2
+	}
+	if exact {
+		score++
+	}
+	return score, l, true
+}
+
+// judgeMatched gives the verdict of a flow that rule best matched.
+func (m *Matrix) judgeMatched(f *flow.Flow, cx *Context, j *Judgement, best int, learned *Learned) {
+	j.Rule = best
+	r := &m.Rules[best]
+	pid, conf, known := cx.Evidence.Protocol(f)
+	j.Learned = learned
+	switch {
+	case j.Block != "":
+		j.Verdict = Blocked
+	case known && conf == protocol.Certain && !r.Accepts(pid):
+		j.Verdict = Mismatch
+	default:
+		j.Verdict = Allowed
+	}
+	if cx.Explain {
+		m.explainMatched(f, j, r, pid, conf, known)
+	}
+}
+
+// explainMatched writes the reason and notes of a matched flow.
+func (m *Matrix) explainMatched(f *flow.Flow, j *Judgement, r *Rule, pid protocol.ID, conf protocol.Confidence, known bool) {
+	switch j.Verdict {
+	case Blocked:
+		j.Reason = fmt.Sprintf("%s: %s", j.Block, failureWhy(f, j.Block))
+	case Mismatch:
+		j.Reason = fmt.Sprintf("%s speaks %s; the rule expects %s", r.ID, pid, strings.Join(r.Protocols, " or "))
+	default:
+		j.Reason = "matches " + r.ID
+		if f.Guessed {
+			j.Reason += " (seen mid-stream)"
+		}
+		switch {
+		case !known && len(r.Protocols) > 0:
+			j.Notes = append(j.Notes, "protocol not confirmed: judged by port and direction")
+		case known && conf == protocol.Likely && !r.Accepts(pid):
+			j.Notes = append(j.Notes, "protocol looks like "+pid.String()+" (not certain)")
+		}
+	}
+	if r.Learn == "epm" {
+		if j.Learned != nil {
+			j.Notes = append(j.Notes, fmt.Sprintf("learned: port %d handed out by the endpoint mapper in %s", j.Learned.Port, j.Learned.From))
+		} else {
+			j.Notes = append(j.Notes, "by-range: port in "+r.Ports.String()+" to a domain controller, no learned endpoint")
+		}
+	}
+	if len(j.Ambiguous) > 0 {
+		var ids []string
+		for _, k := range j.Ambiguous {
+			ids = append(ids, m.Rules[k].ID)
+		}
+		j.Notes = append(j.Notes, fmt.Sprintf("ambiguous: also matches %v; %s chosen by config order", ids, r.ID))
+	}
+	if j.Dir == Outbound {
+		if _, sport := f.Initiator(); sport < 49152 {
+			j.Notes = append(j.Notes, fmt.Sprintf("server source port %d is outside the Windows dynamic range 49152-65535", sport))
+		}
+	}
+}
+
+// ignoredBy is the ignore entry that covers a flow to port of proto with
+// peer, or -1.
+func (m *Matrix) ignoredBy(proto uint8, port uint16, peer netip.Addr) int {
+	for i := range m.Ignore {
+		g := &m.Ignore[i]
+		if g.Transport != proto || !g.Ports.Contains(port) {
+			continue
+		}
+		if ok, _ := m.peerInRoles(g.Roles, peer); ok {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,132 @@
+package matrix
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/capture/flow"
+	"github.com/flowverify/flowverify/classifier/protocol"
+)
+
+// Verdict is the judgement of one flow.
+type Verdict uint8
+
+// Flow verdicts (docs/design.md). NotJudged covers transit traffic and local
+// traffic that no rule speaks about: counted, never a finding.
+const (
+	Allowed Verdict = iota + 1
+	Blocked
+	Mismatch
+	Unexpected
+	Ignored
+	NotJudged
+)
+
+func (v Verdict) String() string {
+	switch v {
+	case Allowed:
+		return "allowed"
+	case Blocked:
+		return "blocked"
+	case Mismatch:
+		return "mismatch"
+	case Unexpected:
+		return "unexpected"
+	case Ignored:
+		return "ignored"
+	case NotJudged:
+		return "not-judged"
+	}
+	return "unknown"
+}
+
+// Block reasons.
+const (
+	NoAnswer    = "no-answer"
+	Refused     = "refused"
+	Unreachable = "unreachable"
+)
+
+// Judgement is a flow's verdict with everything needed to explain it.
+type Judgement struct {
+	Dir       Direction
+	Peer      netip.Addr // the non-server end (responder for transit)
+	Port      uint16     // the responder's port: the server's for inbound, the peer's for outbound
+	Rule      int        // index into Matrix.Rules, -1 if none
+	Ignore    int        // index into Matrix.Ignore, -1 if none
+	Verdict   Verdict
+	Block     string // NoAnswer, Refused or Unreachable when blocked or failed
+	Reason    string
+	Ambiguous []int // other rules that matched equally well
+	Notes     []string
+	Learned   *Learned // the endpoint-mapper answer that named this flow's port
+
+	PeerAddr capture.Addr // Peer as the flow holds it, spared a conversion back
+}
+
+// failure says whether a flow is a failed attempt.
+func failure(f *flow.Flow) string {
+	if f.Unreach && f.Pkts[flow.Resp] == 0 {
+		return Unreachable
+	}
+	if f.Key.Proto != capture.ProtoTCP {
+		return ""
+	}
+	switch f.ConnState() {
+	case "S0", "RSTOS0", "SH":
+		if f.Guessed {
+			return ""
+		}
+		return NoAnswer
+	case "REJ":
+		return Refused
+	}
+	return ""
+}
+
+// failureWhy explains a failure in words (only when reasons are shown).
+func failureWhy(f *flow.Flow, block string) string {
+	switch block {
+	case Unreachable:
+		return icmpText(f)
+	case NoAnswer:
+		return fmt.Sprintf("%d SYN(s) without an answer", f.SYNs)
+	case Refused:
+		return "the responder answered the SYN with RST"
+	}
+	return ""
+}
+
+func icmpText(f *flow.Flow) string {
+	var name string
+	if !f.ICMPv6 {
+		name = map[uint8]string{0: "network unreachable", 1: "host unreachable", 2: "protocol unreachable",
+			3: "port unreachable", 4: "fragmentation needed", 9: "network administratively prohibited",
+			10: "host administratively prohibited", 13: "communication administratively prohibited (firewall)"}[f.ICMPCode]
+	} else {
+		name = map[uint8]string{0: "no route", 1: "administratively prohibited (firewall)", 2: "beyond scope",
+			3: "address unreachable", 4: "port unreachable", 5: "source address failed policy", 6: "reject route"}[f.ICMPCode]
+	}
+	if name == "" {
+		name = "code " + fmt.Sprint(f.ICMPCode)
+	}
+	proto := "ICMP"
+	if f.ICMPv6 {
+		proto = "ICMPv6"
+	}
+	return fmt.Sprintf("%s destination unreachable: %s (code %d)", proto, name, f.ICMPCode)
+}
+
+// accepts reports whether the rule allows a recognised protocol.
+func (r *Rule) Accepts(id protocol.ID) bool {
+	if len(r.Protocols) == 0 {
+		return true
+	}
+	for _, p := range r.Protocols {
+		if p == id.String() {
+			return true
+		}
+	}
+	return false
+}
