@@ -465,19 +465,18 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	r.Timeline = tl
 
 	findings := map[string]int{}
-	for _, k := range report.FindingKinds() {
+	for _, k := range matrix.FindingNames() {
 		findings[k] = 0
 	}
 	pending := meta.Window > 0 && meta.Observed < meta.Window
 	for i := range m.Rules {
 		rr := a.ruleReport(&m.Rules[i], &g.rules[i])
-		if pending && rr.Status == "missing" {
-			rr.Status = "not-seen"
+		if pending && rr.Status == matrix.StatusMissing {
+			rr.Status = matrix.StatusNotSeen
 			rr.Reason = fmt.Sprintf("no attempt yet; missing only after a full window (%s of %s observed)", meta.Observed.Round(time.Second), meta.Window)
 		}
-		switch rr.Status {
-		case "missing", "blocked", "mismatch", "partial":
-			findings[rr.Status]++
+		if rr.Status.Failing() {
+			findings[string(rr.Status)]++
 		}
 		r.Rules = append(r.Rules, rr)
 	}
@@ -609,7 +608,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	sum.Fragments = tc.Fragments
 	sum.NonIP = tc.NonIP
 	sum.Verdict = "conforms"
-	for _, k := range report.FindingKinds() {
+	for _, k := range matrix.FindingNames() {
 		if findings[k] > 0 {
 			sum.Verdict = "findings"
 		}
@@ -632,12 +631,10 @@ func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
 	unreached := 0
 	for _, p := range peers {
 		pa := g.peers[p]
-		st := "ok"
 		if pa.allowed == 0 {
-			st = "blocked"
 			unreached++
 		}
-		rr.Peers = append(rr.Peers, report.Peer{Address: p.String(), Status: st, Flows: pa.flows, Allowed: pa.allowed, Blocked: pa.blocked})
+		rr.Peers = append(rr.Peers, report.Peer{Address: p.String(), Status: matrix.PeerStatus(pa.allowed), Flows: pa.flows, Allowed: pa.allowed, Blocked: pa.blocked})
 	}
 	// Hosts a role lists one by one are peers the rule must reach.
 	for _, name := range rule.Roles {
@@ -647,26 +644,20 @@ func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
 			}
 		}
 	}
-	rr.Status = report.RuleStatus(rule.Required, g.allowed, g.blocked, g.mismatch, unreached, len(rr.Missing))
-	switch rr.Status {
-	case "mismatch":
+	t := matrix.Tally{Required: rule.Required, Allowed: g.allowed, Blocked: g.blocked, Mismatch: g.mismatch, Unreached: unreached, MissingPeers: len(rr.Missing)}
+	rr.Status = matrix.RuleStatus(t)
+	var seen []string
+	if rr.Status == matrix.StatusMismatch {
 		// A proxy or a wrong service answering a documented port is a
 		// finding even when other flows of the rule work.
-		var seen []string
 		for p, n := range g.protocols {
 			if p != "unknown" && !rule.Accepts(protocolID(p)) {
 				seen = append(seen, fmt.Sprintf("%s (%d)", p, n))
 			}
 		}
 		sort.Strings(seen)
-		rr.Reason = fmt.Sprintf("%d of %d flow(s) speak %s; the rule expects %s", g.mismatch, g.flows, strings.Join(seen, ", "), strings.Join(rule.Protocols, " or "))
-	case "partial":
-		rr.Reason = fmt.Sprintf("%d peer(s) reached, %d failed, %d listed peer(s) never tried", len(peers)-unreached, unreached, len(rr.Missing))
-	case "blocked":
-		rr.Reason = fmt.Sprintf("%d attempt(s), none answered", g.blocked)
-	case "missing":
-		rr.Reason = "required, and no attempt was seen"
 	}
+	rr.Reason = matrix.StatusReason(rr.Status, t, len(peers)-unreached, g.flows, seen, rule.Protocols, "")
 	if g.flows > 0 && len(g.protocols) == 1 && g.protocols["unknown"] == g.flows {
 		rr.Evidence = append(rr.Evidence, "protocol not confirmed: judged by port and direction alone")
 	}

@@ -33,7 +33,7 @@ type Monitor struct {
 
 	seenFlows  map[flowID]bool
 	seenGroups map[unexpKey]bool
-	lastStatus map[string]string
+	lastStatus map[string]matrix.Status
 	lastDrops  map[string]uint64
 	scanned    int // records already checked for events
 }
@@ -53,7 +53,7 @@ func NewMonitor(m *matrix.Matrix, cfg MonitorConfig) *Monitor {
 		cfg.Window = 15 * time.Minute
 	}
 	mo := &Monitor{m: m, cfg: cfg, an: NewAnalyzer(m), table: flow.NewTable(m.FlowConfig()),
-		seenFlows: map[flowID]bool{}, seenGroups: map[unexpKey]bool{}, lastStatus: map[string]string{}, lastDrops: map[string]uint64{}}
+		seenFlows: map[flowID]bool{}, seenGroups: map[unexpKey]bool{}, lastStatus: map[string]matrix.Status{}, lastDrops: map[string]uint64{}}
 	mo.an.hold = true
 	mo.an.Attach(mo.table)
 	return mo
@@ -69,7 +69,7 @@ func (mo *Monitor) Matrix() *matrix.Matrix { return mo.m }
 func (mo *Monitor) SetMatrix(m *matrix.Matrix) {
 	mo.m = m
 	mo.an.m = m
-	mo.lastStatus = map[string]string{}
+	mo.lastStatus = map[string]matrix.Status{}
 }
 
 // Packet accounts one decoded packet.
@@ -218,23 +218,15 @@ func (mo *Monitor) Report(version string, withFlows bool, drops uint64) (*report
 			continue
 		}
 		switch {
-		case rr.Status == "missing":
+		case rr.Status == matrix.StatusMissing:
 			evs = append(evs, report.Event{Time: now, Type: report.EventRuleMissing, Rule: rr.ID, Status: rr.Status, Previous: prev, Reason: rr.Reason})
-		case rr.Status == "blocked":
+		case rr.Status == matrix.StatusBlocked:
 			evs = append(evs, report.Event{Time: now, Type: report.EventRuleBlocked, Rule: rr.ID, Status: rr.Status, Previous: prev, Reason: rr.Reason})
-		case rr.Status == "ok" && seen && bad(prev):
+		case rr.Status == matrix.StatusOK && seen && prev.Failing():
 			evs = append(evs, report.Event{Time: now, Type: report.EventRuleRecovered, Rule: rr.ID, Status: rr.Status, Previous: prev})
 		}
 	}
 	return r, evs, nil
-}
-
-func bad(status string) bool {
-	switch status {
-	case "missing", "blocked", "partial", "mismatch":
-		return true
-	}
-	return false
 }
 
 // SummaryEvent condenses a report for the event stream.
@@ -247,7 +239,7 @@ func SummaryEvent(r *report.Report) report.Event {
 func RuleStatuses(r *report.Report) [][2]string {
 	out := make([][2]string, 0, len(r.Rules))
 	for _, rr := range r.Rules {
-		out = append(out, [2]string{rr.ID, rr.Status})
+		out = append(out, [2]string{rr.ID, string(rr.Status)})
 	}
 	return out
 }

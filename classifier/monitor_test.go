@@ -90,7 +90,7 @@ func TestMonitorEventsOnceAndWindow(t *testing.T) {
 	}
 	st := map[string]string{}
 	for _, rr := range r2.Rules {
-		st[rr.ID] = rr.Status
+		st[rr.ID] = string(rr.Status)
 	}
 	if st["adws-out"] != "missing" {
 		t.Errorf("adws-out %s after a full window without it", st["adws-out"])

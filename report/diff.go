@@ -7,6 +7,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/flowverify/flowverify/classifier/matrix"
 )
 
 // Read loads a JSON report and checks its schema.
@@ -48,27 +50,10 @@ type RuleChange struct {
 
 // PeerChange is a peer that appeared on or vanished from a rule.
 type PeerChange struct {
-	Rule    string `json:"rule"`
-	Address string `json:"address"`
-	Change  string `json:"change"` // "appeared" or "vanished"
-	Status  string `json:"status,omitempty"`
-}
-
-// severity orders rule statuses from fine to worst.
-func severity(status string) int {
-	switch status {
-	case "ok", "not-seen":
-		return 0
-	case "partial":
-		return 1
-	case "mismatch":
-		return 2
-	case "blocked":
-		return 3
-	case "missing":
-		return 4
-	}
-	return 0
+	Rule    string        `json:"rule"`
+	Address string        `json:"address"`
+	Change  string        `json:"change"` // "appeared" or "vanished"
+	Status  matrix.Status `json:"status,omitempty"`
 }
 
 func unexpectedKey(u Unexpected) string {
@@ -93,9 +78,9 @@ func Compare(base, cur *Report) Diff {
 	for _, r := range cur.Rules {
 		b, ok := before[r.ID]
 		if !ok {
-			d.Rules = append(d.Rules, RuleChange{ID: r.ID, Before: "absent", After: r.Status, Worse: severity(r.Status) > 0})
+			d.Rules = append(d.Rules, RuleChange{ID: r.ID, Before: "absent", After: string(r.Status), Worse: r.Status.Severity() > 0})
 		} else if b.Status != r.Status {
-			d.Rules = append(d.Rules, RuleChange{ID: r.ID, Before: b.Status, After: r.Status, Worse: severity(r.Status) > severity(b.Status)})
+			d.Rules = append(d.Rules, RuleChange{ID: r.ID, Before: string(b.Status), After: string(r.Status), Worse: r.Status.Severity() > b.Status.Severity()})
 		}
 		if ok {
 			d.Peers = append(d.Peers, peerChanges(r.ID, b.Peers, r.Peers)...)
@@ -103,7 +88,7 @@ func Compare(base, cur *Report) Diff {
 		delete(before, r.ID)
 	}
 	for id, b := range before {
-		d.Rules = append(d.Rules, RuleChange{ID: id, Before: b.Status, After: "absent"})
+		d.Rules = append(d.Rules, RuleChange{ID: id, Before: string(b.Status), After: "absent"})
 	}
 	sort.Slice(d.Rules, func(i, j int) bool { return d.Rules[i].ID < d.Rules[j].ID })
 	seen := map[string]Unexpected{}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"io"
 	"sync"
+
+	"github.com/flowverify/flowverify/classifier/matrix"
 )
 
 // Event types of the monitor's stream.
@@ -23,8 +25,8 @@ type Event struct {
 	Time      string         `json:"time"`
 	Type      string         `json:"type"`
 	Rule      string         `json:"rule,omitempty"`
-	Status    string         `json:"status,omitempty"`
-	Previous  string         `json:"previous,omitempty"`
+	Status    matrix.Status  `json:"status,omitempty"`
+	Previous  matrix.Status  `json:"previous,omitempty"`
 	Transport string         `json:"transport,omitempty"`
 	Initiator string         `json:"initiator,omitempty"`
 	Responder string         `json:"responder,omitempty"`

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/flowverify/flowverify/classifier/matrix"
 )
 
 // JUnit XML: one test suite per input set, one test case per rule (a
@@ -56,14 +58,6 @@ type junitSkipped struct {
 	Message string `xml:"message,attr"`
 }
 
-func failing(status string) bool {
-	switch status {
-	case "missing", "blocked", "mismatch", "partial":
-		return true
-	}
-	return false
-}
-
 // WriteJUnit renders the report as JUnit XML.
 func WriteJUnit(w io.Writer, r *Report) error {
 	var names []string
@@ -75,15 +69,15 @@ func WriteJUnit(w io.Writer, r *Report) error {
 	for _, rule := range r.Rules {
 		c := junitCase{Name: rule.ID, Classname: "flowverify.rules"}
 		switch {
-		case failing(rule.Status):
+		case rule.Status.Failing():
 			reason := rule.Reason
 			if reason == "" {
-				reason = rule.Status
+				reason = string(rule.Status)
 			}
-			c.Failure = &junitFailure{Message: rule.Status + ": " + reason, Type: rule.Status,
+			c.Failure = &junitFailure{Message: string(rule.Status) + ": " + reason, Type: string(rule.Status),
 				Text: fmt.Sprintf("%s %s %s %s: %s\n%s", rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, rule.Description, reason, strings.Join(rule.Evidence, "\n"))}
 			s.Failures++
-		case rule.Status == "not-seen":
+		case rule.Status == matrix.StatusNotSeen:
 			c.Skipped = &junitSkipped{Message: "optional connection not seen"}
 			s.Skipped++
 		default:
@@ -122,14 +116,14 @@ func WriteRulesCSV(w io.Writer, r *Report) error {
 	for _, rule := range r.Rules {
 		var peers []string
 		for _, p := range rule.Peers {
-			peers = append(peers, p.Address+"="+p.Status)
+			peers = append(peers, p.Address+"="+string(p.Status))
 		}
 		var protos []string
 		for p, n := range rule.Protocols {
 			protos = append(protos, p+"="+strconv.Itoa(n))
 		}
 		sortStrings(protos)
-		c.Write([]string{rule.ID, rule.Direction, rule.Transport, rule.Ports, rule.Role, strconv.FormatBool(rule.Required), rule.Status, rule.Reason,
+		c.Write([]string{rule.ID, rule.Direction, rule.Transport, rule.Ports, rule.Role, strconv.FormatBool(rule.Required), string(rule.Status), rule.Reason,
 			strconv.Itoa(rule.Flows), strconv.Itoa(rule.Allowed), strconv.Itoa(rule.BlockedN), strconv.Itoa(rule.Mismatch),
 			strings.Join(peers, " "), strings.Join(rule.Missing, " "), strconv.FormatUint(rule.Packets, 10), strconv.FormatUint(rule.Bytes, 10), strings.Join(protos, " ")})
 	}
@@ -164,7 +158,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	fmt.Fprintf(&b, "Matrix `%s` (profile `%s`), server %s (%s), %s – %s.\n\n", r.Matrix.Name, r.Matrix.Profile,
 		strings.Join(r.Server.Addresses, ", "), r.Server.Source, r.Window.Start, r.Window.End)
 	var parts []string
-	for _, k := range FindingKinds() {
+	for _, k := range matrix.FindingNames() {
 		parts = append(parts, fmt.Sprintf("%d %s", r.Summary.Findings[k], k))
 	}
 	fmt.Fprintf(&b, "**Findings:** %s. %d packets, %d flows.\n\n", strings.Join(parts, ", "), r.Summary.Packets, r.Summary.Flows)

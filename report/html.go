@@ -6,6 +6,8 @@ import (
 	"io"
 	"math"
 	"strings"
+
+	"github.com/flowverify/flowverify/classifier/matrix"
 )
 
 // The HTML report is one self-contained file: inline CSS and SVG, no
@@ -63,63 +65,34 @@ type timelineBar struct {
 	N       int
 }
 
-func statusClass(s string) (class, mark string) {
+func statusClass(s matrix.Status) (class, mark string) {
 	switch s {
-	case "ok":
+	case matrix.StatusOK:
 		return "ok", "✓"
-	case "missing", "blocked":
+	case matrix.StatusMissing, matrix.StatusBlocked:
 		return "bad", "✗"
-	case "partial", "mismatch":
+	case matrix.StatusPartial, matrix.StatusMismatch:
 		return "warn", "!"
 	}
 	return "idle", "–"
-}
-
-// groupOf places a rule by its first role, as the vendor's figure does.
-func groupOf(r Rule) string {
-	role := r.Role
-	if i := strings.IndexByte(role, ','); i >= 0 {
-		role = role[:i]
-	}
-	switch role {
-	case "activity-monitor-agents", "threat-prevention-agents":
-		return "Agents"
-	case "console-clients", "access-analyzer-consoles":
-		return "Consoles and Access Analyzer"
-	case "domain-controllers":
-		return "Domain controllers"
-	case "postgresql-servers":
-		return "Database"
-	case "action-service-servers":
-		return "Action Service"
-	}
-	if r.Direction == "local" {
-		return "On the server itself"
-	}
-	return "Other"
-}
-
-func groupOrder() []string {
-	return []string{"Agents", "Consoles and Access Analyzer", "Database", "Domain controllers", "Action Service", "On the server itself", "Other"}
 }
 
 func layout(r *Report) htmlView {
 	v := htmlView{R: r, Width: 1120, ServerX: 560, Server: strings.Join(r.Server.Addresses, ", ")}
 	byGroup := map[string][]Rule{}
 	for _, rule := range r.Rules {
-		g := groupOf(rule)
+		g := matrix.DiagramGroupOf(rule.Role, rule.Direction)
 		byGroup[g] = append(byGroup[g], rule)
 	}
 	var left, right []string
-	for _, g := range groupOrder() {
-		if len(byGroup[g]) == 0 {
+	for _, g := range matrix.DiagramGroups() {
+		if len(byGroup[g.Name]) == 0 {
 			continue
 		}
-		switch g {
-		case "Agents", "Consoles and Access Analyzer", "On the server itself":
-			left = append(left, g)
-		default:
-			right = append(right, g)
+		if g.Left {
+			left = append(left, g.Name)
+		} else {
+			right = append(right, g.Name)
 		}
 	}
 	const rowH, head, boxW = 22.0, 28.0, 370.0
@@ -149,7 +122,7 @@ func layout(r *Report) htmlView {
 				if isRight {
 					ax = x
 				}
-				sg.Rules = append(sg.Rules, svgRule{ID: rule.ID, Status: rule.Status, Mark: mark, Class: class, Peers: len(rule.Peers),
+				sg.Rules = append(sg.Rules, svgRule{ID: rule.ID, Status: string(rule.Status), Mark: mark, Class: class, Peers: len(rule.Peers),
 					Label: fmt.Sprintf("%s %s %s", strings.ToUpper(rule.Transport), rule.Ports, rule.ID), Y: ry, AX: ax, AY: ry})
 			}
 			v.Groups = append(v.Groups, sg)
@@ -204,11 +177,11 @@ func layout(r *Report) htmlView {
 			return out
 		}
 		for _, rule := range r.Rules {
-			v.Timeline = append(v.Timeline, timelineRow{ID: rule.ID, Status: rule.Status, Bars: bars(tl.Rules[rule.ID])})
+			v.Timeline = append(v.Timeline, timelineRow{ID: rule.ID, Status: string(rule.Status), Bars: bars(tl.Rules[rule.ID])})
 		}
 		v.Timeline = append(v.Timeline, timelineRow{ID: "unexpected", Status: "unexpected", Bars: bars(tl.Unexpected)})
 	}
-	for _, k := range FindingKinds() {
+	for _, k := range matrix.FindingNames() {
 		v.Findings = append(v.Findings, kv{k, r.Summary.Findings[k]})
 	}
 	return v
@@ -227,8 +200,10 @@ func htmlTemplate() *template.Template {
 		},
 		"sub":   func(a, b float64) float64 { return a - b },
 		"upper": strings.ToUpper,
-		"class": func(s string) string { c, _ := statusClass(s); return c },
-		"mark":  func(s string) string { _, m := statusClass(s); return m },
+		// The template hands statuses over both as matrix.Status and as
+		// plain strings.
+		"class": func(s any) string { c, _ := statusClass(matrix.Status(fmt.Sprint(s))); return c },
+		"mark":  func(s any) string { _, m := statusClass(matrix.Status(fmt.Sprint(s))); return m },
 	}).Parse(htmlSource))
 }
 

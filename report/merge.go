@@ -4,27 +4,9 @@ import (
 	"fmt"
 	"sort"
 	"time"
-)
 
-// RuleStatus is the verdict rule every report uses (the classifier and
-// merge alike): any mismatch is a mismatch; allowed flows with peers that
-// were never reached are partial; otherwise ok; only failures are
-// blocked; nothing at all is missing when required, else not-seen.
-func RuleStatus(required bool, allowed, blocked, mismatch, unreached, missingPeers int) string {
-	switch {
-	case mismatch > 0:
-		return "mismatch"
-	case allowed > 0 && (unreached > 0 || missingPeers > 0):
-		return "partial"
-	case allowed > 0:
-		return "ok"
-	case blocked > 0:
-		return "blocked"
-	case required:
-		return "missing"
-	}
-	return "not-seen"
-}
+	"github.com/flowverify/flowverify/classifier/matrix"
+)
 
 // Merge combines reports of several sensors, files or days judged against
 // the same matrix: flows, peers and evidence add up and every status is
@@ -144,7 +126,7 @@ func Merge(reports []*Report, allowMatrixChange bool) (*Report, error) {
 	}
 	out.Window = Window{Start: start, End: end}
 	findings := map[string]int{}
-	for _, k := range FindingKinds() {
+	for _, k := range matrix.FindingNames() {
 		findings[k] = 0
 	}
 	for _, id := range ruleOrder {
@@ -158,9 +140,8 @@ func Merge(reports []*Report, allowMatrixChange bool) (*Report, error) {
 		g.Peers = []Peer{}
 		for _, a := range addrs {
 			p := peers[id][a]
-			p.Status = "ok"
+			p.Status = matrix.PeerStatus(p.Allowed)
 			if p.Allowed == 0 {
-				p.Status = "blocked"
 				unreached++
 			}
 			g.Peers = append(g.Peers, *p)
@@ -175,19 +156,11 @@ func Merge(reports []*Report, allowMatrixChange bool) (*Report, error) {
 			g.Evidence = append(g.Evidence, e)
 		}
 		sort.Strings(g.Evidence)
-		g.Status = RuleStatus(g.Required, g.Allowed, g.BlockedN, g.Mismatch, unreached, len(g.Missing))
-		switch g.Status {
-		case "missing":
-			g.Reason = "required, and no attempt was seen in any report"
-		case "blocked":
-			g.Reason = fmt.Sprintf("%d attempt(s), none answered", g.BlockedN)
-		case "partial":
-			g.Reason = fmt.Sprintf("%d peer(s) reached, %d failed, %d listed peer(s) never tried", len(addrs)-unreached, unreached, len(g.Missing))
-		case "mismatch":
-			g.Reason = fmt.Sprintf("%d of %d flow(s) speak another protocol", g.Mismatch, g.Flows)
-		}
-		if failing(g.Status) {
-			findings[g.Status]++
+		t := matrix.Tally{Required: g.Required, Allowed: g.Allowed, Blocked: g.BlockedN, Mismatch: g.Mismatch, Unreached: unreached, MissingPeers: len(g.Missing)}
+		g.Status = matrix.RuleStatus(t)
+		g.Reason = matrix.StatusReason(g.Status, t, len(addrs)-unreached, g.Flows, nil, nil, "in any report")
+		if g.Status.Failing() {
+			findings[string(g.Status)]++
 		}
 		out.Rules = append(out.Rules, *g)
 	}

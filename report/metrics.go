@@ -1,6 +1,7 @@
 package report
 
 import (
+	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -19,11 +20,6 @@ type Metrics struct {
 	tableSize   prometheus.Gauge
 	evictions   prometheus.Gauge
 	lastUpdated prometheus.Gauge
-}
-
-// Statuses a rule can have; each gets a 0/1 series.
-func Statuses() []string {
-	return []string{"ok", "partial", "blocked", "mismatch", "missing", "not-seen"}
 }
 
 // NewMetrics registers every series.
@@ -73,12 +69,12 @@ func (m *Metrics) Evaluation(r *Report, unixSeconds float64) {
 	m.unexpected.Reset()
 	m.blocked.Reset()
 	for _, rr := range r.Rules {
-		for _, st := range Statuses() {
+		for _, st := range matrix.Statuses() {
 			v := 0.0
 			if st == rr.Status {
 				v = 1
 			}
-			m.ruleStatus.WithLabelValues(rr.ID, st).Set(v)
+			m.ruleStatus.WithLabelValues(rr.ID, string(st)).Set(v)
 		}
 		m.ruleFlows.WithLabelValues(rr.ID, "allowed").Set(float64(rr.Allowed))
 		m.ruleFlows.WithLabelValues(rr.ID, "blocked").Set(float64(rr.BlockedN))

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/flowverify/flowverify/classifier/matrix"
 )
 
 // Formats that Write knows.
@@ -234,7 +236,7 @@ func WriteText(w io.Writer, r *Report) error {
 		keys = append(keys, k)
 	}
 	order := map[string]int{}
-	for i, k := range FindingKinds() {
+	for i, k := range matrix.FindingNames() {
 		order[k] = i
 	}
 	sort.Slice(keys, func(i, j int) bool { return order[keys[i]] < order[keys[j]] })
@@ -246,14 +248,12 @@ func WriteText(w io.Writer, r *Report) error {
 	return bw.Flush()
 }
 
-func statusMark(s string) string {
+func statusMark(s matrix.Status) string {
 	switch s {
-	case "ok":
-		return "ok"
-	case "not-seen":
-		return "not-seen"
+	case matrix.StatusOK, matrix.StatusNotSeen:
+		return string(s)
 	}
-	return strings.ToUpper(s)
+	return strings.ToUpper(string(s))
 }
 
 // table is a minimal column aligner; the last column is never padded.

@@ -2,6 +2,8 @@
 // ("flowverify/report/v1") and the renderers that print it.
 package report
 
+import "github.com/flowverify/flowverify/classifier/matrix"
+
 // Schema is the JSON schema identifier of this report version.
 const Schema = "flowverify/report/v1"
 
@@ -100,7 +102,7 @@ type Rule struct {
 	Ports       string         `json:"ports"`
 	Role        string         `json:"role,omitempty"`
 	Required    bool           `json:"required"`
-	Status      string         `json:"status"`
+	Status      matrix.Status  `json:"status"`
 	Reason      string         `json:"reason,omitempty"`
 	Flows       int            `json:"flows"`
 	Allowed     int            `json:"allowed"`
@@ -116,11 +118,11 @@ type Rule struct {
 
 // Peer is one address a rule saw (or expected).
 type Peer struct {
-	Address string `json:"address"`
-	Status  string `json:"status"`
-	Flows   int    `json:"flows"`
-	Allowed int    `json:"allowed"`
-	Blocked int    `json:"blocked"`
+	Address string        `json:"address"`
+	Status  matrix.Status `json:"status"`
+	Flows   int           `json:"flows"`
+	Allowed int           `json:"allowed"`
+	Blocked int           `json:"blocked"`
 }
 
 // Unexpected is a group of flows no rule allows.
@@ -200,9 +202,4 @@ type Flow struct {
 type Counts struct {
 	Initiator uint64 `json:"initiator"`
 	Responder uint64 `json:"responder"`
-}
-
-// Finding kinds, in the order reports list them.
-func FindingKinds() []string {
-	return []string{"missing", "blocked", "mismatch", "partial", "unexpected"}
 }

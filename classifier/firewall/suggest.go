@@ -85,7 +85,7 @@ func Suggest(m *matrix.Matrix, r *report.Report, syntax string, unexpected bool)
 			Transport: matrix.TransportName(g.rule.Transport), Direction: dirName(g.inbound), Syntax: syntax, Commands: Lines(syntax, e), Note: note})
 	}
 	for _, rr := range r.Rules {
-		if rr.Status != "mismatch" {
+		if rr.Status != matrix.StatusMismatch {
 			continue
 		}
 		out = append(out, report.Suggestion{Kind: "mismatch", Rule: rr.ID, Transport: rr.Transport, Direction: rr.Direction, Syntax: syntax,

@@ -382,10 +382,6 @@ func splitList(in []string) []string {
 	return out
 }
 
-func validFindings() []string {
-	return []string{"missing", "blocked", "mismatch", "unexpected", "partial"}
-}
-
 func build(raw *rawMatrix, src string) (*Matrix, error) {
 	cerr := func(key, format string, a ...any) error {
 		return &ConfigError{Source: src, Key: key, Msg: fmt.Sprintf(format, a...)}
@@ -500,9 +496,9 @@ func parseFailOn(in []string) ([]string, error) {
 		case k == "none":
 			return []string{}, nil
 		case k == "all":
-			return validFindings(), nil
-		case !slices.Contains(validFindings(), k):
-			return nil, fmt.Errorf("%q is not one of %s, all, none", k, strings.Join(validFindings(), ", "))
+			return FindingNames(), nil
+		case !slices.Contains(FindingNames(), k):
+			return nil, fmt.Errorf("%q is not one of %s, all, none", k, strings.Join(FindingNames(), ", "))
 		}
 		out = append(out, k)
 	}

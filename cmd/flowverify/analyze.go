@@ -259,7 +259,7 @@ func exitFor(m *matrix.Matrix, r *report.Report) error {
 		}
 		return &exitError{exitDamaged, fmt.Errorf("damaged input, report covers what could be read: %s", strings.Join(names, "; "))}
 	}
-	for _, k := range report.FindingKinds() {
+	for _, k := range matrix.FindingNames() {
 		if r.Summary.Findings[k] > 0 && m.FailsOn(k) {
 			return &exitError{exitFindings, nil}
 		}

@@ -338,8 +338,8 @@ func runMonitor(parent context.Context, stdout, stderr io.Writer, environ []stri
 func printSummary(w io.Writer, r *report.Report) {
 	var parts []string
 	for _, rr := range r.Rules {
-		if rr.Status != "ok" && rr.Status != "not-seen" {
-			parts = append(parts, rr.ID+"="+rr.Status)
+		if rr.Status != matrix.StatusOK && rr.Status != matrix.StatusNotSeen {
+			parts = append(parts, rr.ID+"="+string(rr.Status))
 		}
 	}
 	bad := strings.Join(parts, " ")

@@ -1,0 +1,147 @@
+package matrix
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Status is a rule's verdict over a window (docs/design.md), also a
+// peer's within a rule.
+type Status string
+
+// Rule statuses. The strings are part of the report schema.
+const (
+	StatusOK       Status = "ok"
+	StatusPartial  Status = "partial"
+	StatusBlocked  Status = "blocked"
+	StatusMismatch Status = "mismatch"
+	StatusMissing  Status = "missing"
+	StatusNotSeen  Status = "not-seen"
+)
+
+// Statuses lists every rule status.
+func Statuses() []Status {
+	return []Status{StatusOK, StatusPartial, StatusBlocked, StatusMismatch, StatusMissing, StatusNotSeen}
+}
+
+// Failing says whether a rule in this status is a finding.
+func (s Status) Failing() bool {
+	switch s {
+	case StatusMissing, StatusBlocked, StatusMismatch, StatusPartial:
+		return true
+	}
+	return false
+}
+
+// Severity orders statuses from fine (0) to worst, for telling whether a
+// rule got worse between two reports.
+func (s Status) Severity() int {
+	switch s {
+	case StatusPartial:
+		return 1
+	case StatusMismatch:
+		return 2
+	case StatusBlocked:
+		return 3
+	case StatusMissing:
+		return 4
+	}
+	return 0
+}
+
+// Finding is a kind of finding: what --fail-on names and a report's
+// summary counts.
+type Finding string
+
+// Finding kinds; a failing Status names its own kind.
+const (
+	FindingMissing    Finding = "missing"
+	FindingBlocked    Finding = "blocked"
+	FindingMismatch   Finding = "mismatch"
+	FindingPartial    Finding = "partial"
+	FindingUnexpected Finding = "unexpected"
+)
+
+// Findings lists every kind, in the order reports show them.
+func Findings() []Finding {
+	return []Finding{FindingMissing, FindingBlocked, FindingMismatch, FindingPartial, FindingUnexpected}
+}
+
+// FindingNames is Findings as strings.
+func FindingNames() []string {
+	var out []string
+	for _, f := range Findings() {
+		out = append(out, string(f))
+	}
+	return out
+}
+
+// Tally is what a rule's status is decided from: counts over its flows and
+// peers.
+type Tally struct {
+	Required     bool
+	Allowed      int // flows that worked
+	Blocked      int // failed attempts
+	Mismatch     int // flows speaking another protocol
+	Unreached    int // peers seen only failing
+	MissingPeers int // peers a role lists one by one that were never tried
+}
+
+// RuleStatus decides a rule's status, the same way for an analysis and a
+// merge of reports: any mismatch is a mismatch; allowed flows with peers
+// that were never reached are partial; otherwise ok; only failures are
+// blocked; nothing at all is missing when required, else not-seen.
+func RuleStatus(t Tally) Status {
+	switch {
+	case t.Mismatch > 0:
+		return StatusMismatch
+	case t.Allowed > 0 && (t.Unreached > 0 || t.MissingPeers > 0):
+		return StatusPartial
+	case t.Allowed > 0:
+		return StatusOK
+	case t.Blocked > 0:
+		return StatusBlocked
+	case t.Required:
+		return StatusMissing
+	}
+	return StatusNotSeen
+}
+
+// PeerStatus is a peer's status within a rule: ok once one flow to it
+// worked.
+func PeerStatus(allowed int) Status {
+	if allowed == 0 {
+		return StatusBlocked
+	}
+	return StatusOK
+}
+
+// StatusReason explains a rule's status in words; scope, when not empty,
+// says where nothing was seen ("in any report"). seen lists the other
+// protocols heard on a mismatched rule and expects the ones it accepts;
+// either may be empty when the caller no longer knows them.
+func StatusReason(s Status, t Tally, reached, flows int, seen, expects []string, scope string) string {
+	switch s {
+	case StatusMismatch:
+		speak := "another protocol"
+		if len(seen) > 0 {
+			speak = strings.Join(seen, ", ")
+		}
+		r := fmt.Sprintf("%d of %d flow(s) speak %s", t.Mismatch, flows, speak)
+		if len(seen) > 0 {
+			r += "; the rule expects " + strings.Join(expects, " or ")
+		}
+		return r
+	case StatusPartial:
+		return fmt.Sprintf("%d peer(s) reached, %d failed, %d listed peer(s) never tried", reached, t.Unreached, t.MissingPeers)
+	case StatusBlocked:
+		return fmt.Sprintf("%d attempt(s), none answered", t.Blocked)
+	case StatusMissing:
+		r := "required, and no attempt was seen"
+		if scope != "" {
+			r += " " + scope
+		}
+		return r
+	}
+	return ""
+}
