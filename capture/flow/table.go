@@ -17,6 +17,9 @@ type Config struct {
 	// ServicePorts marks ports that belong to servers (the matrix's ports and
 	// well-known services); the mid-stream heuristic puts the responder there.
 	ServicePorts *PortSet
+	// AnswerPorts marks UDP services that answer requests: a datagram from
+	// one of them to a high port is an answer whose question was missed.
+	AnswerPorts *PortSet
 }
 
 // DefaultConfig holds Zeek-like timeouts.
@@ -132,7 +135,10 @@ func NewTable(cfg Config) *Table {
 		cfg.ClosedLinger = d.ClosedLinger
 	}
 	if cfg.ServicePorts == nil {
-		cfg.ServicePorts = DefaultServicePorts()
+		cfg.ServicePorts = new(PortSet)
+	}
+	if cfg.AnswerPorts == nil {
+		cfg.AnswerPorts = new(PortSet)
 	}
 	t := &Table{
 		cfg:   cfg,
@@ -146,20 +152,6 @@ func NewTable(cfg Config) *Table {
 		t.lists[i] = list{-1, -1}
 	}
 	return t
-}
-
-// DefaultServicePorts lists ports that identify the server side of a
-// conversation seen mid-stream: the Threat Manager matrix's ports and the
-// common infrastructure services around a Windows domain.
-func DefaultServicePorts() *PortSet {
-	var s PortSet
-	for _, p := range []uint16{20, 21, 22, 23, 25, 53, 67, 68, 80, 88, 110, 123, 135, 137, 138, 139,
-		143, 161, 162, 389, 443, 445, 464, 514, 636, 993, 995, 1433, 1521, 3268, 3269, 3306, 3389,
-		5353, 5355, 5432, 5435, 5439, 5671, 5672, 5985, 5986, 8080, 8443, 9389, 10000, 10001,
-		55555, 55556, 55557} {
-		s.Add(p)
-	}
-	return &s
 }
 
 // Expect tells the table about how many more packets the input holds,
@@ -395,7 +387,7 @@ func (t *Table) create(key *Key, srcIsA bool, p *capture.Packet, icmpReply bool)
 			f.Guessed = true
 		}
 	case capture.ProtoUDP:
-		if udpAnswerPort(p.SrcPort) && !udpAnswerPort(p.DstPort) && p.DstPort >= 1024 {
+		if t.cfg.AnswerPorts.Has(p.SrcPort) && !t.cfg.AnswerPorts.Has(p.DstPort) && p.DstPort >= 1024 {
 			f.InitIsA = !srcIsA
 			f.Guessed = true
 		}
@@ -406,18 +398,6 @@ func (t *Table) create(key *Key, srcIsA bool, p *capture.Packet, icmpReply bool)
 		}
 	}
 	return f
-}
-
-// udpAnswerPort lists UDP services that answer requests, so a datagram
-// from one of them to a high port is an answer whose question was missed.
-// One-way services (syslog) are absent on purpose: their sender is the
-// initiator whatever its source port.
-func udpAnswerPort(p uint16) bool {
-	switch p {
-	case 53, 67, 69, 88, 123, 137, 161, 389, 464, 500, 1812, 5353, 5355:
-		return true
-	}
-	return false
 }
 
 // guessInitIsA applies the port heuristic for a TCP flow seen mid-stream:

@@ -154,7 +154,10 @@ func TestUDPIdleTimeoutOnPacketTime(t *testing.T) {
 }
 
 func TestUDPDirectionHeuristic(t *testing.T) {
-	tb := NewTable(DefaultConfig())
+	cfg := DefaultConfig()
+	cfg.AnswerPorts = new(PortSet)
+	cfg.AnswerPorts.Add(53) // DNS answers requests (the matrix fills the full set)
+	tb := NewTable(cfg)
 	var ended []Flow
 	tb.OnEnd = func(f *Flow) { ended = append(ended, *f) }
 	// A DNS answer seen before its query: the side on 53 is the responder.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flowverify/flowverify/capture/flow"
+	"github.com/flowverify/flowverify/classifier/protocol"
 )
 
 // Direction of a rule or of a flow relative to the server.
@@ -261,10 +262,16 @@ func (m *Matrix) FlowConfig() flow.Config {
 		UDPTimeout:   m.Limits.UDPTimeout,
 		ClosedLinger: m.Limits.ClosedLinger,
 	}
-	ps := flow.DefaultServicePorts()
+	ps, ans := new(flow.PortSet), new(flow.PortSet)
+	for _, p := range protocol.Ports().ServerPorts() {
+		ps.Add(p)
+	}
 	for _, p := range m.ServicePorts() {
 		ps.Add(p)
 	}
-	c.ServicePorts = ps
+	for _, p := range protocol.Ports().AnsweringUDPPorts() {
+		ans.Add(p)
+	}
+	c.ServicePorts, c.AnswerPorts = ps, ans
 	return c
 }

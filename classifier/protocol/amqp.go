@@ -99,3 +99,11 @@ func amqpFrame(b []byte) (string, bool) {
 	}
 	return "", false
 }
+
+// amqpPorts are the ports aMQP brokers: the server's agent port and the standard one.
+func amqpPorts() []Port {
+	return []Port{
+		{Transport: TCP, Number: 10001, Usual: AMQP, Server: true},
+		{Transport: TCP, Number: 5672, Usual: AMQP, Server: true, Hint: "AMQP on its standard port; agents use tcp/10001"},
+	}
+}

@@ -81,42 +81,12 @@ func dnsMessage(b []byte, response bool) (opcode, rcode int, ok bool) {
 	return opcode, rcode, true
 }
 
-// recogniseNetBIOSNS reads NetBIOS name service (RFC 1002): a DNS-style
-// header and a 32-byte first-level-encoded name ('A'..'P').
-func recogniseNetBIOSNS(in Input) Result {
-	b := in.Client
-	if in.Transport != UDP || len(b) < 12+34 || b[12] != 32 {
-		return Result{}
+// dnsPorts are the ports dNS and its link-local cousins, which answer requests.
+func dnsPorts() []Port {
+	return []Port{
+		{Transport: UDP, Number: 53, Usual: DNS, Server: true, Answers: true, Hint: "DNS: name resolution; add an ignore rule if the site does not judge it"},
+		{Transport: TCP, Number: 53, Usual: DNS, Server: true, Hint: "DNS over TCP (zone transfer or a large answer)"},
+		{Transport: UDP, Number: 5353, Usual: MDNS, Server: true, Answers: true, Hint: "mDNS (link-local name resolution)"},
+		{Transport: UDP, Number: 5355, Usual: LLMNR, Server: true, Answers: true, Hint: "LLMNR (link-local name resolution)"},
 	}
-	for _, c := range b[13:45] {
-		if c < 'A' || c > 'P' {
-			return Result{}
-		}
-	}
-	res := Result{ID: NetBIOSNS, Conf: Certain}
-	res.Meta.Add("opcode", itoa(int(b[2]>>3&0xf)))
-	return res
 }
-
-// recogniseNTP reads a 48-byte NTP header (optionally with key id and
-// digest): version 1..4 and a client/server/broadcast mode. Weak alone, so
-// Likely unless the server answers in the matching mode.
-func recogniseNTP(in Input) Result {
-	c := in.Client
-	if in.Transport != UDP || !ntpLen(len(c)) {
-		return Result{}
-	}
-	vn, mode := c[0]>>3&7, c[0]&7
-	if vn < 1 || vn > 4 || mode < 1 || mode > 5 {
-		return Result{}
-	}
-	res := Result{ID: NTP, Conf: Likely}
-	res.Meta.Add("version", itoa(int(vn)))
-	s := in.Server
-	if ntpLen(len(s)) && s[0]>>3&7 == vn && ((mode == 3 && s[0]&7 == 4) || (mode == 1 && s[0]&7 == 2)) {
-		res.Conf = Certain
-	}
-	return res
-}
-
-func ntpLen(n int) bool { return n == 48 || n == 52 || n == 60 || n == 68 || n == 72 }

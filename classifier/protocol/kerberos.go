@@ -130,3 +130,13 @@ func krbParse(b []byte) (name string, errCode, msgType int, ok bool) {
 	}
 	return name, errCode, mt, true
 }
+
+// kerberosPorts are the ports the KDC and the password-change service, over TCP and UDP.
+func kerberosPorts() []Port {
+	return []Port{
+		{Transport: TCP, Number: 88, Usual: Kerberos, Server: true},
+		{Transport: UDP, Number: 88, Usual: Kerberos, Answers: true, Hint: "Kerberos over UDP 88: MIT and Windows clients try UDP first; the matrix lists TCP only — allow UDP 88 or accept the fallback delay"},
+		{Transport: TCP, Number: 464, Server: true, Hint: "Kerberos password change"},
+		{Transport: UDP, Number: 464, Answers: true, Hint: "Kerberos password change over UDP"},
+	}
+}

@@ -131,3 +131,12 @@ func printable(b []byte) bool {
 	}
 	return true
 }
+
+// ldapPorts are the ports lDAP and the global catalog; CLDAP answers on UDP 389.
+func ldapPorts() []Port {
+	return []Port{
+		{Transport: TCP, Number: 389, Usual: LDAP, Server: true},
+		{Transport: UDP, Number: 389, Usual: LDAP, Answers: true, Hint: "CLDAP (LDAP over UDP, domain controller locator): the matrix lists TCP 389 only"},
+		{Transport: TCP, Number: 3268, Usual: LDAP, Server: true, Hint: "LDAP on 3268: the global catalog; the matrix lists 389 only"},
+	}
+}

@@ -59,3 +59,10 @@ func recogniseNMF(in Input) Result {
 	res.Meta.Add("via", path)
 	return res
 }
+
+// nmfPorts are the ports aD Web Services.
+func nmfPorts() []Port {
+	return []Port{
+		{Transport: TCP, Number: 9389, Usual: ADWS, Server: true},
+	}
+}

@@ -194,64 +194,21 @@ func recognisers() [16]recogniser {
 	}
 }
 
-// portHint is the protocol usually found on a port, used only to break
-// ties between equally confident answers.
-func portHint(t Transport, port uint16) ID {
-	switch port {
-	case 10000, 514:
-		return Syslog
-	case 10001, 5672:
-		return AMQP
-	case 389, 3268:
-		return LDAP
-	case 88:
-		return Kerberos
-	case 135:
-		return DCERPC
-	case 9389:
-		return ADWS
-	case 5432, 5435, 5439:
-		return PostgreSQL
-	case 80, 8080:
-		return HTTP
-	case 443, 636, 3269, 5671:
-		return TLS
-	case 53:
-		return DNS
-	case 123:
-		return NTP
-	case 445:
-		return SMB
-	case 139:
-		return NetBIOSSSN
-	case 3389:
-		return RDP
-	case 22:
-		return SSH
-	case 161, 162:
-		return SNMP
-	case 137:
-		return NetBIOSNS
-	case 5355:
-		return LLMNR
-	case 5353:
-		return MDNS
-	}
-	return Unknown
-}
-
 // Recognise runs every recogniser and keeps the most confident answer; a
 // tie goes to the protocol the port usually carries.
 func Recognise(in Input) Result {
 	var best Result
-	hint := portHint(in.Transport, in.Port)
 	for _, r := range recognisers() {
 		res := r(in)
 		if res.Conf == None {
 			continue
 		}
-		if res.Conf > best.Conf || (res.Conf == best.Conf && res.ID == hint && best.ID != hint) {
+		if res.Conf > best.Conf {
 			best = res
+		} else if res.Conf == best.Conf {
+			if usual := wellKnown.Usual(in.Port); res.ID == usual && best.ID != usual {
+				best = res
+			}
 		}
 	}
 	return best

@@ -85,3 +85,11 @@ func isMonth(b []byte) bool {
 	}
 	return false
 }
+
+// syslogPorts are the ports syslog receivers: the server's agent port and the standard one.
+func syslogPorts() []Port {
+	return []Port{
+		{Transport: UDP, Number: 10000, Usual: Syslog, Server: true},
+		{Transport: UDP, Number: 514, Usual: Syslog, Server: true, Hint: "syslog on the standard port; agents send to udp/10000"},
+	}
+}

@@ -1,0 +1,41 @@
+package protocol
+
+// recogniseSMB reads the NetBIOS session header (type 0, 3-byte length)
+// and the SMB protocol id behind it: 0xFF "SMB" (SMB1), 0xFE "SMB"
+// (SMB2/3) or 0xFD "SMB" (SMB3 transform). A NetBIOS session request
+// (0x81) alone is NetBIOS session service.
+func recogniseSMB(in Input) Result {
+	c := in.Client
+	if in.Transport != TCP || len(c) < 4 {
+		return Result{}
+	}
+	if c[0] == 0x81 && len(c) >= 4 {
+		l := int(c[1]&1)<<16 | int(c[2])<<8 | int(c[3])
+		if l >= 68 && l < 512 && c[1]&0xfe == 0 {
+			return Result{ID: NetBIOSSSN, Conf: Likely}
+		}
+	}
+	if c[0] != 0 || len(c) < 8 || string(c[5:8]) != "SMB" {
+		return Result{}
+	}
+	res := Result{ID: SMB, Conf: Certain}
+	switch c[4] {
+	case 0xff:
+		res.Meta.Add("version", "1")
+	case 0xfe:
+		res.Meta.Add("version", "2/3")
+	case 0xfd:
+		res.Meta.Add("version", "3-encrypted")
+	default:
+		return Result{}
+	}
+	return res
+}
+
+// smbPorts are the ports sMB, directly and over a NetBIOS session.
+func smbPorts() []Port {
+	return []Port{
+		{Transport: TCP, Number: 445, Usual: SMB, Server: true, Hint: "SMB: file sharing or named pipes; not in the matrix"},
+		{Transport: TCP, Number: 139, Usual: NetBIOSSSN, Server: true, Hint: "NetBIOS session service (SMB over NetBIOS)"},
+	}
+}

@@ -1,0 +1,27 @@
+package protocol
+
+import "bytes"
+
+// recogniseSSH reads the identification string "SSH-2.0-" (or 1.99).
+func recogniseSSH(in Input) Result {
+	for _, b := range [2][]byte{in.Client, in.Server} {
+		switch {
+		case bytes.HasPrefix(b, []byte("SSH-2.0-")):
+			res := Result{ID: SSH, Conf: Certain}
+			res.Meta.Add("version", "2.0")
+			return res
+		case bytes.HasPrefix(b, []byte("SSH-1.99-")):
+			res := Result{ID: SSH, Conf: Certain}
+			res.Meta.Add("version", "1.99")
+			return res
+		}
+	}
+	return Result{}
+}
+
+// sshPorts are the ports sSH.
+func sshPorts() []Port {
+	return []Port{
+		{Transport: TCP, Number: 22, Usual: SSH, Server: true, Hint: "SSH"},
+	}
+}
