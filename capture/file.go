@@ -8,10 +8,9 @@ import (
 	"io"
 	"os"
 
-	"github.com/klauspost/compress/gzip"
-
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/klauspost/compress/gzip"
 )
 
 // maxSnaplen is the largest record a file may hold; it matches what

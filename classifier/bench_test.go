@@ -10,11 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowverify/flowverify/classifier/matrix"
-
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/classifier"
+	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/report"
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"

@@ -3,9 +3,8 @@ package classifier
 import (
 	"testing"
 
-	"github.com/flowverify/flowverify/classifier/matrix"
-
 	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/classifier/matrix"
 )
 
 // The group table finds every group put, finds no other, and its filter

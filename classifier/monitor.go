@@ -5,10 +5,9 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/flowverify/flowverify/classifier/matrix"
-
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
+	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/classifier/protocol"
 	"github.com/flowverify/flowverify/report"
 )

@@ -6,10 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowverify/flowverify/classifier/matrix"
-
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/synth"
+	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/report"
 )
 

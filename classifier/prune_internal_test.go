@@ -7,11 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowverify/flowverify/classifier/matrix"
-
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
 	"github.com/flowverify/flowverify/capture/synth"
+	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/report"
 )
 

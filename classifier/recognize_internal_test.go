@@ -6,11 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowverify/flowverify/classifier/matrix"
-
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
 	"github.com/flowverify/flowverify/capture/synth"
+	"github.com/flowverify/flowverify/classifier/matrix"
 )
 
 // An endpoint-mapper reply is learned once per conversation, and a later

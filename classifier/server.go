@@ -6,9 +6,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/flowverify/flowverify/classifier/matrix"
-
 	"github.com/flowverify/flowverify/capture/flow"
+	"github.com/flowverify/flowverify/classifier/matrix"
 )
 
 // evidenceKinds are the traffic patterns that mark the Threat Manager

@@ -7,10 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/flowverify/flowverify/classifier/matrix"
-
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/synth"
+	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/internal/testcaps"
 )
 

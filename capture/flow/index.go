@@ -1,10 +1,9 @@
 package flow
 
 import (
-	"unsafe"
-
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // index maps flow keys to slab positions with open addressing and linear

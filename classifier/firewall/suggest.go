@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/flowverify/flowverify/classifier/matrix"
-
 	"github.com/flowverify/flowverify/report"
 )
 

@@ -12,11 +12,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/flowverify/flowverify/classifier/matrix"
-
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/classifier"
 	"github.com/flowverify/flowverify/classifier/firewall"
+	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/report"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"

@@ -11,11 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowverify/flowverify/classifier/matrix"
-
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/classifier"
+	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/report"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/flowverify/flowverify/classifier/matrix"
-
 	"github.com/flowverify/flowverify/configs"
 	"github.com/spf13/cobra"
 )

@@ -1,0 +1,315 @@
+package classifier
+
+import (
+	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/capture/flow"
+	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/report"
+)
+
+// maxListed bounds the blocked and unexpected lists of a report; the
+// summary still counts everything.
+const maxListed = 1000
+
+type peerAgg struct {
+	flows, allowed, blocked int
+}
+
+type ruleAgg struct {
+	flows, allowed, blocked, mismatch int
+	packets, bytes                    uint64
+	peers                             map[netip.Addr]*peerAgg
+	ambiguous, lowSrcPort, midstream  int
+	byRange, learnedN                 int
+	learned                           []string
+	protocols                         map[string]int
+	hist                              histogram
+}
+
+// aggregator holds what a report needs, flow by flow.
+type aggregator struct {
+	a            *Analyzer
+	cx           *matrix.Context
+	rules        []ruleAgg
+	unexp        groupTable
+	others       []*groupAgg // the fold-over groups, one per transport and direction
+	unexpHist    histogram
+	blocked      []report.Blocked
+	blockedTotal int
+	overflowed   int
+	sum          report.Summary
+	flows        []report.Flow
+	listFlows    bool
+	n            int
+	first, last  int64
+}
+
+func newAggregator(a *Analyzer, listFlows bool) *aggregator {
+	g := &aggregator{a: a, unexp: newGroupTable(), listFlows: listFlows}
+	g.cx = &matrix.Context{Servers: matrix.NewServerSet(slices.Collect(maps.Keys(a.servers))), DCs: &matrix.DCs{ByEPM: map[netip.Addr]bool{}}, Evidence: a.rec,
+		EPMLifetime: a.m.Limits.EPMLifetime, Explain: listFlows}
+	if !a.allRules {
+		g.cx.Ports = matrix.NewNamedPorts(a.m)
+	}
+	g.rules = make([]ruleAgg, len(a.m.Rules))
+	for i := range g.rules {
+		g.rules[i] = ruleAgg{peers: map[netip.Addr]*peerAgg{}, protocols: map[string]int{}}
+	}
+	return g
+}
+
+func (g *aggregator) seedDCs(fs []flow.Flow) {
+	for i := range fs {
+		g.cx.NoteDC(&fs[i])
+	}
+}
+
+// judged is what folding a judged flow into the aggregates reads, beside
+// the flow itself for the few things a report lists whole (see needsFlow).
+// The end-of-input look-ahead hands these across instead of flows.
+type judged struct {
+	first, last int64
+	pkts, bytes uint64
+	peer        capture.Addr
+	rule        int32
+	meta        uint32
+	pos         flow.Pos
+	port        uint16
+	protocol    uint16
+	proto       uint8
+	verdict     matrix.Verdict
+	dir         matrix.Direction
+	bits        uint8
+	kind        uint8 // the look-ahead's: fold it, end it in turn, or wait
+}
+
+// judged.bits
+const (
+	jGuessed   = 1 << iota // the flow was seen mid-stream
+	jFailed                // the attempt failed (Judgement.Block)
+	jAmbiguous             // other rules matched as well
+	jLearned               // an endpoint-mapper answer named its port
+	jLowSrc                // outbound from below the dynamic port range
+)
+
+func (s *judged) of(f *flow.Flow, j *matrix.Judgement) {
+	s.first, s.last = f.First, f.Last
+	s.pkts = uint64(f.Pkts[0]) + uint64(f.Pkts[1])
+	s.bytes = f.Bytes[0] + f.Bytes[1]
+	s.peer, s.rule, s.port, s.verdict, s.dir = j.PeerAddr, int32(j.Rule), j.Port, j.Verdict, j.Dir
+	s.meta, s.protocol, s.proto = f.Meta, f.Protocol, f.Key.Proto
+	s.bits = 0
+	if f.Guessed {
+		s.bits |= jGuessed
+	}
+	if j.Block != "" {
+		s.bits |= jFailed
+	}
+	if len(j.Ambiguous) > 0 {
+		s.bits |= jAmbiguous
+	}
+	if j.Learned != nil {
+		s.bits |= jLearned
+	}
+	if j.Dir == matrix.Outbound {
+		if _, sp := f.Initiator(); sp < 49152 {
+			s.bits |= jLowSrc
+		}
+	}
+}
+
+// add judges one flow and folds it into the aggregates.
+func (g *aggregator) add(f *flow.Flow) {
+	g.cx.NoteDC(f)
+	var j matrix.Judgement
+	g.a.m.Judge(f, g.cx, &j)
+	var s judged
+	s.of(f, &j)
+	g.fold(&s, f, &j)
+}
+
+// needsFlow reports whether folding s reads the flow and its judgement:
+// a blocked attempt the report still lists, a learned endpoint it still
+// quotes, the list of every flow.
+func (g *aggregator) needsFlow(s *judged) bool {
+	switch {
+	case g.listFlows:
+		return true
+	case s.verdict == matrix.Blocked && len(g.blocked) < maxListed:
+		return true
+	}
+	return s.bits&jLearned != 0 && len(g.rules[s.rule].learned) < 5
+}
+
+// fold adds a judged flow to the aggregates; f and j may be nil unless
+// needsFlow(s).
+func (g *aggregator) fold(s *judged, f *flow.Flow, j *matrix.Judgement) {
+	g.n++
+	if g.first == 0 || s.first < g.first {
+		g.first = s.first
+	}
+	g.last = max(g.last, s.last)
+	sum := &g.sum
+	if s.bits&jGuessed != 0 {
+		sum.Guessed++
+	}
+	switch s.verdict {
+	case matrix.Allowed, matrix.Blocked, matrix.Mismatch:
+		g.foldRule(s, f, j)
+	case matrix.Unexpected:
+		g.foldUnexpected(s)
+	case matrix.Ignored:
+		sum.Ignored++
+	case matrix.NotJudged:
+		if s.dir == matrix.Local {
+			sum.Local++
+		} else {
+			sum.Transit++
+		}
+	}
+	if g.listFlows {
+		g.flows = append(g.flows, g.a.flowEntry(f, j))
+	}
+}
+
+// foldRule adds a flow that a rule matched to the rule's aggregates.
+func (g *aggregator) foldRule(s *judged, f *flow.Flow, j *matrix.Judgement) {
+	m := g.a.m
+	r := &g.rules[s.rule]
+	r.flows++
+	r.packets += s.pkts
+	r.bytes += s.bytes
+	r.protocols[protocolOf(s.meta, s.protocol).String()]++
+	r.hist.add(s.first)
+	peer := s.peer.Netip()
+	p := r.peers[peer]
+	if p == nil {
+		p = &peerAgg{}
+		r.peers[peer] = p
+	}
+	p.flows++
+	switch s.verdict {
+	case matrix.Allowed:
+		r.allowed++
+		p.allowed++
+		g.sum.Allowed++
+	case matrix.Blocked:
+		r.blocked++
+		p.blocked++
+		g.blockedTotal++
+		if len(g.blocked) < maxListed {
+			g.blocked = append(g.blocked, blockedEntry(m.Rules[s.rule].ID, f, j.Block))
+		}
+	case matrix.Mismatch:
+		r.mismatch++
+	}
+	if s.bits&jAmbiguous != 0 {
+		r.ambiguous++
+	}
+	if m.Rules[s.rule].Learn == "epm" {
+		if s.bits&jLearned != 0 {
+			if len(r.learned) < 5 {
+				r.learned = append(r.learned, fmt.Sprintf("port %d on %s learned from endpoint mapper reply in flow %s at %s",
+					j.Learned.Port, j.Learned.Addr, j.Learned.From, capture.FormatTime(j.Learned.At)))
+			}
+			r.learnedN++
+		} else {
+			r.byRange++
+		}
+	}
+	if s.bits&jGuessed != 0 {
+		r.midstream++
+	}
+	if s.bits&jLowSrc != 0 {
+		r.lowSrcPort++
+	}
+}
+
+// foldUnexpected adds an unexpected flow to its group: one per transport,
+// direction, port and peer, until a scan makes too many.
+func (g *aggregator) foldUnexpected(s *judged) {
+	var k unexpKey // field by field: a literal is built aside and copied (see equal)
+	k.proto, k.dir, k.port, k.peer = s.proto, s.dir, s.port, s.peer
+	u := g.unexp.getHashed(&k, unexpHash(s.proto, s.dir, s.port, &s.peer))
+	if u == nil && g.unexp.n >= maxGroups {
+		// A scan: further peers and ports fold into one group per
+		// transport and direction.
+		k.port, k.peer = 0, othersPeer()
+		u = g.othersGroup(&k)
+		g.overflowed++
+	}
+	if u == nil {
+		u = &groupAgg{first: s.first, key: k}
+		g.unexp.put(u)
+		if k.peer == othersPeer() {
+			g.others = append(g.others, u)
+		}
+	}
+	g.unexpHist.add(s.first)
+	if u.proto == 0 {
+		u.proto = s.protocol
+	}
+	u.flows++
+	if s.bits&jFailed != 0 {
+		u.failed++
+	}
+	u.packets += s.pkts
+	u.bytes += s.bytes
+	u.first = min(u.first, s.first)
+	u.last = max(u.last, s.last)
+}
+
+func blockedEntry(rule string, f *flow.Flow, reason string) report.Blocked {
+	ia, ip := f.Initiator()
+	ra, rp := f.Responder()
+	b := report.Blocked{Rule: rule, Initiator: HostPort(ia, ip), Responder: HostPort(ra, rp), Reason: reason,
+		Attempts: int(f.SYNs), First: capture.FormatTime(f.First), Last: capture.FormatTime(f.Last)}
+	if f.Key.Proto != matrix.TCP || b.Attempts == 0 {
+		b.Attempts = int(f.Pkts[flow.Orig])
+	}
+	if b.Attempts == 0 {
+		b.Attempts = 1
+	}
+	if reason == matrix.Unreachable {
+		c := int(f.ICMPCode)
+		b.ICMPCode = &c
+	}
+	return b
+}
+
+func (a *Analyzer) flowEntry(f *flow.Flow, j *matrix.Judgement) report.Flow {
+	m := a.m
+	ia, ip := f.Initiator()
+	ra, rp := f.Responder()
+	e := report.Flow{Transport: matrix.TransportName(f.Key.Proto), Initiator: HostPort(ia, ip), Responder: HostPort(ra, rp),
+		Guessed: f.Guessed, Direction: j.Dir.String(), State: f.StateWords(), ConnState: f.ConnState(),
+		Protocol: a.protocolName(f), Verdict: j.Verdict.String(), Reason: j.Reason,
+		Packets:   report.Counts{Initiator: uint64(f.Pkts[0]), Responder: uint64(f.Pkts[1])},
+		Bytes:     report.Counts{Initiator: f.Bytes[0], Responder: f.Bytes[1]},
+		Fragments: f.Frags, First: capture.FormatTime(f.First), Last: capture.FormatTime(f.Last),
+		End: f.Ended.String(), Notes: j.Notes}
+	if f.Key.Proto == matrix.TCP {
+		e.History = f.HistoryString()
+	}
+	if _, fp := a.rec.proto(f); fp != nil {
+		e.Confidence = fp.conf.String()
+		e.ProtocolMeta = fp.meta.Map()
+	}
+	if j.Rule >= 0 {
+		e.Rule = m.Rules[j.Rule].ID
+	} else if j.Ignore >= 0 {
+		e.Rule = m.Ignore[j.Ignore].ID
+	}
+	if f.OnlyByICMP {
+		e.Notes = append(e.Notes, "known only from an ICMP error quoting it")
+	}
+	if int(f.Input) < len(a.inputNames) {
+		e.Input = a.inputNames[f.Input]
+	}
+	return e
+}

@@ -1,0 +1,327 @@
+package classifier
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/classifier/protocol"
+	"github.com/flowverify/flowverify/report"
+)
+
+// timelineBuckets is how many slices the report's timeline has.
+const timelineBuckets = 48
+
+// Report judges every flow and builds the report.
+func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
+	m := a.m
+	if meta.WithFlows && !a.withFlows {
+		a.withFlows = true
+	}
+	if err := a.decideServer(meta); err != nil {
+		return nil, err
+	}
+	g := a.agg
+	if len(a.records) > 0 {
+		a.flushRecords()
+	}
+	r := &report.Report{Schema: report.Schema, Tool: report.Tool{Name: "flowverify", Version: meta.ToolVersion}}
+	r.Matrix = report.MatrixInfo{Name: m.Name, Profile: m.Profile, Description: m.Description, Config: m.ConfigFile}
+	r.Server = a.server
+	r.Summary = g.sum
+	r.Timeline = g.timeline(m)
+	findings := a.ruleReports(r, g, meta)
+	findings[string(matrix.FindingUnexpected)] = g.unexpectedReport(r, m)
+	g.blockedReport(r)
+	if g.listFlows {
+		g.flowReport(r)
+	}
+	a.inputsReport(r, g, meta)
+	drops := a.caveats(r, meta)
+	sum, tc := &r.Summary, meta.Table
+	sum.Findings = findings
+	sum.Packets = tc.Packets
+	sum.Flows = g.n
+	sum.Evicted = tc.Evicted
+	sum.MaxActive = tc.MaxActive
+	sum.Dropped = drops
+	sum.Fragments = tc.Fragments
+	sum.NonIP = tc.NonIP
+	sum.Verdict = "conforms"
+	for _, k := range matrix.FindingNames() {
+		if findings[k] > 0 {
+			sum.Verdict = "findings"
+		}
+	}
+	return r, nil
+}
+
+// decideServer settles the server's addresses: given by the caller, known
+// already, named by the matrix, or inferred from the flows seen.
+func (a *Analyzer) decideServer(meta Meta) error {
+	switch {
+	case len(meta.Servers) > 0:
+		a.setServers(meta.Servers, meta.ServerSource, nil)
+	case a.agg != nil:
+	case !a.m.ServerAuto:
+		a.setServers(a.m.Server, a.m.ServerFrom, nil)
+	default:
+		best, ev, err := a.infer.decide()
+		if err != nil {
+			return err
+		}
+		a.setServers([]netip.Addr{best}, "auto", ev)
+	}
+	return nil
+}
+
+// timeline buckets every rule's flows and the unexpected ones over the
+// span they cover together.
+func (g *aggregator) timeline(m *matrix.Matrix) *report.Timeline {
+	tl := &report.Timeline{Buckets: timelineBuckets, Rules: map[string][]int{}}
+	lo, hi := int64(0), int64(0)
+	for i := range g.rules {
+		lo, hi = g.rules[i].hist.span(lo, hi)
+	}
+	lo, hi = g.unexpHist.span(lo, hi)
+	tl.Start, tl.End = capture.FormatTime(lo), capture.FormatTime(hi)
+	for i, rule := range m.Rules {
+		tl.Rules[rule.ID] = g.rules[i].hist.buckets(lo, hi, timelineBuckets)
+	}
+	tl.Unexpected = g.unexpHist.buckets(lo, hi, timelineBuckets)
+	return tl
+}
+
+// ruleReports adds every rule with its status and returns the findings
+// counted so far. Within a monitor's first window a rule with no attempt
+// is not missing yet.
+func (a *Analyzer) ruleReports(r *report.Report, g *aggregator, meta Meta) map[string]int {
+	findings := map[string]int{}
+	for _, k := range matrix.FindingNames() {
+		findings[k] = 0
+	}
+	pending := meta.Window > 0 && meta.Observed < meta.Window
+	for i := range a.m.Rules {
+		rr := a.ruleReport(&a.m.Rules[i], &g.rules[i])
+		if pending && rr.Status == matrix.StatusMissing {
+			rr.Status = matrix.StatusNotSeen
+			rr.Reason = fmt.Sprintf("no attempt yet; missing only after a full window (%s of %s observed)", meta.Observed.Round(time.Second), meta.Window)
+		}
+		if rr.Status.Failing() {
+			findings[string(rr.Status)]++
+		}
+		r.Rules = append(r.Rules, rr)
+	}
+	return findings
+}
+
+// unexpectedReport lists the unexpected groups, most flows first, and
+// returns how many there are.
+func (g *aggregator) unexpectedReport(r *report.Report, m *matrix.Matrix) int {
+	// The sort keys sit beside the pointer: a scan's 10,000 groups are
+	// scattered over the heap, and comparisons that followed the pointers
+	// were half of building its report.
+	type group struct {
+		flows int
+		first int64
+		k     unexpKey
+		a     *groupAgg
+	}
+	groups := make([]group, 0, g.unexp.n)
+	g.unexp.each(func(u *groupAgg) { groups = append(groups, group{u.flows, u.first, u.key, u}) })
+	slices.SortFunc(groups, func(x, y group) int {
+		switch {
+		case x.flows != y.flows:
+			return cmp.Compare(y.flows, x.flows)
+		case x.first != y.first:
+			return cmp.Compare(x.first, y.first)
+		case unexpLess(x.k, y.k):
+			return -1
+		case unexpLess(y.k, x.k):
+			return 1
+		}
+		return 0
+	})
+	for i, gr := range groups {
+		if i >= maxListed {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%d more unexpected groups not listed", len(groups)-maxListed))
+			break
+		}
+		k, u := gr.k, gr.a
+		peer := k.peer.String()
+		if k.peer == othersPeer() {
+			peer = "(others)"
+		}
+		r.Unexpected = append(r.Unexpected, report.Unexpected{Transport: matrix.TransportName(k.proto), Direction: k.dir.String(), Port: int(k.port),
+			Peer: peer, Protocol: protocol.ID(u.proto).String(), Flows: u.flows, Failed: u.failed, Packets: u.packets, Bytes: u.bytes,
+			First: capture.FormatTime(u.first), Last: capture.FormatTime(u.last), Hint: m.Hint(k.proto, k.port, k.dir)})
+	}
+	if g.overflowed > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("more than %d unexpected groups: %d flows of further peers and ports are counted under peer \"(others)\", port 0", maxGroups, g.overflowed))
+	}
+	if r.Unexpected == nil {
+		r.Unexpected = []report.Unexpected{}
+	}
+	return len(groups)
+}
+
+// blockedReport lists the failed attempts, earliest first.
+func (g *aggregator) blockedReport(r *report.Report) {
+	sort.SliceStable(g.blocked, func(i, j int) bool { return g.blocked[i].First < g.blocked[j].First })
+	r.Blocked = g.blocked
+	if g.blockedTotal > len(g.blocked) {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d more blocked attempts not listed", g.blockedTotal-len(g.blocked)))
+	}
+	if r.Blocked == nil {
+		r.Blocked = []report.Blocked{}
+	}
+}
+
+// flowReport lists every flow, in time order (--flows).
+func (g *aggregator) flowReport(r *report.Report) {
+	sort.SliceStable(g.flows, func(i, j int) bool {
+		if g.flows[i].First != g.flows[j].First {
+			return g.flows[i].First < g.flows[j].First
+		}
+		return g.flows[i].Initiator+g.flows[i].Responder < g.flows[j].Initiator+g.flows[j].Responder
+	})
+	r.Flows = g.flows
+}
+
+// inputsReport lists the inputs with their damage and sets the window:
+// the inputs' span, or the flows' for live inputs, cut to the monitor's
+// window.
+func (a *Analyzer) inputsReport(r *report.Report, g *aggregator, meta Meta) {
+	var first, last int64
+	for _, in := range meta.Inputs {
+		in.Finish()
+		ri := report.Input{Name: in.Name, Format: string(in.Format), Compressed: in.Compressed, Packets: in.Packets,
+			Bytes: in.Bytes, First: capture.FormatTime(in.First), Last: capture.FormatTime(in.Last), Warnings: in.Warnings, Drops: in.Drops}
+		ri.LinkTypes = []string{}
+		seen := map[string]bool{}
+		for _, lt := range in.LinkTypes {
+			if s := lt.String(); !seen[s] {
+				seen[s] = true
+				ri.LinkTypes = append(ri.LinkTypes, s)
+			}
+		}
+		if in.Damage != nil {
+			ri.Damaged = true
+			off := in.Damage.Offset
+			ri.DamageAt = &off
+			r.Summary.Damaged = true
+		}
+		r.Inputs = append(r.Inputs, ri)
+		if in.Packets > 0 {
+			if first == 0 || in.First < first {
+				first = in.First
+			}
+			if in.Last > last {
+				last = in.Last
+			}
+		}
+	}
+	if first == 0 {
+		// Live inputs keep no timestamps of their own: take the flows'.
+		first, last = g.first, g.last
+	}
+	if meta.Window > 0 && last > 0 {
+		first = max(first, last-int64(meta.Window))
+	}
+	r.Window = report.Window{Start: capture.FormatTime(first), End: capture.FormatTime(last)}
+}
+
+// caveats adds the warnings that make the answer less certain and returns
+// the packets the capture dropped.
+func (a *Analyzer) caveats(r *report.Report, meta Meta) uint64 {
+	tc := meta.Table
+	if tc.Evicted > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d flows were evicted by the flow-table cap (%d): verdicts may be incomplete", tc.Evicted, a.m.Limits.MaxFlows))
+	}
+	if tc.Fragments > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d IP fragments seen (counted to their flows, not reassembled; %d without a first fragment)", tc.Fragments, tc.OrphanFrags))
+	}
+	if r.Summary.Guessed > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d flows were seen mid-stream: their initiator was guessed from the ports", r.Summary.Guessed))
+	}
+	drops := meta.Drops
+	if drops == 0 {
+		for _, in := range meta.Inputs {
+			drops += in.Drops
+		}
+	}
+	if drops > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d packets dropped by the capture", drops))
+	}
+	return drops
+}
+
+func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
+	m := a.m
+	rr := report.Rule{ID: rule.ID, Description: rule.Description, Direction: rule.Direction.String(),
+		Transport: matrix.TransportName(rule.Transport), Ports: rule.Ports.String(), Role: strings.Join(rule.Roles, ","),
+		Required: rule.Required, Flows: g.flows, Allowed: g.allowed, BlockedN: g.blocked, Mismatch: g.mismatch,
+		Packets: g.packets, Bytes: g.bytes, Protocols: g.protocols, Peers: []report.Peer{}}
+	rr.Local = rule.Local
+	var peers []netip.Addr
+	for p := range g.peers {
+		peers = append(peers, p)
+	}
+	sort.Slice(peers, func(i, j int) bool { return peers[i].Less(peers[j]) })
+	unreached := 0
+	for _, p := range peers {
+		pa := g.peers[p]
+		if pa.allowed == 0 {
+			unreached++
+		}
+		rr.Peers = append(rr.Peers, report.Peer{Address: p.String(), Status: matrix.PeerStatus(pa.allowed), Flows: pa.flows, Allowed: pa.allowed, Blocked: pa.blocked})
+	}
+	// Hosts a role lists one by one are peers the rule must reach.
+	for _, name := range rule.Roles {
+		for _, h := range m.Roles[name].Hosts() {
+			if g.peers[h] == nil {
+				rr.Missing = append(rr.Missing, h.String())
+			}
+		}
+	}
+	t := matrix.Tally{Required: rule.Required, Allowed: g.allowed, Blocked: g.blocked, Mismatch: g.mismatch, Unreached: unreached, MissingPeers: len(rr.Missing)}
+	rr.Status = matrix.RuleStatus(t)
+	var seen []string
+	if rr.Status == matrix.StatusMismatch {
+		// A proxy or a wrong service answering a documented port is a
+		// finding even when other flows of the rule work.
+		for p, n := range g.protocols {
+			if p != "unknown" && !rule.Accepts(protocolID(p)) {
+				seen = append(seen, fmt.Sprintf("%s (%d)", p, n))
+			}
+		}
+		sort.Strings(seen)
+	}
+	rr.Reason = matrix.StatusReason(rr.Status, t, len(peers)-unreached, g.flows, seen, rule.Protocols, "")
+	if g.flows > 0 && len(g.protocols) == 1 && g.protocols["unknown"] == g.flows {
+		rr.Evidence = append(rr.Evidence, "protocol not confirmed: judged by port and direction alone")
+	}
+	if g.learnedN > 0 {
+		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%d flow(s) attributed through learned endpoints", g.learnedN))
+		rr.Evidence = append(rr.Evidence, g.learned...)
+	}
+	if g.byRange > 0 {
+		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%d flow(s) matched by range %s to a peer the server reached on the endpoint mapper (tcp/135)", g.byRange, rule.Ports))
+	}
+	if g.ambiguous > 0 {
+		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%d flow(s) matched other rules equally well; this rule won by config order", g.ambiguous))
+	}
+	if g.midstream > 0 {
+		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%d flow(s) seen mid-stream (initiator guessed)", g.midstream))
+	}
+	if g.lowSrcPort > 0 {
+		rr.Evidence = append(rr.Evidence, fmt.Sprintf("information: %d flow(s) from server source ports outside 49152-65535", g.lowSrcPort))
+	}
+	return rr
+}
