@@ -147,55 +147,28 @@ func runMonitor(parent context.Context, stdout, stderr io.Writer, environ []stri
 		return &exitError{exitUsage, err}
 	}
 	defer live.Close()
-
-	evOut := stdout
-	if f.events != "" {
-		file, err := os.OpenFile(f.events, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return &exitError{exitUsage, err}
-		}
-		defer file.Close()
-		evOut = file
+	evOut, closeEvents, err := openEvents(stdout, f.events)
+	if err != nil {
+		return &exitError{exitUsage, err}
 	}
+	defer closeEvents()
 	events := report.NewEventWriter(evOut)
-
-	var rot *capture.Rotator
-	if f.writePcap != "" {
-		var links []capture.LinkType
-		for _, s := range live.Stats() {
-			links = append(links, s.Link)
-		}
-		if rot, err = capture.NewRotator(f.writePcap, f.pcapSize, f.pcapCount, live.Names(), links); err != nil {
-			return &exitError{exitUsage, err}
-		}
+	rot, err := openRotator(f, live)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	if rot != nil {
 		defer rot.Close()
 	}
-
-	inputs := func() []*capture.InputStats {
-		var out []*capture.InputStats
-		for _, s := range live.Stats() {
-			out = append(out, &capture.InputStats{Name: "interface " + s.Name, Format: "live", LinkTypes: []capture.LinkType{s.Link},
-				Packets: s.Packets, Bytes: s.Bytes, Drops: s.Dropped + s.IfDropped})
-		}
-		return out
-	}
-	mo := classifier.NewMonitor(m, classifier.MonitorConfig{Window: f.window, Servers: servers, ServerSource: source, Inputs: inputs})
-
+	mo := classifier.NewMonitor(m, classifier.MonitorConfig{Window: f.window, Servers: servers, ServerSource: source, Inputs: liveInputs(live)})
 	var metrics *report.Metrics
 	if f.metricsListen != "" {
-		metrics = report.NewMetrics()
-		ln, err := net.Listen("tcp", metricsAddr(f.metricsListen))
-		if err != nil {
-			return &exitError{exitUsage, fmt.Errorf("--metrics-listen: %w", err)}
+		var stop func()
+		if metrics, stop, err = serveMetrics(stderr, f.metricsListen); err != nil {
+			return &exitError{exitUsage, err}
 		}
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go srv.Serve(ln)
-		defer srv.Close()
-		fmt.Fprintf(stderr, "flowverify: metrics on http://%s/metrics\n", ln.Addr())
+		defer stop()
 	}
-
 	if f.user != "" {
 		// Everything that needs root is open: capture handles, the event
 		// file, the metrics socket, the pcap directory. Reports written at
@@ -212,111 +185,46 @@ func runMonitor(parent context.Context, stdout, stderr io.Writer, environ []stri
 		ctx, cancel = context.WithTimeout(ctx, f.duration)
 		defer cancel()
 	}
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
-
 	fmt.Fprintf(stderr, "flowverify: monitoring %s (server %s, window %s); events to %s\n", strings.Join(live.Names(), ", "),
 		joinAddrs(servers), f.window, orStdout(f.events))
 	live.Start(ctx)
 
-	dec := capture.NewDecoder()
-	var pkt capture.Packet
-	eventTick := time.NewTicker(2 * time.Second)
-	defer eventTick.Stop()
-	summaryTick := time.NewTicker(f.interval)
-	defer summaryTick.Stop()
-
-	emit := func(evs []report.Event) {
-		for _, e := range evs {
-			events.Write(e)
-		}
-	}
-	evaluate := func(final bool) (*report.Report, error) {
-		drops := uint64(0)
-		stats := live.Stats()
-		for _, s := range stats {
-			drops += s.Dropped + s.IfDropped
-			if metrics != nil {
-				metrics.Interface(s.Name, s.Packets, s.Bytes, s.Dropped+s.IfDropped)
-			}
-		}
-		r, evs, err := mo.Report(version, final && of.flows, drops)
+	ev := &liveEvaluator{mo: mo, live: live, metrics: metrics, events: events, withFlows: of.flows}
+	control := make(chan func())
+	stopSignals := handleSignals(ctx, cancel, control, stderr, func() {
+		nm, err := mf.load(environ)
 		if err != nil {
-			return nil, err
+			fmt.Fprintln(stderr, "flowverify: reload refused, keeping the old matrix:", err)
+			return
 		}
-		emit(evs)
-		if metrics != nil {
-			metrics.Evaluation(r, float64(time.Now().Unix()))
-			metrics.Table(mo.Table().Len(), mo.Table().C.Evicted)
+		mo.SetMatrix(nm)
+		m = nm
+		events.Write(report.Event{Time: time.Now().UTC().Format(time.RFC3339Nano), Type: report.EventReload, Reason: "matrix " + nm.Name + " (profile " + nm.Profile + ")"})
+		fmt.Fprintln(stderr, "flowverify: matrix reloaded; flows kept")
+	})
+	defer stopSignals()
+	hooks := classifier.LiveHooks{Events: ev.emit, Stats: ev.stats, Summary: func() {
+		r, err := ev.evaluate(false)
+		if err != nil {
+			fmt.Fprintln(stderr, "flowverify:", err)
+			return
 		}
-		return r, nil
-	}
-
-	batches := live.Batches()
-	for batches != nil {
-		select {
-		case b, ok := <-batches:
-			if !ok {
-				batches = nil
-				continue
-			}
-			for i := range b.Records {
-				rec := &b.Records[i]
-				data := b.Data(rec)
-				pkt.Timestamp, pkt.WireLen, pkt.Input = rec.TS, rec.Wire, rec.Input
-				if err := dec.Decode(rec.Link, data, &pkt); err != nil && err != capture.ErrNotIP {
-					pkt.IsIP = false
-				}
-				mo.Packet(&pkt)
-				if rot != nil {
-					if err := rot.Write(data, rec.TS, rec.Wire, rec.Input); err != nil {
-						fmt.Fprintln(stderr, "flowverify: --write-pcap:", err)
-						rot.Close()
-						rot = nil
-					}
-				}
-			}
-			live.Release(b)
-		case <-eventTick.C:
-			stats := live.Stats()
-			emit(mo.Events(stats))
-			if metrics != nil {
-				for _, s := range stats {
-					metrics.Interface(s.Name, s.Packets, s.Bytes, s.Dropped+s.IfDropped)
-				}
-				metrics.Table(mo.Table().Len(), mo.Table().C.Evicted)
-			}
-		case <-summaryTick.C:
-			r, err := evaluate(false)
-			if err != nil {
-				fmt.Fprintln(stderr, "flowverify:", err)
-				continue
-			}
-			events.Write(classifier.SummaryEvent(r))
-			printSummary(stderr, r)
-		case s := <-sigs:
-			if s == syscall.SIGHUP {
-				nm, err := mf.load(environ)
-				if err != nil {
-					fmt.Fprintln(stderr, "flowverify: reload refused, keeping the old matrix:", err)
-					continue
-				}
-				mo.SetMatrix(nm)
-				m = nm
-				events.Write(report.Event{Time: time.Now().UTC().Format(time.RFC3339Nano), Type: report.EventReload, Reason: "matrix " + nm.Name + " (profile " + nm.Profile + ")"})
-				fmt.Fprintln(stderr, "flowverify: matrix reloaded; flows kept")
-				continue
-			}
-			fmt.Fprintf(stderr, "flowverify: %s: stopping\n", s)
-			cancel()
+		events.Write(classifier.SummaryEvent(r))
+		printSummary(stderr, r)
+	}}
+	if rot != nil {
+		hooks.Record = rot.Write
+		hooks.RecordFailed = func(err error) {
+			fmt.Fprintln(stderr, "flowverify: --write-pcap:", err)
+			rot.Close()
 		}
 	}
+	mo.RunLive(live, classifier.LiveTimes{Events: 2 * time.Second, Summary: f.interval}, control, hooks)
 	if err := live.Err(); err != nil {
 		fmt.Fprintln(stderr, "flowverify:", err)
 	}
-	emit(mo.Events(live.Stats()))
-	r, err := evaluate(true)
+	ev.emit(mo.Events(live.Stats()))
+	r, err := ev.evaluate(true)
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
@@ -332,6 +240,137 @@ func runMonitor(parent context.Context, stdout, stderr io.Writer, environ []stri
 		return &exitError{exitUsage, err}
 	}
 	return exitFor(m, r)
+}
+
+// openEvents opens --events for appending, or returns stdout.
+func openEvents(stdout io.Writer, path string) (io.Writer, func(), error) {
+	if path == "" {
+		return stdout, func() {}, nil
+	}
+	file, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, err
+	}
+	return file, func() { file.Close() }, nil
+}
+
+// openRotator starts --write-pcap's rotating files, or returns nil.
+func openRotator(f *monitorFlags, live *capture.Live) (*capture.Rotator, error) {
+	if f.writePcap == "" {
+		return nil, nil
+	}
+	var links []capture.LinkType
+	for _, s := range live.Stats() {
+		links = append(links, s.Link)
+	}
+	return capture.NewRotator(f.writePcap, f.pcapSize, f.pcapCount, live.Names(), links)
+}
+
+// liveInputs describes the interfaces as a report's inputs.
+func liveInputs(live *capture.Live) func() []*capture.InputStats {
+	return func() []*capture.InputStats {
+		var out []*capture.InputStats
+		for _, s := range live.Stats() {
+			out = append(out, &capture.InputStats{Name: "interface " + s.Name, Format: "live", LinkTypes: []capture.LinkType{s.Link},
+				Packets: s.Packets, Bytes: s.Bytes, Drops: s.Dropped + s.IfDropped})
+		}
+		return out
+	}
+}
+
+// serveMetrics serves Prometheus metrics on --metrics-listen until stop.
+func serveMetrics(stderr io.Writer, listen string) (*report.Metrics, func(), error) {
+	metrics := report.NewMetrics()
+	ln, err := net.Listen("tcp", metricsAddr(listen))
+	if err != nil {
+		return nil, nil, fmt.Errorf("--metrics-listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	fmt.Fprintf(stderr, "flowverify: metrics on http://%s/metrics\n", ln.Addr())
+	return metrics, func() { srv.Close() }, nil
+}
+
+// handleSignals stops the monitor on SIGINT and SIGTERM and runs reload on
+// the live loop (through control) on SIGHUP, until ctx ends.
+func handleSignals(ctx context.Context, cancel func(), control chan<- func(), stderr io.Writer, reload func()) (stop func()) {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case s := <-sigs:
+				if s == syscall.SIGHUP {
+					select {
+					case control <- reload:
+					case <-ctx.Done():
+						return
+					}
+					continue
+				}
+				fmt.Fprintf(stderr, "flowverify: %s: stopping\n", s)
+				cancel()
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+	}
+}
+
+// liveEvaluator judges the monitor's window into a report with the
+// interfaces' counters, and keeps the metrics and the event stream fed.
+type liveEvaluator struct {
+	mo        *classifier.Monitor
+	live      *capture.Live
+	metrics   *report.Metrics
+	events    *report.EventWriter
+	withFlows bool
+}
+
+func (ev *liveEvaluator) emit(evs []report.Event) {
+	for _, e := range evs {
+		ev.events.Write(e)
+	}
+}
+
+// stats feeds the interfaces' counters and the table's size to the metrics.
+func (ev *liveEvaluator) stats(stats []capture.IfaceStats) {
+	if ev.metrics == nil {
+		return
+	}
+	for _, s := range stats {
+		ev.metrics.Interface(s.Name, s.Packets, s.Bytes, s.Dropped+s.IfDropped)
+	}
+	ev.metrics.Table(ev.mo.Table().Len(), ev.mo.Table().C.Evicted)
+}
+
+func (ev *liveEvaluator) evaluate(final bool) (*report.Report, error) {
+	drops := uint64(0)
+	for _, s := range ev.live.Stats() {
+		drops += s.Dropped + s.IfDropped
+		if ev.metrics != nil {
+			ev.metrics.Interface(s.Name, s.Packets, s.Bytes, s.Dropped+s.IfDropped)
+		}
+	}
+	r, evs, err := ev.mo.Report(version, final && ev.withFlows, drops)
+	if err != nil {
+		return nil, err
+	}
+	ev.emit(evs)
+	if ev.metrics != nil {
+		ev.metrics.Evaluation(r, float64(time.Now().Unix()))
+		ev.metrics.Table(ev.mo.Table().Len(), ev.mo.Table().C.Evicted)
+	}
+	return r, nil
 }
 
 func printSummary(w io.Writer, r *report.Report) {
