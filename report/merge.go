@@ -21,151 +21,155 @@ func Merge(reports []*Report, allowMatrixChange bool) (*Report, error) {
 			return nil, fmt.Errorf("reports judged against different matrices (%s/%s and %s/%s)", first.Matrix.Profile, first.Matrix.Name, r.Matrix.Profile, r.Matrix.Name)
 		}
 	}
-	out := &Report{Schema: Schema, Tool: first.Tool, Matrix: first.Matrix, Server: Server{Source: "merged"}}
-	servers := map[string]bool{}
-	var start, end string
-	rules := map[string]*Rule{}
-	var ruleOrder []string
-	peers := map[string]map[string]*Peer{}
-	missing := map[string]map[string]bool{}
-	evidence := map[string]map[string]bool{}
-	unexp := map[string]*Unexpected{}
-	var unexpOrder []string
+	mg := newMerger(first)
 	for _, r := range reports {
-		out.Inputs = append(out.Inputs, r.Inputs...)
-		for _, a := range r.Server.Addresses {
-			if !servers[a] {
-				servers[a] = true
-				out.Server.Addresses = append(out.Server.Addresses, a)
-			}
-		}
-		out.Server.Evidence = append(out.Server.Evidence, r.Server.Evidence...)
-		if r.Window.Start != "" && (start == "" || r.Window.Start < start) {
-			start = r.Window.Start
-		}
-		if r.Window.End > end {
-			end = r.Window.End
-		}
-		for _, rr := range r.Rules {
-			g := rules[rr.ID]
-			if g == nil {
-				c := rr
-				c.Flows, c.Allowed, c.BlockedN, c.Mismatch, c.Packets, c.Bytes = 0, 0, 0, 0, 0, 0
-				c.Protocols, c.Peers, c.Missing, c.Evidence, c.Reason = map[string]int{}, nil, nil, nil, ""
-				g = &c
-				rules[rr.ID] = g
-				ruleOrder = append(ruleOrder, rr.ID)
-				peers[rr.ID], missing[rr.ID], evidence[rr.ID] = map[string]*Peer{}, map[string]bool{}, map[string]bool{}
-			}
-			g.Flows += rr.Flows
-			g.Allowed += rr.Allowed
-			g.BlockedN += rr.BlockedN
-			g.Mismatch += rr.Mismatch
-			g.Packets += rr.Packets
-			g.Bytes += rr.Bytes
-			for p, n := range rr.Protocols {
-				g.Protocols[p] += n
-			}
-			for _, p := range rr.Peers {
-				q := peers[rr.ID][p.Address]
-				if q == nil {
-					q = &Peer{Address: p.Address}
-					peers[rr.ID][p.Address] = q
-				}
-				q.Flows += p.Flows
-				q.Allowed += p.Allowed
-				q.Blocked += p.Blocked
-			}
-			for _, m := range rr.Missing {
-				missing[rr.ID][m] = true
-			}
-			for _, e := range rr.Evidence {
-				evidence[rr.ID][e] = true
-			}
-		}
-		for _, u := range r.Unexpected {
-			k := unexpectedKey(u)
-			g := unexp[k]
-			if g == nil {
-				c := u
-				c.Flows, c.Failed, c.Packets, c.Bytes = 0, 0, 0, 0
-				g = &c
-				unexp[k] = g
-				unexpOrder = append(unexpOrder, k)
-			}
-			g.Flows += u.Flows
-			g.Failed += u.Failed
-			g.Packets += u.Packets
-			g.Bytes += u.Bytes
-			if u.First < g.First {
-				g.First = u.First
-			}
-			if u.Last > g.Last {
-				g.Last = u.Last
-			}
-			if g.Protocol == "unknown" {
-				g.Protocol = u.Protocol
-			}
-		}
-		out.Blocked = append(out.Blocked, r.Blocked...)
-		out.Flows = append(out.Flows, r.Flows...)
-		out.Warnings = append(out.Warnings, r.Warnings...)
-		s := r.Summary
-		out.Summary.Packets += s.Packets
-		out.Summary.Flows += s.Flows
-		out.Summary.Allowed += s.Allowed
-		out.Summary.Ignored += s.Ignored
-		out.Summary.Transit += s.Transit
-		out.Summary.Local += s.Local
-		out.Summary.Evicted += s.Evicted
-		out.Summary.Dropped += s.Dropped
-		out.Summary.Fragments += s.Fragments
-		out.Summary.NonIP += s.NonIP
-		out.Summary.Guessed += s.Guessed
-		out.Summary.Damaged = out.Summary.Damaged || s.Damaged
+		mg.add(r)
 	}
-	out.Window = Window{Start: start, End: end}
+	return mg.finish(reports), nil
+}
+
+// merger adds reports up, rule by rule and group by group, in the order
+// they first appear.
+type merger struct {
+	out        *Report
+	servers    map[string]bool
+	start, end string
+	rules      map[string]*Rule
+	ruleOrder  []string
+	peers      map[string]map[string]*Peer
+	missing    map[string]map[string]bool
+	evidence   map[string]map[string]bool
+	unexp      map[string]*Unexpected
+	unexpOrder []string
+}
+
+func newMerger(first *Report) *merger {
+	return &merger{out: &Report{Schema: Schema, Tool: first.Tool, Matrix: first.Matrix, Server: Server{Source: "merged"}},
+		servers: map[string]bool{}, rules: map[string]*Rule{}, peers: map[string]map[string]*Peer{},
+		missing: map[string]map[string]bool{}, evidence: map[string]map[string]bool{}, unexp: map[string]*Unexpected{}}
+}
+
+// add folds one report in.
+func (mg *merger) add(r *Report) {
+	out := mg.out
+	out.Inputs = append(out.Inputs, r.Inputs...)
+	for _, a := range r.Server.Addresses {
+		if !mg.servers[a] {
+			mg.servers[a] = true
+			out.Server.Addresses = append(out.Server.Addresses, a)
+		}
+	}
+	out.Server.Evidence = append(out.Server.Evidence, r.Server.Evidence...)
+	if r.Window.Start != "" && (mg.start == "" || r.Window.Start < mg.start) {
+		mg.start = r.Window.Start
+	}
+	if r.Window.End > mg.end {
+		mg.end = r.Window.End
+	}
+	for _, rr := range r.Rules {
+		mg.addRule(rr)
+	}
+	for _, u := range r.Unexpected {
+		mg.addUnexpected(u)
+	}
+	out.Blocked = append(out.Blocked, r.Blocked...)
+	out.Flows = append(out.Flows, r.Flows...)
+	out.Warnings = append(out.Warnings, r.Warnings...)
+	s, sum := r.Summary, &out.Summary
+	sum.Packets += s.Packets
+	sum.Flows += s.Flows
+	sum.Allowed += s.Allowed
+	sum.Ignored += s.Ignored
+	sum.Transit += s.Transit
+	sum.Local += s.Local
+	sum.Evicted += s.Evicted
+	sum.Dropped += s.Dropped
+	sum.Fragments += s.Fragments
+	sum.NonIP += s.NonIP
+	sum.Guessed += s.Guessed
+	sum.Damaged = sum.Damaged || s.Damaged
+}
+
+func (mg *merger) addRule(rr Rule) {
+	g := mg.rules[rr.ID]
+	if g == nil {
+		c := rr
+		c.Flows, c.Allowed, c.BlockedN, c.Mismatch, c.Packets, c.Bytes = 0, 0, 0, 0, 0, 0
+		c.Protocols, c.Peers, c.Missing, c.Evidence, c.Reason = map[string]int{}, nil, nil, nil, ""
+		g = &c
+		mg.rules[rr.ID] = g
+		mg.ruleOrder = append(mg.ruleOrder, rr.ID)
+		mg.peers[rr.ID], mg.missing[rr.ID], mg.evidence[rr.ID] = map[string]*Peer{}, map[string]bool{}, map[string]bool{}
+	}
+	g.Flows += rr.Flows
+	g.Allowed += rr.Allowed
+	g.BlockedN += rr.BlockedN
+	g.Mismatch += rr.Mismatch
+	g.Packets += rr.Packets
+	g.Bytes += rr.Bytes
+	for p, n := range rr.Protocols {
+		g.Protocols[p] += n
+	}
+	for _, p := range rr.Peers {
+		q := mg.peers[rr.ID][p.Address]
+		if q == nil {
+			q = &Peer{Address: p.Address}
+			mg.peers[rr.ID][p.Address] = q
+		}
+		q.Flows += p.Flows
+		q.Allowed += p.Allowed
+		q.Blocked += p.Blocked
+	}
+	for _, m := range rr.Missing {
+		mg.missing[rr.ID][m] = true
+	}
+	for _, e := range rr.Evidence {
+		mg.evidence[rr.ID][e] = true
+	}
+}
+
+func (mg *merger) addUnexpected(u Unexpected) {
+	k := unexpectedKey(u)
+	g := mg.unexp[k]
+	if g == nil {
+		c := u
+		c.Flows, c.Failed, c.Packets, c.Bytes = 0, 0, 0, 0
+		g = &c
+		mg.unexp[k] = g
+		mg.unexpOrder = append(mg.unexpOrder, k)
+	}
+	g.Flows += u.Flows
+	g.Failed += u.Failed
+	g.Packets += u.Packets
+	g.Bytes += u.Bytes
+	if u.First < g.First {
+		g.First = u.First
+	}
+	if u.Last > g.Last {
+		g.Last = u.Last
+	}
+	if g.Protocol == "unknown" {
+		g.Protocol = u.Protocol
+	}
+}
+
+// finish decides every rule's status over the sums and writes the summary.
+func (mg *merger) finish(reports []*Report) *Report {
+	out := mg.out
+	out.Window = Window{Start: mg.start, End: mg.end}
 	findings := map[string]int{}
 	for _, k := range matrix.FindingNames() {
 		findings[k] = 0
 	}
-	for _, id := range ruleOrder {
-		g := rules[id]
-		var addrs []string
-		for a := range peers[id] {
-			addrs = append(addrs, a)
-		}
-		sort.Strings(addrs)
-		unreached := 0
-		g.Peers = []Peer{}
-		for _, a := range addrs {
-			p := peers[id][a]
-			p.Status = matrix.PeerStatus(p.Allowed)
-			if p.Allowed == 0 {
-				unreached++
-			}
-			g.Peers = append(g.Peers, *p)
-		}
-		for m := range missing[id] {
-			if peers[id][m] == nil {
-				g.Missing = append(g.Missing, m)
-			}
-		}
-		sort.Strings(g.Missing)
-		for e := range evidence[id] {
-			g.Evidence = append(g.Evidence, e)
-		}
-		sort.Strings(g.Evidence)
-		t := matrix.Tally{Required: g.Required, Allowed: g.Allowed, Blocked: g.BlockedN, Mismatch: g.Mismatch, Unreached: unreached, MissingPeers: len(g.Missing)}
-		g.Status = matrix.RuleStatus(t)
-		g.Reason = matrix.StatusReason(g.Status, t, len(addrs)-unreached, g.Flows, nil, nil, "in any report")
+	for _, id := range mg.ruleOrder {
+		g := mg.finishRule(id)
 		if g.Status.Failing() {
 			findings[string(g.Status)]++
 		}
 		out.Rules = append(out.Rules, *g)
 	}
-	for _, k := range unexpOrder {
-		out.Unexpected = append(out.Unexpected, *unexp[k])
+	for _, k := range mg.unexpOrder {
+		out.Unexpected = append(out.Unexpected, *mg.unexp[k])
 	}
 	sort.SliceStable(out.Unexpected, func(i, j int) bool { return out.Unexpected[i].Flows > out.Unexpected[j].Flows })
 	findings["unexpected"] = len(out.Unexpected)
@@ -182,8 +186,43 @@ func Merge(reports []*Report, allowMatrixChange bool) (*Report, error) {
 			out.Summary.Verdict = "findings"
 		}
 	}
-	out.Timeline = mergeTimelines(reports, start, end)
-	return out, nil
+	out.Timeline = mergeTimelines(reports, mg.start, mg.end)
+	return out
+}
+
+// finishRule sorts a merged rule's peers, missing peers and evidence and
+// decides its status.
+func (mg *merger) finishRule(id string) *Rule {
+	g := mg.rules[id]
+	var addrs []string
+	for a := range mg.peers[id] {
+		addrs = append(addrs, a)
+	}
+	sort.Strings(addrs)
+	unreached := 0
+	g.Peers = []Peer{}
+	for _, a := range addrs {
+		p := mg.peers[id][a]
+		p.Status = matrix.PeerStatus(p.Allowed)
+		if p.Allowed == 0 {
+			unreached++
+		}
+		g.Peers = append(g.Peers, *p)
+	}
+	for m := range mg.missing[id] {
+		if mg.peers[id][m] == nil {
+			g.Missing = append(g.Missing, m)
+		}
+	}
+	sort.Strings(g.Missing)
+	for e := range mg.evidence[id] {
+		g.Evidence = append(g.Evidence, e)
+	}
+	sort.Strings(g.Evidence)
+	t := matrix.Tally{Required: g.Required, Allowed: g.Allowed, Blocked: g.BlockedN, Mismatch: g.Mismatch, Unreached: unreached, MissingPeers: len(g.Missing)}
+	g.Status = matrix.RuleStatus(t)
+	g.Reason = matrix.StatusReason(g.Status, t, len(addrs)-unreached, g.Flows, nil, nil, "in any report")
+	return g
 }
 
 // mergeTimelines re-buckets every report's timeline over the merged span,
