@@ -79,6 +79,23 @@ func statusClass(s matrix.Status) (class, mark string) {
 
 func layout(r *Report) htmlView {
 	v := htmlView{R: r, Width: 1120, ServerX: 560, Server: strings.Join(r.Server.Addresses, ", ")}
+	v.layoutGroups(r)
+	v.layoutUnexpected(r)
+	if r.Timeline != nil {
+		v.layoutTimeline(r)
+	}
+	for _, k := range matrix.FindingNames() {
+		v.Findings = append(v.Findings, kv{k, r.Summary.Findings[k]})
+	}
+	return v
+}
+
+// Diagram geometry: a rule's row, a box's title, a box's width.
+const rowH, boxHead, boxW = 22.0, 28.0, 370.0
+
+// layoutGroups places the rules' boxes in two columns beside the server,
+// which sits at the middle of the taller column.
+func (v *htmlView) layoutGroups(r *Report) {
 	byGroup := map[string][]Rule{}
 	for _, rule := range r.Rules {
 		g := matrix.DiagramGroupOf(rule.Role, rule.Direction)
@@ -95,46 +112,46 @@ func layout(r *Report) htmlView {
 			right = append(right, g.Name)
 		}
 	}
-	const rowH, head, boxW = 22.0, 28.0, 370.0
 	column := func(names []string) float64 {
 		total := 0.0
 		for _, g := range names {
-			total += head + rowH*float64(len(byGroup[g])) + 24
+			total += boxHead + rowH*float64(len(byGroup[g])) + 24
 		}
 		return total
 	}
-	// The server sits at the middle of the taller column.
 	v.ServerY = math.Max(column(left), column(right))/2 + 20
-	place := func(names []string, x float64, isRight bool) {
-		total := 0.0
-		for _, g := range names {
-			total += head + rowH*float64(len(byGroup[g])) + 24
-		}
-		y := math.Max(20, v.ServerY-total/2)
-		for _, g := range names {
-			rules := byGroup[g]
-			h := head + rowH*float64(len(rules)) + 6
-			sg := svgGroup{Title: g, X: x, Y: y, W: boxW, H: h, Right: isRight}
-			for i, rule := range rules {
-				class, mark := statusClass(rule.Status)
-				ry := y + head + rowH*float64(i) + rowH/2
-				ax := x + boxW
-				if isRight {
-					ax = x
-				}
-				sg.Rules = append(sg.Rules, svgRule{ID: rule.ID, Status: string(rule.Status), Mark: mark, Class: class, Peers: len(rule.Peers),
-					Label: fmt.Sprintf("%s %s %s", strings.ToUpper(rule.Transport), rule.Ports, rule.ID), Y: ry, AX: ax, AY: ry})
+	v.placeColumn(left, byGroup, 20, false, column(left))
+	v.placeColumn(right, byGroup, v.Width-20-boxW, true, column(right))
+}
+
+// placeColumn stacks one column's boxes, centred on the server.
+func (v *htmlView) placeColumn(names []string, byGroup map[string][]Rule, x float64, isRight bool, total float64) {
+	y := math.Max(20, v.ServerY-total/2)
+	for _, g := range names {
+		rules := byGroup[g]
+		h := boxHead + rowH*float64(len(rules)) + 6
+		sg := svgGroup{Title: g, X: x, Y: y, W: boxW, H: h, Right: isRight}
+		for i, rule := range rules {
+			class, mark := statusClass(rule.Status)
+			ry := y + boxHead + rowH*float64(i) + rowH/2
+			ax := x + boxW
+			if isRight {
+				ax = x
 			}
-			v.Groups = append(v.Groups, sg)
-			y += h + 24
+			sg.Rules = append(sg.Rules, svgRule{ID: rule.ID, Status: string(rule.Status), Mark: mark, Class: class, Peers: len(rule.Peers),
+				Label: fmt.Sprintf("%s %s %s", strings.ToUpper(rule.Transport), rule.Ports, rule.ID), Y: ry, AX: ax, AY: ry})
 		}
-		if y > v.Height {
-			v.Height = y
-		}
+		v.Groups = append(v.Groups, sg)
+		y += h + 24
 	}
-	place(left, 20, false)
-	place(right, v.Width-20-boxW, true)
-	// Unexpected traffic: its own group under the server.
+	if y > v.Height {
+		v.Height = y
+	}
+}
+
+// layoutUnexpected puts the unexpected traffic in a box of its own under
+// the server, eight groups at most.
+func (v *htmlView) layoutUnexpected(r *Report) {
 	uy := math.Max(v.Height, v.ServerY+140)
 	n := 0
 	for _, u := range r.Unexpected {
@@ -155,36 +172,35 @@ func layout(r *Report) htmlView {
 	}
 	v.UnexpBox = [4]float64{v.ServerX - 250, uy, 500, 36 + 20*float64(rows)}
 	v.Height = uy + v.UnexpBox[3] + 20
+}
 
-	if tl := r.Timeline; tl != nil {
-		for _, rule := range r.Rules {
-			for _, c := range tl.Rules[rule.ID] {
-				v.MaxBucket = max(v.MaxBucket, c)
-			}
-		}
-		for _, c := range tl.Unexpected {
+// layoutTimeline scales every rule's and the unexpected traffic's buckets
+// to the fullest one.
+func (v *htmlView) layoutTimeline(r *Report) {
+	tl := r.Timeline
+	for _, rule := range r.Rules {
+		for _, c := range tl.Rules[rule.ID] {
 			v.MaxBucket = max(v.MaxBucket, c)
 		}
-		bars := func(counts []int) []timelineBar {
-			var out []timelineBar
-			for i, c := range counts {
-				h := 0.0
-				if v.MaxBucket > 0 && c > 0 {
-					h = math.Max(2, 18*float64(c)/float64(v.MaxBucket))
-				}
-				out = append(out, timelineBar{X: float64(i) * 10, H: h, Y: 20 - h, N: c})
+	}
+	for _, c := range tl.Unexpected {
+		v.MaxBucket = max(v.MaxBucket, c)
+	}
+	bars := func(counts []int) []timelineBar {
+		var out []timelineBar
+		for i, c := range counts {
+			h := 0.0
+			if v.MaxBucket > 0 && c > 0 {
+				h = math.Max(2, 18*float64(c)/float64(v.MaxBucket))
 			}
-			return out
+			out = append(out, timelineBar{X: float64(i) * 10, H: h, Y: 20 - h, N: c})
 		}
-		for _, rule := range r.Rules {
-			v.Timeline = append(v.Timeline, timelineRow{ID: rule.ID, Status: string(rule.Status), Bars: bars(tl.Rules[rule.ID])})
-		}
-		v.Timeline = append(v.Timeline, timelineRow{ID: "unexpected", Status: "unexpected", Bars: bars(tl.Unexpected)})
+		return out
 	}
-	for _, k := range matrix.FindingNames() {
-		v.Findings = append(v.Findings, kv{k, r.Summary.Findings[k]})
+	for _, rule := range r.Rules {
+		v.Timeline = append(v.Timeline, timelineRow{ID: rule.ID, Status: string(rule.Status), Bars: bars(tl.Rules[rule.ID])})
 	}
-	return v
+	v.Timeline = append(v.Timeline, timelineRow{ID: "unexpected", Status: "unexpected", Bars: bars(tl.Unexpected)})
 }
 
 // WriteHTML renders the self-contained HTML report.

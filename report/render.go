@@ -121,32 +121,52 @@ func WriteJSONL(w io.Writer, r *Report) error {
 // vendor's shape, blocked attempts, unexpected flows, then a summary line.
 func WriteText(w io.Writer, r *Report) error {
 	bw := bufio.NewWriter(w)
-	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
+	t := textWriter{bw}
+	t.header(r)
+	t.rules(r)
+	t.blocked(r)
+	t.unexpected(r)
+	t.suggestions(r)
+	t.warnings(r)
+	t.summary(r)
+	return bw.Flush()
+}
 
-	p("flowverify %s: matrix %q", r.Tool.Version, r.Matrix.Name)
+// textWriter writes the text report's sections.
+type textWriter struct{ w *bufio.Writer }
+
+func (t textWriter) p(format string, a ...any) { fmt.Fprintf(t.w, format, a...) }
+
+// header names the matrix, the server with its evidence, the window and
+// the inputs.
+func (t textWriter) header(r *Report) {
+	t.p("flowverify %s: matrix %q", r.Tool.Version, r.Matrix.Name)
 	if r.Matrix.Profile != "" && r.Matrix.Profile != r.Matrix.Name {
-		p(" (profile %s)", r.Matrix.Profile)
+		t.p(" (profile %s)", r.Matrix.Profile)
 	}
 	if r.Matrix.Config != "" {
-		p(" (with %s)", r.Matrix.Config)
+		t.p(" (with %s)", r.Matrix.Config)
 	}
-	p("\n")
-	p("Server: %s (%s)\n", strings.Join(r.Server.Addresses, ", "), r.Server.Source)
+	t.p("\n")
+	t.p("Server: %s (%s)\n", strings.Join(r.Server.Addresses, ", "), r.Server.Source)
 	for _, e := range r.Server.Evidence {
-		p("  - %s\n", e)
+		t.p("  - %s\n", e)
 	}
 	if r.Window.Start != "" {
-		p("Window: %s .. %s\n", r.Window.Start, r.Window.End)
+		t.p("Window: %s .. %s\n", r.Window.Start, r.Window.End)
 	}
 	for _, in := range r.Inputs {
 		state := ""
 		if in.Damaged {
 			state = "  DAMAGED"
 		}
-		p("Input:  %s (%s, %s) %d packets%s\n", in.Name, in.Format, strings.Join(in.LinkTypes, "+"), in.Packets, state)
+		t.p("Input:  %s (%s, %s) %d packets%s\n", in.Name, in.Format, strings.Join(in.LinkTypes, "+"), in.Packets, state)
 	}
-	p("\n")
+	t.p("\n")
+}
 
+// rules writes the rules table, then each rule's reason and notes.
+func (t textWriter) rules(r *Report) {
 	tw := newTable("RULE", "DIRECTION", "PROTO", "PORTS", "STATUS", "FLOWS", "PEERS", "SEEN", "DESCRIPTION")
 	for _, rule := range r.Rules {
 		peers := fmt.Sprint(len(rule.Peers))
@@ -156,7 +176,7 @@ func WriteText(w io.Writer, r *Report) error {
 		tw.row(rule.ID, rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, statusMark(rule.Status), fmt.Sprint(rule.Flows), peers,
 			protocolSummary(rule.Protocols), rule.Description)
 	}
-	tw.write(bw)
+	tw.write(t.w)
 	unconfirmed := 0
 	for _, rule := range r.Rules {
 		var notes []string
@@ -170,65 +190,83 @@ func WriteText(w io.Writer, r *Report) error {
 		if rule.Reason == "" && len(notes) == 0 && len(rule.Missing) == 0 {
 			continue
 		}
-		p("  %s:", rule.ID)
+		t.p("  %s:", rule.ID)
 		if rule.Reason != "" {
-			p(" %s", rule.Reason)
+			t.p(" %s", rule.Reason)
 		}
-		p("\n")
+		t.p("\n")
 		for _, e := range notes {
-			p("      %s\n", e)
+			t.p("      %s\n", e)
 		}
 		if len(rule.Missing) > 0 {
-			p("      never reached: %s\n", strings.Join(rule.Missing, ", "))
+			t.p("      never reached: %s\n", strings.Join(rule.Missing, ", "))
 		}
 	}
-
 	if unconfirmed > 0 {
-		p("  (%d rule(s) judged by port and direction alone: no application protocol confirmed)\n", unconfirmed)
+		t.p("  (%d rule(s) judged by port and direction alone: no application protocol confirmed)\n", unconfirmed)
 	}
+}
 
-	p("\nBlocked attempts (%d)\n", len(r.Blocked))
-	if len(r.Blocked) > 0 {
-		bt := newTable("RULE", "INITIATOR", "RESPONDER", "REASON", "ATTEMPTS", "FIRST")
-		for _, b := range r.Blocked {
-			reason := b.Reason
-			if b.ICMPCode != nil {
-				reason += fmt.Sprintf(" (code %d)", *b.ICMPCode)
-			}
-			bt.row(b.Rule, b.Initiator, b.Responder, reason, fmt.Sprint(b.Attempts), b.First)
-		}
-		bt.write(bw)
+func (t textWriter) blocked(r *Report) {
+	t.p("\nBlocked attempts (%d)\n", len(r.Blocked))
+	if len(r.Blocked) == 0 {
+		return
 	}
+	bt := newTable("RULE", "INITIATOR", "RESPONDER", "REASON", "ATTEMPTS", "FIRST")
+	for _, b := range r.Blocked {
+		reason := b.Reason
+		if b.ICMPCode != nil {
+			reason += fmt.Sprintf(" (code %d)", *b.ICMPCode)
+		}
+		bt.row(b.Rule, b.Initiator, b.Responder, reason, fmt.Sprint(b.Attempts), b.First)
+	}
+	bt.write(t.w)
+}
 
-	p("\nUnexpected traffic (%d groups)\n", len(r.Unexpected))
-	if len(r.Unexpected) > 0 {
-		ut := newTable("DIRECTION", "PROTO", "PORT", "PEER", "PROTOCOL", "FLOWS", "FAILED", "HINT")
-		for _, u := range r.Unexpected {
-			ut.row(u.Direction, strings.ToUpper(u.Transport), fmt.Sprint(u.Port), u.Peer, u.Protocol, fmt.Sprint(u.Flows), fmt.Sprint(u.Failed), u.Hint)
-		}
-		ut.write(bw)
+func (t textWriter) unexpected(r *Report) {
+	t.p("\nUnexpected traffic (%d groups)\n", len(r.Unexpected))
+	if len(r.Unexpected) == 0 {
+		return
 	}
-	if len(r.Suggestions) > 0 {
-		p("\nSuggested firewall changes (%s)\n", r.Suggestions[0].Syntax)
-		for _, sg := range r.Suggestions {
-			p("  # %s\n", sg.Note)
-			for _, c := range sg.Commands {
-				p("  %s\n", c)
-			}
+	ut := newTable("DIRECTION", "PROTO", "PORT", "PEER", "PROTOCOL", "FLOWS", "FAILED", "HINT")
+	for _, u := range r.Unexpected {
+		ut.row(u.Direction, strings.ToUpper(u.Transport), fmt.Sprint(u.Port), u.Peer, u.Protocol, fmt.Sprint(u.Flows), fmt.Sprint(u.Failed), u.Hint)
+	}
+	ut.write(t.w)
+}
+
+func (t textWriter) suggestions(r *Report) {
+	if len(r.Suggestions) == 0 {
+		return
+	}
+	t.p("\nSuggested firewall changes (%s)\n", r.Suggestions[0].Syntax)
+	for _, sg := range r.Suggestions {
+		t.p("  # %s\n", sg.Note)
+		for _, c := range sg.Commands {
+			t.p("  %s\n", c)
 		}
 	}
+}
+
+// warnings lists the report's warnings, then each input's.
+func (t textWriter) warnings(r *Report) {
 	all := append([]string{}, r.Warnings...)
 	for _, in := range r.Inputs {
 		for _, wmsg := range in.Warnings {
 			all = append(all, in.Name+": "+wmsg)
 		}
 	}
-	if len(all) > 0 {
-		p("\nWarnings\n")
-		for _, wmsg := range all {
-			p("  ! %s\n", wmsg)
-		}
+	if len(all) == 0 {
+		return
 	}
+	t.p("\nWarnings\n")
+	for _, wmsg := range all {
+		t.p("  ! %s\n", wmsg)
+	}
+}
+
+// summary writes the verdict line, findings in the order reports list them.
+func (t textWriter) summary(r *Report) {
 	s := r.Summary
 	var parts []string
 	keys := make([]string, 0, len(s.Findings))
@@ -243,9 +281,8 @@ func WriteText(w io.Writer, r *Report) error {
 	for _, k := range keys {
 		parts = append(parts, fmt.Sprintf("%d %s", s.Findings[k], k))
 	}
-	p("\nSummary: %s — %s; %d packets, %d flows (%d allowed, %d ignored, %d transit, %d local), %d evicted, %d dropped\n",
+	t.p("\nSummary: %s — %s; %d packets, %d flows (%d allowed, %d ignored, %d transit, %d local), %d evicted, %d dropped\n",
 		strings.ToUpper(s.Verdict), strings.Join(parts, ", "), s.Packets, s.Flows, s.Allowed, s.Ignored, s.Transit, s.Local, s.Evicted, s.Dropped)
-	return bw.Flush()
 }
 
 func statusMark(s matrix.Status) string {
