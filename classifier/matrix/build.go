@@ -1,0 +1,237 @@
+package matrix
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+)
+
+func parseTransport(s string) (uint8, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "tcp":
+		return TCP, nil
+	case "udp":
+		return UDP, nil
+	}
+	return 0, fmt.Errorf("%q is not tcp or udp", s)
+}
+
+func parseDirection(s string) (Direction, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "inbound", "in":
+		return Inbound, nil
+	case "outbound", "out":
+		return Outbound, nil
+	case "bidirectional", "both":
+		return Bidirectional, nil
+	case "local":
+		return Local, nil
+	}
+	return 0, fmt.Errorf("%q is not inbound, outbound, bidirectional or local", s)
+}
+
+// ParseAddrOrPrefix reads "192.0.2.1" or "192.0.2.0/24".
+func ParseAddrOrPrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not a CIDR", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// splitList accepts ["a","b"], ["a,b"] and "a b" forms (env and flags).
+func splitList(in []string) []string {
+	var out []string
+	for _, s := range in {
+		out = append(out, strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })...)
+	}
+	return out
+}
+
+// build turns a decoded matrix into the model, checking every field; an
+// error names the key it is about and src, the layer it came from.
+func build(raw *rawMatrix, src string) (*Matrix, error) {
+	cerr := func(key, format string, a ...any) error {
+		return &ConfigError{Source: src, Key: key, Msg: fmt.Sprintf(format, a...)}
+	}
+	m := &Matrix{Name: raw.Name, Description: raw.Description, Roles: map[string]*Role{}}
+	if m.Name == "" {
+		m.Name = "custom"
+	}
+	if err := m.buildRoles(raw.Roles, cerr); err != nil {
+		return nil, err
+	}
+	if err := m.setServer(splitList(raw.Server)); err != nil {
+		return nil, cerr("server", "%v", err)
+	}
+	seen := map[string]bool{}
+	for i, rr := range raw.Rules {
+		if err := m.buildRule(i, rr, seen, cerr); err != nil {
+			return nil, err
+		}
+	}
+	for i, ir := range raw.Ignore {
+		if err := m.buildIgnore(i, ir, seen, cerr); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.buildLimits(raw.Flows, cerr); err != nil {
+		return nil, err
+	}
+	fo, err := parseFailOn(raw.FailOn)
+	if err != nil {
+		return nil, cerr("fail_on", "%v", err)
+	}
+	m.FailOn = fo
+	return m, nil
+}
+
+// configErr makes a ConfigError about one key.
+type configErr func(key, format string, a ...any) error
+
+func (m *Matrix) buildRoles(roles map[string][]string, cerr configErr) error {
+	for name, addrs := range roles {
+		r := &Role{Name: name}
+		for _, a := range splitList(addrs) {
+			p, err := ParseAddrOrPrefix(a)
+			if err != nil {
+				return cerr("roles."+name, "%v", err)
+			}
+			r.Prefixes = append(r.Prefixes, p)
+		}
+		m.Roles[name] = r
+		m.RoleOrder = append(m.RoleOrder, name)
+	}
+	slices.Sort(m.RoleOrder)
+	return nil
+}
+
+// buildRule checks the i-th rule and adds it; seen holds the ids so far.
+func (m *Matrix) buildRule(i int, rr rawRule, seen map[string]bool, cerr configErr) error {
+	key := fmt.Sprintf("rules[%d]", i)
+	if rr.ID == "" {
+		return cerr(key+".id", "missing")
+	}
+	key = fmt.Sprintf("rules[%s]", rr.ID)
+	if seen[rr.ID] {
+		return cerr(key+".id", "duplicate rule id %q", rr.ID)
+	}
+	seen[rr.ID] = true
+	r := Rule{ID: rr.ID, Description: rr.Description, Local: rr.Local, Required: rr.Required, Learn: rr.Learn}
+	var err error
+	if r.Direction, err = parseDirection(rr.Direction); err != nil {
+		return cerr(key+".direction", "%v", err)
+	}
+	if r.Direction == Local {
+		r.Local = true
+	}
+	if r.Transport, err = parseTransport(rr.Transport); err != nil {
+		return cerr(key+".transport", "%v", err)
+	}
+	if r.Ports, err = ParsePorts(rr.Ports); err != nil {
+		return cerr(key+".ports", "%v", err)
+	}
+	r.Roles = splitList(rr.Role)
+	for _, name := range r.Roles {
+		if m.Roles[name] == nil {
+			return cerr(key+".role", "role %q is not defined under roles", name)
+		}
+	}
+	r.Protocols = splitList(rr.Protocol)
+	if r.Learn != "" && r.Learn != "epm" {
+		return cerr(key+".learn", "%q is not a known learner (epm)", r.Learn)
+	}
+	m.Rules = append(m.Rules, r)
+	return nil
+}
+
+// buildIgnore checks the i-th ignore entry and adds it.
+func (m *Matrix) buildIgnore(i int, ir rawIgnore, seen map[string]bool, cerr configErr) error {
+	key := fmt.Sprintf("ignore[%d]", i)
+	if ir.ID == "" {
+		return cerr(key+".id", "missing")
+	}
+	if seen[ir.ID] {
+		return cerr(key+".id", "duplicate id %q", ir.ID)
+	}
+	seen[ir.ID] = true
+	g := IgnoreRule{ID: ir.ID, Description: ir.Description, Roles: splitList(ir.Role)}
+	var err error
+	if g.Transport, err = parseTransport(ir.Transport); err != nil {
+		return cerr(key+".transport", "%v", err)
+	}
+	if g.Ports, err = ParsePorts(ir.Ports); err != nil {
+		return cerr(key+".ports", "%v", err)
+	}
+	for _, name := range g.Roles {
+		if m.Roles[name] == nil {
+			return cerr(key+".role", "role %q is not defined under roles", name)
+		}
+	}
+	m.Ignore = append(m.Ignore, g)
+	return nil
+}
+
+func (m *Matrix) buildLimits(f rawFlows, cerr configErr) error {
+	if f.MaxFlows < 0 {
+		return cerr("flows.max_flows", "must not be negative")
+	}
+	for k, d := range map[string]time.Duration{"flows.tcp_timeout": f.TCPTimeout, "flows.udp_timeout": f.UDPTimeout, "flows.closed_linger": f.ClosedLinger, "flows.epm_lifetime": f.EPMLifetime} {
+		if d < 0 {
+			return cerr(k, "must not be negative")
+		}
+	}
+	m.Limits = Limits(f)
+	if m.Limits.EPMLifetime == 0 {
+		m.Limits.EPMLifetime = time.Hour
+	}
+	return nil
+}
+
+func parseFailOn(in []string) ([]string, error) {
+	var out []string
+	for _, k := range splitList(in) {
+		k = strings.ToLower(k)
+		switch {
+		case k == "none":
+			return []string{}, nil
+		case k == "all":
+			return FindingNames(), nil
+		case !slices.Contains(FindingNames(), k):
+			return nil, fmt.Errorf("%q is not one of %s, all, none", k, strings.Join(FindingNames(), ", "))
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+func (m *Matrix) setServer(list []string) error {
+	m.Server, m.ServerAuto = nil, false
+	if len(list) == 0 || (len(list) == 1 && strings.EqualFold(list[0], "auto")) {
+		m.ServerAuto = true
+		return nil
+	}
+	for _, s := range list {
+		a, err := netip.ParseAddr(strings.TrimSpace(s))
+		if err != nil {
+			if strings.EqualFold(s, "auto") {
+				return errors.New(`"auto" cannot be combined with addresses`)
+			}
+			return fmt.Errorf("%q is not an IP address", s)
+		}
+		m.Server = append(m.Server, a.Unmap())
+	}
+	return nil
+}
