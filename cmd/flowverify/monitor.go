@@ -133,42 +133,11 @@ func runMonitor(parent context.Context, stdout, stderr io.Writer, environ []stri
 	if parent == nil {
 		parent = context.Background()
 	}
-	servers, source := m.Server, m.ServerFrom
-	if m.ServerAuto {
-		s, err := serverFromInterfaces(f.ifaces)
-		if err != nil {
-			return &exitError{exitUsage, err}
-		}
-		servers, source = s, "interfaces"
-	}
-	live, err := capture.OpenLive(f.ifaces, capture.LiveOptions{Snaplen: f.snaplen, Promisc: f.promisc, BufferSize: f.bufferSize,
-		BPF: f.bpf, Immediate: f.immediate})
+	run, err := openMonitor(stdout, stderr, f, m)
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	defer live.Close()
-	evOut, closeEvents, err := openEvents(stdout, f.events)
-	if err != nil {
-		return &exitError{exitUsage, err}
-	}
-	defer closeEvents()
-	events := report.NewEventWriter(evOut)
-	rot, err := openRotator(f, live)
-	if err != nil {
-		return &exitError{exitUsage, err}
-	}
-	if rot != nil {
-		defer rot.Close()
-	}
-	mo := classifier.NewMonitor(m, classifier.MonitorConfig{Window: f.window, Servers: servers, ServerSource: source, Inputs: liveInputs(live)})
-	var metrics *report.Metrics
-	if f.metricsListen != "" {
-		var stop func()
-		if metrics, stop, err = serveMetrics(stderr, f.metricsListen); err != nil {
-			return &exitError{exitUsage, err}
-		}
-		defer stop()
-	}
+	defer run.close()
 	if f.user != "" {
 		// Everything that needs root is open: capture handles, the event
 		// file, the metrics socket, the pcap directory. Reports written at
@@ -178,18 +147,18 @@ func runMonitor(parent context.Context, stdout, stderr io.Writer, environ []stri
 		}
 		fmt.Fprintf(stderr, "flowverify: running as %s\n", f.user)
 	}
-
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	if f.duration > 0 {
 		ctx, cancel = context.WithTimeout(ctx, f.duration)
 		defer cancel()
 	}
-	fmt.Fprintf(stderr, "flowverify: monitoring %s (server %s, window %s); events to %s\n", strings.Join(live.Names(), ", "),
-		joinAddrs(servers), f.window, orStdout(f.events))
-	live.Start(ctx)
+	fmt.Fprintf(stderr, "flowverify: monitoring %s (server %s, window %s); events to %s\n", strings.Join(run.live.Names(), ", "),
+		joinAddrs(run.servers), f.window, orStdout(f.events))
+	run.live.Start(ctx)
 
-	ev := &liveEvaluator{mo: mo, live: live, metrics: metrics, events: events, withFlows: of.flows}
+	mo, events := run.mo, run.events
+	ev := &liveEvaluator{mo: mo, live: run.live, metrics: run.metrics, events: events, withFlows: of.flows}
 	control := make(chan func())
 	stopSignals := handleSignals(ctx, cancel, control, stderr, func() {
 		nm, err := mf.load(environ)
@@ -203,27 +172,103 @@ func runMonitor(parent context.Context, stdout, stderr io.Writer, environ []stri
 		fmt.Fprintln(stderr, "flowverify: matrix reloaded; flows kept")
 	})
 	defer stopSignals()
-	hooks := classifier.LiveHooks{Events: ev.emit, Stats: ev.stats, Summary: func() {
+	mo.RunLive(run.live, classifier.LiveTimes{Events: 2 * time.Second, Summary: f.interval}, control, run.hooks(ev, stderr))
+	if err := run.live.Err(); err != nil {
+		fmt.Fprintln(stderr, "flowverify:", err)
+	}
+	return finishMonitor(stdout, stderr, of, f, m, ev)
+}
+
+// monitorRun is what a monitor holds open while it runs.
+type monitorRun struct {
+	live    *capture.Live
+	servers []netip.Addr
+	events  *report.EventWriter
+	rot     *capture.Rotator
+	mo      *classifier.Monitor
+	metrics *report.Metrics
+	closers []func()
+}
+
+// openMonitor opens everything that may need root: the capture handles,
+// the event file, the pcap directory and the metrics socket.
+func openMonitor(stdout, stderr io.Writer, f *monitorFlags, m *matrix.Matrix) (*monitorRun, error) {
+	run := &monitorRun{servers: m.Server}
+	source := m.ServerFrom
+	if m.ServerAuto {
+		s, err := serverFromInterfaces(f.ifaces)
+		if err != nil {
+			return nil, err
+		}
+		run.servers, source = s, "interfaces"
+	}
+	live, err := capture.OpenLive(f.ifaces, capture.LiveOptions{Snaplen: f.snaplen, Promisc: f.promisc, BufferSize: f.bufferSize,
+		BPF: f.bpf, Immediate: f.immediate})
+	if err != nil {
+		return nil, err
+	}
+	run.live = live
+	run.closers = append(run.closers, live.Close)
+	evOut, closeEvents, err := openEvents(stdout, f.events)
+	if err != nil {
+		run.close()
+		return nil, err
+	}
+	run.closers = append(run.closers, closeEvents)
+	run.events = report.NewEventWriter(evOut)
+	if run.rot, err = openRotator(f, live); err != nil {
+		run.close()
+		return nil, err
+	}
+	if run.rot != nil {
+		run.closers = append(run.closers, func() { run.rot.Close() })
+	}
+	run.mo = classifier.NewMonitor(m, classifier.MonitorConfig{Window: f.window, Servers: run.servers, ServerSource: source, Inputs: liveInputs(live)})
+	if f.metricsListen != "" {
+		var stop func()
+		if run.metrics, stop, err = serveMetrics(stderr, f.metricsListen); err != nil {
+			run.close()
+			return nil, err
+		}
+		run.closers = append(run.closers, stop)
+	}
+	return run, nil
+}
+
+// close releases what openMonitor opened, last first.
+func (run *monitorRun) close() {
+	for i := len(run.closers) - 1; i >= 0; i-- {
+		run.closers[i]()
+	}
+	run.closers = nil
+}
+
+// hooks connects the live loop to the evaluator, the summary line and
+// --write-pcap.
+func (run *monitorRun) hooks(ev *liveEvaluator, stderr io.Writer) classifier.LiveHooks {
+	h := classifier.LiveHooks{Events: ev.emit, Stats: ev.stats, Summary: func() {
 		r, err := ev.evaluate(false)
 		if err != nil {
 			fmt.Fprintln(stderr, "flowverify:", err)
 			return
 		}
-		events.Write(classifier.SummaryEvent(r))
+		run.events.Write(classifier.SummaryEvent(r))
 		printSummary(stderr, r)
 	}}
-	if rot != nil {
-		hooks.Record = rot.Write
-		hooks.RecordFailed = func(err error) {
+	if run.rot != nil {
+		h.Record = run.rot.Write
+		h.RecordFailed = func(err error) {
 			fmt.Fprintln(stderr, "flowverify: --write-pcap:", err)
-			rot.Close()
+			run.rot.Close()
 		}
 	}
-	mo.RunLive(live, classifier.LiveTimes{Events: 2 * time.Second, Summary: f.interval}, control, hooks)
-	if err := live.Err(); err != nil {
-		fmt.Fprintln(stderr, "flowverify:", err)
-	}
-	ev.emit(mo.Events(live.Stats()))
+	return h
+}
+
+// finishMonitor judges the last window and writes the final report in
+// every requested format.
+func finishMonitor(stdout, stderr io.Writer, of *outputFlags, f *monitorFlags, m *matrix.Matrix, ev *liveEvaluator) error {
+	ev.emit(ev.mo.Events(ev.live.Stats()))
 	r, err := ev.evaluate(true)
 	if err != nil {
 		return &exitError{exitUsage, err}
