@@ -255,16 +255,26 @@ func (t *Table) prefetchSlot(k *Keyed) {
 	}
 }
 
+// advance moves the packet clock to ts and says whether idle flows are
+// due to end: timeouts are seconds long, so looking every 100 ms of packet
+// time is precise enough and spares the work on every packet.
+func (t *Table) advance(ts int64) bool {
+	if ts > t.now {
+		t.now = ts
+	}
+	return t.now >= t.nextExpire
+}
+
+// expireNow ends idle flows and sets when to look again.
+func (t *Table) expireNow() {
+	t.expire()
+	t.nextExpire = t.now + int64(100*time.Millisecond)
+}
+
 func (t *Table) add(p *capture.Packet, k *Keyed) {
 	t.C.Packets++
-	if p.Timestamp > t.now {
-		t.now = p.Timestamp
-	}
-	if t.now >= t.nextExpire {
-		// Timeouts are seconds long: looking every 100 ms of packet time
-		// is precise enough and spares the work on every packet.
-		t.expire()
-		t.nextExpire = t.now + int64(100*time.Millisecond)
+	if t.advance(p.Timestamp) {
+		t.expireNow()
 	}
 	if !p.IsIP {
 		t.C.NonIP++
