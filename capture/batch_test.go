@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/flowverify/flowverify/capture"
-	"github.com/flowverify/flowverify/capture/synth"
+	"github.com/flowverify/flowverify/internal/synth"
 	"github.com/flowverify/flowverify/internal/testcaps"
 )
 

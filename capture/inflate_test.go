@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/flowverify/flowverify/capture"
-	"github.com/flowverify/flowverify/capture/synth"
+	"github.com/flowverify/flowverify/internal/synth"
 	"github.com/flowverify/flowverify/internal/testcaps"
 )
 

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/internal/synth"
 	"github.com/flowverify/flowverify/internal/testcaps"
 )
 

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/flowverify/flowverify/capture"
-	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/internal/synth"
 	"github.com/flowverify/flowverify/report"
 )
 

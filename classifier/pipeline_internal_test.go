@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/flowverify/flowverify/capture"
-	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/internal/synth"
 	"github.com/flowverify/flowverify/internal/testcaps"
 )
 

@@ -6,9 +6,9 @@ import (
 	"io"
 	"testing"
 
-	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/classifier"
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/internal/synth"
 	"github.com/flowverify/flowverify/internal/testcaps"
 )
 

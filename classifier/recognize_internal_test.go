@@ -8,8 +8,8 @@ import (
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
-	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/internal/synth"
 )
 
 // An endpoint-mapper reply is learned once per conversation, and a later

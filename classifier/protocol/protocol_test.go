@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowverify/flowverify/capture/synth"
 	. "github.com/flowverify/flowverify/classifier/protocol"
+	"github.com/flowverify/flowverify/internal/synth"
 )
 
 // sample is one conversation's first bytes, built with the generator's

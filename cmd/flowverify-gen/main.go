@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/flowverify/flowverify/capture/synth"
+	"github.com/flowverify/flowverify/internal/synth"
 )
 
 func main() {

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowverify/flowverify/capture/synth"
+	"github.com/flowverify/flowverify/internal/synth"
 )
 
 func goodCaptures(t *testing.T) (pcap, ng []byte) {

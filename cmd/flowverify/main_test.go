@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowverify/flowverify/capture/synth"
+	"github.com/flowverify/flowverify/internal/synth"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and the generated scenario captures")

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/flowverify/flowverify/capture"
-	"github.com/flowverify/flowverify/capture/synth"
 	"github.com/flowverify/flowverify/classifier"
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/internal/synth"
 	"github.com/flowverify/flowverify/report"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )

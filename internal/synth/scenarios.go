@@ -239,7 +239,16 @@ func goodSite(n Net, seed uint64, dc DCOptions) *Site {
 
 // Scenarios lists every recipe, in a stable order.
 func Scenarios() []Scenario {
-	list := []Scenario{
+	var list []Scenario
+	for _, part := range [][]Scenario{siteScenarios(), formatScenarios(), protocolScenarios()} {
+		list = append(list, part...)
+	}
+	return list
+}
+
+// siteScenarios are sites that work, or fail in one documented way.
+func siteScenarios() []Scenario {
+	return []Scenario{
 		{"all-good", "every documented connection works", func() (*Capture, Format) {
 			s := goodSite(DefaultNet(), 1, DCOptions{})
 			s.PostgresLocal(Start().Add(10*time.Second), 0)
@@ -269,6 +278,13 @@ func Scenarios() []Scenario {
 				Data: AMQPPublish(1, "sd.events", "ad", []byte(`{"event":1}`))}}, TCPOptions{SkipSYN: true, Close: CloseNone})
 			return s.C, Format{}
 		}},
+	}
+}
+
+// formatScenarios are all-good written the ways captures come: tagged,
+// cooked, IPv6, pcapng, compressed.
+func formatScenarios() []Scenario {
+	return []Scenario{
 		{"vlan", "all-good on 802.1Q VLAN 120", func() (*Capture, Format) {
 			return goodSite(DefaultNet(), 6, DCOptions{}).C, Format{VLANs: []uint16{120}}
 		}},
@@ -291,6 +307,13 @@ func Scenarios() []Scenario {
 		{"gzip", "all-good, gzip-compressed pcap", func() (*Capture, Format) {
 			return goodSite(DefaultNet(), 11, DCOptions{}).C, Format{Gzip: true}
 		}},
+	}
+}
+
+// protocolScenarios are protocols on ports that do not expect them, other
+// ports, and fragments.
+func protocolScenarios() []Scenario {
+	return []Scenario{
 		{"mismatch", "AMQPS (TLS) on 10001 is fine; an HTTP proxy answers on 389 and TLS on 9389: mismatches", func() (*Capture, Format) {
 			n := DefaultNet()
 			n.DCs = n.DCs[:1]
@@ -322,7 +345,6 @@ func Scenarios() []Scenario {
 			return s.C, Format{Links: []uint32{LinkRaw}}
 		}},
 	}
-	return list
 }
 
 // Lookup finds a scenario by name.

@@ -115,97 +115,122 @@ func (c *Capture) TCP(t time.Time, cl, sv Endpoint, msgs []Message, o TCPOptions
 	if rtt == 0 {
 		rtt = 400 * time.Microsecond
 	}
-	half := rtt / 2
-	cseq, sseq := c.rand(), c.rand()
-	send := func(from bool, flags uint8, data []byte) {
-		f := frame{ts: t, iface: o.Iface, proto: layers.IPProtocolTCP, flags: flags, payload: data}
-		if from {
-			f.src, f.dst, f.seq, f.ack = cl, sv, cseq, sseq
-		} else {
-			f.src, f.dst, f.seq, f.ack = sv, cl, sseq, cseq
-		}
-		c.add(f)
-	}
+	cv := &tcpConv{c: c, t: t, cl: cl, sv: sv, o: o, half: rtt / 2}
+	cv.cseq, cv.sseq = c.rand(), c.rand()
 	if !o.SkipSYN {
-		send(true, synF, nil)
-		cseq++
-		t = t.Add(half)
-		send(false, synF|ackF, nil)
-		sseq++
-		t = t.Add(half)
-		send(true, ackF, nil)
+		cv.send(true, synF, nil)
+		cv.cseq++
+		cv.t = cv.t.Add(cv.half)
+		cv.send(false, synF|ackF, nil)
+		cv.sseq++
+		cv.t = cv.t.Add(cv.half)
+		cv.send(true, ackF, nil)
 	}
 	for _, m := range msgs {
-		d := m.Delay
-		if d == 0 {
-			d = time.Millisecond
-		}
-		t = t.Add(d)
-		segs := split(m.Data, o.MSS)
-		if o.Reorder && len(segs) > 1 {
-			segs[0], segs[1] = segs[1], segs[0]
-		}
-		base := cseq
-		if !m.FromClient {
-			base = sseq
-		}
-		off := uint32(0)
-		offs := make([]uint32, len(segs))
-		for i := range segs {
-			offs[i] = off
-			off += uint32(len(segs[i]))
-		}
-		if o.Reorder && len(segs) > 1 {
-			offs[0], offs[1] = uint32(len(segs[1])), 0
-		}
-		for i, s := range segs {
-			if m.FromClient {
-				cseq = base + offs[i]
-			} else {
-				sseq = base + offs[i]
-			}
-			send(m.FromClient, ackF|pshF, s)
-			if o.Retransmit && i == 0 {
-				t = t.Add(200 * time.Microsecond)
-				send(m.FromClient, ackF|pshF, s)
-			}
-			t = t.Add(20 * time.Microsecond)
-		}
+		cv.message(m)
+	}
+	cv.t = cv.t.Add(time.Millisecond)
+	cv.close()
+	return cv.t
+}
+
+// tcpConv is one TCP conversation being written: its clock and the two
+// sequence numbers.
+type tcpConv struct {
+	c          *Capture
+	t          time.Time
+	cl, sv     Endpoint
+	o          TCPOptions
+	half       time.Duration
+	cseq, sseq uint32
+}
+
+func (cv *tcpConv) send(fromClient bool, flags uint8, data []byte) {
+	f := frame{ts: cv.t, iface: cv.o.Iface, proto: layers.IPProtocolTCP, flags: flags, payload: data}
+	if fromClient {
+		f.src, f.dst, f.seq, f.ack = cv.cl, cv.sv, cv.cseq, cv.sseq
+	} else {
+		f.src, f.dst, f.seq, f.ack = cv.sv, cv.cl, cv.sseq, cv.cseq
+	}
+	cv.c.add(f)
+}
+
+// message writes one message in segments of the MSS (the first two
+// swapped with Reorder, the first sent twice with Retransmit) and the
+// other side's acknowledgement.
+func (cv *tcpConv) message(m Message) {
+	o := cv.o
+	d := m.Delay
+	if d == 0 {
+		d = time.Millisecond
+	}
+	cv.t = cv.t.Add(d)
+	segs := split(m.Data, o.MSS)
+	if o.Reorder && len(segs) > 1 {
+		segs[0], segs[1] = segs[1], segs[0]
+	}
+	base := cv.cseq
+	if !m.FromClient {
+		base = cv.sseq
+	}
+	off := uint32(0)
+	offs := make([]uint32, len(segs))
+	for i := range segs {
+		offs[i] = off
+		off += uint32(len(segs[i]))
+	}
+	if o.Reorder && len(segs) > 1 {
+		offs[0], offs[1] = uint32(len(segs[1])), 0
+	}
+	for i, s := range segs {
 		if m.FromClient {
-			cseq = base + uint32(len(m.Data))
+			cv.cseq = base + offs[i]
 		} else {
-			sseq = base + uint32(len(m.Data))
+			cv.sseq = base + offs[i]
 		}
-		t = t.Add(half)
-		send(!m.FromClient, ackF, nil)
+		cv.send(m.FromClient, ackF|pshF, s)
+		if o.Retransmit && i == 0 {
+			cv.t = cv.t.Add(200 * time.Microsecond)
+			cv.send(m.FromClient, ackF|pshF, s)
+		}
+		cv.t = cv.t.Add(20 * time.Microsecond)
 	}
-	t = t.Add(time.Millisecond)
-	switch o.Close {
+	if m.FromClient {
+		cv.cseq = base + uint32(len(m.Data))
+	} else {
+		cv.sseq = base + uint32(len(m.Data))
+	}
+	cv.t = cv.t.Add(cv.half)
+	cv.send(!m.FromClient, ackF, nil)
+}
+
+// close ends the conversation the way o.Close says.
+func (cv *tcpConv) close() {
+	switch cv.o.Close {
 	case CloseFIN:
-		send(true, finF|ackF, nil)
-		cseq++
-		t = t.Add(half)
-		send(false, finF|ackF, nil)
-		sseq++
-		t = t.Add(half)
-		send(true, ackF, nil)
+		cv.send(true, finF|ackF, nil)
+		cv.cseq++
+		cv.t = cv.t.Add(cv.half)
+		cv.send(false, finF|ackF, nil)
+		cv.sseq++
+		cv.t = cv.t.Add(cv.half)
+		cv.send(true, ackF, nil)
 	case CloseServerFIN:
-		send(false, finF|ackF, nil)
-		sseq++
-		t = t.Add(half)
-		send(true, finF|ackF, nil)
-		cseq++
-		t = t.Add(half)
-		send(false, ackF, nil)
+		cv.send(false, finF|ackF, nil)
+		cv.sseq++
+		cv.t = cv.t.Add(cv.half)
+		cv.send(true, finF|ackF, nil)
+		cv.cseq++
+		cv.t = cv.t.Add(cv.half)
+		cv.send(false, ackF, nil)
 	case CloseServerRST:
-		send(true, finF|ackF, nil)
-		cseq++
-		t = t.Add(half)
-		send(false, rstF|ackF, nil)
+		cv.send(true, finF|ackF, nil)
+		cv.cseq++
+		cv.t = cv.t.Add(cv.half)
+		cv.send(false, rstF|ackF, nil)
 	case CloseClientRST:
-		send(true, rstF|ackF, nil)
+		cv.send(true, rstF|ackF, nil)
 	}
-	return t
 }
 
 func split(b []byte, mss int) [][]byte {

@@ -25,10 +25,28 @@ type DamageCase struct {
 // fields, impossible record lengths, bad and unknown pcapng blocks, broken
 // gzip, empty files, a directory, a missing and an unreadable file.
 func DamagedCorpus(pcap, pcapng []byte) []DamageCase {
-	var cs []DamageCase
-	add := func(name string, data []byte, exit int, want string) {
-		cs = append(cs, DamageCase{Name: name, Data: data, Kind: "file", Exit: exit, Want: want})
-	}
+	var c corpus
+	c.pcapCases(pcap)
+	c.pcapngCases(pcapng)
+	c.gzipCases(pcap)
+	cs := c.cases
+	cs = append(cs, DamageCase{Name: "a-directory", Kind: "dir", Exit: 2, Want: "no capture files"},
+		DamageCase{Name: "missing.pcap", Kind: "missing", Exit: 2, Want: "no such file"},
+		DamageCase{Name: "unreadable.pcap", Data: pcap, Kind: "unreadable", Exit: 2, Want: "permission denied"})
+	return cs
+}
+
+// corpus collects damage cases of kind "file".
+type corpus struct{ cases []DamageCase }
+
+func (c *corpus) add(name string, data []byte, exit int, want string) {
+	c.cases = append(c.cases, DamageCase{Name: name, Data: data, Kind: "file", Exit: exit, Want: want})
+}
+
+// pcapCases cut a classic pcap at and inside record boundaries and break
+// its header fields.
+func (c *corpus) pcapCases(pcap []byte) {
+	add := c.add
 	le := binary.LittleEndian
 	// pcap: record boundaries.
 	var ends []int
@@ -64,7 +82,13 @@ func DamagedCorpus(pcap, pcapng []byte) []DamageCase {
 	add("empty.pcap", nil, 2, "too short")
 	add("header-only.pcap", pcap[:24], -1, "")
 	add("garbage.pcap", bytes.Repeat([]byte("not a capture "), 40), 2, "not a pcap or pcapng capture")
+}
 
+// pcapngCases cut a pcapng at and inside blocks and break their lengths,
+// interfaces and byte order.
+func (c *corpus) pcapngCases(pcapng []byte) {
+	add := c.add
+	le := binary.LittleEndian
 	// pcapng: blocks.
 	type blk struct{ off, n int }
 	var blocks []blk
@@ -101,7 +125,11 @@ func DamagedCorpus(pcap, pcapng []byte) []DamageCase {
 	mid := blocks[len(blocks)/2].off
 	add("pcapng-unknown-block.pcapng", append(append(append([]byte(nil), pcapng[:mid]...), custom...), pcapng[mid:]...), -1, "")
 	add("pcapng-bad-byte-order.pcapng", ng(func(d []byte) { le.PutUint32(d[8:], 0x11223344) }), 2, "byte-order")
+}
 
+// gzipCases compress the pcap, then corrupt and cut the stream.
+func (c *corpus) gzipCases(pcap []byte) {
+	add := c.add
 	// gzip.
 	var z bytes.Buffer
 	zw := gzip.NewWriter(&z)
@@ -116,11 +144,6 @@ func DamagedCorpus(pcap, pcapng []byte) []DamageCase {
 	add("gzip-corrupt-stream.pcap.gz", bad, 3, "decompressed byte offset")
 	add("gzip-truncated.pcap.gz", gz[:len(gz)*2/3], 3, "decompressed byte offset")
 	add("gzip-bad-header.pcap.gz", []byte{0x1f, 0x8b, 0x09, 0, 0, 0}, 2, "gzip")
-
-	cs = append(cs, DamageCase{Name: "a-directory", Kind: "dir", Exit: 2, Want: "no capture files"},
-		DamageCase{Name: "missing.pcap", Kind: "missing", Exit: 2, Want: "no such file"},
-		DamageCase{Name: "unreadable.pcap", Data: pcap, Kind: "unreadable", Exit: 2, Want: "permission denied"})
-	return cs
 }
 
 // WriteDamagedCorpus lays the corpus out in dir (the missing file is not
