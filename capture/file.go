@@ -326,8 +326,8 @@ var _ [readBuffer - maxSnaplen]struct{}
 // nextPcap reads one classic pcap record. It hands out the record's bytes
 // where they lie in the read buffer instead of copying them out as
 // pcapgo's ZeroCopyReadPacketData does through io.ReadFull, and computes
-// the timestamp as integer nanoseconds without a time.Time: on a capture
-// of small packets that is a third of the read cost. The checks and
+// the timestamp as integer nanoseconds without a time.Time, which weighs
+// on a capture of small packets. The checks and
 // errors are pcapgo's.
 func (s *FileSource) nextPcap() (data []byte, ts int64, wire int, err error) {
 	hdr, err := s.br.Peek(16)

@@ -7,8 +7,7 @@ import (
 
 // aheadReader inflates a gzip stream on a goroutine of its own, a few
 // chunks ahead of the reader. A compressed capture makes inflating the
-// slowest part of a run (about 440 MB/s here, against 2 GB/s for reading
-// records); with two cores the pipeline's reading stage then decodes
+// slowest part of a run; with two cores the pipeline's reading stage then decodes
 // while this goroutine inflates the next chunks. The bytes, and the error
 // that ends them, come out exactly as the stream gives them.
 type aheadReader struct {

@@ -24,7 +24,7 @@ func AddrFrom4(b []byte) Addr {
 // Set4 stores the v4-mapped form of b in place as two 8-byte words. Built
 // byte by byte in a temporary and copied, the address cost the decoder a
 // store-forwarding stall per address (a 16-byte load over narrower pending
-// stores): a third of the decode loop's time on the mix.
+// stores).
 func (a *Addr) Set4(b []byte) {
 	binary.LittleEndian.PutUint64(a[0:8], 0)
 	binary.LittleEndian.PutUint64(a[8:16], 0xffff<<16|uint64(binary.LittleEndian.Uint32(b[:4]))<<32)
@@ -46,7 +46,7 @@ func (a *Addr) Is4() bool {
 // Netip converts to netip.Addr, unmapping IPv4. It reads the address in
 // place, in 8-byte words: netip.AddrFrom16 takes the array by value, and the
 // copy, stored 16 bytes wide and read back 8 bytes at a time, stalled the
-// load that could not be forwarded from it (a tenth of judging a scan).
+// load that could not be forwarded from it.
 func (a *Addr) Netip() netip.Addr {
 	if a.Is4() {
 		return netip.AddrFrom4([4]byte(a[12:16]))

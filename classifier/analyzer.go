@@ -155,9 +155,8 @@ const pruneEvery = 10 * time.Minute
 // before it started, and every flow still to be judged started after the
 // oldest one in the table (or, for flows not seen yet, after now less a
 // lifetime of slack for timestamps that step back within a file). Kept for
-// the whole capture, they were most of the memory a long capture grew by
-// (a 30M-packet mix peaked at 54 MiB against 36 MiB for 3M); judging is
-// unchanged, as a test holds.
+// the whole capture, they would make memory grow with the capture's
+// length; judging is unchanged, as a test holds.
 func (a *Analyzer) Tick(t *flow.Table) {
 	now := t.Now()
 	if now < a.nextPrune {

@@ -124,9 +124,9 @@ func (a *Analyzer) ruleReports(r *report.Report, g *aggregator, meta Meta) map[s
 // unexpectedReport lists the unexpected groups, most flows first, and
 // returns how many there are.
 func (g *aggregator) unexpectedReport(r *report.Report, m *matrix.Matrix) int {
-	// The sort keys sit beside the pointer: a scan's 10,000 groups are
-	// scattered over the heap, and comparisons that followed the pointers
-	// were half of building its report.
+	// The sort keys sit beside the pointer: a scan's groups are scattered
+	// over the heap, and comparisons that followed the pointers would miss
+	// the cache at every step.
 	type group struct {
 		flows int
 		first int64

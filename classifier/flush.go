@@ -20,8 +20,8 @@ import (
 //     until this goroutine has ended it the ordinary way, so every flow is
 //     judged with what the flows ended before it left behind. Between those
 //     points neither goroutine writes anything the other reads. Each stop
-//     is a round trip (about half a microsecond: 60,000 open TLS
-//     handshakes at the end flushed in 120-145 ms against Flush's 112).
+//     is a round trip between the goroutines, so a flush with very many
+//     such flows is no faster than Flush.
 //   - Folding is done here alone and in order, so the first groups keep
 //     their places, lists keep their first entries, the timeline its start.
 //     A flow whose listing needs more than the judgement (a blocked
@@ -32,12 +32,11 @@ import (
 // Reading and judging are about two thirds of a flow's cost at the flush,
 // folding one third, so this goroutine also judges every aheadShare-th
 // batch itself (the look-ahead still reads those flows, to know where to
-// wait). On the 1M-flow flood the flush took 60-70 ms before, 36-40 after
-// (45 with the look-ahead judging everything).
+// wait), so that both sides stay busy.
 
-// aheadLen is how many judged flows cross at once (about 300 KB). Each
-// batch costs the look-ahead a wake-up of this side: with 256 a batch the
-// wake-ups ate the whole gain, with 1024 half of it.
+// aheadLen is how many judged flows cross at once: each batch costs a
+// wake-up of this side, which must stay rare beside the work a batch
+// carries.
 const aheadLen = 4096
 
 // aheadCounts says how the flows of the last flushAhead were ended.
@@ -59,8 +58,8 @@ const (
 	aheadWait        // end the flow in turn; the look-ahead waits for it
 )
 
-// aheadShare: the folding side judges every aheadShare-th batch itself
-// (measured: 3 and 4 alike, 2 and 5 slower, none slowest).
+// aheadShare: the folding side judges every aheadShare-th batch itself,
+// the share that evens out the two sides' work (BenchmarkAnalyzePipelined).
 const aheadShare = 3
 
 // flushAhead ends every flow in the table as t.Flush does, with reading

@@ -70,7 +70,7 @@ func newGroupTable() groupTable {
 // Keys are passed and compared by pointer, field by field: a key just
 // built from narrow fields and then copied or compared whole is read back
 // with wide loads that cannot be forwarded from the pending narrow stores,
-// a stall that was half of add's own time on a scan.
+// a stall on every unexpected flow of a scan.
 func (k *unexpKey) equal(o *unexpKey) bool {
 	return k.proto == o.proto && k.dir == o.dir && k.port == o.port && k.peer == o.peer
 }

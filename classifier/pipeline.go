@@ -130,10 +130,9 @@ func packetsLeft(size, read int64, n uint64) uint64 {
 }
 
 // batchSize is how many decoded packets cross between the stages at once:
-// one channel operation per batch, never per packet. Measured on the 5M
-// mix, 1024 is 7-15% faster than 512 and 64 is a third slower: a smaller
-// batch has a stage wait (and be woken) more often. Six batches of
-// 1024 packets and their payload bytes hold about 4 MiB.
+// one channel operation per batch, never per packet. A smaller batch has a
+// stage wait (and be woken) more often; a larger one holds more memory in
+// flight.
 const batchSize = 1024
 
 type packetBatch struct {
@@ -172,8 +171,8 @@ func pipelined(merger *capture.Merger, table *flow.Table, progress Progress, rea
 			if b.n == batchSize {
 				// The flow stage is behind (a flood: a new flow nearly
 				// every packet): ready memory it will need rather than
-				// wait. Measured on the 1M-flow flood, 4% faster; more
-				// eagerly, the reading stage became the slower one.
+				// wait, but only then, or the reading stage becomes the
+				// slower one.
 				for len(full) >= 2 && table.Prepare() {
 				}
 				b.more = expect(n)
@@ -203,8 +202,8 @@ func pipelined(merger *capture.Merger, table *flow.Table, progress Progress, rea
 // batches hands out up to n batches, each made when first needed: a small
 // capture then never allocates the megabytes a flood keeps in flight, nor
 // sets off the collection (a scan of every global and of the batches,
-// mapping their pages) that allocating them at the start cost every run,
-// a third of an empty capture's 8 ms. get is for the goroutine that fills
+// mapping their pages) that allocating them at the start cost every run.
+// get is for the goroutine that fills
 // batches, put for the one that hands them back.
 type batches[T any] struct {
 	free    chan *T

@@ -16,13 +16,11 @@ import (
 // exactly (canPack), and unpacked into a Flow when a second packet arrives
 // or when it ends. Everything outside the table sees Flows only.
 //
-// On a flood of a million one-packet flows this more than halves the
-// table's memory, and with it the kernel's first-touch page faults, which
-// cost the process more than the flow work itself: an IPv4 key held as
-// 4-byte addresses is 25 bytes of the 80 an embryo with a full key took.
+// On a flood of one-packet flows this more than halves the table's memory,
+// and with it the kernel's first-touch page faults, which cost the process
+// more than the flow work itself; an IPv4 key is held as 4-byte addresses.
 //
-// Sixteen bytes fewer than the 56 that kept every field whole are 4,000
-// fewer page faults on a million-flow flood: one word serves as the ISN of a TCP
+// To keep it at 40 bytes (64 with an IPv6 end), one word serves as the ISN of a TCP
 // embryo and as the recognition slot (Meta) of any other (a TCP flow
 // recognised from its one packet stays a Flow); the packet's length fits
 // 16 bits, the input's index and the recognised protocol 8 (otherwise the
@@ -300,8 +298,8 @@ func (s *slab[T]) prepare() bool {
 
 // Prepare readies memory the table will take next: a page of embryos of
 // each kind in use, with its memory mapped. A flood makes a new flow of
-// nearly every packet, and the kernel's first-touch page faults were a
-// fifth of the flow stage's time; the reading stage, when it is ahead and
+// nearly every packet, and the kernel's first-touch page faults weigh on
+// the flow stage; the reading stage, when it is ahead and
 // would only wait, takes them over. It may be called from any goroutine
 // and reports whether it did anything.
 func (t *Table) Prepare() bool { return t.emb4.prepare() || t.emb6.prepare() }

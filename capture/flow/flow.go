@@ -90,8 +90,8 @@ const (
 type Flow struct {
 	Key Key
 	// Fields are ordered so that none pads: State fills the two bytes
-	// after the 38-byte key, and the record is 144 bytes, not 152 (a
-	// million-flow scan touches 8 MB less).
+	// after the 38-byte key, and the record is 144 bytes, not 152
+	// (TestFlowRecordSize holds it).
 	State [2]uint8
 
 	First, Last int64     // Unix ns

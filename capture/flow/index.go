@@ -150,8 +150,8 @@ func (ix *index) del(k *Key, pos int32) {
 // growth projects to the end, within the cap and maxJump. On a flood,
 // where nearly every packet is a new flow, that is two growths instead of
 // nine, and the rehashing and the outgrown arrays of the other seven are
-// gone: 5-8% of the 1M-flow flood's time, all of it on the flow stage,
-// the one that sets the pace. Where flows come and go the projection is
+// gone from the flow stage, the one that sets the pace. Where flows come
+// and go the projection is
 // small and the index doubles as before; a live interface says nothing,
 // so it always doubles.
 func (ix *index) nextSize() int {
