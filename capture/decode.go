@@ -161,8 +161,8 @@ func (d *Decoder) fastEthernet(data []byte, p *Packet) (bool, error) {
 		return false, nil
 	}
 	d.truncated = false
-	switch binary.BigEndian.Uint16(data[12:14]) {
-	case 0x0800:
+	switch layers.EthernetType(binary.BigEndian.Uint16(data[12:14])) {
+	case layers.EthernetTypeIPv4:
 		if ok, err := d.plainIPv4(data[14:], p); ok {
 			return true, err
 		}
@@ -171,7 +171,7 @@ func (d *Decoder) fastEthernet(data []byte, p *Packet) (bool, error) {
 		}
 		p.Truncated = bool(d.truncated)
 		return true, d.fromIPv4(p)
-	case 0x86DD:
+	case layers.EthernetTypeIPv6:
 		if d.ip6.DecodeFromBytes(data[14:], &d.truncated) != nil || ipInIP(d.ip6.NextLayerType()) {
 			return false, nil
 		}
@@ -238,7 +238,7 @@ func (d *Decoder) fromIPv4(p *Packet) error {
 	if ipv4Frag(p, ip.FragOffset, ip.Flags&layers.IPv4MoreFragments != 0) {
 		return nil
 	}
-	if p.Proto == 41 && !p.Tunneled {
+	if layers.IPProtocol(p.Proto) == layers.IPProtocolIPv6 && !p.Tunneled {
 		// 6in4 (RFC 4213): judge the inner IPv6 packet, as Zeek does with
 		// its tunnel decapsulation; one level deep.
 		if err := d.ip6.DecodeFromBytes(ip.Payload, gopacket.NilDecodeFeedback); err == nil {
@@ -302,20 +302,20 @@ func skipIPv6Extensions(next uint8, data []byte) (uint8, []byte, int, ipv6Frag, 
 	skipped := 0
 	for i := 0; i < 16; i++ { // a bound against crafted loops of headers
 		var n int
-		switch next {
-		case 0, 43, 60, 135, 139, 140: // HBH, routing, dest opts, mobility, HIP, shim6
+		switch layers.IPProtocol(next) {
+		case layers.IPProtocolIPv6HopByHop, layers.IPProtocolIPv6Routing, layers.IPProtocolIPv6Destination, ipv6Mobility, ipv6HIP, ipv6Shim6:
 			if len(data) < 2 {
 				return next, nil, skipped, frag, errExtTruncated
 			}
 			n = (int(data[1]) + 1) * 8
-		case 44: // fragment
+		case layers.IPProtocolIPv6Fragment:
 			n = 8
 			if len(data) < 8 {
 				return next, nil, skipped, frag, errExtTruncated
 			}
 			fo := binary.BigEndian.Uint16(data[2:4])
 			frag = ipv6Frag{present: true, offset: fo >> 3, more: fo&1 != 0, id: binary.BigEndian.Uint32(data[4:8])}
-		case 51: // AH
+		case layers.IPProtocolAH:
 			if len(data) < 2 {
 				return next, nil, skipped, frag, errExtTruncated
 			}

@@ -160,18 +160,18 @@ func (s *FileSource) open(in io.Reader) error {
 		return fmt.Errorf("%s: %v", s.name, err)
 	}
 	switch m := binary.LittleEndian.Uint32(head); m {
-	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
+	case pcapMagicMicro, pcapMagicMicroSwap, pcapMagicNano, pcapMagicNanoSwap:
 		s.format = FormatPcap
 		hdr, _ := s.br.Peek(24)
 		if len(hdr) == 24 {
-			if m == 0xa1b2c3d4 || m == 0xa1b23c4d {
+			if m == pcapMagicMicro || m == pcapMagicNano {
 				s.link = LinkType(binary.LittleEndian.Uint32(hdr[20:24]))
 			} else {
 				s.link = LinkType(binary.BigEndian.Uint32(hdr[20:24]))
 				s.bigEndian = true
 			}
 			s.nanoFactor = 1000
-			if m == 0xa1b23c4d || m == 0x4d3cb2a1 {
+			if m == pcapMagicNano || m == pcapMagicNanoSwap {
 				s.nanoFactor = 1
 			}
 			// The upper bits carry FCS and class flags (pcap-linktype(7)).
@@ -186,7 +186,7 @@ func (s *FileSource) open(in io.Reader) error {
 		// largest sane snaplen instead.
 		pr.SetSnaplen(maxSnaplen)
 		s.pcap = pr
-	case 0x0a0d0d0a:
+	case pcapngMagic:
 		s.format = FormatPcapNG
 		nr, err := newNgReader(s.br, s.Offset)
 		if err != nil {

@@ -35,7 +35,7 @@ type ngIface struct {
 }
 
 const (
-	ngSHB = 0x0A0D0D0A
+	ngSHB = pcapngMagic
 	ngIDB = 1
 	ngPB  = 2 // obsolete packet block
 	ngSPB = 3
@@ -68,9 +68,9 @@ func (n *ngReader) readBlock() (uint32, error) {
 			return 0, unexpected(err)
 		}
 		switch {
-		case binary.LittleEndian.Uint32(n.hdr[8:12]) == 0x1A2B3C4D:
+		case binary.LittleEndian.Uint32(n.hdr[8:12]) == pcapngByteOrderWord:
 			n.bo = binary.LittleEndian
-		case binary.BigEndian.Uint32(n.hdr[8:12]) == 0x1A2B3C4D:
+		case binary.BigEndian.Uint32(n.hdr[8:12]) == pcapngByteOrderWord:
 			n.bo = binary.BigEndian
 		default:
 			return 0, errNgBOM

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
 	"github.com/flowverify/flowverify/classifier/protocol"
 )
@@ -146,20 +147,20 @@ func (r *Role) Hosts() []netip.Addr {
 
 // Transport names.
 const (
-	TCP = 6
-	UDP = 17
+	TCP = capture.ProtoTCP
+	UDP = capture.ProtoUDP
 )
 
 // TransportName names an IP protocol number.
 func TransportName(p uint8) string {
 	switch p {
-	case 6:
+	case capture.ProtoTCP:
 		return "tcp"
-	case 17:
+	case capture.ProtoUDP:
 		return "udp"
-	case 1:
+	case capture.ProtoICMP:
 		return "icmp"
-	case 58:
+	case capture.ProtoICMPv6:
 		return "icmp6"
 	}
 	return "ip-proto-" + strconv.Itoa(int(p))

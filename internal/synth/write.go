@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+
+	"github.com/gopacket/gopacket/layers"
 )
 
 // Link types the writer produces.
@@ -59,9 +61,9 @@ func (c *Capture) Write(w io.Writer, f Format) error {
 func writePcapHeader(w io.Writer, f Format) error {
 	var h [24]byte
 	bo := byteOrder(f)
-	magic := uint32(0xa1b2c3d4)
+	magic := uint32(pcapMagicMicro)
 	if f.Nanos {
-		magic = 0xa1b23c4d
+		magic = pcapMagicNano
 	}
 	bo.PutUint32(h[0:], magic)
 	bo.PutUint16(h[4:], 2)
@@ -114,11 +116,11 @@ func (c *Capture) writeNG(w io.Writer, f Format, frames []frame) error {
 		_, err := w.Write(b)
 		return err
 	}
-	shb := le.AppendUint32(nil, 0x1A2B3C4D)
+	shb := le.AppendUint32(nil, pcapngByteOrderWord)
 	shb = le.AppendUint16(shb, 1)
 	shb = le.AppendUint16(shb, 0)
 	shb = le.AppendUint64(shb, ^uint64(0)) // section length unknown
-	if err := block(0x0A0D0D0A, shb); err != nil {
+	if err := block(pcapngSHB, shb); err != nil {
 		return err
 	}
 	for i, l := range f.Links {
@@ -163,9 +165,9 @@ func (c *Capture) writeNG(w io.Writer, f Format, frames []frame) error {
 func linkFrame(fr *frame, link uint32, vlans []uint16) []byte {
 	ip := serializeIP(fr)
 	v6 := !fr.src.Addr.Is4()
-	etype := uint16(0x0800)
+	etype := uint16(layers.EthernetTypeIPv4)
 	if v6 {
-		etype = 0x86dd
+		etype = uint16(layers.EthernetTypeIPv6)
 	}
 	switch link {
 	case LinkRaw:
@@ -200,9 +202,9 @@ func linkFrame(fr *frame, link uint32, vlans []uint16) []byte {
 	h = append(h, mac(fr.dst.Addr)...)
 	h = append(h, mac(fr.src.Addr)...)
 	for i, v := range vlans {
-		tpid := uint16(0x8100)
+		tpid := uint16(layers.EthernetTypeDot1Q)
 		if i == 0 && len(vlans) > 1 {
-			tpid = 0x88a8 // QinQ outer tag
+			tpid = uint16(layers.EthernetTypeQinQ) // the outer tag
 		}
 		h = binary.BigEndian.AppendUint16(h, tpid)
 		h = binary.BigEndian.AppendUint16(h, v)
@@ -210,3 +212,11 @@ func linkFrame(fr *frame, link uint32, vlans []uint16) []byte {
 	h = binary.BigEndian.AppendUint16(h, etype)
 	return append(h, ip...)
 }
+
+// File magics written (pcap-savefile(5), the pcapng specification).
+const (
+	pcapMagicMicro      = 0xa1b2c3d4
+	pcapMagicNano       = 0xa1b23c4d
+	pcapngSHB           = 0x0a0d0d0a
+	pcapngByteOrderWord = 0x1a2b3c4d
+)
