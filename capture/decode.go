@@ -34,8 +34,6 @@ type Decoder struct {
 
 	// truncated is the DecodeFeedback of the Ethernet fast path.
 	truncated truncation
-	// noFast sends every frame down the general path; tests compare the two.
-	noFast bool
 }
 
 // truncation records what a layer's DecodeFromBytes reports through
@@ -91,13 +89,20 @@ func SupportedLink(lt LinkType) bool {
 // Decode fills p from one frame of link type lt. On error p may be partly
 // filled; ErrNotIP means the frame is fine but carries no IP.
 func (d *Decoder) Decode(lt LinkType, data []byte, p *Packet) error {
+	return d.decode(lt, data, p, false)
+}
+
+// decode is Decode; with reference set it takes the general path for
+// every frame and reads transport payloads with gopacket's layers, the
+// reference that tests and FuzzDecode hold the fast path to.
+func (d *Decoder) decode(lt LinkType, data []byte, p *Packet, reference bool) error {
 	ts, wire, in := p.Timestamp, p.WireLen, p.Input
 	*p = Packet{Timestamp: ts, WireLen: wire, Input: in}
 
 	var parser *gopacket.DecodingLayerParser
 	switch lt {
 	case LinkEthernet:
-		if !d.noFast {
+		if !reference {
 			if ok, err := d.fastEthernet(data, p); ok {
 				return err
 			}
@@ -140,9 +145,9 @@ func (d *Decoder) Decode(lt LinkType, data []byte, p *Packet) error {
 	}
 	switch {
 	case sawIP4:
-		return d.fromIPv4(p)
+		return d.fromIPv4(p, reference)
 	case sawIP6:
-		return d.fromIPv6(p)
+		return d.fromIPv6(p, reference)
 	case err != nil:
 		p.Truncated = true
 		return err
@@ -170,13 +175,13 @@ func (d *Decoder) fastEthernet(data []byte, p *Packet) (bool, error) {
 			return false, nil
 		}
 		p.Truncated = bool(d.truncated)
-		return true, d.fromIPv4(p)
+		return true, d.fromIPv4(p, false)
 	case layers.EthernetTypeIPv6:
 		if d.ip6.DecodeFromBytes(data[14:], &d.truncated) != nil || ipInIP(d.ip6.NextLayerType()) {
 			return false, nil
 		}
 		p.Truncated = bool(d.truncated)
-		return true, d.fromIPv6(p)
+		return true, d.fromIPv6(p, false)
 	}
 	return false, nil
 }
@@ -205,7 +210,7 @@ func (d *Decoder) plainIPv4(ip []byte, p *Packet) (bool, error) {
 	if ipv4Frag(p, ff&0x1fff, ff&0x2000 != 0) {
 		return true, nil
 	}
-	return true, d.transport(p, ip[20:length], length-20, false)
+	return true, d.transport(p, ip[20:length], length-20, false, false)
 }
 
 // ipv4Frag marks a fragment and reports a non-first one, which carries no
@@ -227,7 +232,7 @@ func ipInIP(next gopacket.LayerType) bool {
 	return next == layers.LayerTypeIPv4 || next == layers.LayerTypeIPv6
 }
 
-func (d *Decoder) fromIPv4(p *Packet) error {
+func (d *Decoder) fromIPv4(p *Packet, reference bool) error {
 	ip := &d.ip4
 	p.IsIP = true
 	p.Src.Set4(ip.SrcIP)
@@ -243,14 +248,14 @@ func (d *Decoder) fromIPv4(p *Packet) error {
 		// its tunnel decapsulation; one level deep.
 		if err := d.ip6.DecodeFromBytes(ip.Payload, gopacket.NilDecodeFeedback); err == nil {
 			p.Tunneled = true
-			return d.fromIPv6(p)
+			return d.fromIPv6(p, reference)
 		}
 	}
 	transportLen := int(ip.Length) - int(ip.IHL)*4
-	return d.transport(p, ip.Payload, transportLen, false)
+	return d.transport(p, ip.Payload, transportLen, false, reference)
 }
 
-func (d *Decoder) fromIPv6(p *Packet) error {
+func (d *Decoder) fromIPv6(p *Packet, reference bool) error {
 	ip := &d.ip6
 	p.IsIP = true
 	p.Src = AddrFrom16(ip.SrcIP)
@@ -282,7 +287,7 @@ func (d *Decoder) fromIPv6(p *Packet) error {
 			p.Frag = FragFirst
 		}
 	}
-	return d.transport(p, payload, declared, true)
+	return d.transport(p, payload, declared, true, reference)
 }
 
 type ipv6Frag struct {
@@ -339,14 +344,14 @@ func skipIPv6Extensions(next uint8, data []byte) (uint8, []byte, int, ipv6Frag, 
 
 // transport fills ports, flags and payload. declared is the transport
 // length the IP header claims; the captured bytes may be fewer.
-func (d *Decoder) transport(p *Packet, data []byte, declared int, v6 bool) error {
+func (d *Decoder) transport(p *Packet, data []byte, declared int, v6, reference bool) error {
 	switch p.Proto {
 	case ProtoTCP:
 		if len(data) < 20 || data[12]>>4 < 5 {
 			p.Truncated = true
 			return nil
 		}
-		payload, ok := d.tcpPayload(data)
+		payload, ok := d.tcpPayload(data, reference)
 		if !ok {
 			// A snaplen that cuts the options still leaves ports and flags.
 			p.Truncated = true
@@ -358,7 +363,7 @@ func (d *Decoder) transport(p *Packet, data []byte, declared int, v6 bool) error
 		p.Payload = payload
 		p.PayloadLen = declared - int(data[12]>>4)*4
 	case ProtoUDP:
-		payload, ok := d.udpPayload(data)
+		payload, ok := d.udpPayload(data, reference)
 		if !ok {
 			p.Truncated = true
 			return nil
@@ -398,8 +403,8 @@ func (d *Decoder) transport(p *Packet, data []byte, declared int, v6 bool) error
 // skips gopacket's decoder, which fills a whole layer struct with write
 // barriers for its slices (a fifth of the reading stage's time on the mix).
 // FuzzDecode holds the two paths equal.
-func (d *Decoder) tcpPayload(data []byte) ([]byte, bool) {
-	if d.noFast {
+func (d *Decoder) tcpPayload(data []byte, reference bool) ([]byte, bool) {
+	if reference {
 		if d.tcp.DecodeFromBytes(data, gopacket.NilDecodeFeedback) != nil {
 			return nil, false
 		}
@@ -415,8 +420,8 @@ func (d *Decoder) tcpPayload(data []byte) ([]byte, bool) {
 // udpPayload returns a UDP datagram's payload, as gopacket's UDP layer
 // does (on the general path, it is that layer): the length field bounds it
 // when it is at least 8, zero (a jumbogram) means the rest of the packet.
-func (d *Decoder) udpPayload(data []byte) ([]byte, bool) {
-	if d.noFast {
+func (d *Decoder) udpPayload(data []byte, reference bool) ([]byte, bool) {
+	if reference {
 		if d.udp.DecodeFromBytes(data, gopacket.NilDecodeFeedback) != nil {
 			return nil, false
 		}

@@ -276,7 +276,6 @@ func TestFastPathMatchesGeneral(t *testing.T) {
 		t.Fatalf("only %d captures found under testdata", len(paths))
 	}
 	fast, general := NewDecoder(), NewDecoder()
-	general.noFast = true
 	frames := 0
 	for _, path := range paths {
 		if st, err := os.Stat(path); err != nil || st.Size() > 64<<20 {
@@ -293,7 +292,7 @@ func TestFastPathMatchesGeneral(t *testing.T) {
 			}
 			var p, q Packet
 			err1 := fast.Decode(lt, data, &p)
-			err2 := general.Decode(lt, data, &q)
+			err2 := general.decode(lt, data, &q, true)
 			if fmt.Sprint(err1) != fmt.Sprint(err2) || !reflect.DeepEqual(p, q) {
 				t.Fatalf("%s frame %d: fast %+v (%v), general %+v (%v)", path, frames, p, err1, q, err2)
 			}
@@ -326,8 +325,7 @@ func FuzzDecode(f *testing.F) {
 		// The Ethernet fast path must agree with the general one on any bytes.
 		var q Packet
 		general := NewDecoder()
-		general.noFast = true
-		gerr := general.Decode(LinkType(link%300), data, &q)
+		gerr := general.decode(LinkType(link%300), data, &q, true)
 		if fmt.Sprint(err) != fmt.Sprint(gerr) || !reflect.DeepEqual(p, q) {
 			t.Fatalf("fast path %+v (%v), general path %+v (%v)", p, err, q, gerr)
 		}
@@ -416,12 +414,11 @@ func TestTransportHeadersMatchGopacket(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			frame := build(t, eth(layers.EthernetTypeIPv4), ip4("192.0.2.10", "192.0.2.20", c.proto), gopacket.Payload(c.segment))
 			fast, general := NewDecoder(), NewDecoder()
-			general.noFast = true
 			var p, q Packet
 			if err := fast.Decode(LinkEthernet, frame, &p); err != nil {
 				t.Fatal(err)
 			}
-			if err := general.Decode(LinkEthernet, frame, &q); err != nil {
+			if err := general.decode(LinkEthernet, frame, &q, true); err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(p, q) {

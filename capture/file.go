@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/klauspost/compress/gzip"
 )
@@ -88,7 +87,6 @@ type FileSource struct {
 	// the record reader against.
 	bigEndian  bool
 	nanoFactor int64
-	viaPcapgo  bool // tests only: read records with pcapgo
 	link       LinkType
 	offset     int64 // offset of the record being read
 	size       int64
@@ -270,42 +268,40 @@ func (s *FileSource) Drops() uint64 {
 // *DamageError carrying the offset of that record.
 func (s *FileSource) Next() (data []byte, ts int64, wire int, lt LinkType, err error) {
 	s.offset = s.Offset()
-	switch {
-	case s.pcap != nil && !s.viaPcapgo:
+	if s.pcap != nil {
 		lt = s.link
 		data, ts, wire, err = s.nextPcap()
-	case s.pcap != nil:
-		var ci gopacket.CaptureInfo
-		data, ci, err = s.pcap.ZeroCopyReadPacketData()
-		lt, wire = s.link, ci.Length
-		if err == nil {
-			ts = ci.Timestamp.UnixNano()
-		}
-	default:
+	} else {
 		data, ts, wire, lt, err = s.ng.next()
 		s.offset = s.ng.blockStart
 	}
 	if err != nil {
-		// io.EOF comes only from a header read that found no byte at all:
-		// the clean end of the file. A record cut short says
-		// io.ErrUnexpectedEOF, except pcapgo's data read, caught here by
-		// the offset having moved.
-		if err == io.EOF && (s.ng != nil || s.Offset() == s.offset) {
-			return nil, 0, 0, lt, io.EOF
-		}
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, 0, 0, lt, &DamageError{File: s.name, Offset: s.offset, Gzip: s.gz, Err: err}
+		return nil, 0, 0, lt, s.recordErr(err)
 	}
 	return data, ts, wire, lt, nil
+}
+
+// recordErr turns the error that ended a record read at s.offset into
+// io.EOF at the clean end of the file, else a *DamageError. io.EOF comes
+// only from a header read that found no byte at all; a record cut short
+// says io.ErrUnexpectedEOF, except pcapgo's data read (the reference the
+// tests hold the record reader to), caught here by the offset having
+// moved.
+func (s *FileSource) recordErr(err error) error {
+	if err == io.EOF && (s.ng != nil || s.Offset() == s.offset) {
+		return io.EOF
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return &DamageError{File: s.name, Offset: s.offset, Gzip: s.gz, Err: err}
 }
 
 // recordBuffered reports whether the next classic pcap record lies whole
 // in the read buffer, so that reading it moves none of the bytes handed
 // out before (bufio moves them only when it refills).
 func (s *FileSource) recordBuffered() bool {
-	if s.pcap == nil || s.viaPcapgo {
+	if s.pcap == nil {
 		return false
 	}
 	b := s.br.Buffered()

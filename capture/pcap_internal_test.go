@@ -21,10 +21,13 @@ func readAll(t testing.TB, data []byte, viaPcapgo bool) string {
 	if src.Format() != FormatPcap {
 		t.Skip("not a classic pcap")
 	}
-	src.viaPcapgo = viaPcapgo
+	next := src.Next
+	if viaPcapgo {
+		next = func() ([]byte, int64, int, LinkType, error) { return nextViaPcapgo(src) }
+	}
 	var b bytes.Buffer
 	for {
-		rec, ts, wire, lt, err := src.Next()
+		rec, ts, wire, lt, err := next()
 		if err != nil {
 			fmt.Fprintf(&b, "end %v", err)
 			return b.String()
@@ -81,4 +84,15 @@ func FuzzPcapRecords(f *testing.F) {
 			t.Fatalf("record reader: %s\npcapgo: %s", got, want)
 		}
 	})
+}
+
+// nextViaPcapgo reads the next record of a classic pcap through pcapgo,
+// the reference the record reader is held to, with Next's error handling.
+func nextViaPcapgo(s *FileSource) ([]byte, int64, int, LinkType, error) {
+	s.offset = s.Offset()
+	data, ci, err := s.pcap.ZeroCopyReadPacketData()
+	if err != nil {
+		return nil, 0, 0, s.link, s.recordErr(err)
+	}
+	return data, ci.Timestamp.UnixNano(), ci.Length, s.link, nil
 }

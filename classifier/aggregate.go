@@ -52,10 +52,7 @@ type aggregator struct {
 func newAggregator(a *Analyzer, listFlows bool) *aggregator {
 	g := &aggregator{a: a, unexp: newGroupTable(), listFlows: listFlows}
 	g.cx = &matrix.Context{Servers: matrix.NewServerSet(slices.Collect(maps.Keys(a.servers))), DCs: &matrix.DCs{ByEPM: map[netip.Addr]bool{}}, Evidence: a.rec,
-		EPMLifetime: a.m.Limits.EPMLifetime, Explain: listFlows}
-	if !a.allRules {
-		g.cx.Ports = matrix.NewNamedPorts(a.m)
-	}
+		EPMLifetime: a.m.Limits.EPMLifetime, Explain: listFlows, Ports: a.ports}
 	g.rules = make([]ruleAgg, len(a.m.Rules))
 	for i := range g.rules {
 		g.rules[i] = ruleAgg{peers: map[netip.Addr]*peerAgg{}, protocols: map[string]int{}}

@@ -39,14 +39,14 @@ type Analyzer struct {
 	servers    map[netip.Addr]bool
 	server     report.Server
 	agg        *aggregator
-	allRules   bool  // tests: no namedPorts shortcut
-	nextPrune  int64 // packet time of the next look for learned endpoints to forget
+	ports      *matrix.NamedPorts // the ports any rule names: judging skips the rules for others (nil: never skips)
+	nextPrune  int64              // packet time of the next look for learned endpoints to forget
 	ahead      aheadCounts
 }
 
 // NewAnalyzer starts an analysis against m.
 func NewAnalyzer(m *matrix.Matrix) *Analyzer {
-	return &Analyzer{m: m, infer: newServerInference(), rec: &recognizer{now: func() int64 { return 0 }}}
+	return &Analyzer{m: m, infer: newServerInference(), rec: &recognizer{now: func() int64 { return 0 }}, ports: matrix.NewNamedPorts(m)}
 }
 
 // ListFlows asks for every flow in the report (--flows); names maps a

@@ -58,7 +58,7 @@ func TestFlushAheadEqualsFlush(t *testing.T) {
 		var an *Analyzer
 		for i, pipeline := range []bool{false, true} {
 			srcs := testcaps.Sources(t, c.name, c.files...)
-			r, a, err := analyze(m, srcs, nil, Options{Version: "test", Pipeline: pipeline})
+			r, a, err := analyze(m, srcs, nil, Options{Version: "test", Pipeline: pipeline}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

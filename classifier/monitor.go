@@ -68,6 +68,7 @@ func (mo *Monitor) Matrix() *matrix.Matrix { return mo.m }
 func (mo *Monitor) SetMatrix(m *matrix.Matrix) {
 	mo.m = m
 	mo.an.m = m
+	mo.an.ports = matrix.NewNamedPorts(m)
 	mo.lastStatus = map[string]matrix.Status{}
 }
 
@@ -194,7 +195,7 @@ func (mo *Monitor) Report(version string, withFlows bool, drops uint64) (*report
 	recs := make([]flow.Flow, 0, len(mo.an.records)+mo.table.Len())
 	recs = append(recs, mo.an.records...)
 	mo.table.Each(func(f *flow.Flow) { recs = append(recs, f.Detached()) })
-	tmp := &Analyzer{m: mo.m, records: recs, infer: mo.an.infer, rec: mo.an.rec}
+	tmp := &Analyzer{m: mo.m, records: recs, infer: mo.an.infer, rec: mo.an.rec, ports: mo.an.ports}
 	observed := time.Duration(mo.table.Now() - mo.start)
 	if mo.start == 0 {
 		observed = 0

@@ -15,8 +15,6 @@ type Options struct {
 	// Pipeline splits reading+decoding and flows+judging over two
 	// goroutines, handing batches across; the result is identical.
 	Pipeline bool
-	noRecog  bool // benchmarks: switch protocol recognition off
-	allRules bool // tests: judge every flow against every rule (no namedPorts shortcut)
 }
 
 // Progress is told the bytes read from disk and the packets seen so far.
@@ -31,12 +29,14 @@ func AnalyzeSources(m *matrix.Matrix, srcs []*capture.FileSource, unread []*capt
 
 // Analyze is AnalyzeSources with options.
 func Analyze(m *matrix.Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, o Options) (*report.Report, error) {
-	r, _, err := analyze(m, srcs, unread, o)
+	r, _, err := analyze(m, srcs, unread, o, nil)
 	return r, err
 }
 
-// analyze is Analyze, handing the analyzer to tests too.
-func analyze(m *matrix.Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, o Options) (*report.Report, *Analyzer, error) {
+// analyze is Analyze, handing the analyzer to tests too; tune, when set,
+// may change the analyzer and its table before the first packet (tests and
+// benchmarks switch recognition or the named-port shortcut off with it).
+func analyze(m *matrix.Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, o Options, tune func(*Analyzer, *flow.Table)) (*report.Report, *Analyzer, error) {
 	merger := capture.NewMerger(srcs)
 	defer merger.Close()
 	an := NewAnalyzer(m)
@@ -45,13 +45,12 @@ func analyze(m *matrix.Matrix, srcs []*capture.FileSource, unread []*capture.Inp
 		names = append(names, s.Name())
 	}
 	an.ListFlows(o.WithFlows, names)
-	an.allRules = o.allRules
-	an.Stream()
 	table := flow.NewTable(m.FlowConfig())
 	an.Attach(table)
-	if o.noRecog {
-		table.OnPayload = nil
+	if tune != nil {
+		tune(an, table)
 	}
+	an.Stream()
 	readBytes := func() int64 {
 		var b int64
 		for _, s := range srcs {

@@ -71,7 +71,7 @@ func TestAnalyzeTellsTableWhatIsLeft(t *testing.T) {
 			} else {
 				srcs = testcaps.Sources(t, c.name, c.data)
 			}
-			_, an, err := analyze(m, srcs, nil, Options{Version: "test", Pipeline: pipeline})
+			_, an, err := analyze(m, srcs, nil, Options{Version: "test", Pipeline: pipeline}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
