@@ -44,7 +44,11 @@ func (k *Keyed) Of(p *capture.Packet) {
 const batchAhead = 8
 
 // AddBatch accounts packets in order, exactly as Add one by one would.
-func (t *Table) AddBatch(pkts []capture.Packet) {
+func (t *Table) AddBatch(pkts []capture.Packet) { t.addBatch(pkts, true) }
+
+// addBatch is AddBatch; pack says whether one-packet flows are kept as
+// embryos (tests compare tables with and without them).
+func (t *Table) addBatch(pkts []capture.Packet, pack bool) {
 	ring := &t.ahead
 	for i := 0; i < len(pkts) && i < batchAhead; i++ {
 		t.prefetchKey(&ring[i], &pkts[i])
@@ -53,7 +57,7 @@ func (t *Table) AddBatch(pkts []capture.Packet) {
 		if j := i + batchAhead; j < len(pkts) {
 			t.prefetchKey(&ring[j%len(ring)], &pkts[j])
 		}
-		t.add(&pkts[i], &ring[i%len(ring)])
+		t.add(&pkts[i], &ring[i%len(ring)], pack)
 	}
 }
 
@@ -69,7 +73,7 @@ func (t *Table) AddKeyed(pkts []capture.Packet, keys []Keyed) {
 		if j := i + batchAhead; j < len(pkts) {
 			t.prefetchSlot(&keys[j])
 		}
-		t.add(&pkts[i], &keys[i])
+		t.add(&pkts[i], &keys[i], true)
 	}
 }
 

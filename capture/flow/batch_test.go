@@ -24,13 +24,8 @@ type trace struct {
 }
 
 func run(pkts []capture.Packet, cfg Config, feed func(*Table, []capture.Packet)) trace {
-	return runTable(pkts, cfg, false, feed)
-}
-
-func runTable(pkts []capture.Packet, cfg Config, noEmbryos bool, feed func(*Table, []capture.Packet)) trace {
 	var tr trace
 	tb := NewTable(cfg)
-	tb.noEmbryos = noEmbryos
 	tb.OnEnd = func(f *Flow) { tr.ended = append(tr.ended, *f) }
 	calls := 0
 	tb.OnPayload = func(f *Flow, pl *Payload) bool {

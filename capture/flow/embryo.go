@@ -363,10 +363,11 @@ func (t *Table) newFlow() int32 {
 }
 
 // place stores a flow built aside (see create) in the table, as an embryo
-// when it packs, and enters it in the index under its key's hash h.
-func (t *Table) place(f *Flow, h uint64) int32 {
+// when pack allows and it packs, and enters it in the index under its
+// key's hash h.
+func (t *Table) place(f *Flow, h uint64, pack bool) int32 {
 	var pos int32
-	if !t.noEmbryos && f.canPack() {
+	if pack && f.canPack() {
 		pos = t.newEmbryo(f)
 	} else {
 		pos = t.newFlow()

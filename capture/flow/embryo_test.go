@@ -84,10 +84,11 @@ func embryoCases() []capture.Packet {
 func TestEmbryosChangeNothing(t *testing.T) {
 	inputs := append(tableInputs(t), tableInput{"embryo edge cases", embryoCases(), DefaultConfig()})
 	all := func(tb *Table, pkts []capture.Packet) { tb.AddBatch(pkts) }
+	unpacked := func(tb *Table, pkts []capture.Packet) { tb.addBatch(pkts, false) }
 	used := 0
 	for _, in := range inputs {
-		want := runTable(in.pkts, in.cfg, true, all)
-		got := runTable(in.pkts, in.cfg, false, all)
+		want := run(in.pkts, in.cfg, unpacked)
+		got := run(in.pkts, in.cfg, all)
 		if want.embryos != 0 {
 			t.Fatalf("%s: a table without embryos made %d", in.name, want.embryos)
 		}

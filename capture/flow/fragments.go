@@ -56,7 +56,7 @@ func (t *Table) tieUnreachable(p *capture.Packet) {
 		class = classTCP
 	}
 	if idx < 0 {
-		idx = t.place(f, h) // never an embryo: it was answered by ICMP
+		idx = t.place(f, h, false) // never an embryo: it was answered by ICMP
 	}
 	t.touch(idx, class)
 }

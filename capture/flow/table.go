@@ -70,7 +70,6 @@ type Table struct {
 	free       []int32
 	emb4       slab[embryo]  // one-packet IPv4 flows (see embryo)
 	emb6       slab[embryo6] // one-packet flows with an IPv6 end
-	noEmbryos  bool          // every flow a Flow: tests compare the two
 	building   Flow          // a new flow, before place stores it
 	viewed     Flow          // an embryo unpacked for reading (see view)
 	lists      [nClasses]list
@@ -154,7 +153,7 @@ func (t *Table) Now() int64 { return t.now }
 func (t *Table) Add(p *capture.Packet) {
 	var k Keyed
 	k.Of(p)
-	t.add(p, &k)
+	t.add(p, &k, true)
 }
 
 // advance moves the packet clock to ts and says whether idle flows are
@@ -173,7 +172,7 @@ func (t *Table) expireNow() {
 	t.nextExpire = t.now + int64(100*time.Millisecond)
 }
 
-func (t *Table) add(p *capture.Packet, k *Keyed) {
+func (t *Table) add(p *capture.Packet, k *Keyed, pack bool) {
 	t.C.Packets++
 	if t.advance(p.Timestamp) {
 		t.expireNow()
@@ -244,7 +243,7 @@ func (t *Table) add(p *capture.Packet, k *Keyed) {
 		}
 	}
 	if idx < 0 {
-		idx = t.place(f, k.h)
+		idx = t.place(f, k.h, pack)
 	}
 	t.touch(idx, class)
 }
