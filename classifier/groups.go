@@ -1,3 +1,6 @@
+// Why: a scan asks about a new peer and port with nearly every flow, so the
+// unexpected groups live in a hash table of our own with a Bloom filter.
+
 package classifier
 
 import (

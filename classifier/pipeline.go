@@ -1,3 +1,6 @@
+// Why: reading and decoding, and flows and judging, each fill a core; on
+// two cores they run side by side and hand batches across.
+
 package classifier
 
 import (

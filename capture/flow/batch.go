@@ -1,3 +1,6 @@
+// Why: a flood makes a new flow of nearly every packet; working keys out
+// and prefetching index slots a few packets ahead hides the memory latency.
+
 package flow
 
 import (

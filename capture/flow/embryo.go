@@ -1,3 +1,6 @@
+// Why: most flows of a scan see one packet; packing them small keeps a
+// flood's memory, and the page faults that come with it, down.
+
 package flow
 
 import (

@@ -1,3 +1,6 @@
+// Why: Go's map would hash 38-byte keys generically and rehash in steps;
+// the flow index is open addressing sized from what the input projects.
+
 package flow
 
 import (
