@@ -34,7 +34,6 @@ type Analyzer struct {
 	rec     *recognizer
 
 	withFlows  bool
-	hold       bool     // never stream: the monitor keeps its window of flows
 	inputNames []string // input index -> name, for listed flows
 	servers    map[netip.Addr]bool
 	server     report.Server
@@ -46,7 +45,13 @@ type Analyzer struct {
 
 // NewAnalyzer starts an analysis against m.
 func NewAnalyzer(m *matrix.Matrix) *Analyzer {
-	return &Analyzer{m: m, infer: newServerInference(), rec: &recognizer{now: func() int64 { return 0 }}, ports: matrix.NewNamedPorts(m)}
+	return &Analyzer{m: m, infer: newServerInference(), rec: newRecognizer(), ports: matrix.NewNamedPorts(m)}
+}
+
+// windowAnalyzer judges flows already held (the monitor's window) with the
+// recognition and inference state that saw them.
+func windowAnalyzer(m *matrix.Matrix, held []flow.Flow, rec *recognizer, infer *serverInference, ports *matrix.NamedPorts) *Analyzer {
+	return &Analyzer{m: m, records: held, infer: infer, rec: rec, ports: ports}
 }
 
 // ListFlows asks for every flow in the report (--flows); names maps a
@@ -57,9 +62,7 @@ func (a *Analyzer) ListFlows(on bool, names []string) { a.withFlows, a.inputName
 // from the first payload bytes and receives every finished flow.
 func (a *Analyzer) Attach(t *flow.Table) {
 	t.OnEnd = a.OnEnd
-	t.OnPayload = a.rec.onPayload
-	a.rec.now = t.Now
-	a.rec.table = t
+	a.rec.attach(t)
 }
 
 // Stream decides the server now when the matrix names it, so flows are
@@ -90,7 +93,7 @@ func (a *Analyzer) OnEnd(f *flow.Flow) {
 	}
 	a.infer.observe(f)
 	a.records = append(a.records, f.Detached())
-	if len(a.records) >= decideAfter && a.m.ServerAuto && !a.hold {
+	if len(a.records) >= decideAfter && a.m.ServerAuto {
 		if best, ev, err := a.infer.decide(); err == nil {
 			ev = append(ev, fmt.Sprintf("decided after the first %d flows", len(a.records)))
 			a.setServers([]netip.Addr{best}, "auto", ev)
@@ -163,7 +166,7 @@ func (a *Analyzer) Tick(t *flow.Table) {
 		return
 	}
 	a.nextPrune = now + int64(pruneEvery)
-	if a.hold || a.agg == nil || len(a.records) > 0 || !a.rec.AnyLearned() {
+	if a.agg == nil || len(a.records) > 0 || !a.rec.AnyLearned() {
 		return // held flows (server not yet known) may be older than any in the table
 	}
 	lifetime := int64(a.m.Limits.EPMLifetime)

@@ -24,11 +24,14 @@ type MonitorConfig struct {
 // Every timer runs on packet time, so replaying a capture into it judges
 // exactly as it did live. It is driven by one goroutine.
 type Monitor struct {
-	m     *matrix.Matrix
-	cfg   MonitorConfig
-	an    *Analyzer
-	table *flow.Table
-	start int64
+	m      *matrix.Matrix
+	cfg    MonitorConfig
+	table  *flow.Table
+	start  int64
+	window []flow.Flow // finished flows still inside the window
+	rec    *recognizer
+	infer  *serverInference
+	ports  *matrix.NamedPorts
 
 	seenFlows  map[flowID]bool
 	seenGroups map[unexpKey]bool
@@ -51,11 +54,19 @@ func NewMonitor(m *matrix.Matrix, cfg MonitorConfig) *Monitor {
 	if cfg.Window <= 0 {
 		cfg.Window = 15 * time.Minute
 	}
-	mo := &Monitor{m: m, cfg: cfg, an: NewAnalyzer(m), table: flow.NewTable(m.FlowConfig()),
-		seenFlows: map[flowID]bool{}, seenGroups: map[unexpKey]bool{}, lastStatus: map[string]matrix.Status{}, lastDrops: map[string]uint64{}}
-	mo.an.hold = true
-	mo.an.Attach(mo.table)
+	mo := &Monitor{m: m, cfg: cfg, table: flow.NewTable(m.FlowConfig()), rec: newRecognizer(), infer: newServerInference(),
+		ports: matrix.NewNamedPorts(m), seenFlows: map[flowID]bool{}, seenGroups: map[unexpKey]bool{},
+		lastStatus: map[string]matrix.Status{}, lastDrops: map[string]uint64{}}
+	mo.table.OnEnd = mo.onEnd
+	mo.rec.attach(mo.table)
 	return mo
+}
+
+// onEnd keeps a finished flow in the window.
+func (mo *Monitor) onEnd(f *flow.Flow) {
+	mo.rec.final(f)
+	mo.infer.observe(f)
+	mo.window = append(mo.window, f.Detached())
 }
 
 // Table exposes counters for metrics.
@@ -67,8 +78,7 @@ func (mo *Monitor) Matrix() *matrix.Matrix { return mo.m }
 // SetMatrix swaps the matrix (SIGHUP) and keeps every flow.
 func (mo *Monitor) SetMatrix(m *matrix.Matrix) {
 	mo.m = m
-	mo.an.m = m
-	mo.an.ports = matrix.NewNamedPorts(m)
+	mo.ports = matrix.NewNamedPorts(m)
 	mo.lastStatus = map[string]matrix.Status{}
 }
 
@@ -81,14 +91,14 @@ func (mo *Monitor) Packet(p *capture.Packet) {
 }
 
 func (mo *Monitor) ctx() *matrix.Context {
-	return &matrix.Context{Servers: matrix.NewServerSet(mo.cfg.Servers), DCs: mo.dcs(), Evidence: mo.an.rec, EPMLifetime: mo.m.Limits.EPMLifetime, Explain: true}
+	return &matrix.Context{Servers: matrix.NewServerSet(mo.cfg.Servers), DCs: mo.dcs(), Evidence: mo.rec, EPMLifetime: mo.m.Limits.EPMLifetime, Explain: true}
 }
 
 // dcs are the peers the server reached on the endpoint mapper.
 func (mo *Monitor) dcs() *matrix.DCs {
 	cx := matrix.Context{Servers: matrix.NewServerSet(mo.cfg.Servers), DCs: &matrix.DCs{ByEPM: map[netip.Addr]bool{}}}
-	for i := range mo.an.records {
-		cx.NoteDC(&mo.an.records[i])
+	for i := range mo.window {
+		cx.NoteDC(&mo.window[i])
 	}
 	mo.table.Each(cx.NoteDC)
 	return cx.DCs
@@ -100,22 +110,22 @@ func (mo *Monitor) prune() {
 	now := mo.table.Now()
 	cut := now - int64(mo.cfg.Window)
 	n := 0
-	for i := range mo.an.records {
-		f := &mo.an.records[i]
+	for i := range mo.window {
+		f := &mo.window[i]
 		if f.Last >= cut {
-			mo.an.records[n] = *f
+			mo.window[n] = *f
 			n++
 			continue
 		}
-		mo.an.rec.release(f.Meta)
+		mo.rec.release(f.Meta)
 	}
-	mo.scanned -= len(mo.an.records) - n
+	mo.scanned -= len(mo.window) - n
 	if mo.scanned < 0 {
 		mo.scanned = 0
 	}
-	clear(mo.an.records[n:])
-	mo.an.records = mo.an.records[:n]
-	mo.an.rec.pruneLearned(now - int64(mo.m.Limits.EPMLifetime) - int64(mo.cfg.Window))
+	clear(mo.window[n:])
+	mo.window = mo.window[:n]
+	mo.rec.pruneLearned(now - int64(mo.m.Limits.EPMLifetime) - int64(mo.cfg.Window))
 	if len(mo.seenFlows) > maxRemembered {
 		for k := range mo.seenFlows {
 			if k.first < cut {
@@ -157,10 +167,10 @@ func (mo *Monitor) Events(stats []capture.IfaceStats) []report.Event {
 			out = append(out, ev)
 		}
 	}
-	for i := mo.scanned; i < len(mo.an.records); i++ {
-		check(&mo.an.records[i], true)
+	for i := mo.scanned; i < len(mo.window); i++ {
+		check(&mo.window[i], true)
 	}
-	mo.scanned = len(mo.an.records)
+	mo.scanned = len(mo.window)
 	mo.table.Each(func(f *flow.Flow) { check(f, false) })
 	for _, s := range stats {
 		d := s.Dropped + s.IfDropped
@@ -178,7 +188,7 @@ func (mo *Monitor) flowEvent(typ string, f *flow.Flow, j *matrix.Judgement) repo
 	ev := report.Event{Time: capture.FormatTime(f.Last), Type: typ, Transport: matrix.TransportName(f.Key.Proto),
 		Initiator: HostPort(ia, ip), Responder: HostPort(ra, rp), Direction: j.Dir.String(), Port: int(rp),
 		Peer: j.Peer.String(), Reason: j.Reason}
-	if id, _ := mo.an.rec.proto(f); id != protocol.Unknown {
+	if id, _ := mo.rec.proto(f); id != protocol.Unknown {
 		ev.Protocol = id.String()
 	}
 	if j.Rule >= 0 {
@@ -192,10 +202,10 @@ func (mo *Monitor) flowEvent(typ string, f *flow.Flow, j *matrix.Judgement) repo
 // events since the previous report.
 func (mo *Monitor) Report(version string, withFlows bool, drops uint64) (*report.Report, []report.Event, error) {
 	mo.prune()
-	recs := make([]flow.Flow, 0, len(mo.an.records)+mo.table.Len())
-	recs = append(recs, mo.an.records...)
+	recs := make([]flow.Flow, 0, len(mo.window)+mo.table.Len())
+	recs = append(recs, mo.window...)
 	mo.table.Each(func(f *flow.Flow) { recs = append(recs, f.Detached()) })
-	tmp := &Analyzer{m: mo.m, records: recs, infer: mo.an.infer, rec: mo.an.rec, ports: mo.an.ports}
+	tmp := windowAnalyzer(mo.m, recs, mo.rec, mo.infer, mo.ports)
 	observed := time.Duration(mo.table.Now() - mo.start)
 	if mo.start == 0 {
 		observed = 0

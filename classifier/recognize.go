@@ -36,6 +36,15 @@ type learnKey struct {
 	port uint16
 }
 
+func newRecognizer() *recognizer { return &recognizer{now: func() int64 { return 0 }} }
+
+// attach makes the recognizer t's payload hook, on t's packet clock.
+func (r *recognizer) attach(t *flow.Table) {
+	t.OnPayload = r.onPayload
+	r.now = t.Now
+	r.table = t
+}
+
 func (r *recognizer) set(f *flow.Flow, res protocol.Result) {
 	if f.Meta == 0 {
 		if n := len(r.freed); n > 0 {
