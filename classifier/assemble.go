@@ -53,6 +53,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	sum.Dropped = drops
 	sum.Fragments = tc.Fragments
 	sum.NonIP = tc.NonIP
+	sum.Infrastructure = tc.Infrastructure
 	sum.Verdict = "conforms"
 	for _, k := range matrix.FindingNames() {
 		if findings[k] > 0 {

@@ -86,6 +86,7 @@ func (mg *merger) add(r *Report) {
 	sum.Dropped += s.Dropped
 	sum.Fragments += s.Fragments
 	sum.NonIP += s.NonIP
+	sum.Infrastructure += s.Infrastructure
 	sum.Guessed += s.Guessed
 	sum.Damaged = sum.Damaged || s.Damaged
 }

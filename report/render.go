@@ -281,8 +281,12 @@ func (t textWriter) summary(r *Report) {
 	for _, k := range keys {
 		parts = append(parts, fmt.Sprintf("%d %s", s.Findings[k], k))
 	}
-	t.p("\nSummary: %s — %s; %d packets, %d flows (%d allowed, %d ignored, %d transit, %d local), %d evicted, %d dropped\n",
-		strings.ToUpper(s.Verdict), strings.Join(parts, ", "), s.Packets, s.Flows, s.Allowed, s.Ignored, s.Transit, s.Local, s.Evicted, s.Dropped)
+	infra := ""
+	if s.Infrastructure > 0 {
+		infra = fmt.Sprintf(", %d IPv6 neighbour-discovery/MLD packets (infrastructure, not judged)", s.Infrastructure)
+	}
+	t.p("\nSummary: %s — %s; %d packets, %d flows (%d allowed, %d ignored, %d transit, %d local), %d evicted, %d dropped%s\n",
+		strings.ToUpper(s.Verdict), strings.Join(parts, ", "), s.Packets, s.Flows, s.Allowed, s.Ignored, s.Transit, s.Local, s.Evicted, s.Dropped, infra)
 }
 
 func statusMark(s matrix.Status) string {

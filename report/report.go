@@ -167,9 +167,12 @@ type Summary struct {
 	Dropped   uint64         `json:"dropped"`
 	Fragments uint64         `json:"fragments"`
 	NonIP     uint64         `json:"non_ip"`
-	Guessed   int            `json:"guessed_direction"`
-	MaxActive int            `json:"max_active_flows"`
-	Damaged   bool           `json:"damaged"`
+	// Infrastructure: IPv6 neighbour discovery and multicast listener
+	// packets, counted and never judged.
+	Infrastructure uint64 `json:"infrastructure"`
+	Guessed        int    `json:"guessed_direction"`
+	MaxActive      int    `json:"max_active_flows"`
+	Damaged        bool   `json:"damaged"`
 }
 
 // Flow is one conversation with its verdict.

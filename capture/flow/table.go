@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/flowverify/flowverify/capture"
+	"github.com/gopacket/gopacket/layers"
 )
 
 // Config sets the table's limits. Every timeout is measured in packet time,
@@ -42,14 +43,17 @@ func (s *PortSet) Has(p uint16) bool { return s[p>>6]&(1<<(p&63)) != 0 }
 
 // Counters are table-wide tallies for the report.
 type Counters struct {
-	Packets      uint64
-	NonIP        uint64
-	Fragments    uint64 // IP fragments seen (first and later)
-	OrphanFrags  uint64 // later fragments whose first fragment was never seen
-	ICMPTied     uint64 // ICMP errors tied to the flow they answer
-	FlowsCreated uint64
-	Evicted      uint64
-	MaxActive    int
+	Packets     uint64
+	NonIP       uint64
+	Fragments   uint64 // IP fragments seen (first and later)
+	OrphanFrags uint64 // later fragments whose first fragment was never seen
+	ICMPTied    uint64 // ICMP errors tied to the flow they answer
+	// Infrastructure counts IPv6 neighbour discovery and multicast
+	// listener messages: the link's own upkeep, like ARP, never a flow.
+	Infrastructure uint64
+	FlowsCreated   uint64
+	Evicted        uint64
+	MaxActive      int
 }
 
 // Flow classes, each with its own timeout and idle-ordered list.
@@ -190,6 +194,10 @@ func (t *Table) add(p *capture.Packet, k *Keyed, pack bool) {
 	}
 	if p.Unreach {
 		t.tieUnreachable(p)
+		return
+	}
+	if p.Proto == capture.ProtoICMPv6 && linkUpkeep(p.ICMPType) {
+		t.C.Infrastructure++
 		return
 	}
 	// The key stays where AddBatch worked it out: passed by value, the
@@ -343,4 +351,18 @@ func (t *Table) grow() int32 {
 	}
 	t.nflows++
 	return t.nflows - 1
+}
+
+// linkUpkeep says whether an ICMPv6 type is neighbour discovery (RFC 4861)
+// or a multicast listener message (RFC 2710, RFC 3810): traffic every IPv6
+// host exchanges on its link, which no firewall matrix lists.
+func linkUpkeep(ty uint8) bool {
+	switch ty {
+	case layers.ICMPv6TypeRouterSolicitation, layers.ICMPv6TypeRouterAdvertisement,
+		layers.ICMPv6TypeNeighborSolicitation, layers.ICMPv6TypeNeighborAdvertisement, layers.ICMPv6TypeRedirect,
+		layers.ICMPv6TypeMLDv1MulticastListenerQueryMessage, layers.ICMPv6TypeMLDv1MulticastListenerReportMessage,
+		layers.ICMPv6TypeMLDv1MulticastListenerDoneMessage, layers.ICMPv6TypeMLDv2MulticastListenerReportMessageV2:
+		return true
+	}
+	return false
 }

@@ -450,3 +450,45 @@ func TestIndexGrowthFollowsExpectation(t *testing.T) {
 		})
 	}
 }
+
+func icmpPkt(ts int64, proto uint8, src, dst capture.Addr, ty uint8) *capture.Packet {
+	// As the decoder fills it: type and code in the port fields.
+	return &capture.Packet{Timestamp: ts, IsIP: true, Proto: proto, Src: src, Dst: dst, ICMPType: ty, SrcPort: uint16(ty), IPLen: 84}
+}
+
+// An echo request and its reply are one answered flow, in both families;
+// neighbour discovery and multicast listener messages are link upkeep,
+// counted and never a flow.
+func TestICMPEchoAndLinkUpkeep(t *testing.T) {
+	v6a, v6b := addr("2001:db8::10"), addr("2001:db8::20")
+	for _, c := range []struct {
+		name          string
+		proto         uint8
+		a, b          capture.Addr
+		request, rply uint8
+	}{
+		{"icmp", capture.ProtoICMP, srv, cli, 8, 0},
+		{"icmp6", capture.ProtoICMPv6, v6a, v6b, 128, 129},
+	} {
+		tb := NewTable(DefaultConfig())
+		var ended []Flow
+		tb.OnEnd = func(f *Flow) { ended = append(ended, *f) }
+		tb.Add(icmpPkt(t0, c.proto, c.a, c.b, c.request))
+		tb.Add(icmpPkt(t0+1e6, c.proto, c.b, c.a, c.rply))
+		tb.Flush()
+		if len(ended) != 1 || ended[0].Pkts != [2]uint32{1, 1} || ended[0].ConnState() != "SF" {
+			t.Errorf("%s: echo gave %d flow(s), first %+v", c.name, len(ended), ended)
+		}
+	}
+	tb := NewTable(DefaultConfig())
+	var ended []Flow
+	tb.OnEnd = func(f *Flow) { ended = append(ended, *f) }
+	for i, ty := range []uint8{130, 131, 132, 133, 134, 135, 136, 137, 143} {
+		tb.Add(icmpPkt(t0+int64(i), capture.ProtoICMPv6, v6a, v6b, ty))
+	}
+	tb.Add(icmpPkt(t0+100, capture.ProtoICMPv6, v6a, v6b, 1)) // not upkeep: a flow
+	tb.Flush()
+	if tb.C.Infrastructure != 9 || len(ended) != 1 {
+		t.Errorf("infrastructure %d, flows %d; want 9 and the one other message", tb.C.Infrastructure, len(ended))
+	}
+}

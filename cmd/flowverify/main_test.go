@@ -211,6 +211,7 @@ type reportDoc struct {
 		Fragments int            `json:"fragments"`
 		Guessed   int            `json:"guessed_direction"`
 		Damaged   bool           `json:"damaged"`
+		Infra     int            `json:"infrastructure"`
 	} `json:"summary"`
 	Flows []struct {
 		Transport string   `json:"transport"`

@@ -150,9 +150,23 @@ func TestPublicCaptures(t *testing.T) {
 				t.Errorf("flows %+v", d.Flows)
 			}
 		}},
-		{"arkime_v6_http.pcap", "2001:6f8:102d:0:2d0:9ff:fee3:e8de", 1, func(t *testing.T, d reportDoc, r result) {
+		{"arkime_v6_http.pcap", "2001:6f8:102d:0:2d0:9ff:fee3:e8de,fe80::2d0:9ff:fee3:e8de", 1, func(t *testing.T, d reportDoc, r result) {
 			if n, _ := unexpectedOn(d, "tcp", 80); n != 1 {
 				t.Errorf("http over IPv6: %d", n)
+			}
+			// 33 neighbour solicitations, a router advertisement, a
+			// duplicate-address probe and two MLDv2 reports (tshark):
+			// infrastructure, never a flow, a finding or a guess.
+			if d.Summary.Infra != 37 {
+				t.Errorf("infrastructure %d, want the 37 ND/MLD packets", d.Summary.Infra)
+			}
+			for _, u := range d.Unexpected {
+				if u.Transport == "icmp6" {
+					t.Errorf("ICMPv6 judged unexpected: %+v", u)
+				}
+			}
+			if d.Summary.Guessed != 0 {
+				t.Errorf("%d flows guessed mid-stream, want none", d.Summary.Guessed)
 			}
 		}},
 		{"ndpi_amqp.pcap", "", 1, nil},
