@@ -293,6 +293,10 @@ func (a *Analyzer) flowEntry(f *flow.Flow, j *matrix.Judgement) report.Flow {
 	if f.Key.Proto == matrix.TCP {
 		e.History = f.HistoryString()
 	}
+	if ty, code, ok := f.ICMPMessage(); ok {
+		e.Initiator, e.Responder = ia.Netip().String(), ra.Netip().String()
+		e.ICMPType, e.ICMPCode = intPtr(int(ty)), intPtr(int(code))
+	}
 	if _, fp := a.rec.proto(f); fp != nil {
 		e.Confidence = fp.conf.String()
 		e.ProtocolMeta = fp.meta.Map()
@@ -310,3 +314,5 @@ func (a *Analyzer) flowEntry(f *flow.Flow, j *matrix.Judgement) report.Flow {
 	}
 	return e
 }
+
+func intPtr(n int) *int { return &n }

@@ -159,9 +159,14 @@ func (g *aggregator) unexpectedReport(r *report.Report, m *matrix.Matrix) int {
 		if k.peer == othersPeer() {
 			peer = "(others)"
 		}
-		r.Unexpected = append(r.Unexpected, report.Unexpected{Transport: matrix.TransportName(k.proto), Direction: k.dir.String(), Port: int(k.port),
+		ru := report.Unexpected{Transport: matrix.TransportName(k.proto), Direction: k.dir.String(), Port: int(k.port),
 			Peer: peer, Protocol: protocol.ID(u.proto).String(), Flows: u.flows, Failed: u.failed, Packets: u.packets, Bytes: u.bytes,
-			First: capture.FormatTime(u.first), Last: capture.FormatTime(u.last), Hint: m.Hint(k.proto, k.port, k.dir)})
+			First: capture.FormatTime(u.first), Last: capture.FormatTime(u.last), Hint: m.Hint(k.proto, k.port, k.dir)}
+		if k.proto == capture.ProtoICMP || k.proto == capture.ProtoICMPv6 {
+			// The key's port holds the message's type and code.
+			ru.Port, ru.ICMPType, ru.ICMPCode = 0, intPtr(int(k.port&0xff)), intPtr(int(k.port>>8))
+		}
+		r.Unexpected = append(r.Unexpected, ru)
 	}
 	if g.overflowed > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("more than %d unexpected groups: %d flows of further peers and ports are counted under peer \"(others)\", port 0", maxGroups, g.overflowed))

@@ -191,6 +191,11 @@ func (mo *Monitor) flowEvent(typ string, f *flow.Flow, j *matrix.Judgement) repo
 	if id, _ := mo.rec.proto(f); id != protocol.Unknown {
 		ev.Protocol = id.String()
 	}
+	if ty, code, ok := f.ICMPMessage(); ok {
+		// No port: the ICMP message instead, and the ends without one.
+		ev.Port, ev.Protocol = 0, protocol.ICMPName(f.Key.Proto == capture.ProtoICMPv6, ty, code)
+		ev.Initiator, ev.Responder = ia.Netip().String(), ra.Netip().String()
+	}
 	if j.Rule >= 0 {
 		ev.Rule = mo.m.Rules[j.Rule].ID
 	}

@@ -57,7 +57,7 @@ type PeerChange struct {
 }
 
 func unexpectedKey(u Unexpected) string {
-	return fmt.Sprintf("%s/%s/%d/%s", u.Transport, u.Direction, u.Port, u.Peer)
+	return fmt.Sprintf("%s/%s/%s/%s", u.Transport, u.Direction, u.Service(), u.Peer)
 }
 
 // SameMatrix says whether two reports were judged against the same
@@ -122,7 +122,7 @@ func Compare(base, cur *Report) Diff {
 	}
 	for _, u := range d.NewUnexpected {
 		d.Regression = true
-		d.Reasons = append(d.Reasons, fmt.Sprintf("new unexpected traffic: %s %s %d with %s", u.Transport, u.Direction, u.Port, u.Peer))
+		d.Reasons = append(d.Reasons, fmt.Sprintf("new unexpected traffic: %s %s %s with %s", u.Transport, u.Direction, u.Service(), u.Peer))
 	}
 	return d
 }
@@ -178,7 +178,7 @@ func WriteDiffText(w io.Writer, d Diff) error {
 		}
 		b.WriteString(part.title + "\n")
 		for _, u := range part.list {
-			fmt.Fprintf(&b, "    %s %s %d %s (%s, %d flows)\n", u.Direction, strings.ToUpper(u.Transport), u.Port, u.Peer, u.Protocol, u.Flows)
+			fmt.Fprintf(&b, "    %s %s %s %s (%s, %d flows)\n", u.Direction, strings.ToUpper(u.Transport), u.Service(), u.Peer, u.Protocol, u.Flows)
 		}
 	}
 	if d.Regression {

@@ -184,7 +184,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 				fmt.Fprintf(&b, "- … and %d more groups\n", len(r.Unexpected)-20)
 				break
 			}
-			fmt.Fprintf(&b, "- %s %s %d with %s (%s, %d flows)%s\n", u.Direction, strings.ToUpper(u.Transport), u.Port, u.Peer, u.Protocol, u.Flows, hintSuffix(u.Hint))
+			fmt.Fprintf(&b, "- %s %s %s with %s (%s, %d flows)%s\n", u.Direction, strings.ToUpper(u.Transport), u.Service(), u.Peer, u.Protocol, u.Flows, hintSuffix(u.Hint))
 		}
 	}
 	for _, wmsg := range r.Warnings {

@@ -160,7 +160,7 @@ func (v *htmlView) layoutUnexpected(r *Report) {
 			break
 		}
 		v.Unexpected = append(v.Unexpected, svgUnexpected{Y: uy + 30 + 20*float64(n),
-			Text: fmt.Sprintf("%s %s %d %s — %s, %d flow(s)", u.Direction, strings.ToUpper(u.Transport), u.Port, u.Peer, u.Protocol, u.Flows)})
+			Text: fmt.Sprintf("%s %s %s %s — %s, %d flow(s)", u.Direction, strings.ToUpper(u.Transport), u.Service(), u.Peer, u.Protocol, u.Flows)})
 		n++
 	}
 	rows := len(v.Unexpected)

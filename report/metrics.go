@@ -81,7 +81,7 @@ func (m *Metrics) Evaluation(r *Report, unixSeconds float64) {
 		m.ruleFlows.WithLabelValues(rr.ID, "mismatch").Set(float64(rr.Mismatch))
 	}
 	for _, u := range r.Unexpected {
-		m.unexpected.WithLabelValues(u.Transport, u.Direction, itoa(u.Port)).Add(float64(u.Flows))
+		m.unexpected.WithLabelValues(u.Transport, u.Direction, u.Service()).Add(float64(u.Flows))
 	}
 	for _, b := range r.Blocked {
 		port := b.Responder[lastColon(b.Responder)+1:]
@@ -97,18 +97,4 @@ func lastColon(s string) int {
 		}
 	}
 	return -1
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
 }

@@ -230,7 +230,11 @@ func (t textWriter) unexpected(r *Report) {
 	}
 	ut := newTable("DIRECTION", "PROTO", "PORT", "PEER", "PROTOCOL", "FLOWS", "FAILED", "HINT")
 	for _, u := range r.Unexpected {
-		ut.row(u.Direction, strings.ToUpper(u.Transport), fmt.Sprint(u.Port), u.Peer, u.Protocol, fmt.Sprint(u.Flows), fmt.Sprint(u.Failed), u.Hint)
+		port, proto := u.Service(), u.Protocol
+		if u.ICMPType != nil { // no port: the message's name goes with the protocol
+			port, proto = "-", u.Service()
+		}
+		ut.row(u.Direction, strings.ToUpper(u.Transport), port, u.Peer, proto, fmt.Sprint(u.Flows), fmt.Sprint(u.Failed), u.Hint)
 	}
 	ut.write(t.w)
 }

@@ -2,7 +2,12 @@
 // ("flowverify/report/v1") and the renderers that print it.
 package report
 
-import "github.com/flowverify/flowverify/classifier/matrix"
+import (
+	"strconv"
+
+	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/classifier/protocol"
+)
 
 // Schema is the JSON schema identifier of this report version.
 const Schema = "flowverify/report/v1"
@@ -139,6 +144,9 @@ type Unexpected struct {
 	First     string `json:"first"`
 	Last      string `json:"last"`
 	Hint      string `json:"hint,omitempty"`
+	// ICMP groups have no port: their message type and code instead.
+	ICMPType *int `json:"icmp_type,omitempty"`
+	ICMPCode *int `json:"icmp_code,omitempty"`
 }
 
 // Blocked is one failed attempt at a documented connection.
@@ -199,10 +207,27 @@ type Flow struct {
 	End          string            `json:"end"`
 	Input        string            `json:"input,omitempty"`
 	Notes        []string          `json:"notes,omitempty"`
+	// ICMP flows: the request's message type and the code; their ends
+	// are written without a port.
+	ICMPType *int `json:"icmp_type,omitempty"`
+	ICMPCode *int `json:"icmp_code,omitempty"`
 }
 
 // Counts is a per-direction pair.
 type Counts struct {
 	Initiator uint64 `json:"initiator"`
 	Responder uint64 `json:"responder"`
+}
+
+// Service is what an unexpected group reaches: its port, or for ICMP its
+// message's name (never a port number).
+func (u Unexpected) Service() string {
+	if u.ICMPType != nil {
+		code := 0
+		if u.ICMPCode != nil {
+			code = *u.ICMPCode
+		}
+		return protocol.ICMPName(u.Transport == "icmp6", uint8(*u.ICMPType), uint8(code))
+	}
+	return strconv.Itoa(u.Port)
 }

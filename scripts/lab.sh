@@ -8,6 +8,7 @@
 #   scripts/lab.sh traffic          # one round of client traffic
 #   scripts/lab.sh record FILE SEC  # tcpdump on the server's interface while traffic runs
 #   scripts/lab.sh down             # stop everything, remove the namespaces
+#   scripts/lab.sh record-icmp FILE # two hosts pinging over IPv4 and IPv6 (echo, neighbour discovery)
 #
 # LAB_ID (1-6 lower-case letters or digits, default "0") names one lab:
 # its namespaces are fv<ID>-<host>, its veth ends fv<ID>v<N>, its files in
@@ -255,6 +256,34 @@ record() {
 	log "recorded $out"
 }
 
+# record_icmp FILE: two namespaces of their own on one veth, dual-stack
+# (10.99.1.0/24, fd00:99:1::/64), the kernel's ping over both families,
+# captured on the first host. IPv6 brings genuine neighbour discovery.
+record_icmp() {
+	need_root
+	local out=$1 a=$P-pa b=$P-pb
+	ip netns add "$a"
+	ip netns add "$b"
+	ip link add "${P}pa" netns "$a" type veth peer name "${P}pb" netns "$b"
+	ip -n "$a" addr add 10.99.1.1/24 dev "${P}pa"
+	ip -n "$b" addr add 10.99.1.2/24 dev "${P}pb"
+	ip -n "$a" -6 addr add fd00:99:1::1/64 dev "${P}pa" nodad
+	ip -n "$b" -6 addr add fd00:99:1::2/64 dev "${P}pb" nodad
+	ip -n "$a" link set "${P}pa" up
+	ip -n "$b" link set "${P}pb" up
+	ip netns exec "$a" tcpdump -i "${P}pa" -U -s 0 -w "$out" >/dev/null 2>&1 &
+	local pid=$!
+	sleep 1
+	ip netns exec "$a" ping -c 2 -i 0.2 10.99.1.2 >/dev/null
+	ip netns exec "$a" ping -6 -c 2 -i 0.2 fd00:99:1::2 >/dev/null
+	sleep 1
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	ip netns del "$a"
+	ip netns del "$b"
+	log "recorded $out"
+}
+
 down() {
 	for h in $HOSTS sw; do
 		if have_ns "$P-$h"; then
@@ -278,6 +307,7 @@ check) check ;;
 up) up ;;
 traffic) traffic ;;
 record) record "$2" "${3:-12}" ;;
+record-icmp) record_icmp "$2" ;;
 down) down ;;
 *) sed -n '2,32p' "$0"; exit 2 ;;
 esac

@@ -29,8 +29,11 @@ func (k *Keyed) Of(p *capture.Packet) {
 	k.icmpReply = false
 	if p.Proto == capture.ProtoICMP || p.Proto == capture.ProtoICMPv6 {
 		var ty uint8
+		// Both ends carry the request's type and the code (as Zeek keys
+		// ICMP), so a reply pairs with its request; see Flow.ICMPMessage.
 		ty, k.icmpReply = icmpRequestType(p.Proto, p.ICMPType)
-		sport, dport = uint16(ty), uint16(ty)
+		sport = uint16(ty) | uint16(p.ICMPCode)<<8
+		dport = sport
 	}
 	k.srcIsA = k.key.set(p.Proto, &p.Src, &p.Dst, sport, dport)
 	k.h = hashKey(&k.key)

@@ -372,3 +372,14 @@ func (f *Flow) String() string {
 	ra, rp := f.Responder()
 	return fmt.Sprintf("%d %s:%d -> %s:%d %s", f.Key.Proto, ia, ip, ra, rp, f.ConnState())
 }
+
+// ICMPMessage is an ICMP or ICMPv6 flow's message: the request's type
+// (echo-request for an echo and its reply) and the code, as the key holds
+// them. ok is false for other transports.
+func (f *Flow) ICMPMessage() (ty, code uint8, ok bool) {
+	if f.Key.Proto != capture.ProtoICMP && f.Key.Proto != capture.ProtoICMPv6 {
+		return 0, 0, false
+	}
+	_, _, p := f.Ends()
+	return uint8(p), uint8(p >> 8), true
+}

@@ -115,10 +115,10 @@ func unexpectedSuggestion(u report.Unexpected, syntax string, withRules bool) re
 	s := report.Suggestion{Kind: "unexpected", Peer: u.Peer, Port: u.Port, Transport: u.Transport, Direction: u.Direction, Syntax: syntax}
 	what := u.Hint
 	if what == "" {
-		what = fmt.Sprintf("%s %s %d (%s) is not in the matrix", u.Direction, strings.ToUpper(u.Transport), u.Port, u.Protocol)
+		what = fmt.Sprintf("%s %s %s (%s) is not in the matrix", u.Direction, strings.ToUpper(u.Transport), u.Service(), u.Protocol)
 	}
 	s.Note = "allowing it would mean: " + what
-	if withRules {
+	if withRules && u.ICMPType == nil { // host-firewall rules here speak of ports; ICMP has none
 		tr := uint8(matrix.TCP)
 		if u.Transport == "udp" {
 			tr = matrix.UDP

@@ -3,6 +3,7 @@ package matrix
 import (
 	"fmt"
 
+	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/classifier/protocol"
 )
 
@@ -14,6 +15,15 @@ func portHint(proto uint8, port uint16) (string, bool) {
 
 // Hint explains an unexpected flow as well as port and direction allow.
 func (m *Matrix) Hint(proto uint8, port uint16, dir Direction) string {
+	if proto == capture.ProtoICMP || proto == capture.ProtoICMPv6 {
+		// port holds the message's type and code: no rule's port speaks
+		// about it.
+		name := protocol.ICMPName(proto == capture.ProtoICMPv6, uint8(port), uint8(port>>8))
+		if uint8(port) == 8 && proto == capture.ProtoICMP || uint8(port) == 128 && proto == capture.ProtoICMPv6 {
+			return TransportName(proto) + " " + name + " (ping): no rule of the matrix lists ICMP"
+		}
+		return TransportName(proto) + " " + name + ": no rule of the matrix lists ICMP"
+	}
 	// A documented port used the other way round is the likeliest mistake.
 	for _, r := range m.Rules {
 		if r.Transport == proto && r.Ports.Contains(port) && r.Direction != Bidirectional && r.Direction != dir && (dir == Inbound || dir == Outbound) && r.Learn == "" {

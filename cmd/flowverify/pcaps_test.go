@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -295,5 +296,70 @@ func TestRealSoftwareCapture(t *testing.T) {
 	}
 	if n := len(d.Unexpected); n != 1 || d.Unexpected[0].Port != 3268 {
 		t.Errorf("unexpected %+v", d.Unexpected)
+	}
+}
+
+// TestICMPIsNeverAPort runs a capture of the kernel's ping over IPv4 and
+// IPv6 between two namespaces (scripts/lab.sh record-icmp): each echo and
+// its replies are one answered flow, ICMP groups and flows carry their
+// message type and code instead of a port, no hint compares them with a
+// TCP or UDP port, and the link's neighbour discovery and multicast
+// listener reports are infrastructure.
+func TestICMPIsNeverAPort(t *testing.T) {
+	file, server := "../../testdata/real/icmp-echo.pcap", "10.99.1.1,fd00:99:1::1"
+	r := flowverify(t, nil, "analyze", "-q", "--flows", "-f", "json", "--server", server, file)
+	var d struct {
+		Unexpected []struct {
+			Transport, Hint string
+			Port            int
+			ICMPType        *int `json:"icmp_type"`
+			ICMPCode        *int `json:"icmp_code"`
+		}
+		Flows []struct {
+			Transport, Initiator, Responder string
+			ConnState                       string `json:"conn_state"`
+			ICMPType                        *int   `json:"icmp_type"`
+		}
+		Summary struct {
+			Infrastructure int `json:"infrastructure"`
+			Guessed        int `json:"guessed_direction"`
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &d); err != nil {
+		t.Fatalf("%v: %s", err, r.stderr)
+	}
+	want := map[string]int{"icmp": 8, "icmp6": 128}
+	if len(d.Unexpected) != 2 {
+		t.Fatalf("unexpected groups %+v, want one echo-request group per family", d.Unexpected)
+	}
+	for _, u := range d.Unexpected {
+		if u.Port != 0 || u.ICMPType == nil || *u.ICMPType != want[u.Transport] || u.ICMPCode == nil || *u.ICMPCode != 0 {
+			t.Errorf("%s group: port %d, type %v, code %v", u.Transport, u.Port, u.ICMPType, u.ICMPCode)
+		}
+		if !strings.Contains(u.Hint, "echo-request") || strings.Contains(u.Hint, "tcp") || strings.Contains(u.Hint, "udp") {
+			t.Errorf("%s hint %q", u.Transport, u.Hint)
+		}
+	}
+	if len(d.Flows) != 2 {
+		t.Fatalf("flows %+v, want the two echo conversations", d.Flows)
+	}
+	for _, f := range d.Flows {
+		if f.ConnState != "SF" || f.ICMPType == nil || strings.Contains(f.Responder, "]:") || strings.Count(f.Initiator, ":") == 1 {
+			t.Errorf("%s flow %s -> %s state %s type %v: want answered, no port", f.Transport, f.Initiator, f.Responder, f.ConnState, f.ICMPType)
+		}
+	}
+	// tshark: four neighbour solicitations, an advertisement, three MLDv2
+	// reports and a router solicitation.
+	if d.Summary.Infrastructure != 9 || d.Summary.Guessed != 0 {
+		t.Errorf("infrastructure %d, guessed %d; want 9 and 0", d.Summary.Infrastructure, d.Summary.Guessed)
+	}
+	text := flowverify(t, nil, "analyze", "-q", "--server", server, file).stdout
+	for _, line := range strings.Split(text, "\n") {
+		if f := strings.Fields(line); len(f) > 3 && (f[1] == "ICMP" || f[1] == "ICMP6") && f[2] != "-" {
+			t.Errorf("text report puts %q in the port column: %s", f[2], line)
+		}
+	}
+	if !strings.Contains(text, "echo-request") {
+		t.Errorf("text report does not name the echo:\n%s", text)
 	}
 }
