@@ -80,7 +80,7 @@ func NewDecoder() *Decoder {
 // SupportedLink reports whether the decoder can read frames of link type lt.
 func SupportedLink(lt LinkType) bool {
 	switch lt {
-	case LinkEthernet, LinkSLL, LinkSLL2, LinkNull, LinkLoop, LinkRaw, LinkRawAlt1, LinkRawAlt2, LinkIPv4, LinkIPv6:
+	case LinkEthernet, LinkSLL, LinkSLL2, LinkNull, LinkLoop, LinkRaw, LinkRawAlt1, LinkRawAlt2, LinkIPv4, LinkIPv6, LinkNFLOG:
 		return true
 	}
 	return false
@@ -114,7 +114,14 @@ func (d *Decoder) decode(lt LinkType, data []byte, p *Packet, reference bool) er
 		parser = d.parsers[pSLL2]
 	case LinkNull, LinkLoop:
 		parser = d.parsers[pLoop]
-	case LinkRaw, LinkRawAlt1, LinkRawAlt2, LinkIPv4, LinkIPv6:
+	case LinkRaw, LinkRawAlt1, LinkRawAlt2, LinkIPv4, LinkIPv6, LinkNFLOG:
+		if lt == LinkNFLOG {
+			pl, ok := nflogPayload(data)
+			if !ok {
+				return ErrNotIP // a record with no packet (or not one we can read)
+			}
+			data = pl
+		}
 		// Raw IP: the version nibble says which.
 		if len(data) == 0 {
 			return ErrNotIP

@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"net"
@@ -431,5 +432,45 @@ func TestTransportHeadersMatchGopacket(t *testing.T) {
 				t.Errorf("ports %d > %d", p.SrcPort, p.DstPort)
 			}
 		})
+	}
+}
+
+func TestNFLOGPayload(t *testing.T) {
+	tlv := func(bo binary.AppendByteOrder, typ uint16, v []byte) []byte {
+		b := bo.AppendUint16(nil, uint16(4+len(v)))
+		b = bo.AppendUint16(b, typ)
+		b = append(b, v...)
+		for len(b)%4 != 0 {
+			b = append(b, 0)
+		}
+		return b
+	}
+	ip := []byte{0x45, 0, 0, 20, 1, 2, 3, 4, 5, 6}
+	rec := func(tlvs ...[]byte) []byte {
+		b := []byte{2, 0, 0, 5} // AF_INET, version 0, group 5
+		for _, x := range tlvs {
+			b = append(b, x...)
+		}
+		return b
+	}
+	le, be := binary.LittleEndian, binary.BigEndian
+	for _, c := range []struct {
+		name string
+		data []byte
+		want []byte
+		ok   bool
+	}{
+		{"little-endian, prefix then payload", rec(tlv(le, 10, []byte("log\x00")), tlv(le, 9, ip)), ip, true},
+		{"big-endian writer", rec(tlv(be, 1, []byte{8, 0, 0, 0}), tlv(be, 9, ip)), ip, true},
+		{"payload cut by the snap length", rec(tlv(le, 9, ip))[:4+4+6], ip[:6], true},
+		{"no payload TLV", rec(tlv(le, 10, []byte("log\x00"))), nil, false},
+		{"a TLV shorter than its header", append(rec(), 2, 0, 9, 0), nil, false},
+		{"header only", []byte{2, 0, 0, 5}, nil, false},
+		{"too short", []byte{2, 0}, nil, false},
+	} {
+		got, ok := nflogPayload(c.data)
+		if ok != c.ok || !bytes.Equal(got, c.want) {
+			t.Errorf("%s: %x %v, want %x %v", c.name, got, ok, c.want, c.ok)
+		}
 	}
 }

@@ -75,6 +75,7 @@ const (
 	LinkSLL      LinkType = 113
 	LinkIPv4     LinkType = 228
 	LinkIPv6     LinkType = 229
+	LinkNFLOG    LinkType = 239 // Linux netfilter log records (tcpdump -i nflog:N)
 	LinkSLL2     LinkType = 276
 )
 
@@ -93,6 +94,8 @@ func (l LinkType) String() string {
 		return "LINUX_SLL"
 	case LinkSLL2:
 		return "LINUX_SLL2"
+	case LinkNFLOG:
+		return "NFLOG"
 	}
 	return fmt.Sprintf("LINKTYPE_%d", uint32(l))
 }

@@ -9,6 +9,7 @@
 #   scripts/lab.sh record FILE SEC  # tcpdump on the server's interface while traffic runs
 #   scripts/lab.sh down             # stop everything, remove the namespaces
 #   scripts/lab.sh record-icmp FILE # two hosts pinging over IPv4 and IPv6 (echo, neighbour discovery)
+#   scripts/lab.sh record-nflog FILE # the same hosts captured through netfilter logging (NFLOG)
 #
 # LAB_ID (1-6 lower-case letters or digits, default "0") names one lab:
 # its namespaces are fv<ID>-<host>, its veth ends fv<ID>v<N>, its files in
@@ -256,31 +257,65 @@ record() {
 	log "recorded $out"
 }
 
-# record_icmp FILE: two namespaces of their own on one veth, dual-stack
-# (10.99.1.0/24, fd00:99:1::/64), the kernel's ping over both families,
-# captured on the first host. IPv6 brings genuine neighbour discovery.
-record_icmp() {
+# pair_up: two namespaces of their own on one veth, dual-stack
+# (10.99.1.1 and .2/24, fd00:99:1::1 and ::2/64); pair_down removes them.
+pair_up() {
 	need_root
-	local out=$1 a=$P-pa b=$P-pb
-	ip netns add "$a"
-	ip netns add "$b"
-	ip link add "${P}pa" netns "$a" type veth peer name "${P}pb" netns "$b"
-	ip -n "$a" addr add 10.99.1.1/24 dev "${P}pa"
-	ip -n "$b" addr add 10.99.1.2/24 dev "${P}pb"
-	ip -n "$a" -6 addr add fd00:99:1::1/64 dev "${P}pa" nodad
-	ip -n "$b" -6 addr add fd00:99:1::2/64 dev "${P}pb" nodad
-	ip -n "$a" link set "${P}pa" up
-	ip -n "$b" link set "${P}pb" up
-	ip netns exec "$a" tcpdump -i "${P}pa" -U -s 0 -w "$out" >/dev/null 2>&1 &
+	A=$P-pa B=$P-pb
+	ip netns add "$A"
+	ip netns add "$B"
+	ip link add "${P}pa" netns "$A" type veth peer name "${P}pb" netns "$B"
+	ip -n "$A" addr add 10.99.1.1/24 dev "${P}pa"
+	ip -n "$B" addr add 10.99.1.2/24 dev "${P}pb"
+	ip -n "$A" -6 addr add fd00:99:1::1/64 dev "${P}pa" nodad
+	ip -n "$B" -6 addr add fd00:99:1::2/64 dev "${P}pb" nodad
+	ip -n "$A" link set lo up
+	ip -n "$A" link set "${P}pa" up
+	ip -n "$B" link set "${P}pb" up
+}
+
+pair_down() {
+	ip netns del "$A"
+	ip netns del "$B"
+}
+
+# record_icmp FILE: the kernel's ping over IPv4 and IPv6 between the
+# pair, captured on the first host; IPv6 brings genuine neighbour
+# discovery.
+record_icmp() {
+	local out=$1
+	pair_up
+	ip netns exec "$A" tcpdump -i "${P}pa" -U -s 0 -w "$out" >/dev/null 2>&1 &
 	local pid=$!
 	sleep 1
-	ip netns exec "$a" ping -c 2 -i 0.2 10.99.1.2 >/dev/null
-	ip netns exec "$a" ping -6 -c 2 -i 0.2 fd00:99:1::2 >/dev/null
+	ip netns exec "$A" ping -c 2 -i 0.2 10.99.1.2 >/dev/null
+	ip netns exec "$A" ping -6 -c 2 -i 0.2 fd00:99:1::2 >/dev/null
 	sleep 1
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
-	ip netns del "$a"
-	ip netns del "$b"
+	pair_down
+	log "recorded $out"
+}
+
+# record_nflog FILE: the first host logs every packet it sends or
+# receives to netfilter log group 5, and tcpdump reads the group
+# (LINKTYPE_NFLOG): a refused connection to 9389, a ping to the other
+# host and one to itself over loopback.
+record_nflog() {
+	local out=$1
+	pair_up
+	ip netns exec "$A" iptables -A OUTPUT -j NFLOG --nflog-group 5
+	ip netns exec "$A" iptables -A INPUT -j NFLOG --nflog-group 5
+	ip netns exec "$A" tcpdump -i nflog:5 -U -s 0 -w "$out" >/dev/null 2>&1 &
+	local pid=$!
+	sleep 1
+	ip netns exec "$A" timeout 3 bash -c "exec 3<>/dev/tcp/10.99.1.2/9389" 2>/dev/null || true
+	ip netns exec "$A" ping -c 2 -i 0.2 10.99.1.2 >/dev/null
+	ip netns exec "$A" ping -c 1 127.0.0.1 >/dev/null
+	sleep 1
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	pair_down
 	log "recorded $out"
 }
 
@@ -308,6 +343,7 @@ up) up ;;
 traffic) traffic ;;
 record) record "$2" "${3:-12}" ;;
 record-icmp) record_icmp "$2" ;;
+record-nflog) record_nflog "$2" ;;
 down) down ;;
 *) sed -n '2,32p' "$0"; exit 2 ;;
 esac

@@ -16,6 +16,7 @@ type Keyed struct {
 	h         uint64
 	srcIsA    bool
 	icmpReply bool
+	icmpPair  bool // a request or reply type: the message says which side sent it
 	ok        bool // false: the packet is looked up another way (later fragment, ICMP error, not IP)
 }
 
@@ -26,12 +27,13 @@ func (k *Keyed) Of(p *capture.Packet) {
 		return
 	}
 	sport, dport := p.SrcPort, p.DstPort
-	k.icmpReply = false
+	k.icmpReply, k.icmpPair = false, false
 	if p.Proto == capture.ProtoICMP || p.Proto == capture.ProtoICMPv6 {
 		var ty uint8
 		// Both ends carry the request's type and the code (as Zeek keys
 		// ICMP), so a reply pairs with its request; see Flow.ICMPMessage.
 		ty, k.icmpReply = icmpRequestType(p.Proto, p.ICMPType)
+		k.icmpPair = k.icmpReply || isICMPRequest(p.Proto, p.ICMPType)
 		sport = uint16(ty) | uint16(p.ICMPCode)<<8
 		dport = sport
 	}

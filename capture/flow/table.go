@@ -224,6 +224,14 @@ func (t *Table) add(p *capture.Packet, k *Keyed, pack bool) {
 	if srcIsA == f.InitIsA {
 		dir = Orig
 	}
+	if k.icmpPair {
+		// An echo to oneself (loopback) has the same address at both ends,
+		// so the key cannot tell the reply's side: the message does.
+		dir = Orig
+		if icmpReply {
+			dir = Resp
+		}
+	}
 	f.Pkts[dir]++
 	f.Bytes[dir] += uint64(p.IPLen)
 	if p.Timestamp > f.Last {
@@ -254,6 +262,15 @@ func (t *Table) add(p *capture.Packet, k *Keyed, pack bool) {
 		idx = t.place(f, k.h, pack)
 	}
 	t.touch(idx, class)
+}
+
+// isICMPRequest says whether an ICMP type is the request of a
+// request/reply pair (echo, timestamp, information, address mask).
+func isICMPRequest(proto, ty uint8) bool {
+	if proto == capture.ProtoICMP {
+		return ty == 8 || ty == 13 || ty == 15 || ty == 17
+	}
+	return ty == 128
 }
 
 // icmpRequestType maps a reply type to its request so both directions of

@@ -469,6 +469,7 @@ func TestICMPEchoAndLinkUpkeep(t *testing.T) {
 	}{
 		{"icmp", capture.ProtoICMP, srv, cli, 8, 0},
 		{"icmp6", capture.ProtoICMPv6, v6a, v6b, 128, 129},
+		{"icmp to oneself", capture.ProtoICMP, addr("127.0.0.1"), addr("127.0.0.1"), 8, 0},
 	} {
 		tb := NewTable(DefaultConfig())
 		var ended []Flow

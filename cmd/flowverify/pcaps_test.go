@@ -363,3 +363,32 @@ func TestICMPIsNeverAPort(t *testing.T) {
 		t.Errorf("text report does not name the echo:\n%s", text)
 	}
 }
+
+// TestNFLOGCapture reads a capture tcpdump took through netfilter logging
+// (LINKTYPE_NFLOG; scripts/lab.sh record-nflog): every record decodes,
+// the refused connection to 9389 blocks adws-out, and both echoes, one
+// of them to the host itself over loopback, are answered flows.
+func TestNFLOGCapture(t *testing.T) {
+	d, r := analyzeJSON(t, "--server", "10.99.1.1", "../../testdata/real/nflog-lab.pcap")
+	if r.code != 1 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if d.Summary.Packets != 10 || d.Summary.Flows != 3 {
+		t.Errorf("%d packets, %d flows; want 10 and 3", d.Summary.Packets, d.Summary.Flows)
+	}
+	if st, _ := d.rule(t, "adws-out"); st != "blocked" || len(d.Blocked) != 1 || d.Blocked[0].Reason != "refused" {
+		t.Errorf("adws-out %s, blocked %+v; want the refused attempt", st, d.Blocked)
+	}
+	echoes := 0
+	for _, f := range d.Flows {
+		if f.Transport == "icmp" {
+			echoes++
+			if f.ConnState != "SF" {
+				t.Errorf("echo %s -> %s: state %s, want answered", f.Initiator, f.Responder, f.ConnState)
+			}
+		}
+	}
+	if echoes != 2 {
+		t.Errorf("%d echo flows, want 2 (one over loopback)", echoes)
+	}
+}
