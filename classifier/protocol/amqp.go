@@ -100,7 +100,7 @@ func amqpFrame(b []byte) (string, bool) {
 	return "", false
 }
 
-// amqpPorts are the ports aMQP brokers: the server's agent port and the standard one.
+// amqpPorts: AMQP brokers, the server's agent port and the standard one.
 func amqpPorts() []Port {
 	return []Port{
 		{Transport: TCP, Number: 10001, Usual: AMQP, Server: true},

@@ -186,7 +186,7 @@ func recogniseDCERPC(in Input) Result {
 	return res
 }
 
-// dcerpcPorts are the ports the RPC endpoint mapper.
+// dcerpcPorts: the RPC endpoint mapper.
 func dcerpcPorts() []Port {
 	return []Port{
 		{Transport: TCP, Number: 135, Usual: DCERPC, Server: true},

@@ -81,7 +81,7 @@ func dnsMessage(b []byte, response bool) (opcode, rcode int, ok bool) {
 	return opcode, rcode, true
 }
 
-// dnsPorts are the ports dNS and its link-local cousins, which answer requests.
+// dnsPorts: DNS and its link-local cousins, which answer requests.
 func dnsPorts() []Port {
 	return []Port{
 		{Transport: UDP, Number: 53, Usual: DNS, Server: true, Answers: true, Hint: "DNS: name resolution; add an ignore rule if the site does not judge it"},

@@ -53,7 +53,7 @@ func isDigits(b []byte) bool {
 	return len(b) > 0
 }
 
-// httpPorts are the ports hTTP: the standard port and the consoles'.
+// httpPorts: HTTP on the standard port and the consoles'.
 func httpPorts() []Port {
 	return []Port{
 		{Transport: TCP, Number: 80, Usual: HTTP, Server: true, Hint: "HTTP"},

@@ -131,7 +131,7 @@ func krbParse(b []byte) (name string, errCode, msgType int, ok bool) {
 	return name, errCode, mt, true
 }
 
-// kerberosPorts are the ports the KDC and the password-change service, over TCP and UDP.
+// kerberosPorts: the KDC and the password-change service, over TCP and UDP.
 func kerberosPorts() []Port {
 	return []Port{
 		{Transport: TCP, Number: 88, Usual: Kerberos, Server: true},

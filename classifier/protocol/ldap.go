@@ -132,7 +132,7 @@ func printable(b []byte) bool {
 	return true
 }
 
-// ldapPorts are the ports lDAP and the global catalog; CLDAP answers on UDP 389.
+// ldapPorts: LDAP and the global catalog; CLDAP answers on UDP 389.
 func ldapPorts() []Port {
 	return []Port{
 		{Transport: TCP, Number: 389, Usual: LDAP, Server: true},

@@ -17,7 +17,7 @@ func recogniseNetBIOSNS(in Input) Result {
 	return res
 }
 
-// netbiosPorts are the ports the NetBIOS name and datagram services.
+// netbiosPorts: the NetBIOS name and datagram services.
 func netbiosPorts() []Port {
 	return []Port{
 		{Transport: UDP, Number: 137, Usual: NetBIOSNS, Server: true, Answers: true, Hint: "NetBIOS name service"},

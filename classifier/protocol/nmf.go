@@ -60,7 +60,7 @@ func recogniseNMF(in Input) Result {
 	return res
 }
 
-// nmfPorts are the ports aD Web Services.
+// nmfPorts: AD Web Services.
 func nmfPorts() []Port {
 	return []Port{
 		{Transport: TCP, Number: 9389, Usual: ADWS, Server: true},

@@ -23,7 +23,7 @@ func recogniseNTP(in Input) Result {
 
 func ntpLen(n int) bool { return n == 48 || n == 52 || n == 60 || n == 68 || n == 72 }
 
-// ntpPorts are the ports nTP servers answer on 123.
+// ntpPorts: NTP servers answer on 123.
 func ntpPorts() []Port {
 	return []Port{
 		{Transport: UDP, Number: 123, Usual: NTP, Server: true, Answers: true, Hint: "NTP: time synchronisation"},

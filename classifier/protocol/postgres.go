@@ -66,7 +66,7 @@ func recognisePostgres(in Input) Result {
 	return res
 }
 
-// postgresPorts are the ports postgreSQL: its default port and the two Threat Manager uses.
+// postgresPorts: PostgreSQL's default port and the two Threat Manager uses.
 func postgresPorts() []Port {
 	return []Port{
 		{Transport: TCP, Number: 5432, Usual: PostgreSQL, Server: true, Hint: "PostgreSQL default port: the later matrix (threatmanager-3.0) uses 5432; this one lists 5435/5439"},

@@ -18,7 +18,7 @@ func recogniseRDP(in Input) Result {
 	return res
 }
 
-// rdpPorts are the ports remote desktop.
+// rdpPorts: remote desktop.
 func rdpPorts() []Port {
 	return []Port{
 		{Transport: TCP, Number: 3389, Usual: RDP, Server: true, Hint: "RDP (remote desktop)"},

@@ -32,7 +32,7 @@ func recogniseSMB(in Input) Result {
 	return res
 }
 
-// smbPorts are the ports sMB, directly and over a NetBIOS session.
+// smbPorts: SMB, directly and over a NetBIOS session.
 func smbPorts() []Port {
 	return []Port{
 		{Transport: TCP, Number: 445, Usual: SMB, Server: true, Hint: "SMB: file sharing or named pipes; not in the matrix"},

@@ -34,7 +34,7 @@ func recogniseSNMP(in Input) Result {
 	return res
 }
 
-// snmpPorts are the ports sNMP agents answer on 161; traps go to 162.
+// snmpPorts: SNMP agents answer on 161; traps go to 162.
 func snmpPorts() []Port {
 	return []Port{
 		{Transport: UDP, Number: 161, Usual: SNMP, Server: true, Answers: true, Hint: "SNMP"},

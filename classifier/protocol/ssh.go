@@ -19,7 +19,7 @@ func recogniseSSH(in Input) Result {
 	return Result{}
 }
 
-// sshPorts are the ports sSH.
+// sshPorts: SSH.
 func sshPorts() []Port {
 	return []Port{
 		{Transport: TCP, Number: 22, Usual: SSH, Server: true, Hint: "SSH"},

@@ -86,7 +86,7 @@ func isMonth(b []byte) bool {
 	return false
 }
 
-// syslogPorts are the ports syslog receivers: the server's agent port and the standard one.
+// syslogPorts: syslog receivers, the server's agent port and the standard one.
 func syslogPorts() []Port {
 	return []Port{
 		{Transport: UDP, Number: 10000, Usual: Syslog, Server: true},

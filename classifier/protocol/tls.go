@@ -81,7 +81,7 @@ func clientHello(h []byte) (sni, alpn string) {
 	return
 }
 
-// tlsPorts are the ports services that speak TLS from the first byte.
+// tlsPorts: services that speak TLS from the first byte.
 func tlsPorts() []Port {
 	return []Port{
 		{Transport: TCP, Number: 443, Usual: TLS, Server: true, Hint: "HTTPS"},
