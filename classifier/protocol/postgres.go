@@ -1,6 +1,9 @@
 package protocol
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"strings"
+)
 
 // PostgreSQL first messages (protocol.h / pqcomm.h).
 const (
@@ -16,7 +19,7 @@ const (
 func recognisePostgres(in Input) Result {
 	c := in.Client
 	if len(c) < 8 {
-		return Result{}
+		return postgresMidStream(in)
 	}
 	l := int(binary.BigEndian.Uint32(c[0:4]))
 	code := binary.BigEndian.Uint32(c[4:8])
@@ -61,9 +64,85 @@ func recognisePostgres(in Input) Result {
 			}
 		}
 	default:
-		return Result{}
+		return postgresMidStream(in)
 	}
 	return res
+}
+
+// Message types after the startup (protocol.h, the PostgreSQL
+// documentation's "Message Formats"): what a frontend and a backend send.
+const (
+	pgFrontendTypes = "BCDEFHPQSXcdfp"
+	pgBackendTypes  = "123ACDEGHIKNRSTVWZcdnstv"
+)
+
+// postgresMidStream recognises a session whose startup the capture
+// missed, from the framing alone: each side's bytes must be a chain of
+// type-and-length messages of its role. Certain only when both
+// directions agree (one side frontend, the other backend: either way
+// round, since a mid-stream flow's initiator is a guess); nothing from
+// one side alone, which a short run of other bytes could imitate.
+func postgresMidStream(in Input) Result {
+	if in.Transport != TCP {
+		return Result{}
+	}
+	fc, bs := pgChain(in.Client, pgFrontendTypes), pgChain(in.Server, pgBackendTypes)
+	if fc == 0 || bs == 0 {
+		// The initiator guessed from the ports may be the backend.
+		fc, bs = pgChain(in.Server, pgFrontendTypes), pgChain(in.Client, pgBackendTypes)
+	}
+	if fc == 0 || bs == 0 {
+		return Result{}
+	}
+	res := Result{ID: PostgreSQL, Conf: Certain}
+	res.Meta.Add("request", "mid-stream")
+	return res
+}
+
+// pgChain counts the messages b holds when it is a chain of messages of
+// the given types from its first byte (the last one may be cut short by
+// the recognition bound), and 0 when it is not.
+func pgChain(b []byte, types string) int {
+	n := 0
+	for len(b) > 0 {
+		if len(b) < 5 {
+			return n // a header cut by the bound (nothing at all if it is the first)
+		}
+		t, l := b[0], int(binary.BigEndian.Uint32(b[1:5]))
+		if strings.IndexByte(types, t) < 0 || l < 4 || l > 1<<24 || !pgLengthFits(t, l, types) {
+			return 0
+		}
+		// ReadyForQuery's status: idle, in a transaction, or failed.
+		if t == 'Z' && types == pgBackendTypes && len(b) > 5 && strings.IndexByte("ITE", b[5]) < 0 {
+			return 0
+		}
+		n++
+		if 1+l >= len(b) {
+			return n
+		}
+		b = b[1+l:]
+	}
+	return n
+}
+
+// pgLengthFits checks the messages whose length is fixed.
+func pgLengthFits(t byte, l int, types string) bool {
+	if types == pgBackendTypes {
+		switch t {
+		case 'Z':
+			return l == 5
+		case '1', '2', '3', 'n', 'I', 's', 'c':
+			return l == 4
+		case 'K':
+			return l >= 12
+		}
+		return true
+	}
+	switch t {
+	case 'S', 'H', 'X', 'c':
+		return l == 4
+	}
+	return true
 }
 
 // postgresPorts: PostgreSQL's default port and the two Threat Manager uses.

@@ -1,6 +1,7 @@
 package protocol_test
 
 import (
+	"encoding/binary"
 	"math/rand"
 	"net/netip"
 	"testing"
@@ -56,6 +57,10 @@ func samples() []sample {
 		{"postgres gssenc", TCP, 5432, []byte{0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x30}, []byte("N"), PostgreSQL, Certain, map[string]string{"request": "gssenc"}},
 		{"postgres cancel", TCP, 5432, []byte{0, 0, 0, 16, 0x04, 0xd2, 0x16, 0x2e, 0, 0, 0, 1, 0, 0, 0, 2}, nil, PostgreSQL, Certain, map[string]string{"request": "cancel"}},
 		{"postgres direct tls", TCP, 5432, pgTLS, nil, PostgreSQL, Certain, map[string]string{"alpn": "postgresql", "request": "direct-tls"}},
+		{"postgres mid-stream", TCP, 5432, pgMsg('Q', "select 1;\x00"), append(pgMsg('C', "SELECT 1\x00"), pgMsg('Z', "I")...), PostgreSQL, Certain, map[string]string{"request": "mid-stream"}},
+		{"postgres mid-stream, initiator guessed the wrong way", TCP, 40190, append(pgMsg('T', "\x00\x00"), pgMsg('Z', "T")...), pgMsg('Q', "commit;\x00"), PostgreSQL, Certain, map[string]string{"request": "mid-stream"}},
+		{"postgres frontend alone", TCP, 5432, pgMsg('Q', "select 1;\x00"), nil, Unknown, None, nil},
+		{"postgres bad ReadyForQuery status", TCP, 5432, pgMsg('Q', "x\x00"), pgMsg('Z', "Q"), Unknown, None, nil},
 		{"http request and response", TCP, 8080, synth.HTTPRequest("GET", "/x", "h"), synth.HTTPResponse(200, "OK", "{}"), HTTP, Certain,
 			map[string]string{"method": "GET", "version": "HTTP/1.1", "status": "200"}},
 		{"http/2 preface", TCP, 8080, []byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), nil, HTTP2, Certain, nil},
@@ -243,4 +248,12 @@ func FuzzEptMapResponse(f *testing.F) {
 		}
 		ParseTower(b)
 	})
+}
+
+// pgMsg frames a PostgreSQL message after the startup: type, length
+// (itself included), body.
+func pgMsg(t byte, body string) []byte {
+	b := []byte{t, 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(b[1:], uint32(4+len(body)))
+	return append(b, body...)
 }

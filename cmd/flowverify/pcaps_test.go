@@ -213,6 +213,8 @@ func TestPublicCaptureProtocols(t *testing.T) {
 		{"suricata_dcerpc_zerologon.pcap", map[string]string{"tcp/135": "dcerpc", "tcp/49668": "dcerpc", "tcp/445": "smb"}},
 		{"zeek_dcerpc_kerberos135_auth.pcapng", map[string]string{"tcp/135": "dcerpc"}},
 		{"zeek_psql_crud.pcap", map[string]string{"tcp/5432": "postgresql"}},
+		// The same session from its first query on: no startup message.
+		{"zeek_psql_crud_midstream.pcap", map[string]string{"tcp/5432": "postgresql"}},
 		{"ndpi_http_proxy_8080.pcapng", map[string]string{"tcp/8080": "http"}},
 		{"suricata_sll2_http.pcap", map[string]string{"tcp/80": "http"}},
 		{"arkime_tls13.pcap", map[string]string{"tcp/443": "tls"}},
