@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/flowverify/flowverify/internal/safefile"
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
@@ -47,8 +48,10 @@ func NewRotator(dir string, maxBytes int64, maxFiles int, ifaces []string, links
 
 func (r *Rotator) open() error {
 	r.seq++
-	name := filepath.Join(r.dir, fmt.Sprintf("flowverify-%s-%04d.pcapng", time.Now().UTC().Format("20060102T150405Z"), r.seq))
-	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	// A random part, so that nobody can plant a link at the next name; and
+	// created exclusively, so that one planted anyway is never followed.
+	name := filepath.Join(r.dir, fmt.Sprintf("flowverify-%s-%04d-%s.pcapng", time.Now().UTC().Format("20060102T150405Z"), r.seq, safefile.Unpredictable(4)))
+	f, err := safefile.Create(name)
 	if err != nil {
 		return err
 	}

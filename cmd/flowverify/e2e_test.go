@@ -194,3 +194,26 @@ func TestMonitorSignals(t *testing.T) {
 		t.Fatalf("analyze of the recorded pcapng: %d %s", r.code, r.stderr)
 	}
 }
+
+// TestMonitorRefusesPlantedEventsLink: running as root, --events must not
+// append through a symlink someone planted at its path.
+func TestMonitorRefusesPlantedEventsLink(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("live capture needs root")
+	}
+	dir := t.TempDir()
+	victim, link := filepath.Join(dir, "victim"), filepath.Join(dir, "events.jsonl")
+	if err := os.WriteFile(victim, []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	r := flowverify(t, nil, "monitor", "-i", "lo", "--events", link, "--duration", "1s", "--server", "127.0.0.1")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "events.jsonl") {
+		t.Errorf("exit %d, stderr %q: want exit 2 naming the events file", r.code, r.stderr)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious" {
+		t.Errorf("the victim was written: %q", b)
+	}
+}

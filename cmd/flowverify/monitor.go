@@ -18,6 +18,7 @@ import (
 	"github.com/flowverify/flowverify/classifier"
 	"github.com/flowverify/flowverify/classifier/firewall"
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/internal/safefile"
 	"github.com/flowverify/flowverify/report"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
@@ -292,7 +293,7 @@ func openEvents(stdout io.Writer, path string) (io.Writer, func(), error) {
 	if path == "" {
 		return stdout, func() {}, nil
 	}
-	file, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	file, err := safefile.Append(path)
 	if err != nil {
 		return nil, nil, err
 	}

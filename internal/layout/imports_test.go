@@ -47,6 +47,7 @@ func TestImportsRunOneWay(t *testing.T) {
 		"report":              {"classifier", "classifier/firewall"},
 		"classifier/firewall": {"classifier"},
 		"internal/synth":      {"capture", "capture/flow", "classifier", "classifier/matrix", "report"},
+		"internal/safefile":   {"capture", "capture/flow", "classifier", "classifier/matrix", "classifier/protocol", "report", "internal/synth"},
 	}
 	checked := 0
 	for pkg, bad := range forbidden {

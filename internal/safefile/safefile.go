@@ -1,0 +1,51 @@
+// Package safefile opens the files flowverify writes so that a file
+// planted in their place cannot redirect them: a new file is created
+// exclusively (never through a symlink, never over an existing file),
+// an appended one is never reached through a symlink, and both are
+// readable by their owner only.
+package safefile
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+)
+
+// Mode is what every file flowverify writes is created with: reports and
+// captures hold a customer's metadata.
+const Mode = 0o600
+
+// Create makes a new file at name for writing. It fails when anything is
+// there already, a symlink included (O_EXCL does not follow one).
+func Create(name string) (*os.File, error) {
+	return os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, Mode)
+}
+
+// Append opens name for appending, creating it if it is missing. It fails
+// when name is a symlink, or anything but a regular file with one link
+// (a hard link could point at a file its owner did not mean to share).
+func Append(name string) (*os.File, error) {
+	f, err := openAppend(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() || links(st) > 1 {
+		f.Close()
+		return nil, fmt.Errorf("%s: not a plain file (a device, a pipe or a hard link): refusing to append to it", name)
+	}
+	return f, nil
+}
+
+// Unpredictable returns n random bytes in hex, for names another user
+// must not be able to guess (and plant a link at) ahead of time.
+func Unpredictable(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
