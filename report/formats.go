@@ -112,7 +112,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 // WriteRulesCSV writes one row per rule.
 func WriteRulesCSV(w io.Writer, r *Report) error {
 	c := csv.NewWriter(w)
-	c.Write([]string{"rule", "direction", "transport", "ports", "role", "required", "status", "reason", "flows", "allowed", "blocked", "mismatch", "peers", "missing_peers", "packets", "bytes", "protocols"})
+	c.Write(csvRow([]string{"rule", "direction", "transport", "ports", "role", "required", "status", "reason", "flows", "allowed", "blocked", "mismatch", "peers", "missing_peers", "packets", "bytes", "protocols"}))
 	for _, rule := range r.Rules {
 		var peers []string
 		for _, p := range rule.Peers {
@@ -123,9 +123,9 @@ func WriteRulesCSV(w io.Writer, r *Report) error {
 			protos = append(protos, p+"="+strconv.Itoa(n))
 		}
 		sortStrings(protos)
-		c.Write([]string{rule.ID, rule.Direction, rule.Transport, rule.Ports, rule.Role, strconv.FormatBool(rule.Required), string(rule.Status), rule.Reason,
+		c.Write(csvRow([]string{rule.ID, rule.Direction, rule.Transport, rule.Ports, rule.Role, strconv.FormatBool(rule.Required), string(rule.Status), rule.Reason,
 			strconv.Itoa(rule.Flows), strconv.Itoa(rule.Allowed), strconv.Itoa(rule.BlockedN), strconv.Itoa(rule.Mismatch),
-			strings.Join(peers, " "), strings.Join(rule.Missing, " "), strconv.FormatUint(rule.Packets, 10), strconv.FormatUint(rule.Bytes, 10), strings.Join(protos, " ")})
+			strings.Join(peers, " "), strings.Join(rule.Missing, " "), strconv.FormatUint(rule.Packets, 10), strconv.FormatUint(rule.Bytes, 10), strings.Join(protos, " ")}))
 	}
 	c.Flush()
 	return c.Error()
@@ -134,18 +134,18 @@ func WriteRulesCSV(w io.Writer, r *Report) error {
 // WriteFlowsCSV writes one row per flow (analyze --flows).
 func WriteFlowsCSV(w io.Writer, r *Report) error {
 	c := csv.NewWriter(w)
-	c.Write([]string{"transport", "initiator", "responder", "guessed", "direction", "state", "conn_state", "history", "protocol", "confidence",
-		"verdict", "reason", "rule", "packets_initiator", "packets_responder", "bytes_initiator", "bytes_responder", "first", "last", "input"})
+	c.Write(csvRow([]string{"transport", "initiator", "responder", "guessed", "direction", "state", "conn_state", "history", "protocol", "confidence",
+		"verdict", "reason", "rule", "packets_initiator", "packets_responder", "bytes_initiator", "bytes_responder", "first", "last", "input"}))
 	for _, f := range r.Flows {
-		c.Write([]string{f.Transport, f.Initiator, f.Responder, strconv.FormatBool(f.Guessed), f.Direction, f.State, f.ConnState, f.History,
+		c.Write(csvRow([]string{f.Transport, f.Initiator, f.Responder, strconv.FormatBool(f.Guessed), f.Direction, f.State, f.ConnState, f.History,
 			f.Protocol, f.Confidence, f.Verdict, f.Reason, f.Rule, strconv.FormatUint(f.Packets.Initiator, 10), strconv.FormatUint(f.Packets.Responder, 10),
-			strconv.FormatUint(f.Bytes.Initiator, 10), strconv.FormatUint(f.Bytes.Responder, 10), f.First, f.Last, f.Input})
+			strconv.FormatUint(f.Bytes.Initiator, 10), strconv.FormatUint(f.Bytes.Responder, 10), f.First, f.Last, f.Input}))
 	}
 	c.Flush()
 	return c.Error()
 }
 
-func mdEscape(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+func mdEscape(s string) string { return strings.ReplaceAll(printable(s), "|", "\\|") }
 
 // WriteMarkdown writes a summary for pasting into a ticket.
 func WriteMarkdown(w io.Writer, r *Report) error {

@@ -135,7 +135,16 @@ func WriteText(w io.Writer, r *Report) error {
 // textWriter writes the text report's sections.
 type textWriter struct{ w *bufio.Writer }
 
-func (t textWriter) p(format string, a ...any) { fmt.Fprintf(t.w, format, a...) }
+// p writes with every string argument made printable: the format is
+// ours, the strings may come from input.
+func (t textWriter) p(format string, a ...any) {
+	for i, v := range a {
+		if s, ok := v.(string); ok {
+			a[i] = printable(s)
+		}
+	}
+	fmt.Fprintf(t.w, format, a...)
+}
 
 // header names the matrix, the server with its evidence, the window and
 // the inputs.
@@ -308,7 +317,12 @@ type table struct {
 
 func newTable(head ...string) *table { return &table{rows: [][]string{head}} }
 
-func (t *table) row(cells ...string) { t.rows = append(t.rows, cells) }
+func (t *table) row(cells ...string) {
+	for i, c := range cells {
+		cells[i] = printable(c)
+	}
+	t.rows = append(t.rows, cells)
+}
 
 func (t *table) write(w io.Writer) {
 	widths := make([]int, len(t.rows[0]))

@@ -134,7 +134,46 @@ const rpcComment = "dynamic RPC: the server connects to the port the endpoint ma
 
 // --- PowerShell (NetSecurity module)
 
-func psQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+// psQuote writes a PowerShell single-quoted string. PowerShell takes the
+// typographic single quotes (U+2018-U+201B) for quotes too, so each of
+// them is doubled like the ASCII one; controls are dropped.
+func psQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	for _, r := range s {
+		switch {
+		case r == '\'' || r >= 0x2018 && r <= 0x201b:
+			b.WriteRune(r)
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// cmdQuote writes a double-quoted argument for cmd.exe, which has no
+// escape for a quote inside one: quotes become apostrophes, '%' (which
+// expands variables even inside quotes) is written out, controls dropped.
+func cmdQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b.WriteByte('\'')
+		case r == '%':
+			b.WriteString(" percent")
+		case r < 0x20 || r == 0x7f:
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
 
 func writePowerShell(b *strings.Builder, header string, entries []Entry) {
 	fmt.Fprintf(b, "# %s\n# Run in an elevated PowerShell on the Threat Manager server.\n", header)
@@ -173,13 +212,13 @@ func netshEntry(b *strings.Builder, e Entry) {
 	if e.Inbound {
 		dir, portParam = "in", "localport"
 	}
-	fmt.Fprintf(b, "netsh advfirewall firewall add rule name=%q dir=%s action=allow protocol=%s %s=%s",
-		e.Name, dir, proto(e), portParam, e.Ports.String())
+	fmt.Fprintf(b, "netsh advfirewall firewall add rule name=%s dir=%s action=allow protocol=%s %s=%s",
+		cmdQuote(e.Name), dir, proto(e), portParam, e.Ports.String())
 	if r := allPrefixes(e.Remote); len(r) > 0 {
 		fmt.Fprintf(b, " remoteip=%s", strings.Join(r, ","))
 	}
 	if e.Description != "" {
-		fmt.Fprintf(b, " description=%q", strings.ReplaceAll(e.Description, `"`, "'"))
+		fmt.Fprintf(b, " description=%s", cmdQuote(e.Description))
 	}
 	b.WriteString("\n")
 }

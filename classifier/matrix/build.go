@@ -103,6 +103,9 @@ type configErr func(key, format string, a ...any) error
 
 func (m *Matrix) buildRoles(roles map[string][]string, cerr configErr) error {
 	for name, addrs := range roles {
+		if err := checkName(name); err != nil {
+			return cerr("roles."+name, "%v", err)
+		}
 		r := &Role{Name: name}
 		for _, a := range splitList(addrs) {
 			p, err := ParseAddrOrPrefix(a)
@@ -123,6 +126,9 @@ func (m *Matrix) buildRule(i int, rr rawRule, seen map[string]bool, cerr configE
 	key := fmt.Sprintf("rules[%d]", i)
 	if rr.ID == "" {
 		return cerr(key+".id", "missing")
+	}
+	if err := checkName(rr.ID); err != nil {
+		return cerr(key+".id", "%v", err)
 	}
 	key = fmt.Sprintf("rules[%s]", rr.ID)
 	if seen[rr.ID] {
@@ -162,6 +168,9 @@ func (m *Matrix) buildIgnore(i int, ir rawIgnore, seen map[string]bool, cerr con
 	key := fmt.Sprintf("ignore[%d]", i)
 	if ir.ID == "" {
 		return cerr(key+".id", "missing")
+	}
+	if err := checkName(ir.ID); err != nil {
+		return cerr(key+".id", "%v", err)
 	}
 	if seen[ir.ID] {
 		return cerr(key+".id", "duplicate id %q", ir.ID)
@@ -232,6 +241,26 @@ func (m *Matrix) setServer(list []string) error {
 			return fmt.Errorf("%q is not an IP address", s)
 		}
 		m.Server = append(m.Server, a.Unmap())
+	}
+	return nil
+}
+
+// checkName holds rule ids, ignore ids and role names to letters, digits,
+// '.', '_' and '-', starting with a letter or digit, at most 64 bytes:
+// they are written into reports, metrics labels and every firewall
+// syntax's scripts, where a quote or a shell character could break out.
+func checkName(name string) error {
+	if name == "" || len(name) > 64 {
+		return fmt.Errorf("%q: a name has 1 to 64 characters", name)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case (c == '.' || c == '_' || c == '-') && i > 0:
+		default:
+			return fmt.Errorf("%q: a name is letters, digits, '.', '_' and '-', starting with a letter or digit", name)
+		}
 	}
 	return nil
 }

@@ -113,6 +113,12 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"bad fail_on", "fail_on: [everything]\n", "fail_on"},
 		{"bad server", "server: [not-an-ip]\n", "server"},
 		{"invalid YAML", "rules: [\n", "YAML"},
+		// Names reach reports and firewall scripts: nothing that could
+		// break out of a quote there.
+		{"rule id with a shell command", "rules:\n  - id: 'a\" & calc.exe & \"b'\n    direction: inbound\n    transport: tcp\n    ports: \"1\"\n", "a name is letters"},
+		{"rule id with a newline", "rules:\n  - id: \"a\\nb\"\n    direction: inbound\n    transport: tcp\n    ports: \"1\"\n", "].id"},
+		{"role name with a space", "roles:\n  bad role: [10.0.0.1]\n", "roles.bad role"},
+		{"ignore id with a quote", "ignore:\n  - id: \"x'y\"\n    transport: udp\n    ports: \"53\"\n", "ignore[0].id"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

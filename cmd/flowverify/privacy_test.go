@@ -102,3 +102,40 @@ func TestReportsCarryNoPayload(t *testing.T) {
 	}
 	leaks(t, "metrics", mb.Bytes(), secrets)
 }
+
+// TestHostileNamesCannotSubvertOutput analyses a real capture under a
+// crafted file name: terminal escapes and a newline must not clear the
+// screen or forge a summary line in the text report, and a leading '='
+// must not become a spreadsheet formula in the flows CSV.
+func TestHostileNamesCannotSubvertOutput(t *testing.T) {
+	// A capture with findings: its real summary line says FINDINGS.
+	data, err := os.ReadFile(filepath.Join(scenarioDir, "firewall-9389.pcap")) // before the Chdir
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Named as given on the command line, relative, as a user would.
+	t.Chdir(t.TempDir())
+	for _, name := range []string{"a\x1b[2J\x1b[31mFAKE\nSummary: CONFORMS.pcap", "=HYPERLINK(1+1).pcap", "b\u202egnp.pcap"} {
+		path := name
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		text := flowverify(t, nil, "analyze", "-q", "--server", "10.20.0.10", path).stdout
+		if strings.ContainsAny(text, "\x1b\u202e") {
+			t.Errorf("%q: the text report carries an escape or a bidi control", name)
+		}
+		for _, line := range strings.Split(text, "\n") {
+			if strings.HasPrefix(line, "Summary: CONFORMS") {
+				t.Errorf("%q: a forged summary line: %q", name, line)
+			}
+		}
+		csv := flowverify(t, nil, "analyze", "-q", "--flows", "-f", "flows-csv", "--server", "10.20.0.10", path).stdout
+		for _, line := range strings.Split(csv, "\n") {
+			for _, cell := range strings.Split(line, ",") {
+				if c := strings.TrimLeft(cell, `"`); c != "" && strings.ContainsRune("=+@", rune(c[0])) {
+					t.Errorf("%q: a CSV cell starts with a formula: %q", name, cell)
+				}
+			}
+		}
+	}
+}
