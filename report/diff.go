@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -11,20 +10,13 @@ import (
 	"github.com/flowverify/flowverify/classifier/matrix"
 )
 
-// Read loads a JSON report and checks its schema.
+// Read loads a JSON report and checks it against the schema (Parse).
 func Read(path string) (*Report, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var r Report
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("%s: not a flowverify JSON report: %v", path, err)
-	}
-	if r.Schema != Schema {
-		return nil, fmt.Errorf("%s: schema %q, want %q", path, r.Schema, Schema)
-	}
-	return &r, nil
+	return Parse(path, data)
 }
 
 // Diff is what changed between a baseline report and a current one.
@@ -88,7 +80,8 @@ func Compare(base, cur *Report) Diff {
 		delete(before, r.ID)
 	}
 	for id, b := range before {
-		d.Rules = append(d.Rules, RuleChange{ID: id, Before: string(b.Status), After: "absent"})
+		// A rule that is gone can no longer be checked: a regression.
+		d.Rules = append(d.Rules, RuleChange{ID: id, Before: string(b.Status), After: "absent", Worse: true})
 	}
 	sort.Slice(d.Rules, func(i, j int) bool { return d.Rules[i].ID < d.Rules[j].ID })
 	seen := map[string]Unexpected{}

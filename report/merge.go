@@ -76,18 +76,18 @@ func (mg *merger) add(r *Report) {
 	out.Flows = append(out.Flows, r.Flows...)
 	out.Warnings = append(out.Warnings, r.Warnings...)
 	s, sum := r.Summary, &out.Summary
-	sum.Packets += s.Packets
-	sum.Flows += s.Flows
-	sum.Allowed += s.Allowed
-	sum.Ignored += s.Ignored
-	sum.Transit += s.Transit
-	sum.Local += s.Local
-	sum.Evicted += s.Evicted
-	sum.Dropped += s.Dropped
-	sum.Fragments += s.Fragments
-	sum.NonIP += s.NonIP
-	sum.Infrastructure += s.Infrastructure
-	sum.Guessed += s.Guessed
+	sum.Packets = addU64(sum.Packets, s.Packets)
+	sum.Flows = addInt(sum.Flows, s.Flows)
+	sum.Allowed = addInt(sum.Allowed, s.Allowed)
+	sum.Ignored = addInt(sum.Ignored, s.Ignored)
+	sum.Transit = addInt(sum.Transit, s.Transit)
+	sum.Local = addInt(sum.Local, s.Local)
+	sum.Evicted = addU64(sum.Evicted, s.Evicted)
+	sum.Dropped = addU64(sum.Dropped, s.Dropped)
+	sum.Fragments = addU64(sum.Fragments, s.Fragments)
+	sum.NonIP = addU64(sum.NonIP, s.NonIP)
+	sum.Infrastructure = addU64(sum.Infrastructure, s.Infrastructure)
+	sum.Guessed = addInt(sum.Guessed, s.Guessed)
 	sum.Damaged = sum.Damaged || s.Damaged
 }
 
@@ -102,14 +102,14 @@ func (mg *merger) addRule(rr Rule) {
 		mg.ruleOrder = append(mg.ruleOrder, rr.ID)
 		mg.peers[rr.ID], mg.missing[rr.ID], mg.evidence[rr.ID] = map[string]*Peer{}, map[string]bool{}, map[string]bool{}
 	}
-	g.Flows += rr.Flows
-	g.Allowed += rr.Allowed
-	g.BlockedN += rr.BlockedN
-	g.Mismatch += rr.Mismatch
-	g.Packets += rr.Packets
-	g.Bytes += rr.Bytes
+	g.Flows = addInt(g.Flows, rr.Flows)
+	g.Allowed = addInt(g.Allowed, rr.Allowed)
+	g.BlockedN = addInt(g.BlockedN, rr.BlockedN)
+	g.Mismatch = addInt(g.Mismatch, rr.Mismatch)
+	g.Packets = addU64(g.Packets, rr.Packets)
+	g.Bytes = addU64(g.Bytes, rr.Bytes)
 	for p, n := range rr.Protocols {
-		g.Protocols[p] += n
+		g.Protocols[p] = addInt(g.Protocols[p], n)
 	}
 	for _, p := range rr.Peers {
 		q := mg.peers[rr.ID][p.Address]
@@ -117,9 +117,9 @@ func (mg *merger) addRule(rr Rule) {
 			q = &Peer{Address: p.Address}
 			mg.peers[rr.ID][p.Address] = q
 		}
-		q.Flows += p.Flows
-		q.Allowed += p.Allowed
-		q.Blocked += p.Blocked
+		q.Flows = addInt(q.Flows, p.Flows)
+		q.Allowed = addInt(q.Allowed, p.Allowed)
+		q.Blocked = addInt(q.Blocked, p.Blocked)
 	}
 	for _, m := range rr.Missing {
 		mg.missing[rr.ID][m] = true
@@ -139,10 +139,10 @@ func (mg *merger) addUnexpected(u Unexpected) {
 		mg.unexp[k] = g
 		mg.unexpOrder = append(mg.unexpOrder, k)
 	}
-	g.Flows += u.Flows
-	g.Failed += u.Failed
-	g.Packets += u.Packets
-	g.Bytes += u.Bytes
+	g.Flows = addInt(g.Flows, u.Flows)
+	g.Failed = addInt(g.Failed, u.Failed)
+	g.Packets = addU64(g.Packets, u.Packets)
+	g.Bytes = addU64(g.Bytes, u.Bytes)
 	if u.First < g.First {
 		g.First = u.First
 	}

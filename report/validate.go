@@ -1,0 +1,104 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/flowverify/flowverify/classifier/matrix"
+)
+
+// Parse decodes a JSON report and checks it against the schema: diff,
+// merge and --baseline judge from its statuses and add up its counts, so
+// a report that a person or a tool edited wrongly must be an error that
+// names the key, never a wrong verdict. name is said in the errors.
+func Parse(name string, data []byte) (*Report, error) {
+	var r Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("%s: not a flowverify JSON report: %v", name, err)
+	}
+	if r.Schema != Schema {
+		return nil, fmt.Errorf("%s: schema %q, want %q", name, r.Schema, Schema)
+	}
+	if err := r.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	return &r, nil
+}
+
+func (r *Report) validate() error {
+	ids := map[string]bool{}
+	for i, rr := range r.Rules {
+		key := fmt.Sprintf("rules[%d]", i)
+		switch {
+		case rr.ID == "":
+			return fmt.Errorf("%s.id: missing", key)
+		case ids[rr.ID]:
+			return fmt.Errorf("%s.id: %q appears twice", key, rr.ID)
+		case !slices.Contains(matrix.Statuses(), rr.Status):
+			return fmt.Errorf("%s.status: %q is not a rule status (%v)", key, rr.Status, matrix.Statuses())
+		}
+		ids[rr.ID] = true
+		for k, n := range map[string]int{"flows": rr.Flows, "allowed": rr.Allowed, "blocked": rr.BlockedN, "mismatch": rr.Mismatch} {
+			if n < 0 {
+				return fmt.Errorf("%s.%s: %d is negative", key, k, n)
+			}
+		}
+		for j, p := range rr.Peers {
+			if p.Address == "" {
+				return fmt.Errorf("%s.peers[%d].address: missing", key, j)
+			}
+			if p.Flows < 0 || p.Allowed < 0 || p.Blocked < 0 {
+				return fmt.Errorf("%s.peers[%d]: a negative count", key, j)
+			}
+			if p.Status != "" && !slices.Contains(matrix.Statuses(), p.Status) {
+				return fmt.Errorf("%s.peers[%d].status: %q is not a status", key, j, p.Status)
+			}
+		}
+		for p, n := range rr.Protocols {
+			if n < 0 {
+				return fmt.Errorf("%s.protocols.%s: %d is negative", key, p, n)
+			}
+		}
+	}
+	for i, u := range r.Unexpected {
+		if u.Flows < 0 || u.Failed < 0 || u.Port < 0 || u.Port > math.MaxUint16 {
+			return fmt.Errorf("unexpected[%d]: a negative count or a port out of range", i)
+		}
+	}
+	for i, b := range r.Blocked {
+		if b.Attempts < 0 {
+			return fmt.Errorf("blocked[%d].attempts: %d is negative", i, b.Attempts)
+		}
+	}
+	s := r.Summary
+	for k, n := range map[string]int{"flows": s.Flows, "allowed": s.Allowed, "ignored": s.Ignored, "transit": s.Transit, "local": s.Local, "guessed_direction": s.Guessed, "max_active_flows": s.MaxActive} {
+		if n < 0 {
+			return fmt.Errorf("summary.%s: %d is negative", k, n)
+		}
+	}
+	for k, n := range s.Findings {
+		if n < 0 {
+			return fmt.Errorf("summary.findings.%s: %d is negative", k, n)
+		}
+	}
+	return nil
+}
+
+// addInt adds without wrapping: a sum past the largest int stays there
+// (merge adds counts from reports that may be far from any real one).
+func addInt(a, b int) int {
+	if b > 0 && a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
+}
+
+// addU64 is addInt for unsigned counts.
+func addU64(a, b uint64) uint64 {
+	if a > math.MaxUint64-b {
+		return math.MaxUint64
+	}
+	return a + b
+}

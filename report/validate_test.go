@@ -1,0 +1,131 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"strings"
+	"testing"
+)
+
+// golden is a real report: the all-good scenario's, as analyze writes it.
+func golden(t testing.TB) []byte {
+	t.Helper()
+	data, err := os.ReadFile("../testdata/golden/all-good.golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// edit changes a decoded report and encodes it again.
+func edit(t *testing.T, data []byte, fn func(m map[string]any)) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	fn(m)
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func firstRule(m map[string]any) map[string]any { return m["rules"].([]any)[0].(map[string]any) }
+
+func TestParseChecksTheSchema(t *testing.T) {
+	data := golden(t)
+	if _, err := Parse("good.json", data); err != nil {
+		t.Fatalf("a real report is refused: %v", err)
+	}
+	for _, c := range []struct {
+		name, want string
+		fn         func(m map[string]any)
+	}{
+		{"unknown status", "rules[0].status", func(m map[string]any) { firstRule(m)["status"] = "bogus-status" }},
+		{"negative flows", "rules[0].flows", func(m map[string]any) { firstRule(m)["flows"] = -3 }},
+		{"missing id", "rules[0].id", func(m map[string]any) { firstRule(m)["id"] = "" }},
+		{"duplicate id", "rules[1].id", func(m map[string]any) {
+			rs := m["rules"].([]any)
+			rs[1].(map[string]any)["id"] = rs[0].(map[string]any)["id"]
+		}},
+		{"negative summary", "summary.flows", func(m map[string]any) { m["summary"].(map[string]any)["flows"] = -1 }},
+		{"other schema", "schema", func(m map[string]any) { m["schema"] = "flowverify/report/v0" }},
+		{"counter past int64", "not a flowverify JSON report", func(m map[string]any) { firstRule(m)["allowed"] = 1e20 }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("edited.json", edit(t, data, c.fn))
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "edited.json") {
+				t.Errorf("error %v: want one naming %q and the file", err, c.want)
+			}
+		})
+	}
+}
+
+func TestRuleThatDisappearsIsARegression(t *testing.T) {
+	data := golden(t)
+	base, err := Parse("base.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := Parse("cur.json", edit(t, data, func(m map[string]any) { m["rules"] = m["rules"].([]any)[1:] }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Compare(base, cur)
+	if !d.Regression || !strings.Contains(strings.Join(d.Reasons, "\n"), "to absent") {
+		t.Errorf("a removed rule: regression %v, reasons %v", d.Regression, d.Reasons)
+	}
+	if d := Compare(base, base); d.Regression {
+		t.Errorf("a report against itself regresses: %v", d.Reasons)
+	}
+}
+
+func TestMergeSaturates(t *testing.T) {
+	data := edit(t, golden(t), func(m map[string]any) {
+		r := firstRule(m)
+		r["allowed"], r["flows"] = math.MaxInt64, math.MaxInt64
+	})
+	r, err := Parse("big.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Merge([]*Report{r, r}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Rules[0]; got.Allowed != math.MaxInt64 || got.Flows != math.MaxInt64 || got.Status != r.Rules[0].Status {
+		t.Errorf("merged allowed %d flows %d status %s, want the maximum and %s", got.Allowed, got.Flows, got.Status, r.Rules[0].Status)
+	}
+}
+
+// FuzzParseReport feeds diff's and merge's reader whatever JSON it is
+// given: a report it accepts must diff against itself without a
+// regression, and merge with itself into a report that passes the check.
+func FuzzParseReport(f *testing.F) {
+	f.Add(golden(f))
+	f.Add([]byte(`{"schema":"flowverify/report/v1","rules":[{"id":"x","status":"ok","allowed":9223372036854775807}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := Parse("fuzz.json", data)
+		if err != nil {
+			return
+		}
+		if d := Compare(r, r); d.Regression {
+			t.Fatalf("regression against itself: %v", d.Reasons)
+		}
+		m, err := Merge([]*Report{r, r}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := WriteJSON(&buf, m); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Parse("merged.json", buf.Bytes()); err != nil {
+			t.Fatalf("the merge of an accepted report is refused: %v", err)
+		}
+	})
+}
