@@ -332,6 +332,25 @@ func analyzeFiles(m *matrix.Matrix, files []string, withFlows bool, stderr io.Wr
 // analyzeParallel analyzes each file on its own in jobs workers and merges
 // the reports. A flow that spans two files is judged in each half.
 func analyzeParallel(m *matrix.Matrix, files []string, withFlows bool, jobs int, stderr io.Writer) (*report.Report, error) {
+	// A file that cannot be opened is reported as -j 0 reports it: an
+	// input damaged at byte 0, listed after the others (with the last
+	// file's analysis), and the exit status says so.
+	var readable []string
+	var failed []*capture.InputStats
+	for _, name := range files {
+		s, err := capture.OpenFile(name)
+		if err != nil {
+			fmt.Fprintln(stderr, "flowverify:", err)
+			failed = append(failed, &capture.InputStats{Name: name, Damage: &capture.DamageError{File: name, Err: err}})
+			continue
+		}
+		s.Close()
+		readable = append(readable, name)
+	}
+	if len(readable) == 0 {
+		return nil, &exitError{exitUsage, errors.New("no input could be read")}
+	}
+	files = readable
 	reports := make([]*report.Report, len(files))
 	errs := make([]error, len(files))
 	next := make(chan int)
@@ -341,7 +360,11 @@ func analyzeParallel(m *matrix.Matrix, files []string, withFlows bool, jobs int,
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				reports[i], errs[i] = analyzeFiles(m, files[i:i+1], withFlows, stderr, false, false)
+				var unread []*capture.InputStats
+				if i == len(files)-1 {
+					unread = failed
+				}
+				reports[i], errs[i] = analyzeOne(m, files[i], unread, withFlows)
 			}
 		}()
 	}
@@ -366,6 +389,16 @@ func analyzeParallel(m *matrix.Matrix, files []string, withFlows bool, jobs int,
 		return nil, &exitError{exitUsage, err}
 	}
 	return r, nil
+}
+
+// analyzeOne analyzes one file of a parallel run on one goroutine, with
+// the inputs that could not be opened (unread) listed in its report.
+func analyzeOne(m *matrix.Matrix, name string, unread []*capture.InputStats, withFlows bool) (*report.Report, error) {
+	s, err := capture.OpenFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return classifier.Analyze(m, []*capture.FileSource{s}, unread, classifier.Options{WithFlows: withFlows, Version: version})
 }
 
 // progressBar draws bytes read of the total, packets/s and an ETA on

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -545,6 +546,51 @@ func TestReportShapeV1(t *testing.T) {
 		s := fl.(map[string]any)[k].(string)
 		if _, err := time.Parse(time.RFC3339Nano, s); err != nil || !strings.HasSuffix(s, "Z") {
 			t.Errorf("flows[0].%s = %q is not RFC 3339 UTC", k, s)
+		}
+	}
+}
+
+// TestEveryJobsCountReportsEveryInput: whatever -j says, every input is
+// in the report as -j 0 lists it (a non-capture and a capture cut short
+// both damaged, with their offsets) and the exit status is the same.
+func TestEveryJobsCountReportsEveryInput(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"all-good.pcap", "firewall-9389.pcap"} {
+		data, err := os.ReadFile(filepath.Join(scenarioDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if name == "firewall-9389.pcap" {
+			os.WriteFile(filepath.Join(dir, "cut.pcap"), data[:len(data)*2/3], 0o644)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "notes.pcap"), []byte("not a capture at all\n"), 0o644)
+	type input struct {
+		Name    string `json:"name"`
+		Packets int    `json:"packets"`
+		Damaged bool   `json:"damaged"`
+		At      *int64 `json:"damage_offset"`
+	}
+	var want []input
+	wantCode := -1
+	for _, j := range []string{"0", "1", "2", "4"} {
+		r := flowverify(t, nil, "analyze", "-q", "-j", j, "-f", "json", "--server", "10.20.0.10", dir)
+		var d struct{ Inputs []input }
+		if err := json.Unmarshal([]byte(r.stdout), &d); err != nil {
+			t.Fatalf("-j %s: %v %s", j, err, r.stderr)
+		}
+		if j == "0" {
+			want, wantCode = d.Inputs, r.code
+			if r.code != exitDamaged || len(want) != 4 {
+				t.Fatalf("-j 0: exit %d, inputs %+v; want 3 and all four", r.code, want)
+			}
+			continue
+		}
+		if r.code != wantCode || !reflect.DeepEqual(d.Inputs, want) {
+			t.Errorf("-j %s: exit %d, inputs %+v; -j 0: exit %d, inputs %+v", j, r.code, d.Inputs, wantCode, want)
 		}
 	}
 }
