@@ -262,9 +262,8 @@ func (g *aggregator) foldUnexpected(s *judged) {
 }
 
 func blockedEntry(rule string, f *flow.Flow, reason string) report.Blocked {
-	ia, ip := f.Initiator()
-	ra, rp := f.Responder()
-	b := report.Blocked{Rule: rule, Initiator: HostPort(ia, ip), Responder: HostPort(ra, rp), Reason: reason,
+	ini, resp := flowEnds(f)
+	b := report.Blocked{Rule: rule, Initiator: ini, Responder: resp, Reason: reason,
 		Attempts: int(f.SYNs), First: capture.FormatTime(f.First), Last: capture.FormatTime(f.Last)}
 	if f.Key.Proto != matrix.TCP || b.Attempts == 0 {
 		b.Attempts = int(f.Pkts[flow.Orig])
@@ -281,9 +280,8 @@ func blockedEntry(rule string, f *flow.Flow, reason string) report.Blocked {
 
 func (a *Analyzer) flowEntry(f *flow.Flow, j *matrix.Judgement) report.Flow {
 	m := a.m
-	ia, ip := f.Initiator()
-	ra, rp := f.Responder()
-	e := report.Flow{Transport: matrix.TransportName(f.Key.Proto), Initiator: HostPort(ia, ip), Responder: HostPort(ra, rp),
+	ini, resp := flowEnds(f)
+	e := report.Flow{Transport: matrix.TransportName(f.Key.Proto), Initiator: ini, Responder: resp,
 		Guessed: f.Guessed, Direction: j.Dir.String(), State: f.StateWords(), ConnState: f.ConnState(),
 		Protocol: a.protocolName(f), Verdict: j.Verdict.String(), Reason: j.Reason,
 		Packets:   report.Counts{Initiator: uint64(f.Pkts[0]), Responder: uint64(f.Pkts[1])},
@@ -294,7 +292,6 @@ func (a *Analyzer) flowEntry(f *flow.Flow, j *matrix.Judgement) report.Flow {
 		e.History = f.HistoryString()
 	}
 	if ty, code, ok := f.ICMPMessage(); ok {
-		e.Initiator, e.Responder = ia.Netip().String(), ra.Netip().String()
 		e.ICMPType, e.ICMPCode = intPtr(int(ty)), intPtr(int(code))
 	}
 	if _, fp := a.rec.proto(f); fp != nil {

@@ -141,6 +141,17 @@ func HostPort(a capture.Addr, port uint16) string {
 	return netip.AddrPortFrom(a.Netip(), port).String()
 }
 
+// flowEnds writes a flow's initiator and responder as reports and events
+// show them: host:port, or the bare address for ICMP, which has no port.
+func flowEnds(f *flow.Flow) (initiator, responder string) {
+	ia, ip := f.Initiator()
+	ra, rp := f.Responder()
+	if _, _, icmp := f.ICMPMessage(); icmp {
+		return ia.Netip().String(), ra.Netip().String()
+	}
+	return HostPort(ia, ip), HostPort(ra, rp)
+}
+
 func protocolID(name string) protocol.ID {
 	id, _ := protocol.ByName(name)
 	return id

@@ -183,18 +183,17 @@ func (mo *Monitor) Events(stats []capture.IfaceStats) []report.Event {
 }
 
 func (mo *Monitor) flowEvent(typ string, f *flow.Flow, j *matrix.Judgement) report.Event {
-	ia, ip := f.Initiator()
-	ra, rp := f.Responder()
+	ini, resp := flowEnds(f)
+	_, rp := f.Responder()
 	ev := report.Event{Time: capture.FormatTime(f.Last), Type: typ, Transport: matrix.TransportName(f.Key.Proto),
-		Initiator: HostPort(ia, ip), Responder: HostPort(ra, rp), Direction: j.Dir.String(), Port: int(rp),
+		Initiator: ini, Responder: resp, Direction: j.Dir.String(), Port: int(rp),
 		Peer: j.Peer.String(), Reason: j.Reason}
 	if id, _ := mo.rec.proto(f); id != protocol.Unknown {
 		ev.Protocol = id.String()
 	}
 	if ty, code, ok := f.ICMPMessage(); ok {
-		// No port: the ICMP message instead, and the ends without one.
+		// No port: the ICMP message instead.
 		ev.Port, ev.Protocol = 0, protocol.ICMPName(f.Key.Proto == capture.ProtoICMPv6, ty, code)
-		ev.Initiator, ev.Responder = ia.Netip().String(), ra.Netip().String()
 	}
 	if j.Rule >= 0 {
 		ev.Rule = mo.m.Rules[j.Rule].ID

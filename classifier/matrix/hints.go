@@ -19,8 +19,8 @@ func (m *Matrix) Hint(proto uint8, port uint16, dir Direction) string {
 		// port holds the message's type and code: no rule's port speaks
 		// about it.
 		name := protocol.ICMPName(proto == capture.ProtoICMPv6, uint8(port), uint8(port>>8))
-		if uint8(port) == 8 && proto == capture.ProtoICMP || uint8(port) == 128 && proto == capture.ProtoICMPv6 {
-			return TransportName(proto) + " " + name + " (ping): no rule of the matrix lists ICMP"
+		if name == "echo-request" {
+			name += " (ping)"
 		}
 		return TransportName(proto) + " " + name + ": no rule of the matrix lists ICMP"
 	}

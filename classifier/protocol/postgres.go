@@ -86,10 +86,10 @@ func postgresMidStream(in Input) Result {
 	if in.Transport != TCP {
 		return Result{}
 	}
-	fc, bs := pgChain(in.Client, pgFrontendTypes), pgChain(in.Server, pgBackendTypes)
+	fc, bs := pgChain(in.Client, false), pgChain(in.Server, true)
 	if fc == 0 || bs == 0 {
 		// The initiator guessed from the ports may be the backend.
-		fc, bs = pgChain(in.Server, pgFrontendTypes), pgChain(in.Client, pgBackendTypes)
+		fc, bs = pgChain(in.Server, false), pgChain(in.Client, true)
 	}
 	if fc == 0 || bs == 0 {
 		return Result{}
@@ -99,21 +99,25 @@ func postgresMidStream(in Input) Result {
 	return res
 }
 
-// pgChain counts the messages b holds when it is a chain of messages of
-// the given types from its first byte (the last one may be cut short by
-// the recognition bound), and 0 when it is not.
-func pgChain(b []byte, types string) int {
+// pgChain counts the messages b holds when it is a chain of a backend's
+// (or a frontend's) messages from its first byte (the last one may be cut
+// short by the recognition bound), and 0 when it is not.
+func pgChain(b []byte, backend bool) int {
+	types := pgFrontendTypes
+	if backend {
+		types = pgBackendTypes
+	}
 	n := 0
 	for len(b) > 0 {
 		if len(b) < 5 {
 			return n // a header cut by the bound (nothing at all if it is the first)
 		}
 		t, l := b[0], int(binary.BigEndian.Uint32(b[1:5]))
-		if strings.IndexByte(types, t) < 0 || l < 4 || l > 1<<24 || !pgLengthFits(t, l, types) {
+		if strings.IndexByte(types, t) < 0 || l < 4 || l > 1<<24 || !pgLengthFits(t, l, backend) {
 			return 0
 		}
 		// ReadyForQuery's status: idle, in a transaction, or failed.
-		if t == 'Z' && types == pgBackendTypes && len(b) > 5 && strings.IndexByte("ITE", b[5]) < 0 {
+		if t == 'Z' && backend && len(b) > 5 && strings.IndexByte("ITE", b[5]) < 0 {
 			return 0
 		}
 		n++
@@ -126,8 +130,8 @@ func pgChain(b []byte, types string) int {
 }
 
 // pgLengthFits checks the messages whose length is fixed.
-func pgLengthFits(t byte, l int, types string) bool {
-	if types == pgBackendTypes {
+func pgLengthFits(t byte, l int, backend bool) bool {
+	if backend {
 		switch t {
 		case 'Z':
 			return l == 5
