@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/flowverify/flowverify/capture"
@@ -201,14 +200,12 @@ func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 				return &exitError{exitUsage, ferr}
 			case jobs < 0:
 				return &exitError{exitUsage, fmt.Errorf("--jobs %d: want 0 (automatic) or a positive number", jobs)}
-			case jobs > 1 && len(files) > 1:
-				r, err = analyzeParallel(m, files, of.flows, jobs, stderr)
 			default:
-				// One input, -j 1 or the automatic default: with a second
-				// core, reading and decoding run beside the flow table;
-				// the report is the same as sequentially. The default does
-				// not split several files between workers, because a flow
-				// that spans rotated files is only whole in one stream.
+				// Every input is one stream in time order, whatever -j says:
+				// a flow that spans rotated files is whole only there, and
+				// the server and the learned endpoints are decided over all
+				// inputs. -j chooses only whether reading and decoding run
+				// on a core beside the flow table; the report is the same.
 				pipeline := jobs > 1 || jobs == 0 && runtime.GOMAXPROCS(0) > 1
 				r, err = analyzeFiles(m, files, of.flows, stderr, !quiet, pipeline)
 			}
@@ -240,7 +237,7 @@ func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 	}
 	mf.register(cmd)
 	of.register(cmd)
-	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "parallelism: N>1 analyzes several files N at a time and merges the reports; 1 uses one core; 0 reads and judges on two cores when there are two")
+	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "cores: 1 reads and judges on one core; 0 (automatic) or N>1 reads and decodes beside the judging when there is a second core; the report is the same whatever -j says")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
 	cmd.Flags().StringVar(&baseline, "baseline", "", "compare with a known-good JSON report: exit 1 on a regression instead of on findings")
 	return cmd
@@ -327,78 +324,6 @@ func analyzeFiles(m *matrix.Matrix, files []string, withFlows bool, stderr io.Wr
 		return nil, &exitError{exitUsage, err}
 	}
 	return r, nil
-}
-
-// analyzeParallel analyzes each file on its own in jobs workers and merges
-// the reports. A flow that spans two files is judged in each half.
-func analyzeParallel(m *matrix.Matrix, files []string, withFlows bool, jobs int, stderr io.Writer) (*report.Report, error) {
-	// A file that cannot be opened is reported as -j 0 reports it: an
-	// input damaged at byte 0, listed after the others (with the last
-	// file's analysis), and the exit status says so.
-	var readable []string
-	var failed []*capture.InputStats
-	for _, name := range files {
-		s, err := capture.OpenFile(name)
-		if err != nil {
-			fmt.Fprintln(stderr, "flowverify:", err)
-			failed = append(failed, &capture.InputStats{Name: name, Damage: &capture.DamageError{File: name, Err: err}})
-			continue
-		}
-		s.Close()
-		readable = append(readable, name)
-	}
-	if len(readable) == 0 {
-		return nil, &exitError{exitUsage, errors.New("no input could be read")}
-	}
-	files = readable
-	reports := make([]*report.Report, len(files))
-	errs := make([]error, len(files))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < jobs; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				var unread []*capture.InputStats
-				if i == len(files)-1 {
-					unread = failed
-				}
-				reports[i], errs[i] = analyzeOne(m, files[i], unread, withFlows)
-			}
-		}()
-	}
-	for i := range files {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	var ok []*report.Report
-	for i, e := range errs {
-		if e != nil {
-			fmt.Fprintf(stderr, "flowverify: %s: %v\n", files[i], e)
-			continue
-		}
-		ok = append(ok, reports[i])
-	}
-	if len(ok) == 0 {
-		return nil, &exitError{exitUsage, errors.New("no input could be analysed")}
-	}
-	r, err := report.Merge(ok, false)
-	if err != nil {
-		return nil, &exitError{exitUsage, err}
-	}
-	return r, nil
-}
-
-// analyzeOne analyzes one file of a parallel run on one goroutine, with
-// the inputs that could not be opened (unread) listed in its report.
-func analyzeOne(m *matrix.Matrix, name string, unread []*capture.InputStats, withFlows bool) (*report.Report, error) {
-	s, err := capture.OpenFile(name)
-	if err != nil {
-		return nil, err
-	}
-	return classifier.Analyze(m, []*capture.FileSource{s}, unread, classifier.Options{WithFlows: withFlows, Version: version})
 }
 
 // progressBar draws bytes read of the total, packets/s and an ETA on
