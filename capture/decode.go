@@ -26,6 +26,7 @@ type Decoder struct {
 	pppoe pppoeSession
 	ip4   layers.IPv4
 	ip6   layers.IPv6
+	mpls  mplsStack
 	tcp   layers.TCP
 	udp   layers.UDP
 
@@ -54,7 +55,7 @@ const (
 // NewDecoder builds a decoder with one DecodingLayerParser per first layer.
 func NewDecoder() *Decoder {
 	d := &Decoder{decoded: make([]gopacket.LayerType, 0, 16)}
-	all := []gopacket.DecodingLayer{&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop, &d.pppoe, &d.ip4, &d.ip6}
+	all := []gopacket.DecodingLayer{&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop, &d.pppoe, &d.mpls, &d.ip4, &d.ip6}
 	firsts := [...]gopacket.LayerType{
 		pEthernet: layers.LayerTypeEthernet,
 		pSLL:      layers.LayerTypeLinuxSLL,
@@ -136,9 +137,18 @@ func (d *Decoder) decode(lt LinkType, data []byte, p *Packet, reference bool) er
 	}
 
 	err := parser.DecodeLayers(data, &d.decoded)
-	var sawIP4, sawIP6 bool
+	var sawIP4, sawIP6, sawEth bool
 	for _, t := range d.decoded {
 		switch t {
+		case layers.LayerTypeEthernet:
+			if !sawEth { // the outer frame: the link the capture was on
+				sawEth = true
+				p.HasMAC = true
+				copy(p.DstMAC[:], d.eth.DstMAC)
+				copy(p.SrcMAC[:], d.eth.SrcMAC)
+			}
+		case layers.LayerTypeMPLS:
+			p.MPLSLabels += uint8(d.mpls.labels)
 		case layers.LayerTypeIPv4:
 			sawIP4 = true
 		case layers.LayerTypeIPv6:
@@ -173,6 +183,11 @@ func (d *Decoder) fastEthernet(data []byte, p *Packet) (bool, error) {
 		return false, nil
 	}
 	d.truncated = false
+	switch layers.EthernetType(binary.BigEndian.Uint16(data[12:14])) {
+	case layers.EthernetTypeIPv4, layers.EthernetTypeIPv6:
+		p.HasMAC = true
+		p.DstMAC, p.SrcMAC = [6]byte(data[0:6]), [6]byte(data[6:12])
+	}
 	switch layers.EthernetType(binary.BigEndian.Uint16(data[12:14])) {
 	case layers.EthernetTypeIPv4:
 		if ok, err := d.plainIPv4(data[14:], p); ok {

@@ -159,9 +159,14 @@ type Packet struct {
 	ICMPCode uint8
 	Quoted   Tuple
 
-	VLANs     uint8 // number of 802.1Q tags
-	Tunneled  bool  // the addresses are those of a decapsulated 6in4 packet
-	Truncated bool  // a header was cut by the snaplen
+	VLANs      uint8 // number of 802.1Q tags
+	MPLSLabels uint8 // MPLS label stack entries passed on the way to IP
+	// The outer Ethernet frame's addresses (HasMAC): which station sent
+	// and received it on the capture's link.
+	HasMAC         bool
+	SrcMAC, DstMAC [6]byte
+	Tunneled       bool // the addresses are those of a decapsulated 6in4 packet
+	Truncated      bool // a header was cut by the snaplen
 }
 
 // Tuple is a directional 5-tuple.

@@ -32,6 +32,7 @@ type Analyzer struct {
 	records []flow.Flow // held flows: server not yet known, or the monitor's window
 	infer   *serverInference
 	rec     *recognizer
+	table   *flow.Table // the attached table: which station an address is behind
 
 	withFlows  bool
 	inputNames []string // input index -> name, for listed flows
@@ -62,6 +63,7 @@ func (a *Analyzer) ListFlows(on bool, names []string) { a.withFlows, a.inputName
 // from the first payload bytes and receives every finished flow.
 func (a *Analyzer) Attach(t *flow.Table) {
 	t.OnEnd = a.OnEnd
+	a.table = t
 	a.rec.attach(t)
 }
 
@@ -76,9 +78,24 @@ func (a *Analyzer) Stream() {
 func (a *Analyzer) setServers(addrs []netip.Addr, source string, evidence []string) {
 	a.servers = map[netip.Addr]bool{}
 	a.server = report.Server{Source: source, Evidence: evidence}
+	add := func(s netip.Addr) {
+		if !a.servers[s] {
+			a.servers[s] = true
+			a.server.Addresses = append(a.server.Addresses, s.String())
+		}
+	}
 	for _, s := range addrs {
-		a.servers[s] = true
-		a.server.Addresses = append(a.server.Addresses, s.String())
+		add(s)
+	}
+	// A named host's address stands for the host: all of its addresses
+	// are the server's.
+	for _, s := range addrs {
+		if h := a.m.HostOf(s); h != nil {
+			a.server.Host = h.Name
+			for _, o := range h.Addrs {
+				add(o)
+			}
+		}
 	}
 	a.agg = newAggregator(a, a.withFlows)
 }
@@ -94,9 +111,9 @@ func (a *Analyzer) OnEnd(f *flow.Flow) {
 	a.infer.observe(f)
 	a.records = append(a.records, f.Detached())
 	if len(a.records) >= decideAfter && a.m.ServerAuto {
-		if best, ev, err := a.infer.decide(); err == nil {
+		if addrs, ev, err := a.infer.decide(a.macs()); err == nil {
 			ev = append(ev, fmt.Sprintf("decided after the first %d flows", len(a.records)))
-			a.setServers([]netip.Addr{best}, "auto", ev)
+			a.setServers(addrs, "auto", ev)
 			a.flushRecords()
 		}
 	}
@@ -188,3 +205,10 @@ func (a *Analyzer) Tick(t *flow.Table) {
 
 // Learned lists the endpoints the endpoint mapper handed out.
 func (a *Analyzer) Learned() []matrix.Learned { return a.rec.learned }
+
+func (a *Analyzer) macs() macLookup {
+	if a.table == nil {
+		return nil
+	}
+	return a.table.MAC
+}

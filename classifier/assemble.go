@@ -34,6 +34,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	r := &report.Report{Schema: report.Schema, Tool: report.Tool{Name: "flowverify", Version: meta.ToolVersion}}
 	r.Matrix = report.MatrixInfo{Name: m.Name, Profile: m.Profile, Description: m.Description, Config: m.ConfigFile}
 	r.Server = a.server
+	r.Hosts = hostsReport(m)
 	r.Summary = g.sum
 	r.Timeline = g.timeline(m)
 	findings := a.ruleReports(r, g, meta)
@@ -73,11 +74,11 @@ func (a *Analyzer) decideServer(meta Meta) error {
 	case !a.m.ServerAuto:
 		a.setServers(a.m.Server, a.m.ServerFrom, nil)
 	default:
-		best, ev, err := a.infer.decide()
+		addrs, ev, err := a.infer.decide(a.macs())
 		if err != nil {
 			return err
 		}
-		a.setServers([]netip.Addr{best}, "auto", ev)
+		a.setServers(addrs, "auto", ev)
 	}
 	return nil
 }
@@ -275,24 +276,22 @@ func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
 		Required: rule.Required, Flows: g.flows, Allowed: g.allowed, BlockedN: g.blocked, Mismatch: g.mismatch,
 		Packets: g.packets, Bytes: g.bytes, Protocols: g.protocols, Peers: []report.Peer{}}
 	rr.Local = rule.Local
-	var peers []netip.Addr
-	for p := range g.peers {
-		peers = append(peers, p)
-	}
-	sort.Slice(peers, func(i, j int) bool { return peers[i].Less(peers[j]) })
+	rr.Peers = a.rulePeers(g)
 	unreached := 0
-	for _, p := range peers {
-		pa := g.peers[p]
-		if pa.allowed == 0 {
+	reached := map[string]bool{}
+	for _, p := range rr.Peers {
+		if p.Allowed == 0 {
 			unreached++
 		}
-		rr.Peers = append(rr.Peers, report.Peer{Address: p.String(), Status: matrix.PeerStatus(pa.allowed), Flows: pa.flows, Allowed: pa.allowed, Blocked: pa.blocked})
+		reached[p.Key()] = true
 	}
-	// Hosts a role lists one by one are peers the rule must reach.
+	// The hosts and addresses a role lists one by one are peers the rule
+	// must reach; a host is reached when any of its addresses is.
 	for _, name := range rule.Roles {
-		for _, h := range m.Roles[name].Hosts() {
-			if g.peers[h] == nil {
-				rr.Missing = append(rr.Missing, h.String())
+		for _, p := range m.Roles[name].Peers {
+			if !reached[p.Key()] {
+				reached[p.Key()] = true
+				rr.Missing = append(rr.Missing, p.Key())
 			}
 		}
 	}
@@ -309,7 +308,7 @@ func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
 		}
 		sort.Strings(seen)
 	}
-	rr.Reason = matrix.StatusReason(rr.Status, t, len(peers)-unreached, g.flows, seen, rule.Protocols, "")
+	rr.Reason = matrix.StatusReason(rr.Status, t, len(rr.Peers)-unreached, g.flows, seen, rule.Protocols, "")
 	if g.flows > 0 && len(g.protocols) == 1 && g.protocols["unknown"] == g.flows {
 		rr.Evidence = append(rr.Evidence, "protocol not confirmed: judged by port and direction alone")
 	}
@@ -330,4 +329,63 @@ func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
 		rr.Evidence = append(rr.Evidence, fmt.Sprintf("information: %d flow(s) from server source ports outside 49152-65535", g.lowSrcPort))
 	}
 	return rr
+}
+
+// rulePeers folds a rule's peer addresses into peers: the addresses of one
+// named host are one peer, the others one each, in address order.
+func (a *Analyzer) rulePeers(g *ruleAgg) []report.Peer {
+	addrs := make([]netip.Addr, 0, len(g.peers))
+	for p := range g.peers {
+		addrs = append(addrs, p)
+	}
+	slices.SortFunc(addrs, netip.Addr.Compare)
+	out := []report.Peer{}
+	at := map[string]int{}
+	for _, addr := range addrs {
+		pa := g.peers[addr]
+		mp := a.m.PeerOf(addr)
+		i, ok := at[mp.Key()]
+		if !ok {
+			i = len(out)
+			at[mp.Key()] = i
+			p := report.Peer{Host: mp.Host}
+			if mp.Host == "" {
+				p.Address = addr.String()
+			} else {
+				p.Addresses = addrStrings(mp.Addrs)
+			}
+			out = append(out, p)
+		}
+		p := &out[i]
+		p.Flows += pa.flows
+		p.Allowed += pa.allowed
+		p.Blocked += pa.blocked
+		p.Status = matrix.PeerStatus(p.Allowed)
+	}
+	// Named hosts first, by name; then addresses, in address order.
+	slices.SortStableFunc(out, func(x, y report.Peer) int {
+		switch {
+		case x.Host == "" || y.Host == "":
+			return strings.Compare(y.Host, x.Host) // the named one first; two unnamed keep address order
+		}
+		return strings.Compare(x.Host, y.Host)
+	})
+	return out
+}
+
+func addrStrings(as []netip.Addr) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.String()
+	}
+	return out
+}
+
+// hostsReport lists the site's named hosts.
+func hostsReport(m *matrix.Matrix) []report.Host {
+	var out []report.Host
+	for _, name := range m.HostOrder {
+		out = append(out, report.Host{Name: name, Addresses: addrStrings(m.Hosts[name].Addrs)})
+	}
+	return out
 }

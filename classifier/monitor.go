@@ -54,7 +54,7 @@ func NewMonitor(m *matrix.Matrix, cfg MonitorConfig) *Monitor {
 	if cfg.Window <= 0 {
 		cfg.Window = 15 * time.Minute
 	}
-	mo := &Monitor{m: m, cfg: cfg, table: flow.NewTable(m.FlowConfig()), rec: newRecognizer(), infer: newServerInference(),
+	mo := &Monitor{m: m, cfg: cfg, table: flow.NewTable(tableConfig(m)), rec: newRecognizer(), infer: newServerInference(),
 		ports: matrix.NewNamedPorts(m), seenFlows: map[flowID]bool{}, seenGroups: map[unexpKey]bool{},
 		lastStatus: map[string]matrix.Status{}, lastDrops: map[string]uint64{}}
 	mo.table.OnEnd = mo.onEnd
@@ -210,6 +210,7 @@ func (mo *Monitor) Report(version string, withFlows bool, drops uint64) (*report
 	recs = append(recs, mo.window...)
 	mo.table.Each(func(f *flow.Flow) { recs = append(recs, f.Detached()) })
 	tmp := windowAnalyzer(mo.m, recs, mo.rec, mo.infer, mo.ports)
+	tmp.table = mo.table
 	observed := time.Duration(mo.table.Now() - mo.start)
 	if mo.start == 0 {
 		observed = 0

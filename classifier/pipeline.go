@@ -48,7 +48,7 @@ func analyze(m *matrix.Matrix, srcs []*capture.FileSource, unread []*capture.Inp
 		names = append(names, s.Name())
 	}
 	an.ListFlows(o.WithFlows, names)
-	table := flow.NewTable(m.FlowConfig())
+	table := flow.NewTable(tableConfig(m))
 	an.Attach(table)
 	if tune != nil {
 		tune(an, table)

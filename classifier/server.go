@@ -2,10 +2,12 @@ package classifier
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"sort"
 	"strings"
 
+	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
 	"github.com/flowverify/flowverify/classifier/matrix"
 )
@@ -83,13 +85,20 @@ func popcount(x uint16) int {
 	return n
 }
 
-// decide picks the address with the most kinds of evidence. A tie, or no
-// evidence at all, is an error that tells the user what to pass instead.
-func (s *serverInference) decide() (netip.Addr, []string, error) {
-	type scored struct {
-		a netip.Addr
-		n int
-	}
+// macLookup says which Ethernet station an address was seen behind.
+type macLookup func(capture.Addr) ([6]byte, bool)
+
+type scored struct {
+	a netip.Addr
+	n int
+}
+
+// decide picks the address with the most kinds of evidence, then the
+// server's address of the other family (Windows runs IPv4 and IPv6 side
+// by side): one that shows matrix evidence too and sits behind the same
+// Ethernet station. A tie within a family, or no evidence at all, is an
+// error that tells the user what to pass instead.
+func (s *serverInference) decide(mac macLookup) ([]netip.Addr, []string, error) {
 	var list []scored
 	for a, c := range s.cands {
 		list = append(list, scored{a, popcount(c.kinds)})
@@ -101,27 +110,117 @@ func (s *serverInference) decide() (netip.Addr, []string, error) {
 		return list[i].a.Less(list[j].a)
 	})
 	if len(list) == 0 {
-		return netip.Addr{}, nil, fmt.Errorf("cannot infer the server: no address receives udp/10000, tcp/10001 or tcp/8080, and none opens tcp/88, 135, 389 or 9389; pass --server ADDR")
+		return nil, nil, fmt.Errorf("cannot infer the server: no address receives udp/10000, tcp/10001 or tcp/8080, and none opens tcp/88, 135, 389 or 9389; pass --server ADDR")
 	}
-	if len(list) > 1 && list[0].n == list[1].n {
-		var names []string
-		for _, c := range list {
-			if c.n == list[0].n {
-				names = append(names, c.a.String())
-			}
+	best := list[0]
+	partner, pairEv := s.partner(best, list[1:], mac)
+	var tied []string
+	for _, c := range list {
+		if c.n == best.n && c.a.Is4() == best.a.Is4() {
+			tied = append(tied, c.a.String())
 		}
-		return netip.Addr{}, nil, fmt.Errorf("cannot infer the server: %s show the same evidence (%d kinds each); pass --server ADDR", strings.Join(names, ", "), list[0].n)
 	}
-	best := list[0].a
-	c := s.cands[best]
+	if len(tied) > 1 {
+		return nil, nil, fmt.Errorf("cannot infer the server: %s show the same evidence (%d kinds each); pass --server ADDR", strings.Join(tied, ", "), best.n)
+	}
+	addrs := []netip.Addr{best.a}
+	ev := s.evidence(best.a, "")
+	if partner.a.IsValid() {
+		addrs = append(addrs, partner.a)
+		ev = append(ev, s.evidence(partner.a, partner.a.String()+" ")...)
+	}
+	ev = append(ev, pairEv...)
+	for _, c := range list[1:] {
+		if c.a != partner.a {
+			ev = append(ev, fmt.Sprintf("next candidate %s shows %d kind(s) of evidence against %d", c.a, c.n, best.n))
+			break
+		}
+	}
+	return addrs, ev, nil
+}
+
+// evidence states what one address showed; who, when set, names it.
+func (s *serverInference) evidence(a netip.Addr, who string) []string {
+	c := s.cands[a]
 	var ev []string
 	for i, k := range evidenceKinds() {
 		if c.kinds&(1<<i) != 0 {
-			ev = append(ev, fmt.Sprintf("%s %s %d peer(s)", k.text, map[bool]string{true: "from", false: "to"}[k.inbound], len(c.peers[i])))
+			ev = append(ev, fmt.Sprintf("%s%s %s %d peer(s)", who, k.text, map[bool]string{true: "from", false: "to"}[k.inbound], len(c.peers[i])))
 		}
 	}
-	if len(list) > 1 {
-		ev = append(ev, fmt.Sprintf("next candidate %s shows %d kind(s) of evidence against %d", list[1].a, list[1].n, list[0].n))
+	return ev
+}
+
+// partner finds the server's address of the other family among the other
+// candidates (best first): the first behind best's Ethernet station; with
+// no Ethernet addresses to compare, the single strongest one, and only if
+// it receives the agents' streams, which a workstation opening Kerberos
+// and LDAP does not.
+func (s *serverInference) partner(best scored, rest []scored, mac macLookup) (scored, []string) {
+	var other []scored
+	for _, c := range rest {
+		if c.a.Is4() != best.a.Is4() {
+			other = append(other, c)
+		}
 	}
-	return best, ev, nil
+	if len(other) == 0 {
+		return scored{}, nil
+	}
+	lookup := func(a netip.Addr) ([6]byte, bool) {
+		if mac == nil {
+			return [6]byte{}, false
+		}
+		return mac(capture.AddrFromNetip(a))
+	}
+	bm, bok := lookup(best.a)
+	var ev []string
+	for _, c := range other {
+		cm, cok := lookup(c.a)
+		switch {
+		case bok && cok && bm == cm:
+			return c, []string{fmt.Sprintf("%s and %s are one station: both send and receive their matrix traffic behind MAC %s", best.a, c.a, net.HardwareAddr(bm[:]))}
+		case bok && cok:
+			ev = append(ev, fmt.Sprintf("%s shows matrix evidence but is behind MAC %s, the server %s: another host", c.a, net.HardwareAddr(cm[:]), net.HardwareAddr(bm[:])))
+		}
+	}
+	if bok {
+		return scored{}, ev
+	}
+	top := other[0]
+	if len(other) > 1 && other[1].n == top.n {
+		return scored{}, []string{fmt.Sprintf("no Ethernet addresses to pair the server's other family: %s and %s show the same evidence", top.a, other[1].a)}
+	}
+	if s.cands[top.a].kinds&inboundKinds() == 0 {
+		return scored{}, []string{fmt.Sprintf("%s opens directory services too, but receives no agent stream and no Ethernet address ties it to the server: not taken as the server", top.a)}
+	}
+	return top, []string{fmt.Sprintf("%s is taken as the server's other address: it receives agent streams too (no Ethernet addresses to compare)", top.a)}
+}
+
+// inboundKinds are the evidence kinds where the server is the responder.
+func inboundKinds() uint16 {
+	var m uint16
+	for i, k := range evidenceKinds() {
+		if k.inbound {
+			m |= 1 << i
+		}
+	}
+	return m
+}
+
+// macPorts are the ports of the evidence kinds: the flows on them record
+// which Ethernet station each address is behind.
+func macPorts() *flow.PortSet {
+	ps := new(flow.PortSet)
+	for _, k := range evidenceKinds() {
+		ps.Add(k.port)
+	}
+	return ps
+}
+
+// tableConfig is the matrix's flow table settings with the server
+// inference's station recording.
+func tableConfig(m *matrix.Matrix) flow.Config {
+	c := m.FlowConfig()
+	c.MACPorts = macPorts()
+	return c
 }

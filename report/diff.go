@@ -43,7 +43,8 @@ type RuleChange struct {
 // PeerChange is a peer that appeared on or vanished from a rule.
 type PeerChange struct {
 	Rule    string        `json:"rule"`
-	Address string        `json:"address"`
+	Host    string        `json:"host,omitempty"`
+	Address string        `json:"address,omitempty"`
 	Change  string        `json:"change"` // "appeared" or "vanished"
 	Status  matrix.Status `json:"status,omitempty"`
 }
@@ -110,7 +111,7 @@ func Compare(base, cur *Report) Diff {
 	for _, p := range d.Peers {
 		if p.Change == "vanished" {
 			d.Regression = true
-			d.Reasons = append(d.Reasons, fmt.Sprintf("peer %s no longer seen on %s", p.Address, p.Rule))
+			d.Reasons = append(d.Reasons, fmt.Sprintf("peer %s no longer seen on %s", p.Peer(), p.Rule))
 		}
 	}
 	for _, u := range d.NewUnexpected {
@@ -124,20 +125,31 @@ func peerChanges(rule string, before, after []Peer) []PeerChange {
 	var out []PeerChange
 	b := map[string]Peer{}
 	for _, p := range before {
-		b[p.Address] = p
+		b[p.Key()] = p
+	}
+	change := func(p Peer, what string) PeerChange {
+		return PeerChange{Rule: rule, Host: p.Host, Address: p.Address, Change: what, Status: p.Status}
 	}
 	for _, p := range after {
-		if _, ok := b[p.Address]; !ok {
-			out = append(out, PeerChange{Rule: rule, Address: p.Address, Change: "appeared", Status: p.Status})
+		if _, ok := b[p.Key()]; !ok {
+			out = append(out, change(p, "appeared"))
 		}
-		delete(b, p.Address)
+		delete(b, p.Key())
 	}
 	for _, p := range before {
-		if _, ok := b[p.Address]; ok {
-			out = append(out, PeerChange{Rule: rule, Address: p.Address, Change: "vanished", Status: p.Status})
+		if _, ok := b[p.Key()]; ok {
+			out = append(out, change(p, "vanished"))
 		}
 	}
 	return out
+}
+
+// Peer names the peer that changed: its host, else its address.
+func (c PeerChange) Peer() string {
+	if c.Host != "" {
+		return c.Host
+	}
+	return c.Address
 }
 
 // WriteDiffText renders a diff for a terminal.
@@ -159,7 +171,7 @@ func WriteDiffText(w io.Writer, d Diff) error {
 	if len(d.Peers) > 0 {
 		b.WriteString("Peers:\n")
 		for _, p := range d.Peers {
-			fmt.Fprintf(&b, "    %-22s %-9s %s\n", p.Rule, p.Change, p.Address)
+			fmt.Fprintf(&b, "    %-22s %-9s %s\n", p.Rule, p.Change, p.Peer())
 		}
 	}
 	for _, part := range []struct {

@@ -75,13 +75,13 @@ func WriteJUnit(w io.Writer, r *Report) error {
 				reason = string(rule.Status)
 			}
 			c.Failure = &junitFailure{Message: string(rule.Status) + ": " + reason, Type: string(rule.Status),
-				Text: fmt.Sprintf("%s %s %s %s: %s\n%s", rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, rule.Description, reason, strings.Join(rule.Evidence, "\n"))}
+				Text: fmt.Sprintf("%s %s %s %s: %s\npeers: %s\n%s", rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, rule.Description, reason, r.peerLine(rule, 20), strings.Join(rule.Evidence, "\n"))}
 			s.Failures++
 		case rule.Status == matrix.StatusNotSeen:
 			c.Skipped = &junitSkipped{Message: "optional connection not seen"}
 			s.Skipped++
 		default:
-			c.SystemOut = fmt.Sprintf("%d flow(s), %d peer(s)", rule.Flows, len(rule.Peers))
+			c.SystemOut = fmt.Sprintf("%d flow(s), %d peer(s): %s", rule.Flows, len(rule.Peers), r.peerLine(rule, 20))
 		}
 		s.Cases = append(s.Cases, c)
 	}
@@ -116,7 +116,7 @@ func WriteRulesCSV(w io.Writer, r *Report) error {
 	for _, rule := range r.Rules {
 		var peers []string
 		for _, p := range rule.Peers {
-			peers = append(peers, p.Address+"="+string(p.Status))
+			peers = append(peers, csvPeer(p.Key(), p.Addresses)+"="+string(p.Status))
 		}
 		var protos []string
 		for p, n := range rule.Protocols {
@@ -125,7 +125,7 @@ func WriteRulesCSV(w io.Writer, r *Report) error {
 		sortStrings(protos)
 		c.Write(csvRow([]string{rule.ID, rule.Direction, rule.Transport, rule.Ports, rule.Role, strconv.FormatBool(rule.Required), string(rule.Status), rule.Reason,
 			strconv.Itoa(rule.Flows), strconv.Itoa(rule.Allowed), strconv.Itoa(rule.BlockedN), strconv.Itoa(rule.Mismatch),
-			strings.Join(peers, " "), strings.Join(rule.Missing, " "), strconv.FormatUint(rule.Packets, 10), strconv.FormatUint(rule.Bytes, 10), strings.Join(protos, " ")}))
+			strings.Join(peers, " "), r.csvMissing(rule), strconv.FormatUint(rule.Packets, 10), strconv.FormatUint(rule.Bytes, 10), strings.Join(protos, " ")}))
 	}
 	c.Flush()
 	return c.Error()
@@ -155,8 +155,12 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		verdict = "❌ findings"
 	}
 	fmt.Fprintf(&b, "### flowverify: %s\n\n", verdict)
+	server := strings.Join(r.Server.Addresses, ", ")
+	if r.Server.Host != "" {
+		server = hostLabel(r.Server.Host, r.Server.Addresses)
+	}
 	fmt.Fprintf(&b, "Matrix `%s` (profile `%s`), server %s (%s), %s – %s.\n\n", r.Matrix.Name, r.Matrix.Profile,
-		strings.Join(r.Server.Addresses, ", "), r.Server.Source, r.Window.Start, r.Window.End)
+		server, r.Server.Source, r.Window.Start, r.Window.End)
 	var parts []string
 	for _, k := range matrix.FindingNames() {
 		parts = append(parts, fmt.Sprintf("%d %s", r.Summary.Findings[k], k))
@@ -165,7 +169,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	b.WriteString("| Rule | Direction | Protocol | Ports | Status | Flows | Peers |\n|---|---|---|---|---|---|---|\n")
 	for _, rule := range r.Rules {
 		_, mark := statusClass(rule.Status)
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s %s | %d | %d |\n", rule.ID, rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, mark, rule.Status, rule.Flows, len(rule.Peers))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s %s | %d | %s |\n", rule.ID, rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, mark, rule.Status, rule.Flows, mdEscape(r.peerLine(rule, 5)))
 	}
 	if len(r.Blocked) > 0 {
 		b.WriteString("\n**Blocked attempts**\n\n")

@@ -314,7 +314,7 @@ svg .server { fill: var(--box); stroke: var(--fg); stroke-width: 2; }
 {{- range .R.Rules}}
 <tr data-rule="{{.ID}}"><td><code>{{.ID}}</code></td><td>{{.Direction}}</td><td>{{upper .Transport}}</td><td>{{.Ports}}</td>
 <td class="st {{class .Status}}">{{mark .Status}} {{.Status}}</td><td>{{.Flows}}</td>
-<td class="peers">{{range .Peers}}<div><span class="{{class .Status}}">{{mark .Status}}</span> {{.Address}} ({{.Flows}})</div>{{end}}{{range .Missing}}<div class="bad">✗ {{.}} (never tried)</div>{{end}}</td>
+<td class="peers">{{range .Peers}}<div><span class="{{class .Status}}">{{mark .Status}}</span> {{.Label}} ({{.Flows}})</div>{{end}}{{range .Missing}}<div class="bad">✗ {{$.R.PeerLabel .}} (never tried)</div>{{end}}</td>
 <td>{{range $p, $n := .Protocols}}{{$p}}: {{$n}} {{end}}</td>
 <td>{{.Description}}{{if .Reason}}<div class="muted">{{.Reason}}</div>{{end}}{{range .Evidence}}<div class="muted">{{.}}</div>{{end}}</td></tr>
 {{- end}}

@@ -60,6 +60,14 @@ func (mg *merger) add(r *Report) {
 		}
 	}
 	out.Server.Evidence = append(out.Server.Evidence, r.Server.Evidence...)
+	if out.Server.Host == "" {
+		out.Server.Host = r.Server.Host
+	}
+	for _, h := range r.Hosts {
+		if mg.out.hostAddrs(h.Name) == nil {
+			out.Hosts = append(out.Hosts, h)
+		}
+	}
 	if r.Window.Start != "" && (mg.start == "" || r.Window.Start < mg.start) {
 		mg.start = r.Window.Start
 	}
@@ -112,10 +120,10 @@ func (mg *merger) addRule(rr Rule) {
 		g.Protocols[p] = addInt(g.Protocols[p], n)
 	}
 	for _, p := range rr.Peers {
-		q := mg.peers[rr.ID][p.Address]
+		q := mg.peers[rr.ID][p.Key()]
 		if q == nil {
-			q = &Peer{Address: p.Address}
-			mg.peers[rr.ID][p.Address] = q
+			q = &Peer{Host: p.Host, Address: p.Address, Addresses: p.Addresses}
+			mg.peers[rr.ID][p.Key()] = q
 		}
 		q.Flows = addInt(q.Flows, p.Flows)
 		q.Allowed = addInt(q.Allowed, p.Allowed)

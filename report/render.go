@@ -157,9 +157,16 @@ func (t textWriter) header(r *Report) {
 		t.p(" (with %s)", r.Matrix.Config)
 	}
 	t.p("\n")
-	t.p("Server: %s (%s)\n", strings.Join(r.Server.Addresses, ", "), r.Server.Source)
+	server := strings.Join(r.Server.Addresses, ", ")
+	if r.Server.Host != "" {
+		server = hostLabel(r.Server.Host, r.Server.Addresses)
+	}
+	t.p("Server: %s (%s)\n", server, r.Server.Source)
 	for _, e := range r.Server.Evidence {
 		t.p("  - %s\n", e)
+	}
+	for _, h := range r.Hosts {
+		t.p("Host:   %s\n", hostLabel(h.Name, h.Addresses))
 	}
 	if r.Window.Start != "" {
 		t.p("Window: %s .. %s\n", r.Window.Start, r.Window.End)
@@ -196,7 +203,8 @@ func (t textWriter) rules(r *Report) {
 			}
 			notes = append(notes, e)
 		}
-		if rule.Reason == "" && len(notes) == 0 && len(rule.Missing) == 0 {
+		peers := r.peerLine(rule, 5)
+		if rule.Reason == "" && len(notes) == 0 && peers == "" {
 			continue
 		}
 		t.p("  %s:", rule.ID)
@@ -204,11 +212,11 @@ func (t textWriter) rules(r *Report) {
 			t.p(" %s", rule.Reason)
 		}
 		t.p("\n")
+		if peers != "" {
+			t.p("      peers: %s\n", peers)
+		}
 		for _, e := range notes {
 			t.p("      %s\n", e)
-		}
-		if len(rule.Missing) > 0 {
-			t.p("      never reached: %s\n", strings.Join(rule.Missing, ", "))
 		}
 	}
 	if unconfirmed > 0 {

@@ -4,6 +4,7 @@ package report
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/classifier/protocol"
@@ -19,6 +20,7 @@ type Report struct {
 	Matrix     MatrixInfo   `json:"matrix"`
 	Inputs     []Input      `json:"inputs"`
 	Server     Server       `json:"server"`
+	Hosts      []Host       `json:"hosts,omitempty"`
 	Window     Window       `json:"window"`
 	Rules      []Rule       `json:"rules"`
 	Unexpected []Unexpected `json:"unexpected"`
@@ -87,7 +89,8 @@ type Input struct {
 // Server says which addresses are the Threat Manager server and why.
 type Server struct {
 	Addresses []string `json:"addresses"`
-	Source    string   `json:"source"` // "config", "flag", "auto", "interfaces"
+	Host      string   `json:"host,omitempty"` // the named host they belong to
+	Source    string   `json:"source"`         // "config", "flag", "auto", "interfaces"
 	Evidence  []string `json:"evidence,omitempty"`
 }
 
@@ -121,13 +124,22 @@ type Rule struct {
 	Evidence    []string       `json:"evidence,omitempty"`
 }
 
-// Peer is one address a rule saw (or expected).
+// Host is a named machine of the site with all its addresses.
+type Host struct {
+	Name      string   `json:"name"`
+	Addresses []string `json:"addresses"`
+}
+
+// Peer is one peer a rule saw: a named host (Host, with its Addresses), or
+// an address no host claims (Address).
 type Peer struct {
-	Address string        `json:"address"`
-	Status  matrix.Status `json:"status"`
-	Flows   int           `json:"flows"`
-	Allowed int           `json:"allowed"`
-	Blocked int           `json:"blocked"`
+	Host      string        `json:"host,omitempty"`
+	Addresses []string      `json:"addresses,omitempty"`
+	Address   string        `json:"address,omitempty"`
+	Status    matrix.Status `json:"status"`
+	Flows     int           `json:"flows"`
+	Allowed   int           `json:"allowed"`
+	Blocked   int           `json:"blocked"`
 }
 
 // Unexpected is a group of flows no rule allows.
@@ -230,4 +242,39 @@ func (u Unexpected) Service() string {
 		return protocol.ICMPName(u.Transport == "icmp6", uint8(*u.ICMPType), uint8(code))
 	}
 	return strconv.Itoa(u.Port)
+}
+
+// Key names the peer: its host, else its address. diff and merge match
+// peers by it.
+func (p Peer) Key() string {
+	if p.Host != "" {
+		return p.Host
+	}
+	return p.Address
+}
+
+// Label names the peer for people: "dc1 (198.18.0.20, 2001:db8::20)".
+func (p Peer) Label() string {
+	if p.Host == "" {
+		return p.Address
+	}
+	return hostLabel(p.Host, p.Addresses)
+}
+
+func hostLabel(name string, addrs []string) string {
+	if len(addrs) == 0 {
+		return name
+	}
+	return name + " (" + strings.Join(addrs, ", ") + ")"
+}
+
+// PeerLabel names a peer by its key (a missing peer): a host with its
+// addresses when the report knows the host, else the key itself.
+func (r *Report) PeerLabel(key string) string {
+	for _, h := range r.Hosts {
+		if h.Name == key {
+			return hostLabel(h.Name, h.Addresses)
+		}
+	}
+	return key
 }

@@ -46,8 +46,8 @@ func (r *Report) validate() error {
 			}
 		}
 		for j, p := range rr.Peers {
-			if p.Address == "" {
-				return fmt.Errorf("%s.peers[%d].address: missing", key, j)
+			if p.Key() == "" {
+				return fmt.Errorf("%s.peers[%d]: neither host nor address", key, j)
 			}
 			if p.Flows < 0 || p.Allowed < 0 || p.Blocked < 0 {
 				return fmt.Errorf("%s.peers[%d]: a negative count", key, j)

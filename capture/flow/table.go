@@ -20,6 +20,9 @@ type Config struct {
 	// AnswerPorts marks UDP services that answer requests: a datagram from
 	// one of them to a high port is an answer whose question was missed.
 	AnswerPorts *PortSet
+	// MACPorts marks the ports whose flows record which Ethernet station
+	// each address is behind (Table.MAC); nil records none.
+	MACPorts *PortSet
 }
 
 // DefaultConfig holds Zeek-like timeouts.
@@ -81,6 +84,7 @@ type Table struct {
 	now        int64
 	nextExpire int64
 	remaining  uint64 // packets the input still holds, an estimate; 0: unknown
+	macs       map[capture.Addr]station
 
 	// OnEnd receives every flow as it leaves the table. The Flow is reused
 	// afterwards: copy what must be kept.
@@ -233,6 +237,9 @@ func (t *Table) add(p *capture.Packet, k *Keyed, pack bool) {
 		}
 	}
 	f.Pkts[dir]++
+	if f.Pkts[dir] == 1 && p.HasMAC && t.cfg.MACPorts != nil && (t.cfg.MACPorts.Has(p.SrcPort) || t.cfg.MACPorts.Has(p.DstPort)) {
+		t.noteMAC(p)
+	}
 	f.Bytes[dir] += uint64(p.IPLen)
 	if p.Timestamp > f.Last {
 		f.Last = p.Timestamp

@@ -1,7 +1,6 @@
 package matrix
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -62,20 +61,29 @@ func splitList(in []string) []string {
 
 // build turns a decoded matrix into the model, checking every field; an
 // error names the key it is about and src, the layer it came from.
-func build(raw *rawMatrix, src string) (*Matrix, error) {
-	cerr := func(key, format string, a ...any) error {
-		return &ConfigError{Source: src, Key: key, Msg: fmt.Sprintf(format, a...)}
+// envKeys maps the keys that FLOWVERIFY_* variables set to the variable,
+// so that an error about one names the variable, not the profile.
+func build(raw *rawMatrix, src string, envKeys map[string]string) (*Matrix, error) {
+	from := func(key string) origin {
+		if v, ok := envKeys[key]; ok {
+			return origin{"environment", v}
+		}
+		return origin{src, key}
 	}
-	m := &Matrix{Name: raw.Name, Description: raw.Description, Roles: map[string]*Role{}}
+	cerr := func(key, format string, a ...any) error { return from(key).errorf(format, a...) }
+	m := &Matrix{Name: raw.Name, Description: raw.Description, Roles: map[string]*Role{}, Hosts: map[string]*Host{}}
 	if m.Name == "" {
 		m.Name = "custom"
 	}
-	if err := m.buildRoles(raw.Roles, cerr); err != nil {
+	for name, addrs := range raw.Hosts {
+		if err := m.setHost(name, addrs, from("hosts."+name)); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.buildRoles(raw.Roles, from); err != nil {
 		return nil, err
 	}
-	if err := m.setServer(splitList(raw.Server)); err != nil {
-		return nil, cerr("server", "%v", err)
-	}
+	m.serverList, m.serverFrom = splitList(raw.Server), from("server")
 	seen := map[string]bool{}
 	for i, rr := range raw.Rules {
 		if err := m.buildRule(i, rr, seen, cerr); err != nil {
@@ -101,19 +109,15 @@ func build(raw *rawMatrix, src string) (*Matrix, error) {
 // configErr makes a ConfigError about one key.
 type configErr func(key, format string, a ...any) error
 
-func (m *Matrix) buildRoles(roles map[string][]string, cerr configErr) error {
-	for name, addrs := range roles {
+// buildRoles keeps each role's members as given; resolve reads them once
+// the hosts of every layer are known.
+func (m *Matrix) buildRoles(roles map[string][]string, from func(string) origin) error {
+	for name, members := range roles {
+		o := from("roles." + name)
 		if err := checkName(name); err != nil {
-			return cerr("roles."+name, "%v", err)
+			return o.errorf("%v", err)
 		}
-		r := &Role{Name: name}
-		for _, a := range splitList(addrs) {
-			p, err := ParseAddrOrPrefix(a)
-			if err != nil {
-				return cerr("roles."+name, "%v", err)
-			}
-			r.Prefixes = append(r.Prefixes, p)
-		}
+		r := &Role{Name: name, Members: splitList(members), from: o}
 		m.Roles[name] = r
 		m.RoleOrder = append(m.RoleOrder, name)
 	}
@@ -224,25 +228,6 @@ func parseFailOn(in []string) ([]string, error) {
 		out = append(out, k)
 	}
 	return out, nil
-}
-
-func (m *Matrix) setServer(list []string) error {
-	m.Server, m.ServerAuto = nil, false
-	if len(list) == 0 || (len(list) == 1 && strings.EqualFold(list[0], "auto")) {
-		m.ServerAuto = true
-		return nil
-	}
-	for _, s := range list {
-		a, err := netip.ParseAddr(strings.TrimSpace(s))
-		if err != nil {
-			if strings.EqualFold(s, "auto") {
-				return errors.New(`"auto" cannot be combined with addresses`)
-			}
-			return fmt.Errorf("%q is not an IP address", s)
-		}
-		m.Server = append(m.Server, a.Unmap())
-	}
-	return nil
 }
 
 // checkName holds rule ids, ignore ids and role names to letters, digits,

@@ -21,8 +21,9 @@ type LoadOptions struct {
 	Environ    []string // environment (os.Environ()); FLOWVERIFY_* entries override
 	Profile    string   // shipped profile to start from (default "threatmanager")
 	// Flag overrides, applied last.
-	Server []string            // addresses or "auto"
-	Roles  map[string][]string // role name -> addresses/CIDRs
+	Server []string            // addresses, host names or "auto"
+	Hosts  map[string][]string // host name -> addresses (--host)
+	Roles  map[string][]string // role name -> host names, addresses, CIDRs
 	FailOn []string
 }
 
@@ -61,6 +62,7 @@ type rawMatrix struct {
 	Name        string              `mapstructure:"name"`
 	Description string              `mapstructure:"description"`
 	Server      []string            `mapstructure:"server"`
+	Hosts       map[string][]string `mapstructure:"hosts"`
 	Roles       map[string][]string `mapstructure:"roles"`
 	Rules       []rawRule           `mapstructure:"rules"`
 	Ignore      []rawIgnore         `mapstructure:"ignore"`
@@ -128,14 +130,15 @@ func load(opt LoadOptions) (*Matrix, []byte, error) {
 			return nil, data, err
 		}
 	}
-	if err := applyEnv(v, opt.Environ); err != nil {
+	envKeys, err := applyEnv(v, opt.Environ)
+	if err != nil {
 		return nil, data, err
 	}
 	var raw rawMatrix
 	if err := v.UnmarshalExact(&raw); err != nil {
 		return nil, data, &ConfigError{Source: source, Msg: cleanDecodeError(err)}
 	}
-	m, err := build(&raw, source)
+	m, err := build(&raw, source, envKeys)
 	if err != nil {
 		return nil, data, err
 	}
@@ -143,6 +146,9 @@ func load(opt LoadOptions) (*Matrix, []byte, error) {
 	m.ConfigFile = opt.ConfigFile
 	m.ServerFrom = "config"
 	if err := m.applyFlags(opt); err != nil {
+		return nil, data, err
+	}
+	if err := m.resolve(); err != nil {
 		return nil, data, err
 	}
 	return m, data, nil
@@ -238,7 +244,9 @@ func mergeUser(v, user *viper.Viper, file string) error {
 
 // applyEnv maps FLOWVERIFY_A_B onto the known key a.b (or a.b-c); unknown
 // variables are an error rather than silently doing nothing.
-func applyEnv(v *viper.Viper, environ []string) error {
+// FLOWVERIFY_HOSTS_NAME defines or replaces host name (underscores read as
+// '-'). It returns the keys it set, each with its variable.
+func applyEnv(v *viper.Viper, environ []string) (map[string]string, error) {
 	known := map[string]string{}
 	for _, k := range v.AllKeys() {
 		known[envName(k)] = k
@@ -248,18 +256,23 @@ func applyEnv(v *viper.Viper, environ []string) error {
 		"access-analyzer-consoles", "console-clients", "postgresql-servers", "action-service-servers"} {
 		known[envName("roles."+role)] = "roles." + role
 	}
+	set := map[string]string{}
 	for _, kv := range environ {
 		name, val, ok := strings.Cut(kv, "=")
 		if !ok || !strings.HasPrefix(name, EnvPrefix+"_") {
 			continue
 		}
 		key, ok := known[name]
+		if rest, host := strings.CutPrefix(name, EnvPrefix+"_HOSTS_"); !ok && host && rest != "" {
+			key, ok = "hosts."+strings.ReplaceAll(strings.ToLower(rest), "_", "-"), true
+		}
 		if !ok {
-			return &ConfigError{Source: "environment", Key: name, Msg: "unknown variable (scalar keys only, e.g. FLOWVERIFY_SERVER, FLOWVERIFY_ROLES_DOMAIN_CONTROLLERS, FLOWVERIFY_FLOWS_MAX_FLOWS)"}
+			return nil, &ConfigError{Source: "environment", Key: name, Msg: "unknown variable (scalar keys only, e.g. FLOWVERIFY_SERVER, FLOWVERIFY_ROLES_DOMAIN_CONTROLLERS, FLOWVERIFY_HOSTS_DC1, FLOWVERIFY_FLOWS_MAX_FLOWS)"}
 		}
 		v.Set(key, val)
+		set[key] = name
 	}
-	return nil
+	return set, nil
 }
 
 func envName(key string) string {
@@ -268,24 +281,20 @@ func envName(key string) string {
 
 func (m *Matrix) applyFlags(opt LoadOptions) error {
 	if len(opt.Server) > 0 {
-		if err := m.setServer(splitList(opt.Server)); err != nil {
-			return &ConfigError{Source: "flag", Key: "--server", Msg: err.Error()}
-		}
+		m.serverList, m.serverFrom = splitList(opt.Server), origin{"flag", "--server"}
 		m.ServerFrom = "flag"
 	}
-	for name, addrs := range opt.Roles {
+	for name, addrs := range opt.Hosts {
+		if err := m.setHost(name, addrs, origin{"flag", "--host " + name}); err != nil {
+			return err
+		}
+	}
+	for name, members := range opt.Roles {
 		r := m.Roles[name]
 		if r == nil {
 			return &ConfigError{Source: "flag", Key: "--role " + name, Msg: fmt.Sprintf("no such role (known: %s)", strings.Join(m.RoleOrder, ", "))}
 		}
-		r.Prefixes = nil
-		for _, a := range splitList(addrs) {
-			p, err := ParseAddrOrPrefix(a)
-			if err != nil {
-				return &ConfigError{Source: "flag", Key: "--role " + name, Msg: err.Error()}
-			}
-			r.Prefixes = append(r.Prefixes, p)
-		}
+		r.Members, r.from = splitList(members), origin{"flag", "--role " + name}
 	}
 	if opt.FailOn != nil {
 		fo, err := parseFailOn(opt.FailOn)

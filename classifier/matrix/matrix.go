@@ -116,10 +116,17 @@ func parsePort(s string) (uint16, error) {
 	return uint16(n), nil
 }
 
-// Role is a named set of peer addresses.
+// Role is a named set of peers: host names, addresses and CIDRs as the
+// configuration gives them (Members), resolved into the prefixes a peer
+// is tested against and the peers a rule expects to reach one by one.
 type Role struct {
 	Name     string
+	Members  []string
 	Prefixes []netip.Prefix
+	// Peers are the named hosts and single addresses: partial and missing
+	// peers are judged over these; a CIDR stands for "any of".
+	Peers []Peer
+	from  origin
 }
 
 // Contains reports whether a is in the role. An empty role has no members;
@@ -131,18 +138,6 @@ func (r *Role) Contains(a netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-// Hosts returns the single-address entries: the peers a rule expects to
-// reach individually (partial and missing peers are judged over these).
-func (r *Role) Hosts() []netip.Addr {
-	var out []netip.Addr
-	for _, p := range r.Prefixes {
-		if p.IsSingleIP() {
-			out = append(out, p.Addr())
-		}
-	}
-	return out
 }
 
 // Transport names.
@@ -207,12 +202,19 @@ type Matrix struct {
 	Server      []netip.Addr
 	ServerAuto  bool
 	ServerFrom  string
+	ServerHost  string // the host the server's addresses belong to, if one is named
+	Hosts       map[string]*Host
+	HostOrder   []string
 	Roles       map[string]*Role
 	RoleOrder   []string
 	Rules       []Rule
 	Ignore      []IgnoreRule
 	Limits      Limits
 	FailOn      []string
+
+	hostOf     map[netip.Addr]*Host
+	serverList []string
+	serverFrom origin
 }
 
 // FailsOn reports whether a finding kind makes the run exit 1.

@@ -25,6 +25,7 @@ type matrixFlags struct {
 	profile  string
 	config   string
 	server   []string
+	hosts    []string
 	roles    []string
 	failOn   []string
 	maxFlows int
@@ -34,8 +35,9 @@ func (f *matrixFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVarP(&f.config, "config", "c", "", "matrix file (YAML) merged over the profile, rule by rule")
 	fl.StringVarP(&f.profile, "profile", "p", "", "shipped matrix to judge against (see 'flowverify profiles'; default threatmanager)")
-	fl.StringSliceVarP(&f.server, "server", "s", nil, "the server's addresses, or auto to infer them from the traffic")
-	fl.StringArrayVar(&f.roles, "role", nil, "role members, NAME=ADDR|CIDR,... (repeatable)")
+	fl.StringSliceVarP(&f.server, "server", "s", nil, "the server's addresses or host name, or auto to infer them from the traffic")
+	fl.StringArrayVar(&f.hosts, "host", nil, "a host with all its addresses, NAME=ADDR,... (repeatable): one peer whichever address it uses")
+	fl.StringArrayVar(&f.roles, "role", nil, "role members, NAME=HOST|ADDR|CIDR,... (repeatable)")
 	fl.StringSliceVar(&f.failOn, "fail-on", nil, "findings that make the exit status 1: missing,blocked,mismatch,unexpected,partial, all or none")
 	fl.IntVar(&f.maxFlows, "max-flows", 0, "cap on flows held at once (0: config value)")
 }
@@ -51,6 +53,16 @@ func (f *matrixFlags) load(environ []string) (*matrix.Matrix, error) {
 			}
 			opt.Roles[name] = append(opt.Roles[name], addrs)
 		}
+	}
+	for _, h := range f.hosts {
+		name, addrs, ok := strings.Cut(h, "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("--host %q: want NAME=ADDR, several addresses separated by commas", h)
+		}
+		if opt.Hosts == nil {
+			opt.Hosts = map[string][]string{}
+		}
+		opt.Hosts[name] = append(opt.Hosts[name], addrs)
 	}
 	if f.failOn != nil {
 		opt.FailOn = f.failOn

@@ -40,6 +40,24 @@ func IPv6Net() Net {
 	}
 }
 
+// DualStackNet is DefaultNet's hosts on IPv6: each address is
+// 2001:db8:0:20:: with the host's IPv4 address in its last 32 bits, so a
+// host's two addresses sit behind one MAC, as a dual-stack NIC's do.
+func DualStackNet() Net {
+	n := DefaultNet()
+	v6 := func(a string) string { return "2001:db8:0:20::" + a }
+	all := func(as []string) []string {
+		out := make([]string, len(as))
+		for i, a := range as {
+			out[i] = v6(a)
+		}
+		return out
+	}
+	n.Server, n.Console, n.Analyzer, n.Action, n.Router = v6(n.Server), v6(n.Console), v6(n.Analyzer), v6(n.Action), v6(n.Router)
+	n.DCs, n.AMAgents, n.TPAgents = all(n.DCs), all(n.AMAgents), all(n.TPAgents)
+	return n
+}
+
 // Site generates traffic for a Net; its port counters keep tuples unique.
 type Site struct {
 	N        Net
@@ -253,6 +271,19 @@ func siteScenarios() []Scenario {
 			s := goodSite(DefaultNet(), 1, DCOptions{})
 			s.PostgresLocal(Start().Add(10*time.Second), 0)
 			return s.C, Format{}
+		}},
+		{"dual-stack", "a site on IPv4 and IPv6 at once: every host has both addresses; the agents' syslog, one DC and the console go over IPv4, AMQP, the other DC and the Action Service over IPv6", func() (*Capture, Format) {
+			s4 := NewSite(DefaultNet(), 15)
+			s6 := NewSite(DualStackNet(), 15)
+			s6.C = s4.C
+			t := Start()
+			s4.Syslog(t, 3)
+			s6.AMQP(t.Add(500*time.Millisecond), 2)
+			s6.DC(t.Add(2*time.Second), s6.N.DCs[0], DCOptions{})
+			s4.DC(t.Add(3*time.Second), s4.N.DCs[1], DCOptions{})
+			s4.Console(t.Add(8*time.Second), true)
+			s6.ActionService(t.Add(9 * time.Second))
+			return s4.C, Format{}
 		}},
 		{"missing-dc", "the server never reaches AD Web Services (adws-out missing)", func() (*Capture, Format) {
 			return goodSite(DefaultNet(), 2, DCOptions{SkipADWS: true}).C, Format{}
