@@ -316,6 +316,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint32(LinkRaw), []byte{0x60, 0, 0, 0, 0, 8, 44, 64})
 	f.Add(uint32(LinkRaw), []byte{0x45, 0, 0, 20, 0, 0, 0x20, 0, 64, 1, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8})
 	f.Add(uint32(LinkEthernet), build(f, eth(layers.EthernetTypeIPv4), v4, udp(v4, 1, 2)))
+	f.Add(uint32(LinkEthernet), mplsFrame(f))
 	f.Fuzz(func(t *testing.T, link uint32, data []byte) {
 		var p Packet
 		d := NewDecoder()

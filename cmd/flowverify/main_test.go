@@ -213,6 +213,7 @@ type reportDoc struct {
 		Guessed   int            `json:"guessed_direction"`
 		Damaged   bool           `json:"damaged"`
 		Infra     int            `json:"infrastructure"`
+		NonIP     int            `json:"non_ip"`
 	} `json:"summary"`
 	Flows []struct {
 		Transport string   `json:"transport"`

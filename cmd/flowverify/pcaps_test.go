@@ -394,3 +394,20 @@ func TestNFLOGCapture(t *testing.T) {
 		t.Errorf("%d echo flows, want 2 (one over loopback)", echoes)
 	}
 }
+
+// TestMPLSCapture reads a router's capture of an echo request under two
+// MPLS labels (testdata/pcaps/gopacket_mpls_icmp.pcap): the IP inside is
+// decoded (tshark: "12.0.0.1 → 2.2.2.2 ICMP Echo (ping) request"), where
+// the decoder used to count the frame as not IP.
+func TestMPLSCapture(t *testing.T) {
+	d, r := analyzeJSON(t, "--server", "12.0.0.1", "--flows", "../../testdata/pcaps/gopacket_mpls_icmp.pcap")
+	if r.code > 1 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if d.Summary.NonIP != 0 || d.Summary.Flows != 1 || len(d.Flows) != 1 {
+		t.Fatalf("non-IP %d, %d flows; want the one echo decoded", d.Summary.NonIP, d.Summary.Flows)
+	}
+	if f := d.Flows[0]; f.Transport != "icmp" || f.Initiator != "12.0.0.1" || f.Responder != "2.2.2.2" {
+		t.Errorf("flow %+v, want icmp 12.0.0.1 -> 2.2.2.2", f)
+	}
+}
