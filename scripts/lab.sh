@@ -7,6 +7,8 @@
 #   scripts/lab.sh up               # namespaces, addresses, servers, firewall
 #   scripts/lab.sh traffic          # one round of client traffic
 #   scripts/lab.sh record FILE SEC  # tcpdump on the server's interface while traffic runs
+#   scripts/lab.sh record-dual FILE SEC # the same with the dual-stack round (traffic-dual)
+#   scripts/lab.sh traffic-dual     # a round where agents, kinit and LDAP use IPv6, the rest IPv4
 #   scripts/lab.sh down             # stop everything, remove the namespaces
 #   scripts/lab.sh record-icmp FILE # two hosts pinging over IPv4 and IPv6 (echo, neighbour discovery)
 #   scripts/lab.sh record-nflog FILE # the same hosts captured through netfilter logging (NFLOG)
@@ -16,7 +18,8 @@
 # /tmp/fvlab-<ID>; labs with different ids run side by side, and down
 # removes only its own. tm's namespace is fv<ID>-tm.
 #
-# Hosts (10.99.0.0/24, all joined by a bridge in a switch namespace):
+# Hosts (10.99.0.0/24 and fd00:99::/64, all joined by a bridge in a switch
+# namespace; every host has both families, fd00:99::N beside 10.99.0.N):
 #   tm      .10  the Threat Manager server: RabbitMQ on 10001 (AMQP), HTTP on 8080,
 #                a syslog sink on udp/10000; flowverify captures here
 #   dc      .21  domain controller: slapd on 389, MIT krb5-kdc on tcp/88; nftables
@@ -29,7 +32,7 @@
 #   action  .70  Action Service host: HTTP on 8080
 #
 # Everything stays inside namespaces this script creates; nothing touches
-# the host's interfaces or any address outside 10.99.0.0/24.
+# the host's interfaces or any address outside 10.99.0.0/24 and fd00:99::/64.
 set -euo pipefail
 
 ID=${LAB_ID:-0}
@@ -37,6 +40,7 @@ ID=${LAB_ID:-0}
 P=fv$ID
 DIR=${LAB_DIR:-/tmp/fvlab-$ID}
 NET=10.99.0
+NET6=fd00:99:
 declare -A IP=([tm]=10 [dc]=21 [dc2]=22 [agent]=31 [db]=41 [console]=50 [action]=70)
 HOSTS="tm dc dc2 agent db console action"
 REALM=CORP.EXAMPLE
@@ -89,6 +93,9 @@ up() {
 		ip link set "$veth" netns "$P-sw"
 		ns sw ip link set "$veth" master br0 up
 		ns "$h" ip addr add "$NET.${IP[$h]}/24" dev e0
+		# Duplicate address detection would hold the address back for a
+		# second or two; resolution still runs genuine neighbour discovery.
+		ns "$h" ip -6 addr add "$NET6:${IP[$h]}/64" dev e0 nodad
 		ns "$h" ip link set e0 up
 		ns "$h" ip link set lo up
 	done
@@ -138,7 +145,7 @@ start_dc() {
 	userPassword: lab-user-password
 	EOF
 	slapadd -f "$DIR/ldap/slapd.conf" -l "$DIR/ldap/base.ldif" >/dev/null 2>&1
-	ns dc slapd -f "$DIR/ldap/slapd.conf" -h "ldap://$NET.${IP[dc]}:389/"
+	ns dc slapd -f "$DIR/ldap/slapd.conf" -h "ldap://$NET.${IP[dc]}:389/ ldap://[$NET6:${IP[dc]}]:389/"
 
 	# MIT Kerberos KDC, TCP and UDP on 88, with the lab's own files.
 	mkdir -p "$DIR/krb5"
@@ -153,6 +160,8 @@ start_dc() {
 	        kdc = $NET.${IP[dc]}:88
 	    }
 	EOF
+	# The same realm reached over IPv6, for the dual-stack round.
+	sed "s/kdc = .*/kdc = [$NET6:${IP[dc]}]:88/" "$DIR/krb5/krb5.conf" >"$DIR/krb5/krb5-v6.conf"
 	cat >"$DIR/krb5/kdc.conf" <<-EOF
 	[kdcdefaults]
 	    kdc_ports = 88
@@ -194,6 +203,8 @@ start_dc2() {
 		--option="ntp signd socket directory=$DIR/samba/ntp_signd" \
 		--option="log file=$DIR/samba/log.%m" >"$DIR/samba/provision.log" 2>&1
 	ns dc2 samba -s "$DIR/samba/etc/smb.conf" -i -M single >"$DIR/samba/samba.log" 2>&1 &
+	printf '[libdefaults]\n    default_realm = SAMBA.EXAMPLE\n    udp_preference_limit = 1\n    dns_lookup_kdc = false\n[realms]\n    SAMBA.EXAMPLE = {\n        kdc = %s:88\n    }\n' \
+		"$NET.${IP[dc2]}" >"$DIR/samba/krb5-lab.conf"
 }
 
 start_db() {
@@ -207,11 +218,13 @@ start_db() {
 }
 
 start_tm() {
-	ns tm python3 -m http.server 8080 --bind "$NET.${IP[tm]}" --directory "$DIR" >"$DIR/tm-http.log" 2>&1 &
+	# "::" is a dual-stack socket: the console reaches it over either family.
+	ns tm python3 -m http.server 8080 --bind :: --directory "$DIR" >"$DIR/tm-http.log" 2>&1 &
 	ns tm python3 -c '
 import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", 10000))
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", 10000))
 while True:
     s.recv(65535)
 ' >/dev/null 2>&1 &
@@ -246,12 +259,31 @@ traffic() {
 	ns tm timeout 3 bash -c "exec 3<>/dev/tcp/$dc/3268" 2>/dev/null || true
 }
 
+# traffic_dual: the round a dual-stack Windows site makes. The agent's
+# syslog and AMQP, kinit and LDAP reach the server and the first DC over
+# IPv6 (Windows prefers it when both exist); the console, the database,
+# the Action Service, the Samba DC and the dropped 9389 stay on IPv4.
+traffic_dual() {
+	local tm6=$NET6:${IP[tm]} dc6=$NET6:${IP[dc]} tm=$NET.${IP[tm]} dc=$NET.${IP[dc]}
+	ns agent logger --udp -n "$tm6" -P 10000 -t StealthAUDIT "lab syslog message from the agent over IPv6"
+	ns agent amqp-publish --url "amqp://guest:guest@[$tm6]:10001" -r fvlab -b 'lab event over IPv6' || log "amqp-publish over IPv6 failed"
+	ns tm env KRB5_CONFIG="$DIR/krb5/krb5-v6.conf" KRB5CCNAME="$DIR/krb5/cc6" kinit svc-threatmanager <<<"lab-krb-password" >/dev/null || log "kinit over IPv6 failed"
+	ns tm ldapsearch -x -H "ldap://[$dc6]" -D "cn=svc-threatmanager,dc=corp,dc=example" -w lab-user-password \
+		-b dc=corp,dc=example '(objectClass=*)' dn >/dev/null || log "ldapsearch over IPv6 failed"
+	ns tm timeout 4 bash -c "exec 3<>/dev/tcp/$dc/9389" 2>/dev/null || true # dropped by the DC's firewall
+	ns tm psql -h "$NET.${IP[db]}" -p 5435 -U postgres -c 'select 1' >/dev/null || log "psql failed"
+	ns tm curl -s -o /dev/null "http://$NET.${IP[action]}:8080/" || log "curl action failed"
+	ns console curl -s -o /dev/null "http://$tm:8080/" || log "curl console failed"
+	ns tm timeout 60 samba-tool drs showrepl "$NET.${IP[dc2]}" -U'SAMBA\Administrator%Lab-Passw0rd!' >/dev/null 2>&1 || log "samba-tool drs showrepl failed"
+	ns tm env KRB5_CONFIG="$DIR/samba/krb5-lab.conf" KRB5CCNAME="$DIR/samba/cc" kinit Administrator <<<'Lab-Passw0rd!' >/dev/null || log "kinit against the Samba DC failed"
+}
+
 record() {
-	local out=$1 secs=${2:-12}
+	local out=$1 secs=${2:-12} round=${3:-ipv4}
 	ns tm tcpdump -i e0 -U -s 0 -w "$out" >/dev/null 2>&1 &
 	local pid=$!
 	sleep 1
-	traffic
+	if [ "$round" = dual ]; then traffic_dual; else traffic; fi
 	sleep "$secs"
 	kill "$pid"; wait "$pid" 2>/dev/null || true
 	log "recorded $out"
@@ -342,8 +374,10 @@ check) check ;;
 up) up ;;
 traffic) traffic ;;
 record) record "$2" "${3:-12}" ;;
+record-dual) record "$2" "${3:-12}" dual ;;
+traffic-dual) traffic_dual ;;
 record-icmp) record_icmp "$2" ;;
 record-nflog) record_nflog "$2" ;;
 down) down ;;
-*) sed -n '2,32p' "$0"; exit 2 ;;
+*) sed -n '2,36p' "$0"; exit 2 ;;
 esac

@@ -129,6 +129,41 @@ func TestEndToEndLiveLab(t *testing.T) {
 	if seen["flow_blocked/adws-out"] != 1 || seen["unexpected_first_seen/"] != 1 || seen["rule_blocked/adws-out"] != 1 {
 		t.Errorf("events %v: want one flow_blocked, one unexpected_first_seen and one rule_blocked", seen)
 	}
+
+	// The dual-stack round, recorded on the server and judged with the
+	// lab's hosts named once: every row that works is ok.
+	dual := filepath.Join(dir, "dual.pcap")
+	run("record-dual", dual, "3")
+	checkLabDualStack(t, dual)
+}
+
+// checkLabDualStack judges a capture of lab.sh's dual-stack round with
+// testdata/real/lab-hosts.yaml: every row that works is ok whichever
+// family it used, adws-out (dropped by the DC's firewall) is blocked,
+// nothing is unexpected (neighbour discovery is infrastructure), and
+// --server auto finds both of the server's addresses.
+func checkLabDualStack(t *testing.T, file string) {
+	t.Helper()
+	d, r := analyzeJSON(t, "-c", "../../testdata/real/lab-hosts.yaml", file)
+	if r.code != 1 {
+		t.Fatalf("analyze with the lab's hosts: exit %d %s", r.code, r.stderr)
+	}
+	for id, want := range map[string]string{
+		"syslog-in": "ok", "amqp-in": "ok", "console-8080": "ok", "postgresql-out": "ok", "kerberos-out": "ok",
+		"rpc-epm-out": "ok", "ldap-out": "ok", "rpc-dynamic-out": "ok", "action-service-out": "ok", "adws-out": "blocked",
+		"access-analyzer-8080": "not-seen",
+	} {
+		if got, _ := d.rule(t, id); got != want {
+			t.Errorf("%s = %s, want %s", id, got, want)
+		}
+	}
+	if len(d.Unexpected) != 0 || d.Summary.Infra == 0 {
+		t.Errorf("unexpected %+v, %d infrastructure packets; want none unexpected and the neighbour discovery counted", d.Unexpected, d.Summary.Infra)
+	}
+	auto, _ := analyzeJSON(t, file)
+	if got := strings.Join(auto.Server.Addresses, ","); got != "10.99.0.10,fd00:99::10" {
+		t.Errorf("--server auto: %s (%v), want both of the server's addresses", got, auto.Server.Evidence)
+	}
 }
 
 // labID names this run's lab after the test process: pids are unique among

@@ -163,3 +163,15 @@ func TestHostConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestGoldenLabDualStack: the lab's dual-stack round (testdata/real/
+// lab-dual-stack.pcap) with its hosts named once, in golden JSON and text.
+func TestGoldenLabDualStack(t *testing.T) {
+	file := "../../testdata/real/lab-dual-stack.pcap"
+	checkLabDualStack(t, file)
+	cfg := "../../testdata/real/lab-hosts.yaml"
+	r := flowverify(t, nil, "analyze", "-q", "-c", cfg, "-f", "json", file)
+	checkGoldenFile(t, filepath.Join(goldenDir, "hosts", "lab-dual-stack.json"), normalize(t, r.stdout))
+	txt := flowverify(t, nil, "analyze", "-q", "-c", cfg, "-f", "text", file)
+	checkGoldenFile(t, filepath.Join(goldenDir, "hosts", "lab-dual-stack.text"), []byte(txt.stdout))
+}
