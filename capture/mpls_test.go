@@ -72,4 +72,3 @@ func TestDecodeMPLS(t *testing.T) {
 		})
 	}
 }
-
