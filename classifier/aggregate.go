@@ -122,8 +122,24 @@ func (s *judged) of(f *flow.Flow, j *matrix.Judgement) {
 
 // add judges one flow and folds it into the aggregates.
 func (g *aggregator) add(f *flow.Flow) {
-	g.cx.NoteDC(f)
 	var j matrix.Judgement
+	if g.a.server.Source == "none" {
+		// No server: the flow is read and listed, never judged.
+		j = matrix.Judgement{Verdict: matrix.NotJudged, Dir: matrix.Transit, Rule: -1, Ignore: -1}
+		var s judged
+		s.of(f, &j)
+		g.sum.NotJudged++
+		g.n++
+		if g.first == 0 || s.first < g.first {
+			g.first = s.first
+		}
+		g.last = max(g.last, s.last)
+		if g.listFlows {
+			g.flows = append(g.flows, g.a.flowEntry(f, &j))
+		}
+		return
+	}
+	g.cx.NoteDC(f)
 	g.a.m.Judge(f, g.cx, &j)
 	var s judged
 	s.of(f, &j)

@@ -46,7 +46,7 @@ type Analyzer struct {
 
 // NewAnalyzer starts an analysis against m.
 func NewAnalyzer(m *matrix.Matrix) *Analyzer {
-	return &Analyzer{m: m, infer: newServerInference(), rec: newRecognizer(), ports: matrix.NewNamedPorts(m)}
+	return &Analyzer{m: m, infer: newServerInference(m), rec: newRecognizer(), ports: matrix.NewNamedPorts(m)}
 }
 
 // windowAnalyzer judges flows already held (the monitor's window) with the

@@ -61,7 +61,24 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 			sum.Verdict = "findings"
 		}
 	}
+	if r.NoServer() {
+		sum.Verdict = "not-judged"
+	}
 	return r, nil
+}
+
+// noServerReason says why no server was found: nothing read at all, or
+// what inference missed.
+func noServerReason(err error, meta Meta) string {
+	var packets uint64
+	for _, in := range meta.Inputs {
+		packets += in.Packets
+	}
+	if packets == 0 {
+		return "0 packets read: nothing to infer the server from"
+	}
+	msg := strings.TrimPrefix(err.Error(), "cannot infer the server: ")
+	return strings.TrimSuffix(msg, "; pass --server ADDR")
 }
 
 // decideServer settles the server's addresses: given by the caller, known
@@ -76,7 +93,11 @@ func (a *Analyzer) decideServer(meta Meta) error {
 	default:
 		addrs, ev, err := a.infer.decide(a.macs())
 		if err != nil {
-			return err
+			// Nothing can be judged, but everything read is still
+			// reported: inputs, damage, flows, and the candidates.
+			a.setServers(nil, "none", []string{noServerReason(err, meta)})
+			a.server.Candidates = a.infer.candidates(5)
+			return nil
 		}
 		a.setServers(addrs, "auto", ev)
 	}
@@ -111,6 +132,9 @@ func (a *Analyzer) ruleReports(r *report.Report, g *aggregator, meta Meta) map[s
 	pending := meta.Window > 0 && meta.Observed < meta.Window
 	for i := range a.m.Rules {
 		rr := a.ruleReport(&a.m.Rules[i], &g.rules[i])
+		if a.server.Source == "none" {
+			rr.Status, rr.Reason = matrix.StatusNotSeen, "not judged: no server (see the candidates, or pass --server)"
+		}
 		if pending && rr.Status == matrix.StatusMissing {
 			rr.Status = matrix.StatusNotSeen
 			rr.Reason = fmt.Sprintf("no attempt yet; missing only after a full window (%s of %s observed)", meta.Observed.Round(time.Second), meta.Window)

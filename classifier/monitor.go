@@ -54,7 +54,7 @@ func NewMonitor(m *matrix.Matrix, cfg MonitorConfig) *Monitor {
 	if cfg.Window <= 0 {
 		cfg.Window = 15 * time.Minute
 	}
-	mo := &Monitor{m: m, cfg: cfg, table: flow.NewTable(tableConfig(m)), rec: newRecognizer(), infer: newServerInference(),
+	mo := &Monitor{m: m, cfg: cfg, table: flow.NewTable(tableConfig(m)), rec: newRecognizer(), infer: newServerInference(m),
 		ports: matrix.NewNamedPorts(m), seenFlows: map[flowID]bool{}, seenGroups: map[unexpKey]bool{},
 		lastStatus: map[string]matrix.Status{}, lastDrops: map[string]uint64{}}
 	mo.table.OnEnd = mo.onEnd

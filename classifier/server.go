@@ -10,6 +10,7 @@ import (
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/report"
 )
 
 // evidenceKinds are the traffic patterns that mark the Threat Manager
@@ -42,13 +43,50 @@ type candidate struct {
 // serverInference collects per-address evidence from finished flows.
 type serverInference struct {
 	cands map[netip.Addr]*candidate
+	// rules, for weaker evidence: the matrix's rows each address took the
+	// server's side of (bit i: rule i), offered as candidates when no
+	// address shows the strong kinds.
+	rules []matrix.Rule
+	weak  map[netip.Addr]uint64
 }
 
-func newServerInference() *serverInference {
-	return &serverInference{cands: map[netip.Addr]*candidate{}}
+// maxWeak bounds the addresses weak evidence is kept for.
+const maxWeak = 10000
+
+func newServerInference(m *matrix.Matrix) *serverInference {
+	return &serverInference{cands: map[netip.Addr]*candidate{}, rules: m.Rules, weak: map[netip.Addr]uint64{}}
+}
+
+// observeWeak notes which rows of the matrix a flow would be, and on
+// which side the server would stand.
+func (s *serverInference) observeWeak(f *flow.Flow) {
+	ia, _ := f.Initiator()
+	ra, rport := f.Responder()
+	for i := range s.rules[:min(len(s.rules), 64)] {
+		r := &s.rules[i]
+		// A learned range (dynamic RPC) is any high port: no evidence.
+		if r.Learn != "" || r.Transport != f.Key.Proto || !r.Ports.Contains(rport) {
+			continue
+		}
+		var who []netip.Addr
+		switch r.Direction {
+		case matrix.Outbound:
+			who = []netip.Addr{ia.Netip()}
+		case matrix.Inbound:
+			who = []netip.Addr{ra.Netip()}
+		case matrix.Bidirectional:
+			who = []netip.Addr{ia.Netip(), ra.Netip()}
+		}
+		for _, a := range who {
+			if _, ok := s.weak[a]; ok || len(s.weak) < maxWeak {
+				s.weak[a] |= 1 << i
+			}
+		}
+	}
 }
 
 func (s *serverInference) observe(f *flow.Flow) {
+	s.observeWeak(f)
 	ia, _ := f.Initiator()
 	ra, rport := f.Responder()
 	for i, k := range evidenceKinds() {
@@ -223,4 +261,58 @@ func tableConfig(m *matrix.Matrix) flow.Config {
 	c := m.FlowConfig()
 	c.MACPorts = macPorts()
 	return c
+}
+
+// candidates lists the addresses that showed matrix evidence, strongest
+// first, at most n: what a report without a server offers instead.
+func (s *serverInference) candidates(n int) []report.Candidate {
+	var list []scored
+	for a, c := range s.cands {
+		list = append(list, scored{a, popcount(c.kinds)})
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].n != list[j].n {
+			return list[i].n > list[j].n
+		}
+		return list[i].a.Less(list[j].a)
+	})
+	var out []report.Candidate
+	for _, c := range list[:min(n, len(list))] {
+		out = append(out, report.Candidate{Address: c.a.String(), Score: c.n, Evidence: s.evidence(c.a, "")})
+	}
+	if len(out) > 0 {
+		return out
+	}
+	// None shows the strong kinds: offer the addresses that took the
+	// server's side of some row, by how many rows.
+	list = list[:0]
+	for a, bits := range s.weak {
+		if !a.IsLoopback() {
+			list = append(list, scored{a, popcount64(bits)})
+		}
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].n != list[j].n {
+			return list[i].n > list[j].n
+		}
+		return list[i].a.Less(list[j].a)
+	})
+	for _, c := range list[:min(n, len(list))] {
+		var ev []string
+		for i := range s.rules[:min(len(s.rules), 64)] {
+			if s.weak[c.a]&(1<<i) != 0 {
+				ev = append(ev, "takes the server's side of "+s.rules[i].ID+" ("+matrix.TransportName(s.rules[i].Transport)+" "+s.rules[i].Ports.String()+")")
+			}
+		}
+		out = append(out, report.Candidate{Address: c.a.String(), Score: c.n, Evidence: ev})
+	}
+	return out
+}
+
+func popcount64(x uint64) int {
+	n := 0
+	for ; x != 0; x &= x - 1 {
+		n++
+	}
+	return n
 }

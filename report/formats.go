@@ -78,7 +78,11 @@ func WriteJUnit(w io.Writer, r *Report) error {
 				Text: fmt.Sprintf("%s %s %s %s: %s\npeers: %s\n%s", rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, rule.Description, reason, r.peerLine(rule, 20), strings.Join(rule.Evidence, "\n"))}
 			s.Failures++
 		case rule.Status == matrix.StatusNotSeen:
-			c.Skipped = &junitSkipped{Message: "optional connection not seen"}
+			msg := "optional connection not seen"
+			if r.NoServer() {
+				msg = rule.Reason
+			}
+			c.Skipped = &junitSkipped{Message: msg}
 			s.Skipped++
 		default:
 			c.SystemOut = fmt.Sprintf("%d flow(s), %d peer(s): %s", rule.Flows, len(rule.Peers), r.peerLine(rule, 20))
@@ -155,10 +159,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		verdict = "❌ findings"
 	}
 	fmt.Fprintf(&b, "### flowverify: %s\n\n", verdict)
-	server := strings.Join(r.Server.Addresses, ", ")
-	if r.Server.Host != "" {
-		server = hostLabel(r.Server.Host, r.Server.Addresses)
-	}
+	server := serverLabel(r)
 	fmt.Fprintf(&b, "Matrix `%s` (profile `%s`), server %s (%s), %s – %s.\n\n", r.Matrix.Name, r.Matrix.Profile,
 		server, r.Server.Source, r.Window.Start, r.Window.End)
 	var parts []string
@@ -211,4 +212,16 @@ func sortStrings(s []string) {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
+}
+
+// serverLabel names the server for one line: its host with addresses, its
+// addresses, or why there is none.
+func serverLabel(r *Report) string {
+	switch {
+	case r.NoServer():
+		return "not found (" + strings.Join(r.Server.Evidence, "; ") + ")"
+	case r.Server.Host != "":
+		return hostLabel(r.Server.Host, r.Server.Addresses)
+	}
+	return strings.Join(r.Server.Addresses, ", ")
 }

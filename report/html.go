@@ -78,7 +78,7 @@ func statusClass(s matrix.Status) (class, mark string) {
 }
 
 func layout(r *Report) htmlView {
-	v := htmlView{R: r, Width: 1120, ServerX: 560, Server: strings.Join(r.Server.Addresses, ", ")}
+	v := htmlView{R: r, Width: 1120, ServerX: 560, Server: serverLabel(r)}
 	v.layoutGroups(r)
 	v.layoutUnexpected(r)
 	if r.Timeline != nil {

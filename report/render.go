@@ -157,12 +157,28 @@ func (t textWriter) header(r *Report) {
 		t.p(" (with %s)", r.Matrix.Config)
 	}
 	t.p("\n")
-	server := strings.Join(r.Server.Addresses, ", ")
-	if r.Server.Host != "" {
-		server = hostLabel(r.Server.Host, r.Server.Addresses)
+	server := serverLabel(r)
+	if r.NoServer() {
+		t.p("Server: not found: %s\n", strings.Join(r.Server.Evidence, "; "))
+		t.p("  Nothing is judged; every flow below is counted as not judged.\n")
+		for i, c := range r.Server.Candidates {
+			t.p("  candidate %d: %s, %s of evidence\n", i+1, c.Address, plural(c.Score, "kind"))
+			for _, e := range c.Evidence {
+				t.p("    - %s\n", e)
+			}
+		}
+		if len(r.Server.Candidates) > 0 {
+			t.p("  To judge against the strongest: --server %s\n", r.Server.Candidates[0].Address)
+		} else {
+			t.p("  No address shows matrix evidence; 'flowverify hosts FILE' lists every host seen, then pass --server ADDR\n")
+		}
+	} else {
+		t.p("Server: %s (%s)\n", server, r.Server.Source)
 	}
-	t.p("Server: %s (%s)\n", server, r.Server.Source)
 	for _, e := range r.Server.Evidence {
+		if r.NoServer() {
+			break
+		}
 		t.p("  - %s\n", e)
 	}
 	for _, h := range r.Hosts {
@@ -204,8 +220,8 @@ func (t textWriter) rules(r *Report) {
 			notes = append(notes, e)
 		}
 		peers := r.peerLine(rule, 5)
-		if rule.Reason == "" && len(notes) == 0 && peers == "" {
-			continue
+		if rule.Reason == "" && len(notes) == 0 && peers == "" || r.NoServer() {
+			continue // without a server the header says it once for every rule
 		}
 		t.p("  %s:", rule.ID)
 		if rule.Reason != "" {
@@ -306,8 +322,12 @@ func (t textWriter) summary(r *Report) {
 	if s.Infrastructure > 0 {
 		infra = fmt.Sprintf(", %d IPv6 neighbour-discovery/MLD packets (infrastructure, not judged)", s.Infrastructure)
 	}
-	t.p("\nSummary: %s — %s; %d packets, %d flows (%d allowed, %d ignored, %d transit, %d local), %d evicted, %d dropped%s\n",
-		strings.ToUpper(s.Verdict), strings.Join(parts, ", "), s.Packets, s.Flows, s.Allowed, s.Ignored, s.Transit, s.Local, s.Evicted, s.Dropped, infra)
+	judged := fmt.Sprintf("%d allowed, %d ignored, %d transit, %d local", s.Allowed, s.Ignored, s.Transit, s.Local)
+	if r.NoServer() {
+		judged = fmt.Sprintf("%d not judged: no server", s.NotJudged)
+	}
+	t.p("\nSummary: %s — %s; %d packets, %d flows (%s), %d evicted, %d dropped%s\n",
+		strings.ToUpper(s.Verdict), strings.Join(parts, ", "), s.Packets, s.Flows, judged, s.Evicted, s.Dropped, infra)
 }
 
 func statusMark(s matrix.Status) string {
@@ -376,4 +396,12 @@ func protocolSummary(m map[string]int) string {
 		parts[i] = fmt.Sprintf("%s:%d", k, m[k])
 	}
 	return strings.Join(parts, " ")
+}
+
+// plural writes "1 flow", "2 flows".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -90,9 +90,22 @@ type Input struct {
 type Server struct {
 	Addresses []string `json:"addresses"`
 	Host      string   `json:"host,omitempty"` // the named host they belong to
-	Source    string   `json:"source"`         // "config", "flag", "auto", "interfaces"
+	Source    string   `json:"source"`         // "config", "flag", "auto", "interfaces", "none"
 	Evidence  []string `json:"evidence,omitempty"`
+	// Candidates, when no server could be inferred: the addresses that
+	// show matrix evidence, strongest first.
+	Candidates []Candidate `json:"candidates,omitempty"`
 }
+
+// Candidate is an address that may be the server, with what it showed.
+type Candidate struct {
+	Address  string   `json:"address"`
+	Score    int      `json:"score"` // kinds of matrix evidence
+	Evidence []string `json:"evidence"`
+}
+
+// NoServer says whether the report judged nothing for want of a server.
+func (r *Report) NoServer() bool { return r.Server.Source == "none" }
 
 // Window is the span of packet time the report covers.
 type Window struct {
@@ -175,18 +188,20 @@ type Blocked struct {
 
 // Summary is the one-line answer.
 type Summary struct {
-	Verdict   string         `json:"verdict"` // "conforms" or "findings"
-	Findings  map[string]int `json:"findings"`
-	Packets   uint64         `json:"packets"`
-	Flows     int            `json:"flows"`
-	Allowed   int            `json:"allowed"`
-	Ignored   int            `json:"ignored"`
-	Transit   int            `json:"transit"`
-	Local     int            `json:"local"`
-	Evicted   uint64         `json:"evicted"`
-	Dropped   uint64         `json:"dropped"`
-	Fragments uint64         `json:"fragments"`
-	NonIP     uint64         `json:"non_ip"`
+	Verdict  string         `json:"verdict"` // "conforms", "findings" or "not-judged" (no server)
+	Findings map[string]int `json:"findings"`
+	Packets  uint64         `json:"packets"`
+	Flows    int            `json:"flows"`
+	Allowed  int            `json:"allowed"`
+	Ignored  int            `json:"ignored"`
+	Transit  int            `json:"transit"`
+	Local    int            `json:"local"`
+	// NotJudged: flows read when no server was known (server.candidates).
+	NotJudged int    `json:"not_judged,omitempty"`
+	Evicted   uint64 `json:"evicted"`
+	Dropped   uint64 `json:"dropped"`
+	Fragments uint64 `json:"fragments"`
+	NonIP     uint64 `json:"non_ip"`
 	// Infrastructure: IPv6 neighbour discovery and multicast listener
 	// packets, counted and never judged.
 	Infrastructure uint64 `json:"infrastructure"`

@@ -267,6 +267,15 @@ func exitFor(m *matrix.Matrix, r *report.Report) error {
 		}
 		return &exitError{exitDamaged, fmt.Errorf("damaged input, report covers what could be read: %s", strings.Join(names, "; "))}
 	}
+	if r.NoServer() {
+		msg := "no server could be inferred (" + strings.Join(r.Server.Evidence, "; ") + ")"
+		if len(r.Server.Candidates) > 0 {
+			msg += "; the strongest candidate is " + r.Server.Candidates[0].Address + ": try --server " + r.Server.Candidates[0].Address
+		} else {
+			msg += "; 'flowverify hosts FILE' lists every host seen; pass --server ADDR"
+		}
+		return &exitError{exitUsage, errors.New(msg)}
+	}
 	for _, k := range matrix.FindingNames() {
 		if r.Summary.Findings[k] > 0 && m.FailsOn(k) {
 			return &exitError{exitFindings, nil}

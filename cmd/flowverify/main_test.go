@@ -431,7 +431,8 @@ func TestExitStatuses(t *testing.T) {
 		{"missing file", []string{"analyze", filepath.Join(dir, "nope.pcap")}, 2, "nope.pcap"},
 		{"bad flag value", []string{"analyze", "--fail-on", "sometimes", cut}, 2, "--fail-on"},
 		{"bad role", []string{"analyze", "--role", "dcs=10.0.0.1", cut}, 2, "dcs"},
-		{"server not inferable", []string{"analyze", filepath.Join(pcapDir, "arkime_dns_udp.pcap")}, 2, "cannot infer the server"},
+		{"server not inferable", []string{"analyze", filepath.Join(pcapDir, "arkime_dns_udp.pcap")}, 2, "no server could be inferred"},
+		{"damage outranks no server", []string{"analyze", filepath.Join(pcapDir, "suricata_corrupt_record_smtp.pcap")}, 3, "byte offset 3695"},
 		{"damaged public capture", []string{"analyze", "-s", "10.7.29.101", filepath.Join(pcapDir, "suricata_corrupt_record_smtp.pcap")}, 3, "byte offset 3695"},
 	}
 	for _, c := range cases {
@@ -440,8 +441,8 @@ func TestExitStatuses(t *testing.T) {
 			if r.code != c.code || !strings.Contains(r.stderr, c.stderr) {
 				t.Fatalf("exit %d (want %d), stderr %q (want %q)", r.code, c.code, r.stderr, c.stderr)
 			}
-			if c.code == 3 && !strings.Contains(r.stdout, "Summary:") {
-				t.Fatalf("damaged input must still print the report:\n%s", r.stdout)
+			if (c.code == 3 || strings.Contains(c.name, "server")) && !strings.Contains(r.stdout, "Summary:") {
+				t.Fatalf("damaged input and input without a server must still print the report:\n%s", r.stdout)
 			}
 		})
 	}
