@@ -305,29 +305,34 @@ func (t textWriter) warnings(r *Report) {
 // summary writes the verdict line, findings in the order reports list them.
 func (t textWriter) summary(r *Report) {
 	s := r.Summary
-	var parts []string
-	keys := make([]string, 0, len(s.Findings))
-	for k := range s.Findings {
-		keys = append(keys, k)
-	}
-	order := map[string]int{}
-	for i, k := range matrix.FindingNames() {
-		order[k] = i
-	}
-	sort.Slice(keys, func(i, j int) bool { return order[keys[i]] < order[keys[j]] })
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%d %s", s.Findings[k], k))
-	}
-	infra := ""
-	if s.Infrastructure > 0 {
-		infra = fmt.Sprintf(", %d IPv6 neighbour-discovery/MLD packets (infrastructure, not judged)", s.Infrastructure)
-	}
+	t.p("\n%s\n", SummaryLine(r))
 	judged := fmt.Sprintf("%d allowed, %d ignored, %d transit, %d local", s.Allowed, s.Ignored, s.Transit, s.Local)
 	if r.NoServer() {
 		judged = fmt.Sprintf("%d not judged: no server", s.NotJudged)
 	}
-	t.p("\nSummary: %s — %s; %d packets, %d flows (%s), %d evicted, %d dropped%s\n",
-		strings.ToUpper(s.Verdict), strings.Join(parts, ", "), s.Packets, s.Flows, judged, s.Evicted, s.Dropped, infra)
+	t.p("         %s, %s (%s), %d evicted, %d dropped\n", plural64(s.Packets, "packet"), plural(s.Flows, "flow"), judged, s.Evicted, s.Dropped)
+	if s.Infrastructure > 0 {
+		t.p("         %s of IPv6 neighbour discovery and MLD (infrastructure, not judged)\n", plural64(s.Infrastructure, "packet"))
+	}
+}
+
+// SummaryLine is the verdict and the findings in one line, as the text
+// report's summary starts and as analyze prints it on stderr when the
+// report goes to files.
+func SummaryLine(r *Report) string {
+	s := r.Summary
+	var parts []string
+	for _, k := range matrix.FindingNames() {
+		parts = append(parts, fmt.Sprintf("%d %s", s.Findings[k], k))
+	}
+	return fmt.Sprintf("Summary: %s — %s", strings.ToUpper(s.Verdict), strings.Join(parts, ", "))
+}
+
+func plural64(n uint64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 func statusMark(s matrix.Status) string {

@@ -82,6 +82,7 @@ func (f *matrixFlags) load(environ []string) (*matrix.Matrix, error) {
 
 type outputFlags struct {
 	format            string
+	formatSet         bool // -f given: the report goes to stdout beside any -o files
 	outputs           []string
 	flows             bool
 	suggest           string
@@ -112,7 +113,11 @@ func (o *outputFlags) takeSuggestSyntax(cmd *cobra.Command, args []string) []str
 	return args[1:]
 }
 
-func (o *outputFlags) check() error {
+// check validates the output flags and, before any input is read, that
+// every -o file can be written where the user asked: a run over a large
+// capture must not end in a path error.
+func (o *outputFlags) check(cmd *cobra.Command) error {
+	o.formatSet = cmd.Flags().Changed("format")
 	if !contains(report.KnownFormats(), o.format) {
 		return fmt.Errorf("--format %q: known formats are %s", o.format, strings.Join(report.KnownFormats(), ", "))
 	}
@@ -123,31 +128,82 @@ func (o *outputFlags) check() error {
 		o.suggest = firewall.PowerShell
 	}
 	for _, out := range o.outputs {
-		if _, ok := report.FormatFromPath(out); !ok && out != "-" {
+		if out == "-" {
+			continue
+		}
+		if _, ok := report.FormatFromPath(out); !ok {
 			return fmt.Errorf("--output %q: cannot tell the format from the extension (use .json, .jsonl, .html, .xml, .csv, .flows.csv, .md or .txt)", out)
+		}
+		if err := writable(out); err != nil {
+			return fmt.Errorf("--output %s: %v", out, err)
 		}
 	}
 	return nil
 }
 
-// write renders the report to stdout (when no -o names it) and to files.
-// Files are written to a temporary name and renamed, so an interrupted run
-// never leaves half a report.
-func (o *outputFlags) write(stdout io.Writer, r *report.Report) error {
+// writable says whether a file can be created at path: its directory
+// exists and takes a new file (tried, as permissions alone do not tell:
+// a read-only mount, ACLs), and path is not a directory.
+func writable(path string) error {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return fmt.Errorf("directory %s does not exist", dir)
+	case !st.IsDir():
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return errors.New("is a directory")
+	}
+	probe, err := os.CreateTemp(dir, ".flowverify-probe-*")
+	if err != nil {
+		return fmt.Errorf("cannot create a file in %s: %v", dir, cause(err))
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
+}
+
+// cause drops the path from an *os.PathError: the path named in our
+// errors is the user's, never the temporary one we wrote through.
+func cause(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// write renders the report: to stdout when no -o names a file (or when
+// -f or -o - asks for it beside them); to each file through a temporary
+// name and a rename, so an interrupted run never leaves half a report.
+// With files, stderr gets the summary line and "wrote PATH" for each, so
+// -o never silences a run.
+func (o *outputFlags) write(stdout, stderr io.Writer, r *report.Report) error {
 	if len(o.outputs) == 0 {
 		return report.Write(stdout, r, o.format)
 	}
+	toStdout := o.formatSet
+	var wrote []string
 	for _, out := range o.outputs {
 		if out == "-" {
-			if err := report.Write(stdout, r, o.format); err != nil {
-				return err
-			}
+			toStdout = true
 			continue
 		}
 		format, _ := report.FormatFromPath(out)
 		if err := writeFileAtomic(out, func(w io.Writer) error { return report.Write(w, r, format) }); err != nil {
+			return fmt.Errorf("--output %s: %v", out, cause(err))
+		}
+		wrote = append(wrote, out)
+	}
+	if toStdout {
+		if err := report.Write(stdout, r, o.format); err != nil {
 			return err
 		}
+	}
+	fmt.Fprintln(stderr, report.SummaryLine(r))
+	for _, w := range wrote {
+		fmt.Fprintln(stderr, "wrote", w)
 	}
 	return nil
 }
@@ -198,7 +254,7 @@ func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 			if len(args) == 0 {
 				return &exitError{exitUsage, fmt.Errorf("no capture file given")}
 			}
-			if err := of.check(); err != nil {
+			if err := of.check(cmd); err != nil {
 				return &exitError{exitUsage, err}
 			}
 			m, err := mf.load(environ)
@@ -227,7 +283,7 @@ func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 			if of.suggest != "" {
 				r.Suggestions = firewall.Suggest(m, r, of.suggest, of.suggestUnexpected)
 			}
-			if err := of.write(stdout, r); err != nil {
+			if err := of.write(stdout, stderr, r); err != nil {
 				return &exitError{exitUsage, err}
 			}
 			if baseline != "" {

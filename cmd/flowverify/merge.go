@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newMergeCmd(stdout io.Writer) *cobra.Command {
+func newMergeCmd(stdout, stderr io.Writer) *cobra.Command {
 	var of outputFlags
 	var anyMatrix bool
 	cmd := &cobra.Command{
@@ -15,7 +15,7 @@ func newMergeCmd(stdout io.Writer) *cobra.Command {
 		Short: "Combine reports of several sensors, files or days into one answer",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := of.check(); err != nil {
+			if err := of.check(cmd); err != nil {
 				return &exitError{exitUsage, err}
 			}
 			var rs []*report.Report
@@ -30,7 +30,7 @@ func newMergeCmd(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
-			if err := of.write(stdout, m); err != nil {
+			if err := of.write(stdout, stderr, m); err != nil {
 				return &exitError{exitUsage, err}
 			}
 			if m.Summary.Damaged {

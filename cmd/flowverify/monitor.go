@@ -64,7 +64,7 @@ and keeps every flow.`,
 			if len(f.ifaces) == 0 {
 				return &exitError{exitUsage, errors.New("name at least one interface with -i (see 'flowverify interfaces')")}
 			}
-			if err := of.check(); err != nil {
+			if err := of.check(cmd); err != nil {
 				return &exitError{exitUsage, err}
 			}
 			m, err := mf.load(environ)
@@ -282,7 +282,7 @@ func finishMonitor(stdout, stderr io.Writer, of *outputFlags, f *monitorFlags, m
 		// The event stream owns stdout; the final text report goes to stderr.
 		out = stderr
 	}
-	if err := of.write(out, r); err != nil {
+	if err := of.write(out, stderr, r); err != nil {
 		return &exitError{exitUsage, err}
 	}
 	return exitFor(m, r)
