@@ -29,6 +29,7 @@ type ruleAgg struct {
 	learned                           []string
 	protocols                         map[string]int
 	hist                              histogram
+	fail                              matrix.Failures
 }
 
 // aggregator holds what a report needs, flow by flow.
@@ -83,7 +84,16 @@ type judged struct {
 	dir         matrix.Direction
 	bits        uint8
 	kind        uint8 // the look-ahead's: fold it, end it in turn, or wait
+	block       uint8 // how a failed attempt failed: blockNoAnswer, ...
 }
+
+// judged.block
+const (
+	blockNone uint8 = iota
+	blockNoAnswer
+	blockRefused
+	blockUnreachable
+)
 
 // judged.bits
 const (
@@ -104,8 +114,17 @@ func (s *judged) of(f *flow.Flow, j *matrix.Judgement) {
 	if f.Guessed {
 		s.bits |= jGuessed
 	}
+	s.block = blockNone
 	if j.Block != "" {
 		s.bits |= jFailed
+		switch j.Block {
+		case matrix.NoAnswer:
+			s.block = blockNoAnswer
+		case matrix.Refused:
+			s.block = blockRefused
+		case matrix.Unreachable:
+			s.block = blockUnreachable
+		}
 	}
 	if len(j.Ambiguous) > 0 {
 		s.bits |= jAmbiguous
@@ -155,6 +174,8 @@ func (g *aggregator) needsFlow(s *judged) bool {
 		return true
 	case s.verdict == matrix.Blocked && len(g.blocked) < maxListed:
 		return true
+	case s.block == blockUnreachable:
+		return true // the ICMP message and its sender are in the flow
 	}
 	return s.bits&jLearned != 0 && len(g.rules[s.rule].learned) < 5
 }
@@ -215,8 +236,16 @@ func (g *aggregator) foldRule(s *judged, f *flow.Flow, j *matrix.Judgement) {
 		r.blocked++
 		p.blocked++
 		g.blockedTotal++
+		switch s.block {
+		case blockNoAnswer:
+			r.fail.NoAnswer++
+		case blockRefused:
+			r.fail.Refused++
+		case blockUnreachable:
+			r.fail.AddUnreach(g.a.unreach(f))
+		}
 		if len(g.blocked) < maxListed {
-			g.blocked = append(g.blocked, blockedEntry(m.Rules[s.rule].ID, f, j.Block))
+			g.blocked = append(g.blocked, g.a.blockedEntry(m.Rules[s.rule].ID, f, j.Block))
 		}
 	case matrix.Mismatch:
 		r.mismatch++
@@ -277,7 +306,7 @@ func (g *aggregator) foldUnexpected(s *judged) {
 	u.last = max(u.last, s.last)
 }
 
-func blockedEntry(rule string, f *flow.Flow, reason string) report.Blocked {
+func (a *Analyzer) blockedEntry(rule string, f *flow.Flow, reason string) report.Blocked {
 	ini, resp := flowEnds(f)
 	b := report.Blocked{Rule: rule, Initiator: ini, Responder: resp, Reason: reason,
 		Attempts: int(f.SYNs), First: capture.FormatTime(f.First), Last: capture.FormatTime(f.Last)}
@@ -290,6 +319,8 @@ func blockedEntry(rule string, f *flow.Flow, reason string) report.Blocked {
 	if reason == matrix.Unreachable {
 		c := int(f.ICMPCode)
 		b.ICMPCode = &c
+		u := a.unreach(f)
+		b.ICMP = u.Why()
 	}
 	return b
 }
@@ -329,3 +360,15 @@ func (a *Analyzer) flowEntry(f *flow.Flow, j *matrix.Judgement) report.Flow {
 }
 
 func intPtr(n int) *int { return &n }
+
+// unreach describes the ICMP message that answered a failed attempt, and
+// who sent it.
+func (a *Analyzer) unreach(f *flow.Flow) matrix.Unreach {
+	u := matrix.Unreach{V6: f.ICMPv6, Type: f.ICMPType, Code: f.ICMPCode, Attempts: 1}
+	if a.table != nil {
+		if from, ok := a.table.UnreachFrom(&f.Key); ok {
+			u.From = from.String()
+		}
+	}
+	return u
+}

@@ -320,6 +320,13 @@ func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
 		}
 	}
 	t := matrix.Tally{Required: rule.Required, Allowed: g.allowed, Blocked: g.blocked, Mismatch: g.mismatch, Unreached: unreached, MissingPeers: len(rr.Missing)}
+	if g.fail.Total() > 0 {
+		fail := g.fail
+		rr.Failures, t.Failures = &fail, &fail
+		if g.allowed > 0 {
+			rr.Evidence = append(rr.Evidence, "some attempts failed: "+fail.Text())
+		}
+	}
 	rr.Status = matrix.RuleStatus(t)
 	var seen []string
 	if rr.Status == matrix.StatusMismatch {

@@ -167,10 +167,10 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		parts = append(parts, fmt.Sprintf("%d %s", r.Summary.Findings[k], k))
 	}
 	fmt.Fprintf(&b, "**Findings:** %s. %d packets, %d flows.\n\n", strings.Join(parts, ", "), r.Summary.Packets, r.Summary.Flows)
-	b.WriteString("| Rule | Direction | Protocol | Ports | Status | Flows | Peers |\n|---|---|---|---|---|---|---|\n")
+	b.WriteString("| Rule | Direction | Protocol | Ports | Status | Flows | Peers | Why |\n|---|---|---|---|---|---|---|---|\n")
 	for _, rule := range r.Rules {
 		_, mark := statusClass(rule.Status)
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s %s | %d | %s |\n", rule.ID, rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, mark, rule.Status, rule.Flows, mdEscape(r.peerLine(rule, 5)))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s %s | %d | %s | %s |\n", rule.ID, rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, mark, rule.Status, rule.Flows, mdEscape(r.peerLine(rule, 5)), mdEscape(rule.Reason))
 	}
 	if len(r.Blocked) > 0 {
 		b.WriteString("\n**Blocked attempts**\n\n")
@@ -179,7 +179,11 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 				fmt.Fprintf(&b, "- … and %d more\n", len(r.Blocked)-20)
 				break
 			}
-			fmt.Fprintf(&b, "- `%s` %s → %s: %s (%d attempt(s))\n", x.Rule, x.Initiator, x.Responder, x.Reason, x.Attempts)
+			why := x.Reason
+			if x.ICMP != "" {
+				why += ": " + x.ICMP
+			}
+			fmt.Fprintf(&b, "- `%s` %s → %s: %s (%s)\n", x.Rule, x.Initiator, x.Responder, mdEscape(why), plural(x.Attempts, "attempt"))
 		}
 	}
 	if len(r.Unexpected) > 0 {

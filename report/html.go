@@ -326,7 +326,7 @@ svg .server { fill: var(--box); stroke: var(--fg); stroke-width: 2; }
 <h2>Blocked attempts ({{len .R.Blocked}})</h2>
 {{if .R.Blocked}}<table>
 <thead><tr><th>Rule</th><th>Initiator</th><th>Responder</th><th>Reason</th><th>Attempts</th><th>First</th></tr></thead>
-<tbody>{{range .R.Blocked}}<tr><td><code>{{.Rule}}</code></td><td>{{.Initiator}}</td><td>{{.Responder}}</td><td class="bad">{{.Reason}}{{if .ICMPCode}} (ICMP code {{.ICMPCode}}){{end}}</td><td>{{.Attempts}}</td><td>{{.First}}</td></tr>{{end}}</tbody>
+<tbody>{{range .R.Blocked}}<tr><td><code>{{.Rule}}</code></td><td>{{.Initiator}}</td><td>{{.Responder}}</td><td class="bad">{{.Reason}}{{if .ICMP}}: {{.ICMP}}{{else if .ICMPCode}} (ICMP code {{.ICMPCode}}){{end}}</td><td>{{.Attempts}}</td><td>{{.First}}</td></tr>{{end}}</tbody>
 </table>{{else}}<p class="ok">✓ none</p>{{end}}
 </section>
 

@@ -104,7 +104,7 @@ func (mg *merger) addRule(rr Rule) {
 	if g == nil {
 		c := rr
 		c.Flows, c.Allowed, c.BlockedN, c.Mismatch, c.Packets, c.Bytes = 0, 0, 0, 0, 0, 0
-		c.Protocols, c.Peers, c.Missing, c.Evidence, c.Reason = map[string]int{}, nil, nil, nil, ""
+		c.Protocols, c.Peers, c.Missing, c.Evidence, c.Reason, c.Failures = map[string]int{}, nil, nil, nil, "", nil
 		g = &c
 		mg.rules[rr.ID] = g
 		mg.ruleOrder = append(mg.ruleOrder, rr.ID)
@@ -131,6 +131,12 @@ func (mg *merger) addRule(rr Rule) {
 	}
 	for _, m := range rr.Missing {
 		mg.missing[rr.ID][m] = true
+	}
+	if rr.Failures != nil {
+		if g.Failures == nil {
+			g.Failures = &matrix.Failures{}
+		}
+		g.Failures.Add(rr.Failures)
 	}
 	for _, e := range rr.Evidence {
 		mg.evidence[rr.ID][e] = true
@@ -228,7 +234,7 @@ func (mg *merger) finishRule(id string) *Rule {
 		g.Evidence = append(g.Evidence, e)
 	}
 	sort.Strings(g.Evidence)
-	t := matrix.Tally{Required: g.Required, Allowed: g.Allowed, Blocked: g.BlockedN, Mismatch: g.Mismatch, Unreached: unreached, MissingPeers: len(g.Missing)}
+	t := matrix.Tally{Required: g.Required, Allowed: g.Allowed, Blocked: g.BlockedN, Mismatch: g.Mismatch, Unreached: unreached, MissingPeers: len(g.Missing), Failures: g.Failures}
 	g.Status = matrix.RuleStatus(t)
 	g.Reason = matrix.StatusReason(g.Status, t, len(addrs)-unreached, g.Flows, nil, nil, "in any report")
 	return g

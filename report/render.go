@@ -248,7 +248,9 @@ func (t textWriter) blocked(r *Report) {
 	bt := newTable("RULE", "INITIATOR", "RESPONDER", "REASON", "ATTEMPTS", "FIRST")
 	for _, b := range r.Blocked {
 		reason := b.Reason
-		if b.ICMPCode != nil {
+		if b.ICMP != "" {
+			reason += ": " + b.ICMP
+		} else if b.ICMPCode != nil {
 			reason += fmt.Sprintf(" (code %d)", *b.ICMPCode)
 		}
 		bt.row(b.Rule, b.Initiator, b.Responder, reason, fmt.Sprint(b.Attempts), b.First)

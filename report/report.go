@@ -115,26 +115,29 @@ type Window struct {
 
 // Rule is one matrix row with its status.
 type Rule struct {
-	ID          string         `json:"id"`
-	Description string         `json:"description"`
-	Direction   string         `json:"direction"`
-	Local       bool           `json:"local,omitempty"`
-	Transport   string         `json:"transport"`
-	Ports       string         `json:"ports"`
-	Role        string         `json:"role,omitempty"`
-	Required    bool           `json:"required"`
-	Status      matrix.Status  `json:"status"`
-	Reason      string         `json:"reason,omitempty"`
-	Flows       int            `json:"flows"`
-	Allowed     int            `json:"allowed"`
-	BlockedN    int            `json:"blocked"`
-	Mismatch    int            `json:"mismatch"`
-	Packets     uint64         `json:"packets"`
-	Bytes       uint64         `json:"bytes"`
-	Peers       []Peer         `json:"peers"`
-	Missing     []string       `json:"missing_peers,omitempty"`
-	Protocols   map[string]int `json:"protocols"`
-	Evidence    []string       `json:"evidence,omitempty"`
+	ID          string        `json:"id"`
+	Description string        `json:"description"`
+	Direction   string        `json:"direction"`
+	Local       bool          `json:"local,omitempty"`
+	Transport   string        `json:"transport"`
+	Ports       string        `json:"ports"`
+	Role        string        `json:"role,omitempty"`
+	Required    bool          `json:"required"`
+	Status      matrix.Status `json:"status"`
+	Reason      string        `json:"reason,omitempty"`
+	Flows       int           `json:"flows"`
+	Allowed     int           `json:"allowed"`
+	BlockedN    int           `json:"blocked"`
+	Mismatch    int           `json:"mismatch"`
+	Packets     uint64        `json:"packets"`
+	Bytes       uint64        `json:"bytes"`
+	Peers       []Peer        `json:"peers"`
+	Missing     []string      `json:"missing_peers,omitempty"`
+	// Failures: how the blocked attempts failed (refused, no answer,
+	// unreachable from whom).
+	Failures  *matrix.Failures `json:"failures,omitempty"`
+	Protocols map[string]int   `json:"protocols"`
+	Evidence  []string         `json:"evidence,omitempty"`
 }
 
 // Host is a named machine of the site with all its addresses.
@@ -181,9 +184,12 @@ type Blocked struct {
 	Responder string `json:"responder"`
 	Reason    string `json:"reason"`
 	ICMPCode  *int   `json:"icmp_code,omitempty"`
-	Attempts  int    `json:"attempts"`
-	First     string `json:"first"`
-	Last      string `json:"last"`
+	// Why, for an ICMP refusal: "administratively prohibited (ICMP 3/13)
+	// from 10.20.0.1".
+	ICMP     string `json:"icmp,omitempty"`
+	Attempts int    `json:"attempts"`
+	First    string `json:"first"`
+	Last     string `json:"last"`
 }
 
 // Summary is the one-line answer.

@@ -44,6 +44,7 @@ func (t *Table) tieUnreachable(p *capture.Packet) {
 		f = t.at(idx)
 	}
 	t.C.ICMPTied++
+	t.noteRouter(&key, p.Src)
 	f.Unreach = true
 	f.ICMPv6 = p.Proto == capture.ProtoICMPv6
 	f.ICMPType, f.ICMPCode = p.ICMPType, p.ICMPCode
@@ -113,4 +114,25 @@ func (t *Table) addLaterFragment(p *capture.Packet) {
 	if p.Timestamp > f.Last {
 		f.Last = p.Timestamp
 	}
+}
+
+// maxRouters bounds the senders of destination-unreachable messages kept.
+const maxRouters = 4096
+
+// noteRouter remembers who sent the ICMP error that answered a flow: the
+// router or firewall that refused it, which the report names.
+func (t *Table) noteRouter(k *Key, from capture.Addr) {
+	if t.routers == nil {
+		t.routers = map[Key]capture.Addr{}
+	}
+	if _, ok := t.routers[*k]; ok || len(t.routers) < maxRouters {
+		t.routers[*k] = from
+	}
+}
+
+// UnreachFrom says who sent the destination-unreachable message that
+// answered the flow with key k.
+func (t *Table) UnreachFrom(k *Key) (capture.Addr, bool) {
+	a, ok := t.routers[*k]
+	return a, ok
 }

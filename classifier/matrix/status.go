@@ -85,6 +85,9 @@ type Tally struct {
 	Mismatch     int // flows speaking another protocol
 	Unreached    int // peers seen only failing
 	MissingPeers int // peers a role lists one by one that were never tried
+	// Failures says how the blocked attempts failed; nil when unknown
+	// (a report from before it was kept).
+	Failures *Failures
 }
 
 // RuleStatus decides a rule's status, the same way for an analysis and a
@@ -133,8 +136,15 @@ func StatusReason(s Status, t Tally, reached, flows int, seen, expects []string,
 		}
 		return r
 	case StatusPartial:
-		return fmt.Sprintf("%d peer(s) reached, %d failed, %d listed peer(s) never tried", reached, t.Unreached, t.MissingPeers)
+		r := fmt.Sprintf("%s reached, %d failed, %d never tried", peers(reached), t.Unreached, t.MissingPeers)
+		if how := t.Failures.Text(); how != "" {
+			r += "; failed attempts: " + how
+		}
+		return r
 	case StatusBlocked:
+		if how := t.Failures.Text(); how != "" {
+			return how
+		}
 		return fmt.Sprintf("%d attempt(s), none answered", t.Blocked)
 	case StatusMissing:
 		r := "required, and no attempt was seen"
@@ -144,4 +154,11 @@ func StatusReason(s Status, t Tally, reached, flows int, seen, expects []string,
 		return r
 	}
 	return ""
+}
+
+func peers(n int) string {
+	if n == 1 {
+		return "1 peer"
+	}
+	return fmt.Sprintf("%d peers", n)
 }

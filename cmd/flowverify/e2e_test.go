@@ -120,11 +120,14 @@ func TestEndToEndLiveLab(t *testing.T) {
 	seen := map[string]int{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var ev struct{ Type, Rule string }
+		var ev struct{ Type, Rule, Reason string }
 		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
 			t.Fatalf("event %q: %v", sc.Text(), err)
 		}
 		seen[ev.Type+"/"+ev.Rule]++
+		if ev.Type == "rule_blocked" && !strings.HasPrefix(ev.Reason, "no answer to ") {
+			t.Errorf("rule_blocked says %q, want how it failed (no answer)", ev.Reason)
+		}
 	}
 	if seen["flow_blocked/adws-out"] != 1 || seen["unexpected_first_seen/"] != 1 || seen["rule_blocked/adws-out"] != 1 {
 		t.Errorf("events %v: want one flow_blocked, one unexpected_first_seen and one rule_blocked", seen)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	stdhtml "html"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -379,5 +380,34 @@ func TestParallelEqualsSequential(t *testing.T) {
 	}
 	if r := flowverify(t, nil, "analyze", "-j", "-1", files[0]); r.code != exitUsage || !strings.Contains(r.stderr, "--jobs -1") {
 		t.Errorf("-j -1: exit %d, stderr %q; want a usage error naming the flag", r.code, r.stderr)
+	}
+}
+
+// TestFailureWording: how a rule failed is said the same way in every
+// format: refused by RST (a real refusal through NFLOG), no answer (a
+// firewall dropping 9389) and an ICMPv6 "administratively prohibited"
+// from the router (LDAPS under the 3.0 profile).
+func TestFailureWording(t *testing.T) {
+	cases := []struct {
+		args []string
+		rule string
+		want string
+	}{
+		{[]string{"-s", "10.99.1.1", "../../testdata/real/nflog-lab.pcap"}, "adws-out", "refused by RST on the 1 attempt"},
+		{[]string{filepath.Join(scenarioDir, "firewall-9389.pcap")}, "adws-out", "no answer to all 2 attempts"},
+		{[]string{"-p", "threatmanager-3.0", filepath.Join(scenarioDir, "ipv6.pcap")}, "ldaps-out",
+			"unreachable: administratively prohibited (ICMPv6 1/1) from 2001:db8:20::1 on the 1 attempt"},
+	}
+	for _, c := range cases {
+		d, r := analyzeJSON(t, c.args...)
+		if st, reason := d.ruleReason(t, c.rule); st != "blocked" || reason != c.want {
+			t.Errorf("%v: %s %s %q; want blocked %q (%s)", c.args, c.rule, st, reason, c.want, r.stderr)
+		}
+		for _, f := range []string{"text", "csv", "markdown", "html", "junit"} {
+			out := flowverify(t, nil, append([]string{"analyze", "-q", "-f", f}, c.args...)...)
+			if !strings.Contains(stdhtml.UnescapeString(out.stdout), c.want) {
+				t.Errorf("%v -f %s does not say %q", c.args, f, c.want)
+			}
+		}
 	}
 }

@@ -181,6 +181,7 @@ type reportDoc struct {
 	Rules []struct {
 		ID        string         `json:"id"`
 		Status    string         `json:"status"`
+		Reason    string         `json:"reason"`
 		Flows     int            `json:"flows"`
 		Protocols map[string]int `json:"protocols"`
 		Evidence  []string       `json:"evidence"`
@@ -242,6 +243,18 @@ func analyzeJSON(t *testing.T, args ...string) (reportDoc, result) {
 		}
 	}
 	return doc, r
+}
+
+// ruleReason is a rule's status and reason.
+func (d reportDoc) ruleReason(t *testing.T, id string) (status, reason string) {
+	t.Helper()
+	for _, r := range d.Rules {
+		if r.ID == id {
+			return r.Status, r.Reason
+		}
+	}
+	t.Fatalf("no rule %s", id)
+	return "", ""
 }
 
 func (d reportDoc) rule(t *testing.T, id string) (status string, flows int) {
