@@ -32,7 +32,7 @@ func TestFailuresText(t *testing.T) {
 func TestFailuresBounded(t *testing.T) {
 	var f Failures
 	for i := 0; i < 100; i++ {
-		f.AddUnreach(Unreach{Type: 3, Code: 13, From: string(rune('a' + i%26)) + "x", Attempts: 1})
+		f.AddUnreach(Unreach{Type: 3, Code: 13, From: string(rune('a'+i%26)) + "x", Attempts: 1})
 	}
 	f.AddUnreach(Unreach{Type: 3, Code: 13, From: "ax", Attempts: 1})
 	if len(f.Unreachable) != maxUnreach || f.Total() != 101 {
