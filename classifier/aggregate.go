@@ -24,12 +24,13 @@ type ruleAgg struct {
 	flows, allowed, blocked, mismatch int
 	packets, bytes                    uint64
 	peers                             map[netip.Addr]*peerAgg
-	ambiguous, lowSrcPort, midstream  int
+	ambiguous, midstream              int
 	byRange, learnedN                 int
 	learned                           []string
 	protocols                         map[string]int
 	hist                              histogram
 	fail                              matrix.Failures
+	tied                              uint64 // rules that tied with this one (bit i: rule i)
 }
 
 // aggregator holds what a report needs, flow by flow.
@@ -44,6 +45,7 @@ type aggregator struct {
 	blockedTotal int
 	overflowed   int
 	sum          report.Summary
+	src          portSpan // the server's source ports on outbound TCP flows
 	flows        []report.Flow
 	listFlows    bool
 	n            int
@@ -83,8 +85,10 @@ type judged struct {
 	verdict     matrix.Verdict
 	dir         matrix.Direction
 	bits        uint8
-	kind        uint8 // the look-ahead's: fold it, end it in turn, or wait
-	block       uint8 // how a failed attempt failed: blockNoAnswer, ...
+	kind        uint8  // the look-ahead's: fold it, end it in turn, or wait
+	block       uint8  // how a failed attempt failed: blockNoAnswer, ...
+	srcPort     uint16 // the server's source port of an outbound TCP flow
+	tied        uint64 // the rules (bit i: rule i) that matched as well as the winner
 }
 
 // judged.block
@@ -101,7 +105,6 @@ const (
 	jFailed                // the attempt failed (Judgement.Block)
 	jAmbiguous             // other rules matched as well
 	jLearned               // an endpoint-mapper answer named its port
-	jLowSrc                // outbound from below the dynamic port range
 )
 
 func (s *judged) of(f *flow.Flow, j *matrix.Judgement) {
@@ -126,16 +129,21 @@ func (s *judged) of(f *flow.Flow, j *matrix.Judgement) {
 			s.block = blockUnreachable
 		}
 	}
+	s.tied = 0
 	if len(j.Ambiguous) > 0 {
 		s.bits |= jAmbiguous
+		for _, k := range j.Ambiguous {
+			if k < 64 {
+				s.tied |= 1 << k
+			}
+		}
 	}
 	if j.Learned != nil {
 		s.bits |= jLearned
 	}
-	if j.Dir == matrix.Outbound {
-		if _, sp := f.Initiator(); sp < 49152 {
-			s.bits |= jLowSrc
-		}
+	s.srcPort = 0
+	if j.Dir == matrix.Outbound && f.Key.Proto == matrix.TCP {
+		_, s.srcPort = f.Initiator()
 	}
 }
 
@@ -252,6 +260,7 @@ func (g *aggregator) foldRule(s *judged, f *flow.Flow, j *matrix.Judgement) {
 	}
 	if s.bits&jAmbiguous != 0 {
 		r.ambiguous++
+		r.tied |= s.tied
 	}
 	if m.Rules[s.rule].Learn == "epm" {
 		if s.bits&jLearned != 0 {
@@ -267,8 +276,8 @@ func (g *aggregator) foldRule(s *judged, f *flow.Flow, j *matrix.Judgement) {
 	if s.bits&jGuessed != 0 {
 		r.midstream++
 	}
-	if s.bits&jLowSrc != 0 {
-		r.lowSrcPort++
+	if s.srcPort != 0 {
+		g.src.add(s.srcPort)
 	}
 }
 
@@ -371,4 +380,38 @@ func (a *Analyzer) unreach(f *flow.Flow) matrix.Unreach {
 		}
 	}
 	return u
+}
+
+// portSpan is the range of the server's source ports and how many flows
+// came from below Windows' dynamic range.
+type portSpan struct {
+	lo, hi    uint16
+	n, belowW int
+}
+
+func (p *portSpan) add(port uint16) {
+	if p.n == 0 || port < p.lo {
+		p.lo = port
+	}
+	p.hi = max(p.hi, port)
+	p.n++
+	if port < 49152 {
+		p.belowW++
+	}
+}
+
+// note says, once for the capture, what the server's source ports tell:
+// a Linux host (or a Windows one with a changed dynamic range) opens
+// connections from 32768-60999, which the matrix's Windows range does not
+// cover; nothing when every port is in 49152-65535.
+func (p *portSpan) note() string {
+	if p.belowW == 0 {
+		return ""
+	}
+	what := "lie outside"
+	if p.lo >= 32768 && p.hi <= 60999 {
+		what = "look like Linux's range (32768-60999), not"
+	}
+	return fmt.Sprintf("the server's source ports %d-%d (%d of %d outbound TCP flows below 49152) %s Windows' dynamic range 49152-65535: a host firewall that limits source ports would need to allow them",
+		p.lo, p.hi, p.belowW, p.n, what)
 }

@@ -3,6 +3,7 @@ package classifier
 import (
 	"cmp"
 	"fmt"
+	"github.com/flowverify/flowverify/internal/words"
 	"net/netip"
 	"slices"
 	"sort"
@@ -44,6 +45,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 		g.flowReport(r)
 	}
 	a.inputsReport(r, g, meta)
+	r.Notes = a.notes(g)
 	drops := a.caveats(r, meta)
 	sum, tc := &r.Summary, meta.Table
 	sum.Findings = findings
@@ -344,21 +346,17 @@ func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
 		rr.Evidence = append(rr.Evidence, "protocol not confirmed: judged by port and direction alone")
 	}
 	if g.learnedN > 0 {
-		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%d flow(s) attributed through learned endpoints", g.learnedN))
+		rr.Evidence = append(rr.Evidence, words.Count(g.learnedN, "flow")+" attributed through learned endpoints")
 		rr.Evidence = append(rr.Evidence, g.learned...)
 	}
 	if g.byRange > 0 {
-		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%d flow(s) matched by range %s to a peer the server reached on the endpoint mapper (tcp/135)", g.byRange, rule.Ports))
+		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%s matched by range %s to a peer the server reached on the endpoint mapper (tcp/135)", words.Count(g.byRange, "flow"), rule.Ports))
 	}
-	if g.ambiguous > 0 {
-		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%d flow(s) matched other rules equally well; this rule won by config order", g.ambiguous))
-	}
+
 	if g.midstream > 0 {
-		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%d flow(s) seen mid-stream (initiator guessed)", g.midstream))
+		rr.Evidence = append(rr.Evidence, words.Count(g.midstream, "flow")+" seen mid-stream (initiator guessed)")
 	}
-	if g.lowSrcPort > 0 {
-		rr.Evidence = append(rr.Evidence, fmt.Sprintf("information: %d flow(s) from server source ports outside 49152-65535", g.lowSrcPort))
-	}
+
 	return rr
 }
 
@@ -417,6 +415,41 @@ func hostsReport(m *matrix.Matrix) []report.Host {
 	var out []report.Host
 	for _, name := range m.HostOrder {
 		out = append(out, report.Host{Name: name, Addresses: addrStrings(m.Hosts[name].Addrs)})
+	}
+	return out
+}
+
+// notes are what concerns the capture rather than one rule, said once:
+// the server's source ports, and rules that match the same flows.
+func (a *Analyzer) notes(g *aggregator) []string {
+	var out []string
+	if n := g.src.note(); n != "" {
+		out = append(out, n)
+	}
+	rules := a.m.Rules
+	for i := range rules {
+		if g.rules[i].ambiguous == 0 {
+			continue
+		}
+		var with, roles []string
+		for j := range rules[:min(len(rules), 64)] {
+			if j != i && g.rules[i].tied&(1<<j) != 0 {
+				with = append(with, rules[j].ID)
+				roles = append(roles, rules[j].Roles...)
+			}
+		}
+		if len(with) == 0 {
+			continue
+		}
+		roles = append(roles, rules[i].Roles...)
+		slices.Sort(roles)
+		note := fmt.Sprintf("%s and %s match the same %s %s flows: %s went to %s, first in the matrix",
+			rules[i].ID, strings.Join(with, ", "), matrix.TransportName(rules[i].Transport), rules[i].Ports,
+			words.Count(g.rules[i].ambiguous, "flow"), rules[i].ID)
+		if roles = slices.Compact(roles); len(roles) > 0 {
+			note += "; list the peers in " + strings.Join(roles, " and ") + " to tell them apart"
+		}
+		out = append(out, note)
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package classifier
 
 import (
 	"fmt"
+	"github.com/flowverify/flowverify/internal/words"
 	"net"
 	"net/netip"
 	"sort"
@@ -170,7 +171,7 @@ func (s *serverInference) decide(mac macLookup) ([]netip.Addr, []string, error) 
 	ev = append(ev, pairEv...)
 	for _, c := range list[1:] {
 		if c.a != partner.a {
-			ev = append(ev, fmt.Sprintf("next candidate %s shows %d kind(s) of evidence against %d", c.a, c.n, best.n))
+			ev = append(ev, fmt.Sprintf("next candidate %s shows %s of evidence against %d", c.a, words.Count(c.n, "kind"), best.n))
 			break
 		}
 	}
@@ -183,7 +184,7 @@ func (s *serverInference) evidence(a netip.Addr, who string) []string {
 	var ev []string
 	for i, k := range evidenceKinds() {
 		if c.kinds&(1<<i) != 0 {
-			ev = append(ev, fmt.Sprintf("%s%s %s %d peer(s)", who, k.text, map[bool]string{true: "from", false: "to"}[k.inbound], len(c.peers[i])))
+			ev = append(ev, fmt.Sprintf("%s%s %s %s", who, k.text, map[bool]string{true: "from", false: "to"}[k.inbound], words.Count(len(c.peers[i]), "peer")))
 		}
 	}
 	return ev

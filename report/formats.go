@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/xml"
 	"fmt"
+	"github.com/flowverify/flowverify/internal/words"
 	"io"
 	"strconv"
 	"strings"
@@ -85,7 +86,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 			c.Skipped = &junitSkipped{Message: msg}
 			s.Skipped++
 		default:
-			c.SystemOut = fmt.Sprintf("%d flow(s), %d peer(s): %s", rule.Flows, len(rule.Peers), r.peerLine(rule, 20))
+			c.SystemOut = fmt.Sprintf("%s, %s: %s", words.Count(rule.Flows, "flow"), words.Count(len(rule.Peers), "peer"), r.peerLine(rule, 20))
 		}
 		s.Cases = append(s.Cases, c)
 	}
@@ -95,7 +96,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		for _, g := range r.Unexpected {
 			fmt.Fprintf(&b, "%s %s %d %s (%s, %d flows) %s\n", g.Direction, strings.ToUpper(g.Transport), g.Port, g.Peer, g.Protocol, g.Flows, g.Hint)
 		}
-		u.Failure = &junitFailure{Message: fmt.Sprintf("%d unexpected traffic group(s)", len(r.Unexpected)), Type: "unexpected", Text: b.String()}
+		u.Failure = &junitFailure{Message: words.Count(len(r.Unexpected), "unexpected traffic group"), Type: "unexpected", Text: b.String()}
 		s.Failures++
 	}
 	s.Cases = append(s.Cases, u)
@@ -183,7 +184,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			if x.ICMP != "" {
 				why += ": " + x.ICMP
 			}
-			fmt.Fprintf(&b, "- `%s` %s → %s: %s (%s)\n", x.Rule, x.Initiator, x.Responder, mdEscape(why), plural(x.Attempts, "attempt"))
+			fmt.Fprintf(&b, "- `%s` %s → %s: %s (%s)\n", x.Rule, x.Initiator, x.Responder, mdEscape(why), words.Count(x.Attempts, "attempt"))
 		}
 	}
 	if len(r.Unexpected) > 0 {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/flowverify/flowverify/internal/words"
 	"html/template"
 	"io"
 	"math"
@@ -160,7 +161,7 @@ func (v *htmlView) layoutUnexpected(r *Report) {
 			break
 		}
 		v.Unexpected = append(v.Unexpected, svgUnexpected{Y: uy + 30 + 20*float64(n),
-			Text: fmt.Sprintf("%s %s %s %s — %s, %d flow(s)", u.Direction, strings.ToUpper(u.Transport), u.Service(), u.Peer, u.Protocol, u.Flows)})
+			Text: fmt.Sprintf("%s %s %s %s — %s, %s", u.Direction, strings.ToUpper(u.Transport), u.Service(), u.Peer, u.Protocol, words.Count(u.Flows, "flow"))})
 		n++
 	}
 	rows := len(v.Unexpected)

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/flowverify/flowverify/internal/words"
 	"io"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/flowverify/flowverify/classifier/matrix"
 )
@@ -126,6 +128,7 @@ func WriteText(w io.Writer, r *Report) error {
 	t.rules(r)
 	t.blocked(r)
 	t.unexpected(r)
+	t.flows(r)
 	t.suggestions(r)
 	t.warnings(r)
 	t.summary(r)
@@ -146,6 +149,49 @@ func (t textWriter) p(format string, a ...any) {
 	fmt.Fprintf(t.w, format, a...)
 }
 
+// textWidth is the width text reports fit: prose wraps, and a table's
+// last column wraps under itself.
+const textWidth = 120
+
+// para writes text after first, wrapped to textWidth, each further line
+// after rest (spaces, usually, so the text stands in a column).
+func (t textWriter) para(first, rest, text string) {
+	lines := wrap(printable(text), textWidth-runeLen(first), textWidth-runeLen(rest))
+	for i, l := range lines {
+		lead := rest
+		if i == 0 {
+			lead = first
+		}
+		fmt.Fprintln(t.w, strings.TrimRight(lead+l, " "))
+	}
+}
+
+func runeLen(s string) int { return len([]rune(s)) }
+
+// wrap breaks s at spaces into lines of at most w1 runes (the first) and
+// w2 (the others); a word longer than its line stands alone.
+func wrap(s string, w1, w2 int) []string {
+	var lines []string
+	var cur strings.Builder
+	width := w1
+	for _, word := range strings.Fields(s) {
+		n := runeLen(word)
+		if cur.Len() > 0 && runeLen(cur.String())+1+n > width {
+			lines = append(lines, cur.String())
+			cur.Reset()
+			width = w2
+		}
+		if cur.Len() > 0 {
+			cur.WriteByte(' ')
+		}
+		cur.WriteString(word)
+	}
+	if cur.Len() > 0 || len(lines) == 0 {
+		lines = append(lines, cur.String())
+	}
+	return lines
+}
+
 // header names the matrix, the server with its evidence, the window and
 // the inputs.
 func (t textWriter) header(r *Report) {
@@ -159,18 +205,18 @@ func (t textWriter) header(r *Report) {
 	t.p("\n")
 	server := serverLabel(r)
 	if r.NoServer() {
-		t.p("Server: not found: %s\n", strings.Join(r.Server.Evidence, "; "))
+		t.para("Server: not found: ", "  ", strings.Join(r.Server.Evidence, "; "))
 		t.p("  Nothing is judged; every flow below is counted as not judged.\n")
 		for i, c := range r.Server.Candidates {
-			t.p("  candidate %d: %s, %s of evidence\n", i+1, c.Address, plural(c.Score, "kind"))
+			t.p("  candidate %d: %s, %s of evidence\n", i+1, c.Address, words.Count(c.Score, "kind"))
 			for _, e := range c.Evidence {
-				t.p("    - %s\n", e)
+				t.para("    - ", "      ", e)
 			}
 		}
 		if len(r.Server.Candidates) > 0 {
 			t.p("  To judge against the strongest: --server %s\n", r.Server.Candidates[0].Address)
 		} else {
-			t.p("  No address shows matrix evidence; 'flowverify hosts FILE' lists every host seen, then pass --server ADDR\n")
+			t.para("  ", "  ", "No address shows matrix evidence; 'flowverify hosts FILE' lists every host seen, then pass --server ADDR")
 		}
 	} else {
 		t.p("Server: %s (%s)\n", server, r.Server.Source)
@@ -179,7 +225,7 @@ func (t textWriter) header(r *Report) {
 		if r.NoServer() {
 			break
 		}
-		t.p("  - %s\n", e)
+		t.para("  - ", "    ", e)
 	}
 	for _, h := range r.Hosts {
 		t.p("Host:   %s\n", hostLabel(h.Name, h.Addresses))
@@ -199,13 +245,18 @@ func (t textWriter) header(r *Report) {
 
 // rules writes the rules table, then each rule's reason and notes.
 func (t textWriter) rules(r *Report) {
-	tw := newTable("RULE", "DIRECTION", "PROTO", "PORTS", "STATUS", "FLOWS", "PEERS", "SEEN", "DESCRIPTION")
+	// Narrow columns leave the description room to wrap in its own.
+	tw := newTable("RULE", "DIR", "PORTS", "STATUS", "FLOWS", "PEERS", "SEEN", "DESCRIPTION")
 	for _, rule := range r.Rules {
-		peers := fmt.Sprint(len(rule.Peers))
-		if len(rule.Missing) > 0 {
-			peers += fmt.Sprintf(" (+%d missing)", len(rule.Missing))
+		// PEERS: reached of all the rule saw or expected ("1/2").
+		reached := 0
+		for _, p := range rule.Peers {
+			if p.Status == matrix.StatusOK {
+				reached++
+			}
 		}
-		tw.row(rule.ID, rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, statusMark(rule.Status), fmt.Sprint(rule.Flows), peers,
+		peers := fmt.Sprintf("%d/%d", reached, len(rule.Peers)+len(rule.Missing))
+		tw.row(rule.ID, shortDirection(rule.Direction), rule.Transport+"/"+rule.Ports, statusMark(rule.Status), fmt.Sprint(rule.Flows), peers,
 			protocolSummary(rule.Protocols), rule.Description)
 	}
 	tw.write(t.w)
@@ -223,20 +274,19 @@ func (t textWriter) rules(r *Report) {
 		if rule.Reason == "" && len(notes) == 0 && peers == "" || r.NoServer() {
 			continue // without a server the header says it once for every rule
 		}
-		t.p("  %s:", rule.ID)
-		if rule.Reason != "" {
-			t.p(" %s", rule.Reason)
-		}
-		t.p("\n")
+		t.para("  "+printable(rule.ID)+": ", "      ", rule.Reason)
 		if peers != "" {
-			t.p("      peers: %s\n", peers)
+			t.para("      peers: ", "        ", peers)
 		}
 		for _, e := range notes {
-			t.p("      %s\n", e)
+			t.para("      ", "        ", e)
 		}
 	}
 	if unconfirmed > 0 {
-		t.p("  (%d rule(s) judged by port and direction alone: no application protocol confirmed)\n", unconfirmed)
+		t.p("  (%s judged by port and direction alone: no application protocol confirmed)\n", words.Count(unconfirmed, "rule"))
+	}
+	for _, n := range r.Notes {
+		t.para("  Note: ", "        ", n)
 	}
 }
 
@@ -245,7 +295,7 @@ func (t textWriter) blocked(r *Report) {
 	if len(r.Blocked) == 0 {
 		return
 	}
-	bt := newTable("RULE", "INITIATOR", "RESPONDER", "REASON", "ATTEMPTS", "FIRST")
+	bt := newTable("RULE", "INITIATOR", "RESPONDER", "ATTEMPTS", "FIRST", "REASON")
 	for _, b := range r.Blocked {
 		reason := b.Reason
 		if b.ICMP != "" {
@@ -253,13 +303,13 @@ func (t textWriter) blocked(r *Report) {
 		} else if b.ICMPCode != nil {
 			reason += fmt.Sprintf(" (code %d)", *b.ICMPCode)
 		}
-		bt.row(b.Rule, b.Initiator, b.Responder, reason, fmt.Sprint(b.Attempts), b.First)
+		bt.row(b.Rule, b.Initiator, b.Responder, fmt.Sprint(b.Attempts), b.First, reason)
 	}
 	bt.write(t.w)
 }
 
 func (t textWriter) unexpected(r *Report) {
-	t.p("\nUnexpected traffic (%d groups)\n", len(r.Unexpected))
+	t.p("\nUnexpected traffic (%s)\n", words.Count(len(r.Unexpected), "group"))
 	if len(r.Unexpected) == 0 {
 		return
 	}
@@ -274,13 +324,37 @@ func (t textWriter) unexpected(r *Report) {
 	ut.write(t.w)
 }
 
+// flows lists every flow (--flows); reasons are in the blocked and
+// unexpected sections above, and in the per-flow formats.
+func (t textWriter) flows(r *Report) {
+	if len(r.Flows) == 0 {
+		return
+	}
+	t.p("\nFlows (%d; times UTC)\n", len(r.Flows))
+	ft := newTable("FIRST", "INITIATOR", "RESPONDER", "CONN", "PROTOCOL", "VERDICT", "RULE")
+	for _, f := range r.Flows {
+		ft.row(shortTime(f.First), f.Initiator, f.Responder, f.Transport+" "+f.ConnState, f.Protocol, f.Verdict, f.Rule)
+	}
+	ft.write(t.w)
+}
+
+// shortTime writes an RFC 3339 time as month-day and time to the
+// millisecond: the year is the window's.
+func shortTime(s string) string {
+	ts, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return ts.UTC().Format("01-02 15:04:05.000")
+}
+
 func (t textWriter) suggestions(r *Report) {
 	if len(r.Suggestions) == 0 {
 		return
 	}
 	t.p("\nSuggested firewall changes (%s)\n", r.Suggestions[0].Syntax)
 	for _, sg := range r.Suggestions {
-		t.p("  # %s\n", sg.Note)
+		t.para("  # ", "  # ", sg.Note)
 		for _, c := range sg.Commands {
 			t.p("  %s\n", c)
 		}
@@ -300,7 +374,7 @@ func (t textWriter) warnings(r *Report) {
 	}
 	t.p("\nWarnings\n")
 	for _, wmsg := range all {
-		t.p("  ! %s\n", wmsg)
+		t.para("  ! ", "    ", wmsg)
 	}
 }
 
@@ -312,9 +386,9 @@ func (t textWriter) summary(r *Report) {
 	if r.NoServer() {
 		judged = fmt.Sprintf("%d not judged: no server", s.NotJudged)
 	}
-	t.p("         %s, %s (%s), %d evicted, %d dropped\n", plural64(s.Packets, "packet"), plural(s.Flows, "flow"), judged, s.Evicted, s.Dropped)
+	t.p("         %s, %s (%s), %d evicted, %d dropped\n", words.Count(s.Packets, "packet"), words.Count(s.Flows, "flow"), judged, s.Evicted, s.Dropped)
 	if s.Infrastructure > 0 {
-		t.p("         %s of IPv6 neighbour discovery and MLD (infrastructure, not judged)\n", plural64(s.Infrastructure, "packet"))
+		t.p("         %s of IPv6 neighbour discovery and MLD (infrastructure, not judged)\n", words.Count(s.Infrastructure, "packet"))
 	}
 }
 
@@ -330,11 +404,17 @@ func SummaryLine(r *Report) string {
 	return fmt.Sprintf("Summary: %s — %s", strings.ToUpper(s.Verdict), strings.Join(parts, ", "))
 }
 
-func plural64(n uint64, word string) string {
-	if n == 1 {
-		return "1 " + word
+// shortDirection writes a rule's direction in the rules table.
+func shortDirection(d string) string {
+	switch d {
+	case "inbound":
+		return "in"
+	case "outbound":
+		return "out"
+	case "bidirectional":
+		return "both"
 	}
-	return fmt.Sprintf("%d %ss", n, word)
+	return d
 }
 
 func statusMark(s matrix.Status) string {
@@ -368,17 +448,55 @@ func (t *table) write(w io.Writer) {
 			}
 		}
 	}
+	// The last column wraps under itself when the line would pass
+	// textWidth; when the columns before it leave too little room, it
+	// goes under the row, indented.
+	offset := 0
+	for _, wd := range widths[:len(widths)-1] {
+		offset += wd + 2
+	}
+	avail, indent := textWidth-offset, offset
+	if offset > textWidth-8 {
+		// Even the columns before the last do not fit (long IPv6
+		// addresses): each row becomes a wrapped line of its own.
+		for _, r := range t.rows {
+			for i, l := range wrap(strings.Join(r, "  "), textWidth, textWidth-4) {
+				if i > 0 {
+					l = "    " + l
+				}
+				fmt.Fprintln(w, l)
+			}
+		}
+		return
+	}
+	if avail < 30 {
+		avail, indent = textWidth-6, 6
+	}
 	for _, r := range t.rows {
 		var b strings.Builder
-		for i, c := range r {
-			if i == len(r)-1 {
-				b.WriteString(c)
-				break
-			}
+		for i, c := range r[:len(r)-1] {
 			b.WriteString(c)
 			b.WriteString(strings.Repeat(" ", widths[i]-len([]rune(c))+2))
 		}
-		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+		last := r[len(r)-1]
+		lines := wrap(last, avail, avail)
+		if indent != offset && runeLen(last) > textWidth-offset {
+			fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+			for _, l := range lines {
+				fmt.Fprintln(w, strings.Repeat(" ", indent)+l)
+			}
+			continue
+		}
+		if runeLen(last) <= textWidth-offset {
+			lines = []string{last}
+		}
+		for i, l := range lines {
+			if i == 0 {
+				fmt.Fprintln(w, strings.TrimRight(b.String()+l, " "))
+				continue
+			}
+			fmt.Fprintln(w, strings.Repeat(" ", indent)+l)
+		}
 	}
 }
 
@@ -403,12 +521,4 @@ func protocolSummary(m map[string]int) string {
 		parts[i] = fmt.Sprintf("%s:%d", k, m[k])
 	}
 	return strings.Join(parts, " ")
-}
-
-// plural writes "1 flow", "2 flows".
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -27,7 +27,9 @@ type Report struct {
 	Blocked    []Blocked    `json:"blocked"`
 	Summary    Summary      `json:"summary"`
 	Warnings   []string     `json:"warnings,omitempty"`
-	Timeline   *Timeline    `json:"timeline,omitempty"`
+	// Notes are information about the whole capture, said once.
+	Notes    []string  `json:"notes,omitempty"`
+	Timeline *Timeline `json:"timeline,omitempty"`
 	// Suggestions are firewall changes (analyze --suggest).
 	Suggestions []Suggestion `json:"suggestions,omitempty"`
 	Flows       []Flow       `json:"flows,omitempty"`

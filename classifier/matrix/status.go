@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"fmt"
+	"github.com/flowverify/flowverify/internal/words"
 	"strings"
 )
 
@@ -130,13 +131,13 @@ func StatusReason(s Status, t Tally, reached, flows int, seen, expects []string,
 		if len(seen) > 0 {
 			speak = strings.Join(seen, ", ")
 		}
-		r := fmt.Sprintf("%d of %d flow(s) speak %s", t.Mismatch, flows, speak)
+		r := fmt.Sprintf("%d of %s speak %s", t.Mismatch, words.Count(flows, "flow"), speak)
 		if len(seen) > 0 {
 			r += "; the rule expects " + strings.Join(expects, " or ")
 		}
 		return r
 	case StatusPartial:
-		r := fmt.Sprintf("%s reached, %d failed, %d never tried", peers(reached), t.Unreached, t.MissingPeers)
+		r := fmt.Sprintf("%s reached, %d failed, %d never tried", words.Count(reached, "peer"), t.Unreached, t.MissingPeers)
 		if how := t.Failures.Text(); how != "" {
 			r += "; failed attempts: " + how
 		}
@@ -145,7 +146,7 @@ func StatusReason(s Status, t Tally, reached, flows int, seen, expects []string,
 		if how := t.Failures.Text(); how != "" {
 			return how
 		}
-		return fmt.Sprintf("%d attempt(s), none answered", t.Blocked)
+		return words.Count(t.Blocked, "attempt") + ", none answered"
 	case StatusMissing:
 		r := "required, and no attempt was seen"
 		if scope != "" {
@@ -154,11 +155,4 @@ func StatusReason(s Status, t Tally, reached, flows int, seen, expects []string,
 		return r
 	}
 	return ""
-}
-
-func peers(n int) string {
-	if n == 1 {
-		return "1 peer"
-	}
-	return fmt.Sprintf("%d peers", n)
 }

@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"fmt"
+	"github.com/flowverify/flowverify/internal/words"
 	"net/netip"
 
 	"github.com/flowverify/flowverify/capture"
@@ -91,7 +92,7 @@ func failureWhy(f *flow.Flow, block string) string {
 	case Unreachable:
 		return icmpText(f)
 	case NoAnswer:
-		return fmt.Sprintf("%d SYN(s) without an answer", f.SYNs)
+		return words.Count(f.SYNs, "SYN") + " without an answer"
 	case Refused:
 		return "the responder answered the SYN with RST"
 	}

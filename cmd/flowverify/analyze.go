@@ -127,7 +127,13 @@ func (o *outputFlags) check(cmd *cobra.Command) error {
 	if o.suggestUnexpected && o.suggest == "" {
 		o.suggest = firewall.PowerShell
 	}
+	if o.format == "flows-csv" {
+		o.flows = true // a flow list without the flows would be a header alone
+	}
 	for _, out := range o.outputs {
+		if f, _ := report.FormatFromPath(out); f == "flows-csv" {
+			o.flows = true
+		}
 		if out == "-" {
 			continue
 		}

@@ -88,3 +88,27 @@ func TestGoldenWithoutServer(t *testing.T) {
 		t.Errorf("an empty capture must say so:\n%s", empty.stdout)
 	}
 }
+
+// TestTextFitsWidth: no line of a text report is wider than 120 columns,
+// on every testdata capture, with and without the flow list, and with
+// the hosts of the goldens (long peer names). The input line is exempt:
+// a path is the user's and cannot wrap.
+func TestTextFitsWidth(t *testing.T) {
+	runs := [][]string{
+		{"-c", filepath.Join(goldenDir, "hosts", "site.yaml"), filepath.Join(scenarioDir, "dual-stack.pcap")},
+		{"-c", "../../testdata/real/lab-hosts.yaml", "--flows", "../../testdata/real/lab-dual-stack.pcap"},
+		{"-p", "threatmanager-3.0", filepath.Join(scenarioDir, "ipv6.pcap")},
+	}
+	for _, f := range testdataCaptures(t) {
+		runs = append(runs, []string{f}, []string{"--flows", f})
+	}
+	for _, args := range runs {
+		r := flowverify(t, nil, append([]string{"analyze", "-q", "-f", "text"}, args...)...)
+		for i, line := range strings.Split(r.stdout, "\n") {
+			if n := len([]rune(line)); n > 120 && !strings.HasPrefix(line, "Input:  ") {
+				t.Errorf("%v line %d has %d columns: %s", args, i+1, n, line)
+				break
+			}
+		}
+	}
+}
