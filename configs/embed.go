@@ -5,6 +5,7 @@ package configs
 import (
 	"embed"
 	"fmt"
+	"github.com/flowverify/flowverify/internal/words"
 	"strings"
 )
 
@@ -48,5 +49,5 @@ func Lookup(name string) ([]byte, error) {
 	for _, p := range Profiles() {
 		names = append(names, p.Name)
 	}
-	return nil, fmt.Errorf("no profile %q (known: %s)", name, strings.Join(names, ", "))
+	return nil, fmt.Errorf("no profile %q (known: %s)%s", name, strings.Join(names, ", "), words.DidYouMean(name, names))
 }

@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"fmt"
+	"github.com/flowverify/flowverify/internal/words"
 	"net/netip"
 	"slices"
 	"strings"
@@ -156,7 +157,7 @@ func (m *Matrix) buildRule(i int, rr rawRule, seen map[string]bool, cerr configE
 	r.Roles = splitList(rr.Role)
 	for _, name := range r.Roles {
 		if m.Roles[name] == nil {
-			return cerr(key+".role", "role %q is not defined under roles", name)
+			return cerr(key+".role", "role %q is not defined under roles%s", name, words.DidYouMean(name, m.RoleOrder))
 		}
 	}
 	r.Protocols = splitList(rr.Protocol)
@@ -190,7 +191,7 @@ func (m *Matrix) buildIgnore(i int, ir rawIgnore, seen map[string]bool, cerr con
 	}
 	for _, name := range g.Roles {
 		if m.Roles[name] == nil {
-			return cerr(key+".role", "role %q is not defined under roles", name)
+			return cerr(key+".role", "role %q is not defined under roles%s", name, words.DidYouMean(name, m.RoleOrder))
 		}
 	}
 	m.Ignore = append(m.Ignore, g)

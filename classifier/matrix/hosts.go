@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"fmt"
+	"github.com/flowverify/flowverify/internal/words"
 	"net/netip"
 	"slices"
 	"strings"
@@ -148,7 +149,7 @@ func (m *Matrix) lookupHost(s string) (*Host, error) {
 	if len(m.HostOrder) > 0 {
 		known = "known: " + strings.Join(m.HostOrder, ", ")
 	}
-	return nil, fmt.Errorf("no host %q (%s)", s, known)
+	return nil, fmt.Errorf("no host %q (%s)%s", s, known, words.DidYouMean(hostName(s), m.HostOrder))
 }
 
 // resolveServer reads the server entries: auto, addresses, or host names.

@@ -3,7 +3,9 @@ package matrix
 import (
 	"bytes"
 	"fmt"
+	"github.com/flowverify/flowverify/internal/words"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -124,6 +126,10 @@ func load(opt LoadOptions) (*Matrix, []byte, error) {
 		return nil, data, &ConfigError{Source: "profile " + profile, Msg: err.Error()}
 	}
 	source := "profile " + profile
+	profileRoles := map[string]bool{}
+	for name := range v.GetStringMap("roles") {
+		profileRoles[name] = true
+	}
 	if user != nil {
 		source = opt.ConfigFile
 		if err := mergeUser(v, user, opt.ConfigFile); err != nil {
@@ -149,6 +155,9 @@ func load(opt LoadOptions) (*Matrix, []byte, error) {
 		return nil, data, err
 	}
 	if err := m.resolve(); err != nil {
+		return nil, data, err
+	}
+	if err := m.checkRolesUsed(profileRoles); err != nil {
 		return nil, data, err
 	}
 	return m, data, nil
@@ -267,7 +276,12 @@ func applyEnv(v *viper.Viper, environ []string) (map[string]string, error) {
 			key, ok = "hosts."+strings.ReplaceAll(strings.ToLower(rest), "_", "-"), true
 		}
 		if !ok {
-			return nil, &ConfigError{Source: "environment", Key: name, Msg: "unknown variable (scalar keys only, e.g. FLOWVERIFY_SERVER, FLOWVERIFY_ROLES_DOMAIN_CONTROLLERS, FLOWVERIFY_HOSTS_DC1, FLOWVERIFY_FLOWS_MAX_FLOWS)"}
+			var names []string
+			for n := range known {
+				names = append(names, n)
+			}
+			slices.Sort(names)
+			return nil, &ConfigError{Source: "environment", Key: name, Msg: "unknown variable (scalar keys only, e.g. FLOWVERIFY_SERVER, FLOWVERIFY_ROLES_DOMAIN_CONTROLLERS, FLOWVERIFY_HOSTS_DC1, FLOWVERIFY_FLOWS_MAX_FLOWS)" + words.DidYouMean(name, names)}
 		}
 		v.Set(key, val)
 		set[key] = name
@@ -292,7 +306,7 @@ func (m *Matrix) applyFlags(opt LoadOptions) error {
 	for name, members := range opt.Roles {
 		r := m.Roles[name]
 		if r == nil {
-			return &ConfigError{Source: "flag", Key: "--role " + name, Msg: fmt.Sprintf("no such role (known: %s)", strings.Join(m.RoleOrder, ", "))}
+			return &ConfigError{Source: "flag", Key: "--role " + name, Msg: fmt.Sprintf("no such role (known: %s)%s", strings.Join(m.RoleOrder, ", "), words.DidYouMean(name, m.RoleOrder))}
 		}
 		r.Members, r.from = splitList(members), origin{"flag", "--role " + name}
 	}
@@ -302,6 +316,36 @@ func (m *Matrix) applyFlags(opt LoadOptions) error {
 			return &ConfigError{Source: "flag", Key: "--fail-on", Msg: err.Error()}
 		}
 		m.FailOn = fo
+	}
+	return nil
+}
+
+// checkRolesUsed refuses a role that the profile does not define and no
+// rule or ignore entry uses: "domain-controler" in a file would otherwise
+// leave domain-controllers at "any address" without a word.
+func (m *Matrix) checkRolesUsed(profile map[string]bool) error {
+	used := map[string]bool{}
+	for _, r := range m.Rules {
+		for _, n := range r.Roles {
+			used[n] = true
+		}
+	}
+	for _, g := range m.Ignore {
+		for _, n := range g.Roles {
+			used[n] = true
+		}
+	}
+	for _, name := range m.RoleOrder {
+		if profile[name] || used[name] {
+			continue
+		}
+		var known []string
+		for n := range profile {
+			known = append(known, n)
+		}
+		slices.Sort(known)
+		return m.Roles[name].from.errorf("role %q is used by no rule and is not one of the profile's (%s)%s",
+			name, strings.Join(known, ", "), words.DidYouMean(name, known))
 	}
 	return nil
 }

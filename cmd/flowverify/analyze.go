@@ -31,15 +31,24 @@ type matrixFlags struct {
 	maxFlows int
 }
 
-func (f *matrixFlags) register(cmd *cobra.Command) {
+// register adds the flags of the commands that judge traffic: the
+// matrix's, the server, what fails the run and the flow cap.
+func (f *matrixFlags) register(cmd *cobra.Command, serverHelp string) {
+	f.registerMatrix(cmd)
 	fl := cmd.Flags()
-	fl.StringVarP(&f.config, "config", "c", "", "matrix file (YAML) merged over the profile, rule by rule")
-	fl.StringVarP(&f.profile, "profile", "p", "", "shipped matrix to judge against (see 'flowverify profiles'; default threatmanager)")
-	fl.StringSliceVarP(&f.server, "server", "s", nil, "the server's addresses or host name, or auto to infer them from the traffic")
-	fl.StringArrayVar(&f.hosts, "host", nil, "a host with all its addresses, NAME=ADDR,... (repeatable): one peer whichever address it uses")
-	fl.StringArrayVar(&f.roles, "role", nil, "role members, NAME=HOST|ADDR|CIDR,... (repeatable)")
+	fl.StringSliceVarP(&f.server, "server", "s", nil, serverHelp)
 	fl.StringSliceVar(&f.failOn, "fail-on", nil, "findings that make the exit status 1: missing,blocked,mismatch,unexpected,partial, all or none")
 	fl.IntVar(&f.maxFlows, "max-flows", 0, "cap on flows held at once (0: config value)")
+}
+
+// registerMatrix adds the flags that shape the matrix alone (rules,
+// firewall): the commands that read no traffic take no more.
+func (f *matrixFlags) registerMatrix(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVarP(&f.config, "config", "c", "", "matrix file (YAML) merged over the profile, rule by rule")
+	fl.StringVarP(&f.profile, "profile", "p", "", "shipped matrix (see 'flowverify profiles'; default threatmanager)")
+	fl.StringArrayVar(&f.hosts, "host", nil, "a host with all its addresses, NAME=ADDR,... (repeatable): one peer whichever address it uses")
+	fl.StringArrayVar(&f.roles, "role", nil, "role members, NAME=HOST|ADDR|CIDR,... (repeatable)")
 }
 
 func (f *matrixFlags) load(environ []string) (*matrix.Matrix, error) {
@@ -309,7 +318,7 @@ func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 			return exitFor(m, r)
 		},
 	}
-	mf.register(cmd)
+	mf.register(cmd, "the server's addresses or host name, or auto (default) to infer them from the traffic")
 	of.register(cmd)
 	cmd.Flags().IntVarP(&jobs, "jobs", "j", 0, "cores: 1 reads and judges on one core; 0 (automatic) or N>1 reads and decodes beside the judging when there is a second core; the report is the same whatever -j says")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress bar")

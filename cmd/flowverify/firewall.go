@@ -13,7 +13,7 @@ func newFirewallCmd(stdout io.Writer, environ []string) *cobra.Command {
 	var mf matrixFlags
 	var syntax string
 	cmd := &cobra.Command{
-		Use:   "firewall [--profile NAME] [--role NAME=CIDR,...] --syntax powershell|netsh|nftables|iptables",
+		Use:   "firewall [--profile NAME] [--role NAME=HOST|ADDR|CIDR,...] [--syntax powershell|netsh|nftables|iptables]",
 		Short: "Print the host-firewall rules the matrix implies for the server",
 		Example: `  flowverify firewall --role domain-controllers=10.0.0.21,10.0.0.22 --syntax powershell
   flowverify firewall --profile threatmanager-3.0 --syntax nftables > tm.nft && nft -c -f tm.nft`,
@@ -33,7 +33,7 @@ func newFirewallCmd(stdout io.Writer, environ []string) *cobra.Command {
 			return firewall.Write(stdout, syntax, header, firewall.FromMatrix(m))
 		},
 	}
-	mf.register(cmd)
-	cmd.Flags().StringVar(&syntax, "syntax", firewall.PowerShell, "powershell, netsh, nftables or iptables")
+	mf.registerMatrix(cmd)
+	cmd.Flags().StringVar(&syntax, "syntax", firewall.PowerShell, "the firewall's language: powershell, netsh, nftables or iptables")
 	return cmd
 }

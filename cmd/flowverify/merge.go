@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"strings"
 
 	"github.com/flowverify/flowverify/report"
 	"github.com/spf13/cobra"
@@ -42,7 +43,7 @@ func newMergeCmd(stdout, stderr io.Writer) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&of.format, "format", "f", "text", "report format")
+	cmd.Flags().StringVarP(&of.format, "format", "f", "text", "report format: "+strings.Join(report.KnownFormats(), "|"))
 	cmd.Flags().StringArrayVarP(&of.outputs, "output", "o", nil, "write the merged report to FILE (repeatable)")
 	cmd.Flags().BoolVar(&anyMatrix, "allow-matrix-change", false, "merge reports judged against different matrices")
 	return cmd

@@ -74,7 +74,7 @@ and keeps every flow.`,
 			return runMonitor(cmd.Context(), stdout, stderr, environ, &mf, &of, &f, m)
 		},
 	}
-	mf.register(cmd)
+	mf.register(cmd, "the server's addresses or host name (default: the monitored interfaces' own addresses), or auto to infer them")
 	of.register(cmd)
 	fl := cmd.Flags()
 	fl.StringArrayVarP(&f.ifaces, "interface", "i", nil, "capture interface (repeatable)")
@@ -462,6 +462,7 @@ func newInterfacesCmd(stdout io.Writer) *cobra.Command {
 			if len(devs) == 0 {
 				return &exitError{exitUsage, capture.PermissionHint(errors.New("no capture devices found (permission denied?)"))}
 			}
+			fmt.Fprintf(stdout, "%-28s %-40s %s\n", "DEVICE", "ADDRESSES", "DESCRIPTION")
 			for _, d := range devs {
 				desc := d.Description
 				if d.Loopback {

@@ -33,7 +33,7 @@ func newRulesCmd(stdout io.Writer, environ []string) *cobra.Command {
 			return nil
 		},
 	}
-	mf.register(cmd)
+	mf.registerMatrix(cmd)
 	cmd.Flags().StringVarP(&format, "format", "f", "text", "text or markdown")
 	return cmd
 }

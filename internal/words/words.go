@@ -15,3 +15,52 @@ func Count[N ~int | ~int64 | ~uint64 | ~uint32 | ~uint16](n N, word string, plur
 	}
 	return s + word + "s"
 }
+
+// Closest is the known name nearest to a misspelt one (an edit distance
+// of at most two, or one of them a prefix of the other), or "".
+func Closest(name string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		d := distance(name, k)
+		switch {
+		case len(name) >= 3 && len(k) > len(name) && k[:len(name)] == name:
+			d = min(d, 1) // cut short
+		case len(name) > len(k) && len(k) >= 3 && name[:len(k)] == k:
+			d = min(d, 2) // something added
+		}
+		if d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// DidYouMean is "; did you mean X?" for the closest known name, or "".
+func DidYouMean(name string, known []string) string {
+	if c := Closest(name, known); c != "" && c != name {
+		return "; did you mean " + c + "?"
+	}
+	return ""
+}
+
+// distance is the Levenshtein distance between a and b, in bytes (names
+// here are ASCII).
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

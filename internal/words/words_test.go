@@ -18,3 +18,23 @@ func TestCount(t *testing.T) {
 		}
 	}
 }
+
+func TestClosest(t *testing.T) {
+	known := []string{"domain-controllers", "activity-monitor-agents", "threatmanager", "threatmanager-3.0", "dc1", "dc2"}
+	for _, c := range []struct{ name, want string }{
+		{"domain-controler", "domain-controllers"},
+		{"domain-controllers", "domain-controllers"},
+		{"threatmanger", "threatmanager"},
+		{"threatmanager-3", "threatmanager-3.0"},
+		{"dc3", "dc1"},
+		{"postgres", ""},
+		{"x", ""},
+	} {
+		if got := Closest(c.name, known); got != c.want {
+			t.Errorf("Closest(%q) = %q, want %q", c.name, got, c.want)
+		}
+	}
+	if got := DidYouMean("domain-controler", known); got != "; did you mean domain-controllers?" {
+		t.Errorf("DidYouMean: %q", got)
+	}
+}
