@@ -9,7 +9,6 @@ import (
 	"os"
 
 	"github.com/gopacket/gopacket/pcapgo"
-	"github.com/klauspost/compress/gzip"
 )
 
 // maxSnaplen is the largest record a file may hold; it matches what
@@ -32,8 +31,8 @@ var ErrNotCapture = errors.New("not a pcap or pcapng capture")
 // before Offset was read and analysed.
 type DamageError struct {
 	File   string
-	Offset int64 // byte offset of the damaged record (in the decompressed stream for .gz)
-	Gzip   bool
+	Offset int64  // byte offset of the damaged record (in the decompressed stream when compressed)
+	Comp   string // the file's compression (CompressGzip, ...), "" for none
 	Err    error
 }
 
@@ -42,7 +41,7 @@ func (e *DamageError) Error() string { return e.File + ": " + e.Detail() }
 // Detail is the message without the file name.
 func (e *DamageError) Detail() string {
 	where := "byte offset"
-	if e.Gzip {
+	if e.Comp != "" {
 		where = "decompressed byte offset"
 	}
 	return fmt.Sprintf("damaged at %s %d: %v", where, e.Offset, e.Err)
@@ -62,14 +61,15 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// FileSource reads one pcap or pcapng file, plain or gzip-compressed.
+// FileSource reads one pcap or pcapng file, plain or compressed (gzip,
+// zstd, xz), or one member of a zip archive.
 type FileSource struct {
 	name   string
 	closer io.Closer
 	raw    *atomicCounter // bytes read from disk (compressed, for .gz)
 	format Format
-	gz     bool
-	zr     *gzip.Reader
+	comp   string         // compression, by content (CompressGzip, ...)
+	zr     io.ReadCloser  // the decompressor
 	zin    *atomicCounter // compressed bytes zr has taken
 	unz    *atomicCounter // bytes zr has inflated, for whichever reader asked
 	ahead  *aheadReader   // inflating on a goroutine of its own (see InflateAhead)
@@ -137,16 +137,16 @@ func (s *FileSource) open(in io.Reader) error {
 	// bytes less what the buffer still holds.
 	s.counter = &countingReader{r: in}
 	s.br = bufio.NewReaderSize(s.counter, readBuffer)
-	magic, _ := s.br.Peek(4)
-	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+	magic, _ := s.br.Peek(6)
+	if kind := compressionOf(magic); kind != CompressNone {
 		// Counted on both sides of the inflater, for Consumed: not a
-		// ByteReader, so gzip puts a 4 KiB buffer of its own after it.
+		// ByteReader, so the decompressor buffers on its own.
 		zin := &atomicCounter{r: s.br}
-		zr, err := gzip.NewReader(zin)
+		zr, err := decompressor(kind, zin)
 		if err != nil {
-			return fmt.Errorf("%s: bad gzip header: %v: %w", s.name, err, ErrNotCapture)
+			return fmt.Errorf("%s: bad %s header: %v: %w", s.name, kind, err, ErrNotCapture)
 		}
-		s.gz, s.zr, s.zin, s.unz = true, zr, zin, &atomicCounter{r: zr}
+		s.comp, s.zr, s.zin, s.unz = kind, zr, zin, &atomicCounter{r: zr}
 		s.counter = &countingReader{r: s.unz}
 		s.br = bufio.NewReaderSize(s.counter, readBuffer)
 	}
@@ -203,8 +203,11 @@ func (s *FileSource) Name() string { return s.name }
 // Format returns pcap or pcapng.
 func (s *FileSource) Format() Format { return s.format }
 
-// Compressed reports whether the file is gzip-compressed.
-func (s *FileSource) Compressed() bool { return s.gz }
+// Compressed reports whether the file is compressed.
+func (s *FileSource) Compressed() bool { return s.comp != CompressNone }
+
+// Compression names the file's compression ("" for none).
+func (s *FileSource) Compression() string { return s.comp }
 
 // ReadBytes is how many bytes of the file on disk were read so far.
 func (s *FileSource) ReadBytes() int64 {
@@ -220,7 +223,7 @@ func (s *FileSource) ReadBytes() int64 {
 // its output the records used (it and the buffers run megabytes ahead).
 // It reads the reader's state: call it where the records are read.
 func (s *FileSource) Consumed() int64 {
-	if !s.gz {
+	if s.comp == CompressNone {
 		return s.Offset()
 	}
 	in, out := s.zin.n.Load(), s.unz.n.Load()
@@ -294,7 +297,7 @@ func (s *FileSource) recordErr(err error) error {
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
-	return &DamageError{File: s.name, Offset: s.offset, Gzip: s.gz, Err: err}
+	return &DamageError{File: s.name, Offset: s.offset, Comp: s.comp, Err: err}
 }
 
 // recordBuffered reports whether the next classic pcap record lies whole

@@ -244,6 +244,8 @@ func FuzzReadCapture(f *testing.F) {
 	f.Add(scenarioBytes(f, "midstream", &synth.Format{BigEndian: true, Nanos: true}))
 	f.Add(scenarioBytes(f, "fragments", nil))
 	f.Add(scenarioBytes(f, "fragments", &synth.Format{Gzip: true}))
+	f.Add(zstdBytes(f, scenarioBytes(f, "midstream", nil)))
+	f.Add(xzBytes(f, scenarioBytes(f, "midstream", nil)))
 	f.Add([]byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0})
 	// Real captures from other projects' test suites, the damaged one too.
 	files, _ := filepath.Glob("../testdata/pcaps/*.pcap*")

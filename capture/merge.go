@@ -10,17 +10,18 @@ import (
 
 // InputStats describes what was read from one input.
 type InputStats struct {
-	Name       string
-	Format     Format
-	Compressed bool
-	LinkTypes  []LinkType
-	Packets    uint64
-	Bytes      uint64 // captured bytes of the records
-	First      int64  // Unix ns of the first packet, 0 if none
-	Last       int64
-	Drops      uint64 // losses the capture itself recorded (pcapng statistics)
-	Damage     *DamageError
-	Warnings   []string
+	Name        string
+	Format      Format
+	Compressed  bool
+	Compression string // CompressGzip, ... ("" for none)
+	LinkTypes   []LinkType
+	Packets     uint64
+	Bytes       uint64 // captured bytes of the records
+	First       int64  // Unix ns of the first packet, 0 if none
+	Last        int64
+	Drops       uint64 // losses the capture itself recorded (pcapng statistics)
+	Damage      *DamageError
+	Warnings    []string
 
 	// counters for warnings, turned into text at the end
 	undecodable  uint64
@@ -89,7 +90,7 @@ type Merger struct {
 func NewMerger(srcs []*FileSource) *Merger {
 	m := &Merger{dec: NewDecoder(), sources: srcs, lastTS: make([]int64, len(srcs))}
 	for i, s := range srcs {
-		m.stats = append(m.stats, &InputStats{Name: s.Name(), Format: s.Format(), Compressed: s.Compressed()})
+		m.stats = append(m.stats, &InputStats{Name: s.Name(), Format: s.Format(), Compressed: s.Compressed(), Compression: s.Compression()})
 		p := &pending{src: s, idx: i}
 		if m.advance(p) {
 			m.h = append(m.h, p)

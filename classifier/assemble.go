@@ -234,7 +234,7 @@ func (a *Analyzer) inputsReport(r *report.Report, g *aggregator, meta Meta) {
 	var first, last int64
 	for _, in := range meta.Inputs {
 		in.Finish()
-		ri := report.Input{Name: in.Name, Format: string(in.Format), Compressed: in.Compressed, Packets: in.Packets,
+		ri := report.Input{Name: in.Name, Format: string(in.Format), Compressed: in.Compressed, Compression: in.Compression, Packets: in.Packets,
 			Bytes: in.Bytes, First: capture.FormatTime(in.First), Last: capture.FormatTime(in.Last), Warnings: in.Warnings, Drops: in.Drops}
 		ri.LinkTypes = []string{}
 		seen := map[string]bool{}

@@ -238,7 +238,11 @@ func (t textWriter) header(r *Report) {
 		if in.Damaged {
 			state = "  DAMAGED"
 		}
-		t.p("Input:  %s (%s, %s) %d packets%s\n", in.Name, in.Format, strings.Join(in.LinkTypes, "+"), in.Packets, state)
+		format := in.Format
+		if in.Compression != "" {
+			format += ", " + in.Compression
+		}
+		t.p("Input:  %s (%s, %s) %s%s\n", in.Name, format, strings.Join(in.LinkTypes, "+"), words.Count(in.Packets, "packet"), state)
 	}
 	t.p("\n")
 }

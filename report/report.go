@@ -74,18 +74,20 @@ type MatrixInfo struct {
 
 // Input is one capture file or interface.
 type Input struct {
-	Name       string   `json:"name"`
-	Format     string   `json:"format,omitempty"`
-	Compressed bool     `json:"compressed,omitempty"`
-	LinkTypes  []string `json:"link_types"`
-	Packets    uint64   `json:"packets"`
-	Bytes      uint64   `json:"bytes"`
-	First      string   `json:"first,omitempty"`
-	Last       string   `json:"last,omitempty"`
-	Drops      uint64   `json:"drops"`
-	Damaged    bool     `json:"damaged"`
-	DamageAt   *int64   `json:"damage_offset,omitempty"`
-	Warnings   []string `json:"warnings,omitempty"`
+	Name       string `json:"name"`
+	Format     string `json:"format,omitempty"`
+	Compressed bool   `json:"compressed,omitempty"`
+	// Compression: gzip, zstd or xz, told by content.
+	Compression string   `json:"compression,omitempty"`
+	LinkTypes   []string `json:"link_types"`
+	Packets     uint64   `json:"packets"`
+	Bytes       uint64   `json:"bytes"`
+	First       string   `json:"first,omitempty"`
+	Last        string   `json:"last,omitempty"`
+	Drops       uint64   `json:"drops"`
+	Damaged     bool     `json:"damaged"`
+	DamageAt    *int64   `json:"damage_offset,omitempty"`
+	Warnings    []string `json:"warnings,omitempty"`
 }
 
 // Server says which addresses are the Threat Manager server and why.

@@ -374,35 +374,61 @@ func expandInputs(args []string) ([]string, error) {
 		var names []string
 		for _, e := range entries {
 			n := strings.ToLower(e.Name())
-			if e.Type().IsRegular() && (strings.HasSuffix(n, ".pcap") || strings.HasSuffix(n, ".pcapng") ||
-				strings.HasSuffix(n, ".cap") || strings.HasSuffix(n, ".pcap.gz") || strings.HasSuffix(n, ".pcapng.gz")) {
+			if e.Type().IsRegular() && captureName(n) {
 				names = append(names, filepath.Join(a, e.Name()))
 			}
 		}
 		sort.Strings(names)
 		if len(names) == 0 {
-			return nil, fmt.Errorf("%s: no capture files (*.pcap, *.pcapng, *.cap, *.gz) in the directory", a)
+			return nil, fmt.Errorf("%s: no capture files (*.pcap, *.pcapng, *.cap, compressed .gz, .zst or .xz, or .zip archives) in the directory", a)
 		}
 		out = append(out, names...)
 	}
 	return out, nil
 }
 
+// captureName says whether a directory entry looks like a capture: in a
+// directory only names decide (a given file is judged by its content).
+func captureName(n string) bool {
+	for _, comp := range []string{"", ".gz", ".zst", ".xz"} {
+		for _, ext := range []string{".pcap", ".pcapng", ".cap"} {
+			if strings.HasSuffix(n, ext+comp) {
+				return true
+			}
+		}
+	}
+	return strings.HasSuffix(n, ".zip")
+}
+
 // analyzeFiles runs the offline pipeline: read, decode, flows, judge.
 func analyzeFiles(m *matrix.Matrix, files []string, withFlows bool, stderr io.Writer, progress, pipeline bool) (*report.Report, error) {
 	var srcs []*capture.FileSource
 	var failed []*capture.InputStats
+	unreadable := func(name string, err error) {
+		fmt.Fprintln(stderr, "flowverify:", err)
+		failed = append(failed, &capture.InputStats{Name: name, Damage: &capture.DamageError{File: name, Err: err}})
+	}
 	for _, name := range files {
-		s, err := capture.OpenFile(name)
+		ins, err := capture.OpenInputs(name)
 		if err != nil {
 			if len(files) == 1 {
 				return nil, &exitError{exitUsage, err}
 			}
-			fmt.Fprintln(stderr, "flowverify:", err)
-			failed = append(failed, &capture.InputStats{Name: name, Damage: &capture.DamageError{File: name, Err: err}})
+			unreadable(name, err)
 			continue
 		}
-		srcs = append(srcs, s)
+		for _, in := range ins {
+			if in.NotCapture {
+				fmt.Fprintf(stderr, "flowverify: %s: not a capture, skipped\n", in.Name)
+				failed = append(failed, &capture.InputStats{Name: in.Name, Warnings: []string{"not a pcap or pcapng capture: skipped"}})
+				continue
+			}
+			if in.Err != nil {
+				unreadable(in.Name, in.Err)
+				continue
+			}
+			srcs = append(srcs, in.Source)
+		}
 	}
 	if len(srcs) == 0 {
 		return nil, &exitError{exitUsage, errors.New("no input could be read")}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,5 +83,32 @@ func TestOutputKeepsTheTerminal(t *testing.T) {
 	r = flowverify(t, nil, "analyze", "-q", "-o", out, "-o", "-", file)
 	if !strings.Contains(r.stdout, "RULE") {
 		t.Errorf("-o -: stdout %q; want the text report", r.stdout)
+	}
+}
+
+// TestZipArchiveInputs: a customer's zip of two captures is analysed as
+// the two files given one by one: each member an input named
+// archive.zip:member, the same rule statuses.
+func TestZipArchiveInputs(t *testing.T) {
+	a, b := filepath.Join(scenarioDir, "all-good.pcap"), filepath.Join(scenarioDir, "firewall-9389.pcap")
+	archive := filepath.Join(t.TempDir(), "customer.zip")
+	f, _ := os.Create(archive)
+	zw := zip.NewWriter(f)
+	for _, name := range []string{a, b} {
+		data, _ := os.ReadFile(name)
+		w, _ := zw.Create(filepath.Base(name))
+		w.Write(data)
+	}
+	zw.Close()
+	f.Close()
+	zipped, r := analyzeJSON(t, "-s", "10.20.0.10", archive)
+	files, rf := analyzeJSON(t, "-s", "10.20.0.10", a, b)
+	if r.code != rf.code || len(zipped.Inputs) != 2 || zipped.Inputs[0].Name != archive+":all-good.pcap" || zipped.Inputs[1].Name != archive+":firewall-9389.pcap" {
+		t.Fatalf("exit %d, inputs %+v", r.code, zipped.Inputs)
+	}
+	for _, rule := range files.Rules {
+		if st, _ := zipped.rule(t, rule.ID); st != rule.Status {
+			t.Errorf("%s: %s from the zip, %s from the files", rule.ID, st, rule.Status)
+		}
 	}
 }
