@@ -44,3 +44,16 @@ func (t *Table) MAC(a capture.Addr) ([6]byte, bool) {
 	s, ok := t.macs[a]
 	return s.mac, ok && !s.conflict
 }
+
+// SetMACPorts changes the ports whose flows record stations (nil: none);
+// call it before the first packet.
+func (t *Table) SetMACPorts(ps *PortSet) { t.cfg.MACPorts = ps }
+
+// EachStation calls fn for every address seen behind a single MAC.
+func (t *Table) EachStation(fn func(a capture.Addr, mac [6]byte)) {
+	for a, s := range t.macs {
+		if !s.conflict {
+			fn(a, s.mac)
+		}
+	}
+}

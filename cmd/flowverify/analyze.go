@@ -387,21 +387,10 @@ func expandInputs(args []string) ([]string, error) {
 	return out, nil
 }
 
-// captureName says whether a directory entry looks like a capture: in a
-// directory only names decide (a given file is judged by its content).
-func captureName(n string) bool {
-	for _, comp := range []string{"", ".gz", ".zst", ".xz"} {
-		for _, ext := range []string{".pcap", ".pcapng", ".cap"} {
-			if strings.HasSuffix(n, ext+comp) {
-				return true
-			}
-		}
-	}
-	return strings.HasSuffix(n, ".zip")
-}
-
-// analyzeFiles runs the offline pipeline: read, decode, flows, judge.
-func analyzeFiles(m *matrix.Matrix, files []string, withFlows bool, stderr io.Writer, progress, pipeline bool) (*report.Report, error) {
+// openInputs opens every file (zip archives as their members). The ones
+// that cannot be read are listed as damaged at offset 0, members that are
+// no capture as skipped; a single unreadable file is an error.
+func openInputs(files []string, stderr io.Writer) ([]*capture.FileSource, []*capture.InputStats, error) {
 	var srcs []*capture.FileSource
 	var failed []*capture.InputStats
 	unreadable := func(name string, err error) {
@@ -412,7 +401,7 @@ func analyzeFiles(m *matrix.Matrix, files []string, withFlows bool, stderr io.Wr
 		ins, err := capture.OpenInputs(name)
 		if err != nil {
 			if len(files) == 1 {
-				return nil, &exitError{exitUsage, err}
+				return nil, nil, &exitError{exitUsage, err}
 			}
 			unreadable(name, err)
 			continue
@@ -431,7 +420,29 @@ func analyzeFiles(m *matrix.Matrix, files []string, withFlows bool, stderr io.Wr
 		}
 	}
 	if len(srcs) == 0 {
-		return nil, &exitError{exitUsage, errors.New("no input could be read")}
+		return nil, nil, &exitError{exitUsage, errors.New("no input could be read")}
+	}
+	return srcs, failed, nil
+}
+
+// captureName says whether a directory entry looks like a capture: in a
+// directory only names decide (a given file is judged by its content).
+func captureName(n string) bool {
+	for _, comp := range []string{"", ".gz", ".zst", ".xz"} {
+		for _, ext := range []string{".pcap", ".pcapng", ".cap"} {
+			if strings.HasSuffix(n, ext+comp) {
+				return true
+			}
+		}
+	}
+	return strings.HasSuffix(n, ".zip")
+}
+
+// analyzeFiles runs the offline pipeline: read, decode, flows, judge.
+func analyzeFiles(m *matrix.Matrix, files []string, withFlows bool, stderr io.Writer, progress, pipeline bool) (*report.Report, error) {
+	srcs, failed, err := openInputs(files, stderr)
+	if err != nil {
+		return nil, err
 	}
 	var prog classifier.Progress
 	if progress {

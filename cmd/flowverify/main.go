@@ -73,7 +73,7 @@ traffic happens that the matrix does not allow.`,
 	root.SetErr(stderr)
 	root.AddCommand(newAnalyzeCmd(stdout, stderr, environ), newMonitorCmd(stdout, stderr, environ), newInterfacesCmd(stdout),
 		newRulesCmd(stdout, environ), newProfilesCmd(stdout),
-		newDiffCmd(stdout, stderr), newMergeCmd(stdout, stderr), newFirewallCmd(stdout, environ), newVersionCmd(stdout))
+		newDiffCmd(stdout, stderr), newHostsCmd(stdout, stderr, environ), newMergeCmd(stdout, stderr), newFirewallCmd(stdout, environ), newVersionCmd(stdout))
 	return root
 }
 

@@ -1,0 +1,435 @@
+package classifier
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/capture/flow"
+	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/report"
+)
+
+// maxInventory bounds the addresses an inventory describes; a scan's
+// further addresses are counted, not listed.
+const maxInventory = 10000
+
+// maxServices bounds the ports listed per host and direction.
+const maxServices = 64
+
+type svcKey struct {
+	proto    uint8
+	port     uint16
+	protocol string
+}
+
+type svcAgg struct {
+	flows int
+	peers map[netip.Addr]bool
+}
+
+type addrAgg struct {
+	packets, bytes uint64
+	serves, opens  map[svcKey]*svcAgg
+}
+
+// inventory collects, flow by flow, what every address serves and opens.
+type inventory struct {
+	addrs  map[netip.Addr]*addrAgg
+	others map[netip.Addr]bool
+}
+
+func (inv *inventory) host(a netip.Addr) *addrAgg {
+	h := inv.addrs[a]
+	if h == nil {
+		if len(inv.addrs) >= maxInventory {
+			if len(inv.others) < maxInventory {
+				inv.others[a] = true
+			}
+			return nil
+		}
+		h = &addrAgg{serves: map[svcKey]*svcAgg{}, opens: map[svcKey]*svcAgg{}}
+		inv.addrs[a] = h
+	}
+	return h
+}
+
+func note(m map[svcKey]*svcAgg, k svcKey, peer netip.Addr) {
+	s := m[k]
+	if s == nil {
+		if len(m) >= maxServices {
+			return
+		}
+		s = &svcAgg{peers: map[netip.Addr]bool{}}
+		m[k] = s
+	}
+	s.flows++
+	if len(s.peers) < 1000 {
+		s.peers[peer] = true
+	}
+}
+
+// observe adds a finished flow: the responder serves its port, the
+// initiator opens it. A multicast or broadcast responder is no host.
+func (inv *inventory) observe(f *flow.Flow, protocolName string) {
+	ia, _ := f.Initiator()
+	ra, rport := f.Responder()
+	i, r := ia.Netip(), ra.Netip()
+	k := svcKey{f.Key.Proto, rport, protocolName}
+	if _, _, icmp := f.ICMPMessage(); icmp {
+		k.port = 0
+	}
+	if h := inv.host(i); h != nil {
+		h.packets += uint64(f.Pkts[flow.Orig])
+		h.bytes += f.Bytes[flow.Orig]
+		note(h.opens, k, r)
+	}
+	if r.IsMulticast() || r == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+		return
+	}
+	if h := inv.host(r); h != nil {
+		h.packets += uint64(f.Pkts[flow.Resp])
+		h.bytes += f.Bytes[flow.Resp]
+		// A datagram stream (syslog) is served without an answer.
+		if f.Pkts[flow.Resp] > 0 || f.Key.Proto == capture.ProtoUDP {
+			note(h.serves, k, i)
+		}
+	}
+}
+
+// Inventory reads the captures as analyze does, with every role empty
+// (any peer) and the server inferred unless the matrix names it, and
+// describes every host: what it serves and opens, what part of a Threat
+// Manager site it plays, and a site configuration built from which rules
+// reached it.
+func Inventory(m *matrix.Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, o Options) (*report.Inventory, error) {
+	open := openRoles(m)
+	inv := &inventory{addrs: map[netip.Addr]*addrAgg{}, others: map[netip.Addr]bool{}}
+	var table *flow.Table
+	r, _, err := analyze(open, srcs, unread, o, func(an *Analyzer, t *flow.Table) {
+		table = t
+		all := new(flow.PortSet)
+		for p := 0; p < 65536; p++ {
+			all.Add(uint16(p))
+		}
+		t.SetMACPorts(all)
+		end := t.OnEnd
+		t.OnEnd = func(f *flow.Flow) {
+			end(f)
+			inv.observe(f, protocolOf(f.Meta, f.Protocol).String())
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return inv.build(m, r, table), nil
+}
+
+// openRoles is m with every role emptied: the inventory asks which peers
+// each rule reached, not which it was told to expect.
+func openRoles(m *matrix.Matrix) *matrix.Matrix {
+	c := *m
+	c.Roles = map[string]*matrix.Role{}
+	for name, r := range m.Roles {
+		c.Roles[name] = &matrix.Role{Name: r.Name}
+	}
+	return &c
+}
+
+// pairs groups an IPv4 and an IPv6 address seen behind one MAC that no
+// other address of either family shares: one dual-stack host. A router's
+// MAC fronts many addresses and pairs none.
+func pairs(t *flow.Table, inv *inventory) map[netip.Addr]netip.Addr {
+	type fams struct{ v4, v6 []netip.Addr }
+	by := map[[6]byte]*fams{}
+	if t != nil {
+		t.EachStation(func(a capture.Addr, mac [6]byte) {
+			na := a.Netip()
+			if inv.addrs[na] == nil || na.IsLinkLocalUnicast() {
+				return
+			}
+			f := by[mac]
+			if f == nil {
+				f = &fams{}
+				by[mac] = f
+			}
+			if na.Is4() {
+				f.v4 = append(f.v4, na)
+			} else {
+				f.v6 = append(f.v6, na)
+			}
+		})
+	}
+	out := map[netip.Addr]netip.Addr{}
+	for _, f := range by {
+		if len(f.v4) == 1 && len(f.v6) == 1 {
+			out[f.v4[0]], out[f.v6[0]] = f.v6[0], f.v4[0]
+		}
+	}
+	return out
+}
+
+func (inv *inventory) build(m *matrix.Matrix, r *report.Report, t *flow.Table) *report.Inventory {
+	out := &report.Inventory{Schema: report.InventorySchema, Inputs: r.Inputs, Server: r.Server, Others: len(inv.others)}
+	partner := pairs(t, inv)
+	servers := map[netip.Addr]bool{}
+	for _, s := range r.Server.Addresses {
+		servers[netip.MustParseAddr(s)] = true
+	}
+	reached := reachedBy(r)
+	addrs := make([]netip.Addr, 0, len(inv.addrs))
+	for a := range inv.addrs {
+		addrs = append(addrs, a)
+	}
+	slices.SortFunc(addrs, netip.Addr.Compare)
+	done := map[netip.Addr]bool{}
+	for _, a := range addrs {
+		if done[a] {
+			continue
+		}
+		group := []netip.Addr{a}
+		if p, ok := partner[a]; ok {
+			group = append(group, p)
+		}
+		for _, g := range group {
+			done[g] = true
+		}
+		h := inv.describe(group, servers, reached)
+		if t != nil {
+			if mac, ok := t.MAC(capture.AddrFromNetip(a)); ok && len(group) == 2 {
+				h.MAC = net.HardwareAddr(mac[:]).String()
+			}
+		}
+		out.Hosts = append(out.Hosts, h)
+	}
+	nameHosts(out.Hosts)
+	out.Config, out.Flags = siteConfig(m, r, out.Hosts, reached)
+	for i := range out.Hosts {
+		h := &out.Hosts[i]
+		for role, members := range out.Config.Roles {
+			if slices.Contains(members, h.Name) && !strings.HasSuffix(role, "-peers") {
+				h.Roles = append(h.Roles, role)
+			}
+		}
+		slices.Sort(h.Roles)
+	}
+	return out
+}
+
+// reachedBy maps each address to the rules whose flows reached it.
+func reachedBy(r *report.Report) map[netip.Addr][]string {
+	out := map[netip.Addr][]string{}
+	for _, rule := range r.Rules {
+		for _, p := range rule.Peers {
+			if p.Status != matrix.StatusOK {
+				continue
+			}
+			addrs := p.Addresses
+			if p.Address != "" {
+				addrs = []string{p.Address}
+			}
+			for _, s := range addrs {
+				if a, err := netip.ParseAddr(s); err == nil {
+					out[a] = append(out[a], rule.ID)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// describe merges a host's addresses and says what it looks like.
+func (inv *inventory) describe(group []netip.Addr, servers map[netip.Addr]bool, reached map[netip.Addr][]string) report.InventoryHost {
+	h := report.InventoryHost{Serves: []report.Service{}, Opens: []report.Service{}}
+	serves, opens := map[svcKey]*svcAgg{}, map[svcKey]*svcAgg{}
+	isServer := false
+	var rules []string
+	for _, a := range group {
+		h.Addresses = append(h.Addresses, a.String())
+		x := inv.addrs[a]
+		h.Packets += x.packets
+		h.Bytes += x.bytes
+		merge(serves, x.serves)
+		merge(opens, x.opens)
+		isServer = isServer || servers[a]
+		rules = append(rules, reached[a]...)
+	}
+	h.Serves, h.Opens = serviceList(serves), serviceList(opens)
+	slices.Sort(rules)
+	rules = slices.Compact(rules)
+	h.LooksLike, h.Evidence = looksLike(isServer, h.Serves, h.Opens, rules)
+	return h
+}
+
+func merge(dst, src map[svcKey]*svcAgg) {
+	for k, s := range src {
+		d := dst[k]
+		if d == nil {
+			d = &svcAgg{peers: map[netip.Addr]bool{}}
+			dst[k] = d
+		}
+		d.flows += s.flows
+		for p := range s.peers {
+			d.peers[p] = true
+		}
+	}
+}
+
+func serviceList(m map[svcKey]*svcAgg) []report.Service {
+	out := []report.Service{}
+	for k, s := range m {
+		out = append(out, report.Service{Transport: matrix.TransportName(k.proto), Port: int(k.port), Protocol: k.protocol, Flows: s.flows, Peers: len(s.peers)})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Port != out[j].Port {
+			return out[i].Port < out[j].Port
+		}
+		if out[i].Transport != out[j].Transport {
+			return out[i].Transport < out[j].Transport
+		}
+		return out[i].Protocol < out[j].Protocol
+	})
+	return out
+}
+
+// sitePart is what a host can be in a Threat Manager site, with the rules
+// of the shipped matrices whose flows show it and the name hosts take.
+type sitePart struct {
+	name, what string
+	rules      []string
+}
+
+func siteParts() []sitePart {
+	return []sitePart{
+		{"dc", "a domain controller (answers Kerberos, LDAP or the RPC endpoint mapper)", []string{"kerberos-out", "ldap-out", "rpc-epm-out", "adws-out", "rpc-dynamic-out", "ldaps-out"}},
+		{"agent", "an Activity Monitor or Threat Prevention agent (syslog to 10000, AMQP to 10001)", []string{"syslog-in", "amqp-in"}},
+		{"console", "a console (opens the web console on 8080)", []string{"console-8080", "access-analyzer-8080"}},
+		{"db", "a PostgreSQL database server", []string{"postgresql-out"}},
+		{"action", "an Action Service host (the server opens 8080 to it)", []string{"action-service-out"}},
+	}
+}
+
+// looksLike names the part a host plays, from the rules that reached it,
+// and states the evidence.
+func looksLike(isServer bool, serves, opens []report.Service, rules []string) (string, []string) {
+	var ev []string
+	for _, s := range serves {
+		if s.Protocol != "unknown" {
+			verb := "answers"
+			if s.Transport == "udp" && s.Protocol == "syslog" {
+				verb = "receives"
+			}
+			ev = append(ev, fmt.Sprintf("%s %s on %s/%d", verb, s.Protocol, s.Transport, s.Port))
+		}
+	}
+	if isServer {
+		return "the Threat Manager server", ev
+	}
+	if len(rules) > 0 {
+		ev = append(ev, "reached by "+strings.Join(rules, ", "))
+	}
+	for _, p := range siteParts() {
+		for _, r := range p.rules {
+			if slices.Contains(rules, r) {
+				return p.what, ev
+			}
+		}
+	}
+	return "", ev
+}
+
+// nameHosts gives the server and every host that plays a part a name:
+// tm, dc1, dc2, agent1, ...
+func nameHosts(hosts []report.InventoryHost) {
+	n := map[string]int{}
+	for i := range hosts {
+		h := &hosts[i]
+		switch {
+		case h.LooksLike == "the Threat Manager server":
+			h.Name = "tm"
+			if n["tm"]++; n["tm"] > 1 {
+				h.Name = fmt.Sprintf("tm%d", n["tm"])
+			}
+		case h.LooksLike != "":
+			for _, p := range siteParts() {
+				if p.what == h.LooksLike {
+					n[p.name]++
+					h.Name = fmt.Sprintf("%s%d", p.name, n[p.name])
+				}
+			}
+		}
+	}
+}
+
+// siteConfig writes the site as configuration: the named hosts, the
+// server, each role's members from the rules that reached them, and, for
+// a rule that reached only some of its role's members (a DC without an
+// endpoint mapper), a role of its own, so that judging with the file calls
+// nothing partial that worked.
+func siteConfig(m *matrix.Matrix, r *report.Report, hosts []report.InventoryHost, reached map[netip.Addr][]string) (report.SiteConfig, []string) {
+	cfg := report.SiteConfig{Hosts: map[string][]string{}, Roles: map[string][]string{}}
+	var flags []string
+	byRule := map[string][]string{}
+	for _, h := range hosts {
+		if h.Name == "" {
+			continue
+		}
+		cfg.Hosts[h.Name] = h.Addresses
+		flags = append(flags, "--host "+h.Name+"="+strings.Join(h.Addresses, ","))
+		if h.LooksLike == "the Threat Manager server" {
+			cfg.Server = append(cfg.Server, h.Name)
+			continue
+		}
+		var rules []string
+		for _, s := range h.Addresses {
+			rules = append(rules, reached[netip.MustParseAddr(s)]...)
+		}
+		slices.Sort(rules)
+		for _, id := range slices.Compact(rules) {
+			byRule[id] = append(byRule[id], h.Name)
+		}
+	}
+	if len(cfg.Server) > 0 {
+		flags = append(flags, "--server "+strings.Join(cfg.Server, ","))
+	}
+	for _, rule := range m.Rules {
+		for _, role := range rule.Roles {
+			for _, h := range byRule[rule.ID] {
+				if !slices.Contains(cfg.Roles[role], h) {
+					cfg.Roles[role] = append(cfg.Roles[role], h)
+				}
+			}
+		}
+	}
+	for _, rule := range m.Rules {
+		if len(rule.Roles) == 0 || len(byRule[rule.ID]) == 0 {
+			continue
+		}
+		var members []string
+		for _, role := range rule.Roles {
+			members = append(members, cfg.Roles[role]...)
+		}
+		slices.Sort(members)
+		if len(byRule[rule.ID]) < len(slices.Compact(members)) {
+			own := rule.ID + "-peers"
+			cfg.Roles[own] = byRule[rule.ID]
+			cfg.Rules = append(cfg.Rules, report.SiteRule{ID: rule.ID, Role: []string{own}})
+		}
+	}
+	roles := make([]string, 0, len(cfg.Roles))
+	for name := range cfg.Roles {
+		roles = append(roles, name)
+	}
+	slices.Sort(roles)
+	for _, name := range roles {
+		slices.Sort(cfg.Roles[name])
+		if !strings.HasSuffix(name, "-peers") {
+			flags = append(flags, "--role "+name+"="+strings.Join(cfg.Roles[name], ","))
+		}
+	}
+	return cfg, flags
+}
