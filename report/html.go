@@ -217,6 +217,7 @@ func htmlTemplate() *template.Template {
 		},
 		"sub":   func(a, b float64) float64 { return a - b },
 		"upper": strings.ToUpper,
+		"count": func(n int, word string) string { return words.Count(n, word) },
 		// The template hands statuses over both as matrix.Status and as
 		// plain strings.
 		"class": func(s any) string { c, _ := statusClass(matrix.Status(fmt.Sprint(s))); return c },
@@ -290,13 +291,13 @@ svg .server { fill: var(--box); stroke: var(--fg); stroke-width: 2; }
   <text class="title" x="{{f (add .X 10)}}" y="{{f (add .Y 18)}}">{{.Title}}</text>
   {{- range .Rules}}
   <text x="{{f (add $g.X 10)}}" y="{{f (add .Y 4)}}" class="{{.Class}}" data-rule="{{.ID}}" data-status="{{.Status}}">{{.Mark}} {{upper .Status}}</text>
-  <text x="{{f (add $g.X 92)}}" y="{{f (add .Y 4)}}">{{.Label}} · {{.Peers}} peer(s)</text>
+  <text x="{{f (add $g.X 92)}}" y="{{f (add .Y 4)}}">{{.Label}} · {{count .Peers "peer"}}</text>
   {{- end}}
   </g>
 {{- end}}
   <g class="group" data-group="unexpected">
   <rect class="box" x="{{f (index .UnexpBox 0)}}" y="{{f (index .UnexpBox 1)}}" width="{{f (index .UnexpBox 2)}}" height="{{f (index .UnexpBox 3)}}" rx="6"/>
-  <text class="title unexpected" x="{{f (add (index .UnexpBox 0) 10)}}" y="{{f (add (index .UnexpBox 1) 18)}}">Unexpected traffic ({{len .R.Unexpected}} group(s))</text>
+  <text class="title unexpected" x="{{f (add (index .UnexpBox 0) 10)}}" y="{{f (add (index .UnexpBox 1) 18)}}">Unexpected traffic ({{count (len .R.Unexpected) "group"}})</text>
   {{- range .Unexpected}}
   <text x="{{f (add (index $.UnexpBox 0) 10)}}" y="{{f (add .Y 4)}}">! {{.Text}}</text>
   {{- else}}
@@ -344,7 +345,7 @@ svg .server { fill: var(--box); stroke: var(--fg); stroke-width: 2; }
 <p class="muted">Flows per rule over the capture, by start time ({{.R.Timeline.Start}} – {{.R.Timeline.End}}, {{.R.Timeline.Buckets}} slices).</p>
 <table class="tl">
 {{- range .Timeline}}
-<tr><td><code>{{.ID}}</code></td><td><svg width="480" height="20" role="img" aria-label="flows of {{.ID}} over time"><g class="{{if eq .Status "unexpected"}}unexpected{{else}}{{class .Status}}{{end}}">{{range .Bars}}{{if .N}}<rect x="{{f .X}}" y="{{f .Y}}" width="8" height="{{f .H}}"><title>{{.N}} flow(s)</title></rect>{{end}}{{end}}</g><line x1="0" y1="19.5" x2="480" y2="19.5" stroke="currentColor" stroke-opacity="0.2"/></svg></td></tr>
+<tr><td><code>{{.ID}}</code></td><td><svg width="480" height="20" role="img" aria-label="flows of {{.ID}} over time"><g class="{{if eq .Status "unexpected"}}unexpected{{else}}{{class .Status}}{{end}}">{{range .Bars}}{{if .N}}<rect x="{{f .X}}" y="{{f .Y}}" width="8" height="{{f .H}}"><title>{{count .N "flow"}}</title></rect>{{end}}{{end}}</g><line x1="0" y1="19.5" x2="480" y2="19.5" stroke="currentColor" stroke-opacity="0.2"/></svg></td></tr>
 {{- end}}
 </table>
 </section>{{end}}
