@@ -265,8 +265,8 @@ func (g *aggregator) foldRule(s *judged, f *flow.Flow, j *matrix.Judgement) {
 	if m.Rules[s.rule].Learn == "epm" {
 		if s.bits&jLearned != 0 {
 			if len(r.learned) < 5 {
-				r.learned = append(r.learned, fmt.Sprintf("port %d on %s learned from endpoint mapper reply in flow %s at %s",
-					j.Learned.Port, j.Learned.Addr, j.Learned.From, capture.FormatTime(j.Learned.At)))
+				r.learned = append(r.learned, fmt.Sprintf("port %d on %s learned from the endpoint mapper of %s, reply in flow %s at %s",
+					j.Learned.Port, j.Learned.Addr, j.Learned.Mapper, j.Learned.From, capture.FormatTime(j.Learned.At)))
 			}
 			r.learnedN++
 		} else {

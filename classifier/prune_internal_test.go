@@ -78,7 +78,7 @@ func TestPruningLearnedChangesNothing(t *testing.T) {
 	if !bytes.Equal(all, pruned) {
 		t.Fatalf("mix: pruning changed the report")
 	}
-	if r.Summary.Flows < 10000 || !bytes.Contains(all, []byte("learned from endpoint mapper reply")) {
+	if r.Summary.Flows < 10000 || !bytes.Contains(all, []byte("learned from the endpoint mapper")) {
 		t.Fatalf("mix: %d flows, learned endpoints in use: %v: the test shows nothing", r.Summary.Flows, bytes.Contains(all, []byte("learned from")))
 	}
 	if kept*2 > keptAll {

@@ -161,7 +161,7 @@ func (r *recognizer) learn(f *flow.Flow, pl *flow.Payload) bool {
 				continue
 			}
 			r.byEP[k] = append(idx, int32(len(r.learned)))
-			r.learned = append(r.learned, matrix.Learned{Addr: addr, Port: ep.Port, Interface: ep.Interface, At: now, From: from})
+			r.learned = append(r.learned, matrix.Learned{Addr: addr, Port: ep.Port, Interface: ep.Interface, At: now, From: from, Mapper: ra.Netip()})
 		}
 		return true
 	})

@@ -29,8 +29,9 @@ type Learned struct {
 	Addr      netip.Addr
 	Port      uint16
 	Interface string
-	At        int64 // packet time of the ept_map response
-	From      string
+	At        int64      // packet time of the ept_map response
+	From      string     // the flow that carried the answer
+	Mapper    netip.Addr // the endpoint mapper that answered
 }
 
 // Context is what judging needs beyond the matrix: the server, the
@@ -45,12 +46,11 @@ type Context struct {
 }
 
 // NamedPorts marks, for TCP and UDP, every port a rule or an ignore entry
-// names. A flow to any other port can match nothing (unless an endpoint
-// mapper handed the port out), so judging skips the walk over the rules:
-// a scan's flows are nearly all of this kind.
+// names. A flow to any other port can match nothing (a learned endpoint
+// counts only on the rule's own ports), so judging skips the walk over the
+// rules: a scan's flows are nearly all of this kind.
 type NamedPorts struct {
 	set [2]flow.PortSet // TCP, UDP
-	epm [2]bool         // a rule of the transport learns ports from the endpoint mapper
 }
 
 func NewNamedPorts(m *Matrix) *NamedPorts {
@@ -66,9 +66,6 @@ func NewNamedPorts(m *Matrix) *NamedPorts {
 	}
 	for _, r := range m.Rules {
 		mark(r.Transport, r.Ports)
-		if i, ok := transportSlot(r.Transport); ok && r.Learn == "epm" {
-			np.epm[i] = true
-		}
 	}
 	for _, g := range m.Ignore {
 		mark(g.Transport, g.Ports)
@@ -88,12 +85,9 @@ func transportSlot(proto uint8) (int, bool) {
 
 // mayMatch says whether some rule or ignore entry could speak about a flow
 // to port of proto.
-func (np *NamedPorts) mayMatch(proto uint8, port uint16, ev Evidence) bool {
+func (np *NamedPorts) mayMatch(proto uint8, port uint16) bool {
 	i, ok := transportSlot(proto)
-	if np == nil || !ok || np.set[i].Has(port) {
-		return true
-	}
-	return np.epm[i] && ev.AnyLearned()
+	return np == nil || !ok || np.set[i].Has(port)
 }
 
 // DCs is the set of peers that the server reached on the RPC

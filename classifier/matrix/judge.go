@@ -24,7 +24,7 @@ func (m *Matrix) Judge(f *flow.Flow, cx *Context, j *Judgement) {
 		return
 	}
 	proto := f.Key.Proto
-	scan := cx.Ports.mayMatch(proto, rport, cx.Evidence)
+	scan := cx.Ports.mayMatch(proto, rport)
 	best, learned := -1, (*Learned)(nil)
 	if scan {
 		best, learned = m.bestRule(f, cx, j)
@@ -116,6 +116,12 @@ func (m *Matrix) score(r *Rule, f *flow.Flow, cx *Context, j *Judgement) (int, *
 	var l *Learned
 	if r.Learn == "epm" && j.Dir == Outbound {
 		l = cx.Evidence.LookupLearned(j.Peer, j.Port, f.First, cx.EPMLifetime)
+		// An answer vouches only for its own host and the rule's ports:
+		// a crafted reply naming another address, or a port the rule
+		// does not list, allows nothing.
+		if l != nil && (!r.Ports.Contains(j.Port) || !m.sameHost(l.Addr, l.Mapper)) {
+			l = nil
+		}
 	}
 	if l == nil && !r.Ports.Contains(j.Port) {
 		return 0, nil, false
@@ -218,4 +224,14 @@ func (m *Matrix) ignoredBy(proto uint8, port uint16, peer netip.Addr) int {
 		}
 	}
 	return -1
+}
+
+// sameHost says whether two addresses are one machine: equal, or two
+// addresses of one named host.
+func (m *Matrix) sameHost(a, b netip.Addr) bool {
+	if a == b {
+		return true
+	}
+	h := m.HostOf(a)
+	return h != nil && h == m.HostOf(b)
 }

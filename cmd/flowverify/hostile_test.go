@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/flowverify/flowverify/internal/synth"
+)
+
+// epmCapture writes a capture where the domain controller's endpoint
+// mapper answers with the given address and port, and the server then
+// connects there.
+func epmCapture(t *testing.T, ip [4]byte, port uint16) string {
+	t.Helper()
+	n := synth.DefaultNet()
+	c := synth.New(7)
+	t0 := synth.Start()
+	epm := []synth.Message{{FromClient: true, Data: synth.DCERPCBindEPM(1)}, {FromClient: false, Data: synth.DCERPCBindAck(1)},
+		{FromClient: true, Data: synth.DCERPCEptMapRequest(2)}, {FromClient: false, Data: synth.DCERPCEptMapResponse(2, port, ip)}}
+	t1 := c.TCP(t0, synth.EP(n.Server, 49900), synth.EP(n.DCs[0], 135), epm, synth.TCPOptions{})
+	target := synth.EP(n.DCs[0], port)
+	if ip != [4]byte{} {
+		target = synth.EP(fmtIP(ip), port)
+	}
+	dyn := []synth.Message{{FromClient: true, Data: synth.DCERPCBindDRSUAPI(1)}, {FromClient: false, Data: synth.DCERPCBindAck(1)}}
+	c.TCP(t1.Add(10*time.Millisecond), synth.EP(n.Server, 49901), target, dyn, synth.TCPOptions{})
+	var buf bytes.Buffer
+	if err := c.Write(&buf, synth.Format{}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "epm.pcap")
+	os.WriteFile(path, buf.Bytes(), 0o644)
+	return path
+}
+
+func fmtIP(ip [4]byte) string { return netip.AddrFrom4(ip).String() }
+
+// TestLearnedEndpointsAllowOnlyTheRule: an endpoint-mapper answer vouches
+// for its own host and the rule's ports only. One naming another address
+// (203.0.113.66) or a port outside 49152-65535 (3389) allows nothing: the
+// flow there is unexpected. The genuine answer (the DC itself, 49671) is
+// learned and names the mapper.
+func TestLearnedEndpointsAllowOnlyTheRule(t *testing.T) {
+	cases := []struct {
+		name    string
+		ip      [4]byte
+		port    uint16
+		verdict string
+	}{
+		{"the DC's own dynamic port", [4]byte{}, 49671, "allowed"},
+		{"another address", [4]byte{203, 0, 113, 66}, 50000, "unexpected"},
+		{"a port the rule does not list", [4]byte{}, 3389, "unexpected"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d, r := analyzeJSON(t, "-s", "10.20.0.10", epmCapture(t, c.ip, c.port))
+			if r.code > 1 {
+				t.Fatalf("exit %d %s", r.code, r.stderr)
+			}
+			var got string
+			for _, f := range d.Flows {
+				if f.Responder != "10.20.0.21:135" {
+					got = f.Verdict
+				}
+			}
+			if got != c.verdict {
+				t.Errorf("the flow to the named endpoint is %q, want %s", got, c.verdict)
+			}
+		})
+	}
+}
+
+// FuzzLearnedEndpoint feeds mutated endpoint-mapper replies through the
+// whole analysis, then a connection to the address and port the fuzzer
+// picks: whatever the reply says, rpc-dynamic-out allows only the domain
+// controller that answered, on its own ports.
+func FuzzLearnedEndpoint(f *testing.F) {
+	f.Add(synth.DCERPCEptMapResponse(2, 49671, [4]byte{}), uint32(0), uint16(49671))
+	f.Add(synth.DCERPCEptMapResponse(2, 50000, [4]byte{203, 0, 113, 66}), uint32(0xcb007142), uint16(50000))
+	f.Add(synth.DCERPCEptMapResponse(2, 3389, [4]byte{}), uint32(0), uint16(3389))
+	f.Fuzz(func(t *testing.T, reply []byte, ip uint32, port uint16) {
+		n := synth.DefaultNet()
+		c := synth.New(7)
+		epm := []synth.Message{{FromClient: true, Data: synth.DCERPCBindEPM(1)}, {FromClient: false, Data: synth.DCERPCBindAck(1)},
+			{FromClient: true, Data: synth.DCERPCEptMapRequest(2)}, {FromClient: false, Data: reply}}
+		t1 := c.TCP(synth.Start(), synth.EP(n.Server, 49900), synth.EP(n.DCs[0], 135), epm, synth.TCPOptions{})
+		target := n.DCs[0]
+		if ip != 0 {
+			target = netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)}).String()
+		}
+		if port == 0 || target == n.Server {
+			return
+		}
+		dyn := []synth.Message{{FromClient: true, Data: synth.DCERPCBindDRSUAPI(1)}, {FromClient: false, Data: synth.DCERPCBindAck(1)}}
+		c.TCP(t1.Add(10*time.Millisecond), synth.EP(n.Server, 49901), synth.EP(target, port), dyn, synth.TCPOptions{})
+		var buf bytes.Buffer
+		if err := c.Write(&buf, synth.Format{}); err != nil {
+			return
+		}
+		path := filepath.Join(t.TempDir(), "epm.pcap")
+		os.WriteFile(path, buf.Bytes(), 0o644)
+		d, r := analyzeJSON(t, "-s", n.Server, path)
+		if r.code > 1 {
+			t.Fatalf("exit %d %s", r.code, r.stderr)
+		}
+		for _, fl := range d.Flows {
+			if fl.Rule != "rpc-dynamic-out" || fl.Verdict != "allowed" {
+				continue
+			}
+			if ap, err := netip.ParseAddrPort(fl.Responder); err != nil || ap.Addr().String() != n.DCs[0] || ap.Port() < 49152 {
+				t.Fatalf("rpc-dynamic-out allowed %s after the reply %x", fl.Responder, reply)
+			}
+		}
+	})
+}
