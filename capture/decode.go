@@ -369,6 +369,18 @@ func skipIPv6Extensions(next uint8, data []byte) (uint8, []byte, int, ipv6Frag, 
 func (d *Decoder) transport(p *Packet, data []byte, declared int, v6, reference bool) error {
 	switch p.Proto {
 	case ProtoTCP:
+		if len(data) < 20 && p.Frag == FragFirst && len(data) >= 4 {
+			// A first fragment that splits the TCP header (evasion
+			// tools cut it after 8 bytes): the ports are here, the
+			// flags are not. The flow is keyed by its ports and
+			// counted, not left at port 0.
+			p.SplitHeader = true
+			p.SrcPort, p.DstPort = binary.BigEndian.Uint16(data[0:2]), binary.BigEndian.Uint16(data[2:4])
+			if len(data) >= 8 {
+				p.Seq = binary.BigEndian.Uint32(data[4:8])
+			}
+			return nil
+		}
 		if len(data) < 20 || data[12]>>4 < 5 {
 			p.Truncated = true
 			return nil

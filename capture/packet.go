@@ -151,6 +151,9 @@ type Packet struct {
 
 	Frag   uint8
 	FragID uint32
+	// SplitHeader: a first fragment holding the TCP ports but not the
+	// whole header (no flags).
+	SplitHeader bool
 
 	// Unreach is set for ICMP/ICMPv6 destination-unreachable messages whose
 	// quoted header could be read; Quoted holds the original packet's tuple.

@@ -280,6 +280,9 @@ func (a *Analyzer) caveats(r *report.Report, meta Meta) uint64 {
 	if tc.Fragments > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d IP fragments seen (counted to their flows, not reassembled; %d without a first fragment)", tc.Fragments, tc.OrphanFrags))
 	}
+	if tc.SplitHeaders > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s: TCP header split across fragments (ports read, flags unseen; judged by whether the peer answered)", words.Count(tc.SplitHeaders, "first fragment")))
+	}
 	if r.Summary.Guessed > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d flows were seen mid-stream: their initiator was guessed from the ports", r.Summary.Guessed))
 	}

@@ -50,7 +50,10 @@ type Counters struct {
 	NonIP       uint64
 	Fragments   uint64 // IP fragments seen (first and later)
 	OrphanFrags uint64 // later fragments whose first fragment was never seen
-	ICMPTied    uint64 // ICMP errors tied to the flow they answer
+	// SplitHeaders counts first fragments that cut the TCP header: their
+	// flags were not seen.
+	SplitHeaders uint64
+	ICMPTied     uint64 // ICMP errors tied to the flow they answer
 	// Infrastructure counts IPv6 neighbour discovery and multicast
 	// listener messages: the link's own upkeep, like ARP, never a flow.
 	Infrastructure uint64
@@ -192,6 +195,9 @@ func (t *Table) add(p *capture.Packet, k *Keyed, pack bool) {
 	}
 	if p.Frag != capture.FragNone {
 		t.C.Fragments++
+		if p.SplitHeader {
+			t.C.SplitHeaders++
+		}
 		if p.Frag == capture.FragNonFirst {
 			t.addLaterFragment(p)
 			return

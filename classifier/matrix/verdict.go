@@ -74,6 +74,11 @@ func failure(f *flow.Flow) string {
 	if f.Key.Proto != capture.ProtoTCP {
 		return ""
 	}
+	if f.Pkts[flow.Resp] == 0 {
+		// Nothing came back, whatever the flags (a FIN, an ACK, none):
+		// a rule is reached only when the peer answers.
+		return NoAnswer
+	}
 	switch f.ConnState() {
 	case "S0", "RSTOS0", "SH":
 		if f.Guessed {

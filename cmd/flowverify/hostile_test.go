@@ -117,3 +117,70 @@ func FuzzLearnedEndpoint(f *testing.F) {
 		}
 	})
 }
+
+// probeCapture writes a capture made by build and returns its path.
+func probeCapture(t *testing.T, build func(c *synth.Capture, n synth.Net)) string {
+	t.Helper()
+	c := synth.New(9)
+	build(c, synth.DefaultNet())
+	var buf bytes.Buffer
+	if err := c.Write(&buf, synth.Format{}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "probe.pcap")
+	os.WriteFile(path, buf.Bytes(), 0o644)
+	return path
+}
+
+// TestOKNeedsAnAnswer: unanswered probes with any flags are failed
+// attempts, never working rules; a scanner's FIN+PSH+URG to 10001 is an
+// attempt on 10001, not traffic from the server's port 40000; SYNs whose
+// first fragment holds only 8 bytes of TCP are attempts on 389 once the
+// header is whole.
+func TestOKNeedsAnAnswer(t *testing.T) {
+	t0 := synth.Start()
+	cases := []struct {
+		name  string
+		build func(c *synth.Capture, n synth.Net)
+		rule  string
+		want  string
+	}{
+		{"FIN-only to LDAP", func(c *synth.Capture, n synth.Net) {
+			for i := 0; i < 3; i++ {
+				c.Probe(t0.Add(time.Duration(i)*time.Second), synth.EP(n.Server, uint16(50000+i)), synth.EP(n.DCs[0], 389), synth.FlagFIN, 0)
+			}
+		}, "ldap-out", "blocked"},
+		{"ACK-only to Kerberos", func(c *synth.Capture, n synth.Net) {
+			for i := 0; i < 3; i++ {
+				c.Probe(t0.Add(time.Duration(i)*time.Second), synth.EP(n.Server, uint16(50000+i)), synth.EP(n.DCs[0], 88), synth.FlagACK, 0)
+			}
+		}, "kerberos-out", "blocked"},
+		{"no flags to the endpoint mapper", func(c *synth.Capture, n synth.Net) {
+			for i := 0; i < 3; i++ {
+				c.Probe(t0.Add(time.Duration(i)*time.Second), synth.EP(n.Server, uint16(50000+i)), synth.EP(n.DCs[0], 135), 0, 0)
+			}
+		}, "rpc-epm-out", "blocked"},
+		{"Xmas to AMQP", func(c *synth.Capture, n synth.Net) {
+			c.Probe(t0, synth.EP(n.TPAgents[0], 40000), synth.EP(n.Server, 10001), synth.FlagFIN|synth.FlagPSH|synth.FlagURG, 0)
+		}, "amqp-in", "blocked"},
+		{"SYNs split after 8 bytes of TCP", func(c *synth.Capture, n synth.Net) {
+			for i := 0; i < 3; i++ {
+				c.SplitSYN(t0.Add(time.Duration(i)*time.Second), synth.EP(n.Server, uint16(50000+i)), synth.EP(n.DCs[0], 389), 8, 0)
+			}
+		}, "ldap-out", "blocked"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d, r := analyzeJSON(t, "-s", "10.20.0.10", probeCapture(t, c.build))
+			if r.code > 1 {
+				t.Fatalf("exit %d %s", r.code, r.stderr)
+			}
+			if st, reason := d.ruleReason(t, c.rule); st != c.want {
+				t.Errorf("%s is %s (%s), want %s; unexpected %+v", c.rule, st, reason, c.want, d.Unexpected)
+			}
+			for _, u := range d.Unexpected {
+				t.Errorf("unexpected group %+v", u)
+			}
+		})
+	}
+}

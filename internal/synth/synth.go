@@ -252,7 +252,42 @@ const (
 	rstF = 0x04
 	pshF = 0x08
 	ackF = 0x10
+	urgF = 0x20
 )
+
+// TCP flag bits for Probe, as the TCP header has them.
+const (
+	FlagFIN = finF
+	FlagSYN = synF
+	FlagRST = rstF
+	FlagPSH = pshF
+	FlagACK = ackF
+	FlagURG = urgF
+)
+
+// Probe sends one TCP segment with exactly the given flags and no answer:
+// what a scanner sends (FIN-only, ACK-only, no flags, FIN+PSH+URG).
+func (c *Capture) Probe(t time.Time, cl, sv Endpoint, flags uint8, iface int) time.Time {
+	c.add(frame{ts: t, iface: iface, src: cl, dst: sv, proto: layers.IPProtocolTCP, flags: flags, seq: c.rand()})
+	return t
+}
+
+// SplitSYN sends an unanswered SYN as two IPv4 fragments, the first
+// carrying only first bytes of the TCP header (8: the ports and the
+// sequence number, no flags), as evasion tools cut them.
+func (c *Capture) SplitSYN(t time.Time, cl, sv Endpoint, first int, iface int) time.Time {
+	whole := frame{src: cl, dst: sv, proto: layers.IPProtocolTCP, flags: synF, seq: c.rand()}
+	ipPayload := serializeIP(&whole)[20:]
+	c.ipID++
+	for i, part := range [][2]int{{0, first}, {first, len(ipPayload)}} {
+		f := frame{ts: t.Add(time.Duration(i) * 50 * time.Microsecond), iface: iface, src: cl, dst: sv, proto: layers.IPProtocolTCP,
+			rawIP: ipPayload[part[0]:part[1]], fragOff: uint16(part[0] / 8), fragMore: i == 0, ipID: c.ipID}
+		c.order++
+		f.order = c.order
+		c.frames = append(c.frames, f)
+	}
+	return t
+}
 
 // Unanswered sends SYN retransmissions with the given gaps (a kernel's
 // back-off; callers choose it, nothing here assumes one).
@@ -371,7 +406,7 @@ func serializeIP(f *frame) []byte {
 		ls = append(ls, gopacket.Payload(f.rawIP))
 	case f.proto == layers.IPProtocolTCP:
 		tcp := &layers.TCP{SrcPort: layers.TCPPort(f.src.Port), DstPort: layers.TCPPort(f.dst.Port), Seq: f.seq, Ack: f.ack,
-			FIN: f.flags&finF != 0, SYN: f.flags&synF != 0, RST: f.flags&rstF != 0, PSH: f.flags&pshF != 0, ACK: f.flags&ackF != 0,
+			FIN: f.flags&finF != 0, SYN: f.flags&synF != 0, RST: f.flags&rstF != 0, PSH: f.flags&pshF != 0, ACK: f.flags&ackF != 0, URG: f.flags&urgF != 0,
 			Window: 64240}
 		if tcp.SYN {
 			tcp.Options = []layers.TCPOption{{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: []byte{0x05, 0xb4}}}
