@@ -169,6 +169,14 @@ func (d *Decoder) decode(lt LinkType, data []byte, p *Packet, reference bool) er
 		p.Truncated = true
 		return err
 	}
+	if n := len(d.decoded); n > 0 {
+		switch d.decoded[n-1] {
+		case layers.LayerTypeEthernet:
+			p.Encap = linkEncap(d.eth.EthernetType)
+		case layers.LayerTypeDot1Q:
+			p.Encap = linkEncap(d.dot1q.Type)
+		}
+	}
 	return ErrNotIP
 }
 
@@ -367,6 +375,7 @@ func skipIPv6Extensions(next uint8, data []byte) (uint8, []byte, int, ipv6Frag, 
 // transport fills ports, flags and payload. declared is the transport
 // length the IP header claims; the captured bytes may be fewer.
 func (d *Decoder) transport(p *Packet, data []byte, declared int, v6, reference bool) error {
+	p.Encap = ipEncap(p.Proto, data)
 	switch p.Proto {
 	case ProtoTCP:
 		if len(data) < 20 && p.Frag == FragFirst && len(data) >= 4 {

@@ -164,6 +164,7 @@ type Packet struct {
 
 	VLANs      uint8 // number of 802.1Q tags
 	MPLSLabels uint8 // MPLS label stack entries passed on the way to IP
+	Encap      uint8 // a tunnel recognised and not opened (EncapGRE, ...)
 	// The outer Ethernet frame's addresses (HasMAC): which station sent
 	// and received it on the capture's link.
 	HasMAC         bool

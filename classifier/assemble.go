@@ -280,6 +280,19 @@ func (a *Analyzer) caveats(r *report.Report, meta Meta) uint64 {
 	if tc.Fragments > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d IP fragments seen (counted to their flows, not reassembled; %d without a first fragment)", tc.Fragments, tc.OrphanFrags))
 	}
+	var tunnels []string
+	for k := uint8(1); k < capture.EncapKinds; k++ {
+		if n := tc.Encap[k]; n > 0 {
+			if r.Summary.Undecoded == nil {
+				r.Summary.Undecoded = map[string]uint64{}
+			}
+			r.Summary.Undecoded[capture.EncapName(k)] = n
+			tunnels = append(tunnels, fmt.Sprintf("%d %s", n, capture.EncapName(k)))
+		}
+	}
+	if len(tunnels) > 0 {
+		r.Warnings = append(r.Warnings, "frames in encapsulations flowverify does not open, so nothing inside them is judged: "+strings.Join(tunnels, ", "))
+	}
 	if tc.SplitHeaders > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%s: TCP header split across fragments (ports read, flags unseen; judged by whether the peer answered)", words.Count(tc.SplitHeaders, "first fragment")))
 	}

@@ -34,6 +34,9 @@ type junitSuite struct {
 	Timestamp string          `xml:"timestamp,attr,omitempty"`
 	Props     []junitProperty `xml:"properties>property"`
 	Cases     []junitCase     `xml:"testcase"`
+	// SystemOut holds the report's warnings: what makes the answer less
+	// certain belongs beside the verdicts in CI too.
+	SystemOut string `xml:"system-out,omitempty"`
 }
 
 type junitProperty struct {
@@ -101,6 +104,9 @@ func WriteJUnit(w io.Writer, r *Report) error {
 	}
 	s.Cases = append(s.Cases, u)
 	s.Tests = len(s.Cases)
+	if len(r.Warnings) > 0 {
+		s.SystemOut = "warnings:\n" + strings.Join(r.Warnings, "\n")
+	}
 	doc := junitSuites{Name: "flowverify", Tests: s.Tests, Fails: s.Failures, Suites: []junitSuite{s}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err

@@ -215,9 +215,12 @@ type Summary struct {
 	// Infrastructure: IPv6 neighbour discovery and multicast listener
 	// packets, counted and never judged.
 	Infrastructure uint64 `json:"infrastructure"`
-	Guessed        int    `json:"guessed_direction"`
-	MaxActive      int    `json:"max_active_flows"`
-	Damaged        bool   `json:"damaged"`
+	// Undecoded counts frames in tunnels flowverify does not open, by
+	// kind: what is inside them is not judged.
+	Undecoded map[string]uint64 `json:"undecoded,omitempty"`
+	Guessed   int               `json:"guessed_direction"`
+	MaxActive int               `json:"max_active_flows"`
+	Damaged   bool              `json:"damaged"`
 }
 
 // Flow is one conversation with its verdict.

@@ -53,7 +53,10 @@ type Counters struct {
 	// SplitHeaders counts first fragments that cut the TCP header: their
 	// flags were not seen.
 	SplitHeaders uint64
-	ICMPTied     uint64 // ICMP errors tied to the flow they answer
+	// Encap counts frames in tunnels the decoder does not open, by kind
+	// (capture.EncapGRE, ...).
+	Encap    [capture.EncapKinds]uint64
+	ICMPTied uint64 // ICMP errors tied to the flow they answer
 	// Infrastructure counts IPv6 neighbour discovery and multicast
 	// listener messages: the link's own upkeep, like ARP, never a flow.
 	Infrastructure uint64
@@ -188,6 +191,9 @@ func (t *Table) add(p *capture.Packet, k *Keyed, pack bool) {
 	t.C.Packets++
 	if t.advance(p.Timestamp) {
 		t.expireNow()
+	}
+	if p.Encap != capture.EncapNone {
+		t.C.Encap[p.Encap]++
 	}
 	if !p.IsIP {
 		t.C.NonIP++

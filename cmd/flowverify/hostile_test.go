@@ -2,13 +2,20 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/flowverify/flowverify/internal/synth"
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // epmCapture writes a capture where the domain controller's endpoint
@@ -182,5 +189,79 @@ func TestOKNeedsAnAnswer(t *testing.T) {
 				t.Errorf("unexpected group %+v", u)
 			}
 		})
+	}
+}
+
+// writeFrames writes Ethernet frames built from layers into a pcap.
+func writeFrames(t *testing.T, frames [][]gopacket.SerializableLayer) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tunnels.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := pcapgo.NewWriter(f)
+	w.WriteFileHeader(65535, layers.LinkTypeEthernet)
+	ts := synth.Start()
+	for i, ls := range frames {
+		buf := gopacket.NewSerializeBuffer()
+		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ls...); err != nil {
+			t.Fatal(err)
+		}
+		w.WritePacket(gopacket.CaptureInfo{Timestamp: ts.Add(time.Duration(i) * time.Millisecond), CaptureLength: len(buf.Bytes()), Length: len(buf.Bytes())}, buf.Bytes())
+	}
+	return path
+}
+
+// TestUndecodedEncapsulationsAreNamed: LDAP inside a pre-standard QinQ
+// tag, GRE, ERSPAN and VXLAN is not opened, but every format says how
+// many frames each kind held, so "0 unexpected" never hides them.
+func TestUndecodedEncapsulationsAreNamed(t *testing.T) {
+	mac := func(b byte) net.HardwareAddr { return net.HardwareAddr{2, 0, 0, 0, 0, b} }
+	inner := func() []gopacket.SerializableLayer {
+		ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: net.IP{10, 20, 0, 10}, DstIP: net.IP{10, 20, 0, 21}}
+		tcp := &layers.TCP{SrcPort: 50000, DstPort: 389, SYN: true, Window: 1024}
+		tcp.SetNetworkLayerForChecksum(ip)
+		return []gopacket.SerializableLayer{ip, tcp}
+	}
+	outer := func(proto layers.IPProtocol) *layers.IPv4 {
+		return &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: proto, SrcIP: net.IP{192, 0, 2, 1}, DstIP: net.IP{192, 0, 2, 2}}
+	}
+	var frames [][]gopacket.SerializableLayer
+	for i := 0; i < 3; i++ {
+		frames = append(frames, append([]gopacket.SerializableLayer{&layers.Ethernet{SrcMAC: mac(1), DstMAC: mac(2), EthernetType: 0x9100},
+			&layers.Dot1Q{VLANIdentifier: 120, Type: layers.EthernetTypeIPv4}}, inner()...))
+	}
+	for i := 0; i < 2; i++ {
+		frames = append(frames, append([]gopacket.SerializableLayer{&layers.Ethernet{SrcMAC: mac(1), DstMAC: mac(2), EthernetType: layers.EthernetTypeIPv4},
+			outer(layers.IPProtocolGRE), &layers.GRE{Protocol: layers.EthernetTypeIPv4}}, inner()...))
+	}
+	frames = append(frames, append([]gopacket.SerializableLayer{&layers.Ethernet{SrcMAC: mac(1), DstMAC: mac(2), EthernetType: layers.EthernetTypeIPv4},
+		outer(layers.IPProtocolGRE), &layers.GRE{Protocol: 0x88be}, &layers.Ethernet{SrcMAC: mac(3), DstMAC: mac(4), EthernetType: layers.EthernetTypeIPv4}}, inner()...))
+	udp := &layers.UDP{SrcPort: 40000, DstPort: 4789}
+	o := outer(layers.IPProtocolUDP)
+	udp.SetNetworkLayerForChecksum(o)
+	frames = append(frames, append([]gopacket.SerializableLayer{&layers.Ethernet{SrcMAC: mac(1), DstMAC: mac(2), EthernetType: layers.EthernetTypeIPv4},
+		o, udp, &layers.VXLAN{ValidIDFlag: true, VNI: 42}, &layers.Ethernet{SrcMAC: mac(3), DstMAC: mac(4), EthernetType: layers.EthernetTypeIPv4}}, inner()...))
+	file := writeFrames(t, frames)
+	r := flowverify(t, nil, "analyze", "-q", "-s", "10.20.0.10", "-f", "json", file)
+	var d struct {
+		Summary struct {
+			Undecoded map[string]int `json:"undecoded"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &d); err != nil {
+		t.Fatalf("exit %d: %v %s", r.code, err, r.stderr)
+	}
+	want := map[string]int{"QinQ (ethertype 0x9100)": 3, "GRE": 2, "ERSPAN": 1, "VXLAN (udp/4789)": 1}
+	if !reflect.DeepEqual(d.Summary.Undecoded, want) {
+		t.Errorf("undecoded %v, want %v", d.Summary.Undecoded, want)
+	}
+	for _, f := range []string{"text", "markdown", "html", "junit", "json"} {
+		out := flowverify(t, nil, "analyze", "-q", "-s", "10.20.0.10", "-f", f, file).stdout
+		if !strings.Contains(out, "frames in encapsulations flowverify does not open") || !strings.Contains(out, "3 QinQ (ethertype 0x9100)") {
+			t.Errorf("-f %s does not name the encapsulations", f)
+		}
 	}
 }
