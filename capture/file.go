@@ -141,7 +141,11 @@ func (s *FileSource) open(in io.Reader) error {
 	if kind := compressionOf(magic); kind != CompressNone {
 		// Counted on both sides of the inflater, for Consumed: not a
 		// ByteReader, so the decompressor buffers on its own.
-		zin := &atomicCounter{r: s.br}
+		var raw io.Reader = s.br
+		if kind == CompressGzip {
+			raw = trimGzipName(s.br)
+		}
+		zin := &atomicCounter{r: raw}
 		zr, err := decompressor(kind, zin)
 		if err != nil {
 			return fmt.Errorf("%s: bad %s header: %v: %w", s.name, kind, err, ErrNotCapture)
@@ -261,7 +265,7 @@ func (s *FileSource) LinkTypes() []LinkType {
 // Drops is what pcapng interface statistics say the capture lost.
 func (s *FileSource) Drops() uint64 {
 	if s.ng != nil {
-		return s.ng.drops
+		return s.ng.totalDrops()
 	}
 	return 0
 }

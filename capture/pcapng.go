@@ -20,7 +20,9 @@ type ngReader struct {
 	ifaces []ngIface
 	body   []byte
 	hdr    [12]byte
-	drops  uint64 // from interface statistics blocks
+	// drops holds each interface's isb_ifdrop: a cumulative counter, so
+	// the last block's value counts, never the sum of them all.
+	drops map[uint32]uint64
 
 	pos        func() int64 // offset of the next unread byte
 	blockStart int64        // offset of the block being read, for damage reports
@@ -188,7 +190,13 @@ func (n *ngReader) parseISB() {
 			return
 		}
 		if code == 5 && l == 8 { // isb_ifdrop
-			n.drops += n.bo.Uint64(opts[4:12])
+			if n.drops == nil {
+				n.drops = map[uint32]uint64{}
+			}
+			id := n.bo.Uint32(b[0:4])
+			if _, seen := n.drops[id]; seen || len(n.drops) < maxDropIfaces {
+				n.drops[id] = n.bo.Uint64(opts[4:12])
+			}
 		}
 		opts = opts[4+(l+3)&^3:]
 	}
@@ -258,4 +266,17 @@ func (n *ngReader) linkTypes() []LinkType {
 		out = append(out, i.link)
 	}
 	return out
+}
+
+// maxDropIfaces bounds the interfaces whose drop counters are kept: a
+// crafted file's millions of statistics blocks cannot grow the map.
+const maxDropIfaces = 4096
+
+// totalDrops is the capture's losses: each interface's last count.
+func (n *ngReader) totalDrops() uint64 {
+	var t uint64
+	for _, d := range n.drops {
+		t += d
+	}
+	return t
 }

@@ -397,7 +397,25 @@ func openInputs(files []string, stderr io.Writer) ([]*capture.FileSource, []*cap
 		fmt.Fprintln(stderr, "flowverify:", err)
 		failed = append(failed, &capture.InputStats{Name: name, Damage: &capture.DamageError{File: name, Err: err}})
 	}
+	var seen []os.FileInfo
+	var seenName []string
 	for _, name := range files {
+		if st, err := os.Stat(name); err == nil {
+			dup := ""
+			for i, o := range seen {
+				if os.SameFile(o, st) {
+					dup = seenName[i]
+				}
+			}
+			if dup != "" {
+				// Given twice (a glob and a name, a link): counted twice
+				// it would double every flow without a word.
+				fmt.Fprintf(stderr, "flowverify: %s: the same file as %s, read once\n", name, dup)
+				failed = append(failed, &capture.InputStats{Name: name, Warnings: []string{"the same file as " + dup + ": read once"}})
+				continue
+			}
+			seen, seenName = append(seen, st), append(seenName, name)
+		}
 		ins, err := capture.OpenInputs(name)
 		if err != nil {
 			if len(files) == 1 {

@@ -112,3 +112,21 @@ func TestZipArchiveInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestSameFileTwiceIsReadOnce: a capture named twice (here once through a
+// symlink) is read once, with a warning, not counted double.
+func TestSameFileTwiceIsReadOnce(t *testing.T) {
+	file, _ := filepath.Abs(filepath.Join(scenarioDir, "all-good.pcap"))
+	link := filepath.Join(t.TempDir(), "again.pcap")
+	if err := os.Symlink(file, link); err != nil {
+		t.Skip(err)
+	}
+	once, _ := analyzeJSON(t, file)
+	twice, r := analyzeJSON(t, file, link)
+	if twice.Summary.Flows != once.Summary.Flows || twice.Summary.Packets != once.Summary.Packets {
+		t.Errorf("given twice: %d flows, %d packets; once: %d, %d", twice.Summary.Flows, twice.Summary.Packets, once.Summary.Flows, once.Summary.Packets)
+	}
+	if !strings.Contains(r.stderr, "the same file as") || len(twice.Inputs) != 2 || len(twice.Inputs[1].Warnings) == 0 {
+		t.Errorf("no warning: %s %+v", r.stderr, twice.Inputs)
+	}
+}

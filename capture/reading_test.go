@@ -1,0 +1,86 @@
+package capture_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"strings"
+	"testing"
+
+	"github.com/flowverify/flowverify/capture"
+)
+
+// ngBlock builds one little-endian pcapng block.
+func ngBlock(typ uint32, body []byte) []byte {
+	for len(body)%4 != 0 {
+		body = append(body, 0)
+	}
+	n := uint32(12 + len(body))
+	b := binary.LittleEndian.AppendUint32(nil, typ)
+	b = binary.LittleEndian.AppendUint32(b, n)
+	b = append(b, body...)
+	return binary.LittleEndian.AppendUint32(b, n)
+}
+
+// isb is an interface statistics block for interface 0 with isb_ifdrop.
+func isb(drops uint64) []byte {
+	body := make([]byte, 12) // interface id, timestamp high, low
+	body = binary.LittleEndian.AppendUint16(body, 5)
+	body = binary.LittleEndian.AppendUint16(body, 8)
+	body = binary.LittleEndian.AppendUint64(body, drops)
+	body = append(body, 0, 0, 0, 0) // opt_endofopt
+	return ngBlock(5, body)
+}
+
+// TestInterfaceDropsAreCumulative: isb_ifdrop counts since the capture
+// started, so three statistics blocks saying 10, 20 and 30 mean 30 lost
+// packets, not 60 (pcapng, section 4.6).
+func TestInterfaceDropsAreCumulative(t *testing.T) {
+	shb := make([]byte, 0, 16)
+	shb = binary.LittleEndian.AppendUint32(shb, 0x1a2b3c4d)
+	shb = binary.LittleEndian.AppendUint16(shb, 1)
+	shb = binary.LittleEndian.AppendUint16(shb, 0)
+	shb = binary.LittleEndian.AppendUint64(shb, ^uint64(0))
+	idb := binary.LittleEndian.AppendUint16(nil, 1) // Ethernet
+	idb = append(idb, 0, 0)
+	idb = binary.LittleEndian.AppendUint32(idb, 65535)
+	var file []byte
+	file = append(file, ngBlock(0x0a0d0d0a, shb)...)
+	file = append(file, ngBlock(1, idb)...)
+	for _, d := range []uint64{10, 20, 30} {
+		file = append(file, isb(d)...)
+	}
+	s, err := capture.NewSource("isb.pcapng", bytes.NewReader(file), int64(len(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, _, _, _, err := s.Next(); err != nil {
+			break
+		}
+	}
+	if got := s.Drops(); got != 30 {
+		t.Errorf("drops %d, want 30 (the last cumulative count)", got)
+	}
+}
+
+// TestLongGzipName: a gzip header whose original name is longer than the
+// decompressor's buffer (600 bytes) is read as tshark reads it.
+func TestLongGzipName(t *testing.T) {
+	plain := scenarioBytes(t, "all-good", nil)
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	w.Name = strings.Repeat("customer-site-", 43) + ".pcap"
+	w.Comment = "exported by the customer's gateway"
+	w.Write(plain)
+	w.Close()
+	want, _ := readSource(t, mustSource(t, plain))
+	s, err := capture.NewSource("long.pcap.gz", bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatalf("%d-byte name: %v", len(w.Name), err)
+	}
+	got, st := readSource(t, s)
+	if len(got) != len(want) || st.Damage != nil {
+		t.Errorf("%d packets (damage %v), want %d", len(got), st.Damage, len(want))
+	}
+}
