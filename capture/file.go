@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // maxSnaplen is the largest record a file may hold; it matches what
@@ -80,16 +78,19 @@ type FileSource struct {
 	counter *countingReader
 	br      *bufio.Reader
 
-	pcap *pcapgo.Reader
-	ng   *ngReader
+	ng *ngReader
 	// Classic pcap records are read straight out of br (see nextPcap);
 	// pcapgo checks the file header and is the reference the tests compare
 	// the record reader against.
 	bigEndian  bool
+	minor      uint16 // the pcap header's minor version
 	nanoFactor int64
-	link       LinkType
-	offset     int64 // offset of the record being read
-	size       int64
+	// overlong counts records whose captured length exceeded their
+	// original length: read as the smaller, and said in the warnings.
+	overlong uint64
+	link     LinkType
+	offset   int64 // offset of the record being read
+	size     int64
 }
 
 // OpenFile opens a capture. The error names the file; ErrNotCapture (wrapped)
@@ -179,15 +180,9 @@ func (s *FileSource) open(in io.Reader) error {
 			// The upper bits carry FCS and class flags (pcap-linktype(7)).
 			s.link &= 0x03ffffff
 		}
-		pr, err := pcapgo.NewReader(s.br)
-		if err != nil {
+		if err := s.pcapHeader(hdr); err != nil {
 			return fmt.Errorf("%s: bad pcap header: %v: %w", s.name, err, ErrNotCapture)
 		}
-		// Writers that do not truncate to their declared snaplen are common;
-		// like tcpdump and Wireshark, judge record lengths against the
-		// largest sane snaplen instead.
-		pr.SetSnaplen(maxSnaplen)
-		s.pcap = pr
 	case pcapngMagic:
 		s.format = FormatPcapNG
 		nr, err := newNgReader(s.br, s.Offset)
@@ -256,7 +251,7 @@ func (s *FileSource) Offset() int64 { return s.counter.n - int64(s.br.Buffered()
 
 // LinkTypes lists the link types of the file (all interfaces of a pcapng).
 func (s *FileSource) LinkTypes() []LinkType {
-	if s.pcap != nil {
+	if s.format == FormatPcap {
 		return []LinkType{s.link}
 	}
 	return s.ng.linkTypes()
@@ -275,7 +270,7 @@ func (s *FileSource) Drops() uint64 {
 // *DamageError carrying the offset of that record.
 func (s *FileSource) Next() (data []byte, ts int64, wire int, lt LinkType, err error) {
 	s.offset = s.Offset()
-	if s.pcap != nil {
+	if s.format == FormatPcap {
 		lt = s.link
 		data, ts, wire, err = s.nextPcap()
 	} else {
@@ -308,7 +303,7 @@ func (s *FileSource) recordErr(err error) error {
 // in the read buffer, so that reading it moves none of the bytes handed
 // out before (bufio moves them only when it refills).
 func (s *FileSource) recordBuffered() bool {
-	if s.pcap == nil {
+	if s.format != FormatPcap {
 		return false
 	}
 	b := s.br.Buffered()
@@ -357,10 +352,18 @@ func (s *FileSource) nextPcap() (data []byte, ts int64, wire int, err error) {
 	if caplen > maxSnaplen {
 		return nil, 0, 0, fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, maxSnaplen)
 	}
-	if caplen > origlen {
-		return nil, 0, 0, fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, origlen)
-	}
 	n := int(caplen)
+	if caplen > origlen {
+		// As libpcap does: before version 2.3 some writers swapped the
+		// two fields, so the file holds the smaller; later, the file
+		// holds caplen bytes and the packet was the smaller. Either way
+		// the smaller is read, and the warnings count it.
+		s.overlong++
+		if s.minor < 3 {
+			n = int(origlen)
+			origlen = caplen
+		}
+	}
 	data, err = s.br.Peek(n)
 	if len(data) < n {
 		s.br.Discard(len(data))
@@ -372,6 +375,9 @@ func (s *FileSource) nextPcap() (data []byte, ts int64, wire int, err error) {
 	// Discarding what is buffered moves the read position only; the bytes
 	// stay put until the next Peek refills the buffer.
 	s.br.Discard(n)
+	if caplen > origlen && s.minor >= 3 {
+		data = data[:origlen]
+	}
 	return data, int64(sec)*1e9 + int64(frac)*s.nanoFactor, int(origlen), nil
 }
 
@@ -389,3 +395,27 @@ func (s *FileSource) Close() error {
 	}
 	return nil
 }
+
+// pcapHeader checks a classic pcap file header (pcap-savefile(5)) and
+// skips it. Like libpcap and tshark it reads every 2.x minor version;
+// only other majors are refused.
+func (s *FileSource) pcapHeader(hdr []byte) error {
+	if len(hdr) < 24 {
+		return fmt.Errorf("file header cut short (%d of 24 bytes)", len(hdr))
+	}
+	bo := binary.ByteOrder(binary.LittleEndian)
+	if s.bigEndian {
+		bo = binary.BigEndian
+	}
+	major, minor := bo.Uint16(hdr[4:6]), bo.Uint16(hdr[6:8])
+	if major != 2 {
+		return fmt.Errorf("pcap version %d.%d (only 2.x exists)", major, minor)
+	}
+	s.minor = minor
+	_, err := s.br.Discard(24)
+	return err
+}
+
+// Overlong is how many records had a captured length over their
+// original length (read as the smaller).
+func (s *FileSource) Overlong() uint64 { return s.overlong }

@@ -28,6 +28,7 @@ type InputStats struct {
 	unsupported  uint64
 	truncatedHdr uint64
 	backwards    uint64
+	overlong     uint64
 }
 
 // Finish turns counters into warnings. Call once, after reading.
@@ -40,6 +41,9 @@ func (s *InputStats) Finish() {
 	}
 	if s.truncatedHdr > 0 {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("%d packets had headers cut short by the snaplen", s.truncatedHdr))
+	}
+	if s.overlong > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%d records had a captured length over their original length: read as the smaller", s.overlong))
 	}
 	if s.backwards > 0 {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("%d packets had timestamps earlier than the packet before them", s.backwards))
@@ -113,6 +117,7 @@ func (m *Merger) advance(p *pending) bool {
 		}
 		st.LinkTypes = p.src.LinkTypes()
 		st.Drops = p.src.Drops()
+		st.overlong = p.src.Overlong()
 		return false
 	}
 	p.data, p.lt, p.wire, p.ts = data, lt, wire, ts

@@ -73,12 +73,16 @@ func (c *corpus) pcapCases(pcap []byte) {
 	d := append([]byte(nil), pcap...)
 	le.PutUint16(d[4:], 7)
 	add("pcap-version-7.pcap", d, 2, "version")
+	d = append([]byte(nil), pcap...)
+	le.PutUint16(d[6:], 3)
+	add("pcap-version-2.3.pcap", d, -1, "") // tshark reads 2.0 to 2.4
 	add("pcap-snaplen-0.pcap", flip(16, 0), -1, "")
 	add("pcap-snaplen-2^31.pcap", flip(16, 1<<31), -1, "")
 	add("pcap-linktype-unknown.pcap", flip(20, 147), -1, "unsupported link type")
 	add("pcap-record-over-snaplen.pcap", flip(24+8, 300000), 3, "exceeds snap length")
 	add("pcap-record-over-file.pcap", flip(24+8+16+int(le.Uint32(pcap[24+8:])), 60000), 3, "damaged at byte offset")
-	add("pcap-caplen-over-wirelen.pcap", flip(24+12, 10), 3, "exceeds original packet length")
+	// libpcap and tshark read it: the smaller length, with a warning.
+	add("pcap-caplen-over-wirelen.pcap", flip(24+12, 10), -1, "captured length over their original length")
 	add("empty.pcap", nil, 2, "too short")
 	add("header-only.pcap", pcap[:24], -1, "")
 	add("garbage.pcap", bytes.Repeat([]byte("not a capture "), 40), 2, "not a pcap or pcapng capture")
