@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -172,12 +173,27 @@ func (n *ngReader) parseIDB() error {
 			}
 		case code == 14 && l >= 8: // if_tsoffset
 			ifc.offset = int64(n.bo.Uint64(v))
+			// Seconds added to every timestamp: past a century either
+			// way the nanoseconds overflow, and no clock is that wrong.
+			if ifc.offset > maxTSOffset || ifc.offset < -maxTSOffset {
+				return fmt.Errorf("if_tsoffset %d s is out of range (at most %d)", ifc.offset, int64(maxTSOffset))
+			}
 		}
 		opts = opts[4+(l+3)&^3:]
+	}
+	if len(n.ifaces) == maxInterfaces {
+		return fmt.Errorf("more than %d interface description blocks in one section", maxInterfaces)
 	}
 	n.ifaces = append(n.ifaces, ifc)
 	return nil
 }
+
+// maxInterfaces bounds the interfaces of a section: real captures have a
+// handful; a crafted file's millions would each cost memory.
+const maxInterfaces = 1 << 16
+
+// maxTSOffset is the largest if_tsoffset taken, in seconds (100 years).
+const maxTSOffset = 100 * 365 * 24 * 3600
 
 func (n *ngReader) parseISB() {
 	b := n.body
@@ -260,10 +276,13 @@ func ngTime(units uint64, ifc *ngIface) int64 {
 	return (int64(sec)+ifc.offset)*int64(time.Second) + int64(ns)
 }
 
+// linkTypes lists the link types of the interfaces, each once.
 func (n *ngReader) linkTypes() []LinkType {
-	out := make([]LinkType, 0, len(n.ifaces))
+	var out []LinkType
 	for _, i := range n.ifaces {
-		out = append(out, i.link)
+		if !slices.Contains(out, i.link) {
+			out = append(out, i.link)
+		}
 	}
 	return out
 }

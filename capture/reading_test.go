@@ -84,3 +84,57 @@ func TestLongGzipName(t *testing.T) {
 		t.Errorf("%d packets (damage %v), want %d", len(got), st.Damage, len(want))
 	}
 }
+
+// ngHeader is a section header and, for each link type given, an
+// interface description block with the options given.
+func ngHeader(idbs int, opts []byte) []byte {
+	shb := binary.LittleEndian.AppendUint32(nil, 0x1a2b3c4d)
+	shb = binary.LittleEndian.AppendUint16(shb, 1)
+	shb = binary.LittleEndian.AppendUint16(shb, 0)
+	shb = binary.LittleEndian.AppendUint64(shb, ^uint64(0))
+	file := ngBlock(0x0a0d0d0a, shb)
+	idb := binary.LittleEndian.AppendUint16(nil, 1)
+	idb = append(idb, 0, 0)
+	idb = binary.LittleEndian.AppendUint32(idb, 65535)
+	idb = append(idb, opts...)
+	block := ngBlock(1, idb)
+	for i := 0; i < idbs; i++ {
+		file = append(file, block...)
+	}
+	return file
+}
+
+// TestPcapngBounds: a section with more interfaces than any capture has,
+// or a timestamp offset that would overflow, is damage at its block, not
+// memory without end or a silent wrap; the report lists the link type
+// once, whatever the number of interfaces.
+func TestPcapngBounds(t *testing.T) {
+	read := func(data []byte) (*capture.FileSource, error) {
+		s, err := capture.NewSource("b.pcapng", bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return nil, err
+		}
+		for {
+			if _, _, _, _, err := s.Next(); err != nil {
+				if err.Error() == "EOF" {
+					return s, nil
+				}
+				return s, err
+			}
+		}
+	}
+	s, err := read(ngHeader(1000, nil))
+	if err != nil || len(s.LinkTypes()) != 1 {
+		t.Fatalf("1000 Ethernet interfaces: %v, link types %v", err, s.LinkTypes())
+	}
+	if _, err := read(ngHeader(1<<16+1, nil)); err == nil || !strings.Contains(err.Error(), "more than 65536 interface description blocks") {
+		t.Errorf("65537 interfaces: %v", err)
+	}
+	off := binary.LittleEndian.AppendUint16(nil, 14)
+	off = binary.LittleEndian.AppendUint16(off, 8)
+	off = binary.LittleEndian.AppendUint64(off, 1<<62)
+	off = append(off, 0, 0, 0, 0)
+	if _, err := read(ngHeader(1, off)); err == nil || !strings.Contains(err.Error(), "if_tsoffset") {
+		t.Errorf("if_tsoffset 2^62: %v", err)
+	}
+}

@@ -119,6 +119,9 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"rule id with a newline", "rules:\n  - id: \"a\\nb\"\n    direction: inbound\n    transport: tcp\n    ports: \"1\"\n", "].id"},
 		{"role name with a space", "roles:\n  bad role: [10.0.0.1]\n", "roles.bad role"},
 		{"ignore id with a quote", "ignore:\n  - id: \"x'y\"\n    transport: udp\n    ports: \"53\"\n", "ignore[0].id"},
+		// Every flow is tested against the ranges: a matrix of thousands
+		// would slow every packet.
+		{"too many port ranges", "rules:\n  - id: x\n    direction: inbound\n    transport: tcp\n    ports: \"" + strings.Repeat("7,", 2000) + "8\"\n", "rules[x].ports"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -78,11 +78,19 @@ func (ps Ports) String() string {
 	return b.String()
 }
 
+// maxRanges bounds the port ranges of one rule or ignore entry: every
+// flow is tested against them, so a crafted matrix of 120,000 ranges made
+// the sample day take 20 s. Real rows list a few.
+const maxRanges = 1024
+
 // ParsePorts reads "88", "5435,5439" or "49152-65535".
 func ParsePorts(s string) (Ports, error) {
 	var out Ports
 	if strings.TrimSpace(s) == "" {
 		return nil, fmt.Errorf("no ports given")
+	}
+	if n := strings.Count(s, ",") + 1; n > maxRanges {
+		return nil, fmt.Errorf("%d port ranges is more than %d; join them into wider ranges", n, maxRanges)
 	}
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
