@@ -161,6 +161,14 @@ func (mo *Monitor) Events(stats []capture.IfaceStats) []report.Event {
 			if mo.seenGroups[k] {
 				return
 			}
+			if len(mo.seenGroups) >= maxRemembered {
+				// Past the bound a scan's new groups are no longer
+				// remembered one by one: counted once, folded.
+				k.port, k.peer = 0, othersPeer()
+				if mo.seenGroups[k] {
+					return
+				}
+			}
 			mo.seenGroups[k] = true
 			ev := mo.flowEvent(report.EventUnexpectedSeen, f, &j)
 			ev.Hint = mo.m.Hint(k.proto, k.port, k.dir)
@@ -172,6 +180,7 @@ func (mo *Monitor) Events(stats []capture.IfaceStats) []report.Event {
 	}
 	mo.scanned = len(mo.window)
 	mo.table.Each(func(f *flow.Flow) { check(f, false) })
+	out = foldEvents(out, capture.FormatTime(mo.table.Now()))
 	for _, s := range stats {
 		d := s.Dropped + s.IfDropped
 		if prev, ok := mo.lastDrops[s.Name]; ok && d > prev {
@@ -255,6 +264,42 @@ func RuleStatuses(r *report.Report) [][2]string {
 	out := make([][2]string, 0, len(r.Rules))
 	for _, rr := range r.Rules {
 		out = append(out, [2]string{rr.ID, string(rr.Status)})
+	}
+	return out
+}
+
+// maxEventsPerKind bounds the flow_blocked and unexpected_first_seen
+// events of one interval: a scan makes a new group with nearly every
+// datagram, and an event stream of tens of thousands of lines a minute
+// reaches nobody. Past it, one event per type and direction, peer
+// "(others)", says how many more there were.
+const maxEventsPerKind = 100
+
+func foldEvents(evs []report.Event, now string) []report.Event {
+	count := map[string]int{}
+	folded := map[[2]string]*report.Event{}
+	var order [][2]string
+	out := evs[:0]
+	for _, e := range evs {
+		if e.Type != report.EventFlowBlocked && e.Type != report.EventUnexpectedSeen {
+			out = append(out, e)
+			continue
+		}
+		if count[e.Type]++; count[e.Type] <= maxEventsPerKind {
+			out = append(out, e)
+			continue
+		}
+		k := [2]string{e.Type, e.Direction + "/" + e.Transport}
+		f := folded[k]
+		if f == nil {
+			f = &report.Event{Time: now, Type: e.Type, Transport: e.Transport, Direction: e.Direction, Peer: "(others)"}
+			folded[k] = f
+			order = append(order, k)
+		}
+		f.Folded++
+	}
+	for _, k := range order {
+		out = append(out, *folded[k])
 	}
 	return out
 }

@@ -126,3 +126,46 @@ func TestMonitorKeepsFlowsAcrossReload(t *testing.T) {
 		t.Fatalf("profile %s", r.Matrix.Profile)
 	}
 }
+
+// TestMonitorFoldsAScan: a flood of datagrams to new ports of the server
+// in one interval gives at most maxEventsPerKind unexpected_first_seen
+// events and one "(others)" event that counts the rest, instead of one
+// line per datagram.
+func TestMonitorFoldsAScan(t *testing.T) {
+	m, err := matrix.Load(matrix.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mo := NewMonitor(m, MonitorConfig{Window: time.Hour, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}, ServerSource: "flag"})
+	c := synth.New(3)
+	t0 := synth.Start()
+	const n = 3000
+	for i := 0; i < n; i++ {
+		c.UDP(t0.Add(time.Duration(i)*time.Millisecond), synth.EP("198.51.100.7", 40000), synth.EP("10.20.0.10", uint16(20000+i)), []synth.Message{{FromClient: true, Data: []byte("x")}}, 0)
+	}
+	var buf bytes.Buffer
+	if err := c.Write(&buf, synth.Format{}); err != nil {
+		t.Fatal(err)
+	}
+	src, _ := capture.NewSource("scan", &buf, int64(buf.Len()))
+	mg := capture.NewMerger([]*capture.FileSource{src})
+	var p capture.Packet
+	for mg.Next(&p) == nil {
+		mo.Packet(&p)
+	}
+	evs := mo.Events(nil)
+	seen, folded := 0, 0
+	for _, e := range evs {
+		if e.Type != report.EventUnexpectedSeen {
+			continue
+		}
+		if e.Peer == "(others)" {
+			folded += e.Folded
+		} else {
+			seen++
+		}
+	}
+	if seen != maxEventsPerKind || seen+folded != n {
+		t.Errorf("%d events one by one and %d folded, want %d and %d", seen, folded, maxEventsPerKind, n-maxEventsPerKind)
+	}
+}

@@ -40,6 +40,10 @@ type Event struct {
 	Drops     uint64         `json:"drops,omitempty"`
 	Findings  map[string]int `json:"findings,omitempty"`
 	Verdict   string         `json:"verdict,omitempty"`
+	// Folded, on an event whose peer is "(others)": how many further
+	// events of its type and direction it stands for (a scan or a flood
+	// past the per-interval limit).
+	Folded int `json:"folded,omitempty"`
 }
 
 // EventWriter writes events as JSON lines; safe for concurrent use.
