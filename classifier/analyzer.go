@@ -41,6 +41,9 @@ type Analyzer struct {
 	agg        *aggregator
 	ports      *matrix.NamedPorts // the ports any rule names: judging skips the rules for others (nil: never skips)
 	nextPrune  int64              // packet time of the next look for learned endpoints to forget
+	// unjudged counts flows let go unjudged while no server could be
+	// inferred (see OnEnd).
+	unjudged int
 	ahead      aheadCounts
 }
 
@@ -112,10 +115,20 @@ func (a *Analyzer) OnEnd(f *flow.Flow) {
 	a.records = append(a.records, f.Detached())
 	if len(a.records) >= decideAfter && a.m.ServerAuto {
 		if addrs, ev, err := a.infer.decide(a.macs()); err == nil {
-			ev = append(ev, fmt.Sprintf("decided after the first %d flows", len(a.records)))
+			ev = append(ev, fmt.Sprintf("decided after the first %d flows", a.unjudged+len(a.records)))
 			a.setServers(addrs, "auto", ev)
 			a.flushRecords()
+			return
 		}
+		// No server yet: holding every flow until one shows would grow
+		// without bound on a flood. These flows have taught inference
+		// what they could; they are counted as not judged and let go.
+		a.unjudged += len(a.records)
+		for i := range a.records {
+			a.rec.release(a.records[i].Meta)
+		}
+		clear(a.records)
+		a.records = a.records[:0]
 	}
 }
 

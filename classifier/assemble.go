@@ -56,6 +56,12 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	sum.Dropped = drops
 	sum.Fragments = tc.Fragments
 	sum.NonIP = tc.NonIP
+	if a.unjudged > 0 {
+		sum.Flows += a.unjudged
+		sum.NotJudged += a.unjudged
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s ended before the server could be inferred and were not judged (held at most %d at a time); pass --server to judge them",
+			words.Count(a.unjudged, "flow"), decideAfter))
+	}
 	sum.Infrastructure = tc.Infrastructure
 	sum.Verdict = "conforms"
 	for _, k := range matrix.FindingNames() {

@@ -51,6 +51,9 @@ type serverInference struct {
 	weak  map[netip.Addr]uint64
 }
 
+// maxCandidates bounds the addresses strong evidence is kept for.
+const maxCandidates = 10000
+
 // maxWeak bounds the addresses weak evidence is kept for.
 const maxWeak = 10000
 
@@ -103,6 +106,9 @@ func (s *serverInference) observe(f *flow.Flow) {
 		}
 		c := s.cands[who]
 		if c == nil {
+			if len(s.cands) >= maxCandidates {
+				continue // a flood of sources opening 88: the server is not among the newcomers
+			}
 			c = &candidate{}
 			s.cands[who] = c
 		}
