@@ -44,7 +44,7 @@ type Analyzer struct {
 	// unjudged counts flows let go unjudged while no server could be
 	// inferred (see OnEnd).
 	unjudged int
-	ahead      aheadCounts
+	ahead    aheadCounts
 }
 
 // NewAnalyzer starts an analysis against m.
