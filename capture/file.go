@@ -419,3 +419,9 @@ func (s *FileSource) pcapHeader(hdr []byte) error {
 // Overlong is how many records had a captured length over their
 // original length (read as the smaller).
 func (s *FileSource) Overlong() uint64 { return s.overlong }
+
+// atEnd says whether every byte of an uncompressed file has been read;
+// false when that cannot be told (compressed, or of unknown size).
+func (s *FileSource) atEnd() bool {
+	return s.comp == CompressNone && s.size > 0 && s.Offset() == s.size
+}

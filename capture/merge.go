@@ -29,6 +29,7 @@ type InputStats struct {
 	truncatedHdr uint64
 	backwards    uint64
 	overlong     uint64
+	outliers     uint64
 }
 
 // Finish turns counters into warnings. Call once, after reading.
@@ -41,6 +42,9 @@ func (s *InputStats) Finish() {
 	}
 	if s.truncatedHdr > 0 {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("%d packets had headers cut short by the snaplen", s.truncatedHdr))
+	}
+	if s.outliers > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%d packets had timestamps far from the packets around them (a zero or glitched clock): counted, not judged", s.outliers))
 	}
 	if s.overlong > 0 {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("%d records had a captured length over their original length: read as the smaller", s.overlong))
@@ -60,6 +64,13 @@ type pending struct {
 	ts   int64
 	wire int
 	lt   LinkType
+
+	// The spike check's state: the last accepted timestamp, and a record
+	// read ahead to judge the one before it.
+	prev   int64
+	next   record
+	peeked bool
+	spare  []byte
 }
 
 type pendingHeap []*pending
@@ -104,8 +115,93 @@ func NewMerger(srcs []*FileSource) *Merger {
 	return m
 }
 
-// advance reads the next record of p's source; false at its end.
+// advance reads the next record of p's source; false at its end. A record
+// whose timestamp is a spike (see spike) is counted and skipped.
 func (m *Merger) advance(p *pending) bool {
+	if p.peeked {
+		p.peeked = false
+		p.data, p.ts, p.wire, p.lt = p.next.data, p.next.ts, p.next.wire, p.next.lt
+		p.prev = p.ts
+		return true
+	}
+	for {
+		ok, outlier := m.read(p)
+		if !ok {
+			return false
+		}
+		if !outlier {
+			p.prev = p.ts
+			return true
+		}
+		m.stats[p.idx].outliers++
+		if p.peeked {
+			return m.advance(p)
+		}
+	}
+}
+
+// spikeGap is how far a timestamp must stand from its neighbours to be an
+// outlier: further than a day from the record before and the record after,
+// which themselves lie within a day of each other (a clock glitch, a zeroed
+// timestamp), or a zero timestamp before real ones.
+const spikeGap = int64(24 * time.Hour)
+
+// read reads one record into p and says whether it is an outlier. Only a
+// record already far from the one before is looked past, and only when the
+// next record can be read without moving what was handed out: in the read
+// buffer (pcap), or after copying this one (pcapng reuses its buffer).
+func (m *Merger) read(p *pending) (ok, outlier bool) {
+	if !m.readRecord(p) {
+		return false, false
+	}
+	far := func(a, b int64) bool { return a-b > spikeGap || b-a > spikeGap }
+	first := p.prev == 0
+	if !(first && p.ts == 0) && (first || !far(p.ts, p.prev)) {
+		return true, false
+	}
+	if p.src.format == FormatPcap && !p.src.recordBuffered() {
+		if p.ts == 0 && p.src.atEnd() {
+			// The last record, with no clock: nothing to read past.
+			m.stats[p.idx].outliers++
+			return false, false
+		}
+		return true, false // the next read could move bytes already handed out
+	}
+	cur := p.record()
+	if p.src.format != FormatPcap {
+		p.spare = append(p.spare[:0], cur.data...)
+		cur.data = p.spare
+	}
+	if !m.readRecord(p) {
+		// The last record: nothing after it to compare with. A zero
+		// timestamp is no clock; any other stands.
+		if cur.ts == 0 {
+			m.stats[p.idx].outliers++
+			return false, false
+		}
+		p.data, p.ts, p.wire, p.lt = cur.data, cur.ts, cur.wire, cur.lt
+		return true, false
+	}
+	next := p.record()
+	// Mid-stream: a spike if the next record is back near the one before.
+	// At the start: a zero timestamp followed by a real one.
+	spike := first && far(next.ts, 0) || !first && !far(next.ts, p.prev)
+	p.next, p.peeked = next, true
+	p.data, p.ts, p.wire, p.lt = cur.data, cur.ts, cur.wire, cur.lt
+	return true, spike
+}
+
+type record struct {
+	data []byte
+	ts   int64
+	wire int
+	lt   LinkType
+}
+
+func (p *pending) record() record { return record{p.data, p.ts, p.wire, p.lt} }
+
+// readRecord reads the source's next record into p; false at its end.
+func (m *Merger) readRecord(p *pending) bool {
 	data, ts, wire, lt, err := p.src.Next()
 	st := m.stats[p.idx]
 	if err != nil {

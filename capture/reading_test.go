@@ -138,3 +138,44 @@ func TestPcapngBounds(t *testing.T) {
 		t.Errorf("if_tsoffset 2^62: %v", err)
 	}
 }
+
+// withZeroTime returns a classic little-endian pcap with the k-th record's
+// timestamp set to zero.
+func withZeroTime(t *testing.T, data []byte, k int) []byte {
+	t.Helper()
+	out := append([]byte(nil), data...)
+	off := 24
+	for i := 0; i < k; i++ {
+		off += 16 + int(binary.LittleEndian.Uint32(out[off+8:]))
+	}
+	binary.LittleEndian.PutUint32(out[off:], 0)
+	binary.LittleEndian.PutUint32(out[off+4:], 0)
+	return out
+}
+
+// TestTimestampOutliers: one record with a zero timestamp in the middle of
+// a capture, or before its first real packet, is counted and skipped: it
+// neither moves the window to 1970 nor makes a flow of its own; the rest
+// reads as before. A capture that really jumps (nDPI's samples of many
+// years, one after another) is read whole.
+func TestTimestampOutliers(t *testing.T) {
+	plain := scenarioBytes(t, "all-good", nil)
+	want, wantSt := readSource(t, mustSource(t, plain))
+	for _, k := range []int{0, 10, len(want) - 1} {
+		got, st := readSource(t, mustSource(t, withZeroTime(t, plain, k)))
+		if len(got) != len(want)-1 || st.First != wantSt.First && k != 0 || st.First == 0 {
+			t.Errorf("zero at record %d: %d packets (want %d), first %d (want %d)", k, len(got), len(want)-1, st.First, wantSt.First)
+		}
+		st.Finish()
+		if !strings.Contains(strings.Join(st.Warnings, "\n"), "1 packets had timestamps far from the packets around them") {
+			t.Errorf("zero at record %d: warnings %v", k, st.Warnings)
+		}
+	}
+	ndpi, err := capture.OpenFile("../testdata/pcaps/ndpi_syslog_vlan.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, st := readSource(t, ndpi); len(got) != 94 || st.First > 1e12 {
+		t.Errorf("nDPI's many-year capture: %d of 94 packets, first %d", len(got), st.First)
+	}
+}
