@@ -61,3 +61,12 @@ func (e *EventWriter) Write(ev Event) error {
 	defer e.mu.Unlock()
 	return e.enc.Encode(&ev)
 }
+
+// Swap makes later events go to w (a reopened --events file after
+// logrotate moved the old one); it returns nothing: the caller closes
+// the old writer once Swap returns.
+func (w *EventWriter) Swap(to io.Writer) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.enc = json.NewEncoder(to)
+}

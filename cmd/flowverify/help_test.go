@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestMisspeltNames: a role, host or profile that nothing defines is an
@@ -68,5 +70,49 @@ func TestHelpListsWhatEachCommandUses(t *testing.T) {
 	}
 	if r := flowverify(t, nil, "interfaces"); r.code == 0 && !strings.HasPrefix(r.stdout, "DEVICE") {
 		t.Errorf("interfaces prints no header:\n%s", r.stdout)
+	}
+}
+
+// TestMonitorNamesAMissingDevice: an interface that does not exist is "no
+// such capture device" with the list and the closest name, with or
+// without --server, before anything is opened.
+func TestMonitorNamesAMissingDevice(t *testing.T) {
+	if r := flowverify(t, nil, "interfaces"); r.code != 0 {
+		t.Skipf("no capture devices to list here: %s", r.stderr)
+	}
+	for _, args := range [][]string{{"-i", "nosuch0"}, {"-i", "nosuch0", "--server", "10.0.0.1"}, {"-i", "lo", "-i", "nosuch0"}} {
+		r := flowverify(t, nil, append([]string{"monitor", "--duration", "1s"}, args...)...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, `no such capture device "nosuch0" (devices: `) {
+			t.Errorf("%v: exit %d, %q", args, r.code, r.stderr)
+		}
+	}
+}
+
+// TestMonitorReopensEventsOnHUP: logrotate without copytruncate moves the
+// events file and sends SIGHUP; the monitor then writes to a new file of
+// the same name, and the moved one keeps what came before.
+func TestMonitorReopensEventsOnHUP(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("capturing on lo needs root")
+	}
+	dir := t.TempDir()
+	events := filepath.Join(dir, "events.jsonl")
+	done := make(chan result, 1)
+	go func() {
+		done <- flowverify(t, nil, "monitor", "-i", "lo", "--server", "127.0.0.1", "--duration", "4s", "--interval", "1s", "--events", events)
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	if err := os.Rename(events, events+".1"); err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	r := <-done
+	if r.code > 1 || !strings.Contains(r.stderr, "--events reopened") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	before, _ := os.ReadFile(events + ".1")
+	after, err := os.ReadFile(events)
+	if err != nil || !strings.Contains(string(before), `"summary"`) || !strings.Contains(string(after), `"summary"`) {
+		t.Errorf("before the move %q, after %q (%v)", before, after, err)
 	}
 }

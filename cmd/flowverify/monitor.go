@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flowverify/flowverify/internal/words"
 	"io"
 	"net"
 	"net/http"
@@ -108,6 +109,37 @@ func metricsAddr(s string) string {
 }
 
 // serverFromInterfaces takes the capture interfaces' own addresses.
+// checkDevices refuses an interface that does not exist, naming the ones
+// that do, before anything is opened; and says, when only loopback is
+// watched, that everything seen there is local to the host.
+func checkDevices(stderr io.Writer, names []string) error {
+	devs, err := capture.Interfaces()
+	if err != nil {
+		return nil // the capture's own error will say more
+	}
+	known := map[string]capture.Interface{}
+	var list []string
+	for _, d := range devs {
+		known[d.Name] = d
+		list = append(list, d.Name)
+	}
+	loopback := len(names) > 0
+	for _, n := range names {
+		d, ok := known[n]
+		if base, _, sub := strings.Cut(n, ":"); !ok && sub {
+			d, ok = known[base] // nflog:5, a group of a known device
+		}
+		if !ok {
+			return fmt.Errorf("no such capture device %q (devices: %s)%s", n, strings.Join(list, ", "), words.DidYouMean(n, list))
+		}
+		loopback = loopback && d.Loopback
+	}
+	if loopback {
+		fmt.Fprintln(stderr, "flowverify: only loopback is watched: all its traffic is local to the host, judged only by rules marked local (the local PostgreSQL); add the NIC with another -i to see the site")
+	}
+	return nil
+}
+
 func serverFromInterfaces(names []string) ([]netip.Addr, error) {
 	devs, err := capture.Interfaces()
 	if err != nil {
@@ -162,6 +194,7 @@ func runMonitor(parent context.Context, stdout, stderr io.Writer, environ []stri
 	ev := &liveEvaluator{mo: mo, live: run.live, metrics: run.metrics, events: events, withFlows: of.flows}
 	control := make(chan func())
 	stopSignals := handleSignals(ctx, cancel, control, stderr, func() {
+		run.reopenEvents(f.events, stderr)
 		nm, err := mf.load(environ)
 		if err != nil {
 			fmt.Fprintln(stderr, "flowverify: reload refused, keeping the old matrix:", err)
@@ -189,11 +222,35 @@ type monitorRun struct {
 	mo      *classifier.Monitor
 	metrics *report.Metrics
 	closers []func()
+	// eventFile is --events as open now; SIGHUP reopens it (logrotate).
+	eventFile *os.File
+}
+
+// reopenEvents opens --events again by name and sends later events there:
+// after logrotate moved the file, they go to a new one.
+func (run *monitorRun) reopenEvents(path string, stderr io.Writer) {
+	if path == "" {
+		return
+	}
+	nf, err := safefile.Append(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "flowverify: reopening --events, keeping the old file:", err)
+		return
+	}
+	run.events.Swap(nf)
+	if run.eventFile != nil {
+		run.eventFile.Close()
+	}
+	run.eventFile = nf
+	fmt.Fprintln(stderr, "flowverify: --events reopened:", path)
 }
 
 // openMonitor opens everything that may need root: the capture handles,
 // the event file, the pcap directory and the metrics socket.
 func openMonitor(stdout, stderr io.Writer, f *monitorFlags, m *matrix.Matrix) (*monitorRun, error) {
+	if err := checkDevices(stderr, f.ifaces); err != nil {
+		return nil, err
+	}
 	run := &monitorRun{servers: m.Server}
 	source := m.ServerFrom
 	if m.ServerAuto {
@@ -210,12 +267,17 @@ func openMonitor(stdout, stderr io.Writer, f *monitorFlags, m *matrix.Matrix) (*
 	}
 	run.live = live
 	run.closers = append(run.closers, live.Close)
-	evOut, closeEvents, err := openEvents(stdout, f.events)
+	evOut, eventFile, err := openEvents(stdout, f.events)
 	if err != nil {
 		run.close()
 		return nil, err
 	}
-	run.closers = append(run.closers, closeEvents)
+	run.eventFile = eventFile
+	run.closers = append(run.closers, func() {
+		if run.eventFile != nil {
+			run.eventFile.Close()
+		}
+	})
 	run.events = report.NewEventWriter(evOut)
 	if run.rot, err = openRotator(f, live); err != nil {
 		run.close()
@@ -288,16 +350,16 @@ func finishMonitor(stdout, stderr io.Writer, of *outputFlags, f *monitorFlags, m
 	return exitFor(m, r)
 }
 
-// openEvents opens --events for appending, or returns stdout.
-func openEvents(stdout io.Writer, path string) (io.Writer, func(), error) {
+// openEvents opens --events for appending, or returns stdout (and no file).
+func openEvents(stdout io.Writer, path string) (io.Writer, *os.File, error) {
 	if path == "" {
-		return stdout, func() {}, nil
+		return stdout, nil, nil
 	}
 	file, err := safefile.Append(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	return file, func() { file.Close() }, nil
+	return file, file, nil
 }
 
 // openRotator starts --write-pcap's rotating files, or returns nil.
