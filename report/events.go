@@ -18,6 +18,9 @@ const (
 	EventDropsRose      = "drops_increased"
 	EventSummary        = "summary"
 	EventReload         = "matrix_reloaded"
+	// EventSnapshotFailed: a --snapshot-interval rewrite of a report file
+	// failed; the run goes on.
+	EventSnapshotFailed = "snapshot_failed"
 )
 
 // Event is one finding as it happens. Metadata only.

@@ -116,3 +116,35 @@ func TestMonitorReopensEventsOnHUP(t *testing.T) {
 		t.Errorf("before the move %q, after %q (%v)", before, after, err)
 	}
 }
+
+// TestMonitorSnapshots: with -o and --snapshot-interval the report file
+// exists, complete, while the monitor still runs.
+func TestMonitorSnapshots(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("capturing on lo needs root")
+	}
+	out := filepath.Join(t.TempDir(), "tm.json")
+	done := make(chan result, 1)
+	go func() {
+		done <- flowverify(t, nil, "monitor", "-i", "lo", "--server", "127.0.0.1", "--duration", "5s", "--interval", "1s",
+			"--snapshot-interval", "1s", "-o", out)
+	}()
+	deadline := time.Now().Add(4 * time.Second)
+	for time.Now().Before(deadline) {
+		if data, err := os.ReadFile(out); err == nil {
+			if !strings.Contains(string(data), `"schema": "flowverify/report/v1"`) {
+				t.Fatalf("a snapshot that is no report: %.200s", data)
+			}
+			select {
+			case r := <-done:
+				t.Fatalf("the run ended (exit %d) before the check", r.code)
+			default:
+			}
+			<-done
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	r := <-done
+	t.Fatalf("no snapshot while the monitor ran (exit %d): %s", r.code, r.stderr)
+}

@@ -41,6 +41,7 @@ type monitorFlags struct {
 	pcapSize      int64
 	pcapCount     int
 	user          string
+	snapshot      time.Duration
 }
 
 func newMonitorCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
@@ -86,6 +87,7 @@ and keeps every flow.`,
 	fl.BoolVar(&f.immediate, "immediate", true, "deliver packets as they arrive")
 	fl.DurationVar(&f.window, "window", 15*time.Minute, "rules are judged over this much recent traffic; missing only after a full window")
 	fl.DurationVar(&f.interval, "interval", time.Minute, "how often to evaluate and print a summary")
+	fl.DurationVar(&f.snapshot, "snapshot-interval", 5*time.Minute, "with -o, rewrite the report files this often during the run (0: only at the end)")
 	fl.StringVar(&f.events, "events", "", "write the event stream (JSON lines) to FILE instead of stdout")
 	fl.StringVar(&f.metricsListen, "metrics-listen", "", "serve Prometheus metrics on [HOST:]PORT (a bare port binds to 127.0.0.1)")
 	fl.DurationVar(&f.duration, "duration", 0, "stop by itself after this long (0: until SIGINT/SIGTERM)")
@@ -190,6 +192,7 @@ func runMonitor(parent context.Context, stdout, stderr io.Writer, environ []stri
 		joinAddrs(run.servers), f.window, orStdout(f.events))
 	run.live.Start(ctx)
 
+	run.outputs, run.snapEvery, run.lastSnap = of.outputs, f.snapshot, time.Now()
 	mo, events := run.mo, run.events
 	ev := &liveEvaluator{mo: mo, live: run.live, metrics: run.metrics, events: events, withFlows: of.flows}
 	control := make(chan func())
@@ -224,6 +227,31 @@ type monitorRun struct {
 	closers []func()
 	// eventFile is --events as open now; SIGHUP reopens it (logrotate).
 	eventFile *os.File
+	// outputs are the -o files snapshots rewrite, every snapEvery.
+	outputs   []string
+	snapEvery time.Duration
+	lastSnap  time.Time
+}
+
+// snapshot rewrites every -o report file when --snapshot-interval has
+// passed, so a run of days never loses its report to a failure at the
+// end. A failed write is an event and a line, never the end of the run.
+func (run *monitorRun) snapshot(r *report.Report, stderr io.Writer) {
+	if run.snapEvery <= 0 || len(run.outputs) == 0 || time.Since(run.lastSnap) < run.snapEvery {
+		return
+	}
+	run.lastSnap = time.Now()
+	for _, out := range run.outputs {
+		if out == "-" {
+			continue
+		}
+		format, _ := report.FormatFromPath(out)
+		if err := writeFileAtomic(out, func(w io.Writer) error { return report.Write(w, r, format) }); err != nil {
+			msg := fmt.Sprintf("snapshot of %s failed: %v", out, cause(err))
+			fmt.Fprintln(stderr, "flowverify:", msg)
+			run.events.Write(report.Event{Time: time.Now().UTC().Format(time.RFC3339Nano), Type: report.EventSnapshotFailed, Reason: msg})
+		}
+	}
 }
 
 // reopenEvents opens --events again by name and sends later events there:
@@ -317,6 +345,7 @@ func (run *monitorRun) hooks(ev *liveEvaluator, stderr io.Writer) classifier.Liv
 		}
 		run.events.Write(classifier.SummaryEvent(r))
 		printSummary(stderr, r)
+		run.snapshot(r, stderr)
 	}}
 	if run.rot != nil {
 		h.Record = run.rot.Write
