@@ -142,7 +142,15 @@ func load(opt LoadOptions) (*Matrix, []byte, error) {
 	}
 	var raw rawMatrix
 	if err := v.UnmarshalExact(&raw); err != nil {
-		return nil, data, &ConfigError{Source: source, Msg: cleanDecodeError(err)}
+		msg := cleanDecodeError(err)
+		// A value a variable set is the variable's fault, not the
+		// profile's or the file's.
+		for key, name := range envKeys {
+			if strings.Contains(msg, "'"+key+"'") {
+				return nil, data, &ConfigError{Source: "environment", Key: name, Msg: msg}
+			}
+		}
+		return nil, data, &ConfigError{Source: source, Msg: msg}
 	}
 	m, err := build(&raw, source, envKeys)
 	if err != nil {

@@ -148,3 +148,12 @@ func TestMonitorSnapshots(t *testing.T) {
 	r := <-done
 	t.Fatalf("no snapshot while the monitor ran (exit %d): %s", r.code, r.stderr)
 }
+
+// TestVariableErrorsNameTheVariable: a bad value from FLOWVERIFY_* is
+// blamed on the variable, not on the profile.
+func TestVariableErrorsNameTheVariable(t *testing.T) {
+	r := flowverify(t, []string{"FLOWVERIFY_FLOWS_MAX_FLOWS=abc"}, "analyze", "-q", filepath.Join(scenarioDir, "all-good.pcap"))
+	if r.code != exitUsage || !strings.HasPrefix(r.stderr, "flowverify: environment: FLOWVERIFY_FLOWS_MAX_FLOWS:") {
+		t.Errorf("exit %d, %q", r.code, r.stderr)
+	}
+}
