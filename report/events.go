@@ -53,6 +53,15 @@ type Event struct {
 type EventWriter struct {
 	mu  sync.Mutex
 	enc *json.Encoder
+	tap func(Event) // also sees every event (the live page)
+}
+
+// Tap has fn see every event written from now on, under the writer's
+// lock: fn must not block.
+func (e *EventWriter) Tap(fn func(Event)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.tap = fn
 }
 
 // NewEventWriter writes to w.
@@ -62,14 +71,17 @@ func NewEventWriter(w io.Writer) *EventWriter { return &EventWriter{enc: json.Ne
 func (e *EventWriter) Write(ev Event) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.tap != nil {
+		e.tap(ev)
+	}
 	return e.enc.Encode(&ev)
 }
 
 // Swap makes later events go to w (a reopened --events file after
 // logrotate moved the old one); it returns nothing: the caller closes
 // the old writer once Swap returns.
-func (w *EventWriter) Swap(to io.Writer) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.enc = json.NewEncoder(to)
+func (e *EventWriter) Swap(to io.Writer) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.enc = json.NewEncoder(to)
 }

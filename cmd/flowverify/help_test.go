@@ -1,6 +1,9 @@
 package main
 
 import (
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,4 +159,58 @@ func TestVariableErrorsNameTheVariable(t *testing.T) {
 	if r.code != exitUsage || !strings.HasPrefix(r.stderr, "flowverify: environment: FLOWVERIFY_FLOWS_MAX_FLOWS:") {
 		t.Errorf("exit %d, %q", r.code, r.stderr)
 	}
+}
+
+// TestMonitorLivePage: --http serves the current report as HTML (with a
+// refresh, no external resources), /report.json, the recent events
+// newest first and the metrics, read-only.
+func TestMonitorLivePage(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("capturing on lo needs root")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	done := make(chan result, 1)
+	go func() {
+		done <- flowverify(t, nil, "monitor", "-i", "lo", "--server", "127.0.0.1", "--duration", "5s", "--interval", "1s", "--http", addr,
+			"--events", filepath.Join(t.TempDir(), "ev.jsonl"))
+	}()
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	deadline := time.Now().Add(4 * time.Second)
+	for {
+		if code, body := get("/report.json"); code == 200 && strings.Contains(body, `"schema": "flowverify/report/v1"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no report on the live page")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	code, page := get("/")
+	if code != 200 || !strings.Contains(page, `<meta http-equiv="refresh" content="1">`) || !strings.Contains(page, "<svg") ||
+		strings.Contains(page, "http://") || strings.Contains(page, "https://") {
+		t.Errorf("page: %d, refresh %v, diagram %v", code, strings.Contains(page, "refresh"), strings.Contains(page, "<svg"))
+	}
+	if code, evs := get("/events"); code != 200 || !strings.HasPrefix(strings.TrimSpace(evs), "[") || !strings.Contains(evs, `"summary"`) {
+		t.Errorf("/events: %d %.200s", code, evs)
+	}
+	if code, m := get("/metrics"); code != 200 || !strings.Contains(m, "flowverify_") {
+		t.Errorf("/metrics: %d", code)
+	}
+	if resp, err := http.Post("http://"+addr+"/", "text/plain", strings.NewReader("x")); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST: %v %v", err, resp)
+	}
+	<-done
 }

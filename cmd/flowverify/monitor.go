@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/flowverify/flowverify/internal/words"
 	"io"
 	"net"
 	"net/http"
@@ -19,7 +18,6 @@ import (
 	"github.com/flowverify/flowverify/classifier"
 	"github.com/flowverify/flowverify/classifier/firewall"
 	"github.com/flowverify/flowverify/classifier/matrix"
-	"github.com/flowverify/flowverify/internal/safefile"
 	"github.com/flowverify/flowverify/report"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
@@ -42,6 +40,7 @@ type monitorFlags struct {
 	pcapCount     int
 	user          string
 	snapshot      time.Duration
+	http          string
 }
 
 func newMonitorCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
@@ -87,6 +86,7 @@ and keeps every flow.`,
 	fl.BoolVar(&f.immediate, "immediate", true, "deliver packets as they arrive")
 	fl.DurationVar(&f.window, "window", 15*time.Minute, "rules are judged over this much recent traffic; missing only after a full window")
 	fl.DurationVar(&f.interval, "interval", time.Minute, "how often to evaluate and print a summary")
+	fl.StringVar(&f.http, "http", "", "serve a live page on [HOST:]PORT (a bare port binds to 127.0.0.1): the report, /report.json, /events, /metrics")
 	fl.DurationVar(&f.snapshot, "snapshot-interval", 5*time.Minute, "with -o, rewrite the report files this often during the run (0: only at the end)")
 	fl.StringVar(&f.events, "events", "", "write the event stream (JSON lines) to FILE instead of stdout")
 	fl.StringVar(&f.metricsListen, "metrics-listen", "", "serve Prometheus metrics on [HOST:]PORT (a bare port binds to 127.0.0.1)")
@@ -96,72 +96,6 @@ and keeps every flow.`,
 	fl.IntVar(&f.pcapCount, "write-pcap-count", 10, "keep this many pcap files")
 	fl.StringVar(&f.user, "user", "", "drop root for this user once the capture handles are open (Linux; like tcpdump -Z)")
 	return cmd
-}
-
-// metricsAddr binds a bare port to loopback: the metrics stay local
-// unless the operator names another address.
-func metricsAddr(s string) string {
-	if !strings.Contains(s, ":") {
-		return "127.0.0.1:" + s
-	}
-	if strings.HasPrefix(s, ":") {
-		return "127.0.0.1" + s
-	}
-	return s
-}
-
-// serverFromInterfaces takes the capture interfaces' own addresses.
-// checkDevices refuses an interface that does not exist, naming the ones
-// that do, before anything is opened; and says, when only loopback is
-// watched, that everything seen there is local to the host.
-func checkDevices(stderr io.Writer, names []string) error {
-	devs, err := capture.Interfaces()
-	if err != nil {
-		return nil // the capture's own error will say more
-	}
-	known := map[string]capture.Interface{}
-	var list []string
-	for _, d := range devs {
-		known[d.Name] = d
-		list = append(list, d.Name)
-	}
-	loopback := len(names) > 0
-	for _, n := range names {
-		d, ok := known[n]
-		if base, _, sub := strings.Cut(n, ":"); !ok && sub {
-			d, ok = known[base] // nflog:5, a group of a known device
-		}
-		if !ok {
-			return fmt.Errorf("no such capture device %q (devices: %s)%s", n, strings.Join(list, ", "), words.DidYouMean(n, list))
-		}
-		loopback = loopback && d.Loopback
-	}
-	if loopback {
-		fmt.Fprintln(stderr, "flowverify: only loopback is watched: all its traffic is local to the host, judged only by rules marked local (the local PostgreSQL); add the NIC with another -i to see the site")
-	}
-	return nil
-}
-
-func serverFromInterfaces(names []string) ([]netip.Addr, error) {
-	devs, err := capture.Interfaces()
-	if err != nil {
-		return nil, err
-	}
-	var out []netip.Addr
-	for _, d := range devs {
-		if !contains(names, d.Name) {
-			continue
-		}
-		for _, a := range d.Addresses {
-			if ip, err := netip.ParseAddr(a); err == nil && !ip.IsLinkLocalUnicast() {
-				out = append(out, ip.Unmap())
-			}
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("the interfaces %s have no addresses to take as the server's; pass --server", strings.Join(names, ", "))
-	}
-	return out, nil
 }
 
 func runMonitor(parent context.Context, stdout, stderr io.Writer, environ []string, mf *matrixFlags, of *outputFlags, f *monitorFlags, m *matrix.Matrix) error {
@@ -227,50 +161,11 @@ type monitorRun struct {
 	closers []func()
 	// eventFile is --events as open now; SIGHUP reopens it (logrotate).
 	eventFile *os.File
+	page      *livePage // --http
 	// outputs are the -o files snapshots rewrite, every snapEvery.
 	outputs   []string
 	snapEvery time.Duration
 	lastSnap  time.Time
-}
-
-// snapshot rewrites every -o report file when --snapshot-interval has
-// passed, so a run of days never loses its report to a failure at the
-// end. A failed write is an event and a line, never the end of the run.
-func (run *monitorRun) snapshot(r *report.Report, stderr io.Writer) {
-	if run.snapEvery <= 0 || len(run.outputs) == 0 || time.Since(run.lastSnap) < run.snapEvery {
-		return
-	}
-	run.lastSnap = time.Now()
-	for _, out := range run.outputs {
-		if out == "-" {
-			continue
-		}
-		format, _ := report.FormatFromPath(out)
-		if err := writeFileAtomic(out, func(w io.Writer) error { return report.Write(w, r, format) }); err != nil {
-			msg := fmt.Sprintf("snapshot of %s failed: %v", out, cause(err))
-			fmt.Fprintln(stderr, "flowverify:", msg)
-			run.events.Write(report.Event{Time: time.Now().UTC().Format(time.RFC3339Nano), Type: report.EventSnapshotFailed, Reason: msg})
-		}
-	}
-}
-
-// reopenEvents opens --events again by name and sends later events there:
-// after logrotate moved the file, they go to a new one.
-func (run *monitorRun) reopenEvents(path string, stderr io.Writer) {
-	if path == "" {
-		return
-	}
-	nf, err := safefile.Append(path)
-	if err != nil {
-		fmt.Fprintln(stderr, "flowverify: reopening --events, keeping the old file:", err)
-		return
-	}
-	run.events.Swap(nf)
-	if run.eventFile != nil {
-		run.eventFile.Close()
-	}
-	run.eventFile = nf
-	fmt.Fprintln(stderr, "flowverify: --events reopened:", path)
 }
 
 // openMonitor opens everything that may need root: the capture handles,
@@ -323,6 +218,19 @@ func openMonitor(stdout, stderr io.Writer, f *monitorFlags, m *matrix.Matrix) (*
 		}
 		run.closers = append(run.closers, stop)
 	}
+	if f.http != "" {
+		if run.metrics == nil {
+			run.metrics = report.NewMetrics()
+		}
+		run.page = &livePage{refresh: f.interval, metrics: run.metrics}
+		stop, err := serveLivePage(stderr, f.http, run.page)
+		if err != nil {
+			run.close()
+			return nil, err
+		}
+		run.closers = append(run.closers, stop)
+		run.events.Tap(run.page.addEvent)
+	}
 	return run, nil
 }
 
@@ -346,6 +254,9 @@ func (run *monitorRun) hooks(ev *liveEvaluator, stderr io.Writer) classifier.Liv
 		run.events.Write(classifier.SummaryEvent(r))
 		printSummary(stderr, r)
 		run.snapshot(r, stderr)
+		if run.page != nil {
+			run.page.setReport(r)
+		}
 	}}
 	if run.rot != nil {
 		h.Record = run.rot.Write
@@ -377,18 +288,6 @@ func finishMonitor(stdout, stderr io.Writer, of *outputFlags, f *monitorFlags, m
 		return &exitError{exitUsage, err}
 	}
 	return exitFor(m, r)
-}
-
-// openEvents opens --events for appending, or returns stdout (and no file).
-func openEvents(stdout io.Writer, path string) (io.Writer, *os.File, error) {
-	if path == "" {
-		return stdout, nil, nil
-	}
-	file, err := safefile.Append(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	return file, file, nil
 }
 
 // openRotator starts --write-pcap's rotating files, or returns nil.
