@@ -51,9 +51,9 @@ type Event struct {
 
 // EventWriter writes events as JSON lines; safe for concurrent use.
 type EventWriter struct {
-	mu  sync.Mutex
-	enc *json.Encoder
-	tap func(Event) // also sees every event (the live page)
+	mu   sync.Mutex
+	enc  *json.Encoder
+	taps []func(Event) // also see every event (the live page, alerts)
 }
 
 // Tap has fn see every event written from now on, under the writer's
@@ -61,7 +61,7 @@ type EventWriter struct {
 func (e *EventWriter) Tap(fn func(Event)) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.tap = fn
+	e.taps = append(e.taps, fn)
 }
 
 // NewEventWriter writes to w.
@@ -71,8 +71,8 @@ func NewEventWriter(w io.Writer) *EventWriter { return &EventWriter{enc: json.Ne
 func (e *EventWriter) Write(ev Event) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.tap != nil {
-		e.tap(ev)
+	for _, tap := range e.taps {
+		tap(ev)
 	}
 	return e.enc.Encode(&ev)
 }

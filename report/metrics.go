@@ -20,6 +20,7 @@ type Metrics struct {
 	tableSize   prometheus.Gauge
 	evictions   prometheus.Gauge
 	lastUpdated prometheus.Gauge
+	alerts      *prometheus.CounterVec
 }
 
 // NewMetrics registers every series.
@@ -43,7 +44,9 @@ func NewMetrics() *Metrics {
 	m.tableSize = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "flowverify", Name: "flow_table_size", Help: "Flows held in the flow table."})
 	m.evictions = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "flowverify", Name: "flow_table_evictions_total", Help: "Flows evicted by the flow-table cap."})
 	m.lastUpdated = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "flowverify", Name: "last_evaluation_timestamp_seconds", Help: "Wall-clock time of the last evaluation."})
-	m.Registry.MustRegister(m.tableSize, m.evictions, m.lastUpdated)
+	m.alerts = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "flowverify", Name: "alerts_total",
+		Help: "Finding events handed to --webhook and --syslog, by sink and outcome (sent, failed, dropped)."}, []string{"sink", "outcome"})
+	m.Registry.MustRegister(m.tableSize, m.evictions, m.lastUpdated, m.alerts)
 	// The process's own memory and goroutines, so a soak can be watched.
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -98,3 +101,6 @@ func lastColon(s string) int {
 	}
 	return -1
 }
+
+// Alert counts one event a sink sent, failed to send or dropped.
+func (m *Metrics) Alert(sink, outcome string) { m.alerts.WithLabelValues(sink, outcome).Inc() }

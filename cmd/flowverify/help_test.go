@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -213,4 +216,79 @@ func TestMonitorLivePage(t *testing.T) {
 		t.Errorf("POST: %v %v", err, resp)
 	}
 	<-done
+}
+
+// TestMonitorAlerts: --webhook and --syslog receive every finding once
+// (here the required rules that a one-second window on lo never saw),
+// the webhook as JSON, the collector as RFC 5424 lines; summaries stay
+// in the event stream.
+func TestMonitorAlerts(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("capturing on lo needs root")
+	}
+	var mu sync.Mutex
+	hooks := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var e struct{ Type, Rule string }
+		json.NewDecoder(r.Body).Decode(&e)
+		mu.Lock()
+		hooks[e.Type+"/"+e.Rule]++
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	lines := make(chan string, 100)
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			n, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			lines <- string(buf[:n])
+		}
+	}()
+	// Datagrams on lo move packet time on, so the window fills.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		c, err := net.Dial("udp", "127.0.0.1:9")
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+				c.Write([]byte("tick"))
+			}
+		}
+	}()
+	r := flowverify(t, nil, "monitor", "-i", "lo", "--server", "127.0.0.1", "--window", "1s", "--interval", "1s", "--duration", "3s",
+		"--webhook", srv.URL, "--syslog", "udp://"+pc.LocalAddr().String(), "--events", filepath.Join(t.TempDir(), "ev.jsonl"))
+	if r.code > 1 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if hooks["rule_missing/syslog-in"] != 1 || hooks["summary/"] != 0 {
+		t.Errorf("webhook got %v; want each missing rule once and no summary", hooks)
+	}
+	got := 0
+	for len(lines) > 0 {
+		l := <-lines
+		if !strings.HasPrefix(l, "<132>1 ") || !strings.Contains(l, " flowverify ") || !strings.Contains(l, `"type":"rule_missing"`) {
+			t.Errorf("syslog line %q", l)
+		}
+		got++
+	}
+	if got != len(hooks) {
+		t.Errorf("%d syslog lines for %d webhook posts", got, len(hooks))
+	}
 }

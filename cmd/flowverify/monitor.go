@@ -41,6 +41,8 @@ type monitorFlags struct {
 	user          string
 	snapshot      time.Duration
 	http          string
+	webhook       string
+	syslog        string
 }
 
 func newMonitorCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
@@ -86,6 +88,8 @@ and keeps every flow.`,
 	fl.BoolVar(&f.immediate, "immediate", true, "deliver packets as they arrive")
 	fl.DurationVar(&f.window, "window", 15*time.Minute, "rules are judged over this much recent traffic; missing only after a full window")
 	fl.DurationVar(&f.interval, "interval", time.Minute, "how often to evaluate and print a summary")
+	fl.StringVar(&f.webhook, "webhook", "", "POST each finding event as JSON to URL (queued, retried, never holding up the capture)")
+	fl.StringVar(&f.syslog, "syslog", "", "send each finding event as an RFC 5424 message to udp://HOST:PORT or tcp://HOST:PORT")
 	fl.StringVar(&f.http, "http", "", "serve a live page on [HOST:]PORT (a bare port binds to 127.0.0.1): the report, /report.json, /events, /metrics")
 	fl.DurationVar(&f.snapshot, "snapshot-interval", 5*time.Minute, "with -o, rewrite the report files this often during the run (0: only at the end)")
 	fl.StringVar(&f.events, "events", "", "write the event stream (JSON lines) to FILE instead of stdout")
@@ -128,7 +132,7 @@ func runMonitor(parent context.Context, stdout, stderr io.Writer, environ []stri
 
 	run.outputs, run.snapEvery, run.lastSnap = of.outputs, f.snapshot, time.Now()
 	mo, events := run.mo, run.events
-	ev := &liveEvaluator{mo: mo, live: run.live, metrics: run.metrics, events: events, withFlows: of.flows}
+	ev := &liveEvaluator{mo: mo, live: run.live, metrics: run.metrics, events: events, withFlows: of.flows, sinks: run.sinks}
 	control := make(chan func())
 	stopSignals := handleSignals(ctx, cancel, control, stderr, func() {
 		run.reopenEvents(f.events, stderr)
@@ -161,7 +165,8 @@ type monitorRun struct {
 	closers []func()
 	// eventFile is --events as open now; SIGHUP reopens it (logrotate).
 	eventFile *os.File
-	page      *livePage // --http
+	page      *livePage    // --http
+	sinks     []*alertSink // --webhook, --syslog
 	// outputs are the -o files snapshots rewrite, every snapEvery.
 	outputs   []string
 	snapEvery time.Duration
@@ -217,6 +222,13 @@ func openMonitor(stdout, stderr io.Writer, f *monitorFlags, m *matrix.Matrix) (*
 			return nil, err
 		}
 		run.closers = append(run.closers, stop)
+	}
+	if f.http != "" && run.metrics == nil {
+		run.metrics = report.NewMetrics() // the live page serves them
+	}
+	if err := run.openAlerts(f); err != nil {
+		run.close()
+		return nil, err
 	}
 	if f.http != "" {
 		if run.metrics == nil {
@@ -275,6 +287,12 @@ func finishMonitor(stdout, stderr io.Writer, of *outputFlags, f *monitorFlags, m
 	r, err := ev.evaluate(true)
 	if err != nil {
 		return &exitError{exitUsage, err}
+	}
+	for _, a := range ev.sinks {
+		a.close() // the last findings are delivered, or counted as not
+		if w := a.summary(); w != "" {
+			r.Warnings = append(r.Warnings, w)
+		}
 	}
 	if of.suggest != "" {
 		r.Suggestions = firewall.Suggest(m, r, of.suggest, of.suggestUnexpected)
@@ -370,6 +388,7 @@ type liveEvaluator struct {
 	metrics   *report.Metrics
 	events    *report.EventWriter
 	withFlows bool
+	sinks     []*alertSink
 }
 
 func (ev *liveEvaluator) emit(evs []report.Event) {
