@@ -3,6 +3,7 @@ package classifier
 import (
 	"fmt"
 	"github.com/flowverify/flowverify/internal/words"
+	"math/bits"
 	"net"
 	"net/netip"
 	"sort"
@@ -122,14 +123,6 @@ func (s *serverInference) observe(f *flow.Flow) {
 	}
 }
 
-func popcount(x uint16) int {
-	n := 0
-	for ; x != 0; x &= x - 1 {
-		n++
-	}
-	return n
-}
-
 // macLookup says which Ethernet station an address was seen behind.
 type macLookup func(capture.Addr) ([6]byte, bool)
 
@@ -138,22 +131,33 @@ type scored struct {
 	n int
 }
 
-// decide picks the address with the most kinds of evidence, then the
-// server's address of the other family (Windows runs IPv4 and IPv6 side
-// by side): one that shows matrix evidence too and sits behind the same
-// Ethernet station. A tie within a family, or no evidence at all, is an
-// error that tells the user what to pass instead.
-func (s *serverInference) decide(mac macLookup) ([]netip.Addr, []string, error) {
-	var list []scored
+// ranked lists the addresses with strong evidence, the most kinds first
+// (then by address, for a stable answer).
+func (s *serverInference) ranked() []scored {
+	list := make([]scored, 0, len(s.cands))
 	for a, c := range s.cands {
-		list = append(list, scored{a, popcount(c.kinds)})
+		list = append(list, scored{a, bits.OnesCount16(c.kinds)})
 	}
+	byScore(list)
+	return list
+}
+
+func byScore(list []scored) {
 	sort.Slice(list, func(i, j int) bool {
 		if list[i].n != list[j].n {
 			return list[i].n > list[j].n
 		}
 		return list[i].a.Less(list[j].a)
 	})
+}
+
+// decide picks the address with the most kinds of evidence, then the
+// server's address of the other family (Windows runs IPv4 and IPv6 side
+// by side): one that shows matrix evidence too and sits behind the same
+// Ethernet station. A tie within a family, or no evidence at all, is an
+// error that tells the user what to pass instead.
+func (s *serverInference) decide(mac macLookup) ([]netip.Addr, []string, error) {
+	list := s.ranked()
 	if len(list) == 0 {
 		return nil, nil, fmt.Errorf("cannot infer the server: no address receives udp/10000, tcp/10001 or tcp/8080, and none opens tcp/88, 135, 389 or 9389; pass --server ADDR")
 	}
@@ -273,16 +277,7 @@ func tableConfig(m *matrix.Matrix) flow.Config {
 // candidates lists the addresses that showed matrix evidence, strongest
 // first, at most n: what a report without a server offers instead.
 func (s *serverInference) candidates(n int) []report.Candidate {
-	var list []scored
-	for a, c := range s.cands {
-		list = append(list, scored{a, popcount(c.kinds)})
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if list[i].n != list[j].n {
-			return list[i].n > list[j].n
-		}
-		return list[i].a.Less(list[j].a)
-	})
+	list := s.ranked()
 	var out []report.Candidate
 	for _, c := range list[:min(n, len(list))] {
 		out = append(out, report.Candidate{Address: c.a.String(), Score: c.n, Evidence: s.evidence(c.a, "")})
@@ -293,17 +288,12 @@ func (s *serverInference) candidates(n int) []report.Candidate {
 	// None shows the strong kinds: offer the addresses that took the
 	// server's side of some row, by how many rows.
 	list = list[:0]
-	for a, bits := range s.weak {
+	for a, rules := range s.weak {
 		if !a.IsLoopback() {
-			list = append(list, scored{a, popcount64(bits)})
+			list = append(list, scored{a, bits.OnesCount64(rules)})
 		}
 	}
-	sort.Slice(list, func(i, j int) bool {
-		if list[i].n != list[j].n {
-			return list[i].n > list[j].n
-		}
-		return list[i].a.Less(list[j].a)
-	})
+	byScore(list)
 	for _, c := range list[:min(n, len(list))] {
 		var ev []string
 		for i := range s.rules[:min(len(s.rules), 64)] {
@@ -314,12 +304,4 @@ func (s *serverInference) candidates(n int) []report.Candidate {
 		out = append(out, report.Candidate{Address: c.a.String(), Score: c.n, Evidence: ev})
 	}
 	return out
-}
-
-func popcount64(x uint64) int {
-	n := 0
-	for ; x != 0; x &= x - 1 {
-		n++
-	}
-	return n
 }
