@@ -46,7 +46,7 @@ type aggregator struct {
 	overflowed   int
 	sum          report.Summary
 	src          portSpan // the server's source ports on outbound TCP flows
-	flows        []report.Flow
+	flows        *report.FlowList
 	listFlows    bool
 	n            int
 	first, last  int64
@@ -54,6 +54,9 @@ type aggregator struct {
 
 func newAggregator(a *Analyzer, listFlows bool) *aggregator {
 	g := &aggregator{a: a, unexp: newGroupTable(), listFlows: listFlows}
+	if listFlows {
+		g.flows = report.NewFlowList()
+	}
 	g.cx = &matrix.Context{Servers: matrix.NewServerSet(slices.Collect(maps.Keys(a.servers))), DCs: &matrix.DCs{ByEPM: map[netip.Addr]bool{}}, Evidence: a.rec,
 		EPMLifetime: a.m.Limits.EPMLifetime, Explain: listFlows, Ports: a.ports}
 	g.rules = make([]ruleAgg, len(a.m.Rules))
@@ -162,7 +165,7 @@ func (g *aggregator) add(f *flow.Flow) {
 		}
 		g.last = max(g.last, s.last)
 		if g.listFlows {
-			g.flows = append(g.flows, g.a.flowEntry(f, &j))
+			g.flows.Add(g.a.flowEntry(f, &j), f.First)
 		}
 		return
 	}
@@ -215,7 +218,7 @@ func (g *aggregator) fold(s *judged, f *flow.Flow, j *matrix.Judgement) {
 		}
 	}
 	if g.listFlows {
-		g.flows = append(g.flows, g.a.flowEntry(f, j))
+		g.flows.Add(g.a.flowEntry(f, j), f.First)
 	}
 }
 

@@ -222,15 +222,12 @@ func (g *aggregator) blockedReport(r *report.Report) {
 	}
 }
 
-// flowReport lists every flow, in time order (--flows).
+// flowReport lists every flow (--flows); the list gives them in time
+// order, from disk when there are many.
 func (g *aggregator) flowReport(r *report.Report) {
-	sort.SliceStable(g.flows, func(i, j int) bool {
-		if g.flows[i].First != g.flows[j].First {
-			return g.flows[i].First < g.flows[j].First
-		}
-		return g.flows[i].Initiator+g.flows[i].Responder < g.flows[j].Initiator+g.flows[j].Responder
-	})
-	r.Flows = g.flows
+	if g.flows.Len() > 0 {
+		r.Flows = g.flows
+	}
 }
 
 // inputsReport lists the inputs with their damage and sets the window:

@@ -110,7 +110,7 @@ func TestPruningLearnedChangesNothing(t *testing.T) {
 		t.Fatalf("long-lived connection: pruning changed the report")
 	}
 	learned := false
-	for _, f := range r.Flows {
+	for _, f := range r.Flows.All() {
 		for _, n := range f.Notes {
 			learned = learned || strings.HasPrefix(n, "learned: port 49671")
 		}

@@ -77,7 +77,7 @@ func TestEndpointsLearnedOncePerConversation(t *testing.T) {
 		t.Errorf("%d endpoints learned from two conversations, want 2", got)
 	}
 	learned := 0
-	for _, f := range r.Flows {
+	for _, f := range r.Flows.All() {
 		if !strings.HasSuffix(f.Responder, ":49671") {
 			continue
 		}

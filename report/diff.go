@@ -12,11 +12,12 @@ import (
 
 // Read loads a JSON report and checks it against the schema (Parse).
 func Read(path string) (*Report, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, data)
+	defer f.Close()
+	return Decode(path, f)
 }
 
 // Diff is what changed between a baseline report and a current one.

@@ -147,12 +147,15 @@ func WriteFlowsCSV(w io.Writer, r *Report) error {
 	c := csv.NewWriter(w)
 	c.Write(csvRow([]string{"transport", "initiator", "responder", "guessed", "direction", "state", "conn_state", "history", "protocol", "confidence",
 		"verdict", "reason", "rule", "packets_initiator", "packets_responder", "bytes_initiator", "bytes_responder", "first", "last", "input"}))
-	for _, f := range r.Flows {
-		c.Write(csvRow([]string{f.Transport, f.Initiator, f.Responder, strconv.FormatBool(f.Guessed), f.Direction, f.State, f.ConnState, f.History,
+	err := r.Flows.Each(func(f *Flow) error {
+		return c.Write(csvRow([]string{f.Transport, f.Initiator, f.Responder, strconv.FormatBool(f.Guessed), f.Direction, f.State, f.ConnState, f.History,
 			f.Protocol, f.Confidence, f.Verdict, f.Reason, f.Rule, strconv.FormatUint(f.Packets.Initiator, 10), strconv.FormatUint(f.Packets.Responder, 10),
 			strconv.FormatUint(f.Bytes.Initiator, 10), strconv.FormatUint(f.Bytes.Responder, 10), f.First, f.Last, f.Input}))
-	}
+	})
 	c.Flush()
+	if err != nil {
+		return err
+	}
 	return c.Error()
 }
 

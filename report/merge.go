@@ -81,7 +81,12 @@ func (mg *merger) add(r *Report) {
 		mg.addUnexpected(u)
 	}
 	out.Blocked = append(out.Blocked, r.Blocked...)
-	out.Flows = append(out.Flows, r.Flows...)
+	if r.Flows.Len() > 0 {
+		if out.Flows == nil {
+			out.Flows = NewFlowList()
+		}
+		r.Flows.Each(func(f *Flow) error { out.Flows.Add(*f, FlowStart(f)); return nil })
+	}
 	out.Warnings = append(out.Warnings, r.Warnings...)
 	s, sum := r.Summary, &out.Summary
 	sum.Packets = addU64(sum.Packets, s.Packets)

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"github.com/flowverify/flowverify/internal/words"
@@ -84,9 +85,46 @@ func Write(w io.Writer, r *Report, format string) error {
 
 // WriteJSON writes the v1 JSON document.
 func WriteJSON(w io.Writer, r *Report) error {
-	enc := json.NewEncoder(w)
+	if r.Flows.Len() == 0 {
+		c := *r
+		c.Flows = nil
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(&c)
+	}
+	// The flows are the report's last key: the rest is encoded whole and
+	// the flows streamed into place, one at a time, as the encoder would
+	// have indented them.
+	c := *r
+	c.Flows = nil
+	var head bytes.Buffer
+	enc := json.NewEncoder(&head)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	if err := enc.Encode(&c); err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(bytes.TrimSuffix(head.Bytes(), []byte("\n}\n")))
+	bw.WriteString(",\n  \"flows\": [")
+	first := true
+	err := r.Flows.Each(func(f *Flow) error {
+		js, err := json.MarshalIndent(f, "    ", "  ")
+		if err != nil {
+			return err
+		}
+		if !first {
+			bw.WriteByte(',')
+		}
+		first = false
+		bw.WriteString("\n    ")
+		_, err = bw.Write(js)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	bw.WriteString("\n  ]\n}\n")
+	return bw.Flush()
 }
 
 // WriteJSONL writes one flow object per line (with --flows), else one
@@ -94,11 +132,9 @@ func WriteJSON(w io.Writer, r *Report) error {
 func WriteJSONL(w io.Writer, r *Report) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
-	if r.Flows != nil {
-		for i := range r.Flows {
-			if err := enc.Encode(&r.Flows[i]); err != nil {
-				return err
-			}
+	if r.Flows.Len() > 0 {
+		if err := r.Flows.Each(func(f *Flow) error { return enc.Encode(f) }); err != nil {
+			return err
 		}
 	} else {
 		for i := range r.Rules {
@@ -331,15 +367,22 @@ func (t textWriter) unexpected(r *Report) {
 // flows lists every flow (--flows); reasons are in the blocked and
 // unexpected sections above, and in the per-flow formats.
 func (t textWriter) flows(r *Report) {
-	if len(r.Flows) == 0 {
+	if r.Flows.Len() == 0 {
 		return
 	}
-	t.p("\nFlows (%d; times UTC)\n", len(r.Flows))
+	t.p("\nFlows (%d; times UTC)\n", r.Flows.Len())
+	// Two passes over the list, which may be on disk: one measures the
+	// columns, one writes the rows.
 	ft := newTable("FIRST", "INITIATOR", "RESPONDER", "CONN", "PROTOCOL", "VERDICT", "RULE")
-	for _, f := range r.Flows {
-		ft.row(shortTime(f.First), f.Initiator, f.Responder, f.Transport+" "+f.ConnState, f.Protocol, f.Verdict, f.Rule)
+	cells := func(f *Flow) []string {
+		return []string{shortTime(f.First), f.Initiator, f.Responder, f.Transport + " " + f.ConnState, f.Protocol, f.Verdict, f.Rule}
 	}
-	ft.write(t.w)
+	r.Flows.Each(func(f *Flow) error { ft.measure(cells(f)); return nil })
+	l := ft.layout()
+	l.line(t.w, ft.rows[0])
+	if err := r.Flows.Each(func(f *Flow) error { l.line(t.w, ft.clean(cells(f))); return nil }); err != nil {
+		t.p("(the flow list could not be read back: %v)\n", err)
+	}
 }
 
 // shortTime writes an RFC 3339 time as month-day and time to the
@@ -431,76 +474,103 @@ func statusMark(s matrix.Status) string {
 
 // table is a minimal column aligner; the last column is never padded.
 type table struct {
-	rows [][]string
+	rows   [][]string
+	widths []int
 }
 
-func newTable(head ...string) *table { return &table{rows: [][]string{head}} }
+func newTable(head ...string) *table {
+	t := &table{widths: make([]int, len(head))}
+	t.row(head...)
+	return t
+}
 
-func (t *table) row(cells ...string) {
+func (t *table) clean(cells []string) []string {
 	for i, c := range cells {
 		cells[i] = printable(c)
 	}
-	t.rows = append(t.rows, cells)
+	return cells
+}
+
+func (t *table) row(cells ...string) {
+	t.rows = append(t.rows, t.measure(t.clean(cells)))
+}
+
+// measure widens the columns to hold cells without keeping them.
+func (t *table) measure(cells []string) []string {
+	for i, c := range cells {
+		if n := runeLen(printable(c)); n > t.widths[i] {
+			t.widths[i] = n
+		}
+	}
+	return cells
 }
 
 func (t *table) write(w io.Writer) {
-	widths := make([]int, len(t.rows[0]))
+	l := t.layout()
 	for _, r := range t.rows {
-		for i, c := range r {
-			if n := len([]rune(c)); n > widths[i] {
-				widths[i] = n
-			}
-		}
+		l.line(w, r)
 	}
+}
+
+// tableLayout is where a table's columns go once all rows are measured.
+type tableLayout struct {
+	widths                []int
+	offset, avail, indent int
+	ownLines              bool
+}
+
+func (t *table) layout() tableLayout {
 	// The last column wraps under itself when the line would pass
 	// textWidth; when the columns before it leave too little room, it
 	// goes under the row, indented.
-	offset := 0
-	for _, wd := range widths[:len(widths)-1] {
-		offset += wd + 2
+	l := tableLayout{widths: t.widths}
+	for _, wd := range t.widths[:len(t.widths)-1] {
+		l.offset += wd + 2
 	}
-	avail, indent := textWidth-offset, offset
-	if offset > textWidth-8 {
+	l.avail, l.indent = textWidth-l.offset, l.offset
+	if l.offset > textWidth-8 {
 		// Even the columns before the last do not fit (long IPv6
 		// addresses): each row becomes a wrapped line of its own.
-		for _, r := range t.rows {
-			for i, l := range wrap(strings.Join(r, "  "), textWidth, textWidth-4) {
-				if i > 0 {
-					l = "    " + l
-				}
-				fmt.Fprintln(w, l)
+		l.ownLines = true
+	} else if l.avail < 30 {
+		l.avail, l.indent = textWidth-6, 6
+	}
+	return l
+}
+
+func (l tableLayout) line(w io.Writer, r []string) {
+	if l.ownLines {
+		for i, s := range wrap(strings.Join(r, "  "), textWidth, textWidth-4) {
+			if i > 0 {
+				s = "    " + s
 			}
+			fmt.Fprintln(w, s)
 		}
 		return
 	}
-	if avail < 30 {
-		avail, indent = textWidth-6, 6
+	var b strings.Builder
+	for i, c := range r[:len(r)-1] {
+		b.WriteString(c)
+		b.WriteString(strings.Repeat(" ", l.widths[i]-runeLen(c)+2))
 	}
-	for _, r := range t.rows {
-		var b strings.Builder
-		for i, c := range r[:len(r)-1] {
-			b.WriteString(c)
-			b.WriteString(strings.Repeat(" ", widths[i]-len([]rune(c))+2))
+	last := r[len(r)-1]
+	lines := wrap(last, l.avail, l.avail)
+	if l.indent != l.offset && runeLen(last) > textWidth-l.offset {
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+		for _, s := range lines {
+			fmt.Fprintln(w, strings.Repeat(" ", l.indent)+s)
 		}
-		last := r[len(r)-1]
-		lines := wrap(last, avail, avail)
-		if indent != offset && runeLen(last) > textWidth-offset {
-			fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
-			for _, l := range lines {
-				fmt.Fprintln(w, strings.Repeat(" ", indent)+l)
-			}
+		return
+	}
+	if runeLen(last) <= textWidth-l.offset {
+		lines = []string{last}
+	}
+	for i, s := range lines {
+		if i == 0 {
+			fmt.Fprintln(w, strings.TrimRight(b.String()+s, " "))
 			continue
 		}
-		if runeLen(last) <= textWidth-offset {
-			lines = []string{last}
-		}
-		for i, l := range lines {
-			if i == 0 {
-				fmt.Fprintln(w, strings.TrimRight(b.String()+l, " "))
-				continue
-			}
-			fmt.Fprintln(w, strings.Repeat(" ", indent)+l)
-		}
+		fmt.Fprintln(w, strings.Repeat(" ", l.indent)+s)
 	}
 }
 

@@ -32,7 +32,7 @@ type Report struct {
 	Timeline *Timeline `json:"timeline,omitempty"`
 	// Suggestions are firewall changes (analyze --suggest).
 	Suggestions []Suggestion `json:"suggestions,omitempty"`
-	Flows       []Flow       `json:"flows,omitempty"`
+	Flows       *FlowList    `json:"flows,omitempty"`
 }
 
 // Timeline counts flows per rule (and unexpected flows) in equal slices of

@@ -1,10 +1,15 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/flowverify/flowverify/classifier/matrix"
 )
@@ -14,17 +19,76 @@ import (
 // a report that a person or a tool edited wrongly must be an error that
 // names the key, never a wrong verdict. name is said in the errors.
 func Parse(name string, data []byte) (*Report, error) {
+	return Decode(name, bytes.NewReader(data))
+}
+
+// Decode is Parse from a reader. The report is read key by key and its
+// flows one at a time into a FlowList, so a report of millions of flows
+// is never in memory whole.
+func Decode(name string, rd io.Reader) (*Report, error) {
 	var r Report
-	if err := json.Unmarshal(data, &r); err != nil {
+	if err := decodeReport(json.NewDecoder(bufio.NewReaderSize(rd, 64<<10)), &r); err != nil {
+		r.Flows.Close()
 		return nil, fmt.Errorf("%s: not a flowverify JSON report: %v", name, err)
 	}
 	if r.Schema != Schema {
+		r.Flows.Close()
 		return nil, fmt.Errorf("%s: schema %q, want %q", name, r.Schema, Schema)
 	}
 	if err := r.validate(); err != nil {
+		r.Flows.Close()
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
 	return &r, nil
+}
+
+// decodeReport reads the top-level object: "flows" streams into a list,
+// every other key decodes into the field its tag names, and unknown keys
+// are skipped, as json.Unmarshal would.
+func decodeReport(dec *json.Decoder, r *Report) error {
+	if t, err := dec.Token(); err != nil {
+		return err
+	} else if d, ok := t.(json.Delim); !ok || d != '{' {
+		return fmt.Errorf("want an object, got %v", t)
+	}
+	fields := map[string]reflect.Value{}
+	v := reflect.ValueOf(r).Elem()
+	for i := range v.NumField() {
+		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		fields[name] = v.Field(i)
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := t.(string)
+		switch f, ok := fields[key]; {
+		case key == "flows":
+			if r.Flows == nil {
+				r.Flows = NewFlowList()
+			}
+			if err := r.Flows.decode(dec); err != nil {
+				return err
+			}
+		case ok:
+			if err := dec.Decode(f.Addr().Interface()); err != nil {
+				return fmt.Errorf("%s: %v", key, err)
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("data after the report's object")
+	}
+	return nil
 }
 
 func (r *Report) validate() error {

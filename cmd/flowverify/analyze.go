@@ -298,6 +298,8 @@ func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 			if of.suggest != "" {
 				r.Suggestions = firewall.Suggest(m, r, of.suggest, of.suggestUnexpected)
 			}
+			// The flow list may be spilled to a temporary file (--flows).
+			defer r.Flows.Close()
 			if err := of.write(stdout, stderr, r); err != nil {
 				return &exitError{exitUsage, err}
 			}

@@ -25,12 +25,14 @@ func newMergeCmd(stdout, stderr io.Writer) *cobra.Command {
 				if err != nil {
 					return &exitError{exitUsage, err}
 				}
+				defer r.Flows.Close()
 				rs = append(rs, r)
 			}
 			m, err := report.Merge(rs, anyMatrix)
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
+			defer m.Flows.Close()
 			if err := of.write(stdout, stderr, m); err != nil {
 				return &exitError{exitUsage, err}
 			}
