@@ -164,6 +164,9 @@ type Meta struct {
 	// interfaces' own addresses).
 	Servers      []netip.Addr
 	ServerSource string
+	// WindowShed counts finished flows the monitor let go before their
+	// window ended (the flow cap), WindowShedRule those on rule ports.
+	WindowShed, WindowShedRule int
 }
 
 // HostPort writes host:port, IPv6 in brackets.

@@ -280,6 +280,13 @@ func (a *Analyzer) caveats(r *report.Report, meta Meta) uint64 {
 	if tc.Evicted > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d flows were evicted by the flow-table cap (%d): verdicts may be incomplete", tc.Evicted, a.m.Limits.MaxFlows))
 	}
+	if meta.WindowShed > 0 {
+		w := fmt.Sprintf("%s left the window early to keep it within the flow cap (%d): unexpected counts cover only the flows kept", words.Count(meta.WindowShed, "finished flow"), a.m.Limits.MaxFlows)
+		if meta.WindowShedRule > 0 {
+			w += fmt.Sprintf("; %d of them were on rule ports, so rule verdicts may be incomplete", meta.WindowShedRule)
+		}
+		r.Warnings = append(r.Warnings, w)
+	}
 	if tc.Fragments > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d IP fragments seen (counted to their flows, not reassembled; %d without a first fragment)", tc.Fragments, tc.OrphanFrags))
 	}

@@ -38,6 +38,10 @@ type Monitor struct {
 	lastStatus map[string]matrix.Status
 	lastDrops  map[string]uint64
 	scanned    int // records already checked for events
+	// shed counts finished flows let go before their window ended, to
+	// keep the window within the flow cap: those on ports no rule names
+	// first, which only unexpected groups count.
+	shed, shedRule int
 }
 
 type flowID struct {
@@ -66,7 +70,59 @@ func NewMonitor(m *matrix.Matrix, cfg MonitorConfig) *Monitor {
 func (mo *Monitor) onEnd(f *flow.Flow) {
 	mo.rec.final(f)
 	mo.infer.observe(f)
+	if lim := mo.m.Limits.MaxFlows; lim > 0 && len(mo.window) >= lim {
+		mo.shedWindow(lim)
+	}
 	mo.window = append(mo.window, f.Detached())
+}
+
+// shedWindow makes room in a full window. A flood of distinct flows would
+// otherwise hold every one of them for the whole window (15 minutes of a
+// scan is millions). The oldest quarter goes at once, so the cost is paid
+// once per many flows: flows on ports that no rule names before any a
+// rule could match, so that rule verdicts stay right as long as the flows
+// on rule ports fit in the cap. Flows not yet checked for events that go
+// are counted with the rest; the report says how many went.
+func (mo *Monitor) shedWindow(lim int) {
+	want := max(lim/4, 1)
+	drop := make([]bool, len(mo.window))
+	n := 0
+	for pass := 0; pass < 2 && n < want; pass++ {
+		for i := range mo.window {
+			if n >= want {
+				break
+			}
+			f := &mo.window[i]
+			if drop[i] || pass == 0 && mo.onRulePort(f) {
+				continue
+			}
+			drop[i] = true
+			n++
+			if pass == 1 {
+				mo.shedRule++
+			}
+		}
+	}
+	mo.shed += n
+	k, scanned := 0, 0
+	for i := range mo.window {
+		if drop[i] {
+			mo.rec.release(mo.window[i].Meta)
+			continue
+		}
+		if i < mo.scanned {
+			scanned++
+		}
+		mo.window[k] = mo.window[i]
+		k++
+	}
+	clear(mo.window[k:])
+	mo.window, mo.scanned = mo.window[:k], scanned
+}
+
+func (mo *Monitor) onRulePort(f *flow.Flow) bool {
+	_, rp := f.Responder()
+	return mo.ports.MayMatch(f.Key.Proto, rp)
 }
 
 // Table exposes counters for metrics.
@@ -229,7 +285,8 @@ func (mo *Monitor) Report(version string, withFlows bool, drops uint64) (*report
 		inputs = mo.cfg.Inputs()
 	}
 	r, err := tmp.Report(Meta{ToolVersion: version, Inputs: inputs, Table: mo.table.C, WithFlows: withFlows, Drops: drops,
-		Observed: observed, Window: mo.cfg.Window, Servers: mo.cfg.Servers, ServerSource: mo.cfg.ServerSource})
+		Observed: observed, Window: mo.cfg.Window, Servers: mo.cfg.Servers, ServerSource: mo.cfg.ServerSource,
+		WindowShed: mo.shed, WindowShedRule: mo.shedRule})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,6 +3,7 @@ package classifier
 import (
 	"bytes"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,5 +168,81 @@ func TestMonitorFoldsAScan(t *testing.T) {
 	}
 	if seen != maxEventsPerKind || seen+folded != n {
 		t.Errorf("%d events one by one and %d folded, want %d and %d", seen, folded, maxEventsPerKind, n-maxEventsPerKind)
+	}
+}
+
+// feedCaptures replays several captures into a monitor in one time order.
+func feedCaptures(t *testing.T, mo *Monitor, caps map[string][]byte) {
+	t.Helper()
+	var srcs []*capture.FileSource
+	for name, data := range caps {
+		src, err := capture.NewSource(name, bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, src)
+	}
+	m := capture.NewMerger(srcs)
+	var p capture.Packet
+	var lastTick int64
+	most := 0
+	for m.Next(&p) == nil {
+		mo.Packet(&p)
+		most = max(most, len(mo.window))
+		if p.Timestamp-lastTick > int64(2*time.Second) {
+			mo.Events(nil)
+			lastTick = p.Timestamp
+		}
+	}
+	if lim := mo.m.Limits.MaxFlows; most > lim {
+		t.Errorf("the window held %d finished flows, over the cap of %d", most, lim)
+	}
+}
+
+// TestMonitorWindowWithinTheCap: a flood of distinct flows inside one
+// window is held only up to the flow cap. What goes first is the flows on
+// ports no rule names, so the rules judge as they would with room for
+// everything, and the report says how many flows went.
+func TestMonitorWindowWithinTheCap(t *testing.T) {
+	sc, _ := synth.Lookup("all-good")
+	c, f := sc.Build()
+	var good, flood bytes.Buffer
+	if err := c.Write(&good, f); err != nil {
+		t.Fatal(err)
+	}
+	if err := synth.WriteFlood(&flood, 20000, 1); err != nil {
+		t.Fatal(err)
+	}
+	caps := map[string][]byte{"all-good": good.Bytes(), "flood": flood.Bytes()}
+	run := func(maxFlows int) (*report.Report, *Monitor) {
+		m, err := matrix.Load(matrix.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Limits.MaxFlows = maxFlows
+		mo := NewMonitor(m, MonitorConfig{Window: time.Hour, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}, ServerSource: "flag"})
+		feedCaptures(t, mo, caps)
+		r, _, err := mo.Report("test", false, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, mo
+	}
+	roomy, _ := run(1 << 20)
+	tight, mo := run(8000)
+	if mo.shed == 0 || mo.shedRule != 0 {
+		t.Errorf("shed %d flows, %d on rule ports: want some, none on rule ports", mo.shed, mo.shedRule)
+	}
+	for i, rr := range roomy.Rules {
+		if got := tight.Rules[i]; got.Status != rr.Status || got.Flows != rr.Flows {
+			t.Errorf("%s: %s with %d flows under the cap, %s with %d with room for all", rr.ID, got.Status, got.Flows, rr.Status, rr.Flows)
+		}
+	}
+	found := false
+	for _, w := range tight.Warnings {
+		found = found || strings.Contains(w, "left the window early")
+	}
+	if !found {
+		t.Errorf("no warning says flows left the window: %q", tight.Warnings)
 	}
 }

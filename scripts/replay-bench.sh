@@ -7,6 +7,7 @@
 #
 #   scripts/replay-bench.sh [RATE...]        # default rates: 20000 50000 100000 200000 400000
 #   scripts/replay-bench.sh --soak 10
+#   scripts/replay-bench.sh --flood 400000   # peak RSS of the monitor under a flood
 # Needs root (namespaces); installs tcpreplay and tcpdump (scripts/deps.txt) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,35 @@ ip netns exec fvmon ip link set fvm0 up
 ip netns exec fvrep ip link set fvr0 mtu 9000
 ip netns exec fvmon ip link set fvm0 mtu 9000
 ip netns exec fvmon ip link set lo up
+
+if [ "${1:-}" = "--flood" ]; then
+	# Memory under a flood: N distinct one-packet flows inside one window,
+	# with the flow cap at a quarter of them; prints the monitor's peak RSS
+	# (VmHWM) and the report's warnings. FLOWVERIFY=path measures another
+	# build of the binary against the same replay.
+	n=${2:-400000}
+	bin=${FLOWVERIFY:-$OUT/flowverify}
+	[ -s "$OUT/flood-$n.pcap" ] || go run ./cmd/flowverify-gen -flood "$n" -o "$OUT/flood-$n.pcap"
+	ip netns exec fvmon "$bin" monitor -i fvm0 --server 10.20.0.10 --duration 40s --interval 2s --window 15m \
+		--max-flows $((n / 4)) --events "$OUT/flood-events.jsonl" -f json -o "$OUT/flood.json" 2>"$OUT/flood.log" &
+	mon=$!
+	sleep 2
+	pid=$(pgrep -f "monitor -i fvm0 --server 10.20.0.10 --duration 40s" | head -1)
+	ip netns exec fvrep tcpreplay -q -i fvr0 --pps 50000 "$OUT/flood-$n.pcap" >/dev/null 2>&1
+	sleep 3
+	hwm=$(awk '/VmHWM/{print int($2/1024)}' /proc/"$pid"/status)
+	kill -INT "$pid"
+	wait "$mon" || true
+	python3 - "$OUT/flood.json" "$hwm" "$OUT/flood-events.jsonl" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+events = sum(1 for _ in open(sys.argv[3]))
+print(f"monitor flood: {d['summary']['packets']} packets, {d['summary']['flows']} flows in the window, peak RSS {sys.argv[2]} MiB, {events} events")
+for w in d.get("warnings", []):
+    print("  warning:", w)
+PY
+	exit 0
+fi
 
 if [ "${1:-}" = "--soak" ]; then
 	mins=${2:-10}

@@ -83,9 +83,9 @@ func transportSlot(proto uint8) (int, bool) {
 	return 0, false
 }
 
-// mayMatch says whether some rule or ignore entry could speak about a flow
+// MayMatch says whether some rule or ignore entry could speak about a flow
 // to port of proto.
-func (np *NamedPorts) mayMatch(proto uint8, port uint16) bool {
+func (np *NamedPorts) MayMatch(proto uint8, port uint16) bool {
 	i, ok := transportSlot(proto)
 	return np == nil || !ok || np.set[i].Has(port)
 }

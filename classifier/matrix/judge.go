@@ -24,7 +24,7 @@ func (m *Matrix) Judge(f *flow.Flow, cx *Context, j *Judgement) {
 		return
 	}
 	proto := f.Key.Proto
-	scan := cx.Ports.mayMatch(proto, rport)
+	scan := cx.Ports.MayMatch(proto, rport)
 	best, learned := -1, (*Learned)(nil)
 	if scan {
 		best, learned = m.bestRule(f, cx, j)
