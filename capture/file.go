@@ -91,6 +91,11 @@ type FileSource struct {
 	link     LinkType
 	offset   int64 // offset of the record being read
 	size     int64
+
+	// reopen opens the file again from its start (files opened by name;
+	// see Park); wantAhead remembers InflateAhead across a park.
+	reopen            func() (*FileSource, error)
+	parked, wantAhead bool
 }
 
 // OpenFile opens a capture. The error names the file; ErrNotCapture (wrapped)
@@ -116,6 +121,7 @@ func OpenFile(name string) (*FileSource, error) {
 		return nil, err
 	}
 	s.closer, s.raw = f, raw
+	s.reopen = func() (*FileSource, error) { return OpenFile(name) }
 	return s, nil
 }
 
@@ -222,6 +228,9 @@ func (s *FileSource) ReadBytes() int64 {
 // its output the records used (it and the buffers run megabytes ahead).
 // It reads the reader's state: call it where the records are read.
 func (s *FileSource) Consumed() int64 {
+	if s.parked {
+		return 0 // not reached yet: read again from its start when it is
+	}
 	if s.comp == CompressNone {
 		return s.Offset()
 	}
@@ -236,6 +245,7 @@ func (s *FileSource) Consumed() int64 {
 // own, ahead of the reading (see aheadReader); Close stops it. For runs
 // with a core to spare: the records and errors read are the same.
 func (s *FileSource) InflateAhead() {
+	s.wantAhead = true
 	if s.zr == nil || s.ahead != nil {
 		return
 	}
@@ -247,12 +257,20 @@ func (s *FileSource) InflateAhead() {
 func (s *FileSource) Size() int64 { return s.size }
 
 // Offset is the (decompressed) byte offset just past the last record read.
-func (s *FileSource) Offset() int64 { return s.counter.n - int64(s.br.Buffered()) }
+func (s *FileSource) Offset() int64 {
+	if s.parked {
+		return 0
+	}
+	return s.counter.n - int64(s.br.Buffered())
+}
 
 // LinkTypes lists the link types of the file (all interfaces of a pcapng).
 func (s *FileSource) LinkTypes() []LinkType {
 	if s.format == FormatPcap {
 		return []LinkType{s.link}
+	}
+	if s.ng == nil {
+		return nil // parked: not read yet
 	}
 	return s.ng.linkTypes()
 }
@@ -383,6 +401,9 @@ func (s *FileSource) nextPcap() (data []byte, ts int64, wire int, err error) {
 
 // Close releases the file.
 func (s *FileSource) Close() error {
+	if s.parked {
+		return nil
+	}
 	if s.ahead != nil {
 		s.ahead.close()
 		s.ahead = nil
@@ -390,8 +411,9 @@ func (s *FileSource) Close() error {
 	if s.zr != nil {
 		s.zr.Close()
 	}
-	if s.closer != nil {
-		return s.closer.Close()
+	if c := s.closer; c != nil {
+		s.closer = nil // a second Close (the merge's, after the end) does nothing
+		return c.Close()
 	}
 	return nil
 }

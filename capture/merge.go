@@ -104,15 +104,46 @@ type Merger struct {
 // NewMerger takes already opened sources; it owns and closes them.
 func NewMerger(srcs []*FileSource) *Merger {
 	m := &Merger{dec: NewDecoder(), sources: srcs, lastTS: make([]int64, len(srcs))}
+	park := len(srcs) > ParkAbove
 	for i, s := range srcs {
 		m.stats = append(m.stats, &InputStats{Name: s.Name(), Format: s.Format(), Compressed: s.Compressed(), Compression: s.Compression()})
 		p := &pending{src: s, idx: i}
-		if m.advance(p) {
-			m.h = append(m.h, p)
+		if err := s.Unpark(); err != nil {
+			m.stats[i].Damage = &DamageError{File: s.Name(), Err: err}
+			continue
 		}
+		st := *m.stats[i]
+		if !m.advance(p) {
+			s.Close() // read to its end already: nothing to hold open
+			continue
+		}
+		if park && s.Parkable() {
+			// Only the first record's time is kept: the file is read
+			// again from its start when the merge gets there, and what
+			// the first reading counted is counted then.
+			s.Park()
+			*m.stats[i] = st
+			p.data, p.next, p.spare = nil, record{}, nil // into the closed file's buffer
+		}
+		m.h = append(m.h, p)
 	}
 	heap.Init(&m.h)
 	return m
+}
+
+// unpark reopens a parked input that the merge has reached and reads its
+// first record again.
+func (m *Merger) unpark(p *pending) bool {
+	if err := p.src.Unpark(); err != nil {
+		m.stats[p.idx].Damage = &DamageError{File: p.src.Name(), Err: err}
+		return false
+	}
+	*p = pending{src: p.src, idx: p.idx}
+	if !m.advance(p) {
+		p.src.Close()
+		return false
+	}
+	return true
 }
 
 // advance reads the next record of p's source; false at its end. A record
@@ -238,13 +269,23 @@ func (m *Merger) Next(pkt *Packet) error {
 			// The previous packet's buffer is no longer in use: read on.
 			if m.advance(m.cur) {
 				heap.Push(&m.h, m.cur)
+			} else {
+				m.cur.src.Close() // at its end: its descriptor is free for the next
 			}
 			m.cur = nil
 		}
-		if len(m.h) == 0 {
-			return io.EOF
+		for {
+			if len(m.h) == 0 {
+				return io.EOF
+			}
+			p = heap.Pop(&m.h).(*pending)
+			if !p.src.Parked() {
+				break
+			}
+			if m.unpark(p) {
+				heap.Push(&m.h, p)
+			}
 		}
-		p = heap.Pop(&m.h).(*pending)
 		m.cur = p
 	}
 	st := m.stats[p.idx]

@@ -31,6 +31,7 @@ func run(args []string, stdout io.Writer) error {
 	list := fs.Bool("list", false, "list the scenarios")
 	mix := fs.Int("mix", 0, "write a benchmark mix of at least this many packets")
 	flood := fs.Int("flood", 0, "write a flood of this many distinct flows (SYN scan, UDP spray, fragments)")
+	spray := fs.Int("spray", 0, "write this many one-datagram UDP flows among many hosts, with no sign of a server")
 	long := fs.Int("long", 0, "write this many packets in 12 very long flows")
 	seed := fs.Uint64("seed", 1, "seed for sequence numbers and ports")
 	damaged := fs.String("damaged", "", "write the damaged-capture corpus (with MANIFEST.tsv) into this directory")
@@ -77,6 +78,8 @@ func run(args []string, stdout io.Writer) error {
 		return output(*out, stdout, func(w io.Writer) error { return synth.WriteMix(w, *mix, *seed) })
 	case *long > 0:
 		return output(*out, stdout, func(w io.Writer) error { return synth.WriteLongFlows(w, 12, *long/12, *seed) })
+	case *spray > 0:
+		return output(*out, stdout, func(w io.Writer) error { return synth.WriteSpray(w, *spray, *seed) })
 	case *flood > 0:
 		return output(*out, stdout, func(w io.Writer) error { return synth.WriteFlood(w, *flood, *seed) })
 	case *scenario == "day":
@@ -95,7 +98,7 @@ func run(args []string, stdout io.Writer) error {
 		return output(*out, stdout, func(w io.Writer) error { return c.Write(w, f) })
 	}
 	fs.Usage()
-	return fmt.Errorf("nothing to do: give -scenario, -all, -mix, -flood or -list")
+	return fmt.Errorf("nothing to do: give -scenario, -all, -mix, -flood, -spray or -list")
 }
 
 func ext(f synth.Format) string {

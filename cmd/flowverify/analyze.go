@@ -436,6 +436,9 @@ func openInputs(files []string, stderr io.Writer) ([]*capture.FileSource, []*cap
 				unreadable(in.Name, in.Err)
 				continue
 			}
+			if len(files) > capture.ParkAbove {
+				in.Source.Park() // closed until the merge reaches it
+			}
 			srcs = append(srcs, in.Source)
 		}
 	}

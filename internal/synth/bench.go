@@ -168,3 +168,28 @@ func WriteLongFlows(w io.Writer, flows, packets int, seed uint64) error {
 	}
 	return nil
 }
+
+// WriteSpray writes flows one-datagram UDP flows between addresses
+// spread over thousands of hosts, on ports no rule names: no sign of a
+// server, which --server auto can never decide on.
+func WriteSpray(w io.Writer, flows int, seed uint64) error {
+	st, err := newStreamer(w)
+	if err != nil {
+		return err
+	}
+	c := New(seed)
+	t := Start()
+	for i := 0; i < flows; i++ {
+		src := netip.AddrFrom4([4]byte{172, byte(16 + i>>22&0x0f), byte(i >> 14), byte(i >> 6)})
+		dst := netip.AddrFrom4([4]byte{192, 168, byte(i >> 8), byte(i)})
+		fr := frame{ts: t, proto: layers.IPProtocolUDP, payload: []byte{0x17, 0x2a, 0, 0},
+			src: Endpoint{src, uint16(20000 + i%5000)}, dst: Endpoint{dst, uint16(25000 + i%5000)}}
+		c.ipID++
+		fr.ipID = c.ipID
+		if err := st.write(&fr); err != nil {
+			return err
+		}
+		t = t.Add(10 * time.Microsecond)
+	}
+	return nil
+}
