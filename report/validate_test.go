@@ -108,17 +108,23 @@ func TestMergeSaturates(t *testing.T) {
 func FuzzParseReport(f *testing.F) {
 	f.Add(golden(f))
 	f.Add([]byte(`{"schema":"flowverify/report/v1","rules":[{"id":"x","status":"ok","allowed":9223372036854775807}]}`))
+	f.Add([]byte(`{"schema":"flowverify/report/v1","flows":[{"first":"2026-03-02T09:00:01Z","initiator":"a"},{"first":"2026-03-02T09:00:00.5Z"}],"rules":[]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := Parse("fuzz.json", data)
 		if err != nil {
 			return
 		}
+		defer r.Flows.Close()
 		if d := Compare(r, r); d.Regression {
 			t.Fatalf("regression against itself: %v", d.Reasons)
 		}
 		m, err := Merge([]*Report{r, r}, true)
 		if err != nil {
 			t.Fatal(err)
+		}
+		defer m.Flows.Close()
+		if m.Flows.Len() != 2*r.Flows.Len() {
+			t.Fatalf("merged %d flows of twice %d", m.Flows.Len(), r.Flows.Len())
 		}
 		var buf bytes.Buffer
 		if err := WriteJSON(&buf, m); err != nil {

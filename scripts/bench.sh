@@ -11,8 +11,9 @@
 # Ratios against the decode floor are the headline; absolute times are noise
 # on a shared machine.
 #
-# Last, peak memory against file size: the binary on a mix of FLAT/10 and
+# Then peak memory against file size: the binary on a mix of FLAT/10 and
 # of FLAT packets (about 300 MB and 3 GB), whose concurrent flows are alike.
+# Last, peak memory under hostile input (see that section).
 #
 #   MIX=5000000 FLOOD=1000000 LONG=2000000 FLAT=30000000 COUNT=3 scripts/bench.sh
 #   QUICK=1 scripts/bench.sh        # 2M-packet mix only, no external tools
@@ -209,5 +210,45 @@ for j, label in (("1", "binary-j1, in turn"), ("0", "binary, in turn")):
     q1, q3 = pairs[len(pairs) // 4], pairs[(3 * len(pairs)) // 4]
     print(f"{label:24s} {fl:6.0f} ns vs {m:6.0f} ns   {fl / m:.2f}x   ({n} runs of each; pairs' middle half {q1:.2f}-{q3:.2f}x)")
 PY
+fi
+# Peak memory under hostile input, against the 300 MiB the README
+# promises, each beside a reference run of the same binary on the same
+# input in its cheapest mode: 4M one-datagram flows with no sign of a
+# server (reference: the server named); --flows -f jsonl on a 1M-flow
+# flood (reference: no --flows); merge of two 100 MB reports (reference:
+# diff of the same two, which reads both); and the monitor fed 400k
+# distinct flows with --max-flows 100000 (scripts/replay-bench.sh --flood,
+# which needs root for its namespaces).
+if [ -z "${QUICK:-}" ]; then
+	echo
+	echo "== peak memory under hostile input (limit 300 MiB)"
+	printf '%-44s %10s %14s %8s\n' "run" "peak MiB" "reference MiB" "ratio"
+	row() { # row LABEL RSS REF
+		printf '%-44s %10s %14s %8s\n' "$1" "$2" "$3" "$(awk -v a="$2" -v b="$3" 'BEGIN{if (b>0) printf "%.2fx", a/b; else print "-"}')"
+	}
+	spray=$(gen spray-4000000 -spray 4000000)
+	rss=$(peak "$OUT/flowverify" analyze -q --fail-on none -f json -o "$OUT/spray.json" "$spray" | cut -d' ' -f2)
+	ref=$(peak "$OUT/flowverify" analyze -q -s 192.168.0.1 --fail-on none -f json -o "$OUT/spray-s.json" "$spray" | cut -d' ' -f2)
+	row "4M-flow spray, no --server" "$rss" "$ref"
+	flood1m=$(gen flood-1000000 -flood 1000000)
+	rss=$(peak "$OUT/flowverify" analyze -q -s 10.20.0.10 --flows --fail-on none -f jsonl -o "$OUT/flood.jsonl" "$flood1m" | cut -d' ' -f2)
+	ref=$(peak "$OUT/flowverify" analyze -q -s 10.20.0.10 --fail-on none -f json -o "$OUT/flood-noflows.json" "$flood1m" | cut -d' ' -f2)
+	rm -f "$OUT/flood.jsonl"
+	row "1M-flow flood, --flows -f jsonl" "$rss" "$ref"
+	for seed in 1 2; do
+		f=$OUT/flood-150000-$seed.pcap
+		[ -s "$f" ] || "$OUT/flowverify-gen" -flood 150000 -seed $seed -o "$f"
+		[ -s "$OUT/report-$seed.json" ] || "$OUT/flowverify" analyze -q -s 10.20.0.10 --flows --fail-on none -o "$OUT/report-$seed.json" "$f" 2>/dev/null
+	done
+	rss=$(peak "$OUT/flowverify" merge -f json -o "$OUT/merged.json" "$OUT/report-1.json" "$OUT/report-2.json" | cut -d' ' -f2)
+	ref=$(peak "$OUT/flowverify" diff "$OUT/report-1.json" "$OUT/report-2.json" | cut -d' ' -f2)
+	rm -f "$OUT/merged.json"
+	row "merge of two $(($(stat -c %s "$OUT/report-1.json") / 1000000)) MB reports" "$rss" "$ref"
+	if [ "$(id -u)" = 0 ]; then
+		mon=$(scripts/replay-bench.sh --flood 400000 | awk '/^monitor flood/{for (i=1;i<=NF;i++) if ($i=="RSS") print $(i+1)}')
+		row "monitor, 400k flows, --max-flows 100000" "${mon:--}" "-"
+	else
+		echo "  monitor row skipped: scripts/replay-bench.sh --flood needs root"
+	fi
 fi
 exit 0

@@ -35,6 +35,7 @@ func run(args []string, stdout io.Writer) error {
 	long := fs.Int("long", 0, "write this many packets in 12 very long flows")
 	seed := fs.Uint64("seed", 1, "seed for sequence numbers and ports")
 	damaged := fs.String("damaged", "", "write the damaged-capture corpus (with MANIFEST.tsv) into this directory")
+	hostile := fs.String("hostile", "", "write the hostile-input corpus (one directory per case, with MANIFEST.json) into this directory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,6 +75,13 @@ func run(args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "%s: %d damaged cases\n", *damaged, len(cs))
 		return nil
+	case *hostile != "":
+		cs := synth.HostileCorpus()
+		if err := synth.WriteHostileCorpus(*hostile, cs); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: %d hostile cases\n", *hostile, len(cs))
+		return nil
 	case *mix > 0:
 		return output(*out, stdout, func(w io.Writer) error { return synth.WriteMix(w, *mix, *seed) })
 	case *long > 0:
@@ -98,7 +106,7 @@ func run(args []string, stdout io.Writer) error {
 		return output(*out, stdout, func(w io.Writer) error { return c.Write(w, f) })
 	}
 	fs.Usage()
-	return fmt.Errorf("nothing to do: give -scenario, -all, -mix, -flood, -spray or -list")
+	return fmt.Errorf("nothing to do: give -scenario, -all, -damaged, -hostile, -mix, -flood, -spray or -list")
 }
 
 func ext(f synth.Format) string {

@@ -171,6 +171,9 @@ func writable(path string) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return errors.New("is a directory")
 	}
+	if err := notALink(path); err != nil {
+		return err
+	}
 	probe, err := os.CreateTemp(dir, ".flowverify-probe-*")
 	if err != nil {
 		return fmt.Errorf("cannot create a file in %s: %v", dir, cause(err))
@@ -223,7 +226,20 @@ func (o *outputFlags) write(stdout, stderr io.Writer, r *report.Report) error {
 	return nil
 }
 
+// notALink refuses a symbolic link at an output path. The rename would
+// replace the link, not write through it, but a link someone planted or
+// set up on purpose should not vanish without a word.
+func notALink(path string) error {
+	if st, err := os.Lstat(path); err == nil && st.Mode()&os.ModeSymlink != 0 {
+		return errors.New("is a symbolic link: refusing to replace it (name the file it points to instead)")
+	}
+	return nil
+}
+
 func writeFileAtomic(path string, fill func(io.Writer) error) error {
+	if err := notALink(path); err != nil {
+		return err
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err

@@ -28,6 +28,9 @@ func Create(name string) (*os.File, error) {
 func Append(name string) (*os.File, error) {
 	f, err := openAppend(name)
 	if err != nil {
+		if st, lerr := os.Lstat(name); lerr == nil && st.Mode()&os.ModeSymlink != 0 {
+			return nil, fmt.Errorf("%s: is a symbolic link: refusing to write through it", name)
+		}
 		return nil, err
 	}
 	st, err := f.Stat()

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/flowverify/flowverify/internal/synth"
+)
+
+// TestHostileCorpus writes the corpus of flowverify-gen -hostile, reads
+// its manifest back and runs every case in its own directory: the exit
+// status and every check as the manifest says; no output carries a
+// terminal escape, a carriage return or a bidi control; no CSV cell is
+// a formula; every planted symlink still points where it did, at a file
+// that is unchanged.
+func TestHostileCorpus(t *testing.T) {
+	dir := t.TempDir()
+	if err := synth.WriteHostileCorpus(dir, synth.HostileCorpus()); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "MANIFEST.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []synth.HostileCase
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatalf("MANIFEST.json: %v", err)
+	}
+	if len(cases) < 30 {
+		t.Fatalf("the manifest lists %d cases", len(cases))
+	}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			cd := filepath.Join(dir, c.Name)
+			links := map[string][2]string{}
+			for name := range c.Links {
+				links[name] = linkState(t, filepath.Join(cd, name))
+			}
+			t.Chdir(cd)
+			r := flowverify(t, nil, c.Args...)
+			if !slices.Contains(c.Exit, r.code) {
+				t.Errorf("exit %d, want one of %v\nstderr: %s", r.code, c.Exit, r.stderr)
+			}
+			for _, ch := range c.Checks {
+				if msg := runCheck(ch, r); msg != "" {
+					t.Errorf("%s", msg)
+				}
+			}
+			for stream, text := range map[string]string{"stdout": r.stdout, "stderr": r.stderr} {
+				if i := strings.IndexFunc(text, func(c rune) bool {
+					return c == 0x1b || c == '\r' || c >= 0x80 && c < 0xa0 || c >= 0x202a && c <= 0x202e || c >= 0x2066 && c <= 0x2069
+				}); i >= 0 {
+					t.Errorf("%s carries a control character at %d: %q", stream, i, text[max(0, i-20):min(len(text), i+20)])
+				}
+			}
+			if slices.Contains(c.Args, "flows-csv") || slices.Contains(c.Args, "csv") {
+				for _, line := range strings.Split(r.stdout, "\n") {
+					for _, cell := range strings.Split(line, ",") {
+						if cell = strings.TrimLeft(cell, `"`); cell != "" && strings.ContainsRune("=+@", rune(cell[0])) {
+							t.Errorf("a CSV cell is a formula: %q", cell)
+						}
+					}
+				}
+			}
+			for name, before := range links {
+				if after := linkState(t, filepath.Join(cd, name)); after != before {
+					t.Errorf("%s: was %q, now %q", name, before, after)
+				}
+			}
+		})
+	}
+}
+
+// linkState is where a symlink points and what its target holds.
+func linkState(t *testing.T, path string) [2]string {
+	to, err := os.Readlink(path)
+	if err != nil {
+		return [2]string{"not a symlink: " + err.Error()}
+	}
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(path), to))
+	if err != nil {
+		return [2]string{to, err.Error()}
+	}
+	return [2]string{to, string(data)}
+}
+
+// runCheck says what is wrong with r against one check, or "".
+func runCheck(ch synth.Check, r result) string {
+	if ch.JSON != "" {
+		var doc any
+		dec := json.NewDecoder(strings.NewReader(r.stdout))
+		dec.UseNumber() // counts near the largest int are compared exactly
+		if err := dec.Decode(&doc); err != nil {
+			return fmt.Sprintf("%s: stdout is not JSON: %v", ch.JSON, err)
+		}
+		v, err := jsonPath(doc, ch.JSON)
+		if err != nil {
+			return fmt.Sprintf("%s: %v", ch.JSON, err)
+		}
+		got, _ := json.Marshal(v)
+		if string(got) != ch.Equal {
+			return fmt.Sprintf("%s is %s, want %s", ch.JSON, got, ch.Equal)
+		}
+		return ""
+	}
+	text := r.stdout
+	if ch.Stream == "stderr" {
+		text = r.stderr
+	}
+	if ch.Contains != "" && !strings.Contains(text, ch.Contains) {
+		return fmt.Sprintf("%s does not say %q:\n%s", ch.Stream, ch.Contains, text)
+	}
+	for _, l := range strings.Split(text, "\n") {
+		if n := len([]rune(l)); ch.MaxLine > 0 && n > ch.MaxLine {
+			return fmt.Sprintf("%s has a line of %d characters, over %d: %.80q...", ch.Stream, n, ch.MaxLine, l)
+		}
+	}
+	if ch.NoLinePrefix != "" {
+		for _, l := range strings.Split(text, "\n") {
+			if strings.HasPrefix(l, ch.NoLinePrefix) {
+				return fmt.Sprintf("%s has a line starting %q: %q", ch.Stream, ch.NoLinePrefix, l)
+			}
+		}
+	}
+	return ""
+}
+
+// jsonPath walks keys separated by dots; an array takes an index, a
+// [key=value] selector (the element whose key is value) or # (its length).
+func jsonPath(doc any, path string) (any, error) {
+	var parts []string
+	for path != "" {
+		if strings.HasPrefix(path, "[") {
+			end := strings.Index(path, "]")
+			if end < 0 {
+				return nil, fmt.Errorf("unclosed selector")
+			}
+			parts, path = append(parts, path[:end+1]), strings.TrimPrefix(path[end+1:], ".")
+			continue
+		}
+		i := strings.IndexAny(path, ".[")
+		if i < 0 {
+			parts, path = append(parts, path), ""
+			break
+		}
+		parts, path = append(parts, path[:i]), strings.TrimPrefix(path[i:], ".")
+	}
+	v := doc
+	for _, p := range parts {
+		switch x := v.(type) {
+		case map[string]any:
+			var ok bool
+			if v, ok = x[p]; !ok {
+				return nil, fmt.Errorf("no key %q", p)
+			}
+		case []any:
+			switch {
+			case p == "#":
+				v = len(x)
+			case strings.HasPrefix(p, "["):
+				k, want, _ := strings.Cut(strings.Trim(p, "[]"), "=")
+				v = nil
+				for _, e := range x {
+					if m, ok := e.(map[string]any); ok && fmt.Sprint(m[k]) == want {
+						v = e
+						break
+					}
+				}
+				if v == nil {
+					return nil, fmt.Errorf("no element with %s=%s", k, want)
+				}
+			default:
+				i, err := strconv.Atoi(p)
+				if err != nil || i < 0 || i >= len(x) {
+					return nil, fmt.Errorf("no element %q of %d", p, len(x))
+				}
+				v = x[i]
+			}
+		default:
+			return nil, fmt.Errorf("%q: not an object or array", p)
+		}
+	}
+	return v, nil
+}
