@@ -76,12 +76,3 @@ func (e *EventWriter) Write(ev Event) error {
 	}
 	return e.enc.Encode(&ev)
 }
-
-// Swap makes later events go to w (a reopened --events file after
-// logrotate moved the old one); it returns nothing: the caller closes
-// the old writer once Swap returns.
-func (e *EventWriter) Swap(to io.Writer) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.enc = json.NewEncoder(to)
-}

@@ -33,6 +33,8 @@ type monitorFlags struct {
 	window        time.Duration
 	interval      time.Duration
 	events        string
+	eventsMaxSize int64
+	eventsKeep    int
 	metricsListen string
 	duration      time.Duration
 	writePcap     string
@@ -93,6 +95,8 @@ and keeps every flow.`,
 	fl.StringVar(&f.http, "http", "", "serve a live page on [HOST:]PORT (a bare port binds to 127.0.0.1): the report, /report.json, /events, /metrics")
 	fl.DurationVar(&f.snapshot, "snapshot-interval", 5*time.Minute, "with -o, rewrite the report files this often during the run (0: only at the end)")
 	fl.StringVar(&f.events, "events", "", "write the event stream (JSON lines) to FILE instead of stdout")
+	fl.Int64Var(&f.eventsMaxSize, "events-max-size", defaultEventsMaxSize, "with --events, rotate the file at this many bytes into FILE.1, FILE.2, ... (0: never; SIGHUP reopens it for logrotate)")
+	fl.IntVar(&f.eventsKeep, "events-keep", 5, "with --events-max-size, keep this many rotated files")
 	fl.StringVar(&f.metricsListen, "metrics-listen", "", "serve Prometheus metrics on [HOST:]PORT (a bare port binds to 127.0.0.1)")
 	fl.DurationVar(&f.duration, "duration", 0, "stop by itself after this long (0: until SIGINT/SIGTERM)")
 	fl.StringVar(&f.writePcap, "write-pcap", "", "record what is captured into rotating pcapng files in DIR")
@@ -163,8 +167,8 @@ type monitorRun struct {
 	mo      *classifier.Monitor
 	metrics *report.Metrics
 	closers []func()
-	// eventFile is --events as open now; SIGHUP reopens it (logrotate).
-	eventFile *os.File
+	// eventFile is --events; SIGHUP reopens it (logrotate).
+	eventFile *eventsFile
 	page      *livePage    // --http
 	sinks     []*alertSink // --webhook, --syslog
 	// outputs are the -o files snapshots rewrite, every snapEvery.
@@ -195,17 +199,16 @@ func openMonitor(stdout, stderr io.Writer, f *monitorFlags, m *matrix.Matrix) (*
 	}
 	run.live = live
 	run.closers = append(run.closers, live.Close)
-	evOut, eventFile, err := openEvents(stdout, f.events)
-	if err != nil {
-		run.close()
-		return nil, err
-	}
-	run.eventFile = eventFile
-	run.closers = append(run.closers, func() {
-		if run.eventFile != nil {
-			run.eventFile.Close()
+	evOut := io.Writer(stdout)
+	if f.events != "" {
+		ef, err := openEventsFile(f.events, f.eventsMaxSize, f.eventsKeep)
+		if err != nil {
+			run.close()
+			return nil, err
 		}
-	})
+		run.eventFile, evOut = ef, ef
+		run.closers = append(run.closers, func() { ef.Close() })
+	}
 	run.events = report.NewEventWriter(evOut)
 	if run.rot, err = openRotator(f, live); err != nil {
 		run.close()

@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/flowverify/flowverify/capture"
-	"github.com/flowverify/flowverify/internal/safefile"
 	"github.com/flowverify/flowverify/internal/words"
 	"github.com/flowverify/flowverify/report"
 )
@@ -95,32 +93,14 @@ func (run *monitorRun) snapshot(r *report.Report, stderr io.Writer) {
 // reopenEvents opens --events again by name and sends later events there:
 // after logrotate moved the file, they go to a new one.
 func (run *monitorRun) reopenEvents(path string, stderr io.Writer) {
-	if path == "" {
+	if run.eventFile == nil {
 		return
 	}
-	nf, err := safefile.Append(path)
-	if err != nil {
+	if err := run.eventFile.Reopen(); err != nil {
 		fmt.Fprintln(stderr, "flowverify: reopening --events, keeping the old file:", err)
 		return
 	}
-	run.events.Swap(nf)
-	if run.eventFile != nil {
-		run.eventFile.Close()
-	}
-	run.eventFile = nf
 	fmt.Fprintln(stderr, "flowverify: --events reopened:", path)
-}
-
-// openEvents opens --events for appending, or returns stdout (and no file).
-func openEvents(stdout io.Writer, path string) (io.Writer, *os.File, error) {
-	if path == "" {
-		return stdout, nil, nil
-	}
-	file, err := safefile.Append(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	return file, file, nil
 }
 
 // metricsAddr binds a bare port to loopback: the metrics stay local
