@@ -13,7 +13,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 FUZZTIME ?= 10s
 SAMPLE   := testdata/sample/threatmanager-day.pcap
 
-.PHONY: all deps test-deps build test demo bench fuzz lint clean
+.PHONY: all deps test-deps build test demo bench fuzz lint wine-check clean
 
 all: build
 
@@ -55,6 +55,10 @@ fuzz:
 		echo "fuzz $$pkg $$target for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 200x $$pkg || exit 1; \
 	done
+
+# The Windows binary under Wine (installs wine64 and MinGW; CI runs it).
+wine-check:
+	@scripts/wine-check.sh
 
 lint:
 	@scripts/check-tracked.sh

@@ -6,7 +6,7 @@
 #   scripts/deps.sh install GROUP...   # apt-get what is missing, then check again
 #   scripts/deps.sh packages GROUP...  # the packages a group needs, one a line
 #
-# GROUP is build, test or lab (scripts/deps.txt says which command is whose).
+# GROUP is build, test, lab, bench or wine (scripts/deps.txt says which command is whose).
 set -euo pipefail
 
 LIST=${DEPS_LIST:-$(dirname "$0")/deps.txt}

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -42,9 +43,15 @@ func main() {
 // run executes one command line and returns the exit status; tests call it
 // directly.
 func run(args []string, stdout, stderr io.Writer, environ []string) int {
+	return runContext(context.Background(), args, stdout, stderr, environ)
+}
+
+// runContext is run under ctx: its end stops a monitor as Ctrl-C would
+// (the Windows service's stop request).
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
 	root := newRootCmd(stdout, stderr, environ)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}
@@ -71,7 +78,7 @@ traffic happens that the matrix does not allow.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newAnalyzeCmd(stdout, stderr, environ), newMonitorCmd(stdout, stderr, environ), newInterfacesCmd(stdout),
+	root.AddCommand(newAnalyzeCmd(stdout, stderr, environ), newMonitorCmd(stdout, stderr, environ), newServiceCmd(stdout, stderr, environ), newInterfacesCmd(stdout),
 		newRulesCmd(stdout, environ), newProfilesCmd(stdout),
 		newDiffCmd(stdout, stderr), newHostsCmd(stdout, stderr, environ), newMergeCmd(stdout, stderr), newFirewallCmd(stdout, environ), newVersionCmd(stdout))
 	return root

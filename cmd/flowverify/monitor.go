@@ -33,6 +33,7 @@ type monitorFlags struct {
 	window        time.Duration
 	interval      time.Duration
 	events        string
+	eventLog      bool
 	eventsMaxSize int64
 	eventsKeep    int
 	metricsListen string
@@ -102,6 +103,8 @@ and keeps every flow.`,
 	fl.StringVar(&f.writePcap, "write-pcap", "", "record what is captured into rotating pcapng files in DIR")
 	fl.Int64Var(&f.pcapSize, "write-pcap-size", 100<<20, "rotate pcap files at this many bytes")
 	fl.IntVar(&f.pcapCount, "write-pcap-count", 10, "keep this many pcap files")
+	fl.BoolVar(&f.eventLog, "windows-event-log", false, "also send findings to the Windows Event Log (the service sets it)")
+	fl.MarkHidden("windows-event-log")
 	fl.StringVar(&f.user, "user", "", "drop root for this user once the capture handles are open (Linux; like tcpdump -Z)")
 	return cmd
 }
@@ -210,6 +213,15 @@ func openMonitor(stdout, stderr io.Writer, f *monitorFlags, m *matrix.Matrix) (*
 		run.closers = append(run.closers, func() { ef.Close() })
 	}
 	run.events = report.NewEventWriter(evOut)
+	if f.eventLog {
+		add, closeLog, err := openEventLog()
+		if err != nil {
+			run.close()
+			return nil, err
+		}
+		run.events.Tap(add)
+		run.closers = append(run.closers, closeLog)
+	}
 	if run.rot, err = openRotator(f, live); err != nil {
 		run.close()
 		return nil, err

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/flowverify/flowverify/report"
 )
 
 // TestSystemdUnit: configs/flowverify.service passes systemd-analyze
@@ -40,5 +44,48 @@ func TestSystemdUnit(t *testing.T) {
 	out, err := exec.Command(tool, "verify", local).CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "" {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
+// TestServiceOutsideWindows: 'flowverify service' says, off Windows,
+// what to use instead, with the usage status.
+func TestServiceOutsideWindows(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the real thing runs there")
+	}
+	for _, sub := range []string{"install", "status", "start", "stop", "uninstall"} {
+		r := flowverify(t, nil, "service", sub)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "configs/flowverify.service") {
+			t.Errorf("service %s: exit %d %q", sub, r.code, r.stderr)
+		}
+	}
+}
+
+// TestEventLogIDs: every finding kind has its own Event Log id, the ids
+// are the ones the README lists, and an entry's text names the rule, the
+// peer and the reason.
+func TestEventLogIDs(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[uint32]string{}
+	for typ, id := range eventLogIDs {
+		if other, dup := seen[id]; dup {
+			t.Errorf("id %d is both %s and %s", id, typ, other)
+		}
+		seen[id] = typ
+		if row := fmt.Sprintf("| %d | `%s` |", id, typ); !strings.Contains(string(readme), row) {
+			t.Errorf("the README does not list %q", row)
+		}
+	}
+	for _, typ := range []string{report.EventRuleMissing, report.EventRuleBlocked, report.EventRuleRecovered, report.EventUnexpectedSeen, report.EventDropsRose} {
+		if eventLogIDs[typ] == 0 {
+			t.Errorf("%s has no Event Log id", typ)
+		}
+	}
+	got := eventLogText(report.Event{Type: report.EventRuleBlocked, Rule: "adws-out", Status: "blocked", Previous: "ok", Reason: "no answer to all 3 attempts"})
+	if want := "rule_blocked rule=adws-out status=blocked previous=ok: no answer to all 3 attempts"; got != want {
+		t.Errorf("entry %q, want %q", got, want)
 	}
 }
