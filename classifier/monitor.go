@@ -135,7 +135,18 @@ func (mo *Monitor) Matrix() *matrix.Matrix { return mo.m }
 func (mo *Monitor) SetMatrix(m *matrix.Matrix) {
 	mo.m = m
 	mo.ports = matrix.NewNamedPorts(m)
-	mo.lastStatus = map[string]matrix.Status{}
+	// A rule that the new matrix keeps keeps its last status: a reload
+	// announces only what it changes (a rule_blocked again after every
+	// SIGHUP would reach the webhook and the SIEM as a new failure).
+	kept := map[string]bool{}
+	for _, r := range m.Rules {
+		kept[r.ID] = true
+	}
+	for id := range mo.lastStatus {
+		if !kept[id] {
+			delete(mo.lastStatus, id)
+		}
+	}
 }
 
 // Packet accounts one decoded packet.

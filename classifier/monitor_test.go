@@ -3,6 +3,8 @@ package classifier
 import (
 	"bytes"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -244,5 +246,48 @@ func TestMonitorWindowWithinTheCap(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no warning says flows left the window: %q", tight.Warnings)
+	}
+}
+
+// TestReloadAnnouncesOnlyChanges: after a SIGHUP reload with the same
+// matrix, a rule that was blocked is not announced blocked again (the
+// webhook and the SIEM would see a second failure); a rule whose status
+// the new matrix changes is announced.
+func TestReloadAnnouncesOnlyChanges(t *testing.T) {
+	m, _ := matrix.Load(matrix.LoadOptions{})
+	mo := NewMonitor(m, MonitorConfig{Window: time.Hour, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}, ServerSource: "flag"})
+	feed(t, mo, "firewall-9389")
+	_, first, err := mo.Report("test", false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	announced := func(evs []report.Event, typ, rule string) bool {
+		for _, e := range evs {
+			if e.Type == typ && e.Rule == rule {
+				return true
+			}
+		}
+		return false
+	}
+	if !announced(first, report.EventRuleBlocked, "adws-out") {
+		t.Fatalf("no rule_blocked for adws-out before the reload: %+v", first)
+	}
+	same, _ := matrix.Load(matrix.LoadOptions{})
+	mo.SetMatrix(same)
+	if _, again, _ := mo.Report("test", false, 0); len(again) != 0 {
+		t.Errorf("a reload with the same matrix announced %+v", again)
+	}
+	// A matrix without adws-out forgets it: brought back, it is new.
+	cfg := filepath.Join(t.TempDir(), "without.yaml")
+	os.WriteFile(cfg, []byte("remove_rules: [adws-out]\n"), 0o600)
+	without, err := matrix.Load(matrix.LoadOptions{ConfigFile: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mo.SetMatrix(without)
+	mo.Report("test", false, 0)
+	mo.SetMatrix(same)
+	if _, back, _ := mo.Report("test", false, 0); !announced(back, report.EventRuleBlocked, "adws-out") {
+		t.Errorf("adws-out, removed and brought back blocked, was not announced: %+v", back)
 	}
 }

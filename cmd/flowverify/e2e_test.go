@@ -63,9 +63,19 @@ func TestEndToEndLiveLab(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(outDir) })
 	os.Chmod(outDir, 0o777)
-	reportFile, events := filepath.Join(outDir, "report.json"), filepath.Join(dir, "events.jsonl")
-	mon := exec.Command("ip", "netns", "exec", "fv"+id+"-tm", bin, "monitor", "-i", "e0", "--duration", "35s", "--interval", "10s",
-		"--window", "2m", "--events", events, "-o", reportFile, "--server", "10.99.0.10", "--user", "nobody")
+	// As the service runs it: the unit's unprivileged user (nobody stands
+	// in for systemd's dynamic one where no systemd runs), a live page,
+	// alerts to a webhook and a syslog collector (receivers on the
+	// server's loopback, in the lab), snapshots every 5 s, and events in
+	// the logs directory that logrotate would rotate.
+	ns := "fv" + id + "-tm"
+	reportFile, events := filepath.Join(outDir, "report.json"), filepath.Join(outDir, "events.jsonl")
+	exec.Command("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up").Run()
+	stopReceivers := labReceivers(t, ns, outDir)
+	mon := exec.Command("ip", "netns", "exec", ns, bin, "monitor", "-i", "e0", "--duration", "40s", "--interval", "5s",
+		"--window", "2m", "--events", events, "-o", reportFile, "--server", "10.99.0.10", "--user", "nobody",
+		"--http", "127.0.0.1:8099", "--webhook", "http://127.0.0.1:8098/alerts", "--syslog", "udp://127.0.0.1:5514",
+		"--snapshot-interval", "5s")
 	var stderr strings.Builder
 	mon.Stderr = &stderr
 	if err := mon.Start(); err != nil {
@@ -73,6 +83,20 @@ func TestEndToEndLiveLab(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second)
 	run("traffic")
+	livePageAfterDrop(t, ns, outDir)
+	if st, err := os.Stat(reportFile); err != nil || st.Size() == 0 {
+		t.Errorf("no snapshot of %s while the monitor runs: %v", reportFile, err)
+	} else if data, _ := os.ReadFile(reportFile); !json.Valid(data) {
+		t.Errorf("the snapshot is not whole JSON")
+	}
+	// logrotate without copytruncate: the file moves, SIGHUP, and what
+	// comes next (the reload event, the final summary) is in a new file.
+	if err := os.Rename(events, events+".1"); err != nil {
+		mon.Process.Kill()
+		mon.Wait()
+		t.Fatalf("%v; the monitor said:\n%s", err, stderr.String())
+	}
+	mon.Process.Signal(syscall.SIGHUP)
 	if out, err := exec.Command("pgrep", "-f", bin+" monitor").Output(); err != nil {
 		t.Errorf("cannot find the monitor process to check its user: %v", err)
 	} else {
@@ -112,25 +136,41 @@ func TestEndToEndLiveLab(t *testing.T) {
 	if !found {
 		t.Errorf("the injected unexpected flow to 3268 is not listed: %+v", d.Unexpected)
 	}
-	f, err := os.Open(events)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	seen := map[string]int{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var ev struct{ Type, Rule, Reason string }
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			t.Fatalf("event %q: %v", sc.Text(), err)
+	for _, name := range []string{events + ".1", events} {
+		evs := readEvents(t, name)
+		if len(evs) == 0 {
+			t.Errorf("%s holds no events", name)
 		}
-		seen[ev.Type+"/"+ev.Rule]++
-		if ev.Type == "rule_blocked" && !strings.HasPrefix(ev.Reason, "no answer to ") {
-			t.Errorf("rule_blocked says %q, want how it failed (no answer)", ev.Reason)
+		for _, ev := range evs {
+			seen[ev.Type+"/"+ev.Rule]++
+			if ev.Type == "rule_blocked" && !strings.HasPrefix(ev.Reason, "no answer to ") {
+				t.Errorf("rule_blocked says %q, want how it failed (no answer)", ev.Reason)
+			}
+		}
+		if name == events {
+			if n := len(evs); n == 0 || evs[0].Type != "matrix_reloaded" || evs[n-1].Type != "summary" {
+				t.Errorf("after the HUP the new events file holds %+v, want the reload first and the summary last", evs)
+			}
 		}
 	}
-	if seen["flow_blocked/adws-out"] != 1 || seen["unexpected_first_seen/"] != 1 || seen["rule_blocked/adws-out"] != 1 {
+	if seen["flow_blocked/adws-out"] != 1 || seen["unexpected_first_seen/"] != 1 || seen["rule_blocked/adws-out"] != 1 || seen["summary/"] < 1 {
 		t.Errorf("events %v: want one flow_blocked, one unexpected_first_seen and one rule_blocked", seen)
+	}
+	stopReceivers()
+	hooks := readEvents(t, filepath.Join(outDir, "webhook.jsonl"))
+	syslogLines, _ := os.ReadFile(filepath.Join(outDir, "syslog.log"))
+	blocked := 0
+	for _, ev := range hooks {
+		if ev.Type == "rule_blocked" && ev.Rule == "adws-out" {
+			blocked++
+		}
+	}
+	if blocked != 1 {
+		t.Errorf("the webhook received rule_blocked for adws-out %d times, want once: %+v", blocked, hooks)
+	}
+	if n := strings.Count(string(syslogLines), `"type":"rule_blocked"`); n != 1 || !strings.Contains(string(syslogLines), "adws-out") {
+		t.Errorf("the syslog collector received rule_blocked %d times, want once:\n%s", n, syslogLines)
 	}
 
 	// The dual-stack round, recorded on the server and judged with the
@@ -172,6 +212,131 @@ func checkLabDualStack(t *testing.T, file string) {
 // labID names this run's lab after the test process: pids are unique among
 // running processes and fit lab.sh's six characters (Linux's pid_max is
 // at most 2^22).
+type labEvent struct{ Type, Rule, Reason string }
+
+func readEvents(t *testing.T, name string) []labEvent {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	defer f.Close()
+	var out []labEvent
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var ev labEvent
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Errorf("%s: event %q: %v", name, sc.Text(), err)
+			continue
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// labReceivers runs, on the loopback of namespace ns, an HTTP receiver
+// for --webhook (each POST body a line of dir/webhook.jsonl) and a UDP
+// syslog collector (each datagram a line of dir/syslog.log).
+func labReceivers(t *testing.T, ns, dir string) (stop func()) {
+	t.Helper()
+	const script = `
+import http.server, socket, sys, threading
+d = sys.argv[1]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(d + "/webhook.jsonl", "ab") as f:
+            f.write(body.rstrip(b"\n") + b"\n")
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+def udp():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 5514))
+    while True:
+        b, _ = s.recvfrom(65535)
+        with open(d + "/syslog.log", "ab") as f:
+            f.write(b.rstrip(b"\n") + b"\n")
+threading.Thread(target=udp, daemon=True).start()
+http.server.HTTPServer(("127.0.0.1", 8098), H).serve_forever()
+`
+	cmd := exec.Command("ip", "netns", "exec", ns, "python3", "-c", script, dir)
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			cmd.Process.Kill()
+			cmd.Wait()
+			if errb.Len() > 0 {
+				t.Logf("receivers: %s", errb.String())
+			}
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// livePageAfterDrop waits until the live page's report calls adws-out
+// blocked, then has headless Chromium, in the server's namespace, render
+// the page: the DOM holds the blocked 9389 row, and the screenshot of it
+// is kept beside the reports (named in the log).
+func livePageAfterDrop(t *testing.T, ns, dir string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out, _ := exec.Command("ip", "netns", "exec", ns, "curl", "-s", "http://127.0.0.1:8099/report.json").Output()
+		var d reportDoc
+		if json.Unmarshal(out, &d) == nil {
+			if st, _ := d.ruleStatus("adws-out"); st == "blocked" {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the live page never called adws-out blocked: %.300s", out)
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is missing (make test-deps installs it)")
+	}
+	args := []string{"netns", "exec", ns, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir=" + filepath.Join(dir, "chromium"),
+		"--window-size=1400,2000"}
+	shot := filepath.Join(dir, "live-page.png")
+	if out, err := exec.Command("ip", append(args, "--screenshot="+shot, "http://127.0.0.1:8099/")...).CombinedOutput(); err != nil {
+		t.Fatalf("chromium: %v\n%s", err, out)
+	}
+	if st, err := os.Stat(shot); err != nil || st.Size() < 10000 {
+		t.Errorf("screenshot of the live page: %v %v", st, err)
+	}
+	// E2E_SCREENSHOTS=DIR keeps it past the test (a CI artifact; not
+	// FLOWVERIFY_*, which the monitor would read as configuration).
+	if keep := os.Getenv("E2E_SCREENSHOTS"); keep != "" {
+		if data, err := os.ReadFile(shot); err == nil && os.MkdirAll(keep, 0o755) == nil {
+			shot = filepath.Join(keep, "live-page.png")
+			os.WriteFile(shot, data, 0o644)
+		}
+	}
+	t.Logf("live page after the drop: %s", shot)
+	dom, err := exec.Command("ip", append(args, "--dump-dom", "http://127.0.0.1:8099/")...).Output()
+	if err != nil {
+		t.Fatalf("chromium --dump-dom: %v", err)
+	}
+	if !regexp.MustCompile(`(?s)adws-out.{0,400}9389.{0,400}blocked`).Match(dom) {
+		t.Errorf("the rendered live page has no blocked adws-out 9389 row:\n%.2000s", dom)
+	}
+}
+
 func labID() string { return fmt.Sprintf("%x", os.Getpid()) }
 
 // TestMonitorSignals checks the stop and reload paths on the loopback

@@ -257,6 +257,16 @@ func (d reportDoc) ruleReason(t *testing.T, id string) (status, reason string) {
 	return "", ""
 }
 
+// ruleStatus is the status of rule id, false when there is no such rule.
+func (d reportDoc) ruleStatus(id string) (string, bool) {
+	for _, r := range d.Rules {
+		if r.ID == id {
+			return r.Status, true
+		}
+	}
+	return "", false
+}
+
 func (d reportDoc) rule(t *testing.T, id string) (status string, flows int) {
 	t.Helper()
 	for _, r := range d.Rules {
