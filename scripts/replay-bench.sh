@@ -8,6 +8,7 @@
 #   scripts/replay-bench.sh [RATE...]        # default rates: 20000 50000 100000 200000 400000
 #   scripts/replay-bench.sh --soak 10
 #   scripts/replay-bench.sh --flood 400000   # peak RSS of the monitor under a flood
+#   scripts/replay-bench.sh --live [RATE...] # each rate also with --http and --webhook on
 # Needs root (namespaces); installs tcpreplay and tcpdump (scripts/deps.txt) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,24 +86,70 @@ if [ "${1:-}" = "--soak" ]; then
 	exit 0
 fi
 
+# --live: each rate twice, plain and with the live page and alerts on
+# (--http, polled every second as a browser would, --webhook to a local
+# receiver, --interval 2s so both work all through), drops side by side.
+live=
+if [ "${1:-}" = "--live" ]; then live=1; shift; fi
 rates=("$@")
 [ ${#rates[@]} -gt 0 ] || rates=(20000 50000 100000 200000 400000)
 pkts=$(tcpdump -r "$OUT/mix.pcap" -qn 2>/dev/null | wc -l)
-printf '%-10s %-12s %16s %16s\n' "rate pps" "achieved" "flowverify drops" "tcpdump drops"
-for rate in "${rates[@]}"; do
-	secs=$(( pkts / ${rate/top/300000} + 4 ))
-	ip netns exec fvmon "$OUT/flowverify" monitor -i fvm0 --server 10.20.0.10 --duration "${secs}s" --interval 1h \
-		--events /dev/null -f json -o "$OUT/run.json" 2>/dev/null &
-	mon=$!
+if [ -n "$live" ]; then
+	ip netns exec fvmon python3 -c '
+import http.server
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", 8098), H).serve_forever()' &
+	receiver=$!
+	trap 'kill $receiver 2>/dev/null || true; cleanup' EXIT
+fi
+
+# one RATE EXTRA...: replays the mix at RATE into a monitor given EXTRA
+# flags; prints "achieved flowverify-drops tcpdump-drops".
+one() {
+	local rate=$1
+	shift
+	local secs=$(( pkts / ${rate/top/300000} + 4 ))
+	ip netns exec fvmon "$OUT/flowverify" monitor -i fvm0 --server 10.20.0.10 --duration "${secs}s" \
+		--events /dev/null -o "$OUT/run.json" "$@" >/dev/null 2>&1 &
+	local mon=$!
 	ip netns exec fvmon timeout "$secs" tcpdump -i fvm0 -w /dev/null 2>"$OUT/tcpdump.log" &
-	td=$!
+	local td=$!
+	local poll=
+	if [[ " $* " == *" --http "* ]]; then
+		( while sleep 1; do ip netns exec fvmon curl -s -o /dev/null 127.0.0.1:8099/ || true; done ) &
+		poll=$!
+	fi
 	sleep 1.5
-	speed=(--pps "$rate"); [ "$rate" = top ] && speed=(--topspeed --preload-pcap)
+	local speed=(--pps "$rate"); [ "$rate" = top ] && speed=(--topspeed --preload-pcap)
+	local achieved
 	achieved=$(ip netns exec fvrep tcpreplay -i fvr0 "${speed[@]}" "$OUT/mix.pcap" 2>&1 | awk '/Rated:/{for (i=1;i<=NF;i++) if ($i ~ /^pps/) print int($(i-1))}' | head -1)
 	wait "$mon" || true
 	wait "$td" || true
-	fvdrops=$(python3 -c "import json;d=json.load(open('$OUT/run.json'));print(d['summary']['dropped'], 'of', d['summary']['packets'])")
+	[ -n "$poll" ] && kill "$poll" 2>/dev/null
+	local fvdrops tddrops tdcap
+	fvdrops=$(python3 -c "import json;d=json.load(open('$OUT/run.json'));print(str(d['summary']['dropped']) + '/' + str(d['summary']['packets']))")
 	tddrops=$(awk '/dropped by kernel/{print $1}' "$OUT/tcpdump.log")
 	tdcap=$(awk '/packets captured/{print $1}' "$OUT/tcpdump.log")
-	printf '%-10s %-12s %16s %16s\n' "$rate" "${achieved:-?}" "$fvdrops" "${tddrops:-?} of ${tdcap:-?}"
+	echo "${achieved:-?} $fvdrops ${tddrops:-?}/${tdcap:-?}"
+}
+
+if [ -n "$live" ]; then
+	printf '%-10s %-12s %18s %26s %16s\n' "rate pps" "achieved" "flowverify drops" "with --http and --webhook" "tcpdump drops"
+else
+	printf '%-10s %-12s %18s %16s\n' "rate pps" "achieved" "flowverify drops" "tcpdump drops"
+fi
+for rate in "${rates[@]}"; do
+	read -r achieved plain td < <(one "$rate" --interval 1h)
+	if [ -n "$live" ]; then
+		read -r _ withlive _ < <(one "$rate" --interval 2s --http 127.0.0.1:8099 --webhook http://127.0.0.1:8098/alerts)
+		printf '%-10s %-12s %18s %26s %16s\n' "$rate" "$achieved" "$plain" "$withlive" "$td"
+	else
+		printf '%-10s %-12s %18s %16s\n' "$rate" "$achieved" "$plain" "$td"
+	fi
 done

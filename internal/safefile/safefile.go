@@ -23,8 +23,9 @@ func Create(name string) (*os.File, error) {
 }
 
 // Append opens name for appending, creating it if it is missing. It fails
-// when name is a symlink, or anything but a regular file with one link
-// (a hard link could point at a file its owner did not mean to share).
+// when name is a symlink, a regular file with more than one link (a hard
+// link could point at a file its owner did not mean to share), or
+// anything but such a file, a pipe or a character device.
 func Append(name string) (*os.File, error) {
 	f, err := openAppend(name)
 	if err != nil {
@@ -38,9 +39,14 @@ func Append(name string) (*os.File, error) {
 		f.Close()
 		return nil, err
 	}
-	if !st.Mode().IsRegular() || links(st) > 1 {
+	// A pipe or a character device (/dev/null, a FIFO another process
+	// reads) is what the user named; a block device, a socket, or a
+	// regular file with a second hard link could be a planted target.
+	switch m := st.Mode(); {
+	case m&os.ModeNamedPipe != 0, m&os.ModeCharDevice != 0:
+	case !m.IsRegular() || links(st) > 1:
 		f.Close()
-		return nil, fmt.Errorf("%s: not a plain file (a device, a pipe or a hard link): refusing to append to it", name)
+		return nil, fmt.Errorf("%s: not a plain file, a pipe or a character device (a block device, a socket or a hard link): refusing to append to it", name)
 	}
 	return f, nil
 }
