@@ -60,21 +60,7 @@ func run(args []string, stdout io.Writer) error {
 		}
 		return nil
 	case *damaged != "":
-		s, _ := synth.Lookup("all-good")
-		c, _ := s.Build()
-		var pcap, ng bytes.Buffer
-		if err := c.Write(&pcap, synth.Format{}); err != nil {
-			return err
-		}
-		if err := c.Write(&ng, synth.Format{NG: true, Links: []uint32{synth.LinkEthernet, synth.LinkNull}}); err != nil {
-			return err
-		}
-		cs := synth.DamagedCorpus(pcap.Bytes(), ng.Bytes())
-		if err := synth.WriteDamagedCorpus(*damaged, cs); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "%s: %d damaged cases\n", *damaged, len(cs))
-		return nil
+		return writeDamaged(*damaged, stdout)
 	case *hostile != "":
 		cs := synth.HostileCorpus()
 		if err := synth.WriteHostileCorpus(*hostile, cs); err != nil {
@@ -146,4 +132,23 @@ func writeFile(name string, fill func(io.Writer) error) error {
 		return err
 	}
 	return f.Close()
+}
+
+// writeDamaged writes the damaged-capture corpus, derived from all-good.
+func writeDamaged(dir string, stdout io.Writer) error {
+	s, _ := synth.Lookup("all-good")
+	c, _ := s.Build()
+	var pcap, ng bytes.Buffer
+	if err := c.Write(&pcap, synth.Format{}); err != nil {
+		return err
+	}
+	if err := c.Write(&ng, synth.Format{NG: true, Links: []uint32{synth.LinkEthernet, synth.LinkNull}}); err != nil {
+		return err
+	}
+	cs := synth.DamagedCorpus(pcap.Bytes(), ng.Bytes())
+	if err := synth.WriteDamagedCorpus(dir, cs); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %d damaged cases\n", dir, len(cs))
+	return nil
 }

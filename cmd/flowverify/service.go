@@ -9,10 +9,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// serviceName is the Windows service and Event Log source flowverify
-// installs.
-const serviceName = "flowverify"
-
 // Event Log ids, one per kind of finding, stable across versions so that
 // a SIEM or a scheduled task can key on them (listed in the README).
 var eventLogIDs = map[string]uint32{
@@ -22,12 +18,6 @@ var eventLogIDs = map[string]uint32{
 	report.EventUnexpectedSeen: 1004,
 	report.EventDropsRose:      1005,
 }
-
-// Ids of the service's own messages.
-const (
-	eventLogStarted = 1
-	eventLogStopped = 2
-)
 
 // eventLogText is the one line an Event Log entry carries for an event.
 func eventLogText(ev report.Event) string {

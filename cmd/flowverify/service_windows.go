@@ -15,6 +15,17 @@ import (
 	"golang.org/x/sys/windows/svc/mgr"
 )
 
+// serviceName is the Windows service and Event Log source flowverify
+// installs.
+const serviceName = "flowverify"
+
+// Ids of the service's own Event Log messages (the findings' are in
+// eventLogIDs).
+const (
+	eventLogStarted = 1
+	eventLogStopped = 2
+)
+
 func serviceInstall(args []string) error {
 	exe, err := os.Executable()
 	if err != nil {

@@ -61,12 +61,21 @@ func judge(file string, extra ...string) []string {
 
 // HostileCorpus builds every case.
 func HostileCorpus() []HostileCase {
-	n := DefaultNet()
-	t0 := Start()
+	var cs []HostileCase
+	for _, group := range []func() []HostileCase{verdictCases, timeCases, outputCases, readingCases, reportCases} {
+		cs = append(cs, group()...)
+	}
+	return cs
+}
+
+func one(file string, data []byte) map[string][]byte { return map[string][]byte{file: data} }
+
+// verdictCases: crafted traffic that must not forge a verdict.
+func verdictCases() []HostileCase {
 	var cs []HostileCase
 	add := func(c HostileCase) { cs = append(cs, c) }
-	one := func(file string, data []byte) map[string][]byte { return map[string][]byte{file: data} }
-
+	n := DefaultNet()
+	t0 := Start()
 	// Learned endpoints vouch for their own host and the rule's ports.
 	for _, e := range []struct {
 		name, why string
@@ -110,7 +119,15 @@ func HostileCorpus() []HostileCase {
 		Files: one("tunnels.pcap", tunnelFrames()), Args: judge("tunnels.pcap"), Exit: []int{0, 1},
 		Checks: []Check{is("summary.undecoded.GRE", "2"), is("summary.undecoded.ERSPAN", "1"), is("summary.undecoded.VXLAN (udp/4789)", "1"),
 			is("summary.undecoded.QinQ (ethertype 0x9100)", "3")}})
+	return cs
+}
 
+// timeCases: timestamps that lie.
+func timeCases() []HostileCase {
+	var cs []HostileCase
+	add := func(c HostileCase) { cs = append(cs, c) }
+	n := DefaultNet()
+	t0 := Start()
 	// Timestamps that lie.
 	good := scenarioBytes("all-good")
 	add(HostileCase{Name: "zero-timestamp-mid-capture", Why: "one packet stamped 1970 moves neither end of the window",
@@ -128,7 +145,14 @@ func HostileCorpus() []HostileCase {
 	add(HostileCase{Name: "huge-if-tsoffset", Why: "an if_tsoffset of 2^62 s is refused by name, not overflowed",
 		Files: one("offset.pcapng", ngWithTSOffset(1<<62)), Args: judge("offset.pcapng"), Exit: []int{2, 3},
 		Checks: []Check{says("stderr", "offset.pcapng: damaged at byte offset 28: if_tsoffset"), says("stderr", "out of range")}})
+	return cs
+}
 
+// outputCases: names that must not subvert the output or redirect a file.
+func outputCases() []HostileCase {
+	var cs []HostileCase
+	good := scenarioBytes("all-good")
+	add := func(c HostileCase) { cs = append(cs, c) }
 	// Output that crafted names must not subvert.
 	fw := scenarioBytes("firewall-9389")
 	add(HostileCase{Name: "terminal-escapes-in-a-name", Why: "a file name with escapes and a newline neither clears the screen nor forges a summary line",
@@ -152,7 +176,14 @@ func HostileCorpus() []HostileCase {
 		Files: map[string][]byte{"victim": []byte("precious\n")}, Links: map[string]string{"events.jsonl": "victim"},
 		Args: []string{"monitor", "-i", "lo", "-s", "127.0.0.1", "--duration", "1s", "--events", "events.jsonl"}, Exit: []int{2},
 		Checks: []Check{says("stderr", "events.jsonl: is a symbolic link")}})
+	return cs
+}
 
+// readingCases: what tshark reads must be read, and limits said plainly.
+func readingCases() []HostileCase {
+	var cs []HostileCase
+	good := scenarioBytes("all-good")
+	add := func(c HostileCase) { cs = append(cs, c) }
 	// Read what tshark reads.
 	for _, minor := range []uint16{0, 1, 2, 3} {
 		v := append([]byte(nil), good...)
@@ -185,7 +216,13 @@ func HostileCorpus() []HostileCase {
 		Files: map[string][]byte{"ranges.yaml": manyRanges(120000), "day.pcap": good},
 		Args:  []string{"analyze", "-q", "-c", "ranges.yaml", "-s", hostileServer, "day.pcap"}, Exit: []int{2},
 		Checks: []Check{says("stderr", "ranges.yaml:6: rules[wide].ports"), says("stderr", "more than 1024")}})
+	return cs
+}
 
+// reportCases: reports edited by hand or by a broken tool.
+func reportCases() []HostileCase {
+	var cs []HostileCase
+	add := func(c HostileCase) { cs = append(cs, c) }
 	// Reports edited by hand or by a broken tool.
 	base := hostileReport(`"ok"`, "5")
 	add(HostileCase{Name: "diff-rule-disappears", Why: "a rule that was ok and is absent now is a regression",
