@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The Windows binary, run under Wine: analyze on the bundled sample gives
-# the same JSON as the Linux binary, byte for byte, and monitor on a
-# machine without Npcap exits 2 with the message that says to install it.
+# the same JSON as the Linux binary, byte for byte; monitor on a machine
+# without Npcap exits 2 with the message that says to install it; and
+# 'flowverify service' installs, shows, starts and removes the service in
+# Wine's Service Control Manager.
 #
 # Debian 12's Wine 8.0 lacks bcryptprimitives.dll, whose ProcessPrng Go's
 # runtime (1.22 and later) calls at start-up; scripts/wine/ builds a
@@ -54,3 +56,30 @@ if [ "$mrc" != 2 ] || ! grep -q "install Npcap" "$work/monitor.err" || grep -q "
 	exit 1
 fi
 echo "wine: monitor without Npcap: exit 2, \"$(head -1 "$work/monitor.err")\""
+
+# The service under Wine's Service Control Manager: installed with monitor
+# flags that status reads back, started for real (the monitor then stops
+# by itself, as without Npcap it must, saying so in the service's log),
+# and removed.
+set +e
+"$wine" "$work/flowverify.exe" service install -i eth0 --duration 30s >"$work/svc.out" 2>&1 || { echo "wine: service install failed:" >&2; cat "$work/svc.out" >&2; exit 1; }
+status=$("$wine" "$work/flowverify.exe" service status 2>&1)
+echo "$status" | grep -q 'service run -i eth0 --duration 30s' || { echo "wine: service status does not show the stored flags: $status" >&2; exit 1; }
+"$wine" "$work/flowverify.exe" service start >"$work/svc.out" 2>&1 || { echo "wine: service start failed:" >&2; cat "$work/svc.out" >&2; exit 1; }
+for _ in $(seq 1 30); do
+	out=$("$wine" "$work/flowverify.exe" service status 2>&1)
+	[[ $out == *": stopped"* ]] && break
+	sleep 1
+done
+log=$(find "$WINEPREFIX/drive_c" -path '*flowverify/flowverify.log' | head -1)
+grep -q "install Npcap" "${log:-/dev/null}" || { echo "wine: the service's log does not say to install Npcap (${log:-no log})" >&2; exit 1; }
+"$wine" "$work/flowverify.exe" service uninstall >"$work/svc.out" 2>&1 || { echo "wine: service uninstall failed:" >&2; cat "$work/svc.out" >&2; exit 1; }
+gone=
+for _ in $(seq 1 20); do # deleted once the last handle on it closes
+	out=$("$wine" "$work/flowverify.exe" service status 2>&1) # exit 2 when it is not installed
+	[[ $out == *"not installed"* ]] && { gone=1; break; }
+	sleep 1
+done
+[ -n "$gone" ] || { echo "wine: the service is still there after uninstall: $("$wine" "$work/flowverify.exe" service status 2>&1)" >&2; exit 1; }
+set -e
+echo "wine: service install, status (\"$(echo "$status" | tail -1)\"), start, stop by itself without Npcap, uninstall"

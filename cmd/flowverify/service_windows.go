@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/flowverify/flowverify/report"
+	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc"
 	"golang.org/x/sys/windows/svc/eventlog"
 	"golang.org/x/sys/windows/svc/mgr"
@@ -133,13 +135,30 @@ func serviceStatus() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	cfg, err := s.Config()
+	// Only the command line is read (QueryServiceConfig): mgr's Config
+	// also asks for levels that not every service manager has (Wine's).
+	command, err := serviceCommand(s)
 	if err != nil {
 		return "", err
 	}
 	state := map[svc.State]string{svc.Stopped: "stopped", svc.StartPending: "starting", svc.StopPending: "stopping",
 		svc.Running: "running", svc.ContinuePending: "resuming", svc.PausePending: "pausing", svc.Paused: "paused"}[st.State]
-	return fmt.Sprintf("service %s: %s (pid %d)\ncommand: %s\n", serviceName, state, st.ProcessId, cfg.BinaryPathName), nil
+	return fmt.Sprintf("service %s: %s (pid %d)\ncommand: %s\n", serviceName, state, st.ProcessId, command), nil
+}
+
+func serviceCommand(s *mgr.Service) (string, error) {
+	n := uint32(1024)
+	for {
+		b := make([]uint64, (n+7)/8) // aligned for the struct
+		p := (*windows.QUERY_SERVICE_CONFIG)(unsafe.Pointer(&b[0]))
+		err := windows.QueryServiceConfig(s.Handle, p, n, &n)
+		if err == nil {
+			return windows.UTF16PtrToString(p.BinaryPathName), nil
+		}
+		if err != windows.ERROR_INSUFFICIENT_BUFFER || n <= uint32(len(b)*8) {
+			return "", err
+		}
+	}
 }
 
 // monitorService runs the monitor under the SCM: a stop or shutdown
@@ -181,9 +200,6 @@ func (ms *monitorService) Execute(_ []string, req <-chan svc.ChangeRequest, chan
 }
 
 func serviceRun(args, environ []string) error {
-	if in, err := svc.IsWindowsService(); err != nil || !in {
-		return errors.New("'service run' is what the Service Control Manager starts; use 'flowverify monitor' in a console")
-	}
 	dir := filepath.Join(os.Getenv("ProgramData"), serviceName)
 	os.MkdirAll(dir, 0o700)
 	log, err := os.OpenFile(filepath.Join(dir, serviceName+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -195,7 +211,11 @@ func serviceRun(args, environ []string) error {
 		el.Info(eventLogStarted, "flowverify monitor started: "+strings.Join(args, " "))
 		defer func() { el.Info(eventLogStopped, "flowverify monitor stopped"); el.Close() }()
 	}
-	return svc.Run(serviceName, &monitorService{args: args, environ: environ, log: log})
+	err = svc.Run(serviceName, &monitorService{args: args, environ: environ, log: log})
+	if errors.Is(err, windows.ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
+		return errors.New("'service run' is what the Service Control Manager starts; use 'flowverify monitor' in a console")
+	}
+	return err
 }
 
 // openEventLog sends findings to the Windows Event Log through a queue,
