@@ -8,19 +8,8 @@ import (
 	"testing"
 
 	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/internal/synth"
 )
-
-// ngBlock builds one little-endian pcapng block.
-func ngBlock(typ uint32, body []byte) []byte {
-	for len(body)%4 != 0 {
-		body = append(body, 0)
-	}
-	n := uint32(12 + len(body))
-	b := binary.LittleEndian.AppendUint32(nil, typ)
-	b = binary.LittleEndian.AppendUint32(b, n)
-	b = append(b, body...)
-	return binary.LittleEndian.AppendUint32(b, n)
-}
 
 // isb is an interface statistics block for interface 0 with isb_ifdrop.
 func isb(drops uint64) []byte {
@@ -29,7 +18,7 @@ func isb(drops uint64) []byte {
 	body = binary.LittleEndian.AppendUint16(body, 8)
 	body = binary.LittleEndian.AppendUint64(body, drops)
 	body = append(body, 0, 0, 0, 0) // opt_endofopt
-	return ngBlock(5, body)
+	return synth.NGBlock(5, body)
 }
 
 // TestInterfaceDropsAreCumulative: isb_ifdrop counts since the capture
@@ -45,8 +34,8 @@ func TestInterfaceDropsAreCumulative(t *testing.T) {
 	idb = append(idb, 0, 0)
 	idb = binary.LittleEndian.AppendUint32(idb, 65535)
 	var file []byte
-	file = append(file, ngBlock(0x0a0d0d0a, shb)...)
-	file = append(file, ngBlock(1, idb)...)
+	file = append(file, synth.NGBlock(0x0a0d0d0a, shb)...)
+	file = append(file, synth.NGBlock(1, idb)...)
 	for _, d := range []uint64{10, 20, 30} {
 		file = append(file, isb(d)...)
 	}
@@ -92,12 +81,12 @@ func ngHeader(idbs int, opts []byte) []byte {
 	shb = binary.LittleEndian.AppendUint16(shb, 1)
 	shb = binary.LittleEndian.AppendUint16(shb, 0)
 	shb = binary.LittleEndian.AppendUint64(shb, ^uint64(0))
-	file := ngBlock(0x0a0d0d0a, shb)
+	file := synth.NGBlock(0x0a0d0d0a, shb)
 	idb := binary.LittleEndian.AppendUint16(nil, 1)
 	idb = append(idb, 0, 0)
 	idb = binary.LittleEndian.AppendUint32(idb, 65535)
 	idb = append(idb, opts...)
-	block := ngBlock(1, idb)
+	block := synth.NGBlock(1, idb)
 	for i := 0; i < idbs; i++ {
 		file = append(file, block...)
 	}

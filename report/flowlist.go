@@ -248,10 +248,11 @@ func (l *FlowList) decode(dec *json.Decoder) error {
 		if err := dec.Decode(&f); err != nil {
 			return fmt.Errorf("flows[%d]: %v", i, err)
 		}
-		if _, err := time.Parse(time.RFC3339Nano, f.First); err != nil {
+		at, err := time.Parse(time.RFC3339Nano, f.First)
+		if err != nil {
 			return fmt.Errorf("flows[%d].first: %q is not an RFC 3339 time", i, f.First)
 		}
-		l.Add(f, FlowStart(&f))
+		l.Add(f, at.UnixNano())
 	}
 	_, err := dec.Token()
 	return err

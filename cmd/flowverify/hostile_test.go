@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -13,9 +12,6 @@ import (
 	"time"
 
 	"github.com/flowverify/flowverify/internal/synth"
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // epmCapture writes a capture where the domain controller's endpoint
@@ -23,28 +19,12 @@ import (
 // connects there.
 func epmCapture(t *testing.T, ip [4]byte, port uint16) string {
 	t.Helper()
-	n := synth.DefaultNet()
-	c := synth.New(7)
-	t0 := synth.Start()
-	epm := []synth.Message{{FromClient: true, Data: synth.DCERPCBindEPM(1)}, {FromClient: false, Data: synth.DCERPCBindAck(1)},
-		{FromClient: true, Data: synth.DCERPCEptMapRequest(2)}, {FromClient: false, Data: synth.DCERPCEptMapResponse(2, port, ip)}}
-	t1 := c.TCP(t0, synth.EP(n.Server, 49900), synth.EP(n.DCs[0], 135), epm, synth.TCPOptions{})
-	target := synth.EP(n.DCs[0], port)
-	if ip != [4]byte{} {
-		target = synth.EP(fmtIP(ip), port)
-	}
-	dyn := []synth.Message{{FromClient: true, Data: synth.DCERPCBindDRSUAPI(1)}, {FromClient: false, Data: synth.DCERPCBindAck(1)}}
-	c.TCP(t1.Add(10*time.Millisecond), synth.EP(n.Server, 49901), target, dyn, synth.TCPOptions{})
-	var buf bytes.Buffer
-	if err := c.Write(&buf, synth.Format{}); err != nil {
+	path := filepath.Join(t.TempDir(), "epm.pcap")
+	if err := os.WriteFile(path, synth.EPMExchange(ip, port), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "epm.pcap")
-	os.WriteFile(path, buf.Bytes(), 0o644)
 	return path
 }
-
-func fmtIP(ip [4]byte) string { return netip.AddrFrom4(ip).String() }
 
 // TestLearnedEndpointsAllowOnlyTheRule: an endpoint-mapper answer vouches
 // for its own host and the rule's ports only. One naming another address
@@ -192,59 +172,14 @@ func TestOKNeedsAnAnswer(t *testing.T) {
 	}
 }
 
-// writeFrames writes Ethernet frames built from layers into a pcap.
-func writeFrames(t *testing.T, frames [][]gopacket.SerializableLayer) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "tunnels.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w := pcapgo.NewWriter(f)
-	w.WriteFileHeader(65535, layers.LinkTypeEthernet)
-	ts := synth.Start()
-	for i, ls := range frames {
-		buf := gopacket.NewSerializeBuffer()
-		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ls...); err != nil {
-			t.Fatal(err)
-		}
-		w.WritePacket(gopacket.CaptureInfo{Timestamp: ts.Add(time.Duration(i) * time.Millisecond), CaptureLength: len(buf.Bytes()), Length: len(buf.Bytes())}, buf.Bytes())
-	}
-	return path
-}
-
 // TestUndecodedEncapsulationsAreNamed: LDAP inside a pre-standard QinQ
 // tag, GRE, ERSPAN and VXLAN is not opened, but every format says how
 // many frames each kind held, so "0 unexpected" never hides them.
 func TestUndecodedEncapsulationsAreNamed(t *testing.T) {
-	mac := func(b byte) net.HardwareAddr { return net.HardwareAddr{2, 0, 0, 0, 0, b} }
-	inner := func() []gopacket.SerializableLayer {
-		ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: net.IP{10, 20, 0, 10}, DstIP: net.IP{10, 20, 0, 21}}
-		tcp := &layers.TCP{SrcPort: 50000, DstPort: 389, SYN: true, Window: 1024}
-		tcp.SetNetworkLayerForChecksum(ip)
-		return []gopacket.SerializableLayer{ip, tcp}
+	file := filepath.Join(t.TempDir(), "tunnels.pcap")
+	if err := os.WriteFile(file, synth.TunnelFrames(), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	outer := func(proto layers.IPProtocol) *layers.IPv4 {
-		return &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: proto, SrcIP: net.IP{192, 0, 2, 1}, DstIP: net.IP{192, 0, 2, 2}}
-	}
-	var frames [][]gopacket.SerializableLayer
-	for i := 0; i < 3; i++ {
-		frames = append(frames, append([]gopacket.SerializableLayer{&layers.Ethernet{SrcMAC: mac(1), DstMAC: mac(2), EthernetType: 0x9100},
-			&layers.Dot1Q{VLANIdentifier: 120, Type: layers.EthernetTypeIPv4}}, inner()...))
-	}
-	for i := 0; i < 2; i++ {
-		frames = append(frames, append([]gopacket.SerializableLayer{&layers.Ethernet{SrcMAC: mac(1), DstMAC: mac(2), EthernetType: layers.EthernetTypeIPv4},
-			outer(layers.IPProtocolGRE), &layers.GRE{Protocol: layers.EthernetTypeIPv4}}, inner()...))
-	}
-	frames = append(frames, append([]gopacket.SerializableLayer{&layers.Ethernet{SrcMAC: mac(1), DstMAC: mac(2), EthernetType: layers.EthernetTypeIPv4},
-		outer(layers.IPProtocolGRE), &layers.GRE{Protocol: 0x88be}, &layers.Ethernet{SrcMAC: mac(3), DstMAC: mac(4), EthernetType: layers.EthernetTypeIPv4}}, inner()...))
-	udp := &layers.UDP{SrcPort: 40000, DstPort: 4789}
-	o := outer(layers.IPProtocolUDP)
-	udp.SetNetworkLayerForChecksum(o)
-	frames = append(frames, append([]gopacket.SerializableLayer{&layers.Ethernet{SrcMAC: mac(1), DstMAC: mac(2), EthernetType: layers.EthernetTypeIPv4},
-		o, udp, &layers.VXLAN{ValidIDFlag: true, VNI: 42}, &layers.Ethernet{SrcMAC: mac(3), DstMAC: mac(4), EthernetType: layers.EthernetTypeIPv4}}, inner()...))
-	file := writeFrames(t, frames)
 	r := flowverify(t, nil, "analyze", "-q", "-s", "10.20.0.10", "-f", "json", file)
 	var d struct {
 		Summary struct {

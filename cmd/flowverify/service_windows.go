@@ -64,17 +64,26 @@ func serviceInstall(args []string) error {
 	return nil
 }
 
-func serviceUninstall() error {
+// openService opens flowverify's service; done closes it and the
+// connection to the manager.
+func openService() (s *mgr.Service, done func(), err error) {
 	m, err := mgr.Connect()
 	if err != nil {
-		return fmt.Errorf("connecting to the Service Control Manager (run as Administrator): %v", err)
+		return nil, nil, fmt.Errorf("connecting to the Service Control Manager (run as Administrator): %v", err)
 	}
-	defer m.Disconnect()
-	s, err := m.OpenService(serviceName)
+	if s, err = m.OpenService(serviceName); err != nil {
+		m.Disconnect()
+		return nil, nil, fmt.Errorf("service %s is not installed: 'flowverify service install [monitor flags...]'", serviceName)
+	}
+	return s, func() { s.Close(); m.Disconnect() }, nil
+}
+
+func serviceUninstall() error {
+	s, done, err := openService()
 	if err != nil {
-		return fmt.Errorf("service %s is not installed", serviceName)
+		return err
 	}
-	defer s.Close()
+	defer done()
 	if st, err := s.Query(); err == nil && st.State != svc.Stopped {
 		stopService(s)
 	}
@@ -104,16 +113,11 @@ func stopService(s *mgr.Service) error {
 }
 
 func serviceControl(start bool) error {
-	m, err := mgr.Connect()
+	s, done, err := openService()
 	if err != nil {
-		return fmt.Errorf("connecting to the Service Control Manager (run as Administrator): %v", err)
+		return err
 	}
-	defer m.Disconnect()
-	s, err := m.OpenService(serviceName)
-	if err != nil {
-		return fmt.Errorf("service %s is not installed: 'flowverify service install [monitor flags...]'", serviceName)
-	}
-	defer s.Close()
+	defer done()
 	if start {
 		return s.Start()
 	}
@@ -121,16 +125,11 @@ func serviceControl(start bool) error {
 }
 
 func serviceStatus() (string, error) {
-	m, err := mgr.Connect()
+	s, done, err := openService()
 	if err != nil {
-		return "", fmt.Errorf("connecting to the Service Control Manager: %v", err)
+		return "", err
 	}
-	defer m.Disconnect()
-	s, err := m.OpenService(serviceName)
-	if err != nil {
-		return "", fmt.Errorf("service %s is not installed", serviceName)
-	}
-	defer s.Close()
+	defer done()
 	st, err := s.Query()
 	if err != nil {
 		return "", err

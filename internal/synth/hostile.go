@@ -86,7 +86,7 @@ func verdictCases() []HostileCase {
 		{"epm-names-another-host", "an endpoint-mapper reply from a DC naming 203.0.113.66:50000 allows nothing there", [4]byte{203, 0, 113, 66}, 50000, "203.0.113.66:50000"},
 		{"epm-names-a-port-outside-the-rule", "a reply naming the DC's 3389 does not open 3389: the rule says 49152-65535", [4]byte{}, 3389, n.DCs[0] + ":3389"},
 	} {
-		add(HostileCase{Name: e.name, Why: e.why, Files: one("epm.pcap", epmExchange(e.ip, e.port)), Args: judge("epm.pcap"), Exit: []int{1},
+		add(HostileCase{Name: e.name, Why: e.why, Files: one("epm.pcap", EPMExchange(e.ip, e.port)), Args: judge("epm.pcap"), Exit: []int{1},
 			Checks: []Check{is("flows[responder="+e.to+"].verdict", `"unexpected"`)}})
 	}
 	// ok needs an answer.
@@ -116,7 +116,7 @@ func verdictCases() []HostileCase {
 		Files: one("split.pcap", capBytes(split)), Args: judge("split.pcap"), Exit: []int{1},
 		Checks: []Check{is("rules[id=ldap-out].status", `"blocked"`), is("unexpected.#", "0")}})
 	add(HostileCase{Name: "undecoded-encapsulations", Why: "LDAP inside QinQ 0x9100, GRE, ERSPAN and VXLAN is counted and named, not silently gone",
-		Files: one("tunnels.pcap", tunnelFrames()), Args: judge("tunnels.pcap"), Exit: []int{0, 1},
+		Files: one("tunnels.pcap", TunnelFrames()), Args: judge("tunnels.pcap"), Exit: []int{0, 1},
 		Checks: []Check{is("summary.undecoded.GRE", "2"), is("summary.undecoded.ERSPAN", "1"), is("summary.undecoded.VXLAN (udp/4789)", "1"),
 			is("summary.undecoded.QinQ (ethertype 0x9100)", "3")}})
 	return cs
@@ -281,9 +281,9 @@ func scenarioBytes(name string) []byte {
 	return b.Bytes()
 }
 
-// epmExchange: the server asks the first DC's endpoint mapper, which names
+// EPMExchange: the server asks the first DC's endpoint mapper, which names
 // ip:port (ip zero: the DC itself), and then connects there.
-func epmExchange(ip [4]byte, port uint16) []byte {
+func EPMExchange(ip [4]byte, port uint16) []byte {
 	n := DefaultNet()
 	c := New(7)
 	epm := []Message{{FromClient: true, Data: DCERPCBindEPM(1)}, {Data: DCERPCBindAck(1)},
@@ -298,9 +298,9 @@ func epmExchange(ip [4]byte, port uint16) []byte {
 	return capBytes(c)
 }
 
-// tunnelFrames: a SYN to a DC's LDAP inside encapsulations flowverify does
+// TunnelFrames: a SYN to a DC's LDAP inside encapsulations flowverify does
 // not open: three pre-standard QinQ (0x9100), two GRE, one ERSPAN, one VXLAN.
-func tunnelFrames() []byte {
+func TunnelFrames() []byte {
 	mac := func(b byte) net.HardwareAddr { return net.HardwareAddr{2, 0, 0, 0, 0, b} }
 	inner := func() []gopacket.SerializableLayer {
 		ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: net.IP{10, 20, 0, 10}, DstIP: net.IP{10, 20, 0, 21}}
@@ -405,7 +405,8 @@ func gzipNamed(p []byte, name string) []byte {
 	return b.Bytes()
 }
 
-func ngBlock(typ uint32, body []byte) []byte {
+// NGBlock builds one little-endian pcapng block.
+func NGBlock(typ uint32, body []byte) []byte {
 	for len(body)%4 != 0 {
 		body = append(body, 0)
 	}
@@ -421,14 +422,14 @@ func ngSection() []byte {
 	shb = binary.LittleEndian.AppendUint16(shb, 1)
 	shb = binary.LittleEndian.AppendUint16(shb, 0)
 	shb = binary.LittleEndian.AppendUint64(shb, ^uint64(0))
-	return ngBlock(0x0a0d0d0a, shb)
+	return NGBlock(0x0a0d0d0a, shb)
 }
 
 func ngInterface(opts []byte) []byte {
 	idb := binary.LittleEndian.AppendUint16(nil, 1) // Ethernet
 	idb = binary.LittleEndian.AppendUint16(idb, 0)
 	idb = binary.LittleEndian.AppendUint32(idb, 65535)
-	return ngBlock(1, append(idb, opts...))
+	return NGBlock(1, append(idb, opts...))
 }
 
 // ngPacket is an enhanced packet block on interface 0, in microseconds.
@@ -439,7 +440,7 @@ func ngPacket(ts time.Time, data []byte) []byte {
 	epb = binary.LittleEndian.AppendUint32(epb, uint32(us))
 	epb = binary.LittleEndian.AppendUint32(epb, uint32(len(data)))
 	epb = binary.LittleEndian.AppendUint32(epb, uint32(len(data)))
-	return ngBlock(6, append(epb, data...))
+	return NGBlock(6, append(epb, data...))
 }
 
 // syslogFrame is one syslog datagram from an agent to the server.
@@ -476,7 +477,7 @@ func ngWithDrops(drops ...uint64) []byte {
 		body = binary.LittleEndian.AppendUint16(body, 8)
 		body = binary.LittleEndian.AppendUint64(body, d)
 		body = append(body, 0, 0, 0, 0)
-		out = append(out, ngBlock(5, body)...)
+		out = append(out, NGBlock(5, body)...)
 	}
 	return out
 }
