@@ -63,15 +63,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 			words.Count(a.unjudged, "flow"), decideAfter))
 	}
 	sum.Infrastructure = tc.Infrastructure
-	sum.Verdict = "conforms"
-	for _, k := range matrix.FindingNames() {
-		if findings[k] > 0 {
-			sum.Verdict = "findings"
-		}
-	}
-	if r.NoServer() {
-		sum.Verdict = "not-judged"
-	}
+	sum.Verdict = matrix.Decide(r.Facts())
 	return r, nil
 }
 
@@ -271,6 +263,9 @@ func (a *Analyzer) inputsReport(r *report.Report, g *aggregator, meta Meta) {
 		first = max(first, last-int64(meta.Window))
 	}
 	r.Window = report.Window{Start: capture.FormatTime(first), End: capture.FormatTime(last)}
+	if meta.Window > 0 {
+		r.Window.Length, r.Window.Observed = meta.Window.Seconds(), min(meta.Observed, meta.Window).Seconds()
+	}
 }
 
 // caveats adds the warnings that make the answer less certain and returns

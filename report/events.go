@@ -42,7 +42,7 @@ type Event struct {
 	Interface string         `json:"interface,omitempty"`
 	Drops     uint64         `json:"drops,omitempty"`
 	Findings  map[string]int `json:"findings,omitempty"`
-	Verdict   string         `json:"verdict,omitempty"`
+	Verdict   matrix.Outcome `json:"verdict,omitempty"`
 	// Folded, on an event whose peer is "(others)": how many further
 	// events of its type and direction it stands for (a scan or a flood
 	// past the per-interval limit).

@@ -69,7 +69,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		names = append(names, in.Name)
 	}
 	s := junitSuite{Name: "flowverify " + r.Matrix.Name + ": " + strings.Join(names, ", "), Timestamp: r.Window.Start}
-	s.Props = []junitProperty{{"profile", r.Matrix.Profile}, {"server", strings.Join(r.Server.Addresses, ",")}, {"verdict", r.Summary.Verdict}}
+	s.Props = []junitProperty{{"profile", r.Matrix.Profile}, {"server", strings.Join(r.Server.Addresses, ",")}, {"verdict", string(r.Summary.Verdict)}}
 	for _, rule := range r.Rules {
 		c := junitCase{Name: rule.ID, Classname: "flowverify.rules"}
 		switch {
@@ -164,9 +164,10 @@ func mdEscape(s string) string { return strings.ReplaceAll(printable(s), "|", "\
 // WriteMarkdown writes a summary for pasting into a ticket.
 func WriteMarkdown(w io.Writer, r *Report) error {
 	var b strings.Builder
-	verdict := "✅ conforms"
-	if r.Summary.Verdict != "conforms" {
-		verdict = "❌ findings"
+	verdict := map[matrix.Outcome]string{matrix.OutcomeConforms: "✅ conforms", matrix.OutcomeFindings: "❌ findings",
+		matrix.OutcomeInconclusive: "❔ inconclusive", matrix.OutcomeObserving: "⏳ observing", matrix.OutcomeNotJudged: "❔ not judged"}[r.Summary.Verdict]
+	if verdict == "" {
+		verdict = "❔ " + string(r.Summary.Verdict)
 	}
 	fmt.Fprintf(&b, "### flowverify: %s\n\n", verdict)
 	server := serverLabel(r)

@@ -74,8 +74,27 @@ func statusClass(s matrix.Status) (class, mark string) {
 		return "bad", "✗"
 	case matrix.StatusPartial, matrix.StatusMismatch:
 		return "warn", "!"
+	case matrix.StatusUnconfirmed:
+		return "warn", "?"
 	}
 	return "idle", "–"
+}
+
+// headline is the page's one-line answer for each outcome.
+func headline(o matrix.Outcome) (class, text string) {
+	switch o {
+	case matrix.OutcomeConforms:
+		return "ok", "✓ The traffic conforms to the matrix"
+	case matrix.OutcomeFindings:
+		return "bad", "✗ Findings"
+	case matrix.OutcomeInconclusive:
+		return "warn", "? Inconclusive: some rules were tried but never answered"
+	case matrix.OutcomeObserving:
+		return "idle", "… Observing: less than one full window seen, no finding yet"
+	case matrix.OutcomeNotJudged:
+		return "idle", "– Not judged: no server was known"
+	}
+	return "idle", string(o)
 }
 
 func layout(r *Report) htmlView {
@@ -220,8 +239,10 @@ func htmlTemplate() *template.Template {
 		"count": func(n int, word string) string { return words.Count(n, word) },
 		// The template hands statuses over both as matrix.Status and as
 		// plain strings.
-		"class": func(s any) string { c, _ := statusClass(matrix.Status(fmt.Sprint(s))); return c },
-		"mark":  func(s any) string { _, m := statusClass(matrix.Status(fmt.Sprint(s))); return m },
+		"class":     func(s any) string { c, _ := statusClass(matrix.Status(fmt.Sprint(s))); return c },
+		"mark":      func(s any) string { _, m := statusClass(matrix.Status(fmt.Sprint(s))); return m },
+		"headclass": func(o matrix.Outcome) string { c, _ := headline(o); return c },
+		"headtext":  func(o matrix.Outcome) string { _, t := headline(o); return t },
 	}).Parse(htmlSource))
 }
 
@@ -267,7 +288,7 @@ svg .server { fill: var(--box); stroke: var(--fg); stroke-width: 2; }
 <header>
 <h1>Threat Manager traffic against the documented firewall matrix</h1>
 <div class="muted">matrix <b>{{.R.Matrix.Name}}</b> (profile {{.R.Matrix.Profile}}{{if .R.Matrix.Config}}, with {{.R.Matrix.Config}}{{end}}) · server {{.Server}} ({{.R.Server.Source}}) · {{.R.Window.Start}} – {{.R.Window.End}} · {{.R.Tool.Name}} {{.R.Tool.Version}}</div>
-<p class="verdict {{if eq .R.Summary.Verdict "conforms"}}ok{{else}}bad{{end}}">{{if eq .R.Summary.Verdict "conforms"}}✓ The traffic conforms to the matrix{{else}}✗ Findings{{end}}</p>
+<p class="verdict {{headclass .R.Summary.Verdict}}">{{headtext .R.Summary.Verdict}}</p>
 <p class="findings">{{range .Findings}}<span><b>{{.V}}</b> {{.K}}</span>{{end}}<span class="muted">{{.R.Summary.Packets}} packets, {{.R.Summary.Flows}} flows</span></p>
 </header>
 

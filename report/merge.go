@@ -200,12 +200,7 @@ func (mg *merger) finish(reports []*Report) *Report {
 		out.Blocked = []Blocked{}
 	}
 	out.Summary.Findings = findings
-	out.Summary.Verdict = "conforms"
-	for _, n := range findings {
-		if n > 0 {
-			out.Summary.Verdict = "findings"
-		}
-	}
+	out.Summary.Verdict = matrix.Decide(out.Facts())
 	out.Timeline = mergeTimelines(reports, mg.start, mg.end)
 	return out
 }

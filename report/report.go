@@ -5,6 +5,7 @@ package report
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/classifier/protocol"
@@ -111,11 +112,31 @@ type Candidate struct {
 // NoServer says whether the report judged nothing for want of a server.
 func (r *Report) NoServer() bool { return r.Server.Source == "none" }
 
+// Facts is what the report's summary verdict and exit status are decided
+// from (matrix.Decide, matrix.ExitStatus).
+func (r *Report) Facts() matrix.Facts {
+	f := matrix.Facts{Judged: !r.NoServer(), Findings: r.Summary.Findings,
+		Observed: secondsDuration(r.Window.Observed), Window: secondsDuration(r.Window.Length)}
+	for _, rr := range r.Rules {
+		if rr.Status == matrix.StatusUnconfirmed {
+			f.Unconfirmed++
+		}
+	}
+	return f
+}
+
 // Window is the span of packet time the report covers.
 type Window struct {
 	Start string `json:"start,omitempty"`
 	End   string `json:"end,omitempty"`
+	// Length and Observed are a monitor's, in seconds: the window it
+	// judges over and how much of it has been observed so far. Until
+	// Observed reaches Length the verdict is at best "observing".
+	Length   float64 `json:"length_seconds,omitempty"`
+	Observed float64 `json:"observed_seconds,omitempty"`
 }
+
+func secondsDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // Rule is one matrix row with its status.
 type Rule struct {
@@ -198,7 +219,7 @@ type Blocked struct {
 
 // Summary is the one-line answer.
 type Summary struct {
-	Verdict  string         `json:"verdict"` // "conforms", "findings" or "not-judged" (no server)
+	Verdict  matrix.Outcome `json:"verdict"` // decided once, by matrix.Decide
 	Findings map[string]int `json:"findings"`
 	Packets  uint64         `json:"packets"`
 	Flows    int            `json:"flows"`

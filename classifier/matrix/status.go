@@ -18,11 +18,15 @@ const (
 	StatusMismatch Status = "mismatch"
 	StatusMissing  Status = "missing"
 	StatusNotSeen  Status = "not-seen"
+	// StatusUnconfirmed: attempts were seen, but no flow showed the peer
+	// answering (one direction only, a SYN/ACK with no SYN): whether the
+	// rule works is unknown. Not a finding, never a pass.
+	StatusUnconfirmed Status = "unconfirmed"
 )
 
 // Statuses lists every rule status.
 func Statuses() []Status {
-	return []Status{StatusOK, StatusPartial, StatusBlocked, StatusMismatch, StatusMissing, StatusNotSeen}
+	return []Status{StatusOK, StatusPartial, StatusBlocked, StatusMismatch, StatusMissing, StatusNotSeen, StatusUnconfirmed}
 }
 
 // Failing says whether a rule in this status is a finding.
@@ -38,14 +42,16 @@ func (s Status) Failing() bool {
 // rule got worse between two reports.
 func (s Status) Severity() int {
 	switch s {
-	case StatusPartial:
+	case StatusUnconfirmed:
 		return 1
-	case StatusMismatch:
+	case StatusPartial:
 		return 2
-	case StatusBlocked:
+	case StatusMismatch:
 		return 3
-	case StatusMissing:
+	case StatusBlocked:
 		return 4
+	case StatusMissing:
+		return 5
 	}
 	return 0
 }
@@ -84,6 +90,7 @@ type Tally struct {
 	Allowed      int // flows that worked
 	Blocked      int // failed attempts
 	Mismatch     int // flows speaking another protocol
+	Unconfirmed  int // attempts whose outcome the capture does not show
 	Unreached    int // peers seen only failing
 	MissingPeers int // peers a role lists one by one that were never tried
 	// Failures says how the blocked attempts failed; nil when unknown
@@ -93,8 +100,9 @@ type Tally struct {
 
 // RuleStatus decides a rule's status, the same way for an analysis and a
 // merge of reports: any mismatch is a mismatch; allowed flows with peers
-// that were never reached are partial; otherwise ok; only failures are
-// blocked; nothing at all is missing when required, else not-seen.
+// that were never reached are partial; otherwise ok; failures are
+// blocked; attempts whose outcome is unknown, and nothing else, leave it
+// unconfirmed; nothing at all is missing when required, else not-seen.
 func RuleStatus(t Tally) Status {
 	switch {
 	case t.Mismatch > 0:
@@ -105,6 +113,8 @@ func RuleStatus(t Tally) Status {
 		return StatusOK
 	case t.Blocked > 0:
 		return StatusBlocked
+	case t.Unconfirmed > 0:
+		return StatusUnconfirmed
 	case t.Required:
 		return StatusMissing
 	}
@@ -147,6 +157,8 @@ func StatusReason(s Status, t Tally, reached, flows int, seen, expects []string,
 			return how
 		}
 		return words.Count(t.Blocked, "attempt") + ", none answered"
+	case StatusUnconfirmed:
+		return words.Count(t.Unconfirmed, "attempt") + " seen in one direction only: no flow shows the peer answering, so whether the rule works is unknown"
 	case StatusMissing:
 		r := "required, and no attempt was seen"
 		if scope != "" {

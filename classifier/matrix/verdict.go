@@ -22,6 +22,10 @@ const (
 	Unexpected
 	Ignored
 	NotJudged
+	// Unconfirmed: a rule matched, but the flow shows no answer from the
+	// peer and no failure either (one-way data, a lone SYN/ACK): its
+	// outcome is unknown.
+	Unconfirmed
 )
 
 func (v Verdict) String() string {
@@ -38,6 +42,8 @@ func (v Verdict) String() string {
 		return "ignored"
 	case NotJudged:
 		return "not-judged"
+	case Unconfirmed:
+		return "unconfirmed"
 	}
 	return "unknown"
 }

@@ -275,19 +275,22 @@ func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 	return cmd
 }
 
-// exitFor maps a report to the exit status: 3 for damaged input (the
-// report is still written), 1 for findings named by --fail-on, else 0.
+// exitFor maps a report to the exit status (matrix.ExitStatus): 3 for
+// damaged input (the report is still written), 2 with no server, 1 for
+// findings named by --fail-on, 4 when the evidence does not show
+// conformance (a rule never answered, a monitor short of its window),
+// else 0.
 func exitFor(m *matrix.Matrix, r *report.Report) error {
-	if r.Summary.Damaged {
+	switch code := matrix.ExitStatus(r.Facts(), m.FailsOn, r.Summary.Damaged); code {
+	case matrix.ExitDamaged:
 		var names []string
 		for _, in := range r.Inputs {
-			if in.Damaged {
+			if in.Damaged && len(in.Warnings) > 0 {
 				names = append(names, in.Name+": "+in.Warnings[len(in.Warnings)-1])
 			}
 		}
 		return &exitError{exitDamaged, fmt.Errorf("damaged input, report covers what could be read: %s", strings.Join(names, "; "))}
-	}
-	if r.NoServer() {
+	case matrix.ExitNotJudged:
 		msg := "no server could be inferred (" + strings.Join(r.Server.Evidence, "; ") + ")"
 		if len(r.Server.Candidates) > 0 {
 			msg += "; the strongest candidate is " + r.Server.Candidates[0].Address + ": try --server " + r.Server.Candidates[0].Address
@@ -295,13 +298,11 @@ func exitFor(m *matrix.Matrix, r *report.Report) error {
 			msg += "; 'flowverify hosts FILE' lists every host seen; pass --server ADDR"
 		}
 		return &exitError{exitUsage, errors.New(msg)}
+	case matrix.ExitConforms:
+		return nil
+	default:
+		return &exitError{code, nil}
 	}
-	for _, k := range matrix.FindingNames() {
-		if r.Summary.Findings[k] > 0 && m.FailsOn(k) {
-			return &exitError{exitFindings, nil}
-		}
-	}
-	return nil
 }
 
 // expandInputs turns directories into the capture files inside them.

@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/report"
 	"github.com/spf13/cobra"
 )
@@ -36,13 +37,13 @@ func newMergeCmd(stdout, stderr io.Writer) *cobra.Command {
 			if err := of.write(stdout, stderr, m); err != nil {
 				return &exitError{exitUsage, err}
 			}
-			if m.Summary.Damaged {
-				return &exitError{exitDamaged, nil}
+			// The merged report carries no matrix of its own: every
+			// finding kind counts, as before.
+			code := matrix.ExitStatus(m.Facts(), func(string) bool { return true }, m.Summary.Damaged)
+			if code == matrix.ExitConforms {
+				return nil
 			}
-			if m.Summary.Verdict != "conforms" {
-				return &exitError{exitFindings, nil}
-			}
-			return nil
+			return &exitError{code, nil}
 		},
 	}
 	cmd.Flags().StringVarP(&of.format, "format", "f", "text", "report format: "+strings.Join(report.KnownFormats(), "|"))

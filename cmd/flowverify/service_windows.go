@@ -189,8 +189,9 @@ func (ms *monitorService) Execute(_ []string, req <-chan svc.ChangeRequest, chan
 			}
 		case code := <-done:
 			// The monitor ended by itself (--duration, or an error):
-			// a status other than 0 and 1 is a service failure.
-			if code <= exitFindings {
+			// findings and a short observation are answers, not
+			// failures; any other status is a service failure.
+			if code <= exitFindings || code == exitInconclusive {
 				return false, 0
 			}
 			return false, uint32(code)
