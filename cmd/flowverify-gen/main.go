@@ -36,6 +36,7 @@ func run(args []string, stdout io.Writer) error {
 	seed := fs.Uint64("seed", 1, "seed for sequence numbers and ports")
 	damaged := fs.String("damaged", "", "write the damaged-capture corpus (with MANIFEST.tsv) into this directory")
 	hostile := fs.String("hostile", "", "write the hostile-input corpus (one directory per case, with MANIFEST.json) into this directory")
+	falsePass := fs.String("falsepass", "", "write the false-pass corpus (evidence that must not pass, one directory per case, with MANIFEST.json) into this directory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,6 +68,13 @@ func run(args []string, stdout io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s: %d hostile cases\n", *hostile, len(cs))
+		return nil
+	case *falsePass != "":
+		cs := synth.FalsePassCorpus()
+		if err := synth.WriteHostileCorpus(*falsePass, cs); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: %d false-pass cases\n", *falsePass, len(cs))
 		return nil
 	case *mix > 0:
 		return output(*out, stdout, func(w io.Writer) error { return synth.WriteMix(w, *mix, *seed) })

@@ -35,6 +35,34 @@ func TestHostileCorpus(t *testing.T) {
 	if len(cases) < 30 {
 		t.Fatalf("the manifest lists %d cases", len(cases))
 	}
+	runCorpus(t, dir, cases)
+}
+
+// TestFalsePassCorpus runs the cases of flowverify-gen -falsepass the
+// same way: crafted evidence that once made a rule ok or a report
+// CONFORMS (or a merge or diff fail) where the traffic did not show it.
+func TestFalsePassCorpus(t *testing.T) {
+	dir := t.TempDir()
+	if err := synth.WriteHostileCorpus(dir, synth.FalsePassCorpus()); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "MANIFEST.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []synth.HostileCase
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatalf("MANIFEST.json: %v", err)
+	}
+	runCorpus(t, dir, cases)
+}
+
+// runCorpus runs each case of a manifest in its own directory under dir:
+// its Before steps, then its command, whose exit status and checks must
+// be as the manifest says; no output carries a terminal escape, a
+// carriage return or a bidi control; no CSV cell is a formula; every
+// planted symlink still points where it did, at a file that is unchanged.
+func runCorpus(t *testing.T, dir string, cases []synth.HostileCase) {
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			cd := filepath.Join(dir, c.Name)
@@ -43,6 +71,11 @@ func TestHostileCorpus(t *testing.T) {
 				links[name] = linkState(t, filepath.Join(cd, name))
 			}
 			t.Chdir(cd)
+			for _, step := range c.Before {
+				if r := flowverify(t, nil, step...); r.code > 4 {
+					t.Fatalf("step %q: exit %d %s", step, r.code, r.stderr)
+				}
+			}
 			r := flowverify(t, nil, c.Args...)
 			if !slices.Contains(c.Exit, r.code) {
 				t.Errorf("exit %d, want one of %v\nstderr: %s", r.code, c.Exit, r.stderr)
@@ -90,14 +123,26 @@ func linkState(t *testing.T, path string) [2]string {
 	return [2]string{to, string(data)}
 }
 
-// runCheck says what is wrong with r against one check, or "".
+// runCheck says what is wrong with r against one check, or "". A check
+// on a File reads it from the working directory, the case's.
 func runCheck(ch synth.Check, r result) string {
+	text, what := r.stdout, "stdout"
+	switch {
+	case ch.File != "":
+		data, err := os.ReadFile(ch.File)
+		if err != nil {
+			return fmt.Sprintf("%s: %v", ch.File, err)
+		}
+		text, what = string(data), ch.File
+	case ch.Stream == "stderr":
+		text, what = r.stderr, "stderr"
+	}
 	if ch.JSON != "" {
 		var doc any
-		dec := json.NewDecoder(strings.NewReader(r.stdout))
+		dec := json.NewDecoder(strings.NewReader(text))
 		dec.UseNumber() // counts near the largest int are compared exactly
 		if err := dec.Decode(&doc); err != nil {
-			return fmt.Sprintf("%s: stdout is not JSON: %v", ch.JSON, err)
+			return fmt.Sprintf("%s: %s is not JSON: %v", ch.JSON, what, err)
 		}
 		v, err := jsonPath(doc, ch.JSON)
 		if err != nil {
@@ -109,22 +154,30 @@ func runCheck(ch synth.Check, r result) string {
 		}
 		return ""
 	}
-	text := r.stdout
-	if ch.Stream == "stderr" {
-		text = r.stderr
-	}
 	if ch.Contains != "" && !strings.Contains(text, ch.Contains) {
-		return fmt.Sprintf("%s does not say %q:\n%s", ch.Stream, ch.Contains, text)
+		return fmt.Sprintf("%s does not say %q:\n%s", what, ch.Contains, text)
+	}
+	if ch.Absent != "" {
+		if i := strings.Index(text, ch.Absent); i >= 0 {
+			return fmt.Sprintf("%s holds %q: %q", what, ch.Absent, text[max(0, i-60):min(len(text), i+60)])
+		}
+	}
+	if ch.LinesWith != "" {
+		for _, l := range strings.Split(text, "\n") {
+			if strings.Contains(l, ch.LinesWith) && !strings.Contains(l, ch.Need) {
+				return fmt.Sprintf("%s has a line with %q but without %q: %.200q", what, ch.LinesWith, ch.Need, l)
+			}
+		}
 	}
 	for _, l := range strings.Split(text, "\n") {
 		if n := len([]rune(l)); ch.MaxLine > 0 && n > ch.MaxLine {
-			return fmt.Sprintf("%s has a line of %d characters, over %d: %.80q...", ch.Stream, n, ch.MaxLine, l)
+			return fmt.Sprintf("%s has a line of %d characters, over %d: %.80q...", what, n, ch.MaxLine, l)
 		}
 	}
 	if ch.NoLinePrefix != "" {
 		for _, l := range strings.Split(text, "\n") {
 			if strings.HasPrefix(l, ch.NoLinePrefix) {
-				return fmt.Sprintf("%s has a line starting %q: %q", ch.Stream, ch.NoLinePrefix, l)
+				return fmt.Sprintf("%s has a line starting %q: %q", what, ch.NoLinePrefix, l)
 			}
 		}
 	}

@@ -26,6 +26,10 @@ type HostileCase struct {
 	// there (name -> target), which the run must leave as they were.
 	Files map[string][]byte `json:"-"`
 	Links map[string]string `json:"links,omitempty"`
+	// Before are commands run first, in order, whatever their exit
+	// status: the steps that make the files Args reads (a site file from
+	// hosts, the reports that merge or diff read).
+	Before [][]string `json:"before,omitempty"`
 	// Args run in the case's directory, so that names reach the output as
 	// the user typed them.
 	Args   []string `json:"args"`
@@ -33,16 +37,23 @@ type HostileCase struct {
 	Checks []Check  `json:"checks"`
 }
 
-// Check is one expectation. With JSON set, the path is looked up in the
-// JSON report on stdout (keys, [key=value] selectors of array elements,
-// and # for a length) and its value must encode as Equal. Otherwise the
-// text of Stream (stdout or stderr) must hold Contains, none of its
-// lines may start with NoLinePrefix, and none be longer than MaxLine.
+// Check is one expectation about a text: Stream (stdout, the default, or
+// stderr), or File, a file the run wrote in the case's directory. With
+// JSON set, the path is looked up in that text as a JSON document (keys,
+// [key=value] selectors of array elements, and # for a length) and its
+// value must encode as Equal. Otherwise the text must hold Contains and
+// must not hold Absent, every line holding LinesWith must hold Need too,
+// none of its lines may start with NoLinePrefix, and none be longer than
+// MaxLine.
 type Check struct {
 	JSON         string `json:"json,omitempty"`
 	Equal        string `json:"equal,omitempty"`
 	Stream       string `json:"stream,omitempty"`
+	File         string `json:"file,omitempty"`
 	Contains     string `json:"contains,omitempty"`
+	Absent       string `json:"absent,omitempty"`
+	LinesWith    string `json:"lines_with,omitempty"`
+	Need         string `json:"need,omitempty"`
 	NoLinePrefix string `json:"no_line_prefix,omitempty"`
 	MaxLine      int    `json:"max_line,omitempty"` // no line longer, in characters
 }

@@ -1,0 +1,175 @@
+package synth
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"time"
+)
+
+// OneWay sends TCP segments with the given flags and payloads from cl to
+// sv only, with sequence numbers that follow on, and nothing back: what a
+// capture holds when it sees one direction of a conversation (asymmetric
+// routing, a half-wired tap) or when a tool sends data to a port that
+// never answered.
+func (c *Capture) OneWay(t time.Time, cl, sv Endpoint, flags uint8, payloads [][]byte, iface int) time.Time {
+	seq, ack := c.rand(), c.rand()
+	for i, p := range payloads {
+		if i > 0 {
+			t = t.Add(time.Millisecond)
+		}
+		c.add(frame{ts: t, iface: iface, src: cl, dst: sv, proto: 6, flags: flags, seq: seq, ack: ack, payload: p})
+		seq += uint32(len(p))
+	}
+	return t
+}
+
+// FalsePassCorpus is every case of issue 27 that once made flowverify pass
+// (or fail) what the traffic did not show, each with the outcome the
+// evidence rule promises. The monitor's two cases (a run shorter than its
+// window, a silent link) need a live interface and wall-clock time: they
+// are run by the monitor's namespace test, not written here.
+func FalsePassCorpus() []HostileCase {
+	n := DefaultNet()
+	t0 := Start()
+	var cs []HostileCase
+	add := func(c HostileCase) { cs = append(cs, c) }
+	dc := n.DCs[0]
+
+	// 3. One-way data is an attempt of unknown outcome, never ok.
+	oneWay := New(11)
+	oneWay.OneWay(t0, EP(n.Server, 50010), EP(dc, 389), pshF|ackF, [][]byte{LDAPSearch(1, "DC=corp"), LDAPSearch(2, "DC=corp")}, 0)
+	add(HostileCase{Name: "one-way-ldap-requests", Why: "two LDAP search requests to a DC, no handshake and no reply: the capture does not show LDAP working",
+		Files: one("oneway.pcap", capBytes(oneWay)), Args: judge("oneway.pcap"), Exit: []int{4},
+		Checks: []Check{is("rules[id=ldap-out].status", `"unconfirmed"`), is("summary.verdict", `"inconclusive"`),
+			is("flows.0.verdict", `"unconfirmed"`)}})
+	bare := New(11)
+	bare.OneWay(t0, EP(n.Server, 50010), EP(dc, 389), ackF, [][]byte{nil, nil}, 0)
+	add(HostileCase{Name: "one-way-ldap-without-payload", Why: "the same segments without payload are unanswered attempts: blocked, as before",
+		Files: one("bare.pcap", capBytes(bare)), Args: judge("bare.pcap"), Exit: []int{1},
+		Checks: []Check{is("rules[id=ldap-out].status", `"blocked"`)}})
+	synAcks := New(11)
+	for i := 0; i < 3; i++ {
+		synAcks.Probe(t0.Add(time.Duration(i)*time.Second), EP(dc, 389), EP(n.Server, uint16(50020+i)), synF|ackF, 0)
+	}
+	add(HostileCase{Name: "lone-syn-acks-from-ldap", Why: "three SYN/ACKs from DC:389 with no SYN and no ACK: no handshake was seen",
+		Files: one("synack.pcap", capBytes(synAcks)), Args: judge("synack.pcap"), Exit: []int{4},
+		Checks: []Check{is("rules[id=ldap-out].status", `"unconfirmed"`), is("summary.verdict", `"inconclusive"`)}})
+
+	// 4. A domain controller is a host that answered DCE/RPC on 135.
+	drsuapi := []Message{{FromClient: true, Data: DCERPCBindDRSUAPI(1)}, {Data: DCERPCBindAck(1)}}
+	refused := New(12)
+	t1 := refused.Refused(t0, EP(n.Server, 50030), EP(dc, 135), 0)
+	refused.TCP(t1.Add(10*time.Millisecond), EP(n.Server, 50031), EP(dc, 49155), drsuapi, TCPOptions{})
+	add(HostileCase{Name: "refused-endpoint-mapper-makes-no-dc", Why: "a host that refuses 135 with RST is no domain controller for the dynamic range",
+		Files: one("refused.pcap", capBytes(refused)), Args: judge("refused.pcap"), Exit: []int{1},
+		Checks: []Check{is("rules[id=rpc-dynamic-out].status", `"missing"`), is("flows[responder="+dc+":49155].verdict", `"unexpected"`)}})
+	silent := New(12)
+	t1 = silent.TCP(t0, EP(n.Server, 50032), EP(dc, 135), []Message{{FromClient: true, Data: HTTPRequest("GET", "/", dc)}, {Data: HTTPResponse(200, "OK", "hi")}}, TCPOptions{})
+	silent.TCP(t1.Add(10*time.Millisecond), EP(n.Server, 50033), EP(dc, 49155), drsuapi, TCPOptions{})
+	add(HostileCase{Name: "endpoint-mapper-speaking-http-makes-no-dc", Why: "a host that accepts 135 and speaks no DCE/RPC is no domain controller for the dynamic range",
+		Files: one("http135.pcap", capBytes(silent)), Args: judge("http135.pcap"), Exit: []int{1},
+		Checks: []Check{is("rules[id=rpc-dynamic-out].status", `"missing"`), is("flows[responder="+dc+":49155].verdict", `"unexpected"`)}})
+
+	// 5. The same flows, described two ways, give the same verdicts.
+	site := New(13)
+	tk := site.TCP(t0, EP(n.Server, 50040), EP(dc, 88), []Message{{FromClient: true, Data: KerberosTCP(KerberosASReq("svc", n.Realm, t0.Add(time.Hour), 1))},
+		{Data: KerberosTCP(KerberosASRep("svc", n.Realm, []byte{1, 2, 3, 4}))}}, TCPOptions{})
+	tk = site.TCP(tk.Add(time.Second), EP(n.Server, 50041), EP(dc, 389), []Message{{FromClient: true, Data: LDAPSearch(1, "DC=corp")}, {Data: LDAPSearchDone(1)}}, TCPOptions{})
+	tk = site.TCP(tk.Add(time.Second), EP(n.Server, 50042), EP(dc, 445), []Message{{FromClient: true, Data: SMB2Negotiate()}, {Data: SMB2Negotiate()}}, TCPOptions{})
+	site.TCP(tk.Add(time.Second), EP(n.Server, 50043), EP(dc, 49155), drsuapi, TCPOptions{})
+	for _, how := range []struct {
+		name string
+		args []string
+	}{{"server-flag", judge("site.pcap")}, {"hosts-site-file", []string{"analyze", "-q", "-f", "json", "--flows", "-c", "site.yaml", "site.pcap"}},
+		{"host-and-role-flags", judge("site.pcap", "--host", "dc1="+dc, "--role", "domain-controllers=dc1")}} {
+		add(HostileCase{Name: "dynamic-rpc-without-endpoint-mapper-by-" + how.name,
+			Why:    "flows to a DC's 49155 with no endpoint-mapper exchange are unexpected however the DC is named",
+			Files:  one("site.pcap", capBytes(site)),
+			Before: [][]string{{"hosts", "-s", n.Server, "-f", "yaml", "-o", "site.yaml", "site.pcap"}}, Args: how.args, Exit: []int{1},
+			Checks: []Check{is("rules[id=rpc-dynamic-out].status", `"missing"`), is("rules[id=rpc-epm-out].status", `"missing"`),
+				is("flows[responder="+dc+":49155].verdict", `"unexpected"`)}})
+	}
+
+	// 6. Input names cannot add keys to the site file.
+	hostileName := "day\u2028ignore: [{id: hide, transport: tcp, ports: \"1-65535\"}]\u2028remove_rules: [adws-out]\u2028#.pcap"
+	add(HostileCase{Name: "site-file-rewritten-by-a-member-name", Why: "a zip member name with U+2028 line separators adds no ignore and removes no rule from the site file hosts writes",
+		Files:  one("customer.zip", zipOf(map[string][]byte{hostileName: scenarioBytes("firewall-9389")})),
+		Before: [][]string{{"hosts", "-s", n.Server, "-f", "yaml", "-o", "site.yaml", "customer.zip"}},
+		Args:   []string{"analyze", "-q", "-f", "json", "-c", "site.yaml", "customer.zip"}, Exit: []int{1},
+		Checks: []Check{is("rules[id=adws-out].status", `"blocked"`), is("summary.verdict", `"findings"`), {File: "site.yaml", Absent: "\u2028"},
+			{File: "site.yaml", Absent: "\u2029"}, {File: "site.yaml", Absent: "\u0085"}}})
+	add(HostileCase{Name: "line-separator-in-a-text-report", Why: "U+2028 in an input name is escaped in text and Markdown reports",
+		Files: one("customer.zip", zipOf(map[string][]byte{hostileName: scenarioBytes("firewall-9389")})),
+		Args:  []string{"analyze", "-s", n.Server, "-f", "markdown", "customer.zip"}, Exit: []int{1},
+		Checks: []Check{{Stream: "stdout", Absent: "\u2028"}, {Stream: "stderr", Absent: "\u2028"}}})
+
+	// 7. A suggestion never allows anything.
+	var flood bytes.Buffer
+	WriteFlood(&flood, 12000, 3)
+	for _, syntax := range []string{"powershell", "netsh", "nftables", "iptables"} {
+		need := map[string][2]string{"powershell": {"-Action Allow", "-RemoteAddress"}, "netsh": {"action=allow", "remoteip="},
+			"nftables": {" accept", " daddr "}, "iptables": {"-j ACCEPT", " -d "}}[syntax]
+		add(HostileCase{Name: "suggestions-on-a-flood-" + syntax, Why: "on a flood folded into (others) groups, every Allow rule names its remote addresses and no rule allows port 0",
+			Files: one("flood.pcap", flood.Bytes()), Args: []string{"analyze", "-q", "-f", "json", "-s", n.Server, "--suggest", syntax, "--suggest-unexpected", "flood.pcap"},
+			Exit:   []int{1},
+			Checks: []Check{{Stream: "stdout", LinesWith: need[0], Need: need[1]}, {Stream: "stdout", Absent: "RemotePort 0 "}, {Stream: "stdout", Absent: "remoteport=0 "}}})
+	}
+
+	// 8. Merging not-judged reports stays not-judged.
+	noServer := func(seed uint64, host string) []byte {
+		c := New(seed)
+		c.UDP(t0, EP(host, 53000), EP("10.99.0.53", 53), []Message{{FromClient: true, Data: DNSQuery(1, "corp.example")},
+			{Data: DNSAnswer(1, "corp.example", [4]byte{10, 99, 0, 1})}}, 0)
+		return capBytes(c)
+	}
+	add(HostileCase{Name: "merge-of-not-judged-reports", Why: "two reports with no server merge into one with no server: exit 2, not findings",
+		Files:  map[string][]byte{"a.pcap": noServer(14, "10.99.0.7"), "b.pcap": noServer(15, "10.99.0.8")},
+		Before: [][]string{{"analyze", "-q", "-o", "a.json", "a.pcap"}, {"analyze", "-q", "-o", "b.json", "b.pcap"}},
+		Args:   []string{"merge", "-f", "json", "a.json", "b.json"}, Exit: []int{2},
+		Checks: []Check{is("summary.verdict", `"not-judged"`), is("summary.findings.missing", "0")}})
+
+	// 1 and 2. A monitor: short of its window it is observing; on a
+	// silent link (a filter nothing passes) the window still moves on the
+	// wall clock, so the required rules become missing.
+	add(HostileCase{Name: "monitor-shorter-than-its-window", Why: "a 3 s run of a 1 min window never says CONFORMS (loopback: needs capture rights)",
+		Args: []string{"monitor", "-i", "lo", "-s", "127.0.0.1", "--bpf", "udp port 9 and host 127.0.0.99", "--window", "1m", "--duration", "3s", "-o", "report.json"},
+		Exit: []int{4}, Checks: []Check{{File: "report.json", JSON: "summary.verdict", Equal: `"observing"`},
+			{Stream: "stderr", NoLinePrefix: "Summary: CONFORMS"}}})
+	add(HostileCase{Name: "monitor-on-a-silent-link", Why: "no packet at all for three windows: the required rules are missing (loopback: needs capture rights)",
+		Args: []string{"monitor", "-i", "lo", "-s", "127.0.0.1", "--bpf", "udp port 9 and host 127.0.0.99", "--window", "2s", "--interval", "1s",
+			"--duration", "7s", "--events", "events.jsonl", "-o", "report.json"},
+		Exit: []int{1}, Checks: []Check{{File: "report.json", JSON: "rules[id=syslog-in].status", Equal: `"missing"`},
+			{File: "events.jsonl", Contains: `"rule_missing"`}}})
+
+	// 9. A peer named once and not the other time is the same peer.
+	add(HostileCase{Name: "diff-named-and-unnamed-peers", Why: "the same traffic analysed with and without host names is no regression",
+		Files: one("day.pcap", scenarioBytes("all-good")),
+		Before: [][]string{{"analyze", "-q", "-s", n.Server, "-o", "plain.json", "day.pcap"},
+			{"analyze", "-q", "-s", n.Server, "--host", "agent1=" + n.AMAgents[0], "--host", "dc1=" + dc, "-o", "named.json", "day.pcap"}},
+		Args: []string{"diff", "-f", "json", "named.json", "plain.json"}, Exit: []int{0},
+		Checks: []Check{is("regression", "false")}})
+
+	// 10. A port the endpoint mapper names is the row, whatever its number.
+	for _, port := range []uint16{4997, 1032} {
+		add(HostileCase{Name: fmt.Sprint("endpoint-mapper-names-port-", port), Why: "a site with fixed RPC ports: the port the DC's endpoint mapper names satisfies rpc-dynamic-out",
+			Files: one("epm.pcap", EPMExchange([4]byte{}, port)), Args: judge("epm.pcap"), Exit: []int{1},
+			Checks: []Check{is("rules[id=rpc-dynamic-out].status", `"ok"`), is(fmt.Sprintf("flows[responder=%s:%d].verdict", dc, port), `"allowed"`)}})
+	}
+	return cs
+}
+
+// zipOf is a zip archive of the given members, stored uncompressed.
+func zipOf(members map[string][]byte) []byte {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for name, data := range members {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: Start()})
+		if err != nil {
+			panic(err) // only a name over 65,535 bytes fails, and these are short
+		}
+		w.Write(data)
+	}
+	zw.Close()
+	return b.Bytes()
+}
