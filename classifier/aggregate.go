@@ -42,6 +42,7 @@ type aggregator struct {
 	others       []*groupAgg // the fold-over groups, one per transport and direction
 	unexpHist    histogram
 	blocked      []report.Blocked
+	blockedAgg   []report.BlockedAgg // blocked's rows, typed (report.Aggregates)
 	blockedTotal int
 	overflowed   int
 	sum          report.Summary
@@ -257,6 +258,8 @@ func (g *aggregator) foldRule(s *judged, f *flow.Flow, j *matrix.Judgement) {
 		}
 		if len(g.blocked) < maxListed {
 			g.blocked = append(g.blocked, g.a.blockedEntry(m.Rules[s.rule].ID, f, j.Block))
+			g.blockedAgg = append(g.blockedAgg, report.BlockedAgg{Rule: m.Rules[s.rule].ID, Dir: s.dir, Transport: s.proto,
+				Peer: peer, Port: s.port, Reason: j.Block})
 		}
 	case matrix.Mismatch:
 		r.mismatch++

@@ -38,6 +38,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	r.Hosts = hostsReport(m)
 	r.Summary = g.sum
 	r.Timeline = g.timeline(m)
+	r.Aggregates = &report.Aggregates{FoldLimit: maxGroups}
 	findings := a.ruleReports(r, g, meta)
 	findings[string(matrix.FindingUnexpected)] = g.unexpectedReport(r, m)
 	g.blockedReport(r)
@@ -192,6 +193,12 @@ func (g *aggregator) unexpectedReport(r *report.Report, m *matrix.Matrix) int {
 			ru.Port, ru.ICMPType, ru.ICMPCode = 0, intPtr(int(k.port&0xff)), intPtr(int(k.port>>8))
 		}
 		r.Unexpected = append(r.Unexpected, ru)
+		r.Aggregates.Unexpected = append(r.Aggregates.Unexpected, u.typed(m))
+	}
+	for _, u := range g.others {
+		if !slices.ContainsFunc(groups[:min(len(groups), maxListed)], func(gr group) bool { return gr.a == u }) {
+			r.Aggregates.Unexpected = append(r.Aggregates.Unexpected, u.typed(m))
+		}
 	}
 	if g.overflowed > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("more than %d unexpected groups: %d flows of further peers and ports are counted under peer \"(others)\", port 0", maxGroups, g.overflowed))
@@ -202,10 +209,36 @@ func (g *aggregator) unexpectedReport(r *report.Report, m *matrix.Matrix) int {
 	return len(groups)
 }
 
-// blockedReport lists the failed attempts, earliest first.
+// typed is the group as report.Aggregates carries it.
+func (u *groupAgg) typed(m *matrix.Matrix) report.UnexpectedAgg {
+	k := u.key
+	t := report.UnexpectedAgg{Transport: k.proto, Dir: k.dir, Port: k.port, Flows: u.flows, Protocol: protocol.ID(u.proto),
+		Hint: m.Hint(k.proto, k.port, k.dir)}
+	if k.peer == othersPeer() {
+		t.Folded, t.Port = true, 0
+	} else {
+		t.Peer = k.peer.Netip()
+	}
+	if k.proto == capture.ProtoICMP || k.proto == capture.ProtoICMPv6 {
+		t.ICMP, t.Port, t.ICMPType, t.ICMPCode = true, 0, uint8(k.port), uint8(k.port>>8)
+	}
+	return t
+}
+
+// blockedReport lists the failed attempts, earliest first, and their
+// typed rows in the same order.
 func (g *aggregator) blockedReport(r *report.Report) {
-	sort.SliceStable(g.blocked, func(i, j int) bool { return g.blocked[i].First < g.blocked[j].First })
-	r.Blocked = g.blocked
+	order := make([]int, len(g.blocked))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return g.blocked[order[i]].First < g.blocked[order[j]].First })
+	rows, typed := make([]report.Blocked, len(order)), make([]report.BlockedAgg, len(order))
+	for i, k := range order {
+		rows[i], typed[i] = g.blocked[k], g.blockedAgg[k]
+	}
+	g.blocked, g.blockedAgg = rows, typed
+	r.Blocked, r.Aggregates.Blocked = g.blocked, typed
 	if g.blockedTotal > len(g.blocked) {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d more blocked attempts not listed", g.blockedTotal-len(g.blocked)))
 	}

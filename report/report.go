@@ -34,6 +34,10 @@ type Report struct {
 	// Suggestions are firewall changes (analyze --suggest).
 	Suggestions []Suggestion `json:"suggestions,omitempty"`
 	Flows       *FlowList    `json:"flows,omitempty"`
+	// Aggregates are the typed rows behind Blocked and Unexpected, set by
+	// the analysis that built them; nil in a report read back from JSON,
+	// which cannot be given suggestions.
+	Aggregates *Aggregates `json:"-"`
 }
 
 // Timeline counts flows per rule (and unexpected flows) in equal slices of

@@ -108,6 +108,32 @@ func Lines(syntax string, e Entry) []string {
 	return strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
 }
 
+// Comment renders text as one comment line of a syntax: what a script
+// says without doing. Every kind of line break becomes a space and
+// controls are dropped, so no text can end the comment and start a
+// command; for netsh's batch files '%' (expanded even in REM) is written
+// out.
+func Comment(syntax, text string) []string {
+	prefix := "# "
+	if syntax == Netsh {
+		prefix = "REM "
+	}
+	var b strings.Builder
+	b.WriteString(prefix)
+	for _, r := range text {
+		switch {
+		case r == '\n' || r == '\r' || r == '\u0085' || r == '\u2028' || r == '\u2029':
+			b.WriteByte(' ')
+		case r < 0x20 || r == 0x7f:
+		case r == '%' && syntax == Netsh:
+			b.WriteString(" percent")
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return []string{b.String()}
+}
+
 func proto(e Entry) string { return strings.ToUpper(matrix.TransportName(e.Transport)) }
 
 func prefixes(ps []netip.Prefix, v4 bool) []string {

@@ -1,23 +1,44 @@
 package firewall
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/classifier/protocol"
 	"github.com/flowverify/flowverify/report"
 )
+
+// ErrNoAggregates is returned for a report that lists findings but carries
+// no typed rows: one read back from JSON. Its rows are display text, and a
+// rule must not be rebuilt from them.
+var ErrNoAggregates = errors.New("firewall suggestions need the analysis itself: this report carries its findings only as text")
 
 // Suggest proposes, for every blocked attempt, the smallest host-firewall
 // rule that lets that documented connection through; for every mismatch,
 // what to look at instead; and for each unexpected group, what allowing it
 // would mean. Rules for unexpected traffic are written only when asked:
 // nothing is added that the matrix does not list unless the user wants it.
-func Suggest(m *matrix.Matrix, r *report.Report, syntax string, unexpected bool) []report.Suggestion {
+//
+// Rules are built from the report's typed aggregates, never from its text.
+// Every Allow rule names its remote addresses and a port; what has neither
+// (a folded group, port 0, a transport without ports) gets a comment in
+// the syntax saying why no rule is written.
+func Suggest(m *matrix.Matrix, r *report.Report, syntax string, unexpected bool) ([]report.Suggestion, error) {
+	agg := r.Aggregates
+	if agg == nil {
+		if len(r.Blocked) > 0 || len(r.Unexpected) > 0 {
+			return nil, ErrNoAggregates
+		}
+		agg = &report.Aggregates{}
+	}
 	var out []report.Suggestion
-	for _, g := range blockedGroups(m, r) {
+	for _, g := range blockedGroups(m, agg.Blocked) {
 		out = append(out, g.suggestion(syntax))
 	}
 	for _, rr := range r.Rules {
@@ -27,10 +48,10 @@ func Suggest(m *matrix.Matrix, r *report.Report, syntax string, unexpected bool)
 		out = append(out, report.Suggestion{Kind: "mismatch", Rule: rr.ID, Transport: rr.Transport, Direction: rr.Direction, Syntax: syntax,
 			Note: fmt.Sprintf("%s: %s. The port is open but another service or a proxy answers there; a firewall rule will not fix it: check what listens on %s", rr.ID, rr.Reason, rr.Ports)})
 	}
-	for _, u := range r.Unexpected {
-		out = append(out, unexpectedSuggestion(u, syntax, unexpected))
+	for _, u := range agg.Unexpected {
+		out = append(out, unexpectedSuggestion(u, agg.FoldLimit, syntax, unexpected))
 	}
-	return out
+	return out, nil
 }
 
 // blockedGroup is one rule, direction and port with every peer that
@@ -39,44 +60,38 @@ type blockedGroup struct {
 	rule    *matrix.Rule
 	inbound bool
 	port    uint16
-	peers   []string
+	peers   []netip.Addr
 	reasons map[string]bool
 }
 
 // blockedGroups groups the report's failed attempts, in the order they
 // are listed.
-func blockedGroups(m *matrix.Matrix, r *report.Report) []*blockedGroup {
+func blockedGroups(m *matrix.Matrix, blocked []report.BlockedAgg) []*blockedGroup {
 	rules := map[string]*matrix.Rule{}
 	for i := range m.Rules {
 		rules[m.Rules[i].ID] = &m.Rules[i]
 	}
-	server := map[string]bool{}
-	for _, a := range r.Server.Addresses {
-		server[a] = true
+	type key struct {
+		rule    string
+		inbound bool
+		port    uint16
 	}
 	var groups []*blockedGroup
-	byKey := map[string]*blockedGroup{}
-	for _, b := range r.Blocked {
+	byKey := map[key]*blockedGroup{}
+	for _, b := range blocked {
 		rule := rules[b.Rule]
 		if rule == nil {
 			continue
 		}
-		ia, _ := splitHostPort(b.Initiator)
-		ra, rport := splitHostPort(b.Responder)
-		inbound := rule.Direction == matrix.Inbound || (rule.Direction == matrix.Bidirectional && !server[ia])
-		peer := ra
-		if inbound {
-			peer = ia
-		}
-		key := fmt.Sprintf("%s|%v|%d", b.Rule, inbound, rport)
-		g := byKey[key]
+		k := key{b.Rule, b.Dir == matrix.Inbound, b.Port}
+		g := byKey[k]
 		if g == nil {
-			g = &blockedGroup{rule: rule, inbound: inbound, port: rport, reasons: map[string]bool{}}
-			byKey[key] = g
+			g = &blockedGroup{rule: rule, inbound: k.inbound, port: b.Port, reasons: map[string]bool{}}
+			byKey[k] = g
 			groups = append(groups, g)
 		}
-		if !containsStr(g.peers, peer) {
-			g.peers = append(g.peers, peer)
+		if b.Peer.IsValid() && !slices.Contains(g.peers, b.Peer) {
+			g.peers = append(g.peers, b.Peer)
 		}
 		g.reasons[b.Reason] = true
 	}
@@ -87,8 +102,10 @@ func blockedGroups(m *matrix.Matrix, r *report.Report) []*blockedGroup {
 // through, with a note on where else the drop may happen.
 func (g *blockedGroup) suggestion(syntax string) report.Suggestion {
 	var remote []netip.Prefix
-	for _, p := range g.peers {
-		remote = append(remote, single(p)...)
+	peers := make([]string, len(g.peers))
+	for i, p := range g.peers {
+		remote = append(remote, netip.PrefixFrom(p, p.BitLen()))
+		peers[i] = p.String()
 	}
 	e := Entry{Name: "flowverify " + g.rule.ID + " (suggested)", RuleID: g.rule.ID, Description: g.rule.Description,
 		Inbound: g.inbound, Transport: g.rule.Transport, Ports: matrix.Ports{{Lo: g.port, Hi: g.port}}, Remote: remote}
@@ -97,7 +114,7 @@ func (g *blockedGroup) suggestion(syntax string) report.Suggestion {
 		reasons = append(reasons, r)
 	}
 	sort.Strings(reasons)
-	note := fmt.Sprintf("%s: attempts to %s on %s %d failed (%s)", g.rule.ID, strings.Join(g.peers, ", "),
+	note := fmt.Sprintf("%s: attempts to %s on %s %d failed (%s)", g.rule.ID, strings.Join(peers, ", "),
 		strings.ToUpper(matrix.TransportName(g.rule.Transport)), g.port, strings.Join(reasons, ", "))
 	if g.reasons[matrix.NoAnswer] {
 		note += "; if the drop happens elsewhere (the peer's own firewall or a network firewall), open the same port there"
@@ -105,38 +122,66 @@ func (g *blockedGroup) suggestion(syntax string) report.Suggestion {
 	if g.reasons[matrix.Refused] {
 		note += "; a refused connection means nothing listens there, or a firewall rejects it: check the service too"
 	}
-	return report.Suggestion{Kind: "blocked", Rule: g.rule.ID, Peer: strings.Join(g.peers, ","), Port: int(g.port),
-		Transport: matrix.TransportName(g.rule.Transport), Direction: dirName(g.inbound), Syntax: syntax, Commands: Lines(syntax, e), Note: note}
+	return report.Suggestion{Kind: "blocked", Rule: g.rule.ID, Peer: strings.Join(peers, ","), Port: int(g.port),
+		Transport: matrix.TransportName(g.rule.Transport), Direction: dirName(g.inbound), Syntax: syntax, Commands: allowLines(syntax, e), Note: note}
 }
 
 // unexpectedSuggestion says what allowing an unexpected group would mean,
-// and with withRules the rule that would.
-func unexpectedSuggestion(u report.Unexpected, syntax string, withRules bool) report.Suggestion {
-	s := report.Suggestion{Kind: "unexpected", Peer: u.Peer, Port: u.Port, Transport: u.Transport, Direction: u.Direction, Syntax: syntax}
+// and with withRules the rule that would, or why there is none.
+func unexpectedSuggestion(u report.UnexpectedAgg, foldLimit int, syntax string, withRules bool) report.Suggestion {
+	tr := matrix.TransportName(u.Transport)
+	s := report.Suggestion{Kind: "unexpected", Port: int(u.Port), Transport: tr, Direction: u.Dir.String(), Syntax: syntax}
+	if u.Folded {
+		// The report's row reads peer "(others)", port 0; neither is one.
+		s.Peer = "(others)"
+		all := fmt.Sprintf("%s %s to every address on every port", u.Dir, strings.ToUpper(tr))
+		s.Note = fmt.Sprintf("allowing it would mean: %s (%d flows to peers and ports past the first %d unexpected groups, folded into one row)", all, u.Flows, foldLimit)
+		if withRules {
+			s.Commands = Comment(syntax, fmt.Sprintf("flowverify: no rule for the folded %s %s row \"(others)\": past %d unexpected groups, %d flows to further peers and ports "+
+				"(up to %d groups: past the cap flowverify counts flows, not groups, so a scan cannot exhaust its memory) were counted together, "+
+				"and a folded row has no single peer or port to allow; a rule for it would allow %s. List them with --flows and allow only the peers and ports meant",
+				u.Dir, strings.ToUpper(tr), foldLimit, u.Flows, u.Flows, all))
+		}
+		return s
+	}
+	s.Peer = u.Peer.String()
 	what := u.Hint
 	if what == "" {
-		what = fmt.Sprintf("%s %s %s (%s) is not in the matrix", u.Direction, strings.ToUpper(u.Transport), u.Service(), u.Protocol)
+		service := fmt.Sprint(u.Port)
+		if u.ICMP {
+			service = protocol.ICMPName(u.Transport == capture.ProtoICMPv6, u.ICMPType, u.ICMPCode)
+		}
+		what = fmt.Sprintf("%s %s %s (%s) is not in the matrix", u.Dir, strings.ToUpper(tr), service, u.Protocol)
 	}
 	s.Note = "allowing it would mean: " + what
-	if withRules && u.ICMPType == nil { // host-firewall rules here speak of ports; ICMP has none
-		tr := uint8(matrix.TCP)
-		if u.Transport == "udp" {
-			tr = matrix.UDP
-		}
-		e := Entry{Name: fmt.Sprintf("flowverify unexpected %s %d %s", u.Transport, u.Port, u.Peer), RuleID: "unexpected",
-			Inbound: u.Direction == "inbound", Transport: tr, Ports: matrix.Ports{{Lo: uint16(u.Port), Hi: uint16(u.Port)}}, Remote: single(u.Peer)}
-		s.Commands = Lines(syntax, e)
+	if !withRules || u.ICMP { // host-firewall rules here speak of ports; ICMP has none
+		return s
 	}
+	if u.Transport != matrix.TCP && u.Transport != matrix.UDP {
+		s.Commands = Comment(syntax, fmt.Sprintf("flowverify: no rule for %s %s from %s: these rules allow TCP and UDP ports only", u.Dir, tr, s.Peer))
+		return s
+	}
+	e := Entry{Name: fmt.Sprintf("flowverify unexpected %s %d %s", tr, u.Port, s.Peer), RuleID: "unexpected",
+		Inbound: u.Dir == matrix.Inbound, Transport: u.Transport, Ports: matrix.Ports{{Lo: u.Port, Hi: u.Port}}}
+	if u.Peer.IsValid() {
+		e.Remote = []netip.Prefix{netip.PrefixFrom(u.Peer, u.Peer.BitLen())}
+	}
+	s.Commands = allowLines(syntax, e)
 	return s
 }
 
-func containsStr(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+// allowLines renders a suggested Allow rule, or a comment saying why none
+// is written: a suggestion answers particular flows, so it never allows
+// every address, and never port 0, which no service listens on (a
+// crafted packet, or a fragment whose transport header was never seen).
+func allowLines(syntax string, e Entry) []string {
+	switch {
+	case len(e.Remote) == 0:
+		return Comment(syntax, fmt.Sprintf("flowverify: no rule for %s: no remote address is known, and a rule without one would allow every address", e.Name))
+	case slices.ContainsFunc(e.Ports, func(r matrix.PortRange) bool { return r.Lo == 0 }):
+		return Comment(syntax, fmt.Sprintf("flowverify: no rule for %s: port 0 is no service's port (a crafted packet, or a fragment whose transport header was never seen)", e.Name))
 	}
-	return false
+	return Lines(syntax, e)
 }
 
 func dirName(inbound bool) string {
@@ -144,20 +189,4 @@ func dirName(inbound bool) string {
 		return "inbound"
 	}
 	return "outbound"
-}
-
-func single(addr string) []netip.Prefix {
-	a, err := netip.ParseAddr(addr)
-	if err != nil {
-		return nil
-	}
-	return []netip.Prefix{netip.PrefixFrom(a, a.BitLen())}
-}
-
-func splitHostPort(s string) (string, uint16) {
-	ap, err := netip.ParseAddrPort(s)
-	if err != nil {
-		return s, 0
-	}
-	return ap.Addr().String(), ap.Port()
 }

@@ -242,11 +242,13 @@ func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if of.suggest != "" {
-				r.Suggestions = firewall.Suggest(m, r, of.suggest, of.suggestUnexpected)
-			}
 			// The flow list may be spilled to a temporary file (--flows).
 			defer r.Flows.Close()
+			if of.suggest != "" {
+				if r.Suggestions, err = firewall.Suggest(m, r, of.suggest, of.suggestUnexpected); err != nil {
+					return err
+				}
+			}
 			if err := of.write(stdout, stderr, r); err != nil {
 				return &exitError{exitUsage, err}
 			}

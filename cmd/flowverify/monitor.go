@@ -310,7 +310,9 @@ func finishMonitor(stdout, stderr io.Writer, of *outputFlags, f *monitorFlags, m
 		}
 	}
 	if of.suggest != "" {
-		r.Suggestions = firewall.Suggest(m, r, of.suggest, of.suggestUnexpected)
+		if r.Suggestions, err = firewall.Suggest(m, r, of.suggest, of.suggestUnexpected); err != nil {
+			return err
+		}
 	}
 	out := stdout
 	if f.events == "" && len(of.outputs) == 0 {
