@@ -134,7 +134,10 @@ func unexpectedSuggestion(u report.UnexpectedAgg, foldLimit int, syntax string, 
 	if u.Folded {
 		// The report's row reads peer "(others)", port 0; neither is one.
 		s.Peer = "(others)"
-		all := fmt.Sprintf("%s %s to every address on every port", u.Dir, strings.ToUpper(tr))
+		all := fmt.Sprintf("outbound %s to every address on every port", strings.ToUpper(tr))
+		if u.Dir == matrix.Inbound {
+			all = fmt.Sprintf("inbound %s from every address to every port", strings.ToUpper(tr))
+		}
 		s.Note = fmt.Sprintf("allowing it would mean: %s (%d flows to peers and ports past the first %d unexpected groups, folded into one row)", all, u.Flows, foldLimit)
 		if withRules {
 			s.Commands = Comment(syntax, fmt.Sprintf("flowverify: no rule for the folded %s %s row \"(others)\": past %d unexpected groups, %d flows to further peers and ports "+
