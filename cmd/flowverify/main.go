@@ -21,9 +21,6 @@ const (
 	exitFindings = 1
 	exitUsage    = 2
 	exitDamaged  = 3
-	// exitInconclusive: no finding, but the traffic does not show
-	// conformance either (matrix.ExitInconclusive).
-	exitInconclusive = 4
 )
 
 // exitError carries an exit status up to main.
