@@ -102,10 +102,6 @@ func (mo *Monitor) now() int64 {
 	return mo.table.Now()
 }
 
-// Now is the time of the monitor's latest evaluation (its window's end),
-// for what the command line stamps on events of its own.
-func (mo *Monitor) Now() time.Time { return time.Unix(0, mo.table.Now()).UTC() }
-
 // onEnd keeps a finished flow in the window.
 func (mo *Monitor) onEnd(f *flow.Flow) {
 	mo.rec.final(f)
