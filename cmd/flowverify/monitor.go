@@ -134,7 +134,7 @@ func runMonitor(parent context.Context, stdout, stderr io.Writer, environ []stri
 		defer cancel()
 	}
 	// Until one full window has been watched the answer is observing:
-	// the first line says so rather than leave the first summary to.
+	// the first line says so rather than leave it to the first summary.
 	fmt.Fprintf(stderr, "flowverify: monitoring %s (server %s, window %s; observing until one full window has passed); events to %s\n", strings.Join(run.live.Names(), ", "),
 		joinAddrs(run.servers), f.window, orStdout(f.events))
 	run.live.Start(ctx)
