@@ -14,15 +14,31 @@ import (
 
 // MonitorConfig sets the rolling evaluation.
 type MonitorConfig struct {
-	Window       time.Duration // rules are judged over this much recent packet time
+	Window       time.Duration // rules are judged over this much recent time
 	Servers      []netip.Addr  // the server's addresses (from the interfaces unless given)
 	ServerSource string        // "interfaces" or "flag"/"config"
 	Inputs       func() []*capture.InputStats
+	// Clock is the wall clock of a live run (time.Now; a test's own
+	// clock). With it the window and the flow timers move on when no
+	// packet comes, and the window is observed from the moment the
+	// monitor starts, packets or not: a silent link is exactly what a
+	// monitor must catch. Nil for a replay, judged on packet time alone
+	// from its first packet.
+	Clock func() time.Time
 }
 
+// liveLag is how far the wall clock is held back when it moves the
+// monitor's clock: packets captured a moment ago may still be on their way
+// through the capture's batches (50 ms each, behind a 100 ms read
+// timeout), and a flow must not idle out under a packet that is already
+// captured.
+const liveLag = time.Second
+
 // Monitor keeps a live flow table and judges it over a sliding window.
-// Every timer runs on packet time, so replaying a capture into it judges
-// exactly as it did live. It is driven by one goroutine.
+// Its clock is the table's: packet time, moved on by the wall clock
+// (less liveLag) when a Clock is set and no packet comes. Replaying a
+// capture without a Clock judges on packet time alone, exactly as it did
+// live as long as packets kept coming. It is driven by one goroutine.
 type Monitor struct {
 	m      *matrix.Matrix
 	cfg    MonitorConfig
@@ -63,7 +79,27 @@ func NewMonitor(m *matrix.Matrix, cfg MonitorConfig) *Monitor {
 		lastStatus: map[string]matrix.Status{}, lastDrops: map[string]uint64{}}
 	mo.table.OnEnd = mo.onEnd
 	mo.rec.attach(mo.table)
+	if cfg.Clock != nil {
+		// Observation starts now, not at the first packet: a link that
+		// stays silent from the start has been observed all the same.
+		mo.start = mo.wall()
+		mo.table.AdvanceTo(mo.start)
+	}
 	return mo
+}
+
+// wall is the live clock's reading, held back by liveLag.
+func (mo *Monitor) wall() int64 { return mo.cfg.Clock().UnixNano() - int64(liveLag) }
+
+// now brings the monitor's clock up to date and returns it. Live, the wall
+// clock moves the table on, so flows idle out and the window slides on a
+// silent link; the table's clock never goes back, so a packet stamped a
+// little ahead of the wall clock is not undone.
+func (mo *Monitor) now() int64 {
+	if mo.cfg.Clock != nil {
+		mo.table.AdvanceTo(mo.wall())
+	}
+	return mo.table.Now()
 }
 
 // onEnd keeps a finished flow in the window.
@@ -173,8 +209,8 @@ func (mo *Monitor) dcs() *matrix.DCs {
 
 // prune drops finished flows older than the window and learned endpoints
 // past their lifetime.
-func (mo *Monitor) prune() {
-	now := mo.table.Now()
+func (mo *Monitor) prune() int64 {
+	now := mo.now()
 	cut := now - int64(mo.cfg.Window)
 	n := 0
 	for i := range mo.window {
@@ -200,13 +236,14 @@ func (mo *Monitor) prune() {
 			}
 		}
 	}
+	return now
 }
 
 // Events looks at what changed since the last call: flows that failed,
 // unexpected groups seen for the first time, and kernel drops that rose.
 // Each event is reported once.
 func (mo *Monitor) Events(stats []capture.IfaceStats) []report.Event {
-	mo.prune()
+	now := capture.FormatTime(mo.prune())
 	cx := mo.ctx()
 	var out []report.Event
 	check := func(f *flow.Flow, ended bool) {
@@ -247,11 +284,11 @@ func (mo *Monitor) Events(stats []capture.IfaceStats) []report.Event {
 	}
 	mo.scanned = len(mo.window)
 	mo.table.Each(func(f *flow.Flow) { check(f, false) })
-	out = foldEvents(out, capture.FormatTime(mo.table.Now()))
+	out = foldEvents(out, now)
 	for _, s := range stats {
 		d := s.Dropped + s.IfDropped
 		if prev, ok := mo.lastDrops[s.Name]; ok && d > prev {
-			out = append(out, report.Event{Time: capture.FormatTime(mo.table.Now()), Type: report.EventDropsRose, Interface: s.Name, Drops: d - prev})
+			out = append(out, report.Event{Time: now, Type: report.EventDropsRose, Interface: s.Name, Drops: d - prev})
 		}
 		mo.lastDrops[s.Name] = d
 	}
@@ -281,13 +318,13 @@ func (mo *Monitor) flowEvent(typ string, f *flow.Flow, j *matrix.Judgement) repo
 // snapshot of the flows in the table. It also returns the rule-status
 // events since the previous report.
 func (mo *Monitor) Report(version string, withFlows bool, drops uint64) (*report.Report, []report.Event, error) {
-	mo.prune()
+	end := mo.prune()
 	recs := make([]flow.Flow, 0, len(mo.window)+mo.table.Len())
 	recs = append(recs, mo.window...)
 	mo.table.Each(func(f *flow.Flow) { recs = append(recs, f.Detached()) })
 	tmp := windowAnalyzer(mo.m, recs, mo.rec, mo.infer, mo.ports)
 	tmp.table = mo.table
-	observed := time.Duration(mo.table.Now() - mo.start)
+	observed := time.Duration(end - mo.start)
 	if mo.start == 0 {
 		observed = 0
 	}
@@ -301,8 +338,13 @@ func (mo *Monitor) Report(version string, withFlows bool, drops uint64) (*report
 	if err != nil {
 		return nil, nil, err
 	}
+	if end > 0 {
+		// The window is the monitor's, not its flows' span: with no flow
+		// at all it still ends now, and a summary says when it was made.
+		r.Window.Start, r.Window.End = capture.FormatTime(max(mo.start, end-int64(mo.cfg.Window))), capture.FormatTime(end)
+	}
 	var evs []report.Event
-	now := capture.FormatTime(mo.table.Now())
+	now := r.Window.End
 	for _, rr := range r.Rules {
 		prev, seen := mo.lastStatus[rr.ID]
 		mo.lastStatus[rr.ID] = rr.Status
@@ -321,10 +363,16 @@ func (mo *Monitor) Report(version string, withFlows bool, drops uint64) (*report
 	return r, evs, nil
 }
 
-// SummaryEvent condenses a report for the event stream.
+// SummaryEvent condenses a report for the event stream. Its time is the
+// evaluation's, the window's end; before one full window its reason says
+// how much has been observed, next to the verdict observing.
 func SummaryEvent(r *report.Report) report.Event {
+	reason := fmt.Sprintf("%d packets, %d flows in the window", r.Summary.Packets, r.Summary.Flows)
+	if p := r.Progress(); p != "" {
+		reason = p + "; " + reason
+	}
 	return report.Event{Time: r.Window.End, Type: report.EventSummary, Verdict: r.Summary.Verdict, Findings: r.Summary.Findings,
-		Reason: fmt.Sprintf("%d packets, %d flows in the window", r.Summary.Packets, r.Summary.Flows)}
+		Reason: reason}
 }
 
 // RuleStatuses lists (rule, status) pairs in matrix order, for metrics.

@@ -291,3 +291,172 @@ func TestReloadAnnouncesOnlyChanges(t *testing.T) {
 		t.Errorf("adws-out, removed and brought back blocked, was not announced: %+v", back)
 	}
 }
+
+// testClock is a wall clock a test moves by hand.
+type testClock struct{ t time.Time }
+
+func (c *testClock) now() time.Time           { return c.t }
+func (c *testClock) step(d time.Duration)     { c.t = c.t.Add(d) }
+func (c *testClock) since(t0 time.Time) int64 { return int64(c.t.Sub(t0)) }
+
+// sendSyslog feeds the monitor one syslog datagram from an agent to the
+// server, stamped with the clock's time, as the capture would hand it over.
+func sendSyslog(t *testing.T, mo *Monitor, at time.Time) {
+	t.Helper()
+	c := synth.New(5)
+	c.UDP(at, synth.EP("10.20.1.5", 51514), synth.EP("10.20.0.10", 10000),
+		[]synth.Message{{FromClient: true, Data: []byte("<13>1 2026-03-02T09:00:01Z agent1 sbtfilemon - - - file written")}}, 0)
+	var buf bytes.Buffer
+	if err := c.Write(&buf, synth.Format{}); err != nil {
+		t.Fatal(err)
+	}
+	src, err := capture.NewSource("syslog", &buf, int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mg := capture.NewMerger([]*capture.FileSource{src})
+	var p capture.Packet
+	for mg.Next(&p) == nil {
+		mo.Packet(&p)
+	}
+}
+
+func ruleStatus(r *report.Report, id string) matrix.Status {
+	for _, rr := range r.Rules {
+		if rr.ID == id {
+			return rr.Status
+		}
+	}
+	return ""
+}
+
+// TestMonitorObservingOnTheWallClock drives a live monitor by an injected
+// clock: five seconds into a 20-second window, with one syslog datagram
+// received, it says observing (exit status 4), never conforms, and its
+// summary carries the evaluation time; left silent, with no packet at
+// all, its window moves on by the clock: required rules never tried
+// become missing once one full window has passed, the datagram's flow
+// idles out, and syslog-in is missing one window after its datagram.
+func TestMonitorObservingOnTheWallClock(t *testing.T) {
+	m, err := matrix.Load(matrix.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Limits.UDPTimeout = 10 * time.Second
+	start := synth.Start()
+	clock := &testClock{t: start}
+	const window = 20 * time.Second
+	mo := NewMonitor(m, MonitorConfig{Window: window, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}, ServerSource: "flag", Clock: clock.now})
+
+	// Before any packet: observing, with a time.
+	r, _, err := mo.Report("test", false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.Verdict != matrix.OutcomeObserving {
+		t.Errorf("verdict %s before any packet, want observing", r.Summary.Verdict)
+	}
+	ev := SummaryEvent(r)
+	if ev.Time == "" || !strings.HasSuffix(ev.Time, "Z") {
+		t.Errorf("summary time %q, want RFC 3339 UTC", ev.Time)
+	} else if at, err := time.Parse(time.RFC3339Nano, ev.Time); err != nil || at.After(clock.t) || clock.t.Sub(at) > 2*time.Second {
+		t.Errorf("summary time %q (%v), want the evaluation's, near %s", ev.Time, err, clock.t)
+	}
+
+	clock.step(time.Second)
+	sendSyslog(t, mo, clock.t)
+	datagram := clock.t
+	clock.step(4 * time.Second)
+	mo.Events(nil)
+	r, evs, err := mo.Report("test", false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.Verdict != matrix.OutcomeObserving {
+		t.Errorf("verdict %s after 5s of a 20s window, want observing", r.Summary.Verdict)
+	}
+	if got := ruleStatus(r, "syslog-in"); got != matrix.StatusOK {
+		t.Errorf("syslog-in %s with a datagram received, want ok", got)
+	}
+	if code := matrix.ExitStatus(r.Facts(), m.FailsOn, false); code != matrix.ExitInconclusive {
+		t.Errorf("exit status %d while observing, want %d", code, matrix.ExitInconclusive)
+	}
+	if p := r.Progress(); p != "5s of 20s observed" {
+		t.Errorf("progress %q, want 5s of 20s observed", p)
+	}
+	if line := report.SummaryLine(r); !strings.Contains(line, "OBSERVING (5s of 20s observed)") {
+		t.Errorf("summary line %q", line)
+	}
+	if ev := SummaryEvent(r); ev.Verdict != matrix.OutcomeObserving || !strings.HasPrefix(ev.Reason, "5s of 20s observed") {
+		t.Errorf("summary event %+v", ev)
+	}
+	for _, e := range evs {
+		if e.Type == report.EventRuleMissing {
+			t.Errorf("%s called missing 5s into the window", e.Rule)
+		}
+	}
+
+	// Silence, on a 2-second interval as the live loop ticks.
+	missingAt := map[string]time.Time{}
+	for clock.since(start) < int64(45*time.Second) {
+		clock.step(2 * time.Second)
+		mo.Events(nil)
+		_, evs, err := mo.Report("test", false, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if e.Type == report.EventRuleMissing {
+				if _, dup := missingAt[e.Rule]; dup {
+					t.Errorf("rule_missing for %s twice", e.Rule)
+				}
+				missingAt[e.Rule] = clock.t
+			}
+		}
+	}
+	// Never tried: missing once a full window has been observed, within
+	// one interval (and the clock's lag) after.
+	if at, ok := missingAt["amqp-in"]; !ok {
+		t.Errorf("no rule_missing for amqp-in after %s of silence", clock.t.Sub(datagram))
+	} else if late := at.Sub(start.Add(window)); late < 0 || late > 2*time.Second+liveLag {
+		t.Errorf("amqp-in missing %s after the first full window, want within one interval", late)
+	}
+	// Tried once: its flow idles out on the clock, and it is missing one
+	// full window after the datagram.
+	if mo.Table().Len() != 0 {
+		t.Errorf("%d flows still in the table after %s of silence with a 10s timeout", mo.Table().Len(), clock.t.Sub(datagram))
+	}
+	if at, ok := missingAt["syslog-in"]; !ok {
+		t.Errorf("no rule_missing for syslog-in after %s of silence", clock.t.Sub(datagram))
+	} else if late := at.Sub(datagram.Add(window)); late < 0 || late > 2*time.Second+liveLag {
+		t.Errorf("syslog-in missing %s after a full window of silence, want within one interval", late)
+	}
+	r, _, err = mo.Report("test", false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.Verdict != matrix.OutcomeFindings || ruleStatus(r, "syslog-in") != matrix.StatusMissing {
+		t.Errorf("after the silence: verdict %s, syslog-in %s; want findings, missing", r.Summary.Verdict, ruleStatus(r, "syslog-in"))
+	}
+}
+
+// TestMonitorReplayKeepsPacketTime: without a clock nothing moves but the
+// packets, so a replay judges as it would live with traffic flowing, and
+// the time between evaluations does not count as observed.
+func TestMonitorReplayKeepsPacketTime(t *testing.T) {
+	m, _ := matrix.Load(matrix.LoadOptions{})
+	mo := NewMonitor(m, MonitorConfig{Window: 20 * time.Second, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}, ServerSource: "flag"})
+	sendSyslog(t, mo, synth.Start())
+	for i := 0; i < 3; i++ {
+		r, evs, err := mo.Report("test", false, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Summary.Verdict != matrix.OutcomeObserving || r.Window.Observed != 0 || len(evs) != 0 && evs[0].Type == report.EventRuleMissing {
+			t.Fatalf("replay: verdict %s, %vs observed, events %+v", r.Summary.Verdict, r.Window.Observed, evs)
+		}
+		if r.Window.End == "" || r.Window.End != r.Window.Start {
+			t.Errorf("replay window %s..%s, want the one packet's time", r.Window.Start, r.Window.End)
+		}
+	}
+}

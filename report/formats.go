@@ -169,6 +169,9 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	if verdict == "" {
 		verdict = "❔ " + string(r.Summary.Verdict)
 	}
+	if p := r.Progress(); p != "" {
+		verdict += " (" + p + ")"
+	}
 	fmt.Fprintf(&b, "### flowverify: %s\n\n", verdict)
 	server := serverLabel(r)
 	fmt.Fprintf(&b, "Matrix `%s` (profile `%s`), server %s (%s), %s – %s.\n\n", r.Matrix.Name, r.Matrix.Profile,

@@ -243,6 +243,7 @@ func htmlTemplate() *template.Template {
 		"mark":      func(s any) string { _, m := statusClass(matrix.Status(fmt.Sprint(s))); return m },
 		"headclass": func(o matrix.Outcome) string { c, _ := headline(o); return c },
 		"headtext":  func(o matrix.Outcome) string { _, t := headline(o); return t },
+		"progress":  func(r *Report) string { return r.Progress() },
 	}).Parse(htmlSource))
 }
 
@@ -288,7 +289,7 @@ svg .server { fill: var(--box); stroke: var(--fg); stroke-width: 2; }
 <header>
 <h1>Threat Manager traffic against the documented firewall matrix</h1>
 <div class="muted">matrix <b>{{.R.Matrix.Name}}</b> (profile {{.R.Matrix.Profile}}{{if .R.Matrix.Config}}, with {{.R.Matrix.Config}}{{end}}) · server {{.Server}} ({{.R.Server.Source}}) · {{.R.Window.Start}} – {{.R.Window.End}} · {{.R.Tool.Name}} {{.R.Tool.Version}}</div>
-<p class="verdict {{headclass .R.Summary.Verdict}}">{{headtext .R.Summary.Verdict}}</p>
+<p class="verdict {{headclass .R.Summary.Verdict}}">{{headtext .R.Summary.Verdict}}{{with progress .R}} ({{.}}){{end}}</p>
 <p class="findings">{{range .Findings}}<span><b>{{.V}}</b> {{.K}}</span>{{end}}<span class="muted">{{.R.Summary.Packets}} packets, {{.R.Summary.Flows}} flows</span></p>
 </header>
 

@@ -20,6 +20,8 @@ type Metrics struct {
 	tableSize   prometheus.Gauge
 	evictions   prometheus.Gauge
 	lastUpdated prometheus.Gauge
+	verdict     *prometheus.GaugeVec
+	observed    prometheus.Gauge
 	alerts      *prometheus.CounterVec
 }
 
@@ -43,10 +45,16 @@ func NewMetrics() *Metrics {
 	m.blocked = g("blocked_flows", "Failed attempts at documented connections in the window by rule and port.", "rule", "port")
 	m.tableSize = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "flowverify", Name: "flow_table_size", Help: "Flows held in the flow table."})
 	m.evictions = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "flowverify", Name: "flow_table_evictions_total", Help: "Flows evicted by the flow-table cap."})
+	// The summary verdict, one series per outcome, so that a dashboard
+	// never shows a monitor that is still observing as conforming, and
+	// how much of its first window it has watched.
+	m.verdict = g("verdict", "1 for the summary verdict of the last evaluation (conforms, findings, inconclusive, observing, not-judged), 0 for the others.", "verdict")
+	m.observed = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "flowverify", Name: "window_observed_ratio",
+		Help: "How much of one full window the monitor has observed, 0 to 1; below 1 the verdict is at best observing and no rule is called missing."})
 	m.lastUpdated = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "flowverify", Name: "last_evaluation_timestamp_seconds", Help: "Wall-clock time of the last evaluation."})
 	m.alerts = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "flowverify", Name: "alerts_total",
 		Help: "Finding events handed to --webhook and --syslog, by sink and outcome (sent, failed, dropped)."}, []string{"sink", "outcome"})
-	m.Registry.MustRegister(m.tableSize, m.evictions, m.lastUpdated, m.alerts)
+	m.Registry.MustRegister(m.tableSize, m.evictions, m.lastUpdated, m.observed, m.alerts)
 	// The process's own memory and goroutines, so a soak can be watched.
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -90,6 +98,18 @@ func (m *Metrics) Evaluation(r *Report, unixSeconds float64) {
 		port := b.Responder[lastColon(b.Responder)+1:]
 		m.blocked.WithLabelValues(b.Rule, port).Add(1)
 	}
+	for _, o := range matrix.Outcomes() {
+		v := 0.0
+		if o == r.Summary.Verdict {
+			v = 1
+		}
+		m.verdict.WithLabelValues(string(o)).Set(v)
+	}
+	ratio := 1.0 // a report over a whole input observed all of it
+	if r.Window.Length > 0 {
+		ratio = min(r.Window.Observed/r.Window.Length, 1)
+	}
+	m.observed.Set(ratio)
 	m.lastUpdated.Set(unixSeconds)
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"gopkg.in/yaml.v3"
 )
@@ -36,6 +37,22 @@ func TestMetricsSeries(t *testing.T) {
 	}
 	if v := testutil.ToFloat64(m.drops.WithLabelValues("eth0")); v != 3 {
 		t.Errorf("drops = %v", v)
+	}
+	if v := testutil.ToFloat64(m.observed); v != 1 {
+		t.Errorf("observed ratio of a report over a whole input = %v, want 1", v)
+	}
+	// A monitor five seconds into a 20-second window: observing, not
+	// conforms, and a quarter observed.
+	early := &Report{Summary: Summary{Verdict: matrix.OutcomeObserving}, Window: Window{Length: 20, Observed: 5}}
+	m.Evaluation(early, 2)
+	if v := testutil.ToFloat64(m.verdict.WithLabelValues("observing")); v != 1 {
+		t.Errorf("verdict observing = %v, want 1", v)
+	}
+	if v := testutil.ToFloat64(m.verdict.WithLabelValues("conforms")); v != 0 {
+		t.Errorf("verdict conforms = %v while observing, want 0", v)
+	}
+	if v := testutil.ToFloat64(m.observed); v != 0.25 {
+		t.Errorf("observed ratio = %v, want 0.25", v)
 	}
 	if n, err := testutil.GatherAndCount(m.Registry); err != nil || n < 10 {
 		t.Errorf("%d series, %v", n, err)

@@ -448,7 +448,11 @@ func SummaryLine(r *Report) string {
 	for _, k := range matrix.FindingNames() {
 		parts = append(parts, fmt.Sprintf("%d %s", s.Findings[k], k))
 	}
-	return fmt.Sprintf("Summary: %s — %s", strings.ToUpper(string(s.Verdict)), strings.Join(parts, ", "))
+	verdict := strings.ToUpper(string(s.Verdict))
+	if p := r.Progress(); p != "" {
+		verdict += " (" + p + ")"
+	}
+	return fmt.Sprintf("Summary: %s — %s", verdict, strings.Join(parts, ", "))
 }
 
 // shortDirection writes a rule's direction in the rules table.

@@ -3,6 +3,7 @@
 package report
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -141,6 +142,17 @@ type Window struct {
 }
 
 func secondsDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// Progress says how much of its window a monitor whose verdict is
+// observing has watched, "2s of 1m0s observed", and is empty for every
+// other report. The observed part is cut to the second, never rounded up:
+// "1m0s of 1m0s" would read as complete when it is not.
+func (r *Report) Progress() string {
+	if r.Summary.Verdict != matrix.OutcomeObserving || r.Window.Length <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s of %s observed", secondsDuration(r.Window.Observed).Truncate(time.Second), secondsDuration(r.Window.Length))
+}
 
 // Rule is one matrix row with its status.
 type Rule struct {

@@ -7,8 +7,10 @@ import (
 	"github.com/gopacket/gopacket/layers"
 )
 
-// Config sets the table's limits. Every timeout is measured in packet time,
-// so a replayed capture is judged exactly as it was live.
+// Config sets the table's limits. Every timeout is measured on the table's
+// clock: packet time, which a live monitor also moves on by the wall clock
+// when no packet comes (AdvanceTo); a replayed capture is judged on packet
+// time alone.
 type Config struct {
 	MaxFlows     int           // hard cap on entries; the idlest flow is evicted beyond it
 	TCPTimeout   time.Duration // idle time after which an open TCP flow ends
@@ -161,8 +163,20 @@ func (t *Table) IndexGrowths() int { return t.index.grows }
 // Len is the number of flows in the table.
 func (t *Table) Len() int { return t.index.n }
 
-// Now is the packet clock: the latest timestamp seen.
+// Now is the table's clock: the latest timestamp seen, or the latest time
+// AdvanceTo was told, whichever is later.
 func (t *Table) Now() int64 { return t.now }
+
+// AdvanceTo moves the clock to ts, when that is later, and ends the flows
+// that have idled out by then, as a packet of that time would. A live
+// monitor tells the table the wall clock this way: on a silent link no
+// packet moves the clock, and an idle flow would otherwise never end. A
+// replay never calls it, so it is judged on packet time alone.
+func (t *Table) AdvanceTo(ts int64) {
+	if t.advance(ts) {
+		t.expireNow()
+	}
+}
 
 // Add accounts one decoded packet.
 func (t *Table) Add(p *capture.Packet) {

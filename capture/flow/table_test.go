@@ -153,6 +153,27 @@ func TestUDPIdleTimeoutOnPacketTime(t *testing.T) {
 	}
 }
 
+// TestAdvanceToEndsIdleFlows: with no packet at all, a clock moved on by
+// AdvanceTo ends a flow once its timeout has passed, and never moves back.
+func TestAdvanceToEndsIdleFlows(t *testing.T) {
+	tb := NewTable(Config{UDPTimeout: time.Minute})
+	var ended []Flow
+	tb.OnEnd = func(f *Flow) { ended = append(ended, *f) }
+	tb.Add(udpPkt(t0, cli, srv, 50000, 10000))
+	tb.AdvanceTo(t0 + int64(59*time.Second))
+	if len(ended) != 0 {
+		t.Fatal("flow ended before its timeout")
+	}
+	tb.AdvanceTo(t0 + int64(61*time.Second))
+	if len(ended) != 1 || ended[0].Ended != EndIdle {
+		t.Fatalf("ended %+v, want the flow idled out", ended)
+	}
+	tb.AdvanceTo(t0)
+	if tb.Now() != t0+int64(61*time.Second) {
+		t.Errorf("the clock went back to %d", tb.Now())
+	}
+}
+
 func TestUDPDirectionHeuristic(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.AnswerPorts = new(PortSet)

@@ -113,7 +113,8 @@ func TestMonitorReopensEventsOnHUP(t *testing.T) {
 	}
 	syscall.Kill(os.Getpid(), syscall.SIGHUP)
 	r := <-done
-	if r.code > 1 || !strings.Contains(r.stderr, "--events reopened") {
+	// Four seconds of a 15-minute window: observing, exit 4.
+	if r.code != exitInconclusive || !strings.Contains(r.stderr, "--events reopened") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	before, _ := os.ReadFile(events + ".1")
@@ -252,24 +253,8 @@ func TestMonitorAlerts(t *testing.T) {
 			lines <- string(buf[:n])
 		}
 	}()
-	// Datagrams on lo move packet time on, so the window fills.
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		c, err := net.Dial("udp", "127.0.0.1:9")
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(100 * time.Millisecond):
-				c.Write([]byte("tick"))
-			}
-		}
-	}()
+	// No traffic of its own: the wall clock fills the window on a quiet
+	// lo, and the rules never tried become missing.
 	r := flowverify(t, nil, "monitor", "-i", "lo", "--server", "127.0.0.1", "--window", "1s", "--interval", "1s", "--duration", "3s",
 		"--webhook", srv.URL, "--syslog", "udp://"+pc.LocalAddr().String(), "--events", filepath.Join(t.TempDir(), "ev.jsonl"))
 	if r.code > 1 {

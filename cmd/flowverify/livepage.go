@@ -28,6 +28,7 @@ type livePage struct {
 	report  *report.Report
 	events  []report.Event
 	refresh time.Duration
+	window  time.Duration
 	metrics *report.Metrics
 }
 
@@ -100,7 +101,7 @@ func (lp *livePage) page(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
 	refresh := fmt.Sprintf(`<meta http-equiv="refresh" content="%d">`, max(1, int(lp.refresh.Seconds())))
 	if r == nil {
-		fmt.Fprintf(w, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">%s<title>flowverify</title></head><body><p>flowverify is monitoring; the first evaluation comes after one interval (%s).</p></body></html>\n", refresh, lp.refresh)
+		fmt.Fprintf(w, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">%s<title>flowverify</title></head><body><p>flowverify is observing: the first evaluation comes after one interval (%s), and no verdict but observing before one full window (%s) has been watched.</p></body></html>\n", refresh, lp.refresh, lp.window)
 		return
 	}
 	var b bytes.Buffer

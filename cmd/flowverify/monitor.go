@@ -133,7 +133,9 @@ func runMonitor(parent context.Context, stdout, stderr io.Writer, environ []stri
 		ctx, cancel = context.WithTimeout(ctx, f.duration)
 		defer cancel()
 	}
-	fmt.Fprintf(stderr, "flowverify: monitoring %s (server %s, window %s); events to %s\n", strings.Join(run.live.Names(), ", "),
+	// Until one full window has been watched the answer is observing:
+	// the first line says so rather than leave it to the first summary.
+	fmt.Fprintf(stderr, "flowverify: monitoring %s (server %s, window %s; observing until one full window has passed); events to %s\n", strings.Join(run.live.Names(), ", "),
 		joinAddrs(run.servers), f.window, orStdout(f.events))
 	run.live.Start(ctx)
 
@@ -229,7 +231,10 @@ func openMonitor(stdout, stderr io.Writer, f *monitorFlags, m *matrix.Matrix) (*
 	if run.rot != nil {
 		run.closers = append(run.closers, func() { run.rot.Close() })
 	}
-	run.mo = classifier.NewMonitor(m, classifier.MonitorConfig{Window: f.window, Servers: run.servers, ServerSource: source, Inputs: liveInputs(live)})
+	// The wall clock moves the window and the flow timers on when the link
+	// is quiet (a replay has none and keeps packet time).
+	run.mo = classifier.NewMonitor(m, classifier.MonitorConfig{Window: f.window, Servers: run.servers, ServerSource: source, Inputs: liveInputs(live),
+		Clock: time.Now})
 	if f.metricsListen != "" {
 		var stop func()
 		if run.metrics, stop, err = serveMetrics(stderr, f.metricsListen); err != nil {
@@ -249,7 +254,7 @@ func openMonitor(stdout, stderr io.Writer, f *monitorFlags, m *matrix.Matrix) (*
 		if run.metrics == nil {
 			run.metrics = report.NewMetrics()
 		}
-		run.page = &livePage{refresh: f.interval, metrics: run.metrics}
+		run.page = &livePage{refresh: f.interval, window: f.window, metrics: run.metrics}
 		stop, err := serveLivePage(stderr, f.http, run.page)
 		if err != nil {
 			run.close()
@@ -445,6 +450,9 @@ func (ev *liveEvaluator) evaluate(final bool) (*report.Report, error) {
 	return r, nil
 }
 
+// printSummary is the line on stderr every interval. It leads with the
+// summary verdict, so that a run shorter than its window reads
+// "observing (5s of 20s observed)", never as a pass.
 func printSummary(w io.Writer, r *report.Report) {
 	var parts []string
 	for _, rr := range r.Rules {
@@ -452,12 +460,22 @@ func printSummary(w io.Writer, r *report.Report) {
 			parts = append(parts, rr.ID+"="+string(rr.Status))
 		}
 	}
-	bad := strings.Join(parts, " ")
-	if bad == "" {
-		bad = "all rules ok or optional"
+	rules := strings.Join(parts, " ")
+	switch {
+	case rules != "":
+	case r.Summary.Verdict == matrix.OutcomeConforms:
+		rules = "all rules ok or optional"
+	case r.Summary.Verdict == matrix.OutcomeObserving:
+		rules = "no finding yet; a rule never tried is missing only after a full window"
+	default:
+		rules = "no rule failing"
 	}
-	fmt.Fprintf(w, "flowverify: %s window %s..%s: %s; %d unexpected groups; %d flows, %d dropped\n",
-		time.Now().Format(time.TimeOnly), r.Window.Start, r.Window.End, bad, len(r.Unexpected), r.Summary.Flows, r.Summary.Dropped)
+	verdict := string(r.Summary.Verdict)
+	if p := r.Progress(); p != "" {
+		verdict += " (" + p + ")"
+	}
+	fmt.Fprintf(w, "flowverify: %s window %s..%s: %s: %s; %d unexpected groups; %d flows, %d dropped\n",
+		time.Now().Format(time.TimeOnly), r.Window.Start, r.Window.End, verdict, rules, len(r.Unexpected), r.Summary.Flows, r.Summary.Dropped)
 }
 
 func joinAddrs(a []netip.Addr) string {
