@@ -302,6 +302,8 @@ func exitFor(m *matrix.Matrix, r *report.Report) error {
 		return &exitError{exitUsage, errors.New(msg)}
 	case matrix.ExitConforms:
 		return nil
+	case matrix.ExitInconclusive:
+		return &exitError{exitInconclusive, nil}
 	default:
 		return &exitError{code, nil}
 	}

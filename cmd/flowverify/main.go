@@ -21,6 +21,9 @@ const (
 	exitFindings = 1
 	exitUsage    = 2
 	exitDamaged  = 3
+	// exitInconclusive: no counted finding, but the traffic does not
+	// show conformance either (matrix.ExitInconclusive).
+	exitInconclusive = 4
 )
 
 // exitError carries an exit status up to main.

@@ -10,7 +10,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/report"
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc"
@@ -192,7 +191,7 @@ func (ms *monitorService) Execute(_ []string, req <-chan svc.ChangeRequest, chan
 			// The monitor ended by itself (--duration, or an error):
 			// findings and a short observation are answers, not
 			// failures; any other status is a service failure.
-			if code <= exitFindings || code == matrix.ExitInconclusive {
+			if code <= exitFindings || code == exitInconclusive {
 				return false, 0
 			}
 			return false, uint32(code)
