@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/internal/words"
 )
 
 // Read loads a JSON report and checks it against the schema (Parse).
@@ -29,8 +31,12 @@ type Diff struct {
 	NewUnexpected  []Unexpected `json:"new_unexpected"`
 	GoneUnexpected []Unexpected `json:"vanished_unexpected"`
 	Peers          []PeerChange `json:"peers"`
-	Regression     bool         `json:"regression"`
-	Reasons        []string     `json:"reasons,omitempty"`
+	// MatrixChanges: what differs in how the two reports were judged
+	// (matrix, profile, configuration file, named hosts, server), said
+	// so that a change it causes is not read as one of the traffic.
+	MatrixChanges []MatrixChange `json:"matrix_changes,omitempty"`
+	Regression    bool           `json:"regression"`
+	Reasons       []string       `json:"reasons,omitempty"`
 }
 
 // RuleChange is a rule whose status moved.
@@ -41,13 +47,35 @@ type RuleChange struct {
 	Worse  bool   `json:"worse"`
 }
 
-// PeerChange is a peer that appeared on or vanished from a rule.
+// PeerChange is a peer that appeared on or vanished from a rule, or one
+// the two reports write differently: the same host name, or an address
+// in common, is the same peer.
 type PeerChange struct {
-	Rule    string        `json:"rule"`
-	Host    string        `json:"host,omitempty"`
-	Address string        `json:"address,omitempty"`
-	Change  string        `json:"change"` // "appeared" or "vanished"
-	Status  matrix.Status `json:"status,omitempty"`
+	Rule    string `json:"rule"`
+	Host    string `json:"host,omitempty"`
+	Address string `json:"address,omitempty"`
+	// Was is how the baseline wrote a renamed, named or unnamed peer:
+	// its host name, else its address.
+	Was    string        `json:"was,omitempty"`
+	Change string        `json:"change"` // one of the Peer* kinds
+	Status matrix.Status `json:"status,omitempty"`
+}
+
+// Peer change kinds. Only a vanished peer is a regression: the others
+// are the same machine, described another way.
+const (
+	PeerAppeared = "appeared" // a peer the baseline did not have
+	PeerVanished = "vanished" // a peer the rule no longer reaches
+	PeerRenamed  = "renamed"  // another host name on the same addresses
+	PeerNamed    = "named"    // a bare address now written as a named host
+	PeerUnnamed  = "unnamed"  // a named host now written as a bare address
+)
+
+// MatrixChange is one thing that differs in how the reports were judged.
+type MatrixChange struct {
+	Key    string `json:"key"` // name, profile, config, hosts, server
+	Before string `json:"before"`
+	After  string `json:"after"`
 }
 
 func unexpectedKey(u Unexpected) string {
@@ -64,7 +92,8 @@ func SameMatrix(a, b *Report) bool {
 // a peer a rule no longer reaches, or an unexpected group that is new.
 func Compare(base, cur *Report) Diff {
 	d := Diff{Schema: "flowverify/diff/v1", Baseline: base.Matrix, Current: cur.Matrix,
-		Rules: []RuleChange{}, NewUnexpected: []Unexpected{}, GoneUnexpected: []Unexpected{}, Peers: []PeerChange{}}
+		Rules: []RuleChange{}, NewUnexpected: []Unexpected{}, GoneUnexpected: []Unexpected{}, Peers: []PeerChange{},
+		MatrixChanges: matrixChanges(base, cur)}
 	before := map[string]Rule{}
 	for _, r := range base.Rules {
 		before[r.ID] = r
@@ -77,7 +106,7 @@ func Compare(base, cur *Report) Diff {
 			d.Rules = append(d.Rules, RuleChange{ID: r.ID, Before: string(b.Status), After: string(r.Status), Worse: r.Status.Severity() > b.Status.Severity()})
 		}
 		if ok {
-			d.Peers = append(d.Peers, peerChanges(r.ID, b.Peers, r.Peers)...)
+			d.Peers = append(d.Peers, peerChanges(r.ID, base, cur, b.Peers, r.Peers)...)
 		}
 		delete(before, r.ID)
 	}
@@ -86,23 +115,7 @@ func Compare(base, cur *Report) Diff {
 		d.Rules = append(d.Rules, RuleChange{ID: id, Before: string(b.Status), After: "absent", Worse: true})
 	}
 	sort.Slice(d.Rules, func(i, j int) bool { return d.Rules[i].ID < d.Rules[j].ID })
-	seen := map[string]Unexpected{}
-	for _, u := range base.Unexpected {
-		seen[unexpectedKey(u)] = u
-	}
-	for _, u := range cur.Unexpected {
-		k := unexpectedKey(u)
-		if _, ok := seen[k]; ok {
-			delete(seen, k)
-			continue
-		}
-		d.NewUnexpected = append(d.NewUnexpected, u)
-	}
-	for _, u := range base.Unexpected {
-		if _, ok := seen[unexpectedKey(u)]; ok {
-			d.GoneUnexpected = append(d.GoneUnexpected, u)
-		}
-	}
+	d.NewUnexpected, d.GoneUnexpected = unexpectedChanges(base, cur)
 	for _, c := range d.Rules {
 		if c.Worse {
 			d.Regression = true
@@ -110,7 +123,7 @@ func Compare(base, cur *Report) Diff {
 		}
 	}
 	for _, p := range d.Peers {
-		if p.Change == "vanished" {
+		if p.Change == PeerVanished {
 			d.Regression = true
 			d.Reasons = append(d.Reasons, fmt.Sprintf("peer %s no longer seen on %s", p.Peer(), p.Rule))
 		}
@@ -122,27 +135,168 @@ func Compare(base, cur *Report) Diff {
 	return d
 }
 
-func peerChanges(rule string, before, after []Peer) []PeerChange {
+// peerChanges pairs a rule's peers in the two reports by identity: the
+// same host name, or an address in common. The same traffic described
+// with named hosts in one report and bare addresses in the other is the
+// same peers, said as named or unnamed; only a peer with no counterpart
+// appeared or vanished. A named host stands for all its addresses, so
+// it may pair with several bare ones, each said once.
+func peerChanges(rule string, base, cur *Report, before, after []Peer) []PeerChange {
 	var out []PeerChange
-	b := map[string]Peer{}
-	for _, p := range before {
-		b[p.Key()] = p
+	bIDs := make([]peerID, len(before))
+	for i, p := range before {
+		bIDs[i] = base.peerID(p)
 	}
-	change := func(p Peer, what string) PeerChange {
-		return PeerChange{Rule: rule, Host: p.Host, Address: p.Address, Change: what, Status: p.Status}
-	}
+	paired := make([]bool, len(before))
 	for _, p := range after {
-		if _, ok := b[p.Key()]; !ok {
-			out = append(out, change(p, "appeared"))
+		a := cur.peerID(p)
+		found := false
+		for i, b := range bIDs {
+			if !b.same(a) {
+				continue
+			}
+			found, paired[i] = true, true
+			if kind := identityChange(b, a); kind != "" {
+				out = append(out, PeerChange{Rule: rule, Host: p.Host, Address: p.Address, Was: b.key(), Change: kind, Status: p.Status})
+			}
 		}
-		delete(b, p.Key())
+		if !found {
+			out = append(out, PeerChange{Rule: rule, Host: p.Host, Address: p.Address, Change: PeerAppeared, Status: p.Status})
+		}
 	}
-	for _, p := range before {
-		if _, ok := b[p.Key()]; ok {
-			out = append(out, change(p, "vanished"))
+	for i, p := range before {
+		if !paired[i] {
+			out = append(out, PeerChange{Rule: rule, Host: p.Host, Address: p.Address, Change: PeerVanished, Status: p.Status})
 		}
 	}
 	return out
+}
+
+// identityChange says how one peer's description changed between the
+// baseline (b) and the current report (a); "" when it did not.
+func identityChange(b, a peerID) string {
+	switch {
+	case b.name == a.name:
+		// The same name (its addresses may be listed differently), or
+		// the same bare address.
+		return ""
+	case b.name == "":
+		return PeerNamed
+	case a.name == "":
+		return PeerUnnamed
+	}
+	return PeerRenamed
+}
+
+// unexpectedChanges lists the unexpected groups only the current report
+// has and those only the baseline has. Groups are the same when their
+// transport, direction and port (or ICMP message) match and their peers
+// are the same by name or address, however each report writes them.
+func unexpectedChanges(base, cur *Report) (added, gone []Unexpected) {
+	added, gone = []Unexpected{}, []Unexpected{}
+	// Index the baseline by service and by each name and address, so a
+	// report of 10,000 groups is not compared pair by pair.
+	type groupRef struct {
+		i  int
+		id peerID
+	}
+	index := map[string][]groupRef{}
+	for i, u := range base.Unexpected {
+		id := base.keyID(u.Peer)
+		svc := unexpectedKey(Unexpected{Transport: u.Transport, Direction: u.Direction, Port: u.Port, ICMPType: u.ICMPType, ICMPCode: u.ICMPCode})
+		for _, k := range append(slices.Clone(id.addrs), "name:"+id.name) {
+			if k != "name:" {
+				index[svc+k] = append(index[svc+k], groupRef{i, id})
+			}
+		}
+	}
+	matched := make([]bool, len(base.Unexpected))
+	for _, u := range cur.Unexpected {
+		id := cur.keyID(u.Peer)
+		svc := unexpectedKey(Unexpected{Transport: u.Transport, Direction: u.Direction, Port: u.Port, ICMPType: u.ICMPType, ICMPCode: u.ICMPCode})
+		found := false
+		for _, k := range append(slices.Clone(id.addrs), "name:"+id.name) {
+			for _, g := range index[svc+k] {
+				if g.id.same(id) {
+					found, matched[g.i] = true, true
+				}
+			}
+		}
+		if !found {
+			added = append(added, u)
+		}
+	}
+	for i, u := range base.Unexpected {
+		if !matched[i] {
+			gone = append(gone, u)
+		}
+	}
+	return added, gone
+}
+
+// matrixChanges says what differs in how the two reports were judged.
+// Any of it can change statuses and peers with the same traffic.
+func matrixChanges(base, cur *Report) []MatrixChange {
+	var out []MatrixChange
+	or := func(s, none string) string {
+		if s == "" {
+			return none
+		}
+		return s
+	}
+	for _, c := range []MatrixChange{
+		{"name", base.Matrix.Name, cur.Matrix.Name},
+		{"profile", base.Matrix.Profile, cur.Matrix.Profile},
+		{"config", or(base.Matrix.Config, "(none)"), or(cur.Matrix.Config, "(none)")},
+		{"server", or(strings.Join(base.Server.Addresses, ", "), "(none)"), or(strings.Join(cur.Server.Addresses, ", "), "(none)")},
+	} {
+		if c.Before != c.After {
+			out = append(out, c)
+		}
+	}
+	if before, after := hostsTexts(base.Hosts, cur.Hosts); before != after {
+		out = append(out, MatrixChange{"hosts", before, after})
+	}
+	return out
+}
+
+// hostsTexts sums up each report's named hosts: how many, and those
+// the other report does not have as they are (name and addresses), at
+// most ten: that tells a renamed site from one named for the first time
+// without listing a large site whole.
+func hostsTexts(a, b []Host) (string, string) {
+	desc := func(hs []Host) []string {
+		var out []string
+		for _, h := range hs {
+			out = append(out, newPeerID(h.Name, h.Addresses).describe())
+		}
+		slices.Sort(out)
+		return out
+	}
+	da, db := desc(a), desc(b)
+	text := func(mine, other []string) string {
+		if len(mine) == 0 {
+			return "no named hosts"
+		}
+		var only []string
+		for _, d := range mine {
+			if _, ok := slices.BinarySearch(other, d); !ok {
+				only = append(only, d)
+			}
+		}
+		t := words.Count(len(mine), "named host")
+		if len(only) > 0 {
+			t += "; only here: " + strings.Join(only[:min(len(only), 10)], ", ")
+			if len(only) > 10 {
+				t += fmt.Sprintf(" +%d more", len(only)-10)
+			}
+		}
+		return t
+	}
+	if slices.Equal(da, db) {
+		return "", ""
+	}
+	return text(da, db), text(db, da)
 }
 
 // Peer names the peer that changed: its host, else its address.
@@ -153,9 +307,25 @@ func (c PeerChange) Peer() string {
 	return c.Address
 }
 
+// describe writes an identity as "dc1 (10.0.0.1, 2001:db8::1)".
+func (id peerID) describe() string {
+	if id.name == "" {
+		return id.key()
+	}
+	addrs := slices.Clone(id.addrs)
+	slices.SortFunc(addrs, compareAddrs)
+	return hostLabel(id.name, addrs)
+}
+
 // WriteDiffText renders a diff for a terminal.
 func WriteDiffText(w io.Writer, d Diff) error {
 	var b strings.Builder
+	if len(d.MatrixChanges) > 0 {
+		b.WriteString("Judged differently:\n")
+		for _, c := range d.MatrixChanges {
+			fmt.Fprintf(&b, "    %-8s %s -> %s\n", c.Key, c.Before, c.After)
+		}
+	}
 	if len(d.Rules) == 0 && len(d.NewUnexpected) == 0 && len(d.GoneUnexpected) == 0 && len(d.Peers) == 0 {
 		b.WriteString("No changes.\n")
 	}
@@ -172,7 +342,11 @@ func WriteDiffText(w io.Writer, d Diff) error {
 	if len(d.Peers) > 0 {
 		b.WriteString("Peers:\n")
 		for _, p := range d.Peers {
-			fmt.Fprintf(&b, "    %-22s %-9s %s\n", p.Rule, p.Change, p.Peer())
+			was := ""
+			if p.Was != "" {
+				was = " (was " + p.Was + ")"
+			}
+			fmt.Fprintf(&b, "    %-22s %-9s %s%s\n", p.Rule, p.Change, p.Peer(), was)
 		}
 	}
 	for _, part := range []struct {
@@ -189,6 +363,12 @@ func WriteDiffText(w io.Writer, d Diff) error {
 	}
 	if d.Regression {
 		b.WriteString("REGRESSION: " + strings.Join(d.Reasons, "; ") + "\n")
+		if len(d.MatrixChanges) > 0 {
+			// Still a regression: the current report fails where the
+			// baseline did not. But the reader should know the cause
+			// may be the description of the site, not the traffic.
+			b.WriteString("  (the reports were judged differently, see above: the regression may come from that rather than from the traffic)\n")
+		}
 	} else {
 		b.WriteString("No regression.\n")
 	}

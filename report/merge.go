@@ -2,7 +2,9 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/flowverify/flowverify/classifier/matrix"
@@ -21,7 +23,11 @@ func Merge(reports []*Report, allowMatrixChange bool) (*Report, error) {
 			return nil, fmt.Errorf("reports judged against different matrices (%s/%s and %s/%s)", first.Matrix.Profile, first.Matrix.Name, r.Matrix.Profile, r.Matrix.Name)
 		}
 	}
-	mg := newMerger(first)
+	judged := false
+	for _, r := range reports {
+		judged = judged || !r.NoServer()
+	}
+	mg := newMerger(first, judged)
 	for _, r := range reports {
 		mg.add(r)
 	}
@@ -31,56 +37,105 @@ func Merge(reports []*Report, allowMatrixChange bool) (*Report, error) {
 // merger adds reports up, rule by rule and group by group, in the order
 // they first appear.
 type merger struct {
-	out        *Report
+	out *Report
+	// judged: some report had a server. Then only such reports are
+	// judged; with none the merge judges nothing either (not-judged),
+	// rather than calling every required rule missing.
+	judged bool
+	// complete: some judged report covered all of its span (an analysis,
+	// or a monitor past one full window), so a required rule no report
+	// saw tried is missing. window is the least observed monitor window,
+	// carried so that a merge of monitors still observing says so.
+	complete   bool
+	window     *Window
 	servers    map[string]bool
+	candidates map[string]*Candidate
+	candOrder  []string
 	start, end string
 	rules      map[string]*Rule
 	ruleOrder  []string
-	peers      map[string]map[string]*Peer
-	missing    map[string]map[string]bool
+	peers      map[string][]*mergedPeer
+	missing    map[string]map[string]peerID
 	evidence   map[string]map[string]bool
 	unexp      map[string]*Unexpected
 	unexpOrder []string
+	warned     map[string]bool
 }
 
-func newMerger(first *Report) *merger {
-	return &merger{out: &Report{Schema: Schema, Tool: first.Tool, Matrix: first.Matrix, Server: Server{Source: "merged"}},
-		servers: map[string]bool{}, rules: map[string]*Rule{}, peers: map[string]map[string]*Peer{},
-		missing: map[string]map[string]bool{}, evidence: map[string]map[string]bool{}, unexp: map[string]*Unexpected{}}
+// mergedPeer is one peer of a rule over every report: the reports may
+// write it under a host name or as a bare address.
+type mergedPeer struct {
+	id                      peerID
+	flows, allowed, blocked int
+}
+
+func newMerger(first *Report, judged bool) *merger {
+	source := "merged"
+	if !judged {
+		source = "none"
+	}
+	return &merger{out: &Report{Schema: Schema, Tool: first.Tool, Matrix: first.Matrix, Server: Server{Source: source}},
+		judged: judged, servers: map[string]bool{}, candidates: map[string]*Candidate{},
+		rules: map[string]*Rule{}, peers: map[string][]*mergedPeer{},
+		missing: map[string]map[string]peerID{}, evidence: map[string]map[string]bool{}, unexp: map[string]*Unexpected{},
+		warned: map[string]bool{}}
+}
+
+// warn adds a warning once.
+func (mg *merger) warn(w string) {
+	if !mg.warned[w] {
+		mg.warned[w] = true
+		mg.out.Warnings = append(mg.out.Warnings, w)
+	}
+}
+
+// inputNames names a report by its inputs: the merger is given reports,
+// not their files.
+func inputNames(r *Report) string {
+	var names []string
+	for _, in := range r.Inputs {
+		names = append(names, in.Name)
+	}
+	if len(names) == 0 {
+		return "a report with no inputs"
+	}
+	return strings.Join(names, ", ")
 }
 
 // add folds one report in.
 func (mg *merger) add(r *Report) {
 	out := mg.out
 	out.Inputs = append(out.Inputs, r.Inputs...)
-	for _, a := range r.Server.Addresses {
-		if !mg.servers[a] {
-			mg.servers[a] = true
-			out.Server.Addresses = append(out.Server.Addresses, a)
+	// A report that judged nothing, merged with ones that did, adds what
+	// it read to the counts and nothing to the rules: its flows stay
+	// not judged, and a warning says so.
+	judge := !r.NoServer() || !mg.judged
+	if r.NoServer() {
+		if mg.judged {
+			mg.warn(fmt.Sprintf("%s: no server was known, nothing was judged: its %d flows are counted in not_judged, not against the matrix", inputNames(r), r.Summary.NotJudged))
 		}
+		mg.addCandidates(r.Server.Candidates)
 	}
-	out.Server.Evidence = append(out.Server.Evidence, r.Server.Evidence...)
-	if out.Server.Host == "" {
-		out.Server.Host = r.Server.Host
+	if judge {
+		mg.addServer(r)
 	}
-	for _, h := range r.Hosts {
-		if mg.out.hostAddrs(h.Name) == nil {
-			out.Hosts = append(out.Hosts, h)
-		}
-	}
+	mg.addHosts(r)
 	if r.Window.Start != "" && (mg.start == "" || r.Window.Start < mg.start) {
 		mg.start = r.Window.Start
 	}
 	if r.Window.End > mg.end {
 		mg.end = r.Window.End
 	}
-	for _, rr := range r.Rules {
-		mg.addRule(rr)
+	if judge {
+		mg.addWindow(r.Window)
+		for _, rr := range r.Rules {
+			mg.addRule(r, rr)
+		}
+		for _, u := range r.Unexpected {
+			mg.addUnexpected(u)
+		}
+		out.Blocked = append(out.Blocked, r.Blocked...)
 	}
-	for _, u := range r.Unexpected {
-		mg.addUnexpected(u)
-	}
-	out.Blocked = append(out.Blocked, r.Blocked...)
 	if r.Flows.Len() > 0 {
 		if out.Flows == nil {
 			out.Flows = NewFlowList()
@@ -101,41 +156,127 @@ func (mg *merger) add(r *Report) {
 	sum.NonIP = addU64(sum.NonIP, s.NonIP)
 	sum.Infrastructure = addU64(sum.Infrastructure, s.Infrastructure)
 	sum.Guessed = addInt(sum.Guessed, s.Guessed)
+	sum.NotJudged = addInt(sum.NotJudged, s.NotJudged)
+	// The most flows active at once in any one report: the reports'
+	// flows were never in one table together.
+	sum.MaxActive = max(sum.MaxActive, s.MaxActive)
+	for k, n := range s.Undecoded {
+		if sum.Undecoded == nil {
+			sum.Undecoded = map[string]uint64{}
+		}
+		sum.Undecoded[k] = addU64(sum.Undecoded[k], n)
+	}
 	sum.Damaged = sum.Damaged || s.Damaged
 }
 
-func (mg *merger) addRule(rr Rule) {
+func (mg *merger) addServer(r *Report) {
+	out := mg.out
+	for _, a := range r.Server.Addresses {
+		if !mg.servers[a] {
+			mg.servers[a] = true
+			out.Server.Addresses = append(out.Server.Addresses, a)
+		}
+	}
+	for _, e := range r.Server.Evidence {
+		if !slices.Contains(out.Server.Evidence, e) {
+			out.Server.Evidence = append(out.Server.Evidence, e)
+		}
+	}
+	if out.Server.Host == "" {
+		out.Server.Host = r.Server.Host
+	}
+}
+
+// addCandidates keeps, for reports without a server, each candidate
+// address once with its strongest score and all its evidence: the
+// merged not-judged report still says where to look.
+func (mg *merger) addCandidates(cs []Candidate) {
+	for _, c := range cs {
+		g := mg.candidates[c.Address]
+		if g == nil {
+			g = &Candidate{Address: c.Address}
+			mg.candidates[c.Address] = g
+			mg.candOrder = append(mg.candOrder, c.Address)
+		}
+		g.Score = max(g.Score, c.Score)
+		for _, e := range c.Evidence {
+			if !slices.Contains(g.Evidence, e) {
+				g.Evidence = append(g.Evidence, e)
+			}
+		}
+	}
+}
+
+// addHosts keeps every named host once. Two reports that give one
+// address different names are the same machine renamed: its peers are
+// merged under the name given first, and a warning says so.
+func (mg *merger) addHosts(r *Report) {
+	out := mg.out
+	for _, h := range r.Hosts {
+		id := newPeerID(h.Name, h.Addresses)
+		for _, e := range out.Hosts {
+			if e.Name != h.Name && newPeerID(e.Name, e.Addresses).same(id) {
+				mg.warn(fmt.Sprintf("hosts %s and %s share an address in different reports: their peers are merged under %s", e.Name, h.Name, e.Name))
+			}
+		}
+		if out.hostAddrs(h.Name) == nil {
+			out.Hosts = append(out.Hosts, h)
+		}
+	}
+}
+
+// addWindow keeps what the summary verdict needs from a monitor's
+// window: the least observed one is carried into the merged report, so
+// that a merge of monitors short of their window is still observing
+// and never conforms by adding up.
+func (mg *merger) addWindow(w Window) {
+	if w.Length <= 0 {
+		mg.complete = true
+		return
+	}
+	if w.Observed >= w.Length {
+		mg.complete = true
+	}
+	if mg.window == nil || w.Observed/w.Length < mg.window.Observed/mg.window.Length {
+		mg.window = &Window{Length: w.Length, Observed: w.Observed}
+	}
+}
+
+func (mg *merger) addRule(r *Report, rr Rule) {
 	g := mg.rules[rr.ID]
 	if g == nil {
 		c := rr
-		c.Flows, c.Allowed, c.BlockedN, c.Mismatch, c.Packets, c.Bytes = 0, 0, 0, 0, 0, 0
+		c.Flows, c.Allowed, c.BlockedN, c.Mismatch, c.Unconfirmed, c.Packets, c.Bytes = 0, 0, 0, 0, 0, 0, 0
 		c.Protocols, c.Peers, c.Missing, c.Evidence, c.Reason, c.Failures = map[string]int{}, nil, nil, nil, "", nil
 		g = &c
 		mg.rules[rr.ID] = g
 		mg.ruleOrder = append(mg.ruleOrder, rr.ID)
-		mg.peers[rr.ID], mg.missing[rr.ID], mg.evidence[rr.ID] = map[string]*Peer{}, map[string]bool{}, map[string]bool{}
+		mg.missing[rr.ID], mg.evidence[rr.ID] = map[string]peerID{}, map[string]bool{}
 	}
 	g.Flows = addInt(g.Flows, rr.Flows)
 	g.Allowed = addInt(g.Allowed, rr.Allowed)
 	g.BlockedN = addInt(g.BlockedN, rr.BlockedN)
 	g.Mismatch = addInt(g.Mismatch, rr.Mismatch)
+	unconfirmed := rr.Unconfirmed
+	if rr.Status == matrix.StatusUnconfirmed && unconfirmed == 0 {
+		// The status says attempts were seen even when the count is
+		// absent: never let the sum forget them and call the rule
+		// missing.
+		unconfirmed = 1
+	}
+	g.Unconfirmed = addInt(g.Unconfirmed, unconfirmed)
 	g.Packets = addU64(g.Packets, rr.Packets)
 	g.Bytes = addU64(g.Bytes, rr.Bytes)
 	for p, n := range rr.Protocols {
 		g.Protocols[p] = addInt(g.Protocols[p], n)
 	}
 	for _, p := range rr.Peers {
-		q := mg.peers[rr.ID][p.Key()]
-		if q == nil {
-			q = &Peer{Host: p.Host, Address: p.Address, Addresses: p.Addresses}
-			mg.peers[rr.ID][p.Key()] = q
-		}
-		q.Flows = addInt(q.Flows, p.Flows)
-		q.Allowed = addInt(q.Allowed, p.Allowed)
-		q.Blocked = addInt(q.Blocked, p.Blocked)
+		mg.addPeer(rr.ID, r.peerID(p), p)
 	}
 	for _, m := range rr.Missing {
-		mg.missing[rr.ID][m] = true
+		if _, ok := mg.missing[rr.ID][m]; !ok {
+			mg.missing[rr.ID][m] = r.keyID(m)
+		}
 	}
 	if rr.Failures != nil {
 		if g.Failures == nil {
@@ -148,7 +289,27 @@ func (mg *merger) addRule(rr Rule) {
 	}
 }
 
+// addPeer adds a rule's peer to the one it is over the reports so far:
+// the same host name, or an address in common (one report names the
+// host, another does not). A peer that joins two so far apart (its
+// addresses were two bare peers before) makes them one.
+func (mg *merger) addPeer(rule string, id peerID, p Peer) {
+	q := &mergedPeer{id: id, flows: p.Flows, allowed: p.Allowed, blocked: p.Blocked}
+	var keep []*mergedPeer
+	for _, o := range mg.peers[rule] {
+		if !o.id.same(q.id) {
+			keep = append(keep, o)
+			continue
+		}
+		// The peer seen first keeps its name.
+		q.id = o.id.union(q.id)
+		q.flows, q.allowed, q.blocked = addInt(o.flows, q.flows), addInt(o.allowed, q.allowed), addInt(o.blocked, q.blocked)
+	}
+	mg.peers[rule] = append(keep, q)
+}
+
 func (mg *merger) addUnexpected(u Unexpected) {
+	u.Peer = canonAddr(u.Peer)
 	k := unexpectedKey(u)
 	g := mg.unexp[k]
 	if g == nil {
@@ -177,6 +338,18 @@ func (mg *merger) addUnexpected(u Unexpected) {
 func (mg *merger) finish(reports []*Report) *Report {
 	out := mg.out
 	out.Window = Window{Start: mg.start, End: mg.end}
+	if mg.window != nil {
+		out.Window.Length, out.Window.Observed = mg.window.Length, mg.window.Observed
+	}
+	for _, a := range mg.candOrder {
+		out.Server.Candidates = append(out.Server.Candidates, *mg.candidates[a])
+	}
+	sort.SliceStable(out.Server.Candidates, func(i, j int) bool { return out.Server.Candidates[i].Score > out.Server.Candidates[j].Score })
+	if mg.judged {
+		// A judged merge names its server; the candidates of reports
+		// that had none are in their own reports.
+		out.Server.Candidates = nil
+	}
 	findings := map[string]int{}
 	for _, k := range matrix.FindingNames() {
 		findings[k] = 0
@@ -209,23 +382,27 @@ func (mg *merger) finish(reports []*Report) *Report {
 // decides its status.
 func (mg *merger) finishRule(id string) *Rule {
 	g := mg.rules[id]
-	var addrs []string
-	for a := range mg.peers[id] {
-		addrs = append(addrs, a)
-	}
-	sort.Strings(addrs)
+	peers := mg.peers[id]
+	slices.SortFunc(peers, func(x, y *mergedPeer) int { return peerLess(x.id, y.id) })
 	unreached := 0
 	g.Peers = []Peer{}
-	for _, a := range addrs {
-		p := mg.peers[id][a]
-		p.Status = matrix.PeerStatus(p.Allowed)
+	for _, q := range peers {
+		p := Peer{Host: q.id.name, Flows: q.flows, Allowed: q.allowed, Blocked: q.blocked, Status: matrix.PeerStatus(q.allowed)}
+		if p.Host == "" {
+			p.Address = q.id.key()
+		} else {
+			p.Addresses = slices.Clone(q.id.addrs)
+			slices.SortFunc(p.Addresses, compareAddrs)
+		}
 		if p.Allowed == 0 {
 			unreached++
 		}
-		g.Peers = append(g.Peers, *p)
+		g.Peers = append(g.Peers, p)
 	}
-	for m := range mg.missing[id] {
-		if mg.peers[id][m] == nil {
+	for m, mid := range mg.missing[id] {
+		// A peer one report never saw tried and another reached, under
+		// its name or its address, was tried.
+		if !slices.ContainsFunc(peers, func(q *mergedPeer) bool { return q.id.same(mid) }) {
 			g.Missing = append(g.Missing, m)
 		}
 	}
@@ -234,9 +411,19 @@ func (mg *merger) finishRule(id string) *Rule {
 		g.Evidence = append(g.Evidence, e)
 	}
 	sort.Strings(g.Evidence)
-	t := matrix.Tally{Required: g.Required, Allowed: g.Allowed, Blocked: g.BlockedN, Mismatch: g.Mismatch, Unreached: unreached, MissingPeers: len(g.Missing), Failures: g.Failures}
+	if !mg.judged {
+		g.Status, g.Reason = matrix.StatusNotSeen, "not judged: no server in any report (see the candidates, or pass --server)"
+		return g
+	}
+	t := matrix.Tally{Required: g.Required, Allowed: g.Allowed, Blocked: g.BlockedN, Mismatch: g.Mismatch, Unconfirmed: g.Unconfirmed,
+		Unreached: unreached, MissingPeers: len(g.Missing), Failures: g.Failures}
 	g.Status = matrix.RuleStatus(t)
-	g.Reason = matrix.StatusReason(g.Status, t, len(addrs)-unreached, g.Flows, nil, nil, "in any report")
+	g.Reason = matrix.StatusReason(g.Status, t, len(peers)-unreached, g.Flows, nil, nil, "in any report")
+	if g.Status == matrix.StatusMissing && !mg.complete {
+		// Every report is a monitor short of its window: none can call
+		// an untried rule missing yet, and neither can their sum.
+		g.Status, g.Reason = matrix.StatusNotSeen, "no attempt yet in any report, and none has observed a full window: missing only after one has"
+	}
 	return g
 }
 

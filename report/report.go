@@ -170,6 +170,7 @@ type Rule struct {
 	Allowed     int           `json:"allowed"`
 	BlockedN    int           `json:"blocked"`
 	Mismatch    int           `json:"mismatch"`
+	Unconfirmed int           `json:"unconfirmed,omitempty"` // attempts whose outcome the capture does not show
 	Packets     uint64        `json:"packets"`
 	Bytes       uint64        `json:"bytes"`
 	Peers       []Peer        `json:"peers"`

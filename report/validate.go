@@ -104,7 +104,7 @@ func (r *Report) validate() error {
 			return fmt.Errorf("%s.status: %q is not a rule status (%v)", key, rr.Status, matrix.Statuses())
 		}
 		ids[rr.ID] = true
-		for k, n := range map[string]int{"flows": rr.Flows, "allowed": rr.Allowed, "blocked": rr.BlockedN, "mismatch": rr.Mismatch} {
+		for k, n := range map[string]int{"flows": rr.Flows, "allowed": rr.Allowed, "blocked": rr.BlockedN, "mismatch": rr.Mismatch, "unconfirmed": rr.Unconfirmed} {
 			if n < 0 {
 				return fmt.Errorf("%s.%s: %d is negative", key, k, n)
 			}
@@ -137,6 +137,15 @@ func (r *Report) validate() error {
 		}
 	}
 	s := r.Summary
+	// merge decides the verdict again and diff reads the rules, but
+	// people and pipelines read this word: an unknown one is an edit
+	// gone wrong. An absent one misleads nobody.
+	if s.Verdict != "" && !s.Verdict.Known() {
+		return fmt.Errorf("summary.verdict: %q is not a verdict (%v)", s.Verdict, matrix.Outcomes())
+	}
+	if w := r.Window; w.Length < 0 || w.Observed < 0 {
+		return fmt.Errorf("window: a negative length_seconds or observed_seconds")
+	}
 	for k, n := range map[string]int{"flows": s.Flows, "allowed": s.Allowed, "ignored": s.Ignored, "transit": s.Transit, "local": s.Local, "guessed_direction": s.Guessed, "max_active_flows": s.MaxActive} {
 		if n < 0 {
 			return fmt.Errorf("summary.%s: %d is negative", k, n)

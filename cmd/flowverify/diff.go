@@ -16,8 +16,11 @@ func newDiffCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "diff BASELINE.json CURRENT.json",
 		Short: "What changed between two reports; exit 1 on a regression",
 		Long: `diff compares a known-good baseline report with a current one: rules whose
-status changed, peers that appeared or vanished, new and vanished unexpected
-traffic. A rule that got worse or new unexpected traffic is a regression
+status changed, peers that appeared, vanished or are written differently
+(named, unnamed, renamed: a peer is the same by host name or by an address
+in common), new and vanished unexpected traffic, and what differs in how
+the two were judged (matrix, config file, named hosts, server). A rule that
+got worse, a vanished peer or new unexpected traffic is a regression
 (exit 1), so a recorded capture plus a baseline is a regression test.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
