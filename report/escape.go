@@ -3,15 +3,20 @@ package report
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
-// printable escapes what a terminal or a viewer would act on instead of
-// showing: C0 and C1 controls (escape sequences, newlines that forge
-// lines, carriage returns that overwrite them), DEL, invalid UTF-8 and the
-// bidirectional and invisible formatting characters. Text and Markdown
-// reports run every field through it: file names, recognised fields and
-// hints all come from input.
+// printable escapes what a terminal, a viewer or a parser would act on
+// instead of showing: every control (C0, DEL, C1: escape sequences,
+// newlines that forge lines, carriage returns that overwrite them, NEL),
+// every format character (the bidirectional overrides, zero-width and
+// invisible characters), the Unicode line and paragraph separators
+// (U+2028, U+2029, which YAML, JavaScript and many viewers read as line
+// breaks) and invalid UTF-8. It is the one escaper for everything that
+// came from input (file names, zip members, recognised fields, hints) in
+// text and Markdown reports and in the comments of the YAML site file, so
+// that none of them can start a line of its own.
 func printable(s string) string {
 	if !needsEscape(s) {
 		return s
@@ -23,10 +28,13 @@ func printable(s string) string {
 		case r == utf8.RuneError && n == 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
 		case unsafeRune(r):
-			if r < 0x100 {
+			switch {
+			case r < 0x100:
 				fmt.Fprintf(&b, `\x%02x`, r)
-			} else {
+			case r <= 0xffff:
 				fmt.Fprintf(&b, `\u%04x`, r)
+			default:
+				fmt.Fprintf(&b, `\U%08x`, r)
 			}
 		default:
 			b.WriteString(s[i : i+n])
@@ -38,6 +46,13 @@ func printable(s string) string {
 
 func needsEscape(s string) bool {
 	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				return true
+			}
+			i++
+			continue
+		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && n == 1 || unsafeRune(r) {
 			return true
@@ -47,14 +62,11 @@ func needsEscape(s string) bool {
 	return false
 }
 
+// unsafeRune is a rune that is not shown as itself: a control (Cc), a
+// format character (Cf) or a line or paragraph separator (Zl, Zp). The
+// categories, rather than a list, so that no separator is forgotten.
 func unsafeRune(r rune) bool {
-	switch {
-	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
-		return true
-	case r >= 0x200b && r <= 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0xfeff:
-		return true
-	}
-	return false
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp)
 }
 
 // csvCell keeps a spreadsheet from reading a cell as a formula: a cell
