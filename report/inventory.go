@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -159,11 +160,27 @@ func writeInventoryCSV(w io.Writer, inv *Inventory) error {
 	return c.Error()
 }
 
+// writeSiteYAML writes the site as a matrix file for -c. The YAML encoder
+// writes all of it, from a node tree: the values are the encoder's own
+// scalars, quoted as YAML needs, and input-derived text (capture and zip
+// member names) goes only into comments, through printable, which leaves
+// no character that YAML reads as a line break (LF, CR, NEL, U+2028,
+// U+2029) or that hides text. The names stay in a comment because the
+// matrix has no key for where a file came from, and an unknown key is an
+// error for -c. Before anything is written, the output is read back and
+// must hold exactly the site configuration: a name can never add a key.
 func writeSiteYAML(w io.Writer, inv *Inventory) error {
-	var b strings.Builder
-	b.WriteString("# A matrix file describing the site, written by 'flowverify hosts' from\n# what the capture showed: check the names and the roles, then pass it\n# with -c.\n")
+	var root yaml.Node
+	if err := root.Encode(inv.Config); err != nil {
+		return err
+	}
+	head := []string{
+		"A matrix file describing the site, written by 'flowverify hosts' from",
+		"what the capture showed: check the names and the roles, then pass it",
+		"with -c.",
+	}
 	for _, in := range inv.Inputs {
-		fmt.Fprintf(&b, "#   from %s\n", printable(in.Name))
+		head = append(head, "  from "+printable(in.Name))
 	}
 	names := make([]string, 0, len(inv.Config.Hosts))
 	for n := range inv.Config.Hosts {
@@ -173,15 +190,54 @@ func writeSiteYAML(w io.Writer, inv *Inventory) error {
 	for _, n := range names {
 		for _, h := range inv.Hosts {
 			if h.Name == n && h.LooksLike != "" {
-				fmt.Fprintf(&b, "#   %s: %s\n", n, h.LooksLike)
+				head = append(head, "  "+printable(n)+": "+printable(h.LooksLike))
 			}
 		}
 	}
-	out, err := yaml.Marshal(inv.Config)
+	root.HeadComment = strings.Join(head, "\n")
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "rules" {
+			// Whoever edits the file should know why these rows are
+			// here before removing them.
+			root.Content[i].HeadComment = "Rules that reached only some of their role's members, each with a role\n" +
+				"of its own: judged with the whole role they would be partial."
+		}
+	}
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(4)
+	if err := enc.Encode(&root); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	if err := sameSite(b.Bytes(), inv.Config); err != nil {
+		return fmt.Errorf("the site file does not read back as written: %v", err)
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// sameSite reads a written site file back: it must decode, with no key
+// the configuration does not have, to what was meant to be written.
+func sameSite(data []byte, want SiteConfig) error {
+	var got SiteConfig
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&got); err != nil {
+		return err
+	}
+	a, err := yaml.Marshal(got)
 	if err != nil {
 		return err
 	}
-	b.Write(out)
-	_, err = io.WriteString(w, b.String())
-	return err
+	b, err := yaml.Marshal(want)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(a, b) {
+		return fmt.Errorf("read %q, meant %q", a, b)
+	}
+	return nil
 }
