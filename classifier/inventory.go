@@ -11,6 +11,7 @@ import (
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/configs"
 	"github.com/flowverify/flowverify/report"
 )
 
@@ -373,6 +374,13 @@ func nameHosts(hosts []report.InventoryHost) {
 func siteConfig(m *matrix.Matrix, r *report.Report, hosts []report.InventoryHost, reached map[netip.Addr][]string) (report.SiteConfig, []string) {
 	cfg := report.SiteConfig{Hosts: map[string][]string{}, Roles: map[string][]string{}}
 	var flags []string
+	if m.Profile != configs.Default {
+		// Without it, -c would lay the file over the default profile:
+		// rows the site was not described with, and narrowed rules
+		// the default may not have.
+		cfg.Extends = m.Profile
+		flags = append(flags, "--profile "+m.Profile)
+	}
 	byRule := map[string][]string{}
 	for _, h := range hosts {
 		if h.Name == "" {

@@ -63,10 +63,13 @@ type Service struct {
 
 // SiteConfig is the part of a matrix file that describes a site.
 type SiteConfig struct {
-	Server []string            `json:"server,omitempty" yaml:"server,omitempty"`
-	Hosts  map[string][]string `json:"hosts,omitempty" yaml:"hosts,omitempty"`
-	Roles  map[string][]string `json:"roles,omitempty" yaml:"roles,omitempty"`
-	Rules  []SiteRule          `json:"rules,omitempty" yaml:"rules,omitempty"`
+	// Extends names the profile when it is not the default: the file
+	// describes the site against that profile's rows.
+	Extends string              `json:"extends,omitempty" yaml:"extends,omitempty"`
+	Server  []string            `json:"server,omitempty" yaml:"server,omitempty"`
+	Hosts   map[string][]string `json:"hosts,omitempty" yaml:"hosts,omitempty"`
+	Roles   map[string][]string `json:"roles,omitempty" yaml:"roles,omitempty"`
+	Rules   []SiteRule          `json:"rules,omitempty" yaml:"rules,omitempty"`
 }
 
 // SiteRule narrows one rule to a role of its own.

@@ -70,6 +70,25 @@ func TestSiteYAMLRoundTripsHostileNames(t *testing.T) {
 			}
 		})
 	}
+	t.Run("another-profile", func(t *testing.T) {
+		// A file written against another profile says so (extends), so
+		// that analyze -c judges against the rows it was written for.
+		p := "threatmanager-3.0"
+		base30, err := matrix.Load(matrix.LoadOptions{Profile: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, w := roundTrip(t, base30, zipOf(t, lab, names[0]), "-p", p), roundTrip(t, base30, zipOf(t, lab, "day.pcap"), "-p", p)
+		if !got.equal(w) {
+			t.Errorf("judged\n%s\nwith a benign name\n%s", got, w)
+		}
+		var mi struct {
+			Profile string `json:"profile"`
+		}
+		if json.Unmarshal([]byte(got.parts["matrix"]), &mi); mi.Profile != p {
+			t.Errorf("judged against %s, want the profile %s", got.parts["matrix"], p)
+		}
+	})
 	t.Run("all-at-once", func(t *testing.T) {
 		// Every name in one site file: a directory of them, and a zip of
 		// the synthetic day under each.
@@ -150,14 +169,16 @@ func (j judged) String() string {
 
 // roundTrip runs hosts -f yaml -o site.yaml and analyze -c site.yaml on
 // input, checks the site file's matrix against what hosts -f json says
-// it describes, and returns the verdicts.
-func roundTrip(t *testing.T, base *matrix.Matrix, input string) judged {
+// it describes, and returns the verdicts. hostsFlags are given to hosts
+// only: analyze learns everything from the file, as the README's steps
+// have it.
+func roundTrip(t *testing.T, base *matrix.Matrix, input string, hostsFlags ...string) judged {
 	t.Helper()
 	site := filepath.Join(t.TempDir(), "site.yaml")
-	if r := flowverify(t, nil, "hosts", "-f", "yaml", "-o", site, input); r.code != 0 {
+	if r := flowverify(t, nil, append(append([]string{"hosts"}, hostsFlags...), "-f", "yaml", "-o", site, input)...); r.code != 0 {
 		t.Fatalf("hosts -f yaml: exit %d: %s", r.code, r.stderr)
 	}
-	js := flowverify(t, nil, "hosts", "-f", "json", input)
+	js := flowverify(t, nil, append(append([]string{"hosts"}, hostsFlags...), "-f", "json", input)...)
 	var inv struct {
 		Config struct {
 			Server []string            `json:"server"`
