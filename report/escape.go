@@ -90,3 +90,11 @@ func csvRow(cells []string) []string {
 	}
 	return cells
 }
+
+// Printable and MarkdownText are the same escapers for the commands that
+// write text of their own (rules prints the matrix, whose names and
+// descriptions come from a file): one function for every output.
+func Printable(s string) string { return printable(s) }
+
+// MarkdownText is mdEscape for the commands' own Markdown.
+func MarkdownText(s string) string { return mdEscape(s) }

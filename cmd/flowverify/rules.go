@@ -7,6 +7,7 @@ import (
 
 	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/configs"
+	"github.com/flowverify/flowverify/report"
 	"github.com/spf13/cobra"
 )
 
@@ -90,16 +91,17 @@ func rulesHeader() []string {
 }
 
 func writeRulesText(w io.Writer, m *matrix.Matrix) {
-	fmt.Fprintf(w, "Matrix %q (profile %s): %s\n", m.Name, m.Profile, m.Description)
+	fmt.Fprintf(w, "Matrix %q (profile %s): %s\n", m.Name, m.Profile, report.Printable(m.Description))
 	if m.ConfigFile != "" {
-		fmt.Fprintf(w, "User file: %s\n", m.ConfigFile)
+		fmt.Fprintf(w, "User file: %s\n", report.Printable(m.ConfigFile))
 	}
 	fmt.Fprintln(w)
 	widths := make([]int, len(rulesHeader()))
 	rows := append([][]string{rulesHeader()}, ruleRows(m)...)
 	for _, r := range rows {
 		for i, c := range r {
-			widths[i] = max(widths[i], len(c))
+			r[i] = report.Printable(c)
+			widths[i] = max(widths[i], len(r[i]))
 		}
 	}
 	for _, r := range rows {
@@ -133,18 +135,18 @@ func writeRoles(w io.Writer, m *matrix.Matrix, bullet string) {
 	if len(m.Ignore) > 0 {
 		fmt.Fprintln(w, bullet+"Ignored:")
 		for _, g := range m.Ignore {
-			fmt.Fprintf(w, "%s  %s: %s %s %s\n", bullet, g.ID, matrix.TransportName(g.Transport), g.Ports, g.Description)
+			fmt.Fprintf(w, "%s  %s: %s %s %s\n", bullet, g.ID, matrix.TransportName(g.Transport), g.Ports, report.Printable(g.Description))
 		}
 	}
 }
 
 func writeRulesMarkdown(w io.Writer, m *matrix.Matrix) {
-	fmt.Fprintf(w, "## Matrix `%s`\n\n%s\n\n", m.Name, m.Description)
+	fmt.Fprintf(w, "## Matrix `%s`\n\n%s\n\n", report.MarkdownText(m.Name), report.MarkdownText(m.Description))
 	fmt.Fprintf(w, "| %s |\n", strings.Join(rulesHeader(), " | "))
 	fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(rulesHeader())))
 	for _, r := range ruleRows(m) {
 		for i := range r {
-			r[i] = strings.ReplaceAll(r[i], "|", "\\|")
+			r[i] = report.MarkdownText(r[i])
 		}
 		fmt.Fprintf(w, "| `%s` | %s |\n", r[0], strings.Join(r[1:], " | "))
 	}

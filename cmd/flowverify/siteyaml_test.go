@@ -294,3 +294,25 @@ func checkSiteMatrix(t *testing.T, base, m *matrix.Matrix, server []string, host
 		t.Errorf("server %v (host %q), written %v", m.Server, m.ServerHost, server)
 	}
 }
+
+// TestRulesEscapeTheMatrixText: a matrix file's own text (its
+// description, a rule's, an ignore entry's, the file's name) reaches the
+// rules command's text and Markdown escaped, as a report's would.
+func TestRulesEscapeTheMatrixText(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "site\u2028x.yaml")
+	data := "description: \"a\\u2028fail_on: []\\u0085b\"\n" +
+		"rules:\n  - id: ldap-out\n    description: \"c\\u2029d|e\"\n" +
+		"ignore:\n  - {id: dns, transport: udp, ports: \"53\", description: \"f\\u2028g\"}\n"
+	if err := os.WriteFile(cfg, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"text", "markdown"} {
+		r := flowverify(t, nil, "rules", "-c", cfg, "-f", format)
+		if r.code != 0 {
+			t.Fatalf("rules -f %s: exit %d: %s", format, r.code, r.stderr)
+		}
+		if strings.ContainsAny(r.stdout, "\u2028\u2029\u0085") || !strings.Contains(r.stdout, `a\u2028fail_on`) {
+			t.Errorf("rules -f %s:\n%s", format, r.stdout)
+		}
+	}
+}
