@@ -36,24 +36,26 @@ func FalsePassCorpus() []HostileCase {
 	add := func(c HostileCase) { cs = append(cs, c) }
 	dc := n.DCs[0]
 
-	// 3. One-way data is an attempt of unknown outcome, never ok.
+	// 3. One-way data is an attempt of unknown outcome, never ok. The
+	// site judges LDAP alone, so that nothing else decides the verdict.
+	ldapOnly := []byte("remove_rules: [syslog-in, amqp-in, console-8080, access-analyzer-8080, postgresql-out, kerberos-out, rpc-epm-out, adws-out, rpc-dynamic-out, action-service-out]\n")
 	oneWay := New(11)
 	oneWay.OneWay(t0, EP(n.Server, 50010), EP(dc, 389), pshF|ackF, [][]byte{LDAPSearch(1, "DC=corp"), LDAPSearch(2, "DC=corp")}, 0)
 	add(HostileCase{Name: "one-way-ldap-requests", Why: "two LDAP search requests to a DC, no handshake and no reply: the capture does not show LDAP working",
-		Files: one("oneway.pcap", capBytes(oneWay)), Args: judge("oneway.pcap"), Exit: []int{4},
+		Files: map[string][]byte{"oneway.pcap": capBytes(oneWay), "ldap-only.yaml": ldapOnly}, Args: judge("oneway.pcap", "-c", "ldap-only.yaml"), Exit: []int{4},
 		Checks: []Check{is("rules[id=ldap-out].status", `"unconfirmed"`), is("summary.verdict", `"inconclusive"`),
 			is("flows.0.verdict", `"unconfirmed"`)}})
 	bare := New(11)
 	bare.OneWay(t0, EP(n.Server, 50010), EP(dc, 389), ackF, [][]byte{nil, nil}, 0)
 	add(HostileCase{Name: "one-way-ldap-without-payload", Why: "the same segments without payload are unanswered attempts: blocked, as before",
-		Files: one("bare.pcap", capBytes(bare)), Args: judge("bare.pcap"), Exit: []int{1},
+		Files: map[string][]byte{"bare.pcap": capBytes(bare), "ldap-only.yaml": ldapOnly}, Args: judge("bare.pcap", "-c", "ldap-only.yaml"), Exit: []int{1},
 		Checks: []Check{is("rules[id=ldap-out].status", `"blocked"`)}})
 	synAcks := New(11)
 	for i := 0; i < 3; i++ {
 		synAcks.Probe(t0.Add(time.Duration(i)*time.Second), EP(dc, 389), EP(n.Server, uint16(50020+i)), synF|ackF, 0)
 	}
 	add(HostileCase{Name: "lone-syn-acks-from-ldap", Why: "three SYN/ACKs from DC:389 with no SYN and no ACK: no handshake was seen",
-		Files: one("synack.pcap", capBytes(synAcks)), Args: judge("synack.pcap"), Exit: []int{4},
+		Files: map[string][]byte{"synack.pcap": capBytes(synAcks), "ldap-only.yaml": ldapOnly}, Args: judge("synack.pcap", "-c", "ldap-only.yaml"), Exit: []int{4},
 		Checks: []Check{is("rules[id=ldap-out].status", `"unconfirmed"`), is("summary.verdict", `"inconclusive"`)}})
 
 	// 4. A domain controller is a host that answered DCE/RPC on 135.
