@@ -17,11 +17,12 @@ import (
 const maxListed = 1000
 
 type peerAgg struct {
-	flows, allowed, blocked int
+	flows, allowed, blocked, unconfirmed int
 }
 
 type ruleAgg struct {
 	flows, allowed, blocked, mismatch int
+	unconfirmed                       int // attempts seen in one direction only
 	packets, bytes                    uint64
 	peers                             map[netip.Addr]*peerAgg
 	ambiguous, midstream              int
@@ -205,7 +206,7 @@ func (g *aggregator) fold(s *judged, f *flow.Flow, j *matrix.Judgement) {
 		sum.Guessed++
 	}
 	switch s.verdict {
-	case matrix.Allowed, matrix.Blocked, matrix.Mismatch:
+	case matrix.Allowed, matrix.Blocked, matrix.Mismatch, matrix.Unconfirmed:
 		g.foldRule(s, f, j)
 	case matrix.Unexpected:
 		g.foldUnexpected(s)
@@ -263,6 +264,10 @@ func (g *aggregator) foldRule(s *judged, f *flow.Flow, j *matrix.Judgement) {
 		}
 	case matrix.Mismatch:
 		r.mismatch++
+	case matrix.Unconfirmed:
+		r.unconfirmed++
+		p.unconfirmed++
+		g.sum.Unconfirmed++
 	}
 	if s.bits&jAmbiguous != 0 {
 		r.ambiguous++

@@ -158,13 +158,18 @@ func (m *Matrix) judgeMatched(f *flow.Flow, cx *Context, j *Judgement, best int,
 	r := &m.Rules[best]
 	pid, conf, known := cx.Evidence.Protocol(f)
 	j.Learned = learned
+	j.Block = failed(f, j.Block)
 	switch {
 	case j.Block != "":
 		j.Verdict = Blocked
 	case known && conf == protocol.Certain && !r.Accepts(pid):
 		j.Verdict = Mismatch
-	default:
+	case answered(f, r, j.Dir):
 		j.Verdict = Allowed
+	default:
+		// Neither an answer nor a failure: one end's packets only, or
+		// a handshake never completed. Whether it works is unknown.
+		j.Verdict = Unconfirmed
 	}
 	if cx.Explain {
 		m.explainMatched(f, j, r, pid, conf, known)
@@ -178,6 +183,12 @@ func (m *Matrix) explainMatched(f *flow.Flow, j *Judgement, r *Rule, pid protoco
 		j.Reason = fmt.Sprintf("%s: %s", j.Block, failureWhy(f, j.Block))
 	case Mismatch:
 		j.Reason = fmt.Sprintf("%s speaks %s; the rule expects %s", r.ID, pid, strings.Join(r.Protocols, " or "))
+	case Unconfirmed:
+		j.Reason = "matches " + r.ID
+		if f.Guessed {
+			j.Reason += " (seen mid-stream)"
+		}
+		j.Reason += ", unconfirmed: " + unansweredWhy(f)
 	default:
 		j.Reason = "matches " + r.ID
 		if f.Guessed {

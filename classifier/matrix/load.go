@@ -40,6 +40,7 @@ type rawRule struct {
 	Protocol    []string `mapstructure:"protocol"`
 	Required    bool     `mapstructure:"required"`
 	Learn       string   `mapstructure:"learn"`
+	OneWay      bool     `mapstructure:"one_way"`
 }
 
 type rawIgnore struct {

@@ -181,6 +181,10 @@ type Rule struct {
 	Protocols   []string
 	Required    bool
 	Learn       string // "epm": ports learned from the endpoint mapper
+	// OneWay: a UDP row whose peers send and expect nothing back
+	// (syslog): a datagram received by the server is the evidence that
+	// it works, where any other row needs the responder's answer.
+	OneWay bool
 }
 
 // IgnoreRule names traffic a site does not judge.
