@@ -409,7 +409,7 @@ func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
 		rr.Evidence = append(rr.Evidence, g.learned...)
 	}
 	if g.byRange > 0 {
-		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%s matched by range %s to a peer the server reached on the endpoint mapper (tcp/135)", words.Count(g.byRange, "flow"), rule.Ports))
+		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%s matched by range %s to a peer that answered DCE/RPC on the endpoint mapper (tcp/135)", words.Count(g.byRange, "flow"), rule.Ports))
 	}
 	if g.unconfirmed > 0 && rr.Status != matrix.StatusUnconfirmed {
 		rr.Evidence = append(rr.Evidence, words.Count(g.unconfirmed, "attempt")+" seen in one direction only: neither an answer nor a failure in the flow")

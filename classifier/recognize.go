@@ -192,6 +192,26 @@ func (r *recognizer) final(f *flow.Flow) {
 // AnyLearned says whether any endpoint was handed out.
 func (r *recognizer) AnyLearned() bool { return len(r.byEP) > 0 }
 
+// AnsweredRPC says whether recognition saw the flow's responder answer
+// DCE/RPC: its first PDU a bind_ack, an alter_context_resp or a response
+// (recogniseDCERPC names it under "server"). A bind_nak, a fault or
+// bytes of another protocol do not make a domain controller.
+func (r *recognizer) AnsweredRPC(f *flow.Flow) bool {
+	id, fp := r.proto(f)
+	if fp == nil || id != protocol.DCERPC || fp.conf != protocol.Certain {
+		return false
+	}
+	for _, fl := range fp.meta.Fields[:fp.meta.N] {
+		if fl.Key == "server" {
+			switch fl.Value {
+			case "bind_ack", "alter_context_resp", "response":
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // LookupLearned finds a learned endpoint valid at time t.
 func (r *recognizer) LookupLearned(a netip.Addr, port uint16, t int64, lifetime time.Duration) *matrix.Learned {
 	idx := r.byEP[learnKey{a, port}]

@@ -22,6 +22,9 @@ type Evidence interface {
 	LookupLearned(addr netip.Addr, port uint16, t int64, lifetime time.Duration) *Learned
 	// AnyLearned says whether any endpoint was handed out at all.
 	AnyLearned() bool
+	// AnsweredRPC says whether the flow's responder answered DCE/RPC in
+	// it (a bind_ack, an alter_context_resp or a response).
+	AnsweredRPC(f *flow.Flow) bool
 }
 
 // Learned is an endpoint the RPC endpoint mapper handed out.
@@ -90,7 +93,7 @@ func (np *NamedPorts) MayMatch(proto uint8, port uint16) bool {
 	return np == nil || !ok || np.set[i].Has(port)
 }
 
-// DCs is the set of peers that the server reached on the RPC
+// DCs is the set of peers that answered the server's DCE/RPC on the
 // endpoint mapper: the domain controllers as the traffic shows them.
 type DCs struct {
 	ByEPM map[netip.Addr]bool
@@ -98,16 +101,19 @@ type DCs struct {
 
 func (d *DCs) isDC(a netip.Addr) bool { return d != nil && d.ByEPM[a] }
 
-// NoteDC records a peer the server reached on the endpoint mapper: the
-// domain controllers as the traffic shows them.
+// NoteDC records a peer that answered the server's DCE/RPC on the
+// endpoint mapper: the domain controllers as the traffic shows them.
 func (cx *Context) NoteDC(f *flow.Flow) {
-	if ra := cx.DCPeer(f); ra != nil {
+	if ra := cx.DCPeer(f); ra != nil && cx.Evidence.AnsweredRPC(f) {
 		cx.DCs.ByEPM[ra.Netip()] = true
 	}
 }
 
-// DCPeer returns the peer a flow shows to be a domain controller: one that
-// answered the server on the endpoint mapper.
+// DCPeer returns the peer of a flow that may show a domain controller:
+// the server's TCP flow to port 135 with something back from the peer.
+// It is one (NoteDC) only when recognition saw the peer answer DCE/RPC:
+// a host that resets 135, or accepts it and speaks anything else, hands
+// out no port and vouches for none of its dynamic range.
 func (cx *Context) DCPeer(f *flow.Flow) *capture.Addr {
 	if f.Key.Proto != TCP || f.Pkts[flow.Resp] == 0 {
 		return nil

@@ -205,7 +205,7 @@ func (m *Matrix) explainMatched(f *flow.Flow, j *Judgement, r *Rule, pid protoco
 		if j.Learned != nil {
 			j.Notes = append(j.Notes, fmt.Sprintf("learned: port %d handed out by the endpoint mapper in %s", j.Learned.Port, j.Learned.From))
 		} else {
-			j.Notes = append(j.Notes, "by-range: port in "+r.Ports.String()+" to a domain controller, no learned endpoint")
+			j.Notes = append(j.Notes, "by-range: port in "+r.Ports.String()+" to a peer that answered DCE/RPC on the endpoint mapper (tcp/135), no learned endpoint")
 		}
 	}
 	if len(j.Ambiguous) > 0 {

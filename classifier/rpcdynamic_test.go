@@ -1,0 +1,121 @@
+package classifier_test
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowverify/flowverify/classifier"
+	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/internal/synth"
+	"github.com/flowverify/flowverify/internal/testcaps"
+	"github.com/flowverify/flowverify/report"
+)
+
+const (
+	rpcServer = "10.20.0.10"
+	rpcDC     = "10.20.0.21"
+)
+
+// dynamicFlow is the server's DRSUAPI conversation with the DC on port:
+// what rpc-dynamic-out is about.
+func dynamicFlow(c *synth.Capture, t time.Time, sport, port uint16) time.Time {
+	dyn := []synth.Message{{FromClient: true, Data: synth.DCERPCBindDRSUAPI(1)}, {Data: synth.DCERPCBindAck(1)}}
+	return c.TCP(t, synth.EP(rpcServer, sport), synth.EP(rpcDC, port), dyn, synth.TCPOptions{})
+}
+
+// epmExchange is the server asking the DC's endpoint mapper, which names
+// port on addr.
+func epmExchange(c *synth.Capture, t time.Time, sport, port uint16, addr [4]byte) time.Time {
+	epm := []synth.Message{{FromClient: true, Data: synth.DCERPCBindEPM(1)}, {Data: synth.DCERPCBindAck(1)},
+		{FromClient: true, Data: synth.DCERPCEptMapRequest(2)}, {Data: synth.DCERPCEptMapResponse(2, port, addr)}}
+	return c.TCP(t, synth.EP(rpcServer, sport), synth.EP(rpcDC, 135), epm, synth.TCPOptions{})
+}
+
+func analyzeCapture(t *testing.T, c *synth.Capture, opt matrix.LoadOptions) *report.Report {
+	t.Helper()
+	data := testcaps.Bytes(t, func(w io.Writer) error { return c.Write(w, synth.Format{}) })
+	if opt.Server == nil {
+		opt.Server = []string{rpcServer}
+	}
+	m, err := matrix.Load(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := classifier.Analyze(m, testcaps.Sources(t, "case", data), nil, classifier.Options{Version: "test", WithFlows: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func ruleOf(t *testing.T, r *report.Report, id string) report.Rule {
+	t.Helper()
+	for _, rr := range r.Rules {
+		if rr.ID == id {
+			return rr
+		}
+	}
+	t.Fatalf("no rule %s", id)
+	return report.Rule{}
+}
+
+// verdictTo is the verdict of the flow to the DC's port, with its notes.
+func verdictTo(t *testing.T, r *report.Report, port uint16) (string, string) {
+	t.Helper()
+	want := fmt.Sprintf("%s:%d", rpcDC, port)
+	var found []string
+	for _, f := range r.Flows.All() {
+		if f.Responder == want {
+			found = append(found, f.Verdict, strings.Join(append([]string{f.Reason}, f.Notes...), "; "))
+		}
+	}
+	if len(found) != 2 {
+		t.Fatalf("%d flows to %s", len(found)/2, want)
+	}
+	return found[0], found[1]
+}
+
+// A domain controller for rpc-dynamic-out is a host that answered DCE/RPC
+// on 135 (issue 27, item 4): a reset on 135, or 135 accepted by something
+// that speaks no DCE/RPC, vouches for none of the host's dynamic range.
+func TestDCMustAnswerDCERPC(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name   string
+		on135  func(c *synth.Capture) time.Time
+		status matrix.Status
+		flow   string
+	}{
+		{"135 refused by RST", func(c *synth.Capture) time.Time {
+			return c.Refused(t0, synth.EP(rpcServer, 49801), synth.EP(rpcDC, 135), 0)
+		}, matrix.StatusMissing, "unexpected"},
+		{"135 accepted, HTTP spoken", func(c *synth.Capture) time.Time {
+			return c.TCP(t0, synth.EP(rpcServer, 49801), synth.EP(rpcDC, 135), []synth.Message{{FromClient: true, Data: synth.HTTPRequest("GET", "/", "dc")},
+				{Data: synth.HTTPResponse(200, "OK", "hello")}}, synth.TCPOptions{})
+		}, matrix.StatusMissing, "unexpected"},
+		{"135 accepted, nothing said", func(c *synth.Capture) time.Time {
+			return c.TCP(t0, synth.EP(rpcServer, 49801), synth.EP(rpcDC, 135), nil, synth.TCPOptions{})
+		}, matrix.StatusMissing, "unexpected"},
+		{"a DCE/RPC bind_ack on 135", func(c *synth.Capture) time.Time {
+			return c.TCP(t0, synth.EP(rpcServer, 49801), synth.EP(rpcDC, 135), []synth.Message{{FromClient: true, Data: synth.DCERPCBindEPM(1)},
+				{Data: synth.DCERPCBindAck(1)}}, synth.TCPOptions{})
+		}, matrix.StatusOK, "allowed"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := synth.New(3)
+			end := tc.on135(c)
+			dynamicFlow(c, end.Add(10*time.Millisecond), 49802, 49155)
+			r := analyzeCapture(t, c, matrix.LoadOptions{})
+			if rr := ruleOf(t, r, "rpc-dynamic-out"); rr.Status != tc.status {
+				t.Errorf("rpc-dynamic-out %s (%s; %v), want %s", rr.Status, rr.Reason, rr.Evidence, tc.status)
+			}
+			if v, why := verdictTo(t, r, 49155); v != tc.flow {
+				t.Errorf("flow to 49155 %s (%s), want %s", v, why, tc.flow)
+			}
+		})
+	}
+}
