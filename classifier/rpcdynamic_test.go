@@ -119,3 +119,30 @@ func TestDCMustAnswerDCERPC(t *testing.T) {
 		})
 	}
 }
+
+// A role that lists the DC does not stand in for the endpoint mapper
+// (issue 27, item 5): with Kerberos and LDAP to the DC, flows to its
+// 49155 and no 135 at all, rpc-dynamic-out is not ok however the site is
+// described, and the same flows are unexpected either way.
+func TestDynamicRangeNeedsThisCapturesEvidence(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	build := func() *synth.Capture {
+		c := synth.New(5)
+		krb := []synth.Message{{FromClient: true, Data: synth.KerberosTCP(synth.KerberosASReq("svc", "CORP.EXAMPLE", t0.Add(time.Hour), 1))},
+			{Data: synth.KerberosTCP(synth.KerberosError(25, "CORP.EXAMPLE", t0))}}
+		end := c.TCP(t0, synth.EP(rpcServer, 49801), synth.EP(rpcDC, 88), krb, synth.TCPOptions{})
+		ldap := []synth.Message{{FromClient: true, Data: synth.LDAPSearch(1, "DC=corp,DC=example")}, {Data: synth.LDAPSearchDone(1)}}
+		end = c.TCP(end.Add(time.Millisecond), synth.EP(rpcServer, 49802), synth.EP(rpcDC, 389), ldap, synth.TCPOptions{})
+		dynamicFlow(c, end.Add(time.Millisecond), 49803, 49155)
+		return c
+	}
+	for _, opt := range []matrix.LoadOptions{{}, {Roles: map[string][]string{"domain-controllers": {rpcDC}}}} {
+		r := analyzeCapture(t, build(), opt)
+		if rr := ruleOf(t, r, "rpc-dynamic-out"); rr.Status == matrix.StatusOK {
+			t.Errorf("roles %v: rpc-dynamic-out ok (%v) with no endpoint-mapper evidence", opt.Roles, rr.Evidence)
+		}
+		if v, why := verdictTo(t, r, 49155); v != "unexpected" {
+			t.Errorf("roles %v: flow to 49155 %s (%s), want unexpected", opt.Roles, v, why)
+		}
+	}
+}

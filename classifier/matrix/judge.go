@@ -134,9 +134,13 @@ func (m *Matrix) score(r *Rule, f *flow.Flow, cx *Context, j *Judgement) (int, *
 		}
 		specific = sp
 	}
-	if r.Learn == "epm" && l == nil && !specific && !cx.DCs.isDC(j.Peer) {
-		// The dynamic range is huge; with no listed domain controllers,
-		// only peers seen answering the endpoint mapper qualify.
+	if r.Learn == "epm" && l == nil && !cx.DCs.isDC(j.Peer) {
+		// The dynamic range is huge: only this capture's evidence
+		// admits a flow to it, a port the peer's endpoint mapper named
+		// or the peer having answered DCE/RPC on 135. A role that lists
+		// the peer says who may be a domain controller, not that this
+		// one handed anything out, so it admits nothing by itself: the
+		// verdict must not depend on how the site was described.
 		return 0, nil, false
 	}
 	if l != nil {
