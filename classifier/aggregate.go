@@ -28,6 +28,8 @@ type ruleAgg struct {
 	ambiguous, midstream              int
 	byRange, learnedN                 int
 	learned                           []string
+	outside                           []uint16 // learned ports outside the rule's ports, the first few
+	outsideN                          int      // flows to them
 	protocols                         map[string]int
 	hist                              histogram
 	fail                              matrix.Failures
@@ -280,6 +282,12 @@ func (g *aggregator) foldRule(s *judged, f *flow.Flow, j *matrix.Judgement) {
 					j.Learned.Port, j.Learned.Addr, j.Learned.Mapper, j.Learned.From, capture.FormatTime(j.Learned.At)))
 			}
 			r.learnedN++
+			if !m.Rules[s.rule].Ports.Contains(s.port) {
+				r.outsideN++
+				if len(r.outside) < 5 && !slices.Contains(r.outside, s.port) {
+					r.outside = append(r.outside, s.port)
+				}
+			}
 		} else {
 			r.byRange++
 		}

@@ -408,6 +408,14 @@ func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
 		rr.Evidence = append(rr.Evidence, words.Count(g.learnedN, "flow")+" attributed through learned endpoints")
 		rr.Evidence = append(rr.Evidence, g.learned...)
 	}
+	if g.outsideN > 0 {
+		ports := make([]string, len(g.outside))
+		for i, p := range g.outside {
+			ports[i] = fmt.Sprint(p)
+		}
+		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%s to ports the endpoint mapper named outside the documented range %s (%s): the site fixes or narrows its RPC ports; strict_range: true would not accept them",
+			words.Count(g.outsideN, "flow"), rule.Ports, strings.Join(ports, ", ")))
+	}
 	if g.byRange > 0 {
 		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%s matched by range %s to a peer that answered DCE/RPC on the endpoint mapper (tcp/135)", words.Count(g.byRange, "flow"), rule.Ports))
 	}

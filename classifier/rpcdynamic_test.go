@@ -3,6 +3,8 @@ package classifier_test
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,12 +28,12 @@ func dynamicFlow(c *synth.Capture, t time.Time, sport, port uint16) time.Time {
 	return c.TCP(t, synth.EP(rpcServer, sport), synth.EP(rpcDC, port), dyn, synth.TCPOptions{})
 }
 
-// epmExchange is the server asking the DC's endpoint mapper, which names
+// epmExchange is client asking the DC's endpoint mapper, which names
 // port on addr.
-func epmExchange(c *synth.Capture, t time.Time, sport, port uint16, addr [4]byte) time.Time {
+func epmExchange(c *synth.Capture, t time.Time, client synth.Endpoint, port uint16, addr [4]byte) time.Time {
 	epm := []synth.Message{{FromClient: true, Data: synth.DCERPCBindEPM(1)}, {Data: synth.DCERPCBindAck(1)},
 		{FromClient: true, Data: synth.DCERPCEptMapRequest(2)}, {Data: synth.DCERPCEptMapResponse(2, port, addr)}}
-	return c.TCP(t, synth.EP(rpcServer, sport), synth.EP(rpcDC, 135), epm, synth.TCPOptions{})
+	return c.TCP(t, client, synth.EP(rpcDC, 135), epm, synth.TCPOptions{})
 }
 
 func analyzeCapture(t *testing.T, c *synth.Capture, opt matrix.LoadOptions) *report.Report {
@@ -145,4 +147,67 @@ func TestDynamicRangeNeedsThisCapturesEvidence(t *testing.T) {
 			t.Errorf("roles %v: flow to 49155 %s (%s), want unexpected", opt.Roles, v, why)
 		}
 	}
+}
+
+// Learned ports are the row (issue 27, item 10): a port the DC's endpoint
+// mapper named in a reply to the server satisfies rpc-dynamic-out
+// whatever its number, as on sites that fix NTDS and Netlogon ports, and
+// the report says it lies outside the documented range; strict_range
+// holds the rule to its ports. The address constraint stays: a reply
+// naming another host, or one to another client's request, allows
+// nothing.
+func TestLearnedPortsAreTheRow(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	dcIP := [4]byte{10, 20, 0, 21}
+	strict := writeFile(t, "strict.yaml", "rules:\n  - id: rpc-dynamic-out\n    strict_range: true\n")
+	cases := []struct {
+		name   string
+		client synth.Endpoint
+		named  [4]byte
+		config string
+		status matrix.Status
+		flow   string
+		note   string
+	}{
+		{"fixed NTDS and Netlogon ports", synth.EP(rpcServer, 49801), dcIP, "", matrix.StatusOK, "allowed", "outside the rule's documented range 49152-65535"},
+		{"strict_range", synth.EP(rpcServer, 49801), dcIP, strict, matrix.StatusMissing, "unexpected", ""},
+		{"the reply names another host", synth.EP(rpcServer, 49801), [4]byte{10, 20, 0, 99}, "", matrix.StatusMissing, "unexpected", ""},
+		{"the reply answered another client", synth.EP("10.20.5.5", 50001), dcIP, "", matrix.StatusMissing, "unexpected", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := synth.New(9)
+			at := t0
+			for i, port := range []uint16{4997, 1032} {
+				client := tc.client
+				client.Port += uint16(10 * i)
+				at = epmExchange(c, at.Add(time.Millisecond), client, port, tc.named)
+				at = dynamicFlow(c, at.Add(time.Millisecond), 49900+uint16(i), port)
+			}
+			opt := matrix.LoadOptions{ConfigFile: tc.config}
+			r := analyzeCapture(t, c, opt)
+			rr := ruleOf(t, r, "rpc-dynamic-out")
+			if rr.Status != tc.status {
+				t.Errorf("rpc-dynamic-out %s (%s; %v), want %s", rr.Status, rr.Reason, rr.Evidence, tc.status)
+			}
+			for _, port := range []uint16{4997, 1032} {
+				v, why := verdictTo(t, r, port)
+				if v != tc.flow || !strings.Contains(why, tc.note) {
+					t.Errorf("flow to %d: %s (%s), want %s noting %q", port, v, why, tc.flow, tc.note)
+				}
+			}
+			if tc.status == matrix.StatusOK && !strings.Contains(strings.Join(rr.Evidence, "; "), "outside the documented range 49152-65535 (4997, 1032)") {
+				t.Errorf("the rule does not note the ports outside its range: %v", rr.Evidence)
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, name, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

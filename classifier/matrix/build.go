@@ -141,7 +141,7 @@ func (m *Matrix) buildRule(i int, rr rawRule, seen map[string]bool, cerr configE
 	}
 	seen[rr.ID] = true
 	r := Rule{ID: rr.ID, Description: rr.Description, Local: rr.Local, Required: rr.Required, Learn: rr.Learn,
-		OneWay: rr.OneWay}
+		OneWay: rr.OneWay, StrictRange: rr.StrictRange}
 	var err error
 	if r.Direction, err = parseDirection(rr.Direction); err != nil {
 		return cerr(key+".direction", "%v", err)
@@ -169,6 +169,9 @@ func (m *Matrix) buildRule(i int, rr rawRule, seen map[string]bool, cerr configE
 		// A TCP or ICMP peer always answers when it works: only a
 		// datagram can be the whole of a working exchange.
 		return cerr(key+".one_way", "only a udp rule can be one-way (this one is %s)", TransportName(r.Transport))
+	}
+	if r.StrictRange && r.Learn != "epm" {
+		return cerr(key+".strict_range", "applies only to a rule with learn: epm")
 	}
 	m.Rules = append(m.Rules, r)
 	return nil

@@ -22,6 +22,9 @@ type Evidence interface {
 	LookupLearned(addr netip.Addr, port uint16, t int64, lifetime time.Duration) *Learned
 	// AnyLearned says whether any endpoint was handed out at all.
 	AnyLearned() bool
+	// MayBeLearned says whether some endpoint mapper named port at all:
+	// a flow to a port no rule lists can match a learn rule only then.
+	MayBeLearned(port uint16) bool
 	// AnsweredRPC says whether the flow's responder answered DCE/RPC in
 	// it (a bind_ack, an alter_context_resp or a response).
 	AnsweredRPC(f *flow.Flow) bool
@@ -35,6 +38,7 @@ type Learned struct {
 	At        int64      // packet time of the ept_map response
 	From      string     // the flow that carried the answer
 	Mapper    netip.Addr // the endpoint mapper that answered
+	Client    netip.Addr // who asked: only the server's own request counts
 }
 
 // Context is what judging needs beyond the matrix: the server, the
@@ -49,9 +53,9 @@ type Context struct {
 }
 
 // NamedPorts marks, for TCP and UDP, every port a rule or an ignore entry
-// names. A flow to any other port can match nothing (a learned endpoint
-// counts only on the rule's own ports), so judging skips the walk over the
-// rules: a scan's flows are nearly all of this kind.
+// names. A flow to any other port can match nothing but a learned
+// endpoint (Judge asks Evidence.MayBeLearned for those), so judging skips
+// the walk over the rules: a scan's flows are nearly all of this kind.
 type NamedPorts struct {
 	set [2]flow.PortSet // TCP, UDP
 }
@@ -138,6 +142,16 @@ func NewServerSet(addrs []netip.Addr) ServerSet {
 		}
 	}
 	return s
+}
+
+// HasAddr is Has for a netip.Addr (judging's rare questions, not the
+// per-flow ones).
+func (s ServerSet) HasAddr(a netip.Addr) bool {
+	if !a.IsValid() {
+		return false
+	}
+	ca := capture.AddrFromNetip(a)
+	return s.Has(&ca)
 }
 
 // Has reports whether a is one of the server's addresses or a loopback

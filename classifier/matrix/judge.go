@@ -26,7 +26,9 @@ func (m *Matrix) Judge(f *flow.Flow, cx *Context, j *Judgement) {
 	proto := f.Key.Proto
 	scan := cx.Ports.MayMatch(proto, rport)
 	best, learned := -1, (*Learned)(nil)
-	if scan {
+	// A port the endpoint mapper named is a learn rule's whatever its
+	// number, so such a flow is matched even where no rule lists it.
+	if scan || j.Dir == Outbound && proto == TCP && cx.Evidence != nil && cx.Evidence.MayBeLearned(rport) {
 		best, learned = m.bestRule(f, cx, j)
 	}
 	j.Block = failure(f)
@@ -116,10 +118,13 @@ func (m *Matrix) score(r *Rule, f *flow.Flow, cx *Context, j *Judgement) (int, *
 	var l *Learned
 	if r.Learn == "epm" && j.Dir == Outbound {
 		l = cx.Evidence.LookupLearned(j.Peer, j.Port, f.First, cx.EPMLifetime)
-		// An answer vouches only for its own host and the rule's ports:
-		// a crafted reply naming another address, or a port the rule
-		// does not list, allows nothing.
-		if l != nil && (!r.Ports.Contains(j.Port) || !m.sameHost(l.Addr, l.Mapper)) {
+		// The port the endpoint mapper named is the row, whatever its
+		// number: sites fix NTDS and Netlogon ports or narrow the range
+		// (strict_range: true holds it to the rule's ports). An answer
+		// vouches only for its own host, and only when it answered the
+		// server's own request: a crafted reply naming another address,
+		// or one to another client, allows nothing.
+		if l != nil && (r.StrictRange && !r.Ports.Contains(j.Port) || !m.sameHost(l.Addr, l.Mapper) || !cx.Servers.HasAddr(l.Client)) {
 			l = nil
 		}
 	}
@@ -206,9 +211,12 @@ func (m *Matrix) explainMatched(f *flow.Flow, j *Judgement, r *Rule, pid protoco
 		}
 	}
 	if r.Learn == "epm" {
-		if j.Learned != nil {
+		switch {
+		case j.Learned != nil && !r.Ports.Contains(j.Port):
+			j.Notes = append(j.Notes, fmt.Sprintf("learned: port %d handed out by the endpoint mapper in %s, outside the rule's documented range %s (RPC ports fixed or narrowed on the site)", j.Learned.Port, j.Learned.From, r.Ports))
+		case j.Learned != nil:
 			j.Notes = append(j.Notes, fmt.Sprintf("learned: port %d handed out by the endpoint mapper in %s", j.Learned.Port, j.Learned.From))
-		} else {
+		default:
 			j.Notes = append(j.Notes, "by-range: port in "+r.Ports.String()+" to a peer that answered DCE/RPC on the endpoint mapper (tcp/135), no learned endpoint")
 		}
 	}

@@ -41,6 +41,7 @@ type rawRule struct {
 	Required    bool     `mapstructure:"required"`
 	Learn       string   `mapstructure:"learn"`
 	OneWay      bool     `mapstructure:"one_way"`
+	StrictRange bool     `mapstructure:"strict_range"`
 }
 
 type rawIgnore struct {

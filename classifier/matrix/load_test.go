@@ -112,6 +112,7 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"bad direction", "rules:\n  - id: x\n    direction: sideways\n    transport: tcp\n    ports: \"1\"\n", "rules[x].direction"},
 		{"one_way on a TCP rule", rule("    one_way: true\n"), "rules[x].one_way"},
 		{"one_way not a boolean", rule("    one_way: sometimes\n"), "one_way"},
+		{"strict_range without learn", rule("    strict_range: true\n"), "rules[x].strict_range"},
 		{"bad fail_on", "fail_on: [everything]\n", "fail_on"},
 		{"bad server", "server: [not-an-ip]\n", "server"},
 		{"invalid YAML", "rules: [\n", "YAML"},

@@ -185,6 +185,11 @@ type Rule struct {
 	// (syslog): a datagram received by the server is the evidence that
 	// it works, where any other row needs the responder's answer.
 	OneWay bool
+	// StrictRange: with learn epm, a learned port counts only inside
+	// Ports. By default a port the endpoint mapper named is the row
+	// whatever its number (sites fix NTDS and Netlogon ports), and the
+	// report notes one outside Ports.
+	StrictRange bool
 }
 
 // IgnoreRule names traffic a site does not judge.
