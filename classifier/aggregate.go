@@ -17,16 +17,19 @@ import (
 const maxListed = 1000
 
 type peerAgg struct {
-	flows, allowed, blocked int
+	flows, allowed, blocked, unconfirmed int
 }
 
 type ruleAgg struct {
 	flows, allowed, blocked, mismatch int
+	unconfirmed                       int // attempts seen in one direction only
 	packets, bytes                    uint64
 	peers                             map[netip.Addr]*peerAgg
 	ambiguous, midstream              int
 	byRange, learnedN                 int
 	learned                           []string
+	outside                           []uint16 // learned ports outside the rule's ports, the first few
+	outsideN                          int      // flows to them
 	protocols                         map[string]int
 	hist                              histogram
 	fail                              matrix.Failures
@@ -205,7 +208,7 @@ func (g *aggregator) fold(s *judged, f *flow.Flow, j *matrix.Judgement) {
 		sum.Guessed++
 	}
 	switch s.verdict {
-	case matrix.Allowed, matrix.Blocked, matrix.Mismatch:
+	case matrix.Allowed, matrix.Blocked, matrix.Mismatch, matrix.Unconfirmed:
 		g.foldRule(s, f, j)
 	case matrix.Unexpected:
 		g.foldUnexpected(s)
@@ -263,6 +266,10 @@ func (g *aggregator) foldRule(s *judged, f *flow.Flow, j *matrix.Judgement) {
 		}
 	case matrix.Mismatch:
 		r.mismatch++
+	case matrix.Unconfirmed:
+		r.unconfirmed++
+		p.unconfirmed++
+		g.sum.Unconfirmed++
 	}
 	if s.bits&jAmbiguous != 0 {
 		r.ambiguous++
@@ -275,6 +282,12 @@ func (g *aggregator) foldRule(s *judged, f *flow.Flow, j *matrix.Judgement) {
 					j.Learned.Port, j.Learned.Addr, j.Learned.Mapper, j.Learned.From, capture.FormatTime(j.Learned.At)))
 			}
 			r.learnedN++
+			if !m.Rules[s.rule].Ports.Contains(s.port) {
+				r.outsideN++
+				if len(r.outside) < 5 && !slices.Contains(r.outside, s.port) {
+					r.outside = append(r.outside, s.port)
+				}
+			}
 		} else {
 			r.byRange++
 		}

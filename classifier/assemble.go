@@ -334,6 +334,9 @@ func (a *Analyzer) caveats(r *report.Report, meta Meta) uint64 {
 	if tc.SplitHeaders > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%s: TCP header split across fragments (ports read, flags unseen; judged by whether the peer answered)", words.Count(tc.SplitHeaders, "first fragment")))
 	}
+	if n := r.Summary.Unconfirmed; n > 0 {
+		r.Warnings = append(r.Warnings, words.Count(n, "attempt")+" on rule ports seen in one direction only, with neither an answer nor a failure in the flow: unconfirmed, not a pass")
+	}
 	if r.Summary.Guessed > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d flows were seen mid-stream: their initiator was guessed from the ports", r.Summary.Guessed))
 	}
@@ -360,8 +363,8 @@ func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
 	unreached := 0
 	reached := map[string]bool{}
 	for _, p := range rr.Peers {
-		if p.Allowed == 0 {
-			unreached++
+		if p.Status == matrix.StatusBlocked {
+			unreached++ // a peer seen only in one direction is not known to fail
 		}
 		reached[p.Key()] = true
 	}
@@ -375,7 +378,9 @@ func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
 			}
 		}
 	}
-	t := matrix.Tally{Required: rule.Required, Allowed: g.allowed, Blocked: g.blocked, Mismatch: g.mismatch, Unreached: unreached, MissingPeers: len(rr.Missing)}
+	t := matrix.Tally{Required: rule.Required, Allowed: g.allowed, Blocked: g.blocked, Mismatch: g.mismatch, Unconfirmed: g.unconfirmed,
+		Unreached: unreached, MissingPeers: len(rr.Missing)}
+	rr.Unconfirmed = g.unconfirmed
 	if g.fail.Total() > 0 {
 		fail := g.fail
 		rr.Failures, t.Failures = &fail, &fail
@@ -403,8 +408,19 @@ func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
 		rr.Evidence = append(rr.Evidence, words.Count(g.learnedN, "flow")+" attributed through learned endpoints")
 		rr.Evidence = append(rr.Evidence, g.learned...)
 	}
+	if g.outsideN > 0 {
+		ports := make([]string, len(g.outside))
+		for i, p := range g.outside {
+			ports[i] = fmt.Sprint(p)
+		}
+		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%s to ports the endpoint mapper named outside the documented range %s (%s): the site fixes or narrows its RPC ports; strict_range: true would not accept them",
+			words.Count(g.outsideN, "flow"), rule.Ports, strings.Join(ports, ", ")))
+	}
 	if g.byRange > 0 {
-		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%s matched by range %s to a peer the server reached on the endpoint mapper (tcp/135)", words.Count(g.byRange, "flow"), rule.Ports))
+		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%s matched by range %s to a peer that answered DCE/RPC on the endpoint mapper (tcp/135)", words.Count(g.byRange, "flow"), rule.Ports))
+	}
+	if g.unconfirmed > 0 && rr.Status != matrix.StatusUnconfirmed {
+		rr.Evidence = append(rr.Evidence, words.Count(g.unconfirmed, "attempt")+" seen in one direction only: neither an answer nor a failure in the flow")
 	}
 
 	if g.midstream > 0 {
@@ -443,7 +459,8 @@ func (a *Analyzer) rulePeers(g *ruleAgg) []report.Peer {
 		p.Flows += pa.flows
 		p.Allowed += pa.allowed
 		p.Blocked += pa.blocked
-		p.Status = matrix.PeerStatus(p.Allowed)
+		p.Unconfirmed += pa.unconfirmed
+		p.Status = matrix.PeerStatus(p.Allowed, p.Blocked, p.Unconfirmed)
 	}
 	// Named hosts first, by name; then addresses, in address order.
 	slices.SortStableFunc(out, func(x, y report.Peer) int {

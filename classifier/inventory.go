@@ -181,7 +181,7 @@ func (inv *inventory) build(m *matrix.Matrix, r *report.Report, t *flow.Table) *
 	for _, s := range r.Server.Addresses {
 		servers[netip.MustParseAddr(s)] = true
 	}
-	reached := reachedBy(r)
+	reached, tried := reachedBy(r, true), reachedBy(r, false)
 	addrs := make([]netip.Addr, 0, len(inv.addrs))
 	for a := range inv.addrs {
 		addrs = append(addrs, a)
@@ -199,7 +199,7 @@ func (inv *inventory) build(m *matrix.Matrix, r *report.Report, t *flow.Table) *
 		for _, g := range group {
 			done[g] = true
 		}
-		h := inv.describe(group, servers, reached)
+		h := inv.describe(group, servers, reached, tried)
 		if t != nil {
 			if mac, ok := t.MAC(capture.AddrFromNetip(a)); ok && len(group) == 2 {
 				h.MAC = net.HardwareAddr(mac[:]).String()
@@ -208,7 +208,16 @@ func (inv *inventory) build(m *matrix.Matrix, r *report.Report, t *flow.Table) *
 		out.Hosts = append(out.Hosts, h)
 	}
 	nameHosts(out.Hosts)
-	out.Config, out.Flags = siteConfig(m, r, out.Hosts, reached)
+	// The site file lists every peer a rule's flows went to, answered
+	// or not: judged with it, a flow that failed or was seen one way
+	// only is that rule's, as it is with -s alone, not unexpected.
+	went := map[netip.Addr][]string{}
+	for _, byAddr := range []map[netip.Addr][]string{reached, tried} {
+		for a, ids := range byAddr {
+			went[a] = append(went[a], ids...)
+		}
+	}
+	out.Config, out.Flags = siteConfig(m, r, out.Hosts, went)
 	for i := range out.Hosts {
 		h := &out.Hosts[i]
 		for role, members := range out.Config.Roles {
@@ -221,12 +230,14 @@ func (inv *inventory) build(m *matrix.Matrix, r *report.Report, t *flow.Table) *
 	return out
 }
 
-// reachedBy maps each address to the rules whose flows reached it.
-func reachedBy(r *report.Report) map[netip.Addr][]string {
+// reachedBy maps each address to the rules whose flows reached it
+// (answered), or with answered false to those whose flows went to it and
+// never reached it (blocked, or seen one way only).
+func reachedBy(r *report.Report, answered bool) map[netip.Addr][]string {
 	out := map[netip.Addr][]string{}
 	for _, rule := range r.Rules {
 		for _, p := range rule.Peers {
-			if p.Status != matrix.StatusOK {
+			if (p.Status == matrix.StatusOK) != answered {
 				continue
 			}
 			addrs := p.Addresses
@@ -244,11 +255,11 @@ func reachedBy(r *report.Report) map[netip.Addr][]string {
 }
 
 // describe merges a host's addresses and says what it looks like.
-func (inv *inventory) describe(group []netip.Addr, servers map[netip.Addr]bool, reached map[netip.Addr][]string) report.InventoryHost {
+func (inv *inventory) describe(group []netip.Addr, servers map[netip.Addr]bool, reached, tried map[netip.Addr][]string) report.InventoryHost {
 	h := report.InventoryHost{Serves: []report.Service{}, Opens: []report.Service{}}
 	serves, opens := map[svcKey]*svcAgg{}, map[svcKey]*svcAgg{}
 	isServer := false
-	var rules []string
+	var rules, unanswered []string
 	for _, a := range group {
 		h.Addresses = append(h.Addresses, a.String())
 		x := inv.addrs[a]
@@ -258,11 +269,14 @@ func (inv *inventory) describe(group []netip.Addr, servers map[netip.Addr]bool, 
 		merge(opens, x.opens)
 		isServer = isServer || servers[a]
 		rules = append(rules, reached[a]...)
+		unanswered = append(unanswered, tried[a]...)
 	}
 	h.Serves, h.Opens = serviceList(serves), serviceList(opens)
 	slices.Sort(rules)
 	rules = slices.Compact(rules)
-	h.LooksLike, h.Evidence = looksLike(isServer, h.Serves, h.Opens, rules)
+	slices.Sort(unanswered)
+	unanswered = slices.DeleteFunc(slices.Compact(unanswered), func(id string) bool { return slices.Contains(rules, id) })
+	h.LooksLike, h.Evidence = looksLike(isServer, h.Serves, h.Opens, rules, unanswered)
 	return h
 }
 
@@ -314,9 +328,9 @@ func siteParts() []sitePart {
 	}
 }
 
-// looksLike names the part a host plays, from the rules that reached it,
-// and states the evidence.
-func looksLike(isServer bool, serves, opens []report.Service, rules []string) (string, []string) {
+// looksLike names the part a host plays, from the rules that reached it
+// or, failing those, that tried it unanswered, and states the evidence.
+func looksLike(isServer bool, serves, opens []report.Service, rules, unanswered []string) (string, []string) {
 	var ev []string
 	for _, s := range serves {
 		if s.Protocol != "unknown" {
@@ -333,6 +347,10 @@ func looksLike(isServer bool, serves, opens []report.Service, rules []string) (s
 	if len(rules) > 0 {
 		ev = append(ev, "reached by "+strings.Join(rules, ", "))
 	}
+	if len(unanswered) > 0 {
+		ev = append(ev, "tried by "+strings.Join(unanswered, ", ")+", never answered")
+	}
+	rules = append(slices.Clip(rules), unanswered...)
 	for _, p := range siteParts() {
 		for _, r := range p.rules {
 			if slices.Contains(rules, r) {
@@ -433,11 +451,66 @@ func siteConfig(m *matrix.Matrix, r *report.Report, hosts []report.InventoryHost
 		roles = append(roles, name)
 	}
 	slices.Sort(roles)
+	flagRoles := rolesForFlags(m, byRule)
 	for _, name := range roles {
 		slices.Sort(cfg.Roles[name])
-		if !strings.HasSuffix(name, "-peers") {
-			flags = append(flags, "--role "+name+"="+strings.Join(cfg.Roles[name], ","))
+		if members := flagRoles[name]; len(members) > 0 {
+			flags = append(flags, "--role "+name+"="+strings.Join(members, ","))
 		}
 	}
 	return cfg, flags
+}
+
+// rolesForFlags fills the roles as --role flags can: flags cannot give a
+// rule a role of its own, as the file does (rules: [{id, role: [ID-peers]}]),
+// so a role shared by rules that went to different hosts would list, for
+// one rule, hosts it never tried, and judging with the flags would call it
+// partial where -s or the file calls it ok. A role therefore lists only the
+// hosts every rule that uses it and went anywhere went to; a rule whose
+// hosts its roles then fail to cover has its roles emptied (any peer), so
+// that none of its flows turns unexpected. Both only widen what a role
+// admits, so the flags judge the capture as the file does.
+func rolesForFlags(m *matrix.Matrix, byRule map[string][]string) map[string][]string {
+	members := map[string][]string{}
+	seen := map[string]bool{}
+	for _, rule := range m.Rules {
+		went := byRule[rule.ID]
+		if len(went) == 0 {
+			continue
+		}
+		for _, role := range rule.Roles {
+			if !seen[role] {
+				seen[role] = true
+				members[role] = slices.Clone(went)
+				continue
+			}
+			members[role] = slices.DeleteFunc(members[role], func(h string) bool { return !slices.Contains(went, h) })
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, rule := range m.Rules {
+			var listed []string
+			for _, role := range rule.Roles {
+				listed = append(listed, members[role]...)
+			}
+			if len(listed) == 0 {
+				continue // every role empty: any peer
+			}
+			for _, h := range byRule[rule.ID] {
+				if !slices.Contains(listed, h) {
+					for _, role := range rule.Roles {
+						if len(members[role]) > 0 {
+							members[role], changed = nil, true
+						}
+					}
+					break
+				}
+			}
+		}
+	}
+	for _, ms := range members {
+		slices.Sort(ms)
+	}
+	return members
 }

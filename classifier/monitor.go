@@ -199,7 +199,7 @@ func (mo *Monitor) ctx() *matrix.Context {
 
 // dcs are the peers the server reached on the endpoint mapper.
 func (mo *Monitor) dcs() *matrix.DCs {
-	cx := matrix.Context{Servers: matrix.NewServerSet(mo.cfg.Servers), DCs: &matrix.DCs{ByEPM: map[netip.Addr]bool{}}}
+	cx := matrix.Context{Servers: matrix.NewServerSet(mo.cfg.Servers), DCs: &matrix.DCs{ByEPM: map[netip.Addr]bool{}}, Evidence: mo.rec}
 	for i := range mo.window {
 		cx.NoteDC(&mo.window[i])
 	}

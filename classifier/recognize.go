@@ -27,8 +27,12 @@ type recognizer struct {
 	freed   []uint32    // released slots of protos, reused first
 	learned []matrix.Learned
 	byEP    map[learnKey][]int32 // indexes into learned
-	now     func() int64
-	table   *flow.Table
+	// ports marks every port an endpoint mapper ever named, so that a
+	// flow to a port no rule lists asks byEP only when one could match.
+	// It only grows: a stale mark costs one map lookup, never a verdict.
+	ports *flow.PortSet
+	now   func() int64
+	table *flow.Table
 }
 
 type learnKey struct {
@@ -143,13 +147,15 @@ func (r *recognizer) learn(f *flow.Flow, pl *flow.Payload) bool {
 			if !addr.IsValid() {
 				addr = ra.Netip()
 			}
+			ia, ip := f.Initiator()
 			if from == "" {
-				ia, ip := f.Initiator()
 				from = HostPort(ia, ip) + " -> " + HostPort(ra, 135)
 			}
 			if r.byEP == nil {
 				r.byEP = map[learnKey][]int32{}
+				r.ports = new(flow.PortSet)
 			}
+			r.ports.Add(ep.Port)
 			k := learnKey{addr, ep.Port}
 			idx := r.byEP[k]
 			// A reply is read once (learning ends recognition), so the
@@ -161,7 +167,7 @@ func (r *recognizer) learn(f *flow.Flow, pl *flow.Payload) bool {
 				continue
 			}
 			r.byEP[k] = append(idx, int32(len(r.learned)))
-			r.learned = append(r.learned, matrix.Learned{Addr: addr, Port: ep.Port, Interface: ep.Interface, At: now, From: from, Mapper: ra.Netip()})
+			r.learned = append(r.learned, matrix.Learned{Addr: addr, Port: ep.Port, Interface: ep.Interface, At: now, From: from, Mapper: ra.Netip(), Client: ia.Netip()})
 		}
 		return true
 	})
@@ -191,6 +197,29 @@ func (r *recognizer) final(f *flow.Flow) {
 
 // AnyLearned says whether any endpoint was handed out.
 func (r *recognizer) AnyLearned() bool { return len(r.byEP) > 0 }
+
+// MayBeLearned says whether any endpoint mapper named port.
+func (r *recognizer) MayBeLearned(port uint16) bool { return r.ports != nil && r.ports.Has(port) }
+
+// AnsweredRPC says whether recognition saw the flow's responder answer
+// DCE/RPC: its first PDU a bind_ack, an alter_context_resp or a response
+// (recogniseDCERPC names it under "server"). A bind_nak, a fault or
+// bytes of another protocol do not make a domain controller.
+func (r *recognizer) AnsweredRPC(f *flow.Flow) bool {
+	id, fp := r.proto(f)
+	if fp == nil || id != protocol.DCERPC || fp.conf != protocol.Certain {
+		return false
+	}
+	for _, fl := range fp.meta.Fields[:fp.meta.N] {
+		if fl.Key == "server" {
+			switch fl.Value {
+			case "bind_ack", "alter_context_resp", "response":
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // LookupLearned finds a learned endpoint valid at time t.
 func (r *recognizer) LookupLearned(a netip.Addr, port uint16, t int64, lifetime time.Duration) *matrix.Learned {

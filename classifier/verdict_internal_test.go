@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/flowverify/flowverify/capture"
@@ -37,17 +38,24 @@ func TestNamedPortsShortcutChangesNothing(t *testing.T) {
 	inputs = append(inputs, input{"flood", func() (*capture.FileSource, error) {
 		return capture.NewSource("flood", bytes.NewReader(flood.Bytes()), int64(flood.Len()))
 	}, "10.20.0.10", nil})
-	// A site that narrowed the RPC range: the port the endpoint mapper
-	// handed out lies outside every rule, and learning must not admit it.
-	inputs = append(inputs, input{"lab-site, narrowed RPC range", func() (*capture.FileSource, error) {
-		return capture.OpenFile("../testdata/real/lab-site.pcap")
-	}, "auto", func(m *matrix.Matrix) {
-		for i := range m.Rules {
-			if m.Rules[i].Learn == "epm" {
-				m.Rules[i].Ports = matrix.Ports{{Lo: 60000, Hi: 60010}}
+	// A matrix whose RPC range leaves out the port the endpoint mapper
+	// handed out: the learned port lies outside every rule's ports, so
+	// only the learned-port path reaches the rule. It admits the port
+	// (the port named is the row), unless strict_range holds the rule to
+	// its ports.
+	narrow := func(strict bool) func(m *matrix.Matrix) {
+		return func(m *matrix.Matrix) {
+			for i := range m.Rules {
+				if m.Rules[i].Learn == "epm" {
+					m.Rules[i].Ports = matrix.Ports{{Lo: 60000, Hi: 60010}}
+					m.Rules[i].StrictRange = strict
+				}
 			}
 		}
-	}})
+	}
+	labSite := func() (*capture.FileSource, error) { return capture.OpenFile("../testdata/real/lab-site.pcap") }
+	inputs = append(inputs, input{"lab-site, narrowed RPC range", labSite, "auto", narrow(false)},
+		input{"lab-site, narrowed RPC range, strict_range", labSite, "auto", narrow(true)})
 	narrowed, judged := 0, 0
 	for _, in := range inputs {
 		m, err := matrix.Load(matrix.LoadOptions{Server: []string{in.server}})
@@ -86,8 +94,14 @@ func TestNamedPortsShortcutChangesNothing(t *testing.T) {
 		}
 		if in.tweak != nil {
 			narrowed++
-			if bytes.Contains(reports[0], []byte("learned from the endpoint mapper")) {
+			strict := strings.HasSuffix(in.name, "strict_range")
+			learned := bytes.Contains(reports[0], []byte("learned from the endpoint mapper"))
+			noted := bytes.Contains(reports[0], []byte("outside the documented range"))
+			switch {
+			case strict && learned:
 				t.Errorf("%s: a learned port outside the rule's range was allowed", in.name)
+			case !strict && (!learned || !noted):
+				t.Errorf("%s: the learned port outside the rule's range was not allowed with a note (learned %v, noted %v)", in.name, learned, noted)
 			}
 		}
 	}
@@ -95,8 +109,8 @@ func TestNamedPortsShortcutChangesNothing(t *testing.T) {
 		t.Fatalf("only %d captures judged", judged)
 	}
 	t.Logf("%d inputs judged", judged)
-	if narrowed == 0 {
-		t.Error("the narrowed-range case was not judged")
+	if narrowed != 2 {
+		t.Error("the narrowed-range cases were not judged")
 	}
 }
 

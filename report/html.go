@@ -379,7 +379,7 @@ svg .server { fill: var(--box); stroke: var(--fg); stroke-width: 2; }
 <tbody>{{range .R.Inputs}}<tr><td>{{.Name}}</td><td>{{.Format}}</td><td>{{range .LinkTypes}}{{.}} {{end}}</td><td>{{.Packets}}</td><td>{{.Drops}}</td><td>{{if .Damaged}}<span class="bad">✗ damaged at byte {{.DamageAt}}</span>{{else}}<span class="ok">✓ read</span>{{end}}{{range .Warnings}}<div class="muted">{{.}}</div>{{end}}</td></tr>{{end}}</tbody>
 </table>
 {{range .R.Warnings}}<p class="warn">! {{.}}</p>{{end}}
-<p class="muted">Summary: {{.R.Summary.Flows}} flows ({{.R.Summary.Allowed}} allowed, {{.R.Summary.Ignored}} ignored, {{.R.Summary.Transit}} transit, {{.R.Summary.Local}} local), {{.R.Summary.Evicted}} evicted, {{.R.Summary.Dropped}} dropped, {{.R.Summary.Guessed}} seen mid-stream.</p>
+<p class="muted">Summary: {{.R.Summary.Flows}} flows ({{.R.Summary.Allowed}} allowed, {{if .R.Summary.Unconfirmed}}{{.R.Summary.Unconfirmed}} unconfirmed, {{end}}{{.R.Summary.Ignored}} ignored, {{.R.Summary.Transit}} transit, {{.R.Summary.Local}} local), {{.R.Summary.Evicted}} evicted, {{.R.Summary.Dropped}} dropped, {{.R.Summary.Guessed}} seen mid-stream.</p>
 </section>
 <script>
 // Records the drawn size of the diagram, so a headless browser test can

@@ -65,8 +65,8 @@ type merger struct {
 // mergedPeer is one peer of a rule over every report: the reports may
 // write it under a host name or as a bare address.
 type mergedPeer struct {
-	id                      peerID
-	flows, allowed, blocked int
+	id                                   peerID
+	flows, allowed, blocked, unconfirmed int
 }
 
 func newMerger(first *Report, judged bool) *merger {
@@ -294,7 +294,7 @@ func (mg *merger) addRule(r *Report, rr Rule) {
 // host, another does not). A peer that joins two so far apart (its
 // addresses were two bare peers before) makes them one.
 func (mg *merger) addPeer(rule string, id peerID, p Peer) {
-	q := &mergedPeer{id: id, flows: p.Flows, allowed: p.Allowed, blocked: p.Blocked}
+	q := &mergedPeer{id: id, flows: p.Flows, allowed: p.Allowed, blocked: p.Blocked, unconfirmed: p.Unconfirmed}
 	var keep []*mergedPeer
 	for _, o := range mg.peers[rule] {
 		if !o.id.same(q.id) {
@@ -304,6 +304,7 @@ func (mg *merger) addPeer(rule string, id peerID, p Peer) {
 		// The peer seen first keeps its name.
 		q.id = o.id.union(q.id)
 		q.flows, q.allowed, q.blocked = addInt(o.flows, q.flows), addInt(o.allowed, q.allowed), addInt(o.blocked, q.blocked)
+		q.unconfirmed = addInt(o.unconfirmed, q.unconfirmed)
 	}
 	mg.peers[rule] = append(keep, q)
 }
@@ -387,7 +388,8 @@ func (mg *merger) finishRule(id string) *Rule {
 	unreached := 0
 	g.Peers = []Peer{}
 	for _, q := range peers {
-		p := Peer{Host: q.id.name, Flows: q.flows, Allowed: q.allowed, Blocked: q.blocked, Status: matrix.PeerStatus(q.allowed)}
+		p := Peer{Host: q.id.name, Flows: q.flows, Allowed: q.allowed, Blocked: q.blocked, Unconfirmed: q.unconfirmed,
+			Status: matrix.PeerStatus(q.allowed, q.blocked, q.unconfirmed)}
 		if p.Host == "" {
 			p.Address = q.id.key()
 		} else {

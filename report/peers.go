@@ -11,11 +11,14 @@ import (
 // most max names and then "+N more":
 // "blocked: dc2 (198.18.0.21); never tried: dc3; reached: dc1 (...)".
 func (r *Report) peerLine(rule Rule, max int) string {
-	var blocked, missing, reached []string
+	var blocked, unconfirmed, missing, reached []string
 	for _, p := range rule.Peers {
-		if p.Status == matrix.StatusOK {
+		switch p.Status {
+		case matrix.StatusOK:
 			reached = append(reached, p.Label())
-		} else {
+		case matrix.StatusUnconfirmed:
+			unconfirmed = append(unconfirmed, p.Label())
+		default:
 			blocked = append(blocked, p.Label())
 		}
 	}
@@ -27,7 +30,7 @@ func (r *Report) peerLine(rule Rule, max int) string {
 	for _, g := range []struct {
 		what  string
 		names []string
-	}{{"blocked", blocked}, {"never tried", missing}, {"reached", reached}} {
+	}{{"blocked", blocked}, {"unconfirmed", unconfirmed}, {"never tried", missing}, {"reached", reached}} {
 		if len(g.names) == 0 {
 			continue
 		}

@@ -430,6 +430,9 @@ func (t textWriter) summary(r *Report) {
 	s := r.Summary
 	t.p("\n%s\n", SummaryLine(r))
 	judged := fmt.Sprintf("%d allowed, %d ignored, %d transit, %d local", s.Allowed, s.Ignored, s.Transit, s.Local)
+	if s.Unconfirmed > 0 {
+		judged = fmt.Sprintf("%d allowed, %d unconfirmed, %d ignored, %d transit, %d local", s.Allowed, s.Unconfirmed, s.Ignored, s.Transit, s.Local)
+	}
 	if r.NoServer() {
 		judged = fmt.Sprintf("%d not judged: no server", s.NotJudged)
 	}

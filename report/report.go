@@ -198,6 +198,8 @@ type Peer struct {
 	Flows     int           `json:"flows"`
 	Allowed   int           `json:"allowed"`
 	Blocked   int           `json:"blocked"`
+	// Unconfirmed: this peer's attempts seen in one direction only.
+	Unconfirmed int `json:"unconfirmed,omitempty"`
 }
 
 // Unexpected is a group of flows no rule allows.
@@ -241,9 +243,12 @@ type Summary struct {
 	Packets  uint64         `json:"packets"`
 	Flows    int            `json:"flows"`
 	Allowed  int            `json:"allowed"`
-	Ignored  int            `json:"ignored"`
-	Transit  int            `json:"transit"`
-	Local    int            `json:"local"`
+	// Unconfirmed: flows a rule matched that show neither an answer nor
+	// a failure (docs/design.md, "The evidence rule").
+	Unconfirmed int `json:"unconfirmed,omitempty"`
+	Ignored     int `json:"ignored"`
+	Transit     int `json:"transit"`
+	Local       int `json:"local"`
 	// NotJudged: flows read when no server was known (server.candidates).
 	NotJudged int    `json:"not_judged,omitempty"`
 	Evicted   uint64 `json:"evicted"`

@@ -81,6 +81,13 @@ const (
 	hData
 	hFin
 	hRst
+	// hShake is no history letter: set in the initiator's bits when its
+	// ACK follows its own SYN and the responder's SYN/ACK, the three-way
+	// handshake that shows the responder answering (docs/design.md, "The
+	// evidence rule"). Everything else about a flow's state can be reached
+	// without the peer: a responder ACK and an initiator ACK make
+	// Established; this bit cannot.
+	hShake
 )
 
 // Flow is one conversation. Index 0 of the per-direction arrays is the
@@ -188,6 +195,19 @@ func (f *Flow) HistoryString() string {
 // Established reports whether a three-way handshake completed at some point.
 func (f *Flow) Established() bool { return f.everEst }
 
+// Handshake reports whether the flow shows the initiator's SYN, the
+// responder's SYN/ACK and then the initiator's ACK, in that order.
+func (f *Flow) Handshake() bool { return f.histSeen[Orig]&hShake != 0 }
+
+// SentData reports whether dir (Orig or Resp) sent TCP payload bytes.
+func (f *Flow) SentData(dir int) bool { return f.sawHist(dir, hData) }
+
+// SentSYNACK reports whether dir (Orig or Resp) sent a SYN/ACK.
+func (f *Flow) SentSYNACK(dir int) bool { return f.sawHist(dir, hSynAck) }
+
+// SentRST reports whether dir (Orig or Resp) sent a reset.
+func (f *Flow) SentRST(dir int) bool { return f.sawHist(dir, hRst) }
+
 func (f *Flow) addHistory(dir int, bit uint8, letter byte) {
 	if f.histSeen[dir]&bit != 0 {
 		return
@@ -227,6 +247,9 @@ func (f *Flow) tcp(dir int, flags uint8, payload int) {
 		f.addHistory(dir, hData, 'D')
 	} else if ack && !syn && !fin && !rst {
 		f.addHistory(dir, hAck, 'A')
+	}
+	if dir == Orig && ack && !syn && !rst && f.histSeen[Resp]&hSynAck != 0 && f.histSeen[Orig]&hSyn != 0 {
+		f.histSeen[Orig] |= hShake
 	}
 	if !syn && !rst && (ack || payload > 0) {
 		switch f.State[dir] {

@@ -110,6 +110,41 @@ func TestTCPConnStates(t *testing.T) {
 	}
 }
 
+// TestHandshakeNeedsAllThree holds Handshake to the evidence rule's
+// sense: the initiator's SYN, the responder's SYN/ACK, then the
+// initiator's ACK. Established is looser (a responder's ACK after its
+// SYN/ACK makes it), and a lone SYN/ACK can be sent by anyone.
+func TestHandshakeNeedsAllThree(t *testing.T) {
+	c, s := true, false
+	cases := []struct {
+		name      string
+		segs      []seg
+		handshake bool
+		respData  bool
+	}{
+		{"three-way", []seg{{c, S, 0, 0}, {s, SA, 0, 0}, {c, A, 0, 0}}, true, false},
+		{"three-way, ACK carries data", []seg{{c, S, 0, 0}, {s, SA, 0, 0}, {c, PA, 20, 0}}, true, false},
+		{"SYN and SYN/ACK, no ACK", []seg{{c, S, 0, 0}, {s, SA, 0, 0}}, false, false},
+		{"SYN/ACK, then the responder's ACK", []seg{{c, S, 0, 0}, {s, SA, 0, 0}, {s, A, 0, 0}}, false, false},
+		{"lone SYN/ACKs", []seg{{s, SA, 0, 0}, {s, SA, 0, time.Second}, {s, SA, 0, time.Second}}, false, false},
+		{"SYN/ACK first, then the initiator's ACK", []seg{{s, SA, 0, 0}, {c, A, 0, 0}}, false, false},
+		{"ACK before the SYN/ACK", []seg{{c, S, 0, 0}, {c, A, 0, 0}, {s, SA, 0, 0}}, false, false},
+		{"one-way data mid-stream", []seg{{c, PA, 40, 0}, {c, PA, 40, 0}}, false, false},
+		{"mid-stream, the responder's data", []seg{{c, PA, 40, 0}, {s, PA, 90, 0}}, false, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := play(t, tc.segs)[0]
+			if got := f.Handshake(); got != tc.handshake {
+				t.Errorf("Handshake = %v, want %v (history %s)", got, tc.handshake, f.HistoryString())
+			}
+			if got := f.SentData(Resp); got != tc.respData {
+				t.Errorf("SentData(Resp) = %v, want %v", got, tc.respData)
+			}
+		})
+	}
+}
+
 func TestHistoryLikeZeek(t *testing.T) {
 	c, s := true, false
 	f := play(t, []seg{{c, S, 0, 0}, {s, SA, 0, 0}, {c, A, 0, 0}, {c, PA, 10, 0}, {s, PA, 10, 0}, {c, FA, 0, 0}, {s, FA, 0, 0}})[0]

@@ -140,7 +140,8 @@ func (m *Matrix) buildRule(i int, rr rawRule, seen map[string]bool, cerr configE
 		return cerr(key+".id", "duplicate rule id %q", rr.ID)
 	}
 	seen[rr.ID] = true
-	r := Rule{ID: rr.ID, Description: rr.Description, Local: rr.Local, Required: rr.Required, Learn: rr.Learn}
+	r := Rule{ID: rr.ID, Description: rr.Description, Local: rr.Local, Required: rr.Required, Learn: rr.Learn,
+		OneWay: rr.OneWay, StrictRange: rr.StrictRange}
 	var err error
 	if r.Direction, err = parseDirection(rr.Direction); err != nil {
 		return cerr(key+".direction", "%v", err)
@@ -163,6 +164,14 @@ func (m *Matrix) buildRule(i int, rr rawRule, seen map[string]bool, cerr configE
 	r.Protocols = splitList(rr.Protocol)
 	if r.Learn != "" && r.Learn != "epm" {
 		return cerr(key+".learn", "%q is not a known learner (epm)", r.Learn)
+	}
+	if r.OneWay && r.Transport != UDP {
+		// A TCP or ICMP peer always answers when it works: only a
+		// datagram can be the whole of a working exchange.
+		return cerr(key+".one_way", "only a udp rule can be one-way (this one is %s)", TransportName(r.Transport))
+	}
+	if r.StrictRange && r.Learn != "epm" {
+		return cerr(key+".strict_range", "applies only to a rule with learn: epm")
 	}
 	m.Rules = append(m.Rules, r)
 	return nil

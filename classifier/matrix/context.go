@@ -22,6 +22,12 @@ type Evidence interface {
 	LookupLearned(addr netip.Addr, port uint16, t int64, lifetime time.Duration) *Learned
 	// AnyLearned says whether any endpoint was handed out at all.
 	AnyLearned() bool
+	// MayBeLearned says whether some endpoint mapper named port at all:
+	// a flow to a port no rule lists can match a learn rule only then.
+	MayBeLearned(port uint16) bool
+	// AnsweredRPC says whether the flow's responder answered DCE/RPC in
+	// it (a bind_ack, an alter_context_resp or a response).
+	AnsweredRPC(f *flow.Flow) bool
 }
 
 // Learned is an endpoint the RPC endpoint mapper handed out.
@@ -32,6 +38,7 @@ type Learned struct {
 	At        int64      // packet time of the ept_map response
 	From      string     // the flow that carried the answer
 	Mapper    netip.Addr // the endpoint mapper that answered
+	Client    netip.Addr // who asked: only the server's own request counts
 }
 
 // Context is what judging needs beyond the matrix: the server, the
@@ -46,9 +53,9 @@ type Context struct {
 }
 
 // NamedPorts marks, for TCP and UDP, every port a rule or an ignore entry
-// names. A flow to any other port can match nothing (a learned endpoint
-// counts only on the rule's own ports), so judging skips the walk over the
-// rules: a scan's flows are nearly all of this kind.
+// names. A flow to any other port can match nothing but a learned
+// endpoint (Judge asks Evidence.MayBeLearned for those), so judging skips
+// the walk over the rules: a scan's flows are nearly all of this kind.
 type NamedPorts struct {
 	set [2]flow.PortSet // TCP, UDP
 }
@@ -90,7 +97,7 @@ func (np *NamedPorts) MayMatch(proto uint8, port uint16) bool {
 	return np == nil || !ok || np.set[i].Has(port)
 }
 
-// DCs is the set of peers that the server reached on the RPC
+// DCs is the set of peers that answered the server's DCE/RPC on the
 // endpoint mapper: the domain controllers as the traffic shows them.
 type DCs struct {
 	ByEPM map[netip.Addr]bool
@@ -98,16 +105,19 @@ type DCs struct {
 
 func (d *DCs) isDC(a netip.Addr) bool { return d != nil && d.ByEPM[a] }
 
-// NoteDC records a peer the server reached on the endpoint mapper: the
-// domain controllers as the traffic shows them.
+// NoteDC records a peer that answered the server's DCE/RPC on the
+// endpoint mapper: the domain controllers as the traffic shows them.
 func (cx *Context) NoteDC(f *flow.Flow) {
-	if ra := cx.DCPeer(f); ra != nil {
+	if ra := cx.DCPeer(f); ra != nil && cx.Evidence.AnsweredRPC(f) {
 		cx.DCs.ByEPM[ra.Netip()] = true
 	}
 }
 
-// DCPeer returns the peer a flow shows to be a domain controller: one that
-// answered the server on the endpoint mapper.
+// DCPeer returns the peer of a flow that may show a domain controller:
+// the server's TCP flow to port 135 with something back from the peer.
+// It is one (NoteDC) only when recognition saw the peer answer DCE/RPC:
+// a host that resets 135, or accepts it and speaks anything else, hands
+// out no port and vouches for none of its dynamic range.
 func (cx *Context) DCPeer(f *flow.Flow) *capture.Addr {
 	if f.Key.Proto != TCP || f.Pkts[flow.Resp] == 0 {
 		return nil
@@ -132,6 +142,16 @@ func NewServerSet(addrs []netip.Addr) ServerSet {
 		}
 	}
 	return s
+}
+
+// HasAddr is Has for a netip.Addr (judging's rare questions, not the
+// per-flow ones).
+func (s ServerSet) HasAddr(a netip.Addr) bool {
+	if !a.IsValid() {
+		return false
+	}
+	ca := capture.AddrFromNetip(a)
+	return s.Has(&ca)
 }
 
 // Has reports whether a is one of the server's addresses or a loopback

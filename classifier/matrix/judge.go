@@ -26,7 +26,9 @@ func (m *Matrix) Judge(f *flow.Flow, cx *Context, j *Judgement) {
 	proto := f.Key.Proto
 	scan := cx.Ports.MayMatch(proto, rport)
 	best, learned := -1, (*Learned)(nil)
-	if scan {
+	// A port the endpoint mapper named is a learn rule's whatever its
+	// number, so such a flow is matched even where no rule lists it.
+	if scan || j.Dir == Outbound && proto == TCP && cx.Evidence != nil && cx.Evidence.MayBeLearned(rport) {
 		best, learned = m.bestRule(f, cx, j)
 	}
 	j.Block = failure(f)
@@ -116,10 +118,13 @@ func (m *Matrix) score(r *Rule, f *flow.Flow, cx *Context, j *Judgement) (int, *
 	var l *Learned
 	if r.Learn == "epm" && j.Dir == Outbound {
 		l = cx.Evidence.LookupLearned(j.Peer, j.Port, f.First, cx.EPMLifetime)
-		// An answer vouches only for its own host and the rule's ports:
-		// a crafted reply naming another address, or a port the rule
-		// does not list, allows nothing.
-		if l != nil && (!r.Ports.Contains(j.Port) || !m.sameHost(l.Addr, l.Mapper)) {
+		// The port the endpoint mapper named is the row, whatever its
+		// number: sites fix NTDS and Netlogon ports or narrow the range
+		// (strict_range: true holds it to the rule's ports). An answer
+		// vouches only for its own host, and only when it answered the
+		// server's own request: a crafted reply naming another address,
+		// or one to another client, allows nothing.
+		if l != nil && (r.StrictRange && !r.Ports.Contains(j.Port) || !m.sameHost(l.Addr, l.Mapper) || !cx.Servers.HasAddr(l.Client)) {
 			l = nil
 		}
 	}
@@ -134,9 +139,13 @@ func (m *Matrix) score(r *Rule, f *flow.Flow, cx *Context, j *Judgement) (int, *
 		}
 		specific = sp
 	}
-	if r.Learn == "epm" && l == nil && !specific && !cx.DCs.isDC(j.Peer) {
-		// The dynamic range is huge; with no listed domain controllers,
-		// only peers seen answering the endpoint mapper qualify.
+	if r.Learn == "epm" && l == nil && !cx.DCs.isDC(j.Peer) {
+		// The dynamic range is huge: only this capture's evidence
+		// admits a flow to it, a port the peer's endpoint mapper named
+		// or the peer having answered DCE/RPC on 135. A role that lists
+		// the peer says who may be a domain controller, not that this
+		// one handed anything out, so it admits nothing by itself: the
+		// verdict must not depend on how the site was described.
 		return 0, nil, false
 	}
 	if l != nil {
@@ -158,13 +167,18 @@ func (m *Matrix) judgeMatched(f *flow.Flow, cx *Context, j *Judgement, best int,
 	r := &m.Rules[best]
 	pid, conf, known := cx.Evidence.Protocol(f)
 	j.Learned = learned
+	j.Block = failed(f, j.Block)
 	switch {
 	case j.Block != "":
 		j.Verdict = Blocked
 	case known && conf == protocol.Certain && !r.Accepts(pid):
 		j.Verdict = Mismatch
-	default:
+	case answered(f, r, j.Dir):
 		j.Verdict = Allowed
+	default:
+		// Neither an answer nor a failure: one end's packets only, or
+		// a handshake never completed. Whether it works is unknown.
+		j.Verdict = Unconfirmed
 	}
 	if cx.Explain {
 		m.explainMatched(f, j, r, pid, conf, known)
@@ -178,6 +192,12 @@ func (m *Matrix) explainMatched(f *flow.Flow, j *Judgement, r *Rule, pid protoco
 		j.Reason = fmt.Sprintf("%s: %s", j.Block, failureWhy(f, j.Block))
 	case Mismatch:
 		j.Reason = fmt.Sprintf("%s speaks %s; the rule expects %s", r.ID, pid, strings.Join(r.Protocols, " or "))
+	case Unconfirmed:
+		j.Reason = "matches " + r.ID
+		if f.Guessed {
+			j.Reason += " (seen mid-stream)"
+		}
+		j.Reason += ", unconfirmed: " + unansweredWhy(f)
 	default:
 		j.Reason = "matches " + r.ID
 		if f.Guessed {
@@ -191,10 +211,13 @@ func (m *Matrix) explainMatched(f *flow.Flow, j *Judgement, r *Rule, pid protoco
 		}
 	}
 	if r.Learn == "epm" {
-		if j.Learned != nil {
+		switch {
+		case j.Learned != nil && !r.Ports.Contains(j.Port):
+			j.Notes = append(j.Notes, fmt.Sprintf("learned: port %d handed out by the endpoint mapper in %s, outside the rule's documented range %s (RPC ports fixed or narrowed on the site)", j.Learned.Port, j.Learned.From, r.Ports))
+		case j.Learned != nil:
 			j.Notes = append(j.Notes, fmt.Sprintf("learned: port %d handed out by the endpoint mapper in %s", j.Learned.Port, j.Learned.From))
-		} else {
-			j.Notes = append(j.Notes, "by-range: port in "+r.Ports.String()+" to a domain controller, no learned endpoint")
+		default:
+			j.Notes = append(j.Notes, "by-range: port in "+r.Ports.String()+" to a peer that answered DCE/RPC on the endpoint mapper (tcp/135), no learned endpoint")
 		}
 	}
 	if len(j.Ambiguous) > 0 {

@@ -40,6 +40,8 @@ type rawRule struct {
 	Protocol    []string `mapstructure:"protocol"`
 	Required    bool     `mapstructure:"required"`
 	Learn       string   `mapstructure:"learn"`
+	OneWay      bool     `mapstructure:"one_way"`
+	StrictRange bool     `mapstructure:"strict_range"`
 }
 
 type rawIgnore struct {

@@ -110,6 +110,9 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"undefined role", rule("    role: [auditors]\n"), "rules[x].role"},
 		{"bad transport", "rules:\n  - id: x\n    direction: inbound\n    transport: sctp\n    ports: \"1\"\n", "rules[x].transport"},
 		{"bad direction", "rules:\n  - id: x\n    direction: sideways\n    transport: tcp\n    ports: \"1\"\n", "rules[x].direction"},
+		{"one_way on a TCP rule", rule("    one_way: true\n"), "rules[x].one_way"},
+		{"one_way not a boolean", rule("    one_way: sometimes\n"), "one_way"},
+		{"strict_range without learn", rule("    strict_range: true\n"), "rules[x].strict_range"},
 		{"bad fail_on", "fail_on: [everything]\n", "fail_on"},
 		{"bad server", "server: [not-an-ip]\n", "server"},
 		{"invalid YAML", "rules: [\n", "YAML"},
@@ -198,11 +201,12 @@ func TestShippedProfiles(t *testing.T) {
 		ports, roles, ap string
 		required, local  bool
 		learn            string
+		oneWay           bool
 	}
 	rows := func(m *Matrix) map[string]row {
 		out := map[string]row{}
 		for _, r := range m.Rules {
-			out[r.ID] = row{r.Direction, r.Transport, r.Ports.String(), strings.Join(r.Roles, ","), strings.Join(r.Protocols, ","), r.Required, r.Local, r.Learn}
+			out[r.ID] = row{r.Direction, r.Transport, r.Ports.String(), strings.Join(r.Roles, ","), strings.Join(r.Protocols, ","), r.Required, r.Local, r.Learn, r.OneWay}
 		}
 		return out
 	}
@@ -234,6 +238,15 @@ func TestShippedProfiles(t *testing.T) {
 	sort.Strings(added)
 	if strings.Join(added, ",") != "app-services-local,ldaps-out" || len(changed) != 1 {
 		t.Fatalf("added %v, changed %v", added, changed)
+	}
+	for id, m := range map[string]map[string]row{"threatmanager": a, "threatmanager-3.0": b} {
+		// Agents stream syslog and nothing answers: the profiles say so,
+		// and only there.
+		for rid, r := range m {
+			if r.oneWay != (rid == "syslog-in") {
+				t.Errorf("%s: %s one_way = %v", id, rid, r.oneWay)
+			}
+		}
 	}
 	if l := b["ldaps-out"]; l.dir != Outbound || l.ports != "636" || l.roles != "domain-controllers" || l.proto != TCP {
 		t.Errorf("ldaps-out %+v", l)

@@ -181,6 +181,15 @@ type Rule struct {
 	Protocols   []string
 	Required    bool
 	Learn       string // "epm": ports learned from the endpoint mapper
+	// OneWay: a UDP row whose peers send and expect nothing back
+	// (syslog): a datagram received by the server is the evidence that
+	// it works, where any other row needs the responder's answer.
+	OneWay bool
+	// StrictRange: with learn epm, a learned port counts only inside
+	// Ports. By default a port the endpoint mapper named is the row
+	// whatever its number (sites fix NTDS and Netlogon ports), and the
+	// report notes one outside Ports.
+	StrictRange bool
 }
 
 // IgnoreRule names traffic a site does not judge.

@@ -122,12 +122,16 @@ func RuleStatus(t Tally) Status {
 }
 
 // PeerStatus is a peer's status within a rule: ok once one flow to it
-// worked.
-func PeerStatus(allowed int) Status {
-	if allowed == 0 {
-		return StatusBlocked
+// worked; unconfirmed when it was seen only in attempts whose outcome the
+// capture does not show; else blocked.
+func PeerStatus(allowed, blocked, unconfirmed int) Status {
+	switch {
+	case allowed > 0:
+		return StatusOK
+	case blocked == 0 && unconfirmed > 0:
+		return StatusUnconfirmed
 	}
-	return StatusOK
+	return StatusBlocked
 }
 
 // StatusReason explains a rule's status in words; scope, when not empty,

@@ -97,6 +97,60 @@ func failure(f *flow.Flow) string {
 	return ""
 }
 
+// failed narrows failure for a flow a rule matched, by the evidence rule
+// (docs/design.md): with nothing back from the responder, SYNs and bare
+// probes (a FIN, an ACK, no flags: segments a working peer answers, if
+// only with an RST) show an attempt that failed, but data from one end
+// with no SYN (a capture begun mid-stream, a path seen in one direction,
+// or a forged stream) shows nothing about the outcome: unconfirmed, not
+// blocked. Unexpected flows keep failure's sense: there it only counts
+// failed attempts in a group.
+func failed(f *flow.Flow, block string) string {
+	if block == NoAnswer && f.Key.Proto == capture.ProtoTCP && f.SYNs == 0 && f.SentData(flow.Orig) {
+		return ""
+	}
+	return block
+}
+
+// answered says whether a flow shows the peer answering, the only
+// evidence that a rule works (docs/design.md, "The evidence rule"): for
+// TCP the three-way handshake or payload from the responder (a SYN/ACK
+// alone can be sent by anyone, and one-way data proves no delivery); for
+// UDP a datagram from the responder, or for a one_way rule a datagram the
+// server received; for ICMP a reply.
+func answered(f *flow.Flow, r *Rule, dir Direction) bool {
+	switch f.Key.Proto {
+	case capture.ProtoTCP:
+		return f.Handshake() || f.SentData(flow.Resp)
+	case capture.ProtoUDP:
+		if r.OneWay && (dir == Inbound || dir == Local) && f.Pkts[flow.Orig] > 0 {
+			return true // the peer initiated: the server received it
+		}
+	}
+	return f.Pkts[flow.Resp] > 0
+}
+
+// unansweredWhy says in words what an unconfirmed flow shows (only when
+// reasons are shown).
+func unansweredWhy(f *flow.Flow) string {
+	o, r := f.Pkts[flow.Orig], f.Pkts[flow.Resp]
+	switch f.Key.Proto {
+	case capture.ProtoUDP:
+		return words.Count(int(o), "datagram") + " from the initiator and no reply: seen in one direction only"
+	case capture.ProtoICMP, capture.ProtoICMPv6:
+		return words.Count(int(o), "message") + " from the initiator and no reply: seen in one direction only"
+	}
+	switch {
+	case r == 0:
+		return words.Count(int(o), "segment") + " from the initiator, with data, and nothing back: seen in one direction only"
+	case o == 0 && f.SentSYNACK(flow.Resp):
+		return words.Count(int(r), "segment") + " from the responder only, a SYN/ACK without the initiator's SYN: seen in one direction only"
+	case o == 0:
+		return words.Count(int(r), "segment") + " from the responder only, without data: seen in one direction only"
+	}
+	return "packets both ways, but no completed handshake and no data from the responder (its ACKs alone do not show the service answering)"
+}
+
 // failureWhy explains a failure in words (only when reasons are shown).
 func failureWhy(f *flow.Flow, block string) string {
 	switch block {

@@ -96,8 +96,11 @@ func TestDamagedCorpus(t *testing.T) {
 			}
 			switch {
 			case c.Exit == -1:
-				if o.code > 1 || o.report == nil {
-					t.Fatalf("exit %d (want 0 or 1), report %v: %s", o.code, o.report != nil, o.stderr)
+				// Read fully, findings decide; a cut at a record boundary
+				// can also leave an attempt whose answer was cut off:
+				// unconfirmed, so inconclusive (4).
+				if o.code > 1 && o.code != 4 || o.report == nil {
+					t.Fatalf("exit %d (want 0, 1 or 4), report %v: %s", o.code, o.report != nil, o.stderr)
 				}
 			case o.code != c.Exit:
 				t.Fatalf("exit %d, want %d: %s", o.code, c.Exit, o.stderr)

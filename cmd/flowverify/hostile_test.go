@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,24 +29,31 @@ func epmCapture(t *testing.T, ip [4]byte, port uint16) string {
 }
 
 // TestLearnedEndpointsAllowOnlyTheRule: an endpoint-mapper answer vouches
-// for its own host and the rule's ports only. One naming another address
-// (203.0.113.66) or a port outside 49152-65535 (3389) allows nothing: the
-// flow there is unexpected. The genuine answer (the DC itself, 49671) is
-// learned and names the mapper.
+// for its own host, on the port it names. One naming another address
+// (203.0.113.66) allows nothing: the flow there is unexpected. The
+// genuine answer is learned and names the mapper, on the DC's dynamic
+// port (49671) or outside the documented range (3389: the port named is
+// the row) unless strict_range holds the rule to 49152-65535.
 func TestLearnedEndpointsAllowOnlyTheRule(t *testing.T) {
+	strict := filepath.Join(t.TempDir(), "strict.yaml")
+	if err := os.WriteFile(strict, []byte("rules:\n  - id: rpc-dynamic-out\n    strict_range: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name    string
 		ip      [4]byte
 		port    uint16
+		args    []string
 		verdict string
 	}{
-		{"the DC's own dynamic port", [4]byte{}, 49671, "allowed"},
-		{"another address", [4]byte{203, 0, 113, 66}, 50000, "unexpected"},
-		{"a port the rule does not list", [4]byte{}, 3389, "unexpected"},
+		{"the DC's own dynamic port", [4]byte{}, 49671, nil, "allowed"},
+		{"another address", [4]byte{203, 0, 113, 66}, 50000, nil, "unexpected"},
+		{"a port outside the documented range", [4]byte{}, 3389, nil, "allowed"},
+		{"a port outside the range, strict_range", [4]byte{}, 3389, []string{"-c", strict}, "unexpected"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d, r := analyzeJSON(t, "-s", "10.20.0.10", epmCapture(t, c.ip, c.port))
+			d, r := analyzeJSON(t, append(c.args, "-s", "10.20.0.10", epmCapture(t, c.ip, c.port))...)
 			if r.code > 1 {
 				t.Fatalf("exit %d %s", r.code, r.stderr)
 			}
@@ -64,7 +73,7 @@ func TestLearnedEndpointsAllowOnlyTheRule(t *testing.T) {
 // FuzzLearnedEndpoint feeds mutated endpoint-mapper replies through the
 // whole analysis, then a connection to the address and port the fuzzer
 // picks: whatever the reply says, rpc-dynamic-out allows only the domain
-// controller that answered, on its own ports.
+// controller that answered, on its range or on a port its reply named.
 func FuzzLearnedEndpoint(f *testing.F) {
 	f.Add(synth.DCERPCEptMapResponse(2, 49671, [4]byte{}), uint32(0), uint16(49671))
 	f.Add(synth.DCERPCEptMapResponse(2, 50000, [4]byte{203, 0, 113, 66}), uint32(0xcb007142), uint16(50000))
@@ -98,8 +107,12 @@ func FuzzLearnedEndpoint(f *testing.F) {
 			if fl.Rule != "rpc-dynamic-out" || fl.Verdict != "allowed" {
 				continue
 			}
-			if ap, err := netip.ParseAddrPort(fl.Responder); err != nil || ap.Addr().String() != n.DCs[0] || ap.Port() < 49152 {
-				t.Fatalf("rpc-dynamic-out allowed %s after the reply %x", fl.Responder, reply)
+			ap, err := netip.ParseAddrPort(fl.Responder)
+			learned := slices.ContainsFunc(fl.Notes, func(n string) bool {
+				return strings.HasPrefix(n, fmt.Sprintf("learned: port %d handed out by the endpoint mapper", ap.Port()))
+			})
+			if err != nil || ap.Addr().String() != n.DCs[0] || ap.Port() < 49152 && !learned {
+				t.Fatalf("rpc-dynamic-out allowed %s after the reply %x (notes %v)", fl.Responder, reply, fl.Notes)
 			}
 		}
 	})

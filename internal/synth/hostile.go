@@ -87,18 +87,28 @@ func verdictCases() []HostileCase {
 	add := func(c HostileCase) { cs = append(cs, c) }
 	n := DefaultNet()
 	t0 := Start()
-	// Learned endpoints vouch for their own host and the rule's ports.
+	// Learned endpoints vouch for their own host; the port they name is
+	// the row whatever its number, unless strict_range holds the rule to
+	// its ports.
+	strict := []byte("rules:\n  - id: rpc-dynamic-out\n    strict_range: true\n")
 	for _, e := range []struct {
 		name, why string
 		ip        [4]byte
 		port      uint16
 		to        string
+		strict    bool
+		verdict   string
 	}{
-		{"epm-names-another-host", "an endpoint-mapper reply from a DC naming 203.0.113.66:50000 allows nothing there", [4]byte{203, 0, 113, 66}, 50000, "203.0.113.66:50000"},
-		{"epm-names-a-port-outside-the-rule", "a reply naming the DC's 3389 does not open 3389: the rule says 49152-65535", [4]byte{}, 3389, n.DCs[0] + ":3389"},
+		{"epm-names-another-host", "an endpoint-mapper reply from a DC naming 203.0.113.66:50000 allows nothing there", [4]byte{203, 0, 113, 66}, 50000, "203.0.113.66:50000", false, "unexpected"},
+		{"epm-names-a-port-outside-the-rule", "with strict_range a reply naming the DC's 3389 does not open 3389: the rule says 49152-65535", [4]byte{}, 3389, n.DCs[0] + ":3389", true, "unexpected"},
+		{"epm-names-a-fixed-port", "a reply naming the DC's 4997 (a fixed NTDS port) is the row: the rule's range is what Windows uses unconfigured", [4]byte{}, 4997, n.DCs[0] + ":4997", false, "allowed"},
 	} {
-		add(HostileCase{Name: e.name, Why: e.why, Files: one("epm.pcap", EPMExchange(e.ip, e.port)), Args: judge("epm.pcap"), Exit: []int{1},
-			Checks: []Check{is("flows[responder="+e.to+"].verdict", `"unexpected"`)}})
+		files, args := one("epm.pcap", EPMExchange(e.ip, e.port)), judge("epm.pcap")
+		if e.strict {
+			files["strict.yaml"], args = strict, judge("epm.pcap", "-c", "strict.yaml")
+		}
+		add(HostileCase{Name: e.name, Why: e.why, Files: files, Args: args, Exit: []int{1},
+			Checks: []Check{is("flows[responder="+e.to+"].verdict", `"`+e.verdict+`"`)}})
 	}
 	// ok needs an answer.
 	for _, p := range []struct {
