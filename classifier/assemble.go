@@ -335,7 +335,7 @@ func (a *Analyzer) caveats(r *report.Report, meta Meta) uint64 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%s: TCP header split across fragments (ports read, flags unseen; judged by whether the peer answered)", words.Count(tc.SplitHeaders, "first fragment")))
 	}
 	if n := r.Summary.Unconfirmed; n > 0 {
-		r.Warnings = append(r.Warnings, words.Count(n, "attempt")+" on rule ports seen in one direction only, with neither an answer nor a failure in the flow: unconfirmed, not a pass")
+		r.Warnings = append(r.Warnings, words.Count(n, "attempt")+" on rule ports with neither an answer from the peer nor a failure in the flow: unconfirmed, not a pass")
 	}
 	if r.Summary.Guessed > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d flows were seen mid-stream: their initiator was guessed from the ports", r.Summary.Guessed))
@@ -420,7 +420,7 @@ func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
 		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%s matched by range %s to a peer that answered DCE/RPC on the endpoint mapper (tcp/135)", words.Count(g.byRange, "flow"), rule.Ports))
 	}
 	if g.unconfirmed > 0 && rr.Status != matrix.StatusUnconfirmed {
-		rr.Evidence = append(rr.Evidence, words.Count(g.unconfirmed, "attempt")+" seen in one direction only: neither an answer nor a failure in the flow")
+		rr.Evidence = append(rr.Evidence, words.Count(g.unconfirmed, "attempt")+" with neither an answer from the peer nor a failure in the flow")
 	}
 
 	if g.midstream > 0 {

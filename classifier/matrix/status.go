@@ -162,7 +162,7 @@ func StatusReason(s Status, t Tally, reached, flows int, seen, expects []string,
 		}
 		return words.Count(t.Blocked, "attempt") + ", none answered"
 	case StatusUnconfirmed:
-		return words.Count(t.Unconfirmed, "attempt") + " seen in one direction only: no flow shows the peer answering, so whether the rule works is unknown"
+		return words.Count(t.Unconfirmed, "attempt") + " seen, but no flow shows the peer answering (no completed handshake, no bytes back), so whether the rule works is unknown"
 	case StatusMissing:
 		r := "required, and no attempt was seen"
 		if scope != "" {
