@@ -360,11 +360,14 @@ func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
 		Packets: g.packets, Bytes: g.bytes, Protocols: g.protocols, Peers: []report.Peer{}}
 	rr.Local = rule.Local
 	rr.Peers = a.rulePeers(g)
-	unreached := 0
+	unreached, unknown := 0, 0
 	reached := map[string]bool{}
 	for _, p := range rr.Peers {
-		if p.Status == matrix.StatusBlocked {
-			unreached++ // a peer seen only in one direction is not known to fail
+		switch p.Status {
+		case matrix.StatusBlocked:
+			unreached++
+		case matrix.StatusUnconfirmed:
+			unknown++ // not known to fail, nor to work
 		}
 		reached[p.Key()] = true
 	}
@@ -379,7 +382,7 @@ func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
 		}
 	}
 	t := matrix.Tally{Required: rule.Required, Allowed: g.allowed, Blocked: g.blocked, Mismatch: g.mismatch, Unconfirmed: g.unconfirmed,
-		Unreached: unreached, MissingPeers: len(rr.Missing)}
+		Unreached: unreached, MissingPeers: len(rr.Missing), UnconfirmedPeers: unknown}
 	rr.Unconfirmed = g.unconfirmed
 	if g.fail.Total() > 0 {
 		fail := g.fail
@@ -400,7 +403,7 @@ func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
 		}
 		sort.Strings(seen)
 	}
-	rr.Reason = matrix.StatusReason(rr.Status, t, len(rr.Peers)-unreached, g.flows, seen, rule.Protocols, "")
+	rr.Reason = matrix.StatusReason(rr.Status, t, len(rr.Peers)-unreached-unknown, g.flows, seen, rule.Protocols, "")
 	if g.flows > 0 && len(g.protocols) == 1 && g.protocols["unknown"] == g.flows {
 		rr.Evidence = append(rr.Evidence, "protocol not confirmed: judged by port and direction alone")
 	}

@@ -96,19 +96,11 @@ func (r *recognizer) onPayload(f *flow.Flow, pl *flow.Payload) bool {
 }
 
 func (r *recognizer) isEPM(f *flow.Flow) bool {
-	if _, port := f.Responder(); port == 135 {
-		return true
-	}
-	if f.Meta == 0 {
-		return false
-	}
-	m := &r.protos[f.Meta-1].meta
-	for _, fl := range m.Fields[:m.N] {
-		if fl.Key == "interface" && fl.Value == "epm" {
-			return true
-		}
-	}
-	return false
+	// Only the endpoint mapper's own port: an ept_map exchange run on any
+	// other port is no endpoint mapper the matrix knows (a crafted one on
+	// 5000 must not teach the dynamic row a port).
+	_, port := f.Responder()
+	return port == 135
 }
 
 // learn matches ept_map requests to their responses by call id and records
@@ -206,6 +198,9 @@ func (r *recognizer) MayBeLearned(port uint16) bool { return r.ports != nil && r
 // (recogniseDCERPC names it under "server"). A bind_nak, a fault or
 // bytes of another protocol do not make a domain controller.
 func (r *recognizer) AnsweredRPC(f *flow.Flow) bool {
+	if !f.SentData(flow.Orig) {
+		return false // a bind_ack that answers no request of the server's
+	}
 	id, fp := r.proto(f)
 	if fp == nil || id != protocol.DCERPC || fp.conf != protocol.Certain {
 		return false

@@ -147,6 +147,7 @@ func (mg *merger) add(r *Report) {
 	sum.Packets = addU64(sum.Packets, s.Packets)
 	sum.Flows = addInt(sum.Flows, s.Flows)
 	sum.Allowed = addInt(sum.Allowed, s.Allowed)
+	sum.Unconfirmed = addInt(sum.Unconfirmed, s.Unconfirmed)
 	sum.Ignored = addInt(sum.Ignored, s.Ignored)
 	sum.Transit = addInt(sum.Transit, s.Transit)
 	sum.Local = addInt(sum.Local, s.Local)
@@ -385,7 +386,7 @@ func (mg *merger) finishRule(id string) *Rule {
 	g := mg.rules[id]
 	peers := mg.peers[id]
 	slices.SortFunc(peers, func(x, y *mergedPeer) int { return peerLess(x.id, y.id) })
-	unreached := 0
+	unreached, unknown := 0, 0
 	g.Peers = []Peer{}
 	for _, q := range peers {
 		p := Peer{Host: q.id.name, Flows: q.flows, Allowed: q.allowed, Blocked: q.blocked, Unconfirmed: q.unconfirmed,
@@ -396,8 +397,11 @@ func (mg *merger) finishRule(id string) *Rule {
 			p.Addresses = slices.Clone(q.id.addrs)
 			slices.SortFunc(p.Addresses, compareAddrs)
 		}
-		if p.Allowed == 0 {
+		switch p.Status {
+		case matrix.StatusBlocked:
 			unreached++
+		case matrix.StatusUnconfirmed:
+			unknown++ // as the analysis counts it: not known to fail
 		}
 		g.Peers = append(g.Peers, p)
 	}
@@ -418,9 +422,9 @@ func (mg *merger) finishRule(id string) *Rule {
 		return g
 	}
 	t := matrix.Tally{Required: g.Required, Allowed: g.Allowed, Blocked: g.BlockedN, Mismatch: g.Mismatch, Unconfirmed: g.Unconfirmed,
-		Unreached: unreached, MissingPeers: len(g.Missing), Failures: g.Failures}
+		Unreached: unreached, MissingPeers: len(g.Missing), Failures: g.Failures, UnconfirmedPeers: unknown}
 	g.Status = matrix.RuleStatus(t)
-	g.Reason = matrix.StatusReason(g.Status, t, len(peers)-unreached, g.Flows, nil, nil, "in any report")
+	g.Reason = matrix.StatusReason(g.Status, t, len(peers)-unreached-unknown, g.Flows, nil, nil, "in any report")
 	if g.Status == matrix.StatusMissing && !mg.complete {
 		// Every report is a monitor short of its window: none can call
 		// an untried rule missing yet, and neither can their sum.

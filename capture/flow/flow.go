@@ -88,6 +88,10 @@ const (
 	// without the peer: a responder ACK and an initiator ACK make
 	// Established; this bit cannot.
 	hShake
+	// hSynAckToSyn is no history letter either: set in the responder's
+	// bits when its SYN/ACK comes after the initiator's SYN, which is
+	// what makes it an answer; a SYN/ACK sent first answers nothing.
+	hSynAckToSyn
 )
 
 // Flow is one conversation. Index 0 of the per-direction arrays is the
@@ -239,6 +243,9 @@ func (f *Flow) tcp(dir int, flags uint8, payload int) {
 		}
 	case syn && ack:
 		f.addHistory(dir, hSynAck, 'H')
+		if dir == Resp && f.histSeen[Orig]&hSyn != 0 {
+			f.histSeen[Resp] |= hSynAckToSyn
+		}
 		if f.State[dir] == StInactive {
 			f.State[dir] = StSynAckSent
 		}
@@ -248,7 +255,7 @@ func (f *Flow) tcp(dir int, flags uint8, payload int) {
 	} else if ack && !syn && !fin && !rst {
 		f.addHistory(dir, hAck, 'A')
 	}
-	if dir == Orig && ack && !syn && !rst && f.histSeen[Resp]&hSynAck != 0 && f.histSeen[Orig]&hSyn != 0 {
+	if dir == Orig && ack && !syn && !rst && f.histSeen[Resp]&hSynAckToSyn != 0 {
 		f.histSeen[Orig] |= hShake
 	}
 	if !syn && !rst && (ack || payload > 0) {

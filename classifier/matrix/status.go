@@ -91,6 +91,11 @@ type Tally struct {
 	Blocked      int // failed attempts
 	Mismatch     int // flows speaking another protocol
 	Unconfirmed  int // attempts whose outcome the capture does not show
+	// UnconfirmedPeers: peers whose attempts were all unconfirmed. One
+	// working peer does not vouch for them, whether or not a role lists
+	// them, so the same flows get the same status however the site is
+	// described.
+	UnconfirmedPeers int
 	Unreached    int // peers seen only failing
 	MissingPeers int // peers a role lists one by one that were never tried
 	// Failures says how the blocked attempts failed; nil when unknown
@@ -109,6 +114,8 @@ func RuleStatus(t Tally) Status {
 		return StatusMismatch
 	case t.Allowed > 0 && (t.Unreached > 0 || t.MissingPeers > 0):
 		return StatusPartial
+	case t.Allowed > 0 && t.UnconfirmedPeers > 0:
+		return StatusUnconfirmed
 	case t.Allowed > 0:
 		return StatusOK
 	case t.Blocked > 0:
@@ -162,6 +169,10 @@ func StatusReason(s Status, t Tally, reached, flows int, seen, expects []string,
 		}
 		return words.Count(t.Blocked, "attempt") + ", none answered"
 	case StatusUnconfirmed:
+		if t.Allowed > 0 {
+			return fmt.Sprintf("%s reached, %s seen with neither an answer nor a failure: whether the rule works with them is unknown",
+				words.Count(reached, "peer"), words.Count(t.UnconfirmedPeers, "peer"))
+		}
 		return words.Count(t.Unconfirmed, "attempt") + " seen, but no flow shows the peer answering (no completed handshake, no bytes back), so whether the rule works is unknown"
 	case StatusMissing:
 		r := "required, and no attempt was seen"

@@ -121,13 +121,19 @@ func failed(f *flow.Flow, block string) string {
 func answered(f *flow.Flow, r *Rule, dir Direction) bool {
 	switch f.Key.Proto {
 	case capture.ProtoTCP:
-		return f.Handshake() || f.SentData(flow.Resp)
+		// Bytes from the responder count only in a flow the initiator
+		// spoke in too: one data segment from a DC, with nothing from
+		// the server, is one direction, like a lone SYN/ACK.
+		return f.Handshake() || f.SentData(flow.Resp) && f.Pkts[flow.Orig] > 0
 	case capture.ProtoUDP:
 		if r.OneWay && (dir == Inbound || dir == Local) && f.Pkts[flow.Orig] > 0 {
 			return true // the peer initiated: the server received it
 		}
 	}
-	return f.Pkts[flow.Resp] > 0
+	// A reply needs a request: a lone datagram from a well-known port
+	// is turned around by the flow table and leaves the initiator with
+	// none.
+	return f.Pkts[flow.Orig] > 0 && f.Pkts[flow.Resp] > 0
 }
 
 // unansweredWhy says in words what an unconfirmed flow shows (only when

@@ -58,6 +58,42 @@ func FalsePassCorpus() []HostileCase {
 		Files: map[string][]byte{"synack.pcap": capBytes(synAcks), "ldap-only.yaml": ldapOnly}, Args: judge("synack.pcap", "-c", "ldap-only.yaml"), Exit: []int{4},
 		Checks: []Check{is("rules[id=ldap-out].status", `"unconfirmed"`), is("summary.verdict", `"inconclusive"`)}})
 
+	// What an attacker found past the first fixes: a SYN/ACK before the
+	// SYN, a lone data segment or datagram from the peer, a peer a role
+	// lists that was seen only unconfirmed.
+	early := New(11)
+	early.Probe(t0, EP(dc, 389), EP(n.Server, 50050), synF|ackF, 0)
+	early.Probe(t0.Add(time.Millisecond), EP(n.Server, 50050), EP(dc, 389), synF, 0)
+	early.Probe(t0.Add(2*time.Millisecond), EP(n.Server, 50050), EP(dc, 389), ackF, 0)
+	add(HostileCase{Name: "syn-ack-before-the-syn", Why: "a SYN/ACK sent before the SYN answers nothing: no handshake",
+		Files: map[string][]byte{"early.pcap": capBytes(early), "ldap-only.yaml": ldapOnly}, Args: judge("early.pcap", "-c", "ldap-only.yaml"), Exit: []int{4},
+		Checks: []Check{is("rules[id=ldap-out].status", `"unconfirmed"`)}})
+	lone := New(11)
+	lone.OneWay(t0, EP(dc, 389), EP(n.Server, 50051), pshF|ackF, [][]byte{LDAPSearchDone(1)}, 0)
+	add(HostileCase{Name: "lone-data-segment-from-ldap", Why: "one data segment from DC:389 and nothing from the server is one direction, not an answer",
+		Files: map[string][]byte{"lone.pcap": capBytes(lone), "ldap-only.yaml": ldapOnly}, Args: judge("lone.pcap", "-c", "ldap-only.yaml"), Exit: []int{4},
+		Checks: []Check{is("rules[id=ldap-out].status", `"unconfirmed"`)}})
+	udpReply := New(11)
+	udpReply.UDP(t0, EP(dc, 88), EP(n.Server, 50052), []Message{{FromClient: true, Data: KerberosASRep("svc", n.Realm, []byte{1, 2, 3, 4})}}, 0)
+	krbUDP := []byte("remove_rules: [syslog-in, amqp-in, console-8080, access-analyzer-8080, postgresql-out, kerberos-out, rpc-epm-out, ldap-out, adws-out, rpc-dynamic-out, action-service-out]\n" +
+		"rules:\n  - id: kerberos-udp-out\n    direction: outbound\n    transport: udp\n    ports: \"88\"\n    protocol: [kerberos]\n    required: true\n")
+	add(HostileCase{Name: "lone-udp-reply-from-kerberos", Why: "a Kerberos reply with no request is no answer: the flow table turns it around, the server sent nothing",
+		Files: map[string][]byte{"reply.pcap": capBytes(udpReply), "krb-udp.yaml": krbUDP}, Args: judge("reply.pcap", "-c", "krb-udp.yaml"), Exit: []int{4},
+		Checks: []Check{is("rules[id=kerberos-udp-out].status", `"unconfirmed"`)}})
+	twoDCs := New(11)
+	tt := twoDCs.TCP(t0, EP(n.Server, 50060), EP(dc, 389), []Message{{FromClient: true, Data: LDAPSearch(1, "DC=corp")}, {Data: LDAPSearchDone(1)}}, TCPOptions{})
+	twoDCs.OneWay(tt.Add(time.Second), EP(n.Server, 50061), EP(n.DCs[1], 389), pshF|ackF, [][]byte{LDAPSearch(2, "DC=corp")}, 0)
+	add(HostileCase{Name: "second-dc-only-unconfirmed", Why: "LDAP works to one DC and the other was seen only one way: the rule is not ok with the second, named or not",
+		Files: map[string][]byte{"two.pcap": capBytes(twoDCs), "ldap-only.yaml": ldapOnly},
+		Args:  judge("two.pcap", "-c", "ldap-only.yaml", "--host", "dc1="+dc, "--host", "dc2="+n.DCs[1], "--role", "domain-controllers=dc1,dc2"), Exit: []int{4},
+		Checks: []Check{is("rules[id=ldap-out].status", `"unconfirmed"`), is("summary.verdict", `"inconclusive"`)}})
+	bindAck := New(12)
+	bindAck.OneWay(t0, EP(dc, 135), EP(n.Server, 49900), pshF|ackF, [][]byte{DCERPCBindAck(1)}, 0)
+	bindAck.TCP(t0.Add(10*time.Millisecond), EP(n.Server, 49901), EP(dc, 49155), []Message{{FromClient: true, Data: DCERPCBindDRSUAPI(1)}, {Data: DCERPCBindAck(1)}}, TCPOptions{})
+	add(HostileCase{Name: "lone-bind-ack-makes-no-dc", Why: "a bind_ack from 135 answering no request of the server's makes no domain controller",
+		Files: one("bindack.pcap", capBytes(bindAck)), Args: judge("bindack.pcap"), Exit: []int{1},
+		Checks: []Check{is("flows[responder="+dc+":49155].verdict", `"unexpected"`)}})
+
 	// 4. A domain controller is a host that answered DCE/RPC on 135.
 	drsuapi := []Message{{FromClient: true, Data: DCERPCBindDRSUAPI(1)}, {Data: DCERPCBindAck(1)}}
 	refused := New(12)
