@@ -318,6 +318,13 @@ type sitePart struct {
 	rules      []string
 }
 
+// triedAs is what a host looks like that the server tried as this part
+// and that never answered.
+func (p sitePart) triedAs() string {
+	what, _, _ := strings.Cut(p.what, " (")
+	return "tried as " + what + ", never answered"
+}
+
 func siteParts() []sitePart {
 	return []sitePart{
 		{"dc", "a domain controller (answers Kerberos, LDAP or the RPC endpoint mapper)", []string{"kerberos-out", "ldap-out", "rpc-epm-out", "adws-out", "rpc-dynamic-out", "ldaps-out"}},
@@ -350,11 +357,19 @@ func looksLike(isServer bool, serves, opens []report.Service, rules, unanswered 
 	if len(unanswered) > 0 {
 		ev = append(ev, "tried by "+strings.Join(unanswered, ", ")+", never answered")
 	}
-	rules = append(slices.Clip(rules), unanswered...)
 	for _, p := range siteParts() {
 		for _, r := range p.rules {
 			if slices.Contains(rules, r) {
 				return p.what, ev
+			}
+		}
+	}
+	// Tried and never answered: the server treats it as one, the traffic
+	// does not show it being one.
+	for _, p := range siteParts() {
+		for _, r := range p.rules {
+			if slices.Contains(unanswered, r) {
+				return p.triedAs(), ev
 			}
 		}
 	}
@@ -375,7 +390,7 @@ func nameHosts(hosts []report.InventoryHost) {
 			}
 		case h.LooksLike != "":
 			for _, p := range siteParts() {
-				if p.what == h.LooksLike {
+				if p.what == h.LooksLike || p.triedAs() == h.LooksLike {
 					n[p.name]++
 					h.Name = fmt.Sprintf("%s%d", p.name, n[p.name])
 				}

@@ -48,6 +48,7 @@ type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	Classname string        `xml:"classname,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
+	Error     *junitFailure `xml:"error,omitempty"`
 	Skipped   *junitSkipped `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
@@ -68,7 +69,9 @@ func WriteJUnit(w io.Writer, r *Report) error {
 	for _, in := range r.Inputs {
 		names = append(names, in.Name)
 	}
-	s := junitSuite{Name: "flowverify " + r.Matrix.Name + ": " + strings.Join(names, ", "), Timestamp: r.Window.Start}
+	// Input names are the user's: escaped as in text, so that a CI page
+	// shows no bidi override or line separator from a file name.
+	s := junitSuite{Name: Printable("flowverify " + r.Matrix.Name + ": " + strings.Join(names, ", ")), Timestamp: r.Window.Start}
 	s.Props = []junitProperty{{"profile", r.Matrix.Profile}, {"server", strings.Join(r.Server.Addresses, ",")}, {"verdict", string(r.Summary.Verdict)}}
 	for _, rule := range r.Rules {
 		c := junitCase{Name: rule.ID, Classname: "flowverify.rules"}
@@ -81,9 +84,17 @@ func WriteJUnit(w io.Writer, r *Report) error {
 			c.Failure = &junitFailure{Message: string(rule.Status) + ": " + reason, Type: string(rule.Status),
 				Text: fmt.Sprintf("%s %s %s %s: %s\npeers: %s\n%s", rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, rule.Description, reason, r.peerLine(rule, 20), strings.Join(rule.Evidence, "\n"))}
 			s.Failures++
+		case rule.Status == matrix.StatusUnconfirmed:
+			// Not a finding, and not a pass either: the evidence to
+			// decide is missing, which is what JUnit's error means.
+			c.Error = &junitFailure{Message: "unconfirmed: " + rule.Reason, Type: string(rule.Status),
+				Text: fmt.Sprintf("%s %s %s %s: %s\npeers: %s\n%s", rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, rule.Description, rule.Reason, r.peerLine(rule, 20), strings.Join(rule.Evidence, "\n"))}
+			s.Errors++
 		case rule.Status == matrix.StatusNotSeen:
 			msg := "optional connection not seen"
-			if r.NoServer() {
+			if r.NoServer() || rule.Required {
+				// Not judged, or a monitor short of its window: the
+				// reason says which.
 				msg = rule.Reason
 			}
 			c.Skipped = &junitSkipped{Message: msg}
@@ -107,7 +118,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 	if len(r.Warnings) > 0 {
 		s.SystemOut = "warnings:\n" + strings.Join(r.Warnings, "\n")
 	}
-	doc := junitSuites{Name: "flowverify", Tests: s.Tests, Fails: s.Failures, Suites: []junitSuite{s}}
+	doc := junitSuites{Name: "flowverify", Tests: s.Tests, Fails: s.Failures, Errors: s.Errors, Suites: []junitSuite{s}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}

@@ -451,6 +451,10 @@ func SummaryLine(r *Report) string {
 	for _, k := range matrix.FindingNames() {
 		parts = append(parts, fmt.Sprintf("%d %s", s.Findings[k], k))
 	}
+	if n := r.Facts().Unconfirmed; n > 0 {
+		// Not a finding, but what keeps the verdict from conforms.
+		parts = append(parts, words.Count(n, "unconfirmed rule"))
+	}
 	verdict := strings.ToUpper(string(s.Verdict))
 	if p := r.Progress(); p != "" {
 		verdict += " (" + p + ")"

@@ -208,6 +208,8 @@ func newAnalyzeCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "analyze [flags] FILE|DIR...",
 		Short: "Judge pcap/pcapng captures (plain or .gz) against the matrix",
+		Long: `analyze reads capture files (several merge in time order) and judges every
+flow and rule against the matrix.` + exitHelp,
 		Example: `  flowverify analyze --server auto capture.pcapng
   flowverify analyze -s 192.0.2.10 --role domain-controllers=192.0.2.20,192.0.2.21 -o report.json day1.pcap.gz day2.pcap.gz`,
 		Args: cobra.MinimumNArgs(1),

@@ -69,13 +69,27 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, en
 	return exitUsage
 }
 
+// exitHelp is the exit-status table of docs/design.md, for the help of
+// every command whose status says the answer.
+const exitHelp = `
+
+A rule is ok only on a flow in which the peer answered (a completed
+handshake, bytes back; for syslog, a datagram received). An attempt that
+shows neither an answer nor a failure is "unconfirmed".
+
+Exit status: 0 conforms; 1 findings (per --fail-on); 2 usage, unreadable
+input, or no server inferred; 3 a damaged input (the report covers what was
+read); 4 no finding, but the evidence does not show conformance: a rule is
+unconfirmed ("inconclusive"), or a monitor stopped before one full window
+("observing").`
+
 func newRootCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "flowverify",
 		Short: "Verify a Netwrix Threat Manager server's traffic against its documented firewall matrix",
 		Long: `flowverify reads captures (or watches interfaces), builds flows, and tells
 which documented connections happen, which are missing or blocked, and what
-traffic happens that the matrix does not allow.`,
+traffic happens that the matrix does not allow.` + exitHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -15,7 +15,10 @@ func newMergeCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "merge REPORT.json...",
 		Short: "Combine reports of several sensors, files or days into one answer",
-		Args:  cobra.MinimumNArgs(1),
+		Long: `merge adds reports up and decides rule statuses and the verdict again over
+the sums, as one analysis would: reports without a server stay not judged
+(exit 2), a monitor short of its window keeps the merge observing.` + exitHelp,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := of.check(cmd); err != nil {
 				return &exitError{exitUsage, err}

@@ -62,7 +62,9 @@ rules over a sliding window. Findings stream as JSON lines (stdout or
 seen for the first time, a rule that became missing or recovered, kernel
 drops. A summary goes to stderr every --interval. SIGINT/SIGTERM stop and
 write the final report in every requested format; SIGHUP reloads the matrix
-and keeps every flow.`,
+and keeps every flow. Until one full --window has been observed the verdict
+is "observing", never "conforms"; on a quiet link the window moves on the
+wall clock, so a rule with no attempt becomes missing.` + exitHelp,
 		Example: `  sudo flowverify monitor -i eth0 -i lo --window 15m -o /var/tmp/tm-report.json
   flowverify monitor -i eth0 --metrics-listen 9464 --events /var/log/flowverify.jsonl --duration 24h`,
 		Args: cobra.NoArgs,
