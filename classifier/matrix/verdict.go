@@ -163,6 +163,11 @@ func failureWhy(f *flow.Flow, block string) string {
 	case Unreachable:
 		return icmpText(f)
 	case NoAnswer:
+		if f.SYNs == 0 {
+			// Bare probes (ACK, FIN, no flags) that a working peer would
+			// have answered at least with an RST.
+			return words.Count(int(f.Pkts[flow.Orig]), "segment") + " without an answer"
+		}
 		return words.Count(f.SYNs, "SYN") + " without an answer"
 	case Refused:
 		return "the responder answered the SYN with RST"
