@@ -173,7 +173,7 @@ func StatusReason(s Status, t Tally, reached, flows int, seen, expects []string,
 			return fmt.Sprintf("%s reached, %s seen with neither an answer nor a failure: whether the rule works with them is unknown",
 				words.Count(reached, "peer"), words.Count(t.UnconfirmedPeers, "peer"))
 		}
-		return words.Count(t.Unconfirmed, "attempt") + " seen, but no flow shows the peer answering (no completed handshake, no bytes back), so whether the rule works is unknown"
+		return words.Count(t.Unconfirmed, "attempt") + " seen, but no flow shows the responder answering (no completed handshake, no reply from it), so whether the rule works is unknown"
 	case StatusMissing:
 		r := "required, and no attempt was seen"
 		if scope != "" {
