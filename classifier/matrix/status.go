@@ -86,18 +86,18 @@ func FindingNames() []string {
 // Tally is what a rule's status is decided from: counts over its flows and
 // peers.
 type Tally struct {
-	Required     bool
-	Allowed      int // flows that worked
-	Blocked      int // failed attempts
-	Mismatch     int // flows speaking another protocol
-	Unconfirmed  int // attempts whose outcome the capture does not show
+	Required    bool
+	Allowed     int // flows that worked
+	Blocked     int // failed attempts
+	Mismatch    int // flows speaking another protocol
+	Unconfirmed int // attempts whose outcome the capture does not show
 	// UnconfirmedPeers: peers whose attempts were all unconfirmed. One
 	// working peer does not vouch for them, whether or not a role lists
 	// them, so the same flows get the same status however the site is
 	// described.
 	UnconfirmedPeers int
-	Unreached    int // peers seen only failing
-	MissingPeers int // peers a role lists one by one that were never tried
+	Unreached        int // peers seen only failing
+	MissingPeers     int // peers a role lists one by one that were never tried
 	// Failures says how the blocked attempts failed; nil when unknown
 	// (a report from before it was kept).
 	Failures *Failures
