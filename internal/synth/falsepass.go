@@ -94,6 +94,15 @@ func FalsePassCorpus() []HostileCase {
 		Files: one("bindack.pcap", capBytes(bindAck)), Args: judge("bindack.pcap"), Exit: []int{1},
 		Checks: []Check{is("flows[responder="+dc+":49155].verdict", `"unexpected"`)}})
 
+	offPort := New(12)
+	epm := []Message{{FromClient: true, Data: DCERPCBindEPM(1)}, {Data: DCERPCBindAck(1)},
+		{FromClient: true, Data: DCERPCEptMapRequest(2)}, {Data: DCERPCEptMapResponse(2, 4997, [4]byte{})}}
+	t2 := offPort.TCP(t0, EP(n.Server, 49902), EP(dc, 5000), epm, TCPOptions{})
+	offPort.TCP(t2.Add(10*time.Millisecond), EP(n.Server, 49903), EP(dc, 4997), []Message{{FromClient: true, Data: DCERPCBindDRSUAPI(1)}, {Data: DCERPCBindAck(1)}}, TCPOptions{})
+	add(HostileCase{Name: "endpoint-mapper-off-135-teaches-nothing", Why: "an ept_map exchange on port 5000 is no endpoint mapper: the port it names is not the row",
+		Files: one("off135.pcap", capBytes(offPort)), Args: judge("off135.pcap"), Exit: []int{1},
+		Checks: []Check{is("flows[responder="+dc+":4997].verdict", `"unexpected"`)}})
+
 	// 4. A domain controller is a host that answered DCE/RPC on 135.
 	drsuapi := []Message{{FromClient: true, Data: DCERPCBindDRSUAPI(1)}, {Data: DCERPCBindAck(1)}}
 	refused := New(12)
