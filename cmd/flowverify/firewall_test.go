@@ -122,18 +122,7 @@ func checkPowerShell(t *testing.T, text string) int {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		tok := psTokens(t, line)
-		if tok[0] != "New-NetFirewallRule" || len(tok)%2 != 1 {
-			t.Fatalf("not a New-NetFirewallRule with parameter pairs: %q", line)
-		}
-		params := map[string]string{}
-		for i := 1; i < len(tok); i += 2 {
-			m := psParam.FindStringSubmatch(tok[i])
-			if m == nil || !psAllowed[m[1]] {
-				t.Fatalf("unknown parameter %q in %q", tok[i], line)
-			}
-			params[m[1]] = tok[i+1]
-		}
+		params := psParams(t, line)
 		if !strings.HasPrefix(params["DisplayName"], "'flowverify ") || params["Action"] != "Allow" ||
 			(params["Direction"] != "Inbound" && params["Direction"] != "Outbound") || (params["Protocol"] != "TCP" && params["Protocol"] != "UDP") {
 			t.Fatalf("bad rule %q", line)

@@ -20,18 +20,7 @@ import (
 // a formula; every planted symlink still points where it did, at a file
 // that is unchanged.
 func TestHostileCorpus(t *testing.T) {
-	dir := t.TempDir()
-	if err := synth.WriteHostileCorpus(dir, synth.HostileCorpus()); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "MANIFEST.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cases []synth.HostileCase
-	if err := json.Unmarshal(data, &cases); err != nil {
-		t.Fatalf("MANIFEST.json: %v", err)
-	}
+	dir, cases := writeCorpus(t, synth.HostileCorpus())
 	if len(cases) < 30 {
 		t.Fatalf("the manifest lists %d cases", len(cases))
 	}
@@ -42,8 +31,16 @@ func TestHostileCorpus(t *testing.T) {
 // same way: crafted evidence that once made a rule ok or a report
 // CONFORMS (or a merge or diff fail) where the traffic did not show it.
 func TestFalsePassCorpus(t *testing.T) {
+	dir, cases := writeCorpus(t, synth.FalsePassCorpus())
+	runCorpus(t, dir, cases)
+}
+
+// writeCorpus writes a corpus as flowverify-gen does and reads its cases
+// back from the manifest, so the test runs what a user would be handed.
+func writeCorpus(t *testing.T, cs []synth.HostileCase) (string, []synth.HostileCase) {
+	t.Helper()
 	dir := t.TempDir()
-	if err := synth.WriteHostileCorpus(dir, synth.FalsePassCorpus()); err != nil {
+	if err := synth.WriteHostileCorpus(dir, cs); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "MANIFEST.json"))
@@ -54,7 +51,7 @@ func TestFalsePassCorpus(t *testing.T) {
 	if err := json.Unmarshal(data, &cases); err != nil {
 		t.Fatalf("MANIFEST.json: %v", err)
 	}
-	runCorpus(t, dir, cases)
+	return dir, cases
 }
 
 // runCorpus runs each case of a manifest in its own directory under dir:

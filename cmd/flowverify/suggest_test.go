@@ -118,6 +118,14 @@ func TestSuggestOnFloodNamesEveryPeer(t *testing.T) {
 // parsePowerShellRule splits a New-NetFirewallRule into its parameters.
 func parsePowerShellRule(t *testing.T, line string) rule {
 	t.Helper()
+	p := psParams(t, line)
+	return ruleOfParams(p["Action"] == "Allow", p["RemoteAddress"], p["Direction"] == "Inbound", p["LocalPort"], p["RemotePort"])
+}
+
+// psParams splits a New-NetFirewallRule into its -Name value pairs,
+// refusing a parameter the scripts never write.
+func psParams(t *testing.T, line string) map[string]string {
+	t.Helper()
 	tok := psTokens(t, line)
 	if tok[0] != "New-NetFirewallRule" || len(tok)%2 != 1 {
 		t.Fatalf("not a New-NetFirewallRule with parameter pairs: %q", line)
@@ -130,13 +138,18 @@ func parsePowerShellRule(t *testing.T, line string) rule {
 		}
 		params[m[1]] = tok[i+1]
 	}
-	ru := rule{allow: params["Action"] == "Allow"}
-	if ra := params["RemoteAddress"]; ra != "" {
-		ru.remote = strings.Split(ra, ",")
+	return params
+}
+
+// ruleOfParams is a parsed rule: an inbound rule's port is the local one.
+func ruleOfParams(allow bool, remote string, inbound bool, local, remotePort string) rule {
+	ru := rule{allow: allow}
+	if remote != "" {
+		ru.remote = strings.Split(remote, ",")
 	}
-	port := params["RemotePort"]
-	if params["Direction"] == "Inbound" {
-		port = params["LocalPort"]
+	port := remotePort
+	if inbound {
+		port = local
 	}
 	if port != "" {
 		ru.ports = strings.Split(port, ",")
@@ -174,18 +187,7 @@ func parseNetshRule(t *testing.T, line string) rule {
 		}
 		params[key] = val
 	}
-	ru := rule{allow: params["action"] == "allow"}
-	if ra := params["remoteip"]; ra != "" {
-		ru.remote = strings.Split(ra, ",")
-	}
-	port := params["remoteport"]
-	if params["dir"] == "in" {
-		port = params["localport"]
-	}
-	if port != "" {
-		ru.ports = strings.Split(port, ",")
-	}
-	return ru
+	return ruleOfParams(params["action"] == "allow", params["remoteip"], params["dir"] == "in", params["localport"], params["remoteport"])
 }
 
 // parseNftRule reads one rule line as nftEntry writes it:
