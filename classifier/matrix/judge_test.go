@@ -141,10 +141,10 @@ type judgeCase struct {
 
 func judgeCases() []judgeCase {
 	const (
-		noProto   = "protocol not confirmed: judged by port and direction"
-		oneWay = ": seen in one direction only"
-		learned   = "learned: port 49800 handed out by the endpoint mapper in tcp 10.0.0.10:49700 -> 10.0.0.20:135"
-		byRange   = "by-range: port in 49152-65535 to a peer that answered DCE/RPC on the endpoint mapper (tcp/135), no learned endpoint"
+		noProto = "protocol not confirmed: judged by port and direction"
+		oneWay  = ": seen in one direction only"
+		learned = "learned: port 49800 handed out by the endpoint mapper in tcp 10.0.0.10:49700 -> 10.0.0.20:135"
+		byRange = "by-range: port in 49152-65535 to a peer that answered DCE/RPC on the endpoint mapper (tcp/135), no learned endpoint"
 	)
 	answer := func(port uint16) matrix.Learned {
 		return matrix.Learned{Addr: netip.MustParseAddr(dc), Port: port, At: t0 - int64(time.Second), From: "tcp 10.0.0.10:49700 -> 10.0.0.20:135",
