@@ -216,7 +216,7 @@ func writeSiteYAML(w io.Writer, inv *Inventory) error {
 		return err
 	}
 	if err := sameSite(b.Bytes(), inv.Config); err != nil {
-		return fmt.Errorf("the site file does not read back as written: %v", err)
+		return fmt.Errorf("the site file does not read back as written: %w", err)
 	}
 	_, err := w.Write(b.Bytes())
 	return err

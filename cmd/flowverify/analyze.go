@@ -150,7 +150,7 @@ func (o *outputFlags) check(cmd *cobra.Command) error {
 			return fmt.Errorf("--output %q: cannot tell the format from the extension (use .json, .jsonl, .html, .xml, .csv, .flows.csv, .md or .txt)", out)
 		}
 		if err := writable(out); err != nil {
-			return fmt.Errorf("--output %s: %v", out, err)
+			return fmt.Errorf("--output %s: %w", out, err)
 		}
 	}
 	return nil
@@ -174,7 +174,7 @@ func (o *outputFlags) write(stdout, stderr io.Writer, r *report.Report) error {
 		}
 		format, _ := report.FormatFromPath(out)
 		if err := writeFileAtomic(out, func(w io.Writer) error { return report.Write(w, r, format) }); err != nil {
-			return fmt.Errorf("--output %s: %v", out, cause(err))
+			return fmt.Errorf("--output %s: %w", out, cause(err))
 		}
 		wrote = append(wrote, out)
 	}

@@ -30,7 +30,7 @@ func newHostsCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 			}
 			if output != "" {
 				if err := writable(output); err != nil {
-					return &exitError{exitUsage, fmt.Errorf("--output %s: %v", output, err)}
+					return &exitError{exitUsage, fmt.Errorf("--output %s: %w", output, err)}
 				}
 			}
 			m, err := mf.load(environ)
@@ -53,7 +53,7 @@ func newHostsCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 				return report.WriteInventory(stdout, inv, format)
 			}
 			if err := writeFileAtomic(output, func(w io.Writer) error { return report.WriteInventory(w, inv, format) }); err != nil {
-				return &exitError{exitUsage, fmt.Errorf("--output %s: %v", output, cause(err))}
+				return &exitError{exitUsage, fmt.Errorf("--output %s: %w", output, cause(err))}
 			}
 			fmt.Fprintf(stderr, "%s found; wrote %s\n", words.Count(len(inv.Hosts), "host"), output)
 			return nil
