@@ -2,6 +2,7 @@ package classifier
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"github.com/flowverify/flowverify/internal/words"
 	"net/netip"
@@ -78,8 +79,10 @@ func noServerReason(err error, meta Meta) string {
 	if packets == 0 {
 		return "0 packets read: nothing to infer the server from"
 	}
-	msg := strings.TrimPrefix(err.Error(), "cannot infer the server: ")
-	return strings.TrimSuffix(msg, "; pass --server ADDR")
+	if ns, ok := errors.AsType[*NoServerError](err); ok {
+		return ns.Reason()
+	}
+	return err.Error()
 }
 
 // decideServer settles the server's addresses: given by the caller, known
