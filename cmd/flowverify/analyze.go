@@ -78,7 +78,7 @@ func (f *matrixFlags) load(environ []string) (*matrix.Matrix, error) {
 	}
 	m, err := matrix.Load(opt)
 	if err != nil {
-		return nil, err
+		return nil, wordLoadError(err)
 	}
 	if f.maxFlows < 0 {
 		return nil, fmt.Errorf("--max-flows must not be negative")
