@@ -39,6 +39,8 @@ type Report struct {
 	// the analysis that built them; nil in a report read back from JSON,
 	// which cannot be given suggestions.
 	Aggregates *Aggregates `json:"-"`
+	// Notices are said in words naming flags by the command (Notice).
+	Notices []Notice `json:"-"`
 }
 
 // Timeline counts flows per rule (and unexpected flows) in equal slices of
@@ -105,6 +107,9 @@ type Server struct {
 	// Candidates, when no server could be inferred: the addresses that
 	// show matrix evidence, strongest first.
 	Candidates []Candidate `json:"candidates,omitempty"`
+	// Advice is what the text report tells a reader without a server to
+	// pass, in the command's words (it names a flag); not in JSON.
+	Advice string `json:"-"`
 }
 
 // Candidate is an address that may be the server, with what it showed.

@@ -429,6 +429,7 @@ func analyzeFiles(m *matrix.Matrix, files []string, withFlows bool, stderr io.Wr
 	if err != nil {
 		return nil, &exitError{exitUsage, err}
 	}
+	wordReport(r)
 	return r, nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/internal/words"
+	"github.com/flowverify/flowverify/report"
 )
 
 // This file is where flowverify's flag names meet what the engine, the
@@ -53,4 +55,37 @@ func wordLoadError(err error) error {
 		}
 	}
 	return &c
+}
+
+// wordReport says a report's notices in words naming the flags, and the
+// advice a text report without a server gives. It is called on every
+// report the engine or the merge hands over, before anything reads it
+// (the live page reads the monitor's from another goroutine), and clears
+// the notices, so a second call changes nothing.
+func wordReport(r *report.Report) {
+	server := settingFlag(matrix.SettingServer)
+	for _, n := range r.Notices {
+		switch n.Kind {
+		case report.NoticeUnjudged:
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s ended before the server could be inferred and were not judged (held at most %d at a time); pass %s to judge them",
+				words.Count(n.Flows, "flow"), n.Held, server))
+		case report.NoticeNoServer:
+			reason := "not judged: no server (see the candidates, or pass " + server + ")"
+			if n.Merged {
+				reason = "not judged: no server in any report (see the candidates, or pass " + server + ")"
+			}
+			for i := range r.Rules {
+				r.Rules[i].Reason = reason
+			}
+		}
+	}
+	r.Notices = nil
+	if !r.NoServer() {
+		return
+	}
+	if len(r.Server.Candidates) > 0 {
+		r.Server.Advice = "To judge against the strongest: " + server + " " + r.Server.Candidates[0].Address
+	} else {
+		r.Server.Advice = "No address shows matrix evidence; 'flowverify hosts FILE' lists every host seen, then pass " + server + " ADDR"
+	}
 }

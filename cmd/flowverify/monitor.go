@@ -444,6 +444,7 @@ func (ev *liveEvaluator) evaluate(final bool) (*report.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	wordReport(r)
 	ev.emit(evs)
 	if ev.metrics != nil {
 		ev.metrics.Evaluation(r, float64(time.Now().Unix()))
