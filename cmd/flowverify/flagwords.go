@@ -89,3 +89,24 @@ func wordReport(r *report.Report) {
 		r.Server.Advice = "No address shows matrix evidence; 'flowverify hosts FILE' lists every host seen, then pass " + server + " ADDR"
 	}
 }
+
+// wordInventory spells an inventory's site as this command's flags and
+// says how to use them and the site file.
+func wordInventory(inv *report.Inventory) {
+	inv.Flags = inv.Flags[:0]
+	for _, a := range inv.Args {
+		v := strings.Join(a.Values, ",")
+		if a.Name != "" {
+			v = a.Name + "=" + v
+		}
+		inv.Flags = append(inv.Flags, settingFlag(a.Setting)+" "+v)
+	}
+	inv.Usage = report.InventoryUsage{
+		Describe: "To describe the site (or -f yaml for a matrix file; rules narrowed to some of a role need it):",
+		FileHead: []string{
+			"A matrix file describing the site, written by 'flowverify hosts' from",
+			"what the capture showed: check the names and the roles, then pass it",
+			"with -c.",
+		},
+	}
+}

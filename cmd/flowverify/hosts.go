@@ -49,6 +49,7 @@ func newHostsCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
+			wordInventory(inv)
 			if output == "" {
 				return report.WriteInventory(stdout, inv, format)
 			}
