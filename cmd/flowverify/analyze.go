@@ -247,7 +247,7 @@ flow and rule against the matrix.` + exitHelp,
 			// The flow list may be spilled to a temporary file (--flows).
 			defer r.Flows.Close()
 			if of.suggest != "" {
-				if r.Suggestions, err = firewall.Suggest(m, r, of.suggest, of.suggestUnexpected); err != nil {
+				if r.Suggestions, err = firewall.Suggest(m, r, of.suggestRequest()); err != nil {
 					return err
 				}
 			}

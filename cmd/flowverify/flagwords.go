@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/flowverify/flowverify/classifier/firewall"
 	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/internal/words"
 	"github.com/flowverify/flowverify/report"
@@ -109,4 +110,9 @@ func wordInventory(inv *report.Inventory) {
 			"with -c.",
 		},
 	}
+}
+
+// suggestRequest is what --suggest asks of firewall.Suggest.
+func (o *outputFlags) suggestRequest() firewall.Request {
+	return firewall.Request{Syntax: o.suggest, Unexpected: o.suggestUnexpected, ListFlows: "--flows"}
 }

@@ -317,7 +317,7 @@ func finishMonitor(stdout, stderr io.Writer, of *outputFlags, f *monitorFlags, m
 		}
 	}
 	if of.suggest != "" {
-		if r.Suggestions, err = firewall.Suggest(m, r, of.suggest, of.suggestUnexpected); err != nil {
+		if r.Suggestions, err = firewall.Suggest(m, r, of.suggestRequest()); err != nil {
 			return err
 		}
 	}
