@@ -281,6 +281,7 @@ func (a *Analyzer) inputsReport(r *report.Report, g *aggregator, meta Meta) {
 			ri.Damaged = true
 			off := in.Damage.Offset
 			ri.DamageAt = &off
+			ri.Damage = in.Damage
 			r.Summary.Damaged = true
 		}
 		r.Inputs = append(r.Inputs, ri)

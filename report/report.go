@@ -96,6 +96,10 @@ type Input struct {
 	Damaged     bool     `json:"damaged"`
 	DamageAt    *int64   `json:"damage_offset,omitempty"`
 	Warnings    []string `json:"warnings,omitempty"`
+	// Damage is the reader's error where the input stopped being
+	// readable (a *capture.DamageError: file, offset, cause), for
+	// errors.As; nil in a report read back from JSON.
+	Damage error `json:"-"`
 }
 
 // Server says which addresses are the Threat Manager server and why.

@@ -287,13 +287,7 @@ flow and rule against the matrix.` + exitHelp,
 func exitFor(m *matrix.Matrix, r *report.Report) error {
 	switch code := matrix.ExitStatus(r.Facts(), m.FailsOn, r.Summary.Damaged); code {
 	case matrix.ExitDamaged:
-		var names []string
-		for _, in := range r.Inputs {
-			if in.Damaged && len(in.Warnings) > 0 {
-				names = append(names, in.Name+": "+in.Warnings[len(in.Warnings)-1])
-			}
-		}
-		return &exitError{exitDamaged, fmt.Errorf("damaged input, report covers what could be read: %s", strings.Join(names, "; "))}
+		return &exitError{exitDamaged, newDamagedError(r)}
 	case matrix.ExitNotJudged:
 		msg := "no server could be inferred (" + strings.Join(r.Server.Evidence, "; ") + ")"
 		if len(r.Server.Candidates) > 0 {
