@@ -74,14 +74,14 @@ func PermissionHint(err error) error {
 	msg := err.Error()
 	if !strings.Contains(msg, "permission") && !strings.Contains(msg, "not permitted") && !strings.Contains(msg, "Permission") {
 		if runtime.GOOS == "windows" && (strings.Contains(msg, "wpcap") || strings.Contains(msg, "Npcap") || strings.Contains(msg, "load")) {
-			return fmt.Errorf("%v: install Npcap (in WinPcap-compatible mode) and run flowverify as administrator", err)
+			return fmt.Errorf("%w: install Npcap (in WinPcap-compatible mode) and run flowverify as administrator", err)
 		}
 		return err
 	}
 	if runtime.GOOS == "windows" {
-		return fmt.Errorf("%v: run flowverify as administrator (Npcap restricts capture to administrators when installed that way)", err)
+		return fmt.Errorf("%w: run flowverify as administrator (Npcap restricts capture to administrators when installed that way)", err)
 	}
-	return fmt.Errorf("%v: capture needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities; grant them once with: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v flowverify)", err)
+	return fmt.Errorf("%w: capture needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities; grant them once with: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v flowverify)", err)
 }
 
 type liveIface struct {

@@ -318,7 +318,7 @@ func finishMonitor(stdout, stderr io.Writer, of *outputFlags, f *monitorFlags, m
 		}
 	}
 	if of.suggest != "" {
-		if r.Suggestions, err = firewall.Suggest(m, r, of.suggest, of.suggestUnexpected); err != nil {
+		if r.Suggestions, err = firewall.Suggest(m, r, of.suggestRequest()); err != nil {
 			return err
 		}
 	}
@@ -445,6 +445,7 @@ func (ev *liveEvaluator) evaluate(final bool) (*report.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	wordReport(r)
 	ev.emit(evs)
 	if ev.metrics != nil {
 		ev.metrics.Evaluation(r, float64(time.Now().Unix()))
