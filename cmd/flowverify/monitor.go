@@ -507,7 +507,7 @@ func newInterfacesCmd(stdout io.Writer) *cobra.Command {
 				return &exitError{exitUsage, err}
 			}
 			if len(devs) == 0 {
-				return &exitError{exitUsage, capture.PermissionHint(errors.New("no capture devices found (permission denied?)"))}
+				return &exitError{exitUsage, capture.PermissionHint(errNoDevices{})}
 			}
 			fmt.Fprintf(stdout, "%-28s %-40s %s\n", "DEVICE", "ADDRESSES", "DESCRIPTION")
 			for _, d := range devs {
