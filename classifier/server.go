@@ -268,7 +268,7 @@ func macPorts() *flow.PortSet {
 // tableConfig is the matrix's flow table settings with the server
 // inference's station recording.
 func tableConfig(m *matrix.Matrix) flow.Config {
-	c := m.FlowConfig()
+	c := flowConfig(m)
 	c.MACPorts = macPorts()
 	return c
 }

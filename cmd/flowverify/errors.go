@@ -35,7 +35,7 @@ func (e *damagedError) Unwrap() []error { return e.errs }
 
 // errNoDevices is libpcap listing no capture device at all, which is
 // most often a capture permission the process lacks: it is
-// fs.ErrPermission to errors.Is, so that capture.PermissionHint says what
+// fs.ErrPermission to errors.Is, so that live.PermissionHint says what
 // to grant.
 type errNoDevices struct{}
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/capture/live"
 	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/report"
 )
@@ -199,7 +200,7 @@ func TestFlowListErrorNamesTheFlag(t *testing.T) {
 // TestNoDevicesIsAPermission: no capture device at all is told as a
 // permission to grant.
 func TestNoDevicesIsAPermission(t *testing.T) {
-	err := capture.PermissionHint(errNoDevices{})
+	err := live.PermissionHint(errNoDevices{})
 	if !errors.Is(err, fs.ErrPermission) || !strings.HasPrefix(err.Error(), "no capture devices found (permission denied?): ") {
 		t.Errorf("%v: want fs.ErrPermission with what to grant", err)
 	}
