@@ -39,6 +39,35 @@ type FlowList struct {
 
 type flowRunSpan struct{ off, len int64 }
 
+// FlowListError is a flow list that could not keep or give back its
+// flows: its spill file could not be made, written or read.
+type FlowListError struct {
+	Op   FlowListOp
+	Path string // the spill file, for FlowListWrite
+	Err  error
+}
+
+// FlowListOp is what a FlowListError failed at.
+type FlowListOp uint8
+
+const (
+	FlowListCreate FlowListOp = iota + 1 // making the spill file
+	FlowListWrite                        // writing a run to it
+	FlowListRead                         // reading the runs back
+)
+
+func (e *FlowListError) Error() string {
+	switch e.Op {
+	case FlowListCreate:
+		return fmt.Sprintf("no room for the flow list: %v (set TMPDIR to a directory with space)", e.Err)
+	case FlowListWrite:
+		return fmt.Sprintf("writing the flow list to %s: %v (set TMPDIR to a directory with space)", e.Path, e.Err)
+	}
+	return fmt.Sprintf("reading the flow list back: %v", e.Err)
+}
+
+func (e *FlowListError) Unwrap() error { return e.Err }
+
 // NewFlowList returns an empty list.
 func NewFlowList() *FlowList { return &FlowList{} }
 
@@ -113,7 +142,7 @@ func (l *FlowList) flushRun() {
 	if l.spill == nil {
 		f, err := os.CreateTemp("", "flowverify-flows-*")
 		if err != nil {
-			l.err = fmt.Errorf("--flows: no room for the flow list: %v (set TMPDIR to a directory with space)", err)
+			l.err = &FlowListError{Op: FlowListCreate, Err: err}
 			return
 		}
 		l.spill, l.name = f, f.Name()
@@ -140,7 +169,7 @@ func (l *FlowList) flushRun() {
 		n += int64(h + len(js))
 	}
 	if err := w.Flush(); err != nil {
-		l.err = fmt.Errorf("--flows: writing the flow list to %s: %v (set TMPDIR to a directory with space)", l.spill.Name(), err)
+		l.err = &FlowListError{Op: FlowListWrite, Path: l.spill.Name(), Err: err}
 		return
 	}
 	l.runs = append(l.runs, flowRunSpan{l.size, n})
@@ -271,15 +300,15 @@ func (c *runCursor) next() (bool, error) {
 	if _, err := io.ReadFull(c.r, k[:]); err == io.EOF {
 		return false, nil
 	} else if err != nil {
-		return false, fmt.Errorf("--flows: reading the flow list back: %v", err)
+		return false, &FlowListError{Op: FlowListRead, Err: err}
 	}
 	n, err := binary.ReadUvarint(c.r)
 	if err != nil {
-		return false, fmt.Errorf("--flows: reading the flow list back: %v", err)
+		return false, &FlowListError{Op: FlowListRead, Err: err}
 	}
 	c.buf = slices.Grow(c.buf[:0], int(n))[:n]
 	if _, err := io.ReadFull(c.r, c.buf); err != nil {
-		return false, fmt.Errorf("--flows: reading the flow list back: %v", err)
+		return false, &FlowListError{Op: FlowListRead, Err: err}
 	}
 	c.key = int64(binary.LittleEndian.Uint64(k[:]))
 	c.f = Flow{}
