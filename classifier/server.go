@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"sort"
-	"strings"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
@@ -154,23 +153,23 @@ func byScore(list []scored) {
 // decide picks the address with the most kinds of evidence, then the
 // server's address of the other family (Windows runs IPv4 and IPv6 side
 // by side): one that shows matrix evidence too and sits behind the same
-// Ethernet station. A tie within a family, or no evidence at all, is an
-// error that tells the user what to pass instead.
+// Ethernet station. A tie within a family, or no evidence at all, is a
+// *NoServerError.
 func (s *serverInference) decide(mac macLookup) ([]netip.Addr, []string, error) {
 	list := s.ranked()
 	if len(list) == 0 {
-		return nil, nil, fmt.Errorf("cannot infer the server: no address receives udp/10000, tcp/10001 or tcp/8080, and none opens tcp/88, 135, 389 or 9389; pass --server ADDR")
+		return nil, nil, &NoServerError{Missing: "no address receives udp/10000, tcp/10001 or tcp/8080, and none opens tcp/88, 135, 389 or 9389"}
 	}
 	best := list[0]
 	partner, pairEv := s.partner(best, list[1:], mac)
-	var tied []string
+	var tied []netip.Addr
 	for _, c := range list {
 		if c.n == best.n && c.a.Is4() == best.a.Is4() {
-			tied = append(tied, c.a.String())
+			tied = append(tied, c.a)
 		}
 	}
 	if len(tied) > 1 {
-		return nil, nil, fmt.Errorf("cannot infer the server: %s show the same evidence (%d kinds each); pass --server ADDR", strings.Join(tied, ", "), best.n)
+		return nil, nil, &NoServerError{Tied: tied, Kinds: best.n}
 	}
 	addrs := []netip.Addr{best.a}
 	ev := s.evidence(best.a, "")
@@ -269,7 +268,7 @@ func macPorts() *flow.PortSet {
 // tableConfig is the matrix's flow table settings with the server
 // inference's station recording.
 func tableConfig(m *matrix.Matrix) flow.Config {
-	c := m.FlowConfig()
+	c := flowConfig(m)
 	c.MACPorts = macPorts()
 	return c
 }

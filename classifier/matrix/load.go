@@ -93,7 +93,7 @@ func load(opt LoadOptions) (*Matrix, []byte, error) {
 		var err error
 		data, err = os.ReadFile(opt.ConfigFile)
 		if err != nil {
-			return nil, data, &ConfigError{Source: opt.ConfigFile, Msg: err.Error()}
+			return nil, data, &ConfigError{Source: opt.ConfigFile, Err: err}
 		}
 		if len(data) > maxConfigSize {
 			return nil, data, &ConfigError{Source: opt.ConfigFile, Msg: fmt.Sprintf("%d bytes is too large for a matrix (limit %d)", len(data), maxConfigSize)}
@@ -108,7 +108,7 @@ func load(opt LoadOptions) (*Matrix, []byte, error) {
 	profile := configs.Default
 	switch {
 	case extends != "" && opt.Profile != "" && extends != opt.Profile:
-		return nil, data, &ConfigError{Source: opt.ConfigFile, Key: "extends", Msg: fmt.Sprintf("the file extends %q but --profile asks for %q", extends, opt.Profile)}
+		return nil, data, &ConfigError{Source: opt.ConfigFile, Key: "extends", Err: &ProfileConflictError{Extends: extends, Profile: opt.Profile}}
 	case extends != "":
 		profile = extends
 	case opt.Profile != "":
@@ -116,16 +116,16 @@ func load(opt LoadOptions) (*Matrix, []byte, error) {
 	}
 	base, err := configs.Lookup(profile)
 	if err != nil {
-		key, src := "--profile", "flag"
+		ce := &ConfigError{Source: "flag", Setting: SettingProfile, Err: err}
 		if extends != "" {
-			key, src = "extends", opt.ConfigFile
+			ce = &ConfigError{Source: opt.ConfigFile, Key: "extends", Err: err}
 		}
-		return nil, data, &ConfigError{Source: src, Key: key, Msg: err.Error()}
+		return nil, data, ce
 	}
 	v := viper.New()
 	v.SetConfigType("yaml")
 	if err := v.ReadConfig(bytes.NewReader(base)); err != nil {
-		return nil, data, &ConfigError{Source: "profile " + profile, Msg: err.Error()}
+		return nil, data, &ConfigError{Source: "profile " + profile, Err: err}
 	}
 	source := "profile " + profile
 	profileRoles := map[string]bool{}
@@ -305,25 +305,25 @@ func envName(key string) string {
 
 func (m *Matrix) applyFlags(opt LoadOptions) error {
 	if len(opt.Server) > 0 {
-		m.serverList, m.serverFrom = splitList(opt.Server), origin{"flag", "--server"}
+		m.serverList, m.serverFrom = splitList(opt.Server), origin{src: "flag", setting: SettingServer}
 		m.ServerFrom = "flag"
 	}
 	for name, addrs := range opt.Hosts {
-		if err := m.setHost(name, addrs, origin{"flag", "--host " + name}); err != nil {
+		if err := m.setHost(name, addrs, origin{src: "flag", key: name, setting: SettingHost}); err != nil {
 			return err
 		}
 	}
 	for name, members := range opt.Roles {
 		r := m.Roles[name]
 		if r == nil {
-			return &ConfigError{Source: "flag", Key: "--role " + name, Msg: fmt.Sprintf("no such role (known: %s)%s", strings.Join(m.RoleOrder, ", "), words.DidYouMean(name, m.RoleOrder))}
+			return &ConfigError{Source: "flag", Key: name, Setting: SettingRole, Msg: fmt.Sprintf("no such role (known: %s)%s", strings.Join(m.RoleOrder, ", "), words.DidYouMean(name, m.RoleOrder))}
 		}
-		r.Members, r.from = splitList(members), origin{"flag", "--role " + name}
+		r.Members, r.from = splitList(members), origin{src: "flag", key: name, setting: SettingRole}
 	}
 	if opt.FailOn != nil {
 		fo, err := parseFailOn(opt.FailOn)
 		if err != nil {
-			return &ConfigError{Source: "flag", Key: "--fail-on", Msg: err.Error()}
+			return &ConfigError{Source: "flag", Setting: SettingFailOn, Err: err}
 		}
 		m.FailOn = fo
 	}
