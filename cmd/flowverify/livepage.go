@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flowverify/flowverify/classifier/publish"
 	"github.com/flowverify/flowverify/report"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -29,7 +30,7 @@ type livePage struct {
 	events  []report.Event
 	refresh time.Duration
 	window  time.Duration
-	metrics *report.Metrics
+	metrics *publish.Metrics
 }
 
 func (lp *livePage) setReport(r *report.Report) {

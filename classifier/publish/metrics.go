@@ -1,7 +1,11 @@
-package report
+// Package publish holds what the monitor publishes as it runs: the event
+// stream (JSON lines, with taps for the live page and the alert sinks) and
+// the Prometheus series. The events' schema is report.Event.
+package publish
 
 import (
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/report"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -74,7 +78,7 @@ func (m *Metrics) Table(size int, evicted uint64) {
 }
 
 // Evaluation publishes a window's report.
-func (m *Metrics) Evaluation(r *Report, unixSeconds float64) {
+func (m *Metrics) Evaluation(r *report.Report, unixSeconds float64) {
 	m.ruleFlows.Reset()
 	m.ruleStatus.Reset()
 	m.unexpected.Reset()
