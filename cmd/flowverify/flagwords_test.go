@@ -192,7 +192,7 @@ func TestFlowListErrorNamesTheFlag(t *testing.T) {
 	if !ok || fe.Op != report.FlowListCreate || !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("%v: want a *report.FlowListError creating the spill file, fs.ErrNotExist", err)
 	}
-	if !strings.HasPrefix(err.Error(), "--flows: no room for the flow list: ") || !strings.HasSuffix(err.Error(), "(set TMPDIR to a directory with space)") {
+	if !strings.HasPrefix(err.Error(), "--flows: no room for the list on disk: ") || !strings.HasSuffix(err.Error(), "(set TMPDIR to a directory with space)") {
 		t.Errorf("message %q", err)
 	}
 }
