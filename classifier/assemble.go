@@ -99,6 +99,7 @@ func (a *Analyzer) decideServer(meta Meta) error {
 			// Nothing can be judged, but everything read is still
 			// reported: inputs, damage, flows, and the candidates.
 			a.setServers(nil, "none", []string{noServerReason(err, meta)})
+			a.server.Err = err
 			a.server.Candidates = a.infer.candidates(5)
 			return nil
 		}

@@ -114,6 +114,9 @@ type Server struct {
 	// Advice is what the text report tells a reader without a server to
 	// pass, in the command's words (it names a flag); not in JSON.
 	Advice string `json:"-"`
+	// Err is why there is no server (the engine's *NoServerError), for
+	// errors.As; nil otherwise and in a report read back from JSON.
+	Err error `json:"-"`
 }
 
 // Candidate is an address that may be the server, with what it showed.
