@@ -101,9 +101,9 @@ func Compare(base, cur *Report) Diff {
 	for _, r := range cur.Rules {
 		b, ok := before[r.ID]
 		if !ok {
-			d.Rules = append(d.Rules, RuleChange{ID: r.ID, Before: "absent", After: string(r.Status), Worse: r.Status.Severity() > 0})
+			d.Rules = append(d.Rules, RuleChange{ID: r.ID, Before: "absent", After: string(r.Status), Worse: matrix.Worse("", r.Status)})
 		} else if b.Status != r.Status {
-			d.Rules = append(d.Rules, RuleChange{ID: r.ID, Before: string(b.Status), After: string(r.Status), Worse: r.Status.Severity() > b.Status.Severity()})
+			d.Rules = append(d.Rules, RuleChange{ID: r.ID, Before: string(b.Status), After: string(r.Status), Worse: matrix.Worse(b.Status, r.Status)})
 		}
 		if ok {
 			d.Peers = append(d.Peers, peerChanges(r.ID, base, cur, b.Peers, r.Peers)...)
@@ -112,7 +112,7 @@ func Compare(base, cur *Report) Diff {
 	}
 	for id, b := range before {
 		// A rule that is gone can no longer be checked: a regression.
-		d.Rules = append(d.Rules, RuleChange{ID: id, Before: string(b.Status), After: "absent", Worse: true})
+		d.Rules = append(d.Rules, RuleChange{ID: id, Before: string(b.Status), After: "absent", Worse: matrix.Worse(b.Status, "")})
 	}
 	sort.Slice(d.Rules, func(i, j int) bool { return d.Rules[i].ID < d.Rules[j].ID })
 	d.NewUnexpected, d.GoneUnexpected = unexpectedChanges(base, cur)

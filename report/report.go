@@ -129,14 +129,17 @@ func (r *Report) NoServer() bool { return r.Server.Source == "none" }
 // Facts is what the report's summary verdict and exit status are decided
 // from (matrix.Decide, matrix.ExitStatus).
 func (r *Report) Facts() matrix.Facts {
-	f := matrix.Facts{Judged: !r.NoServer(), Findings: r.Summary.Findings,
+	return matrix.Facts{Judged: !r.NoServer(), Findings: r.Summary.Findings, Unconfirmed: matrix.CountUnconfirmed(r.RuleStatuses()),
 		Observed: secondsDuration(r.Window.Observed), Window: secondsDuration(r.Window.Length)}
-	for _, rr := range r.Rules {
-		if rr.Status == matrix.StatusUnconfirmed {
-			f.Unconfirmed++
-		}
+}
+
+// RuleStatuses lists the rules' statuses in the report's order.
+func (r *Report) RuleStatuses() []matrix.Status {
+	out := make([]matrix.Status, len(r.Rules))
+	for i, rr := range r.Rules {
+		out[i] = rr.Status
 	}
-	return f
+	return out
 }
 
 // Window is the span of packet time the report covers.
