@@ -45,7 +45,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	md.p("Matrix `%s` (profile `%s`), server %s (%s), %s – %s.\n\n", r.Matrix.Name, r.Matrix.Profile,
 		server, r.Server.Source, r.Window.Start, r.Window.End)
 	var parts []string
-	for _, k := range matrix.FindingNames() {
+	for _, k := range matrix.Findings() {
 		parts = append(parts, fmt.Sprintf("%d %s", r.Summary.Findings[k], k))
 	}
 	md.p("**Findings:** %s. %d packets, %d flows.\n\n", strings.Join(parts, ", "), r.Summary.Packets, r.Summary.Flows)

@@ -250,11 +250,11 @@ type Blocked struct {
 
 // Summary is the one-line answer.
 type Summary struct {
-	Verdict  matrix.Outcome `json:"verdict"` // decided once, by matrix.Decide
-	Findings map[string]int `json:"findings"`
-	Packets  uint64         `json:"packets"`
-	Flows    int            `json:"flows"`
-	Allowed  int            `json:"allowed"`
+	Verdict  matrix.Outcome         `json:"verdict"` // decided once, by matrix.Decide
+	Findings map[matrix.Finding]int `json:"findings"`
+	Packets  uint64                 `json:"packets"`
+	Flows    int                    `json:"flows"`
+	Allowed  int                    `json:"allowed"`
 	// Unconfirmed: flows a rule matched that show neither an answer nor
 	// a failure (docs/design.md, "The evidence rule").
 	Unconfirmed int `json:"unconfirmed,omitempty"`

@@ -277,7 +277,7 @@ func (t textWriter) summary(r *Report) {
 func SummaryLine(r *Report) string {
 	s := r.Summary
 	var parts []string
-	for _, k := range matrix.FindingNames() {
+	for _, k := range matrix.Findings() {
 		parts = append(parts, fmt.Sprintf("%d %s", s.Findings[k], k))
 	}
 	if n := r.Facts().Unconfirmed; n > 0 {

@@ -33,11 +33,8 @@ func Statuses() []Status {
 
 // Failing says whether a rule in this status is a finding.
 func (s Status) Failing() bool {
-	switch s {
-	case StatusMissing, StatusBlocked, StatusMismatch, StatusPartial:
-		return true
-	}
-	return false
+	_, ok := s.Finding()
+	return ok
 }
 
 // severity orders statuses from fine (0) to worst.
@@ -84,46 +81,92 @@ func AttemptsShown(s Status, unconfirmed int) int {
 }
 
 // Finding is a kind of finding: what --fail-on names and a report's
-// summary counts.
-type Finding string
+// summary counts. Its text is part of the report schema.
+type Finding uint8
 
-// Finding kinds; a failing Status names its own kind.
+// Finding kinds, in the order reports show them; a failing Status is a
+// finding of its own kind (Status.Finding).
 const (
-	FindingMissing    Finding = "missing"
-	FindingBlocked    Finding = "blocked"
-	FindingMismatch   Finding = "mismatch"
-	FindingPartial    Finding = "partial"
-	FindingUnexpected Finding = "unexpected"
+	FindingMissing Finding = iota + 1
+	FindingBlocked
+	FindingMismatch
+	FindingPartial
+	FindingUnexpected
 )
+
+var findingNames = [...]string{FindingMissing: "missing", FindingBlocked: "blocked", FindingMismatch: "mismatch",
+	FindingPartial: "partial", FindingUnexpected: "unexpected"}
 
 // Findings lists every kind, in the order reports show them.
 func Findings() []Finding {
 	return []Finding{FindingMissing, FindingBlocked, FindingMismatch, FindingPartial, FindingUnexpected}
 }
 
-// FindingNames is Findings as strings.
-func FindingNames() []string {
-	var out []string
-	for _, f := range Findings() {
-		out = append(out, string(f))
+func (f Finding) String() string {
+	if int(f) < len(findingNames) && findingNames[f] != "" {
+		return findingNames[f]
 	}
-	return out
+	return fmt.Sprintf("finding(%d)", uint8(f))
+}
+
+// MarshalText writes the kind's name; only the kinds above have one.
+func (f Finding) MarshalText() ([]byte, error) {
+	if int(f) >= len(findingNames) || findingNames[f] == "" {
+		return nil, fmt.Errorf("no finding kind %d", uint8(f))
+	}
+	return []byte(findingNames[f]), nil
+}
+
+// UnmarshalText reads a kind's name, as a report read back writes it.
+func (f *Finding) UnmarshalText(b []byte) error {
+	k, ok := ParseFinding(string(b))
+	if !ok {
+		return fmt.Errorf("%q is not a finding kind (%v)", b, Findings())
+	}
+	*f = k
+	return nil
+}
+
+// ParseFinding reads a kind's name.
+func ParseFinding(name string) (Finding, bool) {
+	for _, k := range Findings() {
+		if findingNames[k] == name {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+// Finding is the kind of finding a rule in this status is; false when
+// the status is no finding.
+func (s Status) Finding() (Finding, bool) {
+	switch s {
+	case StatusMissing:
+		return FindingMissing, true
+	case StatusBlocked:
+		return FindingBlocked, true
+	case StatusMismatch:
+		return FindingMismatch, true
+	case StatusPartial:
+		return FindingPartial, true
+	}
+	return 0, false
 }
 
 // CountFindings counts a report's findings by kind, every kind present:
 // a failing rule status is a finding of its own kind, and each
 // unexpected group one of kind unexpected.
-func CountFindings(statuses []Status, unexpected int) map[string]int {
-	out := map[string]int{}
-	for _, k := range FindingNames() {
+func CountFindings(statuses []Status, unexpected int) map[Finding]int {
+	out := map[Finding]int{}
+	for _, k := range Findings() {
 		out[k] = 0
 	}
 	for _, s := range statuses {
-		if s.Failing() {
-			out[string(s)]++
+		if k, ok := s.Finding(); ok {
+			out[k]++
 		}
 	}
-	out[string(FindingUnexpected)] = unexpected
+	out[FindingUnexpected] = unexpected
 	return out
 }
 

@@ -1,6 +1,7 @@
 package matrix
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -62,7 +63,7 @@ func TestCountPeer(t *testing.T) {
 
 func TestCountFindings(t *testing.T) {
 	statuses := []Status{StatusOK, StatusBlocked, StatusBlocked, StatusUnconfirmed, StatusNotSeen, StatusPartial}
-	want := map[string]int{"missing": 0, "blocked": 2, "mismatch": 0, "partial": 1, "unexpected": 7}
+	want := map[Finding]int{FindingMissing: 0, FindingBlocked: 2, FindingMismatch: 0, FindingPartial: 1, FindingUnexpected: 7}
 	if got := CountFindings(statuses, 7); !reflect.DeepEqual(got, want) {
 		t.Errorf("findings %v, want %v", got, want)
 	}
@@ -94,5 +95,27 @@ func TestWorse(t *testing.T) {
 	}
 	if AttemptsShown(StatusUnconfirmed, 0) != 1 || AttemptsShown(StatusUnconfirmed, 4) != 4 || AttemptsShown(StatusMissing, 0) != 0 {
 		t.Error("AttemptsShown")
+	}
+}
+
+// TestFindingText: a finding kind is its name in a report's JSON, as a
+// map key and read back; a name that is no kind is an error.
+func TestFindingText(t *testing.T) {
+	js, err := json.Marshal(map[Finding]int{FindingUnexpected: 2, FindingBlocked: 1})
+	if err != nil || string(js) != `{"blocked":1,"unexpected":2}` {
+		t.Fatalf("%s, %v", js, err)
+	}
+	var back map[Finding]int
+	if err := json.Unmarshal(js, &back); err != nil || back[FindingUnexpected] != 2 || back[FindingBlocked] != 1 {
+		t.Errorf("read back %v, %v", back, err)
+	}
+	if err := json.Unmarshal([]byte(`{"late":1}`), &back); err == nil {
+		t.Error("an unknown kind read back")
+	}
+	for _, s := range Statuses() {
+		k, ok := s.Finding()
+		if ok != s.Failing() || ok && k.String() != string(s) {
+			t.Errorf("status %s: finding %v, %v", s, k, ok)
+		}
 	}
 }
