@@ -104,8 +104,8 @@ func layout(r *Report) htmlView {
 	if r.Timeline != nil {
 		v.layoutTimeline(r)
 	}
-	for _, k := range matrix.FindingNames() {
-		v.Findings = append(v.Findings, kv{k, r.Summary.Findings[k]})
+	for _, k := range matrix.Findings() {
+		v.Findings = append(v.Findings, kv{k.String(), r.Summary.Findings[k]})
 	}
 	return v
 }

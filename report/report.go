@@ -132,14 +132,17 @@ func (r *Report) NoServer() bool { return r.Server.Source == "none" }
 // Facts is what the report's summary verdict and exit status are decided
 // from (matrix.Decide, matrix.ExitStatus).
 func (r *Report) Facts() matrix.Facts {
-	f := matrix.Facts{Judged: !r.NoServer(), Findings: r.Summary.Findings,
+	return matrix.Facts{Judged: !r.NoServer(), Findings: r.Summary.Findings, Unconfirmed: matrix.CountUnconfirmed(r.RuleStatuses()),
 		Observed: secondsDuration(r.Window.Observed), Window: secondsDuration(r.Window.Length)}
-	for _, rr := range r.Rules {
-		if rr.Status == matrix.StatusUnconfirmed {
-			f.Unconfirmed++
-		}
+}
+
+// RuleStatuses lists the rules' statuses in the report's order.
+func (r *Report) RuleStatuses() []matrix.Status {
+	out := make([]matrix.Status, len(r.Rules))
+	for i, rr := range r.Rules {
+		out[i] = rr.Status
 	}
-	return f
+	return out
 }
 
 // Window is the span of packet time the report covers.
@@ -250,11 +253,11 @@ type Blocked struct {
 
 // Summary is the one-line answer.
 type Summary struct {
-	Verdict  matrix.Outcome `json:"verdict"` // decided once, by matrix.Decide
-	Findings map[string]int `json:"findings"`
-	Packets  uint64         `json:"packets"`
-	Flows    int            `json:"flows"`
-	Allowed  int            `json:"allowed"`
+	Verdict  matrix.Outcome         `json:"verdict"` // decided once, by matrix.Decide
+	Findings map[matrix.Finding]int `json:"findings"`
+	Packets  uint64                 `json:"packets"`
+	Flows    int                    `json:"flows"`
+	Allowed  int                    `json:"allowed"`
 	// Unconfirmed: flows a rule matched that show neither an answer nor
 	// a failure (docs/design.md, "The evidence rule").
 	Unconfirmed int `json:"unconfirmed,omitempty"`
