@@ -228,8 +228,8 @@ func (m *Matrix) explainMatched(f *flow.Flow, j *Judgement, r *Rule, pid protoco
 		j.Notes = append(j.Notes, fmt.Sprintf("ambiguous: also matches %v; %s chosen by config order", ids, r.ID))
 	}
 	if j.Dir == Outbound {
-		if _, sport := f.Initiator(); sport < 49152 {
-			j.Notes = append(j.Notes, fmt.Sprintf("server source port %d is outside the Windows dynamic range 49152-65535", sport))
+		if _, sport := f.Initiator(); m.Site.OutsideDynamicRange(sport) {
+			j.Notes = append(j.Notes, fmt.Sprintf("server source port %d is outside the Windows dynamic range %s", sport, m.Site.DynamicPorts))
 		}
 	}
 }
