@@ -33,7 +33,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 		a.flushRecords()
 	}
 	r := &report.Report{Schema: report.Schema, Tool: report.Tool{Name: "flowverify", Version: meta.ToolVersion}}
-	r.Matrix = report.MatrixInfo{Name: m.Name, Profile: m.Profile, Description: m.Description, Config: m.ConfigFile}
+	r.Matrix = report.MatrixInfo{Name: m.Name, Profile: m.Profile, Description: m.Description, Config: m.ConfigFile, Site: siteInfo(m.Site)}
 	r.Server = a.server
 	r.Hosts = hostsReport(m)
 	r.Summary = g.sum
@@ -65,6 +65,23 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	sum.Infrastructure = tc.Infrastructure
 	sum.Verdict = matrix.Decide(r.Facts())
 	return r, nil
+}
+
+// siteInfo is what the report keeps of the site model, for renderers of
+// a report read back; nil when the matrix says nothing of it.
+func siteInfo(s matrix.Site) *report.Site {
+	if s.Product == "" && len(s.Groups) == 0 {
+		return nil
+	}
+	out := &report.Site{Product: s.Product}
+	for _, g := range s.Groups {
+		side := "right"
+		if g.Left {
+			side = "left"
+		}
+		out.Groups = append(out.Groups, report.SiteGroup{Name: g.Name, Side: side, Roles: append([]string{}, g.Roles...)})
+	}
+	return out
 }
 
 // noServerReason says why no server was found: nothing read at all, or
