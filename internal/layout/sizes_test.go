@@ -26,16 +26,13 @@ const (
 // shrink: TestAllowListIsCurrent fails on an entry that is fixed or gone,
 // so whoever fixes one removes it here.
 var tooLong = map[string]string{
-	"classifier/matrix.load":     "site",
 	"cmd/flowverify.openMonitor": "cmd",
 }
 
 var tooManyParams = map[string]string{
-	"classifier/matrix.Matrix.explainMatched": "live",
-	"classifier/matrix.StatusReason":          "report",
-	"cmd/flowverify.analyzeFiles":             "cmd",
-	"cmd/flowverify.finishMonitor":            "cmd",
-	"cmd/flowverify.runMonitor":               "cmd",
+	"cmd/flowverify.analyzeFiles":  "cmd",
+	"cmd/flowverify.finishMonitor": "cmd",
+	"cmd/flowverify.runMonitor":    "cmd",
 }
 
 // funcSize is one declared function's measures.
