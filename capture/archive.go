@@ -51,7 +51,7 @@ func OpenInputs(name string) ([]Input, error) {
 func openZip(name string) ([]Input, error) {
 	zr, err := zip.OpenReader(name)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a readable zip archive: %v", name, err)
+		return nil, fmt.Errorf("%s: not a readable zip archive: %w", name, err)
 	}
 	shared := &sharedCloser{c: zr}
 	var out []Input
@@ -62,7 +62,7 @@ func openZip(name string) ([]Input, error) {
 		in := Input{Name: name + ":" + m.Name}
 		rc, err := m.Open()
 		if err != nil {
-			in.Err = fmt.Errorf("%s: %v", in.Name, err)
+			in.Err = fmt.Errorf("%s: %w", in.Name, err)
 			out = append(out, in)
 			continue
 		}

@@ -155,7 +155,7 @@ func (s *FileSource) open(in io.Reader) error {
 		zin := &atomicCounter{r: raw}
 		zr, err := decompressor(kind, zin)
 		if err != nil {
-			return fmt.Errorf("%s: bad %s header: %v: %w", s.name, kind, err, ErrNotCapture)
+			return fmt.Errorf("%s: bad %s header: %w: %w", s.name, kind, err, ErrNotCapture)
 		}
 		s.comp, s.zr, s.zin, s.unz = kind, zr, zin, &atomicCounter{r: zr}
 		s.counter = &countingReader{r: s.unz}
@@ -166,7 +166,7 @@ func (s *FileSource) open(in io.Reader) error {
 		if err == nil || err == io.EOF {
 			return fmt.Errorf("%s: file too short for a capture header (%d bytes): %w", s.name, len(head), ErrNotCapture)
 		}
-		return fmt.Errorf("%s: %v", s.name, err)
+		return fmt.Errorf("%s: %w", s.name, err)
 	}
 	switch m := binary.LittleEndian.Uint32(head); m {
 	case pcapMagicMicro, pcapMagicMicroSwap, pcapMagicNano, pcapMagicNanoSwap:
@@ -187,13 +187,13 @@ func (s *FileSource) open(in io.Reader) error {
 			s.link &= 0x03ffffff
 		}
 		if err := s.pcapHeader(hdr); err != nil {
-			return fmt.Errorf("%s: bad pcap header: %v: %w", s.name, err, ErrNotCapture)
+			return fmt.Errorf("%s: bad pcap header: %w: %w", s.name, err, ErrNotCapture)
 		}
 	case pcapngMagic:
 		s.format = FormatPcapNG
 		nr, err := newNgReader(s.br, s.Offset)
 		if err != nil {
-			return fmt.Errorf("%s: bad pcapng section header: %v: %w", s.name, err, ErrNotCapture)
+			return fmt.Errorf("%s: bad pcapng section header: %w: %w", s.name, err, ErrNotCapture)
 		}
 		s.ng = nr
 	default:

@@ -39,7 +39,7 @@ func (s *FileSource) Unpark() error {
 	}
 	n, err := s.reopen()
 	if err != nil {
-		return fmt.Errorf("%s: reopening: %v", s.name, err)
+		return fmt.Errorf("%s: reopening: %w", s.name, err)
 	}
 	ahead := s.wantAhead
 	*s = *n

@@ -71,8 +71,10 @@ func newAggregator(a *Analyzer, listFlows bool) *aggregator {
 }
 
 func (g *aggregator) seedDCs(fs []flow.Flow) {
+	var fa matrix.FlowFacts
 	for i := range fs {
-		g.cx.NoteDC(&fs[i])
+		g.a.rec.facts(&fs[i], &fa)
+		g.cx.NoteDC(&fa)
 	}
 }
 
@@ -173,8 +175,10 @@ func (g *aggregator) add(f *flow.Flow) {
 		}
 		return
 	}
-	g.cx.NoteDC(f)
-	g.a.m.Judge(f, g.cx, &j)
+	var fa matrix.FlowFacts
+	g.a.rec.facts(f, &fa)
+	g.cx.NoteDC(&fa)
+	g.a.m.Judge(&fa, g.cx, &j)
 	var s judged
 	s.of(f, &j)
 	g.fold(&s, f, &j)

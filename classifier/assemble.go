@@ -2,6 +2,7 @@ package classifier
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"github.com/flowverify/flowverify/internal/words"
 	"net/netip"
@@ -60,8 +61,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	if a.unjudged > 0 {
 		sum.Flows += a.unjudged
 		sum.NotJudged += a.unjudged
-		r.Warnings = append(r.Warnings, fmt.Sprintf("%s ended before the server could be inferred and were not judged (held at most %d at a time); pass --server to judge them",
-			words.Count(a.unjudged, "flow"), decideAfter))
+		r.Notices = append(r.Notices, report.Notice{Kind: report.NoticeUnjudged, Flows: a.unjudged, Held: decideAfter})
 	}
 	sum.Infrastructure = tc.Infrastructure
 	sum.Verdict = matrix.Decide(r.Facts())
@@ -95,8 +95,10 @@ func noServerReason(err error, meta Meta) string {
 	if packets == 0 {
 		return "0 packets read: nothing to infer the server from"
 	}
-	msg := strings.TrimPrefix(err.Error(), "cannot infer the server: ")
-	return strings.TrimSuffix(msg, "; pass --server ADDR")
+	if ns, ok := errors.AsType[*NoServerError](err); ok {
+		return ns.Reason()
+	}
+	return err.Error()
 }
 
 // decideServer settles the server's addresses: given by the caller, known
@@ -148,10 +150,13 @@ func (a *Analyzer) ruleReports(r *report.Report, g *aggregator, meta Meta) map[s
 		findings[k] = 0
 	}
 	pending := meta.Window > 0 && meta.Observed < meta.Window
+	if a.server.Source == "none" {
+		r.Notices = append(r.Notices, report.Notice{Kind: report.NoticeNoServer})
+	}
 	for i := range a.m.Rules {
 		rr := a.ruleReport(&a.m.Rules[i], &g.rules[i])
 		if a.server.Source == "none" {
-			rr.Status, rr.Reason = matrix.StatusNotSeen, "not judged: no server (see the candidates, or pass --server)"
+			rr.Status, rr.Reason = matrix.StatusNotSeen, "" // the command words it (NoticeNoServer)
 		}
 		if pending && rr.Status == matrix.StatusMissing {
 			rr.Status = matrix.StatusNotSeen
@@ -293,6 +298,7 @@ func (a *Analyzer) inputsReport(r *report.Report, g *aggregator, meta Meta) {
 			ri.Damaged = true
 			off := in.Damage.Offset
 			ri.DamageAt = &off
+			ri.Damage = in.Damage
 			r.Summary.Damaged = true
 		}
 		r.Inputs = append(r.Inputs, ri)

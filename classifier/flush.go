@@ -77,6 +77,7 @@ func (a *Analyzer) flushAhead(t *flow.Table) {
 		defer close(full)
 		var (
 			buf flow.Flow
+			fa  matrix.FlowFacts
 			j   matrix.Judgement
 		)
 		b := free.get()
@@ -85,7 +86,14 @@ func (a *Analyzer) flushAhead(t *flow.Table) {
 			s := &b.recs[b.n]
 			b.n++
 			s.pos = pos
-			if f.Recognising() || g.cx.DCPeer(f) != nil {
+			// A flow still recognising changes as it ends: its facts are
+			// read, and it is judged, only once it has.
+			wait := f.Recognising()
+			if !wait {
+				a.rec.facts(f, &fa)
+				wait = g.cx.DCPeer(&fa) != nil
+			}
+			if wait {
 				s.kind = aheadWait
 				full <- b
 				<-resume // it has ended: what it changed is there to read
@@ -96,7 +104,7 @@ func (a *Analyzer) flushAhead(t *flow.Table) {
 				s.kind = aheadEnd
 			} else {
 				s.kind = aheadFold
-				a.m.Judge(f, g.cx, &j)
+				a.m.Judge(&fa, g.cx, &j)
 				s.of(f, &j)
 			}
 			if b.n == aheadLen {

@@ -3,7 +3,7 @@ package classifier
 import (
 	"bytes"
 	"net/netip"
-	"strings"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,6 +11,7 @@ import (
 	"github.com/flowverify/flowverify/capture/flow"
 	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/internal/synth"
+	"github.com/flowverify/flowverify/report"
 )
 
 // TestAutoHoldsABoundedNumberOfFlows: with --server auto and no sign of a
@@ -54,7 +55,7 @@ func TestAutoHoldsABoundedNumberOfFlows(t *testing.T) {
 	if r.Summary.Flows != n || r.Summary.NotJudged != n || !r.NoServer() {
 		t.Errorf("%d flows, %d not judged, server %s; want all %d not judged", r.Summary.Flows, r.Summary.NotJudged, r.Server.Source, n)
 	}
-	if !strings.Contains(strings.Join(r.Warnings, "\n"), "ended before the server could be inferred") {
-		t.Errorf("no warning: %v", r.Warnings)
+	if !slices.Contains(r.Notices, report.Notice{Kind: report.NoticeUnjudged, Flows: n, Held: decideAfter}) {
+		t.Errorf("no notice of %d flows not judged: %v", n, r.Notices)
 	}
 }

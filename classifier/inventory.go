@@ -221,7 +221,7 @@ func (inv *inventory) build(m *matrix.Matrix, r *report.Report, t *flow.Table) *
 			went[a] = append(went[a], ids...)
 		}
 	}
-	out.Config, out.Flags = siteConfig(m, r, out.Hosts, went)
+	out.Config, out.Args = siteConfig(m, r, out.Hosts, went)
 	for i := range out.Hosts {
 		h := &out.Hosts[i]
 		for role, members := range out.Config.Roles {
@@ -455,15 +455,15 @@ func servesAs(s report.Server, h report.InventoryHost) bool {
 // a rule that reached only some of its role's members (a DC without an
 // endpoint mapper), a role of its own, so that judging with the file calls
 // nothing partial that worked.
-func siteConfig(m *matrix.Matrix, r *report.Report, hosts []report.InventoryHost, reached map[netip.Addr][]string) (report.SiteConfig, []string) {
+func siteConfig(m *matrix.Matrix, r *report.Report, hosts []report.InventoryHost, reached map[netip.Addr][]string) (report.SiteConfig, []report.SiteArg) {
 	cfg := report.SiteConfig{Hosts: map[string][]string{}, Roles: map[string][]string{}}
-	var flags []string
+	var flags []report.SiteArg
 	if m.Profile != configs.Default {
 		// Without it, -c would lay the file over the default profile:
 		// rows the site was not described with, and narrowed rules
 		// the default may not have.
 		cfg.Extends = m.Profile
-		flags = append(flags, "--profile "+m.Profile)
+		flags = append(flags, report.SiteArg{Setting: matrix.SettingProfile, Values: []string{m.Profile}})
 	}
 	byRule := map[string][]string{}
 	for _, h := range hosts {
@@ -471,7 +471,7 @@ func siteConfig(m *matrix.Matrix, r *report.Report, hosts []report.InventoryHost
 			continue
 		}
 		cfg.Hosts[h.Name] = h.Addresses
-		flags = append(flags, "--host "+h.Name+"="+strings.Join(h.Addresses, ","))
+		flags = append(flags, report.SiteArg{Setting: matrix.SettingHost, Name: h.Name, Values: h.Addresses})
 		if servesAs(r.Server, h) {
 			cfg.Server = append(cfg.Server, h.Name)
 			continue
@@ -486,7 +486,7 @@ func siteConfig(m *matrix.Matrix, r *report.Report, hosts []report.InventoryHost
 		}
 	}
 	if len(cfg.Server) > 0 {
-		flags = append(flags, "--server "+strings.Join(cfg.Server, ","))
+		flags = append(flags, report.SiteArg{Setting: matrix.SettingServer, Values: slices.Clone(cfg.Server)})
 	}
 	for _, rule := range m.Rules {
 		for _, role := range rule.Roles {
@@ -521,7 +521,7 @@ func siteConfig(m *matrix.Matrix, r *report.Report, hosts []report.InventoryHost
 	for _, name := range roles {
 		slices.Sort(cfg.Roles[name])
 		if members := flagRoles[name]; len(members) > 0 {
-			flags = append(flags, "--role "+name+"="+strings.Join(members, ","))
+			flags = append(flags, report.SiteArg{Setting: matrix.SettingRole, Name: name, Values: members})
 		}
 	}
 	return cfg, flags

@@ -7,8 +7,9 @@ import (
 	"github.com/flowverify/flowverify/report"
 )
 
-// LiveSource is a running capture (capture.Live): batches of packets,
-// handed back once read, and the interfaces' counters.
+// LiveSource is a running capture (capture/live's, or a test's): batches
+// of packets, handed back once read, and the interfaces' counters. Through
+// it the engine runs live without linking libpcap.
 type LiveSource interface {
 	Batches() <-chan *capture.Batch
 	Release(*capture.Batch)

@@ -200,10 +200,15 @@ func (mo *Monitor) ctx() *matrix.Context {
 // dcs are the peers the server reached on the endpoint mapper.
 func (mo *Monitor) dcs() *matrix.DCs {
 	cx := matrix.Context{Servers: matrix.NewServerSet(mo.cfg.Servers), DCs: &matrix.DCs{ByEPM: map[netip.Addr]bool{}}, Evidence: mo.rec}
-	for i := range mo.window {
-		cx.NoteDC(&mo.window[i])
+	var fa matrix.FlowFacts
+	note := func(f *flow.Flow) {
+		mo.rec.facts(f, &fa)
+		cx.NoteDC(&fa)
 	}
-	mo.table.Each(cx.NoteDC)
+	for i := range mo.window {
+		note(&mo.window[i])
+	}
+	mo.table.Each(note)
 	return cx.DCs
 }
 
@@ -250,8 +255,12 @@ func (mo *Monitor) Events(stats []capture.IfaceStats) []report.Event {
 		if f.Key.Proto == matrix.TCP && !ended && f.Pkts[flow.Resp] == 0 && !f.Unreach && f.SYNs < 2 {
 			return // a fresh SYN: too early to call it unanswered
 		}
-		var j matrix.Judgement
-		mo.m.Judge(f, cx, &j)
+		var (
+			fa matrix.FlowFacts
+			j  matrix.Judgement
+		)
+		mo.rec.facts(f, &fa)
+		mo.m.Judge(&fa, cx, &j)
 		switch j.Verdict {
 		case matrix.Blocked:
 			id := flowID{f.Key, f.First}

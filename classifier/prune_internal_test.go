@@ -28,7 +28,7 @@ func analyzeTicking(t *testing.T, m *matrix.Matrix, data []byte, tick bool) (*re
 	an := NewAnalyzer(m)
 	an.ListFlows(true, []string{"in"})
 	an.Stream()
-	table := flow.NewTable(m.FlowConfig())
+	table := flow.NewTable(flowConfig(m))
 	an.Attach(table)
 	pkts := make([]capture.Packet, 128)
 	for {

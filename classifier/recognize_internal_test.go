@@ -59,7 +59,7 @@ func TestEndpointsLearnedOncePerConversation(t *testing.T) {
 	an := NewAnalyzer(m)
 	an.ListFlows(true, []string{"epm"})
 	an.Stream()
-	table := flow.NewTable(m.FlowConfig())
+	table := flow.NewTable(flowConfig(m))
 	an.Attach(table)
 	merger := capture.NewMerger([]*capture.FileSource{src})
 	defer merger.Close()

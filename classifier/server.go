@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"sort"
-	"strings"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
@@ -149,23 +148,23 @@ func byScore(list []scored) {
 // decide picks the address with the most kinds of evidence, then the
 // server's address of the other family (Windows runs IPv4 and IPv6 side
 // by side): one that shows matrix evidence too and sits behind the same
-// Ethernet station. A tie within a family, or no evidence at all, is an
-// error that tells the user what to pass instead.
+// Ethernet station. A tie within a family, or no evidence at all, is a
+// *NoServerError.
 func (s *serverInference) decide(mac macLookup) ([]netip.Addr, []string, error) {
 	list := s.ranked()
 	if len(list) == 0 {
-		return nil, nil, fmt.Errorf("cannot infer the server: %s; pass --server ADDR", s.noEvidence)
+		return nil, nil, &NoServerError{Missing: s.noEvidence}
 	}
 	best := list[0]
 	partner, pairEv := s.partner(best, list[1:], mac)
-	var tied []string
+	var tied []netip.Addr
 	for _, c := range list {
 		if c.n == best.n && c.a.Is4() == best.a.Is4() {
-			tied = append(tied, c.a.String())
+			tied = append(tied, c.a)
 		}
 	}
 	if len(tied) > 1 {
-		return nil, nil, fmt.Errorf("cannot infer the server: %s show the same evidence (%d kinds each); pass --server ADDR", strings.Join(tied, ", "), best.n)
+		return nil, nil, &NoServerError{Tied: tied, Kinds: best.n}
 	}
 	addrs := []netip.Addr{best.a}
 	ev := s.evidence(best.a, "")
@@ -256,7 +255,7 @@ func (s *serverInference) responderKinds() uint16 {
 // inference's station recording: the flows on the ports of the evidence
 // kinds record which Ethernet station each address is behind.
 func tableConfig(m *matrix.Matrix) flow.Config {
-	c := m.FlowConfig()
+	c := flowConfig(m)
 	c.MACPorts = new(flow.PortSet)
 	for _, k := range m.ServerEvidence() {
 		c.MACPorts.Add(k.Port)

@@ -246,7 +246,7 @@ func (l *FlowList) decode(dec *json.Decoder) error {
 	for i := 0; dec.More(); i++ {
 		var f Flow
 		if err := dec.Decode(&f); err != nil {
-			return fmt.Errorf("flows[%d]: %v", i, err)
+			return fmt.Errorf("flows[%d]: %w", i, err)
 		}
 		at, err := time.Parse(time.RFC3339Nano, f.First)
 		if err != nil {

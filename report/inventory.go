@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,8 +30,12 @@ type Inventory struct {
 	// the server, and rules narrowed where not every member of a role was
 	// seen on them.
 	Config SiteConfig `json:"config"`
-	// Flags is the same as command-line flags.
-	Flags []string `json:"flags"`
+	// Flags is the same as command-line flags: Args in the command's
+	// words.
+	Flags []string  `json:"flags"`
+	Args  []SiteArg `json:"-"`
+	// Usage is filled by the command, like Flags.
+	Usage InventoryUsage `json:"-"`
 }
 
 // InventorySchema names the JSON form of an inventory.
@@ -143,7 +148,7 @@ func writeInventoryText(w io.Writer, inv *Inventory) error {
 	if inv.Others > 0 {
 		t.p("(%s more not listed)\n", words.Count(inv.Others, "address", "addresses"))
 	}
-	t.p("\nTo describe the site (or -f yaml for a matrix file; rules narrowed to some of a role need it):\n")
+	t.p("\n%s\n", inv.Usage.Describe)
 	t.p("  flowverify analyze \\\n")
 	for _, f := range inv.Flags {
 		t.p("    %s \\\n", f)
@@ -177,11 +182,7 @@ func writeSiteYAML(w io.Writer, inv *Inventory) error {
 	if err := root.Encode(inv.Config); err != nil {
 		return err
 	}
-	head := []string{
-		"A matrix file describing the site, written by 'flowverify hosts' from",
-		"what the capture showed: check the names and the roles, then pass it",
-		"with -c.",
-	}
+	head := slices.Clone(inv.Usage.FileHead)
 	for _, in := range inv.Inputs {
 		head = append(head, "  from "+printable(in.Name))
 	}
@@ -216,7 +217,7 @@ func writeSiteYAML(w io.Writer, inv *Inventory) error {
 		return err
 	}
 	if err := sameSite(b.Bytes(), inv.Config); err != nil {
-		return fmt.Errorf("the site file does not read back as written: %v", err)
+		return fmt.Errorf("the site file does not read back as written: %w", err)
 	}
 	_, err := w.Write(b.Bytes())
 	return err

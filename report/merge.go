@@ -351,6 +351,8 @@ func (mg *merger) finish(reports []*Report) *Report {
 		// A judged merge names its server; the candidates of reports
 		// that had none are in their own reports.
 		out.Server.Candidates = nil
+	} else {
+		out.Notices = append(out.Notices, Notice{Kind: NoticeNoServer, Merged: true})
 	}
 	findings := map[string]int{}
 	for _, k := range matrix.FindingNames() {
@@ -418,7 +420,7 @@ func (mg *merger) finishRule(id string) *Rule {
 	}
 	sort.Strings(g.Evidence)
 	if !mg.judged {
-		g.Status, g.Reason = matrix.StatusNotSeen, "not judged: no server in any report (see the candidates, or pass --server)"
+		g.Status = matrix.StatusNotSeen // the reason is the command's words (NoticeNoServer)
 		return g
 	}
 	t := matrix.Tally{Required: g.Required, Allowed: g.Allowed, Blocked: g.BlockedN, Mismatch: g.Mismatch, Unconfirmed: g.Unconfirmed,

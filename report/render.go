@@ -249,10 +249,12 @@ func (t textWriter) header(r *Report) {
 				t.para("    - ", "      ", e)
 			}
 		}
-		if len(r.Server.Candidates) > 0 {
-			t.p("  To judge against the strongest: --server %s\n", r.Server.Candidates[0].Address)
-		} else {
-			t.para("  ", "  ", "No address shows matrix evidence; 'flowverify hosts FILE' lists every host seen, then pass --server ADDR")
+		switch {
+		case r.Server.Advice == "":
+		case len(r.Server.Candidates) > 0:
+			t.p("  %s\n", r.Server.Advice)
+		default:
+			t.para("  ", "  ", r.Server.Advice)
 		}
 	} else {
 		t.p("Server: %s (%s)\n", server, r.Server.Source)

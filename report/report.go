@@ -40,6 +40,8 @@ type Report struct {
 	// the analysis that built them; nil in a report read back from JSON,
 	// which cannot be given suggestions.
 	Aggregates *Aggregates `json:"-"`
+	// Notices are said in words naming flags by the command (Notice).
+	Notices []Notice `json:"-"`
 }
 
 // Timeline counts flows per rule (and unexpected flows) in equal slices of
@@ -155,6 +157,10 @@ type Input struct {
 	Damaged     bool     `json:"damaged"`
 	DamageAt    *int64   `json:"damage_offset,omitempty"`
 	Warnings    []string `json:"warnings,omitempty"`
+	// Damage is the reader's error where the input stopped being
+	// readable (a *capture.DamageError: file, offset, cause), for
+	// errors.As; nil in a report read back from JSON.
+	Damage error `json:"-"`
 }
 
 // Server says which addresses are the server and why.
@@ -166,6 +172,9 @@ type Server struct {
 	// Candidates, when no server could be inferred: the addresses that
 	// show matrix evidence, strongest first.
 	Candidates []Candidate `json:"candidates,omitempty"`
+	// Advice is what the text report tells a reader without a server to
+	// pass, in the command's words (it names a flag); not in JSON.
+	Advice string `json:"-"`
 }
 
 // Candidate is an address that may be the server, with what it showed.

@@ -29,7 +29,7 @@ func Decode(name string, rd io.Reader) (*Report, error) {
 	var r Report
 	if err := decodeReport(json.NewDecoder(bufio.NewReaderSize(rd, 64<<10)), &r); err != nil {
 		r.Flows.Close()
-		return nil, fmt.Errorf("%s: not a flowverify JSON report: %v", name, err)
+		return nil, fmt.Errorf("%s: not a flowverify JSON report: %w", name, err)
 	}
 	if r.Schema != Schema {
 		r.Flows.Close()
@@ -37,7 +37,7 @@ func Decode(name string, rd io.Reader) (*Report, error) {
 	}
 	if err := r.validate(); err != nil {
 		r.Flows.Close()
-		return nil, fmt.Errorf("%s: %v", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &r, nil
 }
@@ -73,7 +73,7 @@ func decodeReport(dec *json.Decoder, r *Report) error {
 			}
 		case ok:
 			if err := dec.Decode(f.Addr().Interface()); err != nil {
-				return fmt.Errorf("%s: %v", key, err)
+				return fmt.Errorf("%s: %w", key, err)
 			}
 		default:
 			var skip json.RawMessage

@@ -29,7 +29,8 @@ var ErrNoAggregates = errors.New("firewall suggestions need the analysis itself:
 // Every Allow rule names its remote addresses and a port; what has neither
 // (a folded group, port 0, a transport without ports) gets a comment in
 // the syntax saying why no rule is written.
-func Suggest(m *matrix.Matrix, r *report.Report, syntax string, unexpected bool) ([]report.Suggestion, error) {
+func Suggest(m *matrix.Matrix, r *report.Report, req Request) ([]report.Suggestion, error) {
+	syntax := req.Syntax
 	agg := r.Aggregates
 	if agg == nil {
 		if len(r.Blocked) > 0 || len(r.Unexpected) > 0 {
@@ -49,9 +50,30 @@ func Suggest(m *matrix.Matrix, r *report.Report, syntax string, unexpected bool)
 			Note: fmt.Sprintf("%s: %s. The port is open but another service or a proxy answers there; a firewall rule will not fix it: check what listens on %s", rr.ID, rr.Reason, rr.Ports)})
 	}
 	for _, u := range agg.Unexpected {
-		out = append(out, unexpectedSuggestion(u, agg.FoldLimit, syntax, unexpected))
+		out = append(out, req.unexpected(u, agg.FoldLimit))
 	}
 	return out, nil
+}
+
+// Request is what Suggest is asked for.
+type Request struct {
+	Syntax string // PowerShell, Netsh, NFTables or IPTables
+	// Unexpected asks for the rules that would allow the unexpected
+	// traffic too, not only for what allowing it would mean.
+	Unexpected bool
+	// ListFlows is how the caller's user lists every flow, in the
+	// caller's words (cmd/flowverify: its flag), for the comment on a
+	// folded row, whose flows only such a list names.
+	ListFlows string
+}
+
+// listThem is the folded row's last sentence, when the caller says how
+// its flows are listed.
+func (req Request) listThem() string {
+	if req.ListFlows == "" {
+		return ""
+	}
+	return " List them with " + req.ListFlows + " and allow only the peers and ports meant"
 }
 
 // blockedGroup is one rule, direction and port with every peer that
@@ -126,9 +148,10 @@ func (g *blockedGroup) suggestion(syntax string) report.Suggestion {
 		Transport: matrix.TransportName(g.rule.Transport), Direction: dirName(g.inbound), Syntax: syntax, Commands: allowLines(syntax, e), Note: note}
 }
 
-// unexpectedSuggestion says what allowing an unexpected group would mean,
-// and with withRules the rule that would, or why there is none.
-func unexpectedSuggestion(u report.UnexpectedAgg, foldLimit int, syntax string, withRules bool) report.Suggestion {
+// unexpected says what allowing an unexpected group would mean, and
+// with req.Unexpected the rule that would, or why there is none.
+func (req Request) unexpected(u report.UnexpectedAgg, foldLimit int) report.Suggestion {
+	syntax, withRules := req.Syntax, req.Unexpected
 	tr := matrix.TransportName(u.Transport)
 	s := report.Suggestion{Kind: "unexpected", Port: int(u.Port), Transport: tr, Direction: u.Dir.String(), Syntax: syntax}
 	if u.Folded {
@@ -142,8 +165,8 @@ func unexpectedSuggestion(u report.UnexpectedAgg, foldLimit int, syntax string, 
 		if withRules {
 			s.Commands = Comment(syntax, fmt.Sprintf("flowverify: no rule for the folded %s %s row \"(others)\": past %d unexpected groups, %d flows to further peers and ports "+
 				"(up to %d groups: past the cap flowverify counts flows, not groups, so a scan cannot exhaust its memory) were counted together, "+
-				"and a folded row has no single peer or port to allow; a rule for it would allow %s. List them with --flows and allow only the peers and ports meant",
-				u.Dir, strings.ToUpper(tr), foldLimit, u.Flows, u.Flows, all))
+				"and a folded row has no single peer or port to allow; a rule for it would allow %s.%s",
+				u.Dir, strings.ToUpper(tr), foldLimit, u.Flows, u.Flows, all, req.listThem()))
 		}
 		return s
 	}

@@ -37,7 +37,7 @@ func TestSuggestNeverAllowsEverything(t *testing.T) {
 	} {
 		for _, syntax := range Syntaxes() {
 			r := &report.Report{Aggregates: &report.Aggregates{FoldLimit: 10000, Unexpected: []report.UnexpectedAgg{c.row}}}
-			got, err := Suggest(m, r, syntax, true)
+			got, err := Suggest(m, r, Request{Syntax: syntax, Unexpected: true, ListFlows: "the flow list"})
 			if err != nil || len(got) != 1 {
 				t.Fatalf("%s/%s: %v %+v", c.name, syntax, err, got)
 			}
@@ -53,7 +53,7 @@ func TestSuggestNeverAllowsEverything(t *testing.T) {
 	}
 	// ICMP has no port: a note, no command.
 	icmp := &report.Report{Aggregates: &report.Aggregates{Unexpected: []report.UnexpectedAgg{{Transport: capture.ProtoICMP, Dir: matrix.Outbound, Peer: peer, ICMP: true, ICMPType: 8}}}}
-	if got, _ := Suggest(m, icmp, PowerShell, true); len(got) != 1 || got[0].Commands != nil || !strings.Contains(got[0].Note, "echo") {
+	if got, _ := Suggest(m, icmp, Request{Syntax: PowerShell, Unexpected: true}); len(got) != 1 || got[0].Commands != nil || !strings.Contains(got[0].Note, "echo") {
 		t.Errorf("ICMP: %+v", got)
 	}
 }
@@ -63,10 +63,10 @@ func TestSuggestNeverAllowsEverything(t *testing.T) {
 func TestSuggestRefusesTextOnlyReport(t *testing.T) {
 	m, _ := matrix.Load(matrix.LoadOptions{})
 	r := &report.Report{Unexpected: []report.Unexpected{{Transport: "udp", Direction: "outbound", Peer: "(others)"}}}
-	if _, err := Suggest(m, r, PowerShell, true); !errors.Is(err, ErrNoAggregates) {
+	if _, err := Suggest(m, r, Request{Syntax: PowerShell, Unexpected: true}); !errors.Is(err, ErrNoAggregates) {
 		t.Fatalf("got %v, want ErrNoAggregates", err)
 	}
-	if got, err := Suggest(m, &report.Report{}, PowerShell, true); err != nil || len(got) != 0 {
+	if got, err := Suggest(m, &report.Report{}, Request{Syntax: PowerShell, Unexpected: true}); err != nil || len(got) != 0 {
 		t.Fatalf("an empty report: %v %v", got, err)
 	}
 }

@@ -67,9 +67,9 @@ func splitList(in []string) []string {
 func build(raw *rawMatrix, src string, envKeys map[string]string) (*Matrix, error) {
 	from := func(key string) origin {
 		if v, ok := envKeys[key]; ok {
-			return origin{"environment", v}
+			return origin{src: "environment", key: v}
 		}
-		return origin{src, key}
+		return origin{src: src, key: key}
 	}
 	cerr := func(key, format string, a ...any) error { return from(key).errorf(format, a...) }
 	m := &Matrix{Name: raw.Name, Description: raw.Description, Roles: map[string]*Role{}, Hosts: map[string]*Host{}}

@@ -6,17 +6,61 @@ import (
 	"time"
 
 	"github.com/flowverify/flowverify/capture"
-	"github.com/flowverify/flowverify/capture/flow"
 	"github.com/flowverify/flowverify/classifier/protocol"
 )
 
-// Evidence is what judging asks of the engine about a flow beyond the
-// flow itself: what recognition concluded and which endpoints an endpoint
-// mapper handed out.
+// FlowFacts is what Judge reads of one flow. The engine fills it from its
+// flow table and its recognition, into one value it reuses, so judging
+// needs neither and allocates nothing; a test writes it by hand.
+type FlowFacts struct {
+	Ini, Res         capture.Addr // the initiator's and the responder's address
+	IniPort, ResPort uint16
+	Transport        uint8 // IP protocol number: TCP, UDP, ICMP...
+	First            int64 // packet time of the flow's first packet, Unix ns
+	IniPkts, ResPkts uint32
+	SYNs             uint16 // SYNs the initiator sent, retransmissions included
+	// Opening is what a TCP flow's endpoint states say of its opening.
+	Opening Opening
+	// Handshake: the initiator's SYN, the responder's SYN/ACK to it and
+	// the initiator's ACK, in that order.
+	Handshake        bool
+	IniData, ResData bool // TCP payload from the initiator, from the responder
+	ResSYNACK        bool // the responder sent a SYN/ACK
+	// Guessed: the initiator was chosen by the port heuristic because the
+	// start of the conversation was not captured.
+	Guessed bool
+	// Unreach: an ICMP destination unreachable answered the flow, with
+	// ICMPCode (of ICMPv6 when ICMPv6 is set).
+	Unreach  bool
+	ICMPv6   bool
+	ICMPCode uint8
+	// Protocol and Confidence are what recognition made of the flow, when
+	// Recognised (recognition holds something for it).
+	Protocol   protocol.ID
+	Confidence protocol.Confidence
+	Recognised bool
+	// AnsweredRPC: the responder answered DCE/RPC in the flow (a
+	// bind_ack, an alter_context_resp or a response).
+	AnsweredRPC bool
+}
+
+// Opening is what a TCP flow's endpoint states say of its opening, in the
+// terms of Zeek's conn_state.
+type Opening uint8
+
+// Openings of a TCP flow.
+const (
+	OpeningOther Opening = iota
+	// OpeningUnanswered: S0, RSTOS0 or SH, the initiator's SYN (then
+	// perhaps its RST or FIN) and no SYN/ACK.
+	OpeningUnanswered
+	// OpeningRefused: REJ, the SYN answered by a reset.
+	OpeningRefused
+)
+
+// Evidence is what judging asks of the engine beyond a flow's facts:
+// which endpoints an endpoint mapper handed out.
 type Evidence interface {
-	// Protocol is the flow's recognised protocol and the recogniser's
-	// confidence; ok is false when recognition holds nothing for it.
-	Protocol(f *flow.Flow) (id protocol.ID, conf protocol.Confidence, ok bool)
 	// LookupLearned is the endpoint handed out for addr:port and valid at
 	// packet time t, or nil.
 	LookupLearned(addr netip.Addr, port uint16, t int64, lifetime time.Duration) *Learned
@@ -25,9 +69,6 @@ type Evidence interface {
 	// MayBeLearned says whether some endpoint mapper named port at all:
 	// a flow to a port no rule lists can match a learn rule only then.
 	MayBeLearned(port uint16) bool
-	// AnsweredRPC says whether the flow's responder answered DCE/RPC in
-	// it (a bind_ack, an alter_context_resp or a response).
-	AnsweredRPC(f *flow.Flow) bool
 }
 
 // Learned is an endpoint the RPC endpoint mapper handed out.
@@ -57,8 +98,14 @@ type Context struct {
 // endpoint (Judge asks Evidence.MayBeLearned for those), so judging skips
 // the walk over the rules: a scan's flows are nearly all of this kind.
 type NamedPorts struct {
-	set [2]flow.PortSet // TCP, UDP
+	set [2]portSet // TCP, UDP
 }
+
+// portSet is a bitmap of the 65536 ports.
+type portSet [65536 / 64]uint64
+
+func (s *portSet) add(p uint16)      { s[p>>6] |= 1 << (p & 63) }
+func (s *portSet) has(p uint16) bool { return s[p>>6]&(1<<(p&63)) != 0 }
 
 func NewNamedPorts(m *Matrix) *NamedPorts {
 	np := &NamedPorts{}
@@ -66,7 +113,7 @@ func NewNamedPorts(m *Matrix) *NamedPorts {
 		if i, ok := transportSlot(proto); ok {
 			for _, r := range ps {
 				for p := int(r.Lo); p <= int(r.Hi); p++ {
-					np.set[i].Add(uint16(p))
+					np.set[i].add(uint16(p))
 				}
 			}
 		}
@@ -94,7 +141,7 @@ func transportSlot(proto uint8) (int, bool) {
 // to port of proto.
 func (np *NamedPorts) MayMatch(proto uint8, port uint16) bool {
 	i, ok := transportSlot(proto)
-	return np == nil || !ok || np.set[i].Has(port)
+	return np == nil || !ok || np.set[i].has(port)
 }
 
 // DCs is the set of peers that answered the server's DCE/RPC on the
@@ -107,8 +154,8 @@ func (d *DCs) isDC(a netip.Addr) bool { return d != nil && d.ByEPM[a] }
 
 // NoteDC records a peer that answered the server's DCE/RPC on the
 // endpoint mapper: the domain controllers as the traffic shows them.
-func (cx *Context) NoteDC(f *flow.Flow) {
-	if ra := cx.DCPeer(f); ra != nil && cx.Evidence.AnsweredRPC(f) {
+func (cx *Context) NoteDC(fa *FlowFacts) {
+	if ra := cx.DCPeer(fa); ra != nil && fa.AnsweredRPC {
 		cx.DCs.ByEPM[ra.Netip()] = true
 	}
 }
@@ -118,13 +165,12 @@ func (cx *Context) NoteDC(f *flow.Flow) {
 // It is one (NoteDC) only when recognition saw the peer answer DCE/RPC:
 // a host that resets 135, or accepts it and speaks anything else, hands
 // out no port and vouches for none of its dynamic range.
-func (cx *Context) DCPeer(f *flow.Flow) *capture.Addr {
-	if f.Key.Proto != TCP || f.Pkts[flow.Resp] == 0 {
+func (cx *Context) DCPeer(fa *FlowFacts) *capture.Addr {
+	if fa.Transport != TCP || fa.ResPkts == 0 {
 		return nil
 	}
-	ia, ra, rp := f.Ends()
-	if rp == 135 && cx.Servers.Has(ia) {
-		return ra
+	if fa.ResPort == 135 && cx.Servers.Has(&fa.Ini) {
+		return &fa.Res
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package matrix
 
 import (
 	"fmt"
-	"github.com/flowverify/flowverify/internal/words"
 	"net/netip"
 	"slices"
 	"strings"
@@ -35,10 +34,20 @@ func (p Peer) Key() string {
 // origin says where a setting came from, so that an error found only once
 // every layer is applied (a role naming a host that no layer defines)
 // still names the user's key.
-type origin struct{ src, key string }
+// origin is where a value came from: a file's key, a variable, or a
+// setting of the caller's (then key is the name it was given for).
+type origin struct {
+	src, key string
+	setting  Setting
+}
 
 func (o origin) errorf(format string, a ...any) error {
-	return &ConfigError{Source: o.src, Key: o.key, Msg: fmt.Sprintf(format, a...)}
+	return &ConfigError{Source: o.src, Key: o.key, Setting: o.setting, Msg: fmt.Sprintf(format, a...)}
+}
+
+// wrap is errorf for a cause that is a value of its own.
+func (o origin) wrap(err error) error {
+	return &ConfigError{Source: o.src, Key: o.key, Setting: o.setting, Err: err}
 }
 
 // HostOf returns the host that a belongs to, or nil.
@@ -61,7 +70,7 @@ func hostName(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 func (m *Matrix) setHost(name string, addrs []string, from origin) error {
 	name = hostName(name)
 	if err := checkName(name); err != nil {
-		return from.errorf("%v", err)
+		return from.wrap(err)
 	}
 	if _, err := netip.ParseAddr(name); err == nil {
 		return from.errorf("%q: a host name must not be an address", name)
@@ -127,7 +136,7 @@ func (m *Matrix) resolveRole(r *Role) error {
 		}
 		h, err := m.lookupHost(s)
 		if err != nil {
-			return r.from.errorf("%v", err)
+			return r.from.wrap(err)
 		}
 		for _, a := range h.Addrs {
 			r.Prefixes = append(r.Prefixes, netip.PrefixFrom(a, a.BitLen()))
@@ -145,11 +154,7 @@ func (m *Matrix) lookupHost(s string) (*Host, error) {
 	if h := m.Hosts[hostName(s)]; h != nil {
 		return h, nil
 	}
-	known := "none are defined; add hosts: {" + s + ": [ADDR, ...]} or --host " + s + "=ADDR,..."
-	if len(m.HostOrder) > 0 {
-		known = "known: " + strings.Join(m.HostOrder, ", ")
-	}
-	return nil, fmt.Errorf("no host %q (%s)%s", s, known, words.DidYouMean(hostName(s), m.HostOrder))
+	return nil, &UnknownHostError{Name: s, Known: m.HostOrder}
 }
 
 // resolveServer reads the server entries: auto, addresses, or host names.
@@ -171,7 +176,7 @@ func (m *Matrix) resolveServer() error {
 		}
 		h, err := m.lookupHost(s)
 		if err != nil {
-			return m.serverFrom.errorf("%v", err)
+			return m.serverFrom.wrap(err)
 		}
 		m.Server = append(m.Server, h.Addrs...)
 		m.ServerHost = h.Name

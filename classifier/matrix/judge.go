@@ -6,24 +6,24 @@ import (
 	"strings"
 
 	"github.com/flowverify/flowverify/capture"
-	"github.com/flowverify/flowverify/capture/flow"
 	"github.com/flowverify/flowverify/classifier/protocol"
 )
 
-// Judge classifies one flow against the matrix with the server set known.
-// It fills *j rather than returning one: a Judgement is large, and a
-// scan judges a million flows. Matching decides the verdict; the reason
-// and notes are written only when cx.Explain asks for them.
-func (m *Matrix) Judge(f *flow.Flow, cx *Context, j *Judgement) {
-	ia, ra, rport := f.Ends()
+// Judge classifies one flow, known by its facts, against the matrix with
+// the server set known. It fills *j rather than returning one: a
+// Judgement is large, and a scan judges a million flows. Matching decides
+// the verdict; the reason and notes are written only when cx.Explain asks
+// for them.
+func (m *Matrix) Judge(f *FlowFacts, cx *Context, j *Judgement) {
+	rport := f.ResPort
 	*j = Judgement{Rule: -1, Ignore: -1, Port: rport}
-	j.Dir, j.PeerAddr = cx.direction(ia, ra)
+	j.Dir, j.PeerAddr = cx.direction(&f.Ini, &f.Res)
 	j.Peer = j.PeerAddr.Netip()
 	if j.Dir == Transit {
 		j.Verdict, j.Reason = NotJudged, "transit: neither end is the server"
 		return
 	}
-	proto := f.Key.Proto
+	proto := f.Transport
 	scan := cx.Ports.MayMatch(proto, rport)
 	best, learned := -1, (*Learned)(nil)
 	// A port the endpoint mapper named is a learn rule's whatever its
@@ -74,12 +74,12 @@ func (cx *Context) direction(ia, ra *capture.Addr) (Direction, capture.Addr) {
 // rules that score as well as the best are left in j.Ambiguous. A rule
 // whose role names the peer (or whose endpoint the endpoint mapper named)
 // scores 2, a rule of the flow's exact direction 1 more.
-func (m *Matrix) bestRule(f *flow.Flow, cx *Context, j *Judgement) (int, *Learned) {
+func (m *Matrix) bestRule(f *FlowFacts, cx *Context, j *Judgement) (int, *Learned) {
 	best, bestScore := -1, -1
 	var learned *Learned
 	for i := range m.Rules {
 		r := &m.Rules[i]
-		if r.Transport != f.Key.Proto {
+		if r.Transport != f.Transport {
 			continue
 		}
 		score, l, ok := m.score(r, f, cx, j)
@@ -99,7 +99,7 @@ func (m *Matrix) bestRule(f *flow.Flow, cx *Context, j *Judgement) (int, *Learne
 
 // score says whether rule r, of the flow's transport, matches the flow
 // and how well.
-func (m *Matrix) score(r *Rule, f *flow.Flow, cx *Context, j *Judgement) (int, *Learned, bool) {
+func (m *Matrix) score(r *Rule, f *FlowFacts, cx *Context, j *Judgement) (int, *Learned, bool) {
 	exact := false
 	switch {
 	case j.Dir == Local:
@@ -162,10 +162,10 @@ func (m *Matrix) score(r *Rule, f *flow.Flow, cx *Context, j *Judgement) (int, *
 }
 
 // judgeMatched gives the verdict of a flow that rule best matched.
-func (m *Matrix) judgeMatched(f *flow.Flow, cx *Context, j *Judgement, best int, learned *Learned) {
+func (m *Matrix) judgeMatched(f *FlowFacts, cx *Context, j *Judgement, best int, learned *Learned) {
 	j.Rule = best
 	r := &m.Rules[best]
-	pid, conf, known := cx.Evidence.Protocol(f)
+	pid, conf, known := f.Protocol, f.Confidence, f.Recognised
 	j.Learned = learned
 	j.Block = failed(f, j.Block)
 	switch {
@@ -186,7 +186,7 @@ func (m *Matrix) judgeMatched(f *flow.Flow, cx *Context, j *Judgement, best int,
 }
 
 // explainMatched writes the reason and notes of a matched flow.
-func (m *Matrix) explainMatched(f *flow.Flow, j *Judgement, r *Rule, pid protocol.ID, conf protocol.Confidence, known bool) {
+func (m *Matrix) explainMatched(f *FlowFacts, j *Judgement, r *Rule, pid protocol.ID, conf protocol.Confidence, known bool) {
 	switch j.Verdict {
 	case Blocked:
 		j.Reason = fmt.Sprintf("%s: %s", j.Block, failureWhy(f, j.Block))
@@ -228,7 +228,7 @@ func (m *Matrix) explainMatched(f *flow.Flow, j *Judgement, r *Rule, pid protoco
 		j.Notes = append(j.Notes, fmt.Sprintf("ambiguous: also matches %v; %s chosen by config order", ids, r.ID))
 	}
 	if j.Dir == Outbound {
-		if _, sport := f.Initiator(); m.Site.OutsideDynamicRange(sport) {
+		if sport := f.IniPort; m.Site.OutsideDynamicRange(sport) {
 			j.Notes = append(j.Notes, fmt.Sprintf("server source port %d is outside the Windows dynamic range %s", sport, m.Site.DynamicPorts))
 		}
 	}

@@ -148,7 +148,7 @@ func readUser(file string) (*viper.Viper, []byte, error) {
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, data, &ConfigError{Source: file, Msg: err.Error()}
+		return nil, data, &ConfigError{Source: file, Err: err}
 	}
 	if len(data) > maxConfigSize {
 		return nil, data, &ConfigError{Source: file, Msg: fmt.Sprintf("%d bytes is too large for a matrix (limit %d)", len(data), maxConfigSize)}
@@ -171,7 +171,7 @@ func readProfile(opt LoadOptions, user *viper.Viper) (string, *viper.Viper, erro
 	profile := configs.Default
 	switch {
 	case extends != "" && opt.Profile != "" && extends != opt.Profile:
-		return "", nil, &ConfigError{Source: opt.ConfigFile, Key: "extends", Msg: fmt.Sprintf("the file extends %q but --profile asks for %q", extends, opt.Profile)}
+		return "", nil, &ConfigError{Source: opt.ConfigFile, Key: "extends", Err: &ProfileConflictError{Extends: extends, Profile: opt.Profile}}
 	case extends != "":
 		profile = extends
 	case opt.Profile != "":
@@ -181,17 +181,17 @@ func readProfile(opt LoadOptions, user *viper.Viper) (string, *viper.Viper, erro
 	if base == nil {
 		var err error
 		if base, err = configs.Lookup(profile); err != nil {
-			key, src := "--profile", "flag"
+			ce := &ConfigError{Source: "flag", Setting: SettingProfile, Err: err}
 			if extends != "" {
-				key, src = "extends", opt.ConfigFile
+				ce = &ConfigError{Source: opt.ConfigFile, Key: "extends", Err: err}
 			}
-			return "", nil, &ConfigError{Source: src, Key: key, Msg: err.Error()}
+			return "", nil, ce
 		}
 	}
 	v := viper.New()
 	v.SetConfigType("yaml")
 	if err := v.ReadConfig(bytes.NewReader(base)); err != nil {
-		return "", nil, &ConfigError{Source: "profile " + profile, Msg: err.Error()}
+		return "", nil, &ConfigError{Source: "profile " + profile, Err: err}
 	}
 	return profile, v, nil
 }
@@ -350,25 +350,25 @@ func envName(key string) string {
 
 func (m *Matrix) applyFlags(opt LoadOptions) error {
 	if len(opt.Server) > 0 {
-		m.serverList, m.serverFrom = splitList(opt.Server), origin{"flag", "--server"}
+		m.serverList, m.serverFrom = splitList(opt.Server), origin{src: "flag", setting: SettingServer}
 		m.ServerFrom = "flag"
 	}
 	for name, addrs := range opt.Hosts {
-		if err := m.setHost(name, addrs, origin{"flag", "--host " + name}); err != nil {
+		if err := m.setHost(name, addrs, origin{src: "flag", key: name, setting: SettingHost}); err != nil {
 			return err
 		}
 	}
 	for name, members := range opt.Roles {
 		r := m.Roles[name]
 		if r == nil {
-			return &ConfigError{Source: "flag", Key: "--role " + name, Msg: fmt.Sprintf("no such role (known: %s)%s", strings.Join(m.RoleOrder, ", "), words.DidYouMean(name, m.RoleOrder))}
+			return &ConfigError{Source: "flag", Key: name, Setting: SettingRole, Msg: fmt.Sprintf("no such role (known: %s)%s", strings.Join(m.RoleOrder, ", "), words.DidYouMean(name, m.RoleOrder))}
 		}
-		r.Members, r.from = splitList(members), origin{"flag", "--role " + name}
+		r.Members, r.from = splitList(members), origin{src: "flag", key: name, setting: SettingRole}
 	}
 	if opt.FailOn != nil {
 		fo, err := parseFailOn(opt.FailOn)
 		if err != nil {
-			return &ConfigError{Source: "flag", Key: "--fail-on", Msg: err.Error()}
+			return &ConfigError{Source: "flag", Setting: SettingFailOn, Err: err}
 		}
 		m.FailOn = fo
 	}

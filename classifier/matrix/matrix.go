@@ -15,8 +15,6 @@ import (
 	"time"
 
 	"github.com/flowverify/flowverify/capture"
-	"github.com/flowverify/flowverify/capture/flow"
-	"github.com/flowverify/flowverify/classifier/protocol"
 )
 
 // Direction of a rule or of a flow relative to the server.
@@ -285,26 +283,4 @@ func (m *Matrix) ServicePorts() []uint16 {
 		}
 	}
 	return out
-}
-
-// FlowConfig derives the flow table's settings from the matrix.
-func (m *Matrix) FlowConfig() flow.Config {
-	c := flow.Config{
-		MaxFlows:     m.Limits.MaxFlows,
-		TCPTimeout:   m.Limits.TCPTimeout,
-		UDPTimeout:   m.Limits.UDPTimeout,
-		ClosedLinger: m.Limits.ClosedLinger,
-	}
-	ps, ans := new(flow.PortSet), new(flow.PortSet)
-	for _, p := range protocol.Ports().ServerPorts() {
-		ps.Add(p)
-	}
-	for _, p := range m.ServicePorts() {
-		ps.Add(p)
-	}
-	for _, p := range protocol.Ports().AnsweringUDPPorts() {
-		ans.Add(p)
-	}
-	c.ServicePorts, c.AnswerPorts = ps, ans
-	return c
 }

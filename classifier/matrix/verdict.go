@@ -2,12 +2,11 @@ package matrix
 
 import (
 	"fmt"
-	"github.com/flowverify/flowverify/internal/words"
 	"net/netip"
 
 	"github.com/flowverify/flowverify/capture"
-	"github.com/flowverify/flowverify/capture/flow"
 	"github.com/flowverify/flowverify/classifier/protocol"
+	"github.com/flowverify/flowverify/internal/words"
 )
 
 // Verdict is the judgement of one flow.
@@ -73,25 +72,25 @@ type Judgement struct {
 }
 
 // failure says whether a flow is a failed attempt.
-func failure(f *flow.Flow) string {
-	if f.Unreach && f.Pkts[flow.Resp] == 0 {
+func failure(f *FlowFacts) string {
+	if f.Unreach && f.ResPkts == 0 {
 		return Unreachable
 	}
-	if f.Key.Proto != capture.ProtoTCP {
+	if f.Transport != capture.ProtoTCP {
 		return ""
 	}
-	if f.Pkts[flow.Resp] == 0 {
+	if f.ResPkts == 0 {
 		// Nothing came back, whatever the flags (a FIN, an ACK, none):
 		// a rule is reached only when the peer answers.
 		return NoAnswer
 	}
-	switch f.ConnState() {
-	case "S0", "RSTOS0", "SH":
+	switch f.Opening {
+	case OpeningUnanswered:
 		if f.Guessed {
 			return ""
 		}
 		return NoAnswer
-	case "REJ":
+	case OpeningRefused:
 		return Refused
 	}
 	return ""
@@ -105,8 +104,8 @@ func failure(f *flow.Flow) string {
 // or a forged stream) shows nothing about the outcome: unconfirmed, not
 // blocked. Unexpected flows keep failure's sense: there it only counts
 // failed attempts in a group.
-func failed(f *flow.Flow, block string) string {
-	if block == NoAnswer && f.Key.Proto == capture.ProtoTCP && f.SYNs == 0 && f.SentData(flow.Orig) {
+func failed(f *FlowFacts, block string) string {
+	if block == NoAnswer && f.Transport == capture.ProtoTCP && f.SYNs == 0 && f.IniData {
 		return ""
 	}
 	return block
@@ -118,29 +117,29 @@ func failed(f *flow.Flow, block string) string {
 // alone can be sent by anyone, and one-way data proves no delivery); for
 // UDP a datagram from the responder, or for a one_way rule a datagram the
 // server received; for ICMP a reply.
-func answered(f *flow.Flow, r *Rule, dir Direction) bool {
-	switch f.Key.Proto {
+func answered(f *FlowFacts, r *Rule, dir Direction) bool {
+	switch f.Transport {
 	case capture.ProtoTCP:
 		// Bytes from the responder count only in a flow the initiator
 		// spoke in too: one data segment from a DC, with nothing from
 		// the server, is one direction, like a lone SYN/ACK.
-		return f.Handshake() || f.SentData(flow.Resp) && f.Pkts[flow.Orig] > 0
+		return f.Handshake || f.ResData && f.IniPkts > 0
 	case capture.ProtoUDP:
-		if r.OneWay && (dir == Inbound || dir == Local) && f.Pkts[flow.Orig] > 0 {
+		if r.OneWay && (dir == Inbound || dir == Local) && f.IniPkts > 0 {
 			return true // the peer initiated: the server received it
 		}
 	}
 	// A reply needs a request: a lone datagram from a well-known port
 	// is turned around by the flow table and leaves the initiator with
 	// none.
-	return f.Pkts[flow.Orig] > 0 && f.Pkts[flow.Resp] > 0
+	return f.IniPkts > 0 && f.ResPkts > 0
 }
 
 // unansweredWhy says in words what an unconfirmed flow shows (only when
 // reasons are shown).
-func unansweredWhy(f *flow.Flow) string {
-	o, r := f.Pkts[flow.Orig], f.Pkts[flow.Resp]
-	switch f.Key.Proto {
+func unansweredWhy(f *FlowFacts) string {
+	o, r := f.IniPkts, f.ResPkts
+	switch f.Transport {
 	case capture.ProtoUDP:
 		return words.Count(int(o), "datagram") + " from the initiator and no reply: seen in one direction only"
 	case capture.ProtoICMP, capture.ProtoICMPv6:
@@ -149,7 +148,7 @@ func unansweredWhy(f *flow.Flow) string {
 	switch {
 	case r == 0:
 		return words.Count(int(o), "segment") + " from the initiator, with data, and nothing back: seen in one direction only"
-	case o == 0 && f.SentSYNACK(flow.Resp):
+	case o == 0 && f.ResSYNACK:
 		return words.Count(int(r), "segment") + " from the responder only, a SYN/ACK without the initiator's SYN: seen in one direction only"
 	case o == 0:
 		return words.Count(int(r), "segment") + " from the responder only, without data: seen in one direction only"
@@ -158,7 +157,7 @@ func unansweredWhy(f *flow.Flow) string {
 }
 
 // failureWhy explains a failure in words (only when reasons are shown).
-func failureWhy(f *flow.Flow, block string) string {
+func failureWhy(f *FlowFacts, block string) string {
 	switch block {
 	case Unreachable:
 		return icmpText(f)
@@ -166,7 +165,7 @@ func failureWhy(f *flow.Flow, block string) string {
 		if f.SYNs == 0 {
 			// Bare probes (ACK, FIN, no flags) that a working peer would
 			// have answered at least with an RST.
-			return words.Count(int(f.Pkts[flow.Orig]), "segment") + " without an answer"
+			return words.Count(int(f.IniPkts), "segment") + " without an answer"
 		}
 		return words.Count(f.SYNs, "SYN") + " without an answer"
 	case Refused:
@@ -175,7 +174,7 @@ func failureWhy(f *flow.Flow, block string) string {
 	return ""
 }
 
-func icmpText(f *flow.Flow) string {
+func icmpText(f *FlowFacts) string {
 	var name string
 	if !f.ICMPv6 {
 		name = map[uint8]string{0: "network unreachable", 1: "host unreachable", 2: "protocol unreachable",

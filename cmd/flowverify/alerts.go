@@ -140,7 +140,7 @@ func syslogSender(target string) (func(report.Event) error, error) {
 		return nil, fmt.Errorf("--syslog %s: udp://HOST:PORT or tcp://HOST:PORT", target)
 	}
 	if _, _, err := net.SplitHostPort(addr); err != nil {
-		return nil, fmt.Errorf("--syslog %s: %v", target, err)
+		return nil, fmt.Errorf("--syslog %s: %w", target, err)
 	}
 	host, _ := os.Hostname()
 	var mu sync.Mutex

@@ -78,7 +78,7 @@ func (f *matrixFlags) load(environ []string) (*matrix.Matrix, error) {
 	}
 	m, err := matrix.Load(opt)
 	if err != nil {
-		return nil, err
+		return nil, wordLoadError(err)
 	}
 	if f.maxFlows < 0 {
 		return nil, fmt.Errorf("--max-flows must not be negative")
@@ -150,7 +150,7 @@ func (o *outputFlags) check(cmd *cobra.Command) error {
 			return fmt.Errorf("--output %q: cannot tell the format from the extension (use .json, .jsonl, .html, .xml, .csv, .flows.csv, .md or .txt)", out)
 		}
 		if err := writable(out); err != nil {
-			return fmt.Errorf("--output %s: %v", out, err)
+			return fmt.Errorf("--output %s: %w", out, err)
 		}
 	}
 	return nil
@@ -174,7 +174,7 @@ func (o *outputFlags) write(stdout, stderr io.Writer, r *report.Report) error {
 		}
 		format, _ := report.FormatFromPath(out)
 		if err := writeFileAtomic(out, func(w io.Writer) error { return report.Write(w, r, format) }); err != nil {
-			return fmt.Errorf("--output %s: %v", out, cause(err))
+			return fmt.Errorf("--output %s: %w", out, cause(err))
 		}
 		wrote = append(wrote, out)
 	}
@@ -247,7 +247,7 @@ flow and rule against the matrix.` + exitHelp,
 			// The flow list may be spilled to a temporary file (--flows).
 			defer r.Flows.Close()
 			if of.suggest != "" {
-				if r.Suggestions, err = firewall.Suggest(m, r, of.suggest, of.suggestUnexpected); err != nil {
+				if r.Suggestions, err = firewall.Suggest(m, r, of.suggestRequest()); err != nil {
 					return err
 				}
 			}
@@ -287,13 +287,7 @@ flow and rule against the matrix.` + exitHelp,
 func exitFor(m *matrix.Matrix, r *report.Report) error {
 	switch code := matrix.ExitStatus(r.Facts(), m.FailsOn, r.Summary.Damaged); code {
 	case matrix.ExitDamaged:
-		var names []string
-		for _, in := range r.Inputs {
-			if in.Damaged && len(in.Warnings) > 0 {
-				names = append(names, in.Name+": "+in.Warnings[len(in.Warnings)-1])
-			}
-		}
-		return &exitError{exitDamaged, fmt.Errorf("damaged input, report covers what could be read: %s", strings.Join(names, "; "))}
+		return &exitError{exitDamaged, newDamagedError(r)}
 	case matrix.ExitNotJudged:
 		msg := "no server could be inferred (" + strings.Join(r.Server.Evidence, "; ") + ")"
 		if len(r.Server.Candidates) > 0 {
@@ -429,6 +423,7 @@ func analyzeFiles(m *matrix.Matrix, files []string, withFlows bool, stderr io.Wr
 	if err != nil {
 		return nil, &exitError{exitUsage, err}
 	}
+	wordReport(r)
 	return r, nil
 }
 

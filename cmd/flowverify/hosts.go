@@ -30,7 +30,7 @@ func newHostsCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 			}
 			if output != "" {
 				if err := writable(output); err != nil {
-					return &exitError{exitUsage, fmt.Errorf("--output %s: %v", output, err)}
+					return &exitError{exitUsage, fmt.Errorf("--output %s: %w", output, err)}
 				}
 			}
 			m, err := mf.load(environ)
@@ -49,11 +49,12 @@ func newHostsCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
+			wordInventory(inv)
 			if output == "" {
 				return report.WriteInventory(stdout, inv, format)
 			}
 			if err := writeFileAtomic(output, func(w io.Writer) error { return report.WriteInventory(w, inv, format) }); err != nil {
-				return &exitError{exitUsage, fmt.Errorf("--output %s: %v", output, cause(err))}
+				return &exitError{exitUsage, fmt.Errorf("--output %s: %w", output, cause(err))}
 			}
 			fmt.Fprintf(stderr, "%s found; wrote %s\n", words.Count(len(inv.Hosts), "host"), output)
 			return nil

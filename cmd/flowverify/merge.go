@@ -36,6 +36,7 @@ the sums, as one analysis would: reports without a server stay not judged
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
+			wordReport(m)
 			defer m.Flows.Close()
 			if err := of.write(stdout, stderr, m); err != nil {
 				return &exitError{exitUsage, err}

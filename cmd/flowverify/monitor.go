@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/capture/live"
 	"github.com/flowverify/flowverify/classifier"
 	"github.com/flowverify/flowverify/classifier/firewall"
 	"github.com/flowverify/flowverify/classifier/matrix"
@@ -87,7 +88,7 @@ wall clock, so a rule with no attempt becomes missing.` + exitHelp,
 	fl := cmd.Flags()
 	fl.StringArrayVarP(&f.ifaces, "interface", "i", nil, "capture interface (repeatable)")
 	fl.StringVar(&f.bpf, "bpf", "", "capture filter (default none: unexpected traffic must be seen)")
-	fl.IntVar(&f.snaplen, "snaplen", capture.DefaultSnaplen, "bytes kept per packet (headers plus the recognition bound)")
+	fl.IntVar(&f.snaplen, "snaplen", live.DefaultSnaplen, "bytes kept per packet (headers plus the recognition bound)")
 	fl.BoolVar(&f.promisc, "promisc", false, "promiscuous mode (for a mirror port)")
 	fl.IntVar(&f.bufferSize, "buffer-size", 16<<20, "kernel capture buffer in bytes")
 	fl.BoolVar(&f.immediate, "immediate", true, "deliver packets as they arrive")
@@ -167,7 +168,7 @@ func runMonitor(parent context.Context, stdout, stderr io.Writer, environ []stri
 
 // monitorRun is what a monitor holds open while it runs.
 type monitorRun struct {
-	live    *capture.Live
+	live    *live.Capture
 	servers []netip.Addr
 	events  *report.EventWriter
 	rot     *capture.Rotator
@@ -199,13 +200,13 @@ func openMonitor(stdout, stderr io.Writer, f *monitorFlags, m *matrix.Matrix) (*
 		}
 		run.servers, source = s, "interfaces"
 	}
-	live, err := capture.OpenLive(f.ifaces, capture.LiveOptions{Snaplen: f.snaplen, Promisc: f.promisc, BufferSize: f.bufferSize,
+	lc, err := live.Open(f.ifaces, live.Options{Snaplen: f.snaplen, Promisc: f.promisc, BufferSize: f.bufferSize,
 		BPF: f.bpf, Immediate: f.immediate})
 	if err != nil {
 		return nil, err
 	}
-	run.live = live
-	run.closers = append(run.closers, live.Close)
+	run.live = lc
+	run.closers = append(run.closers, lc.Close)
 	evOut := io.Writer(stdout)
 	if f.events != "" {
 		ef, err := openEventsFile(f.events, f.eventsMaxSize, f.eventsKeep)
@@ -226,7 +227,7 @@ func openMonitor(stdout, stderr io.Writer, f *monitorFlags, m *matrix.Matrix) (*
 		run.events.Tap(add)
 		run.closers = append(run.closers, closeLog)
 	}
-	if run.rot, err = openRotator(f, live); err != nil {
+	if run.rot, err = openRotator(f, lc); err != nil {
 		run.close()
 		return nil, err
 	}
@@ -235,7 +236,7 @@ func openMonitor(stdout, stderr io.Writer, f *monitorFlags, m *matrix.Matrix) (*
 	}
 	// The wall clock moves the window and the flow timers on when the link
 	// is quiet (a replay has none and keeps packet time).
-	run.mo = classifier.NewMonitor(m, classifier.MonitorConfig{Window: f.window, Servers: run.servers, ServerSource: source, Inputs: liveInputs(live),
+	run.mo = classifier.NewMonitor(m, classifier.MonitorConfig{Window: f.window, Servers: run.servers, ServerSource: source, Inputs: liveInputs(lc),
 		Clock: time.Now})
 	if f.metricsListen != "" {
 		var stop func()
@@ -317,7 +318,7 @@ func finishMonitor(stdout, stderr io.Writer, of *outputFlags, f *monitorFlags, m
 		}
 	}
 	if of.suggest != "" {
-		if r.Suggestions, err = firewall.Suggest(m, r, of.suggest, of.suggestUnexpected); err != nil {
+		if r.Suggestions, err = firewall.Suggest(m, r, of.suggestRequest()); err != nil {
 			return err
 		}
 	}
@@ -333,22 +334,22 @@ func finishMonitor(stdout, stderr io.Writer, of *outputFlags, f *monitorFlags, m
 }
 
 // openRotator starts --write-pcap's rotating files, or returns nil.
-func openRotator(f *monitorFlags, live *capture.Live) (*capture.Rotator, error) {
+func openRotator(f *monitorFlags, lc *live.Capture) (*capture.Rotator, error) {
 	if f.writePcap == "" {
 		return nil, nil
 	}
 	var links []capture.LinkType
-	for _, s := range live.Stats() {
+	for _, s := range lc.Stats() {
 		links = append(links, s.Link)
 	}
-	return capture.NewRotator(f.writePcap, f.pcapSize, f.pcapCount, live.Names(), links)
+	return capture.NewRotator(f.writePcap, f.pcapSize, f.pcapCount, lc.Names(), links)
 }
 
 // liveInputs describes the interfaces as a report's inputs.
-func liveInputs(live *capture.Live) func() []*capture.InputStats {
+func liveInputs(lc *live.Capture) func() []*capture.InputStats {
 	return func() []*capture.InputStats {
 		var out []*capture.InputStats
-		for _, s := range live.Stats() {
+		for _, s := range lc.Stats() {
 			out = append(out, &capture.InputStats{Name: "interface " + s.Name, Format: "live", LinkTypes: []capture.LinkType{s.Link},
 				Packets: s.Packets, Bytes: s.Bytes, Drops: s.Dropped + s.IfDropped})
 		}
@@ -408,7 +409,7 @@ func handleSignals(ctx context.Context, cancel func(), control chan<- func(), st
 // interfaces' counters, and keeps the metrics and the event stream fed.
 type liveEvaluator struct {
 	mo        *classifier.Monitor
-	live      *capture.Live
+	live      *live.Capture
 	metrics   *report.Metrics
 	events    *report.EventWriter
 	withFlows bool
@@ -444,6 +445,7 @@ func (ev *liveEvaluator) evaluate(final bool) (*report.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	wordReport(r)
 	ev.emit(evs)
 	if ev.metrics != nil {
 		ev.metrics.Evaluation(r, float64(time.Now().Unix()))
@@ -501,12 +503,12 @@ func newInterfacesCmd(stdout io.Writer) *cobra.Command {
 		Short: "List the capture devices and their addresses",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			devs, err := capture.Interfaces()
+			devs, err := live.Interfaces()
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
 			if len(devs) == 0 {
-				return &exitError{exitUsage, capture.PermissionHint(errors.New("no capture devices found (permission denied?)"))}
+				return &exitError{exitUsage, live.PermissionHint(errors.New("no capture devices found (permission denied?)"))}
 			}
 			fmt.Fprintf(stdout, "%-28s %-40s %s\n", "DEVICE", "ADDRESSES", "DESCRIPTION")
 			for _, d := range devs {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/capture/live"
 	"github.com/flowverify/flowverify/internal/words"
 	"github.com/flowverify/flowverify/report"
 )
@@ -19,11 +19,11 @@ import (
 // that do, before anything is opened; and says, when only loopback is
 // watched, that everything seen there is local to the host.
 func checkDevices(stderr io.Writer, names []string) error {
-	devs, err := capture.Interfaces()
+	devs, err := live.Interfaces()
 	if err != nil {
 		return nil // the capture's own error will say more
 	}
-	known := map[string]capture.Interface{}
+	known := map[string]live.Interface{}
 	var list []string
 	for _, d := range devs {
 		known[d.Name] = d
@@ -48,7 +48,7 @@ func checkDevices(stderr io.Writer, names []string) error {
 
 // serverFromInterfaces takes the capture interfaces' own addresses.
 func serverFromInterfaces(names []string) ([]netip.Addr, error) {
-	devs, err := capture.Interfaces()
+	devs, err := live.Interfaces()
 	if err != nil {
 		return nil, err
 	}

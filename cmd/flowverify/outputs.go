@@ -28,17 +28,19 @@ func writable(path string) error {
 	}
 	probe, err := os.CreateTemp(dir, ".flowverify-probe-*")
 	if err != nil {
-		return fmt.Errorf("cannot create a file in %s: %v", dir, cause(err))
+		return fmt.Errorf("cannot create a file in %s: %w", dir, cause(err))
 	}
 	probe.Close()
 	return os.Remove(probe.Name())
 }
 
 // cause drops the path from an *os.PathError: the path named in our
-// errors is the user's, never the temporary one we wrote through.
+// errors is the user's, never the temporary one we wrote through. Only an
+// error that is itself a PathError: one deeper in a wrapped chain sits
+// under a message of its own (the flow list's spill file, a capture),
+// which must not be dropped with it.
 func cause(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
+	if pe, ok := err.(*os.PathError); ok {
 		return pe.Err
 	}
 	return err

@@ -38,7 +38,7 @@ func serviceInstall(args []string) error {
 	}
 	m, err := mgr.Connect()
 	if err != nil {
-		return fmt.Errorf("connecting to the Service Control Manager (run as Administrator): %v", err)
+		return fmt.Errorf("connecting to the Service Control Manager (run as Administrator): %w", err)
 	}
 	defer m.Disconnect()
 	if s, err := m.OpenService(serviceName); err == nil {
@@ -53,13 +53,13 @@ func serviceInstall(args []string) error {
 		StartType:   mgr.StartAutomatic,
 	}, append([]string{"service", "run"}, args...)...)
 	if err != nil {
-		return fmt.Errorf("creating service %s: %v", serviceName, err)
+		return fmt.Errorf("creating service %s: %w", serviceName, err)
 	}
 	defer s.Close()
 	if err := eventlog.InstallAsEventCreate(serviceName, eventlog.Error|eventlog.Warning|eventlog.Info); err != nil &&
 		!strings.Contains(err.Error(), "exists") {
 		s.Delete()
-		return fmt.Errorf("registering the Event Log source: %v", err)
+		return fmt.Errorf("registering the Event Log source: %w", err)
 	}
 	return nil
 }
@@ -69,7 +69,7 @@ func serviceInstall(args []string) error {
 func openService() (s *mgr.Service, done func(), err error) {
 	m, err := mgr.Connect()
 	if err != nil {
-		return nil, nil, fmt.Errorf("connecting to the Service Control Manager (run as Administrator): %v", err)
+		return nil, nil, fmt.Errorf("connecting to the Service Control Manager (run as Administrator): %w", err)
 	}
 	if s, err = m.OpenService(serviceName); err != nil {
 		m.Disconnect()
@@ -223,7 +223,7 @@ func serviceRun(args, environ []string) error {
 func openEventLog() (func(report.Event), func(), error) {
 	el, err := eventlog.Open(serviceName)
 	if err != nil {
-		return nil, nil, fmt.Errorf("opening the Event Log source %s ('flowverify service install' registers it): %v", serviceName, err)
+		return nil, nil, fmt.Errorf("opening the Event Log source %s ('flowverify service install' registers it): %w", serviceName, err)
 	}
 	q := make(chan report.Event, 256)
 	done := make(chan struct{})

@@ -1,4 +1,4 @@
-package matrix_test
+package classifier
 
 import (
 	"bytes"
@@ -9,21 +9,8 @@ import (
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
 	"github.com/flowverify/flowverify/classifier/matrix"
-	"github.com/flowverify/flowverify/classifier/protocol"
 	"github.com/flowverify/flowverify/internal/synth"
 )
-
-// noEvidence is an engine that recognised nothing and learned nothing:
-// the flows below are judged by their packets alone.
-type noEvidence struct{}
-
-func (noEvidence) Protocol(*flow.Flow) (protocol.ID, protocol.Confidence, bool) {
-	return protocol.Unknown, protocol.None, false
-}
-func (noEvidence) LookupLearned(netip.Addr, uint16, int64, time.Duration) *matrix.Learned { return nil }
-func (noEvidence) AnyLearned() bool                                                       { return false }
-func (noEvidence) MayBeLearned(uint16) bool                                               { return false }
-func (noEvidence) AnsweredRPC(*flow.Flow) bool                                            { return false }
 
 const (
 	tmServer = "10.20.0.10"
@@ -61,10 +48,12 @@ func flowsOf(t *testing.T, c *synth.Capture) []flow.Flow {
 	return ended
 }
 
-// TestEvidenceRule judges flows built from packets against the default
-// matrix: a rule's flow is allowed only when it shows the peer answering
-// (docs/design.md, "The evidence rule"), blocked when it shows how it
-// failed, and unconfirmed otherwise.
+// TestEvidenceRule judges flows built from packets, through the facts the
+// engine reads of them, against the default matrix: a rule's flow is
+// allowed only when it shows the peer answering (docs/design.md, "The
+// evidence rule"), blocked when it shows how it failed, and unconfirmed
+// otherwise. Nothing is recognised: the flows are judged by their packets
+// alone.
 func TestEvidenceRule(t *testing.T) {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	srv := func(port uint16) synth.Endpoint { return synth.EP(tmServer, port) }
@@ -130,12 +119,17 @@ func TestEvidenceRule(t *testing.T) {
 			}
 			c := synth.New(7)
 			tc.build(c)
+			rec := newRecognizer()
 			cx := &matrix.Context{Servers: matrix.NewServerSet([]netip.Addr{netip.MustParseAddr(tmServer)}),
-				DCs: &matrix.DCs{ByEPM: map[netip.Addr]bool{}}, Evidence: noEvidence{}, Explain: true, Ports: matrix.NewNamedPorts(m)}
+				DCs: &matrix.DCs{ByEPM: map[netip.Addr]bool{}}, Evidence: rec, Explain: true, Ports: matrix.NewNamedPorts(m)}
 			judged := 0
 			for _, f := range flowsOf(t, c) {
-				var j matrix.Judgement
-				m.Judge(&f, cx, &j)
+				var (
+					fa matrix.FlowFacts
+					j  matrix.Judgement
+				)
+				rec.facts(&f, &fa)
+				m.Judge(&fa, cx, &j)
 				if j.Rule < 0 {
 					continue // the ICMP error's own flow, if any
 				}

@@ -1,4 +1,8 @@
-package capture
+// Package live captures packets from network interfaces through libpcap
+// (Npcap on Windows). It is the only package that links libpcap: the
+// engine takes its batches through classifier.LiveSource, and everything
+// that reads files builds without cgo.
+package live
 
 import (
 	"context"
@@ -12,10 +16,12 @@ import (
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcap"
+
+	"github.com/flowverify/flowverify/capture"
 )
 
-// LiveOptions configure live capture.
-type LiveOptions struct {
+// Options configure live capture.
+type Options struct {
 	Snaplen    int           // bytes kept per packet: headers plus the recognition bound by default
 	Promisc    bool          // promiscuous mode
 	BufferSize int           // kernel buffer in bytes (0: libpcap's default)
@@ -34,24 +40,6 @@ const (
 	batchPackets = 256
 	batchAge     = 50 * time.Millisecond
 )
-
-// Record is one packet inside a batch.
-type Record struct {
-	off, n int
-	TS     int64
-	Wire   int
-	Link   LinkType
-	Input  int
-}
-
-// Batch carries packets from a capture goroutine to the analysis one.
-type Batch struct {
-	arena   []byte
-	Records []Record
-}
-
-// Data returns a record's bytes (valid until the batch is released).
-func (b *Batch) Data(r *Record) []byte { return b.arena[r.off : r.off+r.n] }
 
 // Interface describes a capture device.
 type Interface struct {
@@ -86,68 +74,58 @@ func PermissionHint(err error) error {
 	msg := err.Error()
 	if !strings.Contains(msg, "permission") && !strings.Contains(msg, "not permitted") && !strings.Contains(msg, "Permission") {
 		if runtime.GOOS == "windows" && (strings.Contains(msg, "wpcap") || strings.Contains(msg, "Npcap") || strings.Contains(msg, "load")) {
-			return fmt.Errorf("%v: install Npcap (in WinPcap-compatible mode) and run flowverify as administrator", err)
+			return fmt.Errorf("%w: install Npcap (in WinPcap-compatible mode) and run flowverify as administrator", err)
 		}
 		return err
 	}
 	if runtime.GOOS == "windows" {
-		return fmt.Errorf("%v: run flowverify as administrator (Npcap restricts capture to administrators when installed that way)", err)
+		return fmt.Errorf("%w: run flowverify as administrator (Npcap restricts capture to administrators when installed that way)", err)
 	}
-	return fmt.Errorf("%v: capture needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities; grant them once with: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v flowverify)", err)
-}
-
-// IfaceStats counts one interface's traffic and the kernel's drops.
-type IfaceStats struct {
-	Name      string
-	Link      LinkType
-	Packets   uint64
-	Bytes     uint64
-	Dropped   uint64 // pcap_stats ps_drop: dropped for lack of buffer space
-	IfDropped uint64 // ps_ifdrop: dropped by the interface or driver
+	return fmt.Errorf("%w: capture needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities; grant them once with: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v flowverify)", err)
 }
 
 type liveIface struct {
 	name    string
 	h       *pcap.Handle
-	link    LinkType
+	link    capture.LinkType
 	packets atomic.Uint64
 	bytes   atomic.Uint64
 }
 
-// Live captures from one or more interfaces into one stream of batches.
-type Live struct {
+// Capture captures from one or more interfaces into one stream of batches.
+type Capture struct {
 	ifaces  []*liveIface
-	out     chan *Batch
-	free    chan *Batch
+	out     chan *capture.Batch
+	free    chan *capture.Batch
 	snaplen int
 	wg      sync.WaitGroup
 	err     atomic.Value
 }
 
-// OpenLive opens every interface; on error none stays open.
-func OpenLive(names []string, opt LiveOptions) (*Live, error) {
+// Open opens every interface; on error none stays open.
+func Open(names []string, opt Options) (*Capture, error) {
 	if opt.Snaplen <= 0 {
 		opt.Snaplen = DefaultSnaplen
 	}
 	if opt.Timeout <= 0 {
 		opt.Timeout = 100 * time.Millisecond
 	}
-	l := &Live{out: make(chan *Batch, 64), free: make(chan *Batch, 128), snaplen: opt.Snaplen}
+	l := &Capture{out: make(chan *capture.Batch, 64), free: make(chan *capture.Batch, 128), snaplen: opt.Snaplen}
 	for _, name := range names {
 		h, err := openHandle(name, opt)
 		if err != nil {
 			l.Close()
 			return nil, fmt.Errorf("interface %s: %w", name, err)
 		}
-		li := &liveIface{name: name, h: h, link: LinkType(h.LinkType())}
-		if name == "any" && li.link != LinkSLL {
+		li := &liveIface{name: name, h: h, link: capture.LinkType(h.LinkType())}
+		if name == "any" && li.link != capture.LinkSLL {
 			// libpcap 1.10 gives "any" SLL2 (276), which gopacket's byte-sized
 			// link type cannot say; ask for SLL v1, which carries the same.
 			if err := h.SetLinkType(layers.LinkTypeLinuxSLL); err == nil {
-				li.link = LinkSLL
+				li.link = capture.LinkSLL
 			}
 		}
-		if !SupportedLink(li.link) {
+		if !capture.SupportedLink(li.link) {
 			h.Close()
 			l.Close()
 			return nil, fmt.Errorf("interface %s: link type %s is not supported", name, li.link)
@@ -157,7 +135,7 @@ func OpenLive(names []string, opt LiveOptions) (*Live, error) {
 	return l, nil
 }
 
-func openHandle(name string, opt LiveOptions) (*pcap.Handle, error) {
+func openHandle(name string, opt Options) (*pcap.Handle, error) {
 	in, err := pcap.NewInactiveHandle(name)
 	if err != nil {
 		return nil, PermissionHint(err)
@@ -196,7 +174,7 @@ func openHandle(name string, opt LiveOptions) (*pcap.Handle, error) {
 }
 
 // Names lists the interfaces in input order.
-func (l *Live) Names() []string {
+func (l *Capture) Names() []string {
 	var out []string
 	for _, i := range l.ifaces {
 		out = append(out, i.name)
@@ -206,10 +184,10 @@ func (l *Live) Names() []string {
 
 // Start runs one capture goroutine per interface until ctx ends; Batches
 // then closes.
-func (l *Live) Start(ctx context.Context) {
+func (l *Capture) Start(ctx context.Context) {
 	for idx, li := range l.ifaces {
 		l.wg.Add(1)
-		go l.capture(ctx, idx, li)
+		go l.read(ctx, idx, li)
 	}
 	go func() {
 		l.wg.Wait()
@@ -218,30 +196,29 @@ func (l *Live) Start(ctx context.Context) {
 }
 
 // Batches delivers captured packets; release every batch after use.
-func (l *Live) Batches() <-chan *Batch { return l.out }
+func (l *Capture) Batches() <-chan *capture.Batch { return l.out }
 
 // Release hands a batch back for reuse.
-func (l *Live) Release(b *Batch) {
-	b.Records = b.Records[:0]
+func (l *Capture) Release(b *capture.Batch) {
+	b.Reset()
 	select {
 	case l.free <- b:
 	default:
 	}
 }
 
-func (l *Live) newBatch() *Batch {
+func (l *Capture) newBatch() *capture.Batch {
 	select {
 	case b := <-l.free:
 		return b
 	default:
-		return &Batch{arena: make([]byte, batchPackets*l.snaplen), Records: make([]Record, 0, batchPackets)}
+		return capture.NewBatch(batchPackets*l.snaplen, batchPackets)
 	}
 }
 
-func (l *Live) capture(ctx context.Context, idx int, li *liveIface) {
+func (l *Capture) read(ctx context.Context, idx int, li *liveIface) {
 	defer l.wg.Done()
 	b := l.newBatch()
-	used := 0
 	started := time.Now()
 	send := func() {
 		if len(b.Records) == 0 {
@@ -251,7 +228,7 @@ func (l *Live) capture(ctx context.Context, idx int, li *liveIface) {
 		case l.out <- b:
 		case <-ctx.Done():
 		}
-		b, used, started = l.newBatch(), 0, time.Now()
+		b, started = l.newBatch(), time.Now()
 	}
 	for ctx.Err() == nil {
 		data, ci, err := li.h.ZeroCopyReadPacketData()
@@ -271,12 +248,12 @@ func (l *Live) capture(ctx context.Context, idx int, li *liveIface) {
 		if len(data) > l.snaplen {
 			data = data[:l.snaplen]
 		}
-		if used+len(data) > len(b.arena) {
+		rec := capture.Record{TS: ci.Timestamp.UnixNano(), Wire: ci.Length, Link: li.link, Input: idx}
+		if !b.Add(data, rec) {
+			// Full: an empty batch holds batchPackets snaplen-sized packets.
 			send()
+			b.Add(data, rec)
 		}
-		copy(b.arena[used:], data)
-		b.Records = append(b.Records, Record{off: used, n: len(data), TS: ci.Timestamp.UnixNano(), Wire: ci.Length, Link: li.link, Input: idx})
-		used += len(data)
 		li.packets.Add(1)
 		li.bytes.Add(uint64(ci.Length))
 		if len(b.Records) == batchPackets || time.Since(started) >= batchAge {
@@ -287,7 +264,7 @@ func (l *Live) capture(ctx context.Context, idx int, li *liveIface) {
 }
 
 // Err reports a capture error that ended an interface's reader.
-func (l *Live) Err() error {
+func (l *Capture) Err() error {
 	if e, ok := l.err.Load().(error); ok {
 		return e
 	}
@@ -295,10 +272,10 @@ func (l *Live) Err() error {
 }
 
 // Stats returns per-interface counters with libpcap's drop counts.
-func (l *Live) Stats() []IfaceStats {
-	var out []IfaceStats
+func (l *Capture) Stats() []capture.IfaceStats {
+	var out []capture.IfaceStats
 	for _, li := range l.ifaces {
-		s := IfaceStats{Name: li.name, Link: li.link, Packets: li.packets.Load(), Bytes: li.bytes.Load()}
+		s := capture.IfaceStats{Name: li.name, Link: li.link, Packets: li.packets.Load(), Bytes: li.bytes.Load()}
 		if st, err := li.h.Stats(); err == nil {
 			s.Dropped, s.IfDropped = uint64(st.PacketsDropped), uint64(st.PacketsIfDropped)
 		}
@@ -308,7 +285,7 @@ func (l *Live) Stats() []IfaceStats {
 }
 
 // Close stops capture on every interface.
-func (l *Live) Close() {
+func (l *Capture) Close() {
 	for _, li := range l.ifaces {
 		li.h.Close()
 	}

@@ -1,0 +1,34 @@
+package classifier
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// NoServerError is why the server's addresses could not be inferred:
+// two or more addresses of a family tie (Tied, Kinds kinds of evidence
+// each), or none shows any evidence (Missing says what none showed). It
+// names no flag: the caller says what to pass instead.
+type NoServerError struct {
+	Tied  []netip.Addr
+	Kinds int
+	// Missing is what no address showed, in words: the evidence that
+	// would have counted.
+	Missing string
+}
+
+func (e *NoServerError) Error() string { return "cannot infer the server: " + e.Reason() }
+
+// Reason is the error without its lead, as a report gives it beside
+// "Server: not found".
+func (e *NoServerError) Reason() string {
+	if len(e.Tied) < 2 {
+		return e.Missing
+	}
+	tied := make([]string, len(e.Tied))
+	for i, a := range e.Tied {
+		tied[i] = a.String()
+	}
+	return fmt.Sprintf("%s show the same evidence (%d kinds each)", strings.Join(tied, ", "), e.Kinds)
+}

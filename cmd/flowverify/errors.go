@@ -1,0 +1,33 @@
+package main
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/report"
+)
+
+// damagedError is an analysis whose inputs were damaged: the report
+// covers what could be read. It wraps every input's *capture.DamageError.
+type damagedError struct {
+	names []string // "input: damaged at byte offset N: cause", as the report says it
+	errs  []error
+}
+
+func newDamagedError(r *report.Report) *damagedError {
+	e := &damagedError{}
+	for _, in := range r.Inputs {
+		if de, ok := errors.AsType[*capture.DamageError](in.Damage); ok {
+			e.names = append(e.names, in.Name+": "+de.Detail())
+			e.errs = append(e.errs, de)
+		}
+	}
+	return e
+}
+
+func (e *damagedError) Error() string {
+	return "damaged input, report covers what could be read: " + strings.Join(e.names, "; ")
+}
+
+func (e *damagedError) Unwrap() []error { return e.errs }
