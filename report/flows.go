@@ -13,6 +13,17 @@ import (
 // that start together ordered by their ends, then as they were added.
 type FlowList = spill.List[Flow, *Flow]
 
+// FlowListError is a flow list that could not keep or give back its
+// flows (its spill file could not be made, written or read).
+type FlowListError = spill.Error
+
+// What a FlowListError failed at.
+const (
+	FlowListCreate = spill.Create
+	FlowListWrite  = spill.Write
+	FlowListRead   = spill.Read
+)
+
 // NewFlowList returns an empty list.
 func NewFlowList() *FlowList { return spill.New[Flow](0) }
 

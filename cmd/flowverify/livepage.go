@@ -79,7 +79,7 @@ func (lp *livePage) handler() http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		report.Write(w, r, "json")
+		writeReport(w, r, "json")
 	})
 	get("/events", func(w http.ResponseWriter, _ *http.Request) {
 		_, evs := lp.current()
@@ -106,7 +106,7 @@ func (lp *livePage) page(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	var b bytes.Buffer
-	if err := report.Write(&b, r, "html"); err != nil {
+	if err := writeReport(&b, r, "html"); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}

@@ -509,7 +509,7 @@ func newInterfacesCmd(stdout io.Writer) *cobra.Command {
 				return &exitError{exitUsage, err}
 			}
 			if len(devs) == 0 {
-				return &exitError{exitUsage, live.PermissionHint(errors.New("no capture devices found (permission denied?)"))}
+				return &exitError{exitUsage, live.PermissionHint(errNoDevices{})}
 			}
 			fmt.Fprintf(stdout, "%-28s %-40s %s\n", "DEVICE", "ADDRESSES", "DESCRIPTION")
 			for _, d := range devs {

@@ -5,7 +5,6 @@ import (
 	"container/heap"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"io"
 	"slices"
 )
@@ -54,15 +53,15 @@ func (c *runCursor[T, P]) next() (bool, error) {
 	if _, err := io.ReadFull(c.r, k[:]); err == io.EOF {
 		return false, nil
 	} else if err != nil {
-		return false, fmt.Errorf("reading the list back from disk: %w", err)
+		return false, &Error{Op: Read, Err: err}
 	}
 	n, err := binary.ReadUvarint(c.r)
 	if err != nil {
-		return false, fmt.Errorf("reading the list back from disk: %w", err)
+		return false, &Error{Op: Read, Err: err}
 	}
 	c.buf = slices.Grow(c.buf[:0], int(n))[:n]
 	if _, err := io.ReadFull(c.r, c.buf); err != nil {
-		return false, fmt.Errorf("reading the list back from disk: %w", err)
+		return false, &Error{Op: Read, Err: err}
 	}
 	c.key = int64(binary.LittleEndian.Uint64(k[:]))
 	var zero T

@@ -110,7 +110,7 @@ func (l *List[T, P]) flushRun() {
 	if l.spill == nil {
 		f, err := os.CreateTemp("", "flowverify-flows-*")
 		if err != nil {
-			l.err = fmt.Errorf("no room for the list on disk: %w (set TMPDIR to a directory with space)", err)
+			l.err = &Error{Op: Create, Err: err}
 			return
 		}
 		l.spill, l.name = f, f.Name()
@@ -137,7 +137,7 @@ func (l *List[T, P]) flushRun() {
 		n += int64(h + len(js))
 	}
 	if err := w.Flush(); err != nil {
-		l.err = fmt.Errorf("writing the list to %s: %w (set TMPDIR to a directory with space)", l.spill.Name(), err)
+		l.err = &Error{Op: Write, Path: l.spill.Name(), Err: err}
 		return
 	}
 	l.runs = append(l.runs, runSpan{l.size, n})
