@@ -193,7 +193,7 @@ func (g *aggregator) unexpectedReport(r *report.Report, m *matrix.Matrix) int {
 		if k.peer == othersPeer() {
 			peer = "(others)"
 		}
-		ru := report.Unexpected{Transport: matrix.TransportName(k.proto), Direction: k.dir.String(), Port: int(k.port),
+		ru := report.Unexpected{Transport: matrix.TransportName(k.proto), Direction: k.dir, Port: int(k.port),
 			Peer: peer, Protocol: protocol.ID(u.proto).String(), Flows: u.flows, Failed: u.failed, Packets: u.packets, Bytes: u.bytes,
 			First: capture.FormatTime(u.first), Last: capture.FormatTime(u.last), Hint: m.Hint(k.proto, k.port, k.dir)}
 		if k.proto == capture.ProtoICMP || k.proto == capture.ProtoICMPv6 {
@@ -362,7 +362,7 @@ func (a *Analyzer) caveats(r *report.Report, meta Meta) uint64 {
 }
 
 func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg, scope matrix.RuleFacts) report.Rule {
-	rr := report.Rule{ID: rule.ID, Description: rule.Description, Direction: rule.Direction.String(),
+	rr := report.Rule{ID: rule.ID, Description: rule.Description, Direction: rule.Direction,
 		Transport: matrix.TransportName(rule.Transport), Ports: rule.Ports.String(), Role: strings.Join(rule.Roles, ","),
 		Required: rule.Required, Flows: g.flows, Allowed: g.allowed, BlockedN: g.blocked, Mismatch: g.mismatch,
 		Packets: g.packets, Bytes: g.bytes, Protocols: g.protocols, Local: rule.Local, Unconfirmed: g.unconfirmed}

@@ -21,7 +21,7 @@ func WriteRulesCSV(w io.Writer, r *Report) error {
 			protos = append(protos, p+"="+strconv.Itoa(n))
 		}
 		sortStrings(protos)
-		c.Write(csvRow([]string{rule.ID, rule.Direction, rule.Transport, rule.Ports, rule.Role, strconv.FormatBool(rule.Required), string(rule.Status), rule.Reason,
+		c.Write(csvRow([]string{rule.ID, rule.Direction.String(), rule.Transport, rule.Ports, rule.Role, strconv.FormatBool(rule.Required), string(rule.Status), rule.Reason,
 			strconv.Itoa(rule.Flows), strconv.Itoa(rule.Allowed), strconv.Itoa(rule.BlockedN), strconv.Itoa(rule.Mismatch),
 			strings.Join(peers, " "), r.csvMissing(rule), strconv.FormatUint(rule.Packets, 10), strconv.FormatUint(rule.Bytes, 10), strings.Join(protos, " ")}))
 	}
@@ -35,7 +35,7 @@ func WriteFlowsCSV(w io.Writer, r *Report) error {
 	c.Write(csvRow([]string{"transport", "initiator", "responder", "guessed", "direction", "state", "conn_state", "history", "protocol", "confidence",
 		"verdict", "reason", "rule", "packets_initiator", "packets_responder", "bytes_initiator", "bytes_responder", "first", "last", "input"}))
 	err := r.Flows.Each(func(f *Flow) error {
-		return c.Write(csvRow([]string{f.Transport, f.Initiator, f.Responder, strconv.FormatBool(f.Guessed), f.Direction, f.State, f.ConnState, f.History,
+		return c.Write(csvRow([]string{f.Transport, f.Initiator, f.Responder, strconv.FormatBool(f.Guessed), f.Direction.String(), f.State, f.ConnState, f.History,
 			f.Protocol, f.Confidence, f.Verdict, f.Reason, f.Rule, strconv.FormatUint(f.Packets.Initiator, 10), strconv.FormatUint(f.Packets.Responder, 10),
 			strconv.FormatUint(f.Bytes.Initiator, 10), strconv.FormatUint(f.Bytes.Responder, 10), f.First, f.Last, f.Input}))
 	})

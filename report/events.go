@@ -27,7 +27,7 @@ type Event struct {
 	Transport string                 `json:"transport,omitempty"`
 	Initiator string                 `json:"initiator,omitempty"`
 	Responder string                 `json:"responder,omitempty"`
-	Direction string                 `json:"direction,omitempty"`
+	Direction matrix.Direction       `json:"direction,omitempty"`
 	Port      int                    `json:"port,omitempty"`
 	Peer      string                 `json:"peer,omitempty"`
 	Protocol  string                 `json:"protocol,omitempty"`

@@ -56,15 +56,15 @@ type Timeline struct {
 
 // Suggestion is a proposed change for a finding.
 type Suggestion struct {
-	Kind      string   `json:"kind"` // blocked, mismatch, unexpected
-	Rule      string   `json:"rule,omitempty"`
-	Peer      string   `json:"peer,omitempty"`
-	Port      int      `json:"port,omitempty"`
-	Transport string   `json:"transport,omitempty"`
-	Direction string   `json:"direction,omitempty"`
-	Syntax    string   `json:"syntax"`
-	Commands  []string `json:"commands,omitempty"`
-	Note      string   `json:"note"`
+	Kind      string           `json:"kind"` // blocked, mismatch, unexpected
+	Rule      string           `json:"rule,omitempty"`
+	Peer      string           `json:"peer,omitempty"`
+	Port      int              `json:"port,omitempty"`
+	Transport string           `json:"transport,omitempty"`
+	Direction matrix.Direction `json:"direction,omitempty"`
+	Syntax    string           `json:"syntax"`
+	Commands  []string         `json:"commands,omitempty"`
+	Note      string           `json:"note"`
 }
 
 // Tool names the program that wrote the report.
@@ -232,25 +232,25 @@ func (r *Report) Progress() string {
 
 // Rule is one matrix row with its status.
 type Rule struct {
-	ID          string        `json:"id"`
-	Description string        `json:"description"`
-	Direction   string        `json:"direction"`
-	Local       bool          `json:"local,omitempty"`
-	Transport   string        `json:"transport"`
-	Ports       string        `json:"ports"`
-	Role        string        `json:"role,omitempty"`
-	Required    bool          `json:"required"`
-	Status      matrix.Status `json:"status"`
-	Reason      string        `json:"reason,omitempty"`
-	Flows       int           `json:"flows"`
-	Allowed     int           `json:"allowed"`
-	BlockedN    int           `json:"blocked"`
-	Mismatch    int           `json:"mismatch"`
-	Unconfirmed int           `json:"unconfirmed,omitempty"` // attempts whose outcome the capture does not show
-	Packets     uint64        `json:"packets"`
-	Bytes       uint64        `json:"bytes"`
-	Peers       []Peer        `json:"peers"`
-	Missing     []string      `json:"missing_peers,omitempty"`
+	ID          string           `json:"id"`
+	Description string           `json:"description"`
+	Direction   matrix.Direction `json:"direction"`
+	Local       bool             `json:"local,omitempty"`
+	Transport   string           `json:"transport"`
+	Ports       string           `json:"ports"`
+	Role        string           `json:"role,omitempty"`
+	Required    bool             `json:"required"`
+	Status      matrix.Status    `json:"status"`
+	Reason      string           `json:"reason,omitempty"`
+	Flows       int              `json:"flows"`
+	Allowed     int              `json:"allowed"`
+	BlockedN    int              `json:"blocked"`
+	Mismatch    int              `json:"mismatch"`
+	Unconfirmed int              `json:"unconfirmed,omitempty"` // attempts whose outcome the capture does not show
+	Packets     uint64           `json:"packets"`
+	Bytes       uint64           `json:"bytes"`
+	Peers       []Peer           `json:"peers"`
+	Missing     []string         `json:"missing_peers,omitempty"`
 	// Failures: how the blocked attempts failed (refused, no answer,
 	// unreachable from whom).
 	Failures  *matrix.Failures `json:"failures,omitempty"`
@@ -280,18 +280,18 @@ type Peer struct {
 
 // Unexpected is a group of flows no rule allows.
 type Unexpected struct {
-	Transport string `json:"transport"`
-	Direction string `json:"direction"`
-	Port      int    `json:"port"`
-	Peer      string `json:"peer"`
-	Protocol  string `json:"protocol"`
-	Flows     int    `json:"flows"`
-	Failed    int    `json:"failed"`
-	Packets   uint64 `json:"packets"`
-	Bytes     uint64 `json:"bytes"`
-	First     string `json:"first"`
-	Last      string `json:"last"`
-	Hint      string `json:"hint,omitempty"`
+	Transport string           `json:"transport"`
+	Direction matrix.Direction `json:"direction"`
+	Port      int              `json:"port"`
+	Peer      string           `json:"peer"`
+	Protocol  string           `json:"protocol"`
+	Flows     int              `json:"flows"`
+	Failed    int              `json:"failed"`
+	Packets   uint64           `json:"packets"`
+	Bytes     uint64           `json:"bytes"`
+	First     string           `json:"first"`
+	Last      string           `json:"last"`
+	Hint      string           `json:"hint,omitempty"`
 	// ICMP groups have no port: their message type and code instead.
 	ICMPType *int `json:"icmp_type,omitempty"`
 	ICMPCode *int `json:"icmp_code,omitempty"`
@@ -348,7 +348,7 @@ type Flow struct {
 	Initiator    string            `json:"initiator"`
 	Responder    string            `json:"responder"`
 	Guessed      bool              `json:"guessed"`
-	Direction    string            `json:"direction"`
+	Direction    matrix.Direction  `json:"direction"`
 	State        string            `json:"state"`
 	ConnState    string            `json:"conn_state"`
 	History      string            `json:"history,omitempty"`

@@ -125,7 +125,7 @@ func (t textWriter) rules(r *Report) {
 			}
 		}
 		peers := fmt.Sprintf("%d/%d", reached, len(rule.Peers)+len(rule.Missing))
-		tw.row(rule.ID, shortDirection(rule.Direction), rule.Transport+"/"+rule.Ports, statusMark(rule.Status), fmt.Sprint(rule.Flows), peers,
+		tw.row(rule.ID, rule.Direction.Short(), rule.Transport+"/"+rule.Ports, statusMark(rule.Status), fmt.Sprint(rule.Flows), peers,
 			protocolSummary(rule.Protocols), rule.Description)
 	}
 	tw.write(t.w)
@@ -188,7 +188,7 @@ func (t textWriter) unexpected(r *Report) {
 		if u.ICMPType != nil { // no port: the message's name goes with the protocol
 			port, proto = "-", u.Service()
 		}
-		ut.row(u.Direction, strings.ToUpper(u.Transport), port, u.Peer, proto, fmt.Sprint(u.Flows), fmt.Sprint(u.Failed), u.Hint)
+		ut.row(u.Direction.String(), strings.ToUpper(u.Transport), port, u.Peer, proto, fmt.Sprint(u.Flows), fmt.Sprint(u.Failed), u.Hint)
 	}
 	ut.write(t.w)
 }
@@ -289,19 +289,6 @@ func SummaryLine(r *Report) string {
 		verdict += " (" + p + ")"
 	}
 	return fmt.Sprintf("Summary: %s — %s", verdict, strings.Join(parts, ", "))
-}
-
-// shortDirection writes a rule's direction in the rules table.
-func shortDirection(d string) string {
-	switch d {
-	case "inbound":
-		return "in"
-	case "outbound":
-		return "out"
-	case "bidirectional":
-		return "both"
-	}
-	return d
 }
 
 func statusMark(s matrix.Status) string {
