@@ -19,10 +19,7 @@ import (
 // privileges, a read-only system, its state and logs in directories
 // systemd makes for it.
 func TestSystemdUnit(t *testing.T) {
-	tool, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		t.Fatal("systemd-analyze is missing (Debian package systemd; make test-deps installs it)")
-	}
+	analyze := tool(t, "systemd-analyze", "systemd")
 	unit, err := os.ReadFile("../../configs/flowverify.service")
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +35,7 @@ func TestSystemdUnit(t *testing.T) {
 	bin := cliBinary(t)
 	local := filepath.Join(dir, "flowverify.service")
 	os.WriteFile(local, []byte(strings.ReplaceAll(string(unit), "/usr/local/bin/flowverify", bin)), 0o644)
-	out, err := exec.Command(tool, "verify", local).CombinedOutput()
+	out, err := exec.Command(analyze, "verify", local).CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "" {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 	}
