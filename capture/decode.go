@@ -136,7 +136,13 @@ func (d *Decoder) decode(lt LinkType, data []byte, p *Packet, reference bool) er
 		return ErrUnsupportedLink
 	}
 
-	err := parser.DecodeLayers(data, &d.decoded)
+	return d.fromLayers(parser, parser.DecodeLayers(data, &d.decoded), p, reference)
+}
+
+// fromLayers fills p from the layers parser decoded (err is its error):
+// the outer link and its tags, then the IP packet, or for a frame with
+// none the tunnel it was in.
+func (d *Decoder) fromLayers(parser *gopacket.DecodingLayerParser, err error, p *Packet, reference bool) error {
 	var sawIP4, sawIP6, sawEth bool
 	for _, t := range d.decoded {
 		switch t {

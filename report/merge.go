@@ -140,7 +140,11 @@ func (mg *merger) add(r *Report) {
 		if out.Flows == nil {
 			out.Flows = NewFlowList()
 		}
-		r.Flows.Each(func(f *Flow) error { out.Flows.Add(*f, FlowStart(f)); return nil })
+		r.Flows.Each(func(f *Flow) error {
+			start, _ := f.SortKey() // checked when the report was read
+			out.Flows.Add(*f, start)
+			return nil
+		})
 	}
 	out.Warnings = append(out.Warnings, r.Warnings...)
 	s, sum := r.Summary, &out.Summary

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/internal/spill"
 )
 
 // Parse decodes a JSON report and checks it against the schema: diff,
@@ -68,8 +70,11 @@ func decodeReport(dec *json.Decoder, r *Report) error {
 			if r.Flows == nil {
 				r.Flows = NewFlowList()
 			}
-			if err := r.Flows.decode(dec); err != nil {
-				return err
+			if err := r.Flows.Decode(dec); err != nil {
+				if re := (*spill.RecordError)(nil); errors.As(err, &re) {
+					return fmt.Errorf("flows%w", err) // flows[3]: first: ...
+				}
+				return fmt.Errorf("flows: %w", err)
 			}
 		case ok:
 			if err := dec.Decode(f.Addr().Interface()); err != nil {

@@ -201,39 +201,20 @@ func (t *Table) expireNow() {
 	t.nextExpire = t.now + int64(100*time.Millisecond)
 }
 
+// add accounts one packet whose key k holds (see Keyed.Of).
 func (t *Table) add(p *capture.Packet, k *Keyed, pack bool) {
 	t.C.Packets++
 	if t.advance(p.Timestamp) {
 		t.expireNow()
 	}
-	if p.Encap != capture.EncapNone {
-		t.C.Encap[p.Encap]++
-	}
-	if !p.IsIP {
-		t.C.NonIP++
-		return
-	}
-	if p.Frag != capture.FragNone {
-		t.C.Fragments++
-		if p.SplitHeader {
-			t.C.SplitHeaders++
-		}
-		if p.Frag == capture.FragNonFirst {
-			t.addLaterFragment(p)
-			return
-		}
-	}
-	if p.Unreach {
-		t.tieUnreachable(p)
-		return
-	}
-	if p.Proto == capture.ProtoICMPv6 && linkUpkeep(p.ICMPType) {
-		t.C.Infrastructure++
+	// Most packets are plain IP with no fragment, tunnel or ICMPv6: the
+	// test spares them the call that sorts out the others.
+	if (!p.IsIP || p.Encap != capture.EncapNone || p.Frag != capture.FragNone || p.Unreach || p.Proto == capture.ProtoICMPv6) && t.aside(p) {
 		return
 	}
 	// The key stays where AddBatch worked it out: passed by value, the
 	// 38 bytes were copied through the stack at every call.
-	key, srcIsA, icmpReply := &k.key, k.srcIsA, k.icmpReply
+	key := &k.key
 	idx, ok := t.index.getHashed(key, k.h)
 	if ok && isEmbryo(idx) {
 		idx = t.promote(idx, k.h) // its second packet
@@ -249,20 +230,9 @@ func (t *Table) add(p *capture.Packet, k *Keyed, pack bool) {
 	if ok {
 		f = t.at(idx)
 	} else {
-		f, idx = t.create(key, srcIsA, p, icmpReply), -1
+		f, idx = t.create(key, k.srcIsA, p, k.icmpReply), -1
 	}
-	dir := Resp
-	if srcIsA == f.InitIsA {
-		dir = Orig
-	}
-	if k.icmpPair {
-		// An echo to oneself (loopback) has the same address at both ends,
-		// so the key cannot tell the reply's side: the message does.
-		dir = Orig
-		if icmpReply {
-			dir = Resp
-		}
-	}
+	dir := k.direction(f)
 	f.Pkts[dir]++
 	if f.Pkts[dir] == 1 && p.HasMAC && t.cfg.MACPorts != nil && (t.cfg.MACPorts.Has(p.SrcPort) || t.cfg.MACPorts.Has(p.DstPort)) {
 		t.noteMAC(p)
@@ -296,6 +266,55 @@ func (t *Table) add(p *capture.Packet, k *Keyed, pack bool) {
 		idx = t.place(f, k.h, pack)
 	}
 	t.touch(idx, class)
+}
+
+// aside counts the fragments and tunnels among packets and takes the ones
+// that are no flow's own packet: not IP, a later fragment (its flow is
+// the first fragment's), an ICMP error (it belongs to the flow it
+// answers) and the IPv6 link's upkeep. It says whether it took p.
+func (t *Table) aside(p *capture.Packet) bool {
+	if p.Encap != capture.EncapNone {
+		t.C.Encap[p.Encap]++
+	}
+	if !p.IsIP {
+		t.C.NonIP++
+		return true
+	}
+	if p.Frag != capture.FragNone {
+		t.C.Fragments++
+		if p.SplitHeader {
+			t.C.SplitHeaders++
+		}
+		if p.Frag == capture.FragNonFirst {
+			t.addLaterFragment(p)
+			return true
+		}
+	}
+	if p.Unreach {
+		t.tieUnreachable(p)
+		return true
+	}
+	if p.Proto == capture.ProtoICMPv6 && linkUpkeep(p.ICMPType) {
+		t.C.Infrastructure++
+		return true
+	}
+	return false
+}
+
+// direction says which way the packet keyed k runs in its flow f.
+func (k *Keyed) direction(f *Flow) int {
+	if k.icmpPair {
+		// An echo to oneself (loopback) has the same address at both ends,
+		// so the key cannot tell the reply's side: the message does.
+		if k.icmpReply {
+			return Resp
+		}
+		return Orig
+	}
+	if k.srcIsA == f.InitIsA {
+		return Orig
+	}
+	return Resp
 }
 
 // isICMPRequest says whether an ICMP type is the request of a

@@ -101,7 +101,7 @@ func load(opt LoadOptions) (*Matrix, []byte, error) {
 		user = viper.New()
 		user.SetConfigType("yaml")
 		if err := user.ReadConfig(bytes.NewReader(data)); err != nil {
-			return nil, data, &ConfigError{Source: opt.ConfigFile, Msg: "not valid YAML: " + cleanYAMLError(err)}
+			return nil, data, &ConfigError{Source: opt.ConfigFile, Msg: "not valid YAML: " + cleanYAMLError(err), Err: err}
 		}
 		extends = user.GetString("extends")
 	}
@@ -149,10 +149,10 @@ func load(opt LoadOptions) (*Matrix, []byte, error) {
 		// profile's or the file's.
 		for key, name := range envKeys {
 			if strings.Contains(msg, "'"+key+"'") {
-				return nil, data, &ConfigError{Source: "environment", Key: name, Msg: msg}
+				return nil, data, &ConfigError{Source: "environment", Key: name, Msg: msg, Err: err}
 			}
 		}
-		return nil, data, &ConfigError{Source: source, Msg: msg}
+		return nil, data, &ConfigError{Source: source, Msg: msg, Err: err}
 	}
 	m, err := build(&raw, source, envKeys)
 	if err != nil {
