@@ -14,9 +14,9 @@ import (
 
 // MonitorConfig sets the rolling evaluation.
 type MonitorConfig struct {
-	Window       time.Duration // rules are judged over this much recent time
-	Servers      []netip.Addr  // the server's addresses (from the interfaces unless given)
-	ServerSource string        // "interfaces" or "flag"/"config"
+	Window       time.Duration       // rules are judged over this much recent time
+	Servers      []netip.Addr        // the server's addresses (from the interfaces unless given)
+	ServerSource matrix.ServerSource // the interfaces, or the matrix's (flag, config)
 	Inputs       func() []*capture.InputStats
 	// Clock is the wall clock of a live run (time.Now; a test's own
 	// clock). With it the window and the flow timers move on when no
