@@ -191,7 +191,7 @@ func TestMonitorRunsLiveOnBatches(t *testing.T) {
 	}
 	count := map[string]int{}
 	for _, e := range lr.events {
-		count[e.Type+" "+e.Rule+" "+e.Responder]++
+		count[e.Type.String()+" "+e.Rule+" "+e.Responder]++
 	}
 	for _, k := range []string{"flow_blocked adws-out 10.99.0.21:9389", "unexpected_first_seen  10.99.0.21:3268"} {
 		if count[k] != 1 {

@@ -52,7 +52,7 @@ func TestMonitorEventsOnceAndWindow(t *testing.T) {
 	evs := feed(t, mo, "failures")
 	count := map[string]int{}
 	for _, e := range evs {
-		count[e.Type+"/"+e.Rule+"/"+e.Responder]++
+		count[e.Type.String()+"/"+e.Rule+"/"+e.Responder]++
 	}
 	for k, n := range count {
 		if n != 1 {
@@ -261,7 +261,7 @@ func TestReloadAnnouncesOnlyChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	announced := func(evs []report.Event, typ, rule string) bool {
+	announced := func(evs []report.Event, typ report.EventType, rule string) bool {
 		for _, e := range evs {
 			if e.Type == typ && e.Rule == rule {
 				return true
