@@ -33,7 +33,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 		a.flushRecords()
 	}
 	r := &report.Report{Schema: report.Schema, Tool: report.Tool{Name: "flowverify", Version: meta.ToolVersion}}
-	r.Matrix = report.MatrixInfo{Name: m.Name, Profile: m.Profile, Description: m.Description, Config: m.ConfigFile}
+	r.Matrix = report.MatrixInfo{Name: m.Name, Profile: m.Profile, Description: m.Description, Config: m.ConfigFile, Site: siteInfo(m.Site)}
 	r.Server = a.server
 	r.Hosts = hostsReport(m)
 	r.Summary = g.sum
@@ -67,6 +67,23 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	return r, nil
 }
 
+// siteInfo is what the report keeps of the site model, for renderers of
+// a report read back; nil when the matrix says nothing of it.
+func siteInfo(s matrix.Site) *report.Site {
+	if s.Product == "" && len(s.Groups) == 0 {
+		return nil
+	}
+	out := &report.Site{Product: s.Product}
+	for _, g := range s.Groups {
+		side := "right"
+		if g.Left {
+			side = "left"
+		}
+		out.Groups = append(out.Groups, report.SiteGroup{Name: g.Name, Side: side, Roles: append([]string{}, g.Roles...)})
+	}
+	return out
+}
+
 // noServerReason says why no server was found: nothing read at all, or
 // what inference missed.
 func noServerReason(err error, meta Meta) string {
@@ -98,6 +115,7 @@ func (a *Analyzer) decideServer(meta Meta) error {
 			// Nothing can be judged, but everything read is still
 			// reported: inputs, damage, flows, and the candidates.
 			a.setServers(nil, matrix.ServerNone, []string{noServerReason(err, meta)})
+			a.server.Err = err
 			a.server.Candidates = a.infer.candidates(5)
 			return nil
 		}

@@ -4,6 +4,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,6 +79,66 @@ type MatrixInfo struct {
 	Profile     string `json:"profile"`
 	Description string `json:"description,omitempty"`
 	Config      string `json:"config,omitempty"` // the user's file, if any
+	// Site is the matrix's word on the site (what the server runs, the
+	// diagram's boxes); nil in a report written before it was kept.
+	Site *Site `json:"site,omitempty"`
+}
+
+// Site is what renderers of a report need of the matrix's site model.
+type Site struct {
+	Product string      `json:"product,omitempty"` // what the server runs: "the <product> server"
+	Groups  []SiteGroup `json:"groups,omitempty"`  // the diagram's boxes, in drawing order
+}
+
+// SiteGroup is a box of the diagram: the rules whose first role is one
+// of Roles.
+type SiteGroup struct {
+	Name  string   `json:"name"`
+	Side  string   `json:"side"` // left or right of the server
+	Roles []string `json:"roles"`
+}
+
+// The diagram's own boxes, for the rules no group of the matrix claims.
+const (
+	BoxServerItself = "On the server itself"
+	BoxOther        = "Other"
+)
+
+// ServerLabel is what the report calls the server: "Threat Manager
+// server", or "server" for a report that does not say.
+func (s *Site) ServerLabel() string {
+	if s == nil {
+		return matrix.ServerLabel("")
+	}
+	return matrix.ServerLabel(s.Product)
+}
+
+// Boxes lists the diagram's boxes in drawing order, the matrix's then the
+// diagram's own.
+func (s *Site) Boxes() []SiteGroup {
+	var out []SiteGroup
+	if s != nil {
+		out = append(out, s.Groups...)
+	}
+	return append(out, SiteGroup{Name: BoxServerItself, Side: "left"}, SiteGroup{Name: BoxOther, Side: "right"})
+}
+
+// BoxOf places a rule by its first role (roles as the report writes
+// them, comma-separated); local rules no group claims go on the server
+// itself.
+func (s *Site) BoxOf(roles, direction string) string {
+	role, _, _ := strings.Cut(roles, ",")
+	if s != nil && role != "" {
+		for _, g := range s.Groups {
+			if slices.Contains(g.Roles, role) {
+				return g.Name
+			}
+		}
+	}
+	if direction == matrix.Local.String() {
+		return BoxServerItself
+	}
+	return BoxOther
 }
 
 // Input is one capture file or interface.
@@ -102,7 +163,7 @@ type Input struct {
 	Damage error `json:"-"`
 }
 
-// Server says which addresses are the Threat Manager server and why.
+// Server says which addresses are the server and why.
 type Server struct {
 	Addresses []string            `json:"addresses"`
 	Host      string              `json:"host,omitempty"` // the named host they belong to
@@ -114,6 +175,9 @@ type Server struct {
 	// Advice is what the text report tells a reader without a server to
 	// pass, in the command's words (it names a flag); not in JSON.
 	Advice string `json:"-"`
+	// Err is why there is no server (the engine's *NoServerError), for
+	// errors.As; nil otherwise and in a report read back from JSON.
+	Err error `json:"-"`
 }
 
 // Candidate is an address that may be the server, with what it showed.
