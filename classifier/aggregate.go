@@ -159,7 +159,7 @@ func (s *judged) of(f *flow.Flow, j *matrix.Judgement) {
 // add judges one flow and folds it into the aggregates.
 func (g *aggregator) add(f *flow.Flow) {
 	var j matrix.Judgement
-	if g.a.server.Source == "none" {
+	if g.a.server.Source == matrix.ServerNone {
 		// No server: the flow is read and listed, never judged.
 		j = matrix.Judgement{Verdict: matrix.NotJudged, Dir: matrix.Transit, Rule: -1, Ignore: -1}
 		var s judged

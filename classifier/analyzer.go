@@ -78,7 +78,7 @@ func (a *Analyzer) Stream() {
 	}
 }
 
-func (a *Analyzer) setServers(addrs []netip.Addr, source string, evidence []string) {
+func (a *Analyzer) setServers(addrs []netip.Addr, source matrix.ServerSource, evidence []string) {
 	a.servers = map[netip.Addr]bool{}
 	a.server = report.Server{Source: source, Evidence: evidence}
 	add := func(s netip.Addr) {
@@ -116,7 +116,7 @@ func (a *Analyzer) OnEnd(f *flow.Flow) {
 	if len(a.records) >= decideAfter && a.m.ServerAuto {
 		if addrs, ev, err := a.infer.decide(a.macs()); err == nil {
 			ev = append(ev, fmt.Sprintf("decided after the first %d flows", a.unjudged+len(a.records)))
-			a.setServers(addrs, "auto", ev)
+			a.setServers(addrs, matrix.ServerInferred, ev)
 			a.flushRecords()
 			return
 		}
@@ -163,7 +163,7 @@ type Meta struct {
 	// Servers overrides the matrix's server setting (monitor: the
 	// interfaces' own addresses).
 	Servers      []netip.Addr
-	ServerSource string
+	ServerSource matrix.ServerSource
 	// WindowShed counts finished flows the monitor let go before their
 	// window ended (the flow cap), WindowShedRule those on rule ports.
 	WindowShed, WindowShedRule int

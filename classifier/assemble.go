@@ -114,12 +114,12 @@ func (a *Analyzer) decideServer(meta Meta) error {
 		if err != nil {
 			// Nothing can be judged, but everything read is still
 			// reported: inputs, damage, flows, and the candidates.
-			a.setServers(nil, "none", []string{noServerReason(err, meta)})
+			a.setServers(nil, matrix.ServerNone, []string{noServerReason(err, meta)})
 			a.server.Err = err
 			a.server.Candidates = a.infer.candidates(5)
 			return nil
 		}
-		a.setServers(addrs, "auto", ev)
+		a.setServers(addrs, matrix.ServerInferred, ev)
 	}
 	return nil
 }
@@ -145,7 +145,7 @@ func (g *aggregator) timeline(m *matrix.Matrix) *report.Timeline {
 // counted so far. Within a monitor's first window a rule with no attempt
 // is not missing yet.
 func (a *Analyzer) ruleReports(r *report.Report, g *aggregator, meta Meta) {
-	judged := a.server.Source != "none"
+	judged := a.server.Source != matrix.ServerNone
 	if !judged {
 		r.Notices = append(r.Notices, report.Notice{Kind: report.NoticeNoServer})
 	}

@@ -123,7 +123,7 @@ func TestMonitorRunsLiveOnBatches(t *testing.T) {
 	m.Limits.TCPTimeout, m.Limits.UDPTimeout = 20*time.Second, 20*time.Second
 	servers := []netip.Addr{netip.MustParseAddr("10.99.0.10")}
 	clock := &testClock{t: frames[0].ts}
-	mo := NewMonitor(m, MonitorConfig{Window: window, Servers: servers, ServerSource: "flag", Clock: clock.now})
+	mo := NewMonitor(m, MonitorConfig{Window: window, Servers: servers, ServerSource: matrix.ServerFromFlag, Clock: clock.now})
 	src := &fakeLive{batches: make(chan *capture.Batch)}
 	evTicks, sumTicks, control := make(chan time.Time), make(chan time.Time), make(chan func())
 	var lr liveRun
@@ -139,7 +139,7 @@ func TestMonitorRunsLiveOnBatches(t *testing.T) {
 
 	// The reference: the same packets, ticks and clock, fed directly.
 	refClock := &testClock{t: frames[0].ts}
-	ref := NewMonitor(m, MonitorConfig{Window: window, Servers: servers, ServerSource: "flag", Clock: refClock.now})
+	ref := NewMonitor(m, MonitorConfig{Window: window, Servers: servers, ServerSource: matrix.ServerFromFlag, Clock: refClock.now})
 	var want []report.Event
 	dec := capture.NewDecoder()
 	var p capture.Packet
@@ -191,7 +191,7 @@ func TestMonitorRunsLiveOnBatches(t *testing.T) {
 	}
 	count := map[string]int{}
 	for _, e := range lr.events {
-		count[e.Type+" "+e.Rule+" "+e.Responder]++
+		count[e.Type.String()+" "+e.Rule+" "+e.Responder]++
 	}
 	for _, k := range []string{"flow_blocked adws-out 10.99.0.21:9389", "unexpected_first_seen  10.99.0.21:3268"} {
 		if count[k] != 1 {

@@ -14,9 +14,9 @@ import (
 
 // MonitorConfig sets the rolling evaluation.
 type MonitorConfig struct {
-	Window       time.Duration // rules are judged over this much recent time
-	Servers      []netip.Addr  // the server's addresses (from the interfaces unless given)
-	ServerSource string        // "interfaces" or "flag"/"config"
+	Window       time.Duration       // rules are judged over this much recent time
+	Servers      []netip.Addr        // the server's addresses (from the interfaces unless given)
+	ServerSource matrix.ServerSource // the interfaces, or the matrix's (flag, config)
 	Inputs       func() []*capture.InputStats
 	// Clock is the wall clock of a live run (time.Now; a test's own
 	// clock). With it the window and the flow timers move on when no
@@ -304,7 +304,7 @@ func (mo *Monitor) Events(stats []capture.IfaceStats) []report.Event {
 	return out
 }
 
-func (mo *Monitor) flowEvent(typ string, f *flow.Flow, j *matrix.Judgement) report.Event {
+func (mo *Monitor) flowEvent(typ report.EventType, f *flow.Flow, j *matrix.Judgement) report.Event {
 	ini, resp := flowEnds(f)
 	_, rp := f.Responder()
 	ev := report.Event{Time: capture.FormatTime(f.Last), Type: typ, Transport: matrix.TransportName(f.Key.Proto),
@@ -401,9 +401,14 @@ func RuleStatuses(r *report.Report) [][2]string {
 const maxEventsPerKind = 100
 
 func foldEvents(evs []report.Event, now string) []report.Event {
-	count := map[string]int{}
-	folded := map[[2]string]*report.Event{}
-	var order [][2]string
+	type foldKey struct {
+		typ       report.EventType
+		dir       matrix.Direction
+		transport string
+	}
+	count := map[report.EventType]int{}
+	folded := map[foldKey]*report.Event{}
+	var order []foldKey
 	out := evs[:0]
 	for _, e := range evs {
 		if e.Type != report.EventFlowBlocked && e.Type != report.EventUnexpectedSeen {
@@ -414,7 +419,7 @@ func foldEvents(evs []report.Event, now string) []report.Event {
 			out = append(out, e)
 			continue
 		}
-		k := [2]string{e.Type, e.Direction.String() + "/" + e.Transport}
+		k := foldKey{e.Type, e.Direction, e.Transport}
 		f := folded[k]
 		if f == nil {
 			f = &report.Event{Time: now, Type: e.Type, Transport: e.Transport, Direction: e.Direction, Peer: "(others)"}

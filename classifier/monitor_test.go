@@ -48,11 +48,11 @@ func TestMonitorEventsOnceAndWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mo := NewMonitor(m, MonitorConfig{Window: time.Hour, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}, ServerSource: "flag"})
+	mo := NewMonitor(m, MonitorConfig{Window: time.Hour, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}, ServerSource: matrix.ServerFromFlag})
 	evs := feed(t, mo, "failures")
 	count := map[string]int{}
 	for _, e := range evs {
-		count[e.Type+"/"+e.Rule+"/"+e.Responder]++
+		count[e.Type.String()+"/"+e.Rule+"/"+e.Responder]++
 	}
 	for k, n := range count {
 		if n != 1 {
@@ -139,7 +139,7 @@ func TestMonitorFoldsAScan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mo := NewMonitor(m, MonitorConfig{Window: time.Hour, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}, ServerSource: "flag"})
+	mo := NewMonitor(m, MonitorConfig{Window: time.Hour, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}, ServerSource: matrix.ServerFromFlag})
 	c := synth.New(3)
 	t0 := synth.Start()
 	const n = 3000
@@ -222,7 +222,7 @@ func TestMonitorWindowWithinTheCap(t *testing.T) {
 			t.Fatal(err)
 		}
 		m.Limits.MaxFlows = maxFlows
-		mo := NewMonitor(m, MonitorConfig{Window: time.Hour, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}, ServerSource: "flag"})
+		mo := NewMonitor(m, MonitorConfig{Window: time.Hour, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}, ServerSource: matrix.ServerFromFlag})
 		feedCaptures(t, mo, caps)
 		r, _, err := mo.Report("test", false, 0)
 		if err != nil {
@@ -255,13 +255,13 @@ func TestMonitorWindowWithinTheCap(t *testing.T) {
 // the new matrix changes is announced.
 func TestReloadAnnouncesOnlyChanges(t *testing.T) {
 	m, _ := matrix.Load(matrix.LoadOptions{})
-	mo := NewMonitor(m, MonitorConfig{Window: time.Hour, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}, ServerSource: "flag"})
+	mo := NewMonitor(m, MonitorConfig{Window: time.Hour, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}, ServerSource: matrix.ServerFromFlag})
 	feed(t, mo, "firewall-9389")
 	_, first, err := mo.Report("test", false, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	announced := func(evs []report.Event, typ, rule string) bool {
+	announced := func(evs []report.Event, typ report.EventType, rule string) bool {
 		for _, e := range evs {
 			if e.Type == typ && e.Rule == rule {
 				return true
@@ -346,7 +346,7 @@ func TestMonitorObservingOnTheWallClock(t *testing.T) {
 	start := synth.Start()
 	clock := &testClock{t: start}
 	const window = 20 * time.Second
-	mo := NewMonitor(m, MonitorConfig{Window: window, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}, ServerSource: "flag", Clock: clock.now})
+	mo := NewMonitor(m, MonitorConfig{Window: window, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}, ServerSource: matrix.ServerFromFlag, Clock: clock.now})
 
 	// Before any packet: observing, with a time.
 	r, _, err := mo.Report("test", false, 0)
@@ -445,7 +445,7 @@ func TestMonitorObservingOnTheWallClock(t *testing.T) {
 // the time between evaluations does not count as observed.
 func TestMonitorReplayKeepsPacketTime(t *testing.T) {
 	m, _ := matrix.Load(matrix.LoadOptions{})
-	mo := NewMonitor(m, MonitorConfig{Window: 20 * time.Second, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}, ServerSource: "flag"})
+	mo := NewMonitor(m, MonitorConfig{Window: 20 * time.Second, Servers: []netip.Addr{netip.MustParseAddr("10.20.0.10")}, ServerSource: matrix.ServerFromFlag})
 	sendSyslog(t, mo, synth.Start())
 	for i := 0; i < 3; i++ {
 		r, evs, err := mo.Report("test", false, 0)

@@ -301,7 +301,7 @@ func TestMergeDecidesLikeTheAnalysis(t *testing.T) {
 		reports: func(t *testing.T) []*report.Report { return []*report.Report{noServer(t), noServer2(t)} },
 		verdict: matrix.OutcomeNotJudged, exit: matrix.ExitNotJudged,
 		check: func(t *testing.T, in []*report.Report, m *report.Report) {
-			if m.Server.Source != "none" {
+			if m.Server.Source != matrix.ServerNone {
 				t.Errorf("server.source %q, want none", m.Server.Source)
 			}
 			for _, rr := range m.Rules {

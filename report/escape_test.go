@@ -73,7 +73,7 @@ func hostileReport(t *testing.T) *Report {
 	one := 1
 	r := &Report{
 		Inputs:      []Input{{Warnings: []string{""}}},
-		Server:      Server{Source: "flag", Addresses: []string{""}, Evidence: []string{""}},
+		Server:      Server{Source: matrix.ServerFromFlag, Addresses: []string{""}, Evidence: []string{""}},
 		Hosts:       []Host{{Addresses: []string{""}}},
 		Rules:       []Rule{{Status: matrix.StatusBlocked, Flows: 1, Peers: []Peer{{Addresses: []string{""}, Status: matrix.StatusBlocked}}, Missing: []string{""}, Evidence: []string{""}}, {Status: matrix.StatusOK, Peers: []Peer{{Status: matrix.StatusOK}}}},
 		Unexpected:  []Unexpected{{Flows: 1}, {Flows: 1, ICMPType: &one, ICMPCode: &one}},

@@ -1,26 +1,65 @@
 package report
 
-import "github.com/flowverify/flowverify/classifier/matrix"
+import (
+	"fmt"
+
+	"github.com/flowverify/flowverify/classifier/matrix"
+)
+
+// EventType is what an Event tells. Its text is part of the event
+// stream's schema.
+type EventType uint8
 
 // Event types of the monitor's stream.
 const (
-	EventFlowBlocked    = "flow_blocked"
-	EventUnexpectedSeen = "unexpected_first_seen"
-	EventRuleMissing    = "rule_missing"
-	EventRuleBlocked    = "rule_blocked"
-	EventRuleRecovered  = "rule_recovered"
-	EventDropsRose      = "drops_increased"
-	EventSummary        = "summary"
-	EventReload         = "matrix_reloaded"
+	EventFlowBlocked EventType = iota + 1
+	EventUnexpectedSeen
+	EventRuleMissing
+	EventRuleBlocked
+	EventRuleRecovered
+	EventDropsRose
+	EventSummary
+	EventReload
 	// EventSnapshotFailed: a --snapshot-interval rewrite of a report file
 	// failed; the run goes on.
-	EventSnapshotFailed = "snapshot_failed"
+	EventSnapshotFailed
 )
+
+var eventNames = [...]string{0: "", EventFlowBlocked: "flow_blocked", EventUnexpectedSeen: "unexpected_first_seen",
+	EventRuleMissing: "rule_missing", EventRuleBlocked: "rule_blocked", EventRuleRecovered: "rule_recovered",
+	EventDropsRose: "drops_increased", EventSummary: "summary", EventReload: "matrix_reloaded", EventSnapshotFailed: "snapshot_failed"}
+
+func (t EventType) String() string {
+	if int(t) < len(eventNames) {
+		return eventNames[t]
+	}
+	return fmt.Sprintf("event(%d)", uint8(t))
+}
+
+// MarshalText writes the type's name.
+func (t EventType) MarshalText() ([]byte, error) {
+	if int(t) >= len(eventNames) {
+		return nil, fmt.Errorf("no event type %d", uint8(t))
+	}
+	return []byte(eventNames[t]), nil
+}
+
+// UnmarshalText reads a type's name, as an event stream read back
+// writes it.
+func (t *EventType) UnmarshalText(b []byte) error {
+	for k, name := range eventNames {
+		if name == string(b) {
+			*t = EventType(k)
+			return nil
+		}
+	}
+	return fmt.Errorf("%q is not an event type", b)
+}
 
 // Event is one finding as it happens. Metadata only.
 type Event struct {
 	Time      string                 `json:"time"`
-	Type      string                 `json:"type"`
+	Type      EventType              `json:"type"`
 	Rule      string                 `json:"rule,omitempty"`
 	Status    matrix.Status          `json:"status,omitempty"`
 	Previous  matrix.Status          `json:"previous,omitempty"`

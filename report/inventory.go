@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/internal/words"
 	"gopkg.in/yaml.v3"
 )
@@ -123,7 +124,7 @@ func writeInventoryText(w io.Writer, inv *Inventory) error {
 	for _, in := range inv.Inputs {
 		t.p("Input:  %s (%s) %s\n", in.Name, in.Format, words.Count(in.Packets, "packet"))
 	}
-	if inv.Server.Source == "none" {
+	if inv.Server.Source == matrix.ServerNone {
 		t.para("Server: not found: ", "  ", strings.Join(inv.Server.Evidence, "; "))
 	} else {
 		t.p("Server: %s (%s)\n", serverLabel(&Report{Server: inv.Server}), inv.Server.Source)

@@ -71,9 +71,9 @@ type mergedPeer struct {
 }
 
 func newMerger(first *Report, judged bool) *merger {
-	source := "merged"
+	source := matrix.ServerMerged
 	if !judged {
-		source = "none"
+		source = matrix.ServerNone
 	}
 	return &merger{out: &Report{Schema: Schema, Tool: first.Tool, Matrix: first.Matrix, Server: Server{Source: source}},
 		judged: judged, servers: map[string]bool{}, candidates: map[string]*Candidate{},

@@ -165,10 +165,10 @@ type Input struct {
 
 // Server says which addresses are the server and why.
 type Server struct {
-	Addresses []string `json:"addresses"`
-	Host      string   `json:"host,omitempty"` // the named host they belong to
-	Source    string   `json:"source"`         // "config", "flag", "auto", "interfaces", "none"
-	Evidence  []string `json:"evidence,omitempty"`
+	Addresses []string            `json:"addresses"`
+	Host      string              `json:"host,omitempty"` // the named host they belong to
+	Source    matrix.ServerSource `json:"source"`
+	Evidence  []string            `json:"evidence,omitempty"`
 	// Candidates, when no server could be inferred: the addresses that
 	// show matrix evidence, strongest first.
 	Candidates []Candidate `json:"candidates,omitempty"`
@@ -188,7 +188,7 @@ type Candidate struct {
 }
 
 // NoServer says whether the report judged nothing for want of a server.
-func (r *Report) NoServer() bool { return r.Server.Source == "none" }
+func (r *Report) NoServer() bool { return r.Server.Source == matrix.ServerNone }
 
 // Facts is what the report's summary verdict and exit status are decided
 // from (matrix.Decide, matrix.ExitStatus).

@@ -127,7 +127,7 @@ func load(opt LoadOptions) (*Matrix, []byte, error) {
 	}
 	m.Profile = profile
 	m.ConfigFile = opt.ConfigFile
-	m.ServerFrom = "config"
+	m.ServerFrom = ServerFromConfig
 	if err := m.applyFlags(opt); err != nil {
 		return nil, data, err
 	}
@@ -351,7 +351,7 @@ func envName(key string) string {
 func (m *Matrix) applyFlags(opt LoadOptions) error {
 	if len(opt.Server) > 0 {
 		m.serverList, m.serverFrom = splitList(opt.Server), origin{src: "flag", setting: SettingServer}
-		m.ServerFrom = "flag"
+		m.ServerFrom = ServerFromFlag
 	}
 	for name, addrs := range opt.Hosts {
 		if err := m.setHost(name, addrs, origin{src: "flag", key: name, setting: SettingHost}); err != nil {

@@ -226,7 +226,7 @@ type Matrix struct {
 	ConfigFile  string
 	Server      []netip.Addr
 	ServerAuto  bool
-	ServerFrom  string
+	ServerFrom  ServerSource
 	ServerHost  string // the host the server's addresses belong to, if one is named
 	Hosts       map[string]*Host
 	HostOrder   []string

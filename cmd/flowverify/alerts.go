@@ -23,7 +23,7 @@ const alertQueue = 1000
 
 // findingEvent says whether an event is a finding worth an alert (not the
 // periodic summary or a reload).
-func findingEvent(t string) bool {
+func findingEvent(t report.EventType) bool {
 	switch t {
 	case report.EventFlowBlocked, report.EventUnexpectedSeen, report.EventRuleMissing, report.EventRuleBlocked,
 		report.EventRuleRecovered, report.EventDropsRose, report.EventSnapshotFailed:

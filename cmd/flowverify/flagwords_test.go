@@ -93,15 +93,15 @@ func TestNoticesWordedOnce(t *testing.T) {
 		advice   string
 	}{
 		{"flows ended before the server was inferred",
-			report.Report{Rules: rules(), Server: report.Server{Source: "auto"}, Warnings: []string{"earlier"},
+			report.Report{Rules: rules(), Server: report.Server{Source: matrix.ServerInferred}, Warnings: []string{"earlier"},
 				Notices: []report.Notice{{Kind: report.NoticeUnjudged, Flows: 1, Held: 4096}}},
 			[]string{"earlier", "1 flow ended before the server could be inferred and were not judged (held at most 4096 at a time); pass --server to judge them"}, "", ""},
 		{"no server, with a candidate",
-			report.Report{Rules: rules(), Server: report.Server{Source: "none", Candidates: []report.Candidate{{Address: "10.20.0.10"}}},
+			report.Report{Rules: rules(), Server: report.Server{Source: matrix.ServerNone, Candidates: []report.Candidate{{Address: "10.20.0.10"}}},
 				Notices: []report.Notice{{Kind: report.NoticeNoServer}}},
 			nil, "not judged: no server (see the candidates, or pass --server)", "To judge against the strongest: --server 10.20.0.10"},
 		{"a merge without a server, no candidate",
-			report.Report{Rules: rules(), Server: report.Server{Source: "none"},
+			report.Report{Rules: rules(), Server: report.Server{Source: matrix.ServerNone},
 				Notices: []report.Notice{{Kind: report.NoticeNoServer, Merged: true}}},
 			nil, "not judged: no server in any report (see the candidates, or pass --server)",
 			"No address shows matrix evidence; 'flowverify hosts FILE' lists every host seen, then pass --server ADDR"},

@@ -199,7 +199,7 @@ func openMonitor(stdout, stderr io.Writer, f *monitorFlags, m *matrix.Matrix) (*
 		if err != nil {
 			return nil, err
 		}
-		run.servers, source = s, "interfaces"
+		run.servers, source = s, matrix.ServerFromInterfaces
 	}
 	lc, err := live.Open(f.ifaces, live.Options{Snaplen: f.snaplen, Promisc: f.promisc, BufferSize: f.bufferSize,
 		BPF: f.bpf, Immediate: f.immediate})

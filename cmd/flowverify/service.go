@@ -11,7 +11,7 @@ import (
 
 // Event Log ids, one per kind of finding, stable across versions so that
 // a SIEM or a scheduled task can key on them (listed in the README).
-var eventLogIDs = map[string]uint32{
+var eventLogIDs = map[report.EventType]uint32{
 	report.EventRuleMissing:    1001,
 	report.EventRuleBlocked:    1002,
 	report.EventRuleRecovered:  1003,
@@ -22,7 +22,7 @@ var eventLogIDs = map[string]uint32{
 // eventLogText is the one line an Event Log entry carries for an event.
 func eventLogText(ev report.Event) string {
 	var b strings.Builder
-	b.WriteString(ev.Type)
+	b.WriteString(ev.Type.String())
 	dir := "" // as JSON omits it
 	if ev.Direction != 0 {
 		dir = ev.Direction.String()

@@ -63,7 +63,7 @@ func TestEventLogIDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[uint32]string{}
+	seen := map[uint32]report.EventType{}
 	for typ, id := range eventLogIDs {
 		if other, dup := seen[id]; dup {
 			t.Errorf("id %d is both %s and %s", id, typ, other)
@@ -73,7 +73,7 @@ func TestEventLogIDs(t *testing.T) {
 			t.Errorf("the README does not list %q", row)
 		}
 	}
-	for _, typ := range []string{report.EventRuleMissing, report.EventRuleBlocked, report.EventRuleRecovered, report.EventUnexpectedSeen, report.EventDropsRose} {
+	for _, typ := range []report.EventType{report.EventRuleMissing, report.EventRuleBlocked, report.EventRuleRecovered, report.EventUnexpectedSeen, report.EventDropsRose} {
 		if eventLogIDs[typ] == 0 {
 			t.Errorf("%s has no Event Log id", typ)
 		}
