@@ -150,7 +150,7 @@ func TestRenamedMatrixSameReports(t *testing.T) {
 			}
 			want, r, inv := siteRun(t, orig, name, files)
 			got, _, _ := siteRun(t, renamed, name, files)
-			if r.Server.Source != "none" && (!strings.Contains(got.report, rulePrefix) || !strings.Contains(got.inventory, rolePrefix)) {
+			if r.Server.Source != matrix.ServerNone && (!strings.Contains(got.report, rulePrefix) || !strings.Contains(got.inventory, rolePrefix)) {
 				t.Fatalf("%s/%s: the renamed names reach no report", profile, name)
 			}
 			if n := leftoverName(orig, got); n != "" {
@@ -177,7 +177,7 @@ func TestRenamedMatrixSameReports(t *testing.T) {
 			}
 			seen.evidence += len(r.Server.Evidence)
 			seen.boxes += strings.Count(want.html, `data-group="Domain controllers"`)
-			if r.Server.Source == "none" {
+			if r.Server.Source == matrix.ServerNone {
 				seen.noServer++
 			}
 		}
