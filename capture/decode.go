@@ -136,7 +136,13 @@ func (d *Decoder) decode(lt LinkType, data []byte, p *Packet, reference bool) er
 		return ErrUnsupportedLink
 	}
 
-	err := parser.DecodeLayers(data, &d.decoded)
+	return d.fromLayers(parser, parser.DecodeLayers(data, &d.decoded), p, reference)
+}
+
+// fromLayers fills p from the layers parser decoded (err is its error):
+// the outer link and its tags, then the IP packet, or for a frame with
+// none the tunnel it was in.
+func (d *Decoder) fromLayers(parser *gopacket.DecodingLayerParser, err error, p *Packet, reference bool) error {
 	var sawIP4, sawIP6, sawEth bool
 	for _, t := range d.decoded {
 		switch t {
@@ -328,6 +334,13 @@ type ipv6Frag struct {
 }
 
 var errExtTruncated = errors.New("IPv6 extension header truncated")
+
+// IPv6 extension headers that gopacket's layers do not name.
+const (
+	ipv6Mobility = 135
+	ipv6HIP      = 139
+	ipv6Shim6    = 140
+)
 
 // skipIPv6Extensions walks the extension header chain (hop-by-hop, routing,
 // fragment, destination options, AH, mobility) and returns the upper-layer

@@ -361,7 +361,7 @@ func (a *Analyzer) flowEntry(f *flow.Flow, j *matrix.Judgement) report.Flow {
 	m := a.m
 	ini, resp := flowEnds(f)
 	e := report.Flow{Transport: matrix.TransportName(f.Key.Proto), Initiator: ini, Responder: resp,
-		Guessed: f.Guessed, Direction: j.Dir.String(), State: f.StateWords(), ConnState: f.ConnState(),
+		Guessed: f.Guessed, Direction: j.Dir, State: f.StateWords(), ConnState: f.ConnState(),
 		Protocol: a.protocolName(f), Verdict: j.Verdict.String(), Reason: j.Reason,
 		Packets:   report.Counts{Initiator: uint64(f.Pkts[0]), Responder: uint64(f.Pkts[1])},
 		Bytes:     report.Counts{Initiator: f.Bytes[0], Responder: f.Bytes[1]},

@@ -68,13 +68,13 @@ func TestEvidenceRule(t *testing.T) {
 		block   string
 	}{
 		{"one-way data: two LDAP searches, no handshake, no reply", func(c *synth.Capture) {
-			c.OneWay(t0, srv(50100), synth.EP(dc, 389), synth.FlagACK|synth.FlagPSH, search, 0)
+			c.OneWay(t0, srv(50100), synth.EP(dc, 389), synth.FlagACK|synth.FlagPSH, search)
 		}, false, "ldap-out", matrix.Unconfirmed, ""},
 		{"the same segments without payload", func(c *synth.Capture) {
-			c.OneWay(t0, srv(50100), synth.EP(dc, 389), synth.FlagACK, [][]byte{nil, nil}, 0)
+			c.OneWay(t0, srv(50100), synth.EP(dc, 389), synth.FlagACK, [][]byte{nil, nil})
 		}, false, "ldap-out", matrix.Blocked, matrix.NoAnswer},
 		{"three lone SYN/ACKs from the DC", func(c *synth.Capture) {
-			c.OneWay(t0, synth.EP(dc, 389), srv(50101), synth.FlagSYN|synth.FlagACK, [][]byte{nil, nil, nil}, 0)
+			c.OneWay(t0, synth.EP(dc, 389), srv(50101), synth.FlagSYN|synth.FlagACK, [][]byte{nil, nil, nil})
 		}, false, "ldap-out", matrix.Unconfirmed, ""},
 		{"S0: SYNs unanswered", func(c *synth.Capture) {
 			c.Unanswered(t0, srv(50102), synth.EP(dc, 389), []time.Duration{time.Second, 2 * time.Second}, 0)
@@ -103,7 +103,7 @@ func TestEvidenceRule(t *testing.T) {
 			c.UDP(t0, synth.EP(agent, 51000), srv(10000), []synth.Message{{FromClient: true, Data: syslog}, {Data: []byte("ok")}}, 0)
 		}, true, "syslog-in", matrix.Allowed, ""},
 		{"UDP answered by ICMP port unreachable", func(c *synth.Capture) {
-			c.ICMPBlocked(t0, synth.EP(agent, 51000), srv(10000), netip.MustParseAddr(router), 3, syslog, 0)
+			c.ICMPBlocked(t0, synth.EP(agent, 51000), srv(10000), synth.Unreachable{Router: netip.MustParseAddr(router), Code: 3, UDP: syslog}, 0)
 		}, true, "syslog-in", matrix.Blocked, matrix.Unreachable},
 	}
 	for _, tc := range cases {

@@ -33,9 +33,23 @@ type LiveHooks struct {
 }
 
 // LiveTimes sets how often the live loop looks for findings and sums up.
+// EventTicks and SummaryTicks, when set, are the ticks themselves in
+// place of tickers on the intervals: a test decides when the loop looks,
+// and no test waits on the wall clock.
 type LiveTimes struct {
 	Events  time.Duration
 	Summary time.Duration
+
+	EventTicks, SummaryTicks <-chan time.Time
+}
+
+// ticks is given, or a ticker every d and how to stop it.
+func ticks(d time.Duration, given <-chan time.Time) (<-chan time.Time, func()) {
+	if given != nil {
+		return given, func() {}
+	}
+	t := time.NewTicker(d)
+	return t.C, t.Stop
 }
 
 // RunLive decodes every packet src delivers into the monitor until src
@@ -45,10 +59,10 @@ type LiveTimes struct {
 func (mo *Monitor) RunLive(src LiveSource, times LiveTimes, control <-chan func(), h LiveHooks) {
 	dec := capture.NewDecoder()
 	var pkt capture.Packet
-	eventTick := time.NewTicker(times.Events)
-	defer eventTick.Stop()
-	summaryTick := time.NewTicker(times.Summary)
-	defer summaryTick.Stop()
+	eventTick, stopEvents := ticks(times.Events, times.EventTicks)
+	defer stopEvents()
+	summaryTick, stopSummary := ticks(times.Summary, times.SummaryTicks)
+	defer stopSummary()
 	record := h.Record
 	batches := src.Batches()
 	for batches != nil {
@@ -65,7 +79,7 @@ func (mo *Monitor) RunLive(src LiveSource, times LiveTimes, control <-chan func(
 				}
 			}
 			src.Release(b)
-		case <-eventTick.C:
+		case <-eventTick:
 			stats := src.Stats()
 			if h.Events != nil {
 				h.Events(mo.Events(stats))
@@ -73,7 +87,7 @@ func (mo *Monitor) RunLive(src LiveSource, times LiveTimes, control <-chan func(
 			if h.Stats != nil {
 				h.Stats(stats)
 			}
-		case <-summaryTick.C:
+		case <-summaryTick:
 			if h.Summary != nil {
 				h.Summary()
 			}

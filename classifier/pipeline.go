@@ -40,71 +40,88 @@ func Analyze(m *matrix.Matrix, srcs []*capture.FileSource, unread []*capture.Inp
 // may change the analyzer and its table before the first packet (tests and
 // benchmarks switch recognition or the named-port shortcut off with it).
 func analyze(m *matrix.Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, o Options, tune func(*Analyzer, *flow.Table)) (*report.Report, *Analyzer, error) {
-	merger := capture.NewMerger(srcs)
-	defer merger.Close()
-	an := NewAnalyzer(m)
+	run := &offlineRun{srcs: srcs, merger: capture.NewMerger(srcs), an: NewAnalyzer(m), progress: o.Progress, size: inputSize(srcs)}
+	defer run.merger.Close()
 	var names []string
 	for _, s := range srcs {
 		names = append(names, s.Name())
 	}
-	an.ListFlows(o.WithFlows, names)
-	table := flow.NewTable(tableConfig(m))
-	an.Attach(table)
+	run.an.ListFlows(o.WithFlows, names)
+	run.table = flow.NewTable(tableConfig(m))
+	run.an.Attach(run.table)
 	if tune != nil {
-		tune(an, table)
+		tune(run.an, run.table)
 	}
-	an.Stream()
-	readBytes := func() int64 {
-		var b int64
-		for _, s := range srcs {
-			b += s.ReadBytes()
-		}
-		return b
-	}
-	size := inputSize(srcs)
-	// expect is called where the sources are read, as Consumed requires.
-	expect := func(n uint64) uint64 {
-		var done int64
-		for _, s := range srcs {
-			done += s.Consumed()
-		}
-		return packetsLeft(size, done, n)
-	}
+	run.an.Stream()
 	if o.Pipeline {
 		for _, s := range srcs {
 			s.InflateAhead() // a third stage for compressed inputs
 		}
-		pipelined(merger, table, o.Progress, readBytes, expect, func() { an.Tick(table) })
+		run.pipelined()
 	} else {
-		// Small batches whose payloads stay in the read buffer let the
-		// table look flows up ahead (see flow.Table.AddBatch) at no copy.
-		pkts := make([]capture.Packet, 128)
-		var n uint64
-		for {
-			k := merger.NextBatch(pkts)
-			if k == 0 {
-				break
-			}
-			table.Expect(expect(n + uint64(k))) // the sources are read past this batch
-			table.AddBatch(pkts[:k])
-			an.Tick(table)
-			n += uint64(k)
-			if o.Progress != nil && n&0xffff < uint64(k) {
-				o.Progress(readBytes(), n)
-			}
+		run.serial()
+	}
+	if o.Pipeline && run.an.agg != nil && !o.WithFlows {
+		run.an.flushAhead(run.table) // the same report, on both cores
+	} else {
+		run.table.Flush()
+	}
+	inputs := append(run.merger.Stats(), unread...)
+	r, err := run.an.Report(Meta{ToolVersion: o.Version, Inputs: inputs, Table: run.table.C, WithFlows: o.WithFlows})
+	return r, run.an, err
+}
+
+// offlineRun is what the loops of an offline run share: the inputs in time
+// order, the flow table they fill and the analyzer that judges its flows.
+type offlineRun struct {
+	srcs     []*capture.FileSource
+	merger   *capture.Merger
+	table    *flow.Table
+	an       *Analyzer
+	progress Progress
+	size     int64 // of all inputs on disk (inputSize)
+}
+
+func (run *offlineRun) readBytes() int64 {
+	var b int64
+	for _, s := range run.srcs {
+		b += s.ReadBytes()
+	}
+	return b
+}
+
+// expect estimates the packets left after n; it is called where the
+// sources are read, as Consumed requires.
+func (run *offlineRun) expect(n uint64) uint64 {
+	var done int64
+	for _, s := range run.srcs {
+		done += s.Consumed()
+	}
+	return packetsLeft(run.size, done, n)
+}
+
+// serial reads, decodes, builds flows and judges them in one goroutine.
+func (run *offlineRun) serial() {
+	// Small batches whose payloads stay in the read buffer let the
+	// table look flows up ahead (see flow.Table.AddBatch) at no copy.
+	pkts := make([]capture.Packet, 128)
+	var n uint64
+	for {
+		k := run.merger.NextBatch(pkts)
+		if k == 0 {
+			break
 		}
-		if o.Progress != nil {
-			o.Progress(readBytes(), n)
+		run.table.Expect(run.expect(n + uint64(k))) // the sources are read past this batch
+		run.table.AddBatch(pkts[:k])
+		run.an.Tick(run.table)
+		n += uint64(k)
+		if run.progress != nil && n&0xffff < uint64(k) {
+			run.progress(run.readBytes(), n)
 		}
 	}
-	if o.Pipeline && an.agg != nil && !o.WithFlows {
-		an.flushAhead(table) // the same report, on both cores
-	} else {
-		table.Flush()
+	if run.progress != nil {
+		run.progress(run.readBytes(), n)
 	}
-	inputs := append(merger.Stats(), unread...)
-	r, err := an.Report(Meta{ToolVersion: o.Version, Inputs: inputs, Table: table.C, WithFlows: o.WithFlows})
-	return r, an, err
 }
 
 // inputSize is the bytes of all inputs on disk, 0 if one's size is
@@ -147,57 +164,61 @@ type packetBatch struct {
 }
 
 // pipelined reads and decodes in one goroutine and keeps the flow table in
-// this one. A decoded packet's payload points into the reader's buffer, so
-// the bytes recognition may look at (at most PayloadBound) are copied into
-// the batch.
-func pipelined(merger *capture.Merger, table *flow.Table, progress Progress, readBytes func() int64, expect func(uint64) uint64, tick func()) {
+// this one.
+func (run *offlineRun) pipelined() {
 	full := make(chan *packetBatch, 4)
 	free := newBatches[packetBatch](6)
-	go func() {
-		defer close(full)
-		var n uint64
-		b := free.get()
-		for {
-			p := &b.pkts[b.n]
-			if merger.Next(p) != nil {
-				break
-			}
-			if len(p.Payload) > 0 {
-				k := copy(b.arena[b.used:b.used+flow.PayloadBound], p.Payload)
-				p.Payload = b.arena[b.used : b.used+k : b.used+k]
-				b.used += k
-			}
-			b.keys[b.n].Of(p)
-			b.n++
-			n++
-			if b.n == batchSize {
-				// The flow stage is behind (a flood: a new flow nearly
-				// every packet): ready memory it will need rather than
-				// wait, but only then, or the reading stage becomes the
-				// slower one.
-				for len(full) >= 2 && table.Prepare() {
-				}
-				b.more = expect(n)
-				full <- b
-				b = free.get()
-				if progress != nil && n&0xffff < batchSize {
-					progress(readBytes(), n)
-				}
-			}
-		}
-		if b.n > 0 {
-			full <- b
-		}
-		if progress != nil {
-			progress(readBytes(), n)
-		}
-	}()
+	go run.read(full, free)
 	for b := range full {
-		table.Expect(b.more)
-		table.AddKeyed(b.pkts[:b.n], b.keys[:b.n])
-		tick()
+		run.table.Expect(b.more)
+		run.table.AddKeyed(b.pkts[:b.n], b.keys[:b.n])
+		run.an.Tick(run.table)
 		b.n, b.used, b.more = 0, 0, 0
 		free.put(b)
+	}
+}
+
+// read is the reading stage of pipelined: it fills batches from free and
+// hands them over on full, which it closes at the end. A decoded packet's
+// payload points into the reader's buffer, so the bytes recognition may
+// look at (at most PayloadBound) are copied into the batch.
+func (run *offlineRun) read(full chan<- *packetBatch, free *batches[packetBatch]) {
+	defer close(full)
+	var n uint64
+	b := free.get()
+	for {
+		p := &b.pkts[b.n]
+		if run.merger.Next(p) != nil {
+			break
+		}
+		if len(p.Payload) > 0 {
+			k := copy(b.arena[b.used:b.used+flow.PayloadBound], p.Payload)
+			p.Payload = b.arena[b.used : b.used+k : b.used+k]
+			b.used += k
+		}
+		b.keys[b.n].Of(p)
+		b.n++
+		n++
+		if b.n == batchSize {
+			// The flow stage is behind (a flood: a new flow nearly
+			// every packet): ready memory it will need rather than
+			// wait, but only then, or the reading stage becomes the
+			// slower one.
+			for len(full) >= 2 && run.table.Prepare() {
+			}
+			b.more = run.expect(n)
+			full <- b
+			b = free.get()
+			if run.progress != nil && n&0xffff < batchSize {
+				run.progress(run.readBytes(), n)
+			}
+		}
+	}
+	if b.n > 0 {
+		full <- b
+	}
+	if run.progress != nil {
+		run.progress(run.readBytes(), n)
 	}
 }
 

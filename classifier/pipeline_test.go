@@ -18,8 +18,9 @@ import (
 // and both merged, with and without the flow list. (The CLI's test does
 // the same over every capture in testdata, which are all small.)
 func TestPipelinedEqualsSequential(t *testing.T) {
-	mix := testcaps.Bytes(t, func(w io.Writer) error { return synth.WriteMix(w, 60000, 7) })
-	flood := testcaps.Bytes(t, func(w io.Writer) error { return synth.WriteFlood(w, 40000, 7) })
+	mix := testcaps.Bytes(t, func(w io.Writer) error { return synth.WriteMix(w, testcaps.Scaled(60000), 7) })
+	// Past the 10000 unexpected groups, under -short too.
+	flood := testcaps.Bytes(t, func(w io.Writer) error { return synth.WriteFlood(w, max(testcaps.Scaled(40000), 12000), 7) })
 	m, err := matrix.Load(matrix.LoadOptions{Server: []string{"10.20.0.10"}})
 	if err != nil {
 		t.Fatal(err)
@@ -36,11 +37,14 @@ func TestPipelinedEqualsSequential(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if r.Summary.Flows < 2000 {
+				if r.Summary.Flows < testcaps.Scaled(2000) {
 					t.Fatalf("%s: only %d flows", c.name, r.Summary.Flows)
 				}
 				if out[i], err = json.Marshal(r); err != nil {
 					t.Fatal(err)
+				}
+				if c.name != "mix" && !bytes.Contains(out[i], []byte(`"(others)"`)) {
+					t.Fatalf("%s: no unexpected group folded into (others)", c.name)
 				}
 			}
 			if !bytes.Equal(out[0], out[1]) {

@@ -11,6 +11,7 @@ import (
 	"github.com/flowverify/flowverify/capture/flow"
 	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/internal/synth"
+	"github.com/flowverify/flowverify/internal/testcaps"
 	"github.com/flowverify/flowverify/report"
 )
 
@@ -65,12 +66,13 @@ func TestPruningLearnedChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The mix spans about four hours; a shorter lifetime than the default
-	// hour leaves most answers prunable well before the end.
-	m.Limits.EPMLifetime = 20 * time.Minute
+	// The mix spans about four hours (under -short a tenth of that); a
+	// lifetime a twelfth of the span, shorter than the default hour,
+	// leaves most answers prunable well before the end.
+	m.Limits.EPMLifetime = time.Duration(testcaps.Scaled(20)) * time.Minute
 
 	var mix bytes.Buffer
-	if err := synth.WriteMix(&mix, 600000, 11); err != nil {
+	if err := synth.WriteMix(&mix, testcaps.Scaled(600000), 11); err != nil {
 		t.Fatal(err)
 	}
 	r, all, keptAll := analyzeTicking(t, m, mix.Bytes(), false)
@@ -78,7 +80,7 @@ func TestPruningLearnedChangesNothing(t *testing.T) {
 	if !bytes.Equal(all, pruned) {
 		t.Fatalf("mix: pruning changed the report")
 	}
-	if r.Summary.Flows < 10000 || !bytes.Contains(all, []byte("learned from the endpoint mapper")) {
+	if r.Summary.Flows < testcaps.Scaled(10000) || !bytes.Contains(all, []byte("learned from the endpoint mapper")) {
 		t.Fatalf("mix: %d flows, learned endpoints in use: %v: the test shows nothing", r.Summary.Flows, bytes.Contains(all, []byte("learned from")))
 	}
 	if kept*2 > keptAll {
@@ -87,6 +89,7 @@ func TestPruningLearnedChangesNothing(t *testing.T) {
 
 	// An answer, then the connection it named: opened 15 minutes later and
 	// kept alive every four minutes for three hours.
+	m.Limits.EPMLifetime = 20 * time.Minute
 	c := synth.New(5)
 	const server, dc, port = "10.20.0.10", "10.20.0.21", 49671
 	t0 := synth.Start()

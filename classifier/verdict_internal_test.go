@@ -22,7 +22,7 @@ import (
 func TestNamedPortsShortcutChangesNothing(t *testing.T) {
 	paths := testcaps.Paths(t)
 	var flood bytes.Buffer
-	if err := synth.WriteFlood(&flood, 70000, 5); err != nil {
+	if err := synth.WriteFlood(&flood, testcaps.Scaled(70000), 5); err != nil {
 		t.Fatal(err)
 	}
 	type input struct {

@@ -1,12 +1,6 @@
 package report
 
-import (
-	"encoding/json"
-	"io"
-	"sync"
-
-	"github.com/flowverify/flowverify/classifier/matrix"
-)
+import "github.com/flowverify/flowverify/classifier/matrix"
 
 // Event types of the monitor's stream.
 const (
@@ -25,54 +19,26 @@ const (
 
 // Event is one finding as it happens. Metadata only.
 type Event struct {
-	Time      string         `json:"time"`
-	Type      string         `json:"type"`
-	Rule      string         `json:"rule,omitempty"`
-	Status    matrix.Status  `json:"status,omitempty"`
-	Previous  matrix.Status  `json:"previous,omitempty"`
-	Transport string         `json:"transport,omitempty"`
-	Initiator string         `json:"initiator,omitempty"`
-	Responder string         `json:"responder,omitempty"`
-	Direction string         `json:"direction,omitempty"`
-	Port      int            `json:"port,omitempty"`
-	Peer      string         `json:"peer,omitempty"`
-	Protocol  string         `json:"protocol,omitempty"`
-	Reason    string         `json:"reason,omitempty"`
-	Hint      string         `json:"hint,omitempty"`
-	Interface string         `json:"interface,omitempty"`
-	Drops     uint64         `json:"drops,omitempty"`
-	Findings  map[string]int `json:"findings,omitempty"`
-	Verdict   matrix.Outcome `json:"verdict,omitempty"`
+	Time      string                 `json:"time"`
+	Type      string                 `json:"type"`
+	Rule      string                 `json:"rule,omitempty"`
+	Status    matrix.Status          `json:"status,omitempty"`
+	Previous  matrix.Status          `json:"previous,omitempty"`
+	Transport string                 `json:"transport,omitempty"`
+	Initiator string                 `json:"initiator,omitempty"`
+	Responder string                 `json:"responder,omitempty"`
+	Direction matrix.Direction       `json:"direction,omitempty"`
+	Port      int                    `json:"port,omitempty"`
+	Peer      string                 `json:"peer,omitempty"`
+	Protocol  string                 `json:"protocol,omitempty"`
+	Reason    string                 `json:"reason,omitempty"`
+	Hint      string                 `json:"hint,omitempty"`
+	Interface string                 `json:"interface,omitempty"`
+	Drops     uint64                 `json:"drops,omitempty"`
+	Findings  map[matrix.Finding]int `json:"findings,omitempty"`
+	Verdict   matrix.Outcome         `json:"verdict,omitempty"`
 	// Folded, on an event whose peer is "(others)": how many further
 	// events of its type and direction it stands for (a scan or a flood
 	// past the per-interval limit).
 	Folded int `json:"folded,omitempty"`
-}
-
-// EventWriter writes events as JSON lines; safe for concurrent use.
-type EventWriter struct {
-	mu   sync.Mutex
-	enc  *json.Encoder
-	taps []func(Event) // also see every event (the live page, alerts)
-}
-
-// Tap has fn see every event written from now on, under the writer's
-// lock: fn must not block.
-func (e *EventWriter) Tap(fn func(Event)) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.taps = append(e.taps, fn)
-}
-
-// NewEventWriter writes to w.
-func NewEventWriter(w io.Writer) *EventWriter { return &EventWriter{enc: json.NewEncoder(w)} }
-
-// Write emits one event.
-func (e *EventWriter) Write(ev Event) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, tap := range e.taps {
-		tap(ev)
-	}
-	return e.enc.Encode(&ev)
 }

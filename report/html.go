@@ -112,8 +112,8 @@ func layout(r *Report) htmlView {
 	if r.Timeline != nil {
 		v.layoutTimeline(r)
 	}
-	for _, k := range matrix.FindingNames() {
-		v.Findings = append(v.Findings, kv{k, r.Summary.Findings[k]})
+	for _, k := range matrix.Findings() {
+		v.Findings = append(v.Findings, kv{k.String(), r.Summary.Findings[k]})
 	}
 	return v
 }
@@ -126,7 +126,7 @@ const rowH, boxHead, boxW = 22.0, 28.0, 370.0
 func (v *htmlView) layoutGroups(r *Report) {
 	byGroup := map[string][]Rule{}
 	for _, rule := range r.Rules {
-		g := r.Matrix.Site.BoxOf(rule.Role, rule.Direction)
+		g := r.Matrix.Site.BoxOf(rule.Role, rule.Direction.String())
 		byGroup[g] = append(byGroup[g], rule)
 	}
 	var left, right []string

@@ -4,15 +4,28 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/internal/spill"
 )
+
+// Read loads a JSON report and checks it against the schema (Parse).
+func Read(path string) (*Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Decode(path, f)
+}
 
 // Parse decodes a JSON report and checks it against the schema: diff,
 // merge and --baseline judge from its statuses and add up its counts, so
@@ -68,8 +81,11 @@ func decodeReport(dec *json.Decoder, r *Report) error {
 			if r.Flows == nil {
 				r.Flows = NewFlowList()
 			}
-			if err := r.Flows.decode(dec); err != nil {
-				return err
+			if err := r.Flows.Decode(dec); err != nil {
+				if re := (*spill.RecordError)(nil); errors.As(err, &re) {
+					return fmt.Errorf("flows%w", err) // flows[3]: first: ...
+				}
+				return fmt.Errorf("flows: %w", err)
 			}
 		case ok:
 			if err := dec.Decode(f.Addr().Interface()); err != nil {

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/flowverify/flowverify/capture"
-	"github.com/gopacket/gopacket/layers"
 )
 
 // Config sets the table's limits. Every timeout is measured on the table's
@@ -201,39 +200,20 @@ func (t *Table) expireNow() {
 	t.nextExpire = t.now + int64(100*time.Millisecond)
 }
 
+// add accounts one packet whose key k holds (see Keyed.Of).
 func (t *Table) add(p *capture.Packet, k *Keyed, pack bool) {
 	t.C.Packets++
 	if t.advance(p.Timestamp) {
 		t.expireNow()
 	}
-	if p.Encap != capture.EncapNone {
-		t.C.Encap[p.Encap]++
-	}
-	if !p.IsIP {
-		t.C.NonIP++
-		return
-	}
-	if p.Frag != capture.FragNone {
-		t.C.Fragments++
-		if p.SplitHeader {
-			t.C.SplitHeaders++
-		}
-		if p.Frag == capture.FragNonFirst {
-			t.addLaterFragment(p)
-			return
-		}
-	}
-	if p.Unreach {
-		t.tieUnreachable(p)
-		return
-	}
-	if p.Proto == capture.ProtoICMPv6 && linkUpkeep(p.ICMPType) {
-		t.C.Infrastructure++
+	// Most packets are plain IP with no fragment, tunnel or ICMPv6: the
+	// test spares them the call that sorts out the others.
+	if (!p.IsIP || p.Encap != capture.EncapNone || p.Frag != capture.FragNone || p.Unreach || p.Proto == capture.ProtoICMPv6) && t.aside(p) {
 		return
 	}
 	// The key stays where AddBatch worked it out: passed by value, the
 	// 38 bytes were copied through the stack at every call.
-	key, srcIsA, icmpReply := &k.key, k.srcIsA, k.icmpReply
+	key := &k.key
 	idx, ok := t.index.getHashed(key, k.h)
 	if ok && isEmbryo(idx) {
 		idx = t.promote(idx, k.h) // its second packet
@@ -249,20 +229,9 @@ func (t *Table) add(p *capture.Packet, k *Keyed, pack bool) {
 	if ok {
 		f = t.at(idx)
 	} else {
-		f, idx = t.create(key, srcIsA, p, icmpReply), -1
+		f, idx = t.create(key, k.srcIsA, p, k.icmpReply), -1
 	}
-	dir := Resp
-	if srcIsA == f.InitIsA {
-		dir = Orig
-	}
-	if k.icmpPair {
-		// An echo to oneself (loopback) has the same address at both ends,
-		// so the key cannot tell the reply's side: the message does.
-		dir = Orig
-		if icmpReply {
-			dir = Resp
-		}
-	}
+	dir := k.direction(f)
 	f.Pkts[dir]++
 	if f.Pkts[dir] == 1 && p.HasMAC && t.cfg.MACPorts != nil && (t.cfg.MACPorts.Has(p.SrcPort) || t.cfg.MACPorts.Has(p.DstPort)) {
 		t.noteMAC(p)
@@ -298,40 +267,53 @@ func (t *Table) add(p *capture.Packet, k *Keyed, pack bool) {
 	t.touch(idx, class)
 }
 
-// isICMPRequest says whether an ICMP type is the request of a
-// request/reply pair (echo, timestamp, information, address mask).
-func isICMPRequest(proto, ty uint8) bool {
-	if proto == capture.ProtoICMP {
-		return ty == 8 || ty == 13 || ty == 15 || ty == 17
+// aside counts the fragments and tunnels among packets and takes the ones
+// that are no flow's own packet: not IP, a later fragment (its flow is
+// the first fragment's), an ICMP error (it belongs to the flow it
+// answers) and the IPv6 link's upkeep. It says whether it took p.
+func (t *Table) aside(p *capture.Packet) bool {
+	if p.Encap != capture.EncapNone {
+		t.C.Encap[p.Encap]++
 	}
-	return ty == 128
+	if !p.IsIP {
+		t.C.NonIP++
+		return true
+	}
+	if p.Frag != capture.FragNone {
+		t.C.Fragments++
+		if p.SplitHeader {
+			t.C.SplitHeaders++
+		}
+		if p.Frag == capture.FragNonFirst {
+			t.addLaterFragment(p)
+			return true
+		}
+	}
+	if p.Unreach {
+		t.tieUnreachable(p)
+		return true
+	}
+	if p.Proto == capture.ProtoICMPv6 && linkUpkeep(p.ICMPType) {
+		t.C.Infrastructure++
+		return true
+	}
+	return false
 }
 
-// icmpRequestType maps a reply type to its request so both directions of
-// an exchange share one flow, and says whether the type was a reply.
-func icmpRequestType(proto, ty uint8) (uint8, bool) {
-	if proto == capture.ProtoICMP {
-		switch ty {
-		case 0:
-			return 8, true
-		case 14:
-			return 13, true
-		case 16:
-			return 15, true
-		case 18:
-			return 17, true
+// direction says which way the packet keyed k runs in its flow f.
+func (k *Keyed) direction(f *Flow) int {
+	if k.icmpPair {
+		// An echo to oneself (loopback) has the same address at both ends,
+		// so the key cannot tell the reply's side: the message does.
+		if k.icmpReply {
+			return Resp
 		}
-		return ty, false
+		return Orig
 	}
-	switch ty {
-	case 129:
-		return 128, true
-	case 136:
-		return 135, true
-	case 134:
-		return 133, true
+	if k.srcIsA == f.InitIsA {
+		return Orig
 	}
-	return ty, false
+	return Resp
 }
 
 // create starts a flow for packet p in t.building, after making room under
@@ -402,18 +384,4 @@ func (t *Table) grow() int32 {
 	}
 	t.nflows++
 	return t.nflows - 1
-}
-
-// linkUpkeep says whether an ICMPv6 type is neighbour discovery (RFC 4861)
-// or a multicast listener message (RFC 2710, RFC 3810): traffic every IPv6
-// host exchanges on its link, which no firewall matrix lists.
-func linkUpkeep(ty uint8) bool {
-	switch ty {
-	case layers.ICMPv6TypeRouterSolicitation, layers.ICMPv6TypeRouterAdvertisement,
-		layers.ICMPv6TypeNeighborSolicitation, layers.ICMPv6TypeNeighborAdvertisement, layers.ICMPv6TypeRedirect,
-		layers.ICMPv6TypeMLDv1MulticastListenerQueryMessage, layers.ICMPv6TypeMLDv1MulticastListenerReportMessage,
-		layers.ICMPv6TypeMLDv1MulticastListenerDoneMessage, layers.ICMPv6TypeMLDv2MulticastListenerReportMessageV2:
-		return true
-	}
-	return false
 }

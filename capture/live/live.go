@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"runtime"
 	"strings"
 	"sync"
@@ -54,7 +55,7 @@ type Interface struct {
 func Interfaces() ([]Interface, error) {
 	devs, err := pcap.FindAllDevs()
 	if err != nil {
-		return nil, PermissionHint(err)
+		return nil, PermissionHint(pcapError{err})
 	}
 	var out []Interface
 	for _, d := range devs {
@@ -69,10 +70,25 @@ func Interfaces() ([]Interface, error) {
 	return out, nil
 }
 
-// PermissionHint turns libpcap's permission errors into what to do.
+// pcapError is an error libpcap gave. libpcap tells a refused
+// permission only in its message (pcap_geterr, gopacket's activation
+// status), so the message is read here, once, at the boundary: the error
+// is then fs.ErrPermission to errors.Is.
+type pcapError struct{ err error }
+
+func (e pcapError) Error() string { return e.err.Error() }
+func (e pcapError) Unwrap() error { return e.err }
+
+func (e pcapError) Is(target error) bool {
+	msg := e.err.Error()
+	return target == fs.ErrPermission && (strings.Contains(msg, "permission") || strings.Contains(msg, "not permitted") || strings.Contains(msg, "Permission"))
+}
+
+// PermissionHint turns a refused permission (errors.Is fs.ErrPermission)
+// into what to do, and on Windows a libpcap that did not load.
 func PermissionHint(err error) error {
-	msg := err.Error()
-	if !strings.Contains(msg, "permission") && !strings.Contains(msg, "not permitted") && !strings.Contains(msg, "Permission") {
+	if !errors.Is(err, fs.ErrPermission) {
+		msg := err.Error()
 		if runtime.GOOS == "windows" && (strings.Contains(msg, "wpcap") || strings.Contains(msg, "Npcap") || strings.Contains(msg, "load")) {
 			return fmt.Errorf("%w: install Npcap (in WinPcap-compatible mode) and run flowverify as administrator", err)
 		}
@@ -138,7 +154,7 @@ func Open(names []string, opt Options) (*Capture, error) {
 func openHandle(name string, opt Options) (*pcap.Handle, error) {
 	in, err := pcap.NewInactiveHandle(name)
 	if err != nil {
-		return nil, PermissionHint(err)
+		return nil, PermissionHint(pcapError{err})
 	}
 	defer in.CleanUp()
 	if err := in.SetSnapLen(opt.Snaplen); err != nil {
@@ -162,7 +178,7 @@ func openHandle(name string, opt Options) (*pcap.Handle, error) {
 	}
 	h, err := in.Activate()
 	if err != nil {
-		return nil, PermissionHint(err)
+		return nil, PermissionHint(pcapError{err})
 	}
 	if opt.BPF != "" {
 		if err := h.SetBPFFilter(opt.BPF); err != nil {

@@ -238,19 +238,20 @@ func (m *Matrix) buildLimits(f rawFlows, cerr configErr) error {
 	return nil
 }
 
-func parseFailOn(in []string) ([]string, error) {
-	var out []string
+func parseFailOn(in []string) ([]Finding, error) {
+	var out []Finding
 	for _, k := range splitList(in) {
 		k = strings.ToLower(k)
+		f, ok := ParseFinding(k)
 		switch {
 		case k == "none":
-			return []string{}, nil
+			return []Finding{}, nil
 		case k == "all":
-			return FindingNames(), nil
-		case !slices.Contains(FindingNames(), k):
-			return nil, fmt.Errorf("%q is not one of %s, all, none", k, strings.Join(FindingNames(), ", "))
+			return Findings(), nil
+		case !ok:
+			return nil, fmt.Errorf("%q is not one of %s, all, none", k, strings.Join(findingNames[1:], ", "))
 		}
-		out = append(out, k)
+		out = append(out, f)
 	}
 	return out, nil
 }

@@ -15,6 +15,20 @@ import (
 // the verdict; the reason and notes are written only when cx.Explain asks
 // for them.
 func (m *Matrix) Judge(f *FlowFacts, cx *Context, j *Judgement) {
+	jg := judging{m: m, f: f, cx: cx, j: j}
+	jg.judge()
+}
+
+// judging is one call of Judge: what it reads and the judgement it fills.
+type judging struct {
+	m  *Matrix
+	f  *FlowFacts
+	cx *Context
+	j  *Judgement
+}
+
+func (jg *judging) judge() {
+	f, cx, j := jg.f, jg.cx, jg.j
 	rport := f.ResPort
 	*j = Judgement{Rule: -1, Ignore: -1, Port: rport}
 	j.Dir, j.PeerAddr = cx.direction(&f.Ini, &f.Res)
@@ -25,15 +39,14 @@ func (m *Matrix) Judge(f *FlowFacts, cx *Context, j *Judgement) {
 	}
 	proto := f.Transport
 	scan := cx.Ports.MayMatch(proto, rport)
-	best, learned := -1, (*Learned)(nil)
 	// A port the endpoint mapper named is a learn rule's whatever its
 	// number, so such a flow is matched even where no rule lists it.
 	if scan || j.Dir == Outbound && proto == TCP && cx.Evidence != nil && cx.Evidence.MayBeLearned(rport) {
-		best, learned = m.bestRule(f, cx, j)
+		j.Rule, j.Learned = jg.bestRule()
 	}
 	j.Block = failure(f)
-	if best >= 0 {
-		m.judgeMatched(f, cx, j, best, learned)
+	if j.Rule >= 0 {
+		jg.matched()
 		return
 	}
 	if j.Dir == Local {
@@ -41,8 +54,8 @@ func (m *Matrix) Judge(f *FlowFacts, cx *Context, j *Judgement) {
 		return
 	}
 	if scan {
-		if i := m.ignoredBy(proto, rport, j.Peer); i >= 0 {
-			j.Ignore, j.Verdict, j.Reason = i, Ignored, "ignored by "+m.Ignore[i].ID
+		if i := jg.m.ignoredBy(proto, rport, j.Peer); i >= 0 {
+			j.Ignore, j.Verdict, j.Reason = i, Ignored, "ignored by "+jg.m.Ignore[i].ID
 			return
 		}
 	}
@@ -74,15 +87,16 @@ func (cx *Context) direction(ia, ra *capture.Addr) (Direction, capture.Addr) {
 // rules that score as well as the best are left in j.Ambiguous. A rule
 // whose role names the peer (or whose endpoint the endpoint mapper named)
 // scores 2, a rule of the flow's exact direction 1 more.
-func (m *Matrix) bestRule(f *FlowFacts, cx *Context, j *Judgement) (int, *Learned) {
+func (jg *judging) bestRule() (int, *Learned) {
 	best, bestScore := -1, -1
 	var learned *Learned
-	for i := range m.Rules {
-		r := &m.Rules[i]
-		if r.Transport != f.Transport {
+	j := jg.j
+	for i := range jg.m.Rules {
+		r := &jg.m.Rules[i]
+		if r.Transport != jg.f.Transport {
 			continue
 		}
-		score, l, ok := m.score(r, f, cx, j)
+		score, l, ok := jg.score(r)
 		if !ok {
 			continue
 		}
@@ -99,7 +113,8 @@ func (m *Matrix) bestRule(f *FlowFacts, cx *Context, j *Judgement) (int, *Learne
 
 // score says whether rule r, of the flow's transport, matches the flow
 // and how well.
-func (m *Matrix) score(r *Rule, f *FlowFacts, cx *Context, j *Judgement) (int, *Learned, bool) {
+func (jg *judging) score(r *Rule) (int, *Learned, bool) {
+	m, cx, j := jg.m, jg.cx, jg.j
 	exact := false
 	switch {
 	case j.Dir == Local:
@@ -117,7 +132,7 @@ func (m *Matrix) score(r *Rule, f *FlowFacts, cx *Context, j *Judgement) (int, *
 	}
 	var l *Learned
 	if r.Learn == "epm" && j.Dir == Outbound {
-		l = cx.Evidence.LookupLearned(j.Peer, j.Port, f.First, cx.EPMLifetime)
+		l = cx.Evidence.LookupLearned(j.Peer, j.Port, jg.f.First, cx.EPMLifetime)
 		// The port the endpoint mapper named is the row, whatever its
 		// number: sites fix NTDS and Netlogon ports or narrow the range
 		// (strict_range: true holds it to the rule's ports). An answer
@@ -161,17 +176,15 @@ func (m *Matrix) score(r *Rule, f *FlowFacts, cx *Context, j *Judgement) (int, *
 	return score, l, true
 }
 
-// judgeMatched gives the verdict of a flow that rule best matched.
-func (m *Matrix) judgeMatched(f *FlowFacts, cx *Context, j *Judgement, best int, learned *Learned) {
-	j.Rule = best
-	r := &m.Rules[best]
-	pid, conf, known := f.Protocol, f.Confidence, f.Recognised
-	j.Learned = learned
+// matched gives the verdict of a flow that rule j.Rule best matched.
+func (jg *judging) matched() {
+	f, j := jg.f, jg.j
+	r := &jg.m.Rules[j.Rule]
 	j.Block = failed(f, j.Block)
 	switch {
 	case j.Block != "":
 		j.Verdict = Blocked
-	case known && conf == protocol.Certain && !r.Accepts(pid):
+	case f.Recognised && f.Confidence == protocol.Certain && !r.Accepts(f.Protocol):
 		j.Verdict = Mismatch
 	case answered(f, r, j.Dir):
 		j.Verdict = Allowed
@@ -180,58 +193,67 @@ func (m *Matrix) judgeMatched(f *FlowFacts, cx *Context, j *Judgement, best int,
 		// a handshake never completed. Whether it works is unknown.
 		j.Verdict = Unconfirmed
 	}
-	if cx.Explain {
-		m.explainMatched(f, j, r, pid, conf, known)
+	if jg.cx.Explain {
+		jg.explainMatched(r)
 	}
 }
 
-// explainMatched writes the reason and notes of a matched flow.
-func (m *Matrix) explainMatched(f *FlowFacts, j *Judgement, r *Rule, pid protocol.ID, conf protocol.Confidence, known bool) {
+// explainMatched writes the reason and notes of a flow that rule r
+// matched.
+func (jg *judging) explainMatched(r *Rule) {
+	f, j := jg.f, jg.j
 	switch j.Verdict {
 	case Blocked:
 		j.Reason = fmt.Sprintf("%s: %s", j.Block, failureWhy(f, j.Block))
 	case Mismatch:
-		j.Reason = fmt.Sprintf("%s speaks %s; the rule expects %s", r.ID, pid, strings.Join(r.Protocols, " or "))
+		j.Reason = fmt.Sprintf("%s speaks %s; the rule expects %s", r.ID, f.Protocol, strings.Join(r.Protocols, " or "))
 	case Unconfirmed:
-		j.Reason = "matches " + r.ID
-		if f.Guessed {
-			j.Reason += " (seen mid-stream)"
-		}
-		j.Reason += ", unconfirmed: " + unansweredWhy(f)
+		j.Reason = jg.matches(r) + ", unconfirmed: " + unansweredWhy(f)
 	default:
-		j.Reason = "matches " + r.ID
-		if f.Guessed {
-			j.Reason += " (seen mid-stream)"
-		}
+		j.Reason = jg.matches(r)
 		switch {
-		case !known && len(r.Protocols) > 0:
+		case !f.Recognised && len(r.Protocols) > 0:
 			j.Notes = append(j.Notes, "protocol not confirmed: judged by port and direction")
-		case known && conf == protocol.Likely && !r.Accepts(pid):
-			j.Notes = append(j.Notes, "protocol looks like "+pid.String()+" (not certain)")
+		case f.Recognised && f.Confidence == protocol.Likely && !r.Accepts(f.Protocol):
+			j.Notes = append(j.Notes, "protocol looks like "+f.Protocol.String()+" (not certain)")
 		}
 	}
 	if r.Learn == "epm" {
-		switch {
-		case j.Learned != nil && !r.Ports.Contains(j.Port):
-			j.Notes = append(j.Notes, fmt.Sprintf("learned: port %d handed out by the endpoint mapper in %s, outside the rule's documented range %s (RPC ports fixed or narrowed on the site)", j.Learned.Port, j.Learned.From, r.Ports))
-		case j.Learned != nil:
-			j.Notes = append(j.Notes, fmt.Sprintf("learned: port %d handed out by the endpoint mapper in %s", j.Learned.Port, j.Learned.From))
-		default:
-			j.Notes = append(j.Notes, "by-range: port in "+r.Ports.String()+" to a peer that answered DCE/RPC on the endpoint mapper (tcp/135), no learned endpoint")
-		}
+		j.Notes = append(j.Notes, learnedNote(r, j))
 	}
 	if len(j.Ambiguous) > 0 {
 		var ids []string
 		for _, k := range j.Ambiguous {
-			ids = append(ids, m.Rules[k].ID)
+			ids = append(ids, jg.m.Rules[k].ID)
 		}
 		j.Notes = append(j.Notes, fmt.Sprintf("ambiguous: also matches %v; %s chosen by config order", ids, r.ID))
 	}
 	if j.Dir == Outbound {
-		if sport := f.IniPort; m.Site.OutsideDynamicRange(sport) {
-			j.Notes = append(j.Notes, fmt.Sprintf("server source port %d is outside the Windows dynamic range %s", sport, m.Site.DynamicPorts))
+		if sport := f.IniPort; jg.m.Site.OutsideDynamicRange(sport) {
+			j.Notes = append(j.Notes, fmt.Sprintf("server source port %d is outside the Windows dynamic range %s", sport, jg.m.Site.DynamicPorts))
 		}
 	}
+}
+
+// matches opens a matched flow's reason.
+func (jg *judging) matches(r *Rule) string {
+	if jg.f.Guessed {
+		return "matches " + r.ID + " (seen mid-stream)"
+	}
+	return "matches " + r.ID
+}
+
+// learnedNote says how a flow came to match a learn rule r: a port the
+// endpoint mapper named, inside the rule's range or not, or the range
+// itself to a peer that answered DCE/RPC.
+func learnedNote(r *Rule, j *Judgement) string {
+	switch {
+	case j.Learned != nil && !r.Ports.Contains(j.Port):
+		return fmt.Sprintf("learned: port %d handed out by the endpoint mapper in %s, outside the rule's documented range %s (RPC ports fixed or narrowed on the site)", j.Learned.Port, j.Learned.From, r.Ports)
+	case j.Learned != nil:
+		return fmt.Sprintf("learned: port %d handed out by the endpoint mapper in %s", j.Learned.Port, j.Learned.From)
+	}
+	return "by-range: port in " + r.Ports.String() + " to a peer that answered DCE/RPC on the endpoint mapper (tcp/135), no learned endpoint"
 }
 
 // ignoredBy is the ignore entry that covers a flow to port of proto with

@@ -156,7 +156,7 @@ func readUser(file string) (*viper.Viper, []byte, error) {
 	user := viper.New()
 	user.SetConfigType("yaml")
 	if err := user.ReadConfig(bytes.NewReader(data)); err != nil {
-		return nil, data, &ConfigError{Source: file, Msg: "not valid YAML: " + cleanYAMLError(err)}
+		return nil, data, &ConfigError{Source: file, Msg: "not valid YAML: " + cleanYAMLError(err), Err: err}
 	}
 	return user, data, nil
 }
@@ -204,10 +204,10 @@ func decode(v *viper.Viper, source string, envKeys map[string]string) (*rawMatri
 		msg := cleanDecodeError(err)
 		for key, name := range envKeys {
 			if strings.Contains(msg, "'"+key+"'") {
-				return nil, &ConfigError{Source: "environment", Key: name, Msg: msg}
+				return nil, &ConfigError{Source: "environment", Key: name, Msg: msg, Err: err}
 			}
 		}
-		return nil, &ConfigError{Source: source, Msg: msg}
+		return nil, &ConfigError{Source: source, Msg: msg, Err: err}
 	}
 	return &raw, nil
 }

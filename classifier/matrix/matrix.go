@@ -235,7 +235,7 @@ type Matrix struct {
 	Rules       []Rule
 	Ignore      []IgnoreRule
 	Limits      Limits
-	FailOn      []string
+	FailOn      []Finding
 	Site        Site
 	Hints       []PortHint // the profile's word on unexpected ports, before the protocols'
 
@@ -246,7 +246,7 @@ type Matrix struct {
 }
 
 // FailsOn reports whether a finding kind makes the run exit 1.
-func (m *Matrix) FailsOn(kind string) bool { return slices.Contains(m.FailOn, kind) }
+func (m *Matrix) FailsOn(kind Finding) bool { return slices.Contains(m.FailOn, kind) }
 
 // peerInRoles says whether a rule's roles admit the peer: true with
 // specific=true when a non-empty role lists it, true with specific=false

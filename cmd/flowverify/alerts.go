@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flowverify/flowverify/classifier/publish"
 	"github.com/flowverify/flowverify/report"
 )
 
@@ -38,7 +39,7 @@ type alertSink struct {
 	queue   chan report.Event
 	send    func(report.Event) error
 	retries []time.Duration
-	metrics *report.Metrics
+	metrics *publish.Metrics
 	done    chan struct{}
 	once    sync.Once
 
@@ -46,7 +47,7 @@ type alertSink struct {
 	closed                atomic.Bool
 }
 
-func newAlertSink(name string, send func(report.Event) error, retries []time.Duration, metrics *report.Metrics) *alertSink {
+func newAlertSink(name string, send func(report.Event) error, retries []time.Duration, metrics *publish.Metrics) *alertSink {
 	a := &alertSink{name: name, queue: make(chan report.Event, alertQueue), send: send, retries: retries, metrics: metrics, done: make(chan struct{})}
 	go a.run()
 	return a

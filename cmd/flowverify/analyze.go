@@ -163,7 +163,7 @@ func (o *outputFlags) check(cmd *cobra.Command) error {
 // -o never silences a run.
 func (o *outputFlags) write(stdout, stderr io.Writer, r *report.Report) error {
 	if len(o.outputs) == 0 {
-		return report.Write(stdout, r, o.format)
+		return writeReport(stdout, r, o.format)
 	}
 	toStdout := o.formatSet
 	var wrote []string
@@ -173,13 +173,13 @@ func (o *outputFlags) write(stdout, stderr io.Writer, r *report.Report) error {
 			continue
 		}
 		format, _ := report.FormatFromPath(out)
-		if err := writeFileAtomic(out, func(w io.Writer) error { return report.Write(w, r, format) }); err != nil {
+		if err := writeFileAtomic(out, func(w io.Writer) error { return writeReport(w, r, format) }); err != nil {
 			return fmt.Errorf("--output %s: %w", out, cause(err))
 		}
 		wrote = append(wrote, out)
 	}
 	if toStdout {
-		if err := report.Write(stdout, r, o.format); err != nil {
+		if err := writeReport(stdout, r, o.format); err != nil {
 			return err
 		}
 	}
@@ -295,7 +295,7 @@ func exitFor(m *matrix.Matrix, r *report.Report) error {
 		} else {
 			msg += "; 'flowverify hosts FILE' lists every host seen; pass --server ADDR"
 		}
-		return &exitError{exitUsage, errors.New(msg)}
+		return &exitError{exitUsage, &notJudgedError{msg, r.Server.Err}}
 	case matrix.ExitConforms:
 		return nil
 	case matrix.ExitInconclusive:

@@ -38,7 +38,7 @@ func analyzeDamaged(t *testing.T, path, out string, cmdPrefix ...string) damaged
 	t.Helper()
 	var o damagedOutcome
 	if len(cmdPrefix) > 0 {
-		cmd := exec.Command(cmdPrefix[0], append(cmdPrefix[1:], "analyze", "--server", "10.20.0.10", "-o", out, path)...)
+		cmd := cliCommand(cmdPrefix[0], append(cmdPrefix[1:], "analyze", "--server", "10.20.0.10", "-o", out, path)...)
 		var e bytes.Buffer
 		cmd.Stderr = &e
 		cmd.Run()
@@ -78,12 +78,7 @@ func TestDamagedCorpus(t *testing.T) {
 					o = analyzeDamaged(t, path, out)
 				} else if setpriv, err := exec.LookPath("setpriv"); err == nil {
 					// Root reads anything: run as nobody to see the refusal.
-					bin := filepath.Join(t.TempDir(), "flowverify")
-					if b, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-						t.Fatalf("build: %v %s", err, b)
-					}
-					os.Chmod(filepath.Dir(bin), 0o755)
-					o = analyzeDamaged(t, path, filepath.Join(os.TempDir(), "fv-unreadable.json"), setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", bin)
+					o = analyzeDamaged(t, path, filepath.Join(os.TempDir(), "fv-unreadable.json"), setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sharedCLIBinary(t))
 				} else {
 					t.Skip("running as root without setpriv: an unreadable file cannot be made")
 				}
@@ -136,49 +131,61 @@ func warnings(d *reportDoc) string {
 	return b.String()
 }
 
-// TestTruncationAtEveryBoundary cuts the capture at every record (and
-// pcapng block) boundary and inside every record: a cut at a boundary is a
-// shorter, valid file; a cut inside is damage at that record's offset, and
-// the packets before it are all counted.
-func TestTruncationAtEveryBoundary(t *testing.T) {
+// TestTruncationThroughAnalyze runs a few cuts of the capture through
+// analyze (capture's TestTruncationAtEveryBoundary reads every one): a cut
+// at a record (or pcapng block) boundary is a shorter, valid file; a cut
+// inside is damage at that record's offset, exit 3, and the packets
+// before it are all counted.
+func TestTruncationThroughAnalyze(t *testing.T) {
 	pcap, ng := goodCaptures(t)
-	dir := t.TempDir()
 	le := binary.LittleEndian
-	check := func(name string, data []byte, wantDamage bool, wantOffset, wantPackets int) {
-		path := filepath.Join(dir, name)
-		os.WriteFile(path, data, 0o644)
-		o := analyzeDamaged(t, path, filepath.Join(dir, "r.json"))
-		if o.report == nil {
-			t.Fatalf("%s: no report, exit %d %s", name, o.code, o.stderr)
-		}
-		in := o.report.Inputs[0]
-		if wantDamage != (o.code == 3) || in.Packets != wantPackets {
-			t.Fatalf("%s: exit %d, %d packets (want damage %v, %d packets)", name, o.code, in.Packets, wantDamage, wantPackets)
-		}
-		if wantDamage && (in.DamageAt == nil || *in.DamageAt != int64(wantOffset)) {
-			t.Fatalf("%s: damage at %v, want %d", name, in.DamageAt, wantOffset)
+	var pcapRecords, ngPackets []int // offsets of the records, of the enhanced packet blocks
+	for off := 24; off+16 <= len(pcap); off += 16 + int(le.Uint32(pcap[off+8:])) {
+		pcapRecords = append(pcapRecords, off)
+	}
+	for off := 0; off+8 <= len(ng); off += int(le.Uint32(ng[off+4:])) {
+		if le.Uint32(ng[off:]) == 6 {
+			ngPackets = append(ngPackets, off)
 		}
 	}
-	n := 0
-	for off := 24; off+16 <= len(pcap); n++ {
-		next := off + 16 + int(le.Uint32(pcap[off+8:]))
-		check("b.pcap", pcap[:off], false, 0, n)
-		check("m.pcap", pcap[:off+16+1], true, off, n)
-		off = next
+	if len(pcapRecords) < 10 || len(ngPackets) < 10 {
+		t.Fatalf("%d records, %d packet blocks: the scenario is not what this test expects", len(pcapRecords), len(ngPackets))
 	}
-	n = 0
-	first := true
-	for off := 0; off+8 <= len(ng); {
-		end := off + int(le.Uint32(ng[off+4:]))
-		typ := le.Uint32(ng[off:])
-		if !first {
-			check("b.pcapng", ng[:off], false, 0, n)
-			check("m.pcapng", ng[:off+9], true, off, n)
-		}
-		first = false
-		if typ == 6 {
-			n++
-		}
-		off = end
+	mid, last := len(pcapRecords)/2, len(pcapRecords)-1
+	ngMid, ngLast := len(ngPackets)/2, len(ngPackets)-1
+	cases := []struct {
+		name    string
+		data    []byte
+		damaged bool
+		offset  int
+		packets int
+	}{
+		{"header-only.pcap", pcap[:24], false, 0, 0},
+		{"before-the-middle-record.pcap", pcap[:pcapRecords[mid]], false, 0, mid},
+		{"inside-the-middle-record.pcap", pcap[:pcapRecords[mid]+17], true, pcapRecords[mid], mid},
+		{"inside-the-last-record.pcap", pcap[:pcapRecords[last]+17], true, pcapRecords[last], last},
+		{"before-the-middle-packet.pcapng", ng[:ngPackets[ngMid]], false, 0, ngMid},
+		{"inside-the-middle-packet.pcapng", ng[:ngPackets[ngMid]+9], true, ngPackets[ngMid], ngMid},
+		{"inside-the-last-packet.pcapng", ng[:ngPackets[ngLast]+9], true, ngPackets[ngLast], ngLast},
+	}
+	dir := t.TempDir()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, c.name)
+			if err := os.WriteFile(path, c.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			o := analyzeDamaged(t, path, filepath.Join(dir, "r.json"))
+			if o.report == nil {
+				t.Fatalf("no report, exit %d %s", o.code, o.stderr)
+			}
+			in := o.report.Inputs[0]
+			if c.damaged != (o.code == exitDamaged) || in.Packets != c.packets {
+				t.Fatalf("exit %d, %d packets (want damage %v, %d packets)", o.code, in.Packets, c.damaged, c.packets)
+			}
+			if c.damaged && (in.DamageAt == nil || *in.DamageAt != int64(c.offset)) {
+				t.Fatalf("damage at %v, want %d", in.DamageAt, c.offset)
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io/fs"
 	"strings"
 
 	"github.com/flowverify/flowverify/capture"
@@ -31,3 +32,23 @@ func (e *damagedError) Error() string {
 }
 
 func (e *damagedError) Unwrap() []error { return e.errs }
+
+// errNoDevices is libpcap listing no capture device at all, which is
+// most often a capture permission the process lacks: it is
+// fs.ErrPermission to errors.Is, so that live.PermissionHint says what
+// to grant.
+type errNoDevices struct{}
+
+func (errNoDevices) Error() string { return "no capture devices found (permission denied?)" }
+
+func (errNoDevices) Is(target error) bool { return target == fs.ErrPermission }
+
+// notJudgedError is an analysis that judged nothing for want of a server,
+// in the command's words; it wraps the engine's *classifier.NoServerError.
+type notJudgedError struct {
+	msg string
+	err error
+}
+
+func (e *notJudgedError) Error() string { return e.msg }
+func (e *notJudgedError) Unwrap() error { return e.err }

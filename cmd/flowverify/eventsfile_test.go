@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowverify/flowverify/classifier/publish"
 	"github.com/flowverify/flowverify/report"
 )
 
@@ -30,7 +31,7 @@ func TestEventsRotateBySize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := report.NewEventWriter(ef)
+	w := publish.NewEventWriter(ef)
 	for i := 0; i < 200; i++ {
 		w.Write(report.Event{Type: report.EventFlowBlocked, Reason: fmt.Sprintf("event %03d", i)})
 	}
@@ -74,7 +75,7 @@ func TestEventsReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := report.NewEventWriter(ef)
+	w := publish.NewEventWriter(ef)
 	w.Write(report.Event{Type: report.EventRuleBlocked, Rule: "before"})
 	if err := os.Rename(path, path+".1"); err != nil {
 		t.Fatal(err)

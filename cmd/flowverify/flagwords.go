@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/flowverify/flowverify/classifier/firewall"
@@ -115,4 +116,14 @@ func wordInventory(inv *report.Inventory) {
 // suggestRequest is what --suggest asks of firewall.Suggest.
 func (o *outputFlags) suggestRequest() firewall.Request {
 	return firewall.Request{Syntax: o.suggest, Unexpected: o.suggestUnexpected, ListFlows: "--flows"}
+}
+
+// writeReport renders r as report.Write does, and words a flow list that
+// could not be kept or read back as the flag that asked for it.
+func writeReport(w io.Writer, r *report.Report, format string) error {
+	err := report.Write(w, r, format)
+	if fe, ok := errors.AsType[*report.FlowListError](err); ok {
+		return fmt.Errorf("--flows: %w", fe)
+	}
+	return err
 }

@@ -324,6 +324,9 @@ func TestNoProgressWhenNotATerminal(t *testing.T) {
 // package, installed by make test-deps): the diagram must have a size, the
 // screenshot must not be empty, and the console must stay clean.
 func TestBrowserRendersHTML(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: a browser takes seconds to start (TestHTMLReport checks the page itself)")
+	}
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Skip("chromium not installed (make test-deps installs it)")
@@ -334,23 +337,23 @@ func TestBrowserRendersHTML(t *testing.T) {
 	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
 		"--disable-component-update", "--disable-sync", "--user-data-dir=" + filepath.Join(dir, "profile"), "--window-size=1200,1800",
 		"--enable-logging=stderr", "--v=0"}
+	// One run takes the screenshot and prints the DOM after the scripts
+	// ran; the console goes to stderr.
 	shot := filepath.Join(dir, "shot.png")
-	cmd := exec.Command(chromium, append(args, "--screenshot="+shot, "file://"+page)...)
-	out, err := cmd.CombinedOutput()
+	cmd := exec.Command(chromium, append(args, "--screenshot="+shot, "--dump-dom", "file://"+page)...)
+	var console strings.Builder
+	cmd.Stderr = &console
+	dom, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("chromium: %v\n%s", err, out)
+		t.Fatalf("chromium: %v\n%s", err, console.String())
 	}
 	if st, err := os.Stat(shot); err != nil || st.Size() < 10000 {
 		t.Fatalf("screenshot %v (%v)", st, err)
 	}
-	for _, l := range strings.Split(string(out), "\n") {
+	for _, l := range strings.Split(console.String(), "\n") {
 		if strings.Contains(l, "CONSOLE") && (strings.Contains(l, "rror") || strings.Contains(l, "Uncaught")) {
 			t.Errorf("console: %s", l)
 		}
-	}
-	dom, err := exec.Command(chromium, append(args, "--dump-dom", "file://"+page)...).Output()
-	if err != nil {
-		t.Fatal(err)
 	}
 	m := regexp.MustCompile(`data-rendered="(\d+)x(\d+)"`).FindSubmatch(dom)
 	if m == nil || string(m[1]) == "0" || string(m[2]) == "0" {

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TestMisspeltNames: a role, host or profile that nothing defines is an
@@ -101,25 +100,24 @@ func TestMonitorReopensEventsOnHUP(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("capturing on lo needs root")
 	}
-	dir := t.TempDir()
-	events := filepath.Join(dir, "events.jsonl")
-	done := make(chan result, 1)
-	go func() {
-		done <- flowverify(t, nil, "monitor", "-i", "lo", "--server", "127.0.0.1", "--duration", "4s", "--interval", "1s", "--events", events)
-	}()
-	time.Sleep(1500 * time.Millisecond)
+	events := filepath.Join(t.TempDir(), "events.jsonl")
+	m := startMonitor(t, "-i", "lo", "--server", "127.0.0.1", "--interval", "1s", "--events", events)
+	// A summary: the monitor runs and its SIGHUP handler is in place.
+	m.waitFor(t, "summary in the events file", fileHolds(events, `"summary"`))
 	if err := os.Rename(events, events+".1"); err != nil {
 		t.Fatal(err)
 	}
 	syscall.Kill(os.Getpid(), syscall.SIGHUP)
-	r := <-done
-	// Four seconds of a 15-minute window: observing, exit 4.
+	m.waitFor(t, "summary in a new events file", fileHolds(events, `"summary"`))
+	r := m.stop()
+	// Seconds of a 15-minute window: observing, exit 4.
 	if r.code != exitInconclusive || !strings.Contains(r.stderr, "--events reopened") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	before, _ := os.ReadFile(events + ".1")
 	after, err := os.ReadFile(events)
-	if err != nil || !strings.Contains(string(before), `"summary"`) || !strings.Contains(string(after), `"summary"`) {
+	if err != nil || !strings.Contains(string(before), `"summary"`) || strings.Contains(string(before), `"matrix_reloaded"`) ||
+		!strings.Contains(string(after), `"matrix_reloaded"`) {
 		t.Errorf("before the move %q, after %q (%v)", before, after, err)
 	}
 }
@@ -131,29 +129,17 @@ func TestMonitorSnapshots(t *testing.T) {
 		t.Skip("capturing on lo needs root")
 	}
 	out := filepath.Join(t.TempDir(), "tm.json")
-	done := make(chan result, 1)
-	go func() {
-		done <- flowverify(t, nil, "monitor", "-i", "lo", "--server", "127.0.0.1", "--duration", "5s", "--interval", "1s",
-			"--snapshot-interval", "1s", "-o", out)
-	}()
-	deadline := time.Now().Add(4 * time.Second)
-	for time.Now().Before(deadline) {
-		if data, err := os.ReadFile(out); err == nil {
-			if !strings.Contains(string(data), `"schema": "flowverify/report/v1"`) {
-				t.Fatalf("a snapshot that is no report: %.200s", data)
-			}
-			select {
-			case r := <-done:
-				t.Fatalf("the run ended (exit %d) before the check", r.code)
-			default:
-			}
-			<-done
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
+	m := startMonitor(t, "-i", "lo", "--server", "127.0.0.1", "--interval", "1s", "--snapshot-interval", "1s", "-o", out)
+	m.waitFor(t, "snapshot while the monitor runs", func() bool {
+		_, err := os.Stat(out)
+		return err == nil
+	})
+	if data, _ := os.ReadFile(out); !strings.Contains(string(data), `"schema": "flowverify/report/v1"`) {
+		t.Fatalf("a snapshot that is no report: %.200s", data)
 	}
-	r := <-done
-	t.Fatalf("no snapshot while the monitor ran (exit %d): %s", r.code, r.stderr)
+	if r := m.stop(); r.code != exitInconclusive {
+		t.Errorf("exit %d, want %d (observing): %s", r.code, exitInconclusive, r.stderr)
+	}
 }
 
 // TestVariableErrorsNameTheVariable: a bad value from FLOWVERIFY_* is
@@ -178,11 +164,8 @@ func TestMonitorLivePage(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	done := make(chan result, 1)
-	go func() {
-		done <- flowverify(t, nil, "monitor", "-i", "lo", "--server", "127.0.0.1", "--duration", "5s", "--interval", "1s", "--http", addr,
-			"--events", filepath.Join(t.TempDir(), "ev.jsonl"))
-	}()
+	m := startMonitor(t, "-i", "lo", "--server", "127.0.0.1", "--interval", "1s", "--http", addr,
+		"--events", filepath.Join(t.TempDir(), "ev.jsonl"))
 	get := func(path string) (int, string) {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
@@ -192,16 +175,10 @@ func TestMonitorLivePage(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	deadline := time.Now().Add(4 * time.Second)
-	for {
-		if code, body := get("/report.json"); code == 200 && strings.Contains(body, `"schema": "flowverify/report/v1"`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no report on the live page")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	m.waitFor(t, "report on the live page", func() bool {
+		code, body := get("/report.json")
+		return code == 200 && strings.Contains(body, `"schema": "flowverify/report/v1"`)
+	})
 	code, page := get("/")
 	if code != 200 || !strings.Contains(page, `<meta http-equiv="refresh" content="1">`) || !strings.Contains(page, "<svg") ||
 		strings.Contains(page, "http://") || strings.Contains(page, "https://") {
@@ -216,7 +193,9 @@ func TestMonitorLivePage(t *testing.T) {
 	if resp, err := http.Post("http://"+addr+"/", "text/plain", strings.NewReader("x")); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("POST: %v %v", err, resp)
 	}
-	<-done
+	if r := m.stop(); r.code != exitInconclusive {
+		t.Errorf("exit %d, want %d (observing): %s", r.code, exitInconclusive, r.stderr)
+	}
 }
 
 // TestMonitorAlerts: --webhook and --syslog receive every finding once
@@ -255,9 +234,15 @@ func TestMonitorAlerts(t *testing.T) {
 	}()
 	// No traffic of its own: the wall clock fills the window on a quiet
 	// lo, and the rules never tried become missing.
-	r := flowverify(t, nil, "monitor", "-i", "lo", "--server", "127.0.0.1", "--window", "1s", "--interval", "1s", "--duration", "3s",
+	m := startMonitor(t, "-i", "lo", "--server", "127.0.0.1", "--window", "1s", "--interval", "1s",
 		"--webhook", srv.URL, "--syslog", "udp://"+pc.LocalAddr().String(), "--events", filepath.Join(t.TempDir(), "ev.jsonl"))
-	if r.code > 1 {
+	m.waitFor(t, "rule_missing for syslog-in at the webhook", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return hooks["rule_missing/syslog-in"] > 0
+	})
+	// Stopped, the monitor has delivered every alert it will send.
+	if r := m.stop(); r.code > 1 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	mu.Lock()

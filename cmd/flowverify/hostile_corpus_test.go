@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowverify/flowverify/internal/synth"
 )
@@ -62,6 +63,9 @@ func writeCorpus(t *testing.T, cs []synth.HostileCase) (string, []synth.HostileC
 func runCorpus(t *testing.T, dir string, cases []synth.HostileCase) {
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
+			if d := monitorDuration(c.Args); testing.Short() && d > time.Second {
+				t.Skipf("-short: a monitor case that waits out %s on the wall clock", d)
+			}
 			cd := filepath.Join(dir, c.Name)
 			links := map[string][2]string{}
 			for name := range c.Links {
@@ -105,6 +109,20 @@ func runCorpus(t *testing.T, dir string, cases []synth.HostileCase) {
 			}
 		})
 	}
+}
+
+// monitorDuration is the --duration of a monitor command line, or 0.
+func monitorDuration(args []string) time.Duration {
+	if len(args) == 0 || args[0] != "monitor" {
+		return 0
+	}
+	for i, a := range args[:len(args)-1] {
+		if a == "--duration" {
+			d, _ := time.ParseDuration(args[i+1])
+			return d
+		}
+	}
+	return 0
 }
 
 // linkState is where a symlink points and what its target holds.

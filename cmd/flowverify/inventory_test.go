@@ -68,9 +68,9 @@ func TestHostsDescribesTheSite(t *testing.T) {
 	}
 }
 
-// TestHostsFormats: text names the flags to paste, CSV has a row per
+// TestGoldenHostsFormats: text names the flags to paste, CSV has a row per
 // host, and a capture without a server still lists its hosts.
-func TestHostsFormats(t *testing.T) {
+func TestGoldenHostsFormats(t *testing.T) {
 	file := "../../testdata/real/lab-dual-stack.pcap"
 	text := flowverify(t, nil, "hosts", file).stdout
 	checkGoldenFile(t, filepath.Join(goldenDir, "hosts", "inventory-lab-dual-stack.text"), []byte(text))

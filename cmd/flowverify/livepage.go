@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flowverify/flowverify/classifier/publish"
 	"github.com/flowverify/flowverify/report"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -29,7 +30,7 @@ type livePage struct {
 	events  []report.Event
 	refresh time.Duration
 	window  time.Duration
-	metrics *report.Metrics
+	metrics *publish.Metrics
 }
 
 func (lp *livePage) setReport(r *report.Report) {
@@ -78,7 +79,7 @@ func (lp *livePage) handler() http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		report.Write(w, r, "json")
+		writeReport(w, r, "json")
 	})
 	get("/events", func(w http.ResponseWriter, _ *http.Request) {
 		_, evs := lp.current()
@@ -105,7 +106,7 @@ func (lp *livePage) page(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	var b bytes.Buffer
-	if err := report.Write(&b, r, "html"); err != nil {
+	if err := writeReport(&b, r, "html"); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/flowverify/flowverify/internal/synth"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files and the generated scenario captures")
+var update = flag.Bool("update", false, "rewrite golden files and the generated scenario captures (with -run Golden: "+updateGoldens+")")
 
 const (
 	scenarioDir = "../../testdata/scenarios"
@@ -68,13 +68,13 @@ func TestScenarioCapturesUpToDate(t *testing.T) {
 		}
 		got, err := os.ReadFile(path)
 		if err != nil {
-			t.Fatalf("%v (run go test ./cmd/flowverify -update)", err)
+			t.Fatalf("%v (%s writes it)", err, updateGoldens)
 		}
 		if f.Gzip {
 			continue // gzip output depends on the compressor's version
 		}
 		if !bytes.Equal(got, buf.Bytes()) {
-			t.Errorf("%s differs from the generator's output; run with -update", path)
+			t.Errorf("%s differs from the generator's output (%s rewrites it)", path, updateGoldens)
 		}
 	}
 	var day bytes.Buffer
@@ -84,7 +84,7 @@ func TestScenarioCapturesUpToDate(t *testing.T) {
 	if *update {
 		os.WriteFile(sampleFile, day.Bytes(), 0o644)
 	} else if got, _ := os.ReadFile(sampleFile); !bytes.Equal(got, day.Bytes()) {
-		t.Errorf("%s differs from flowverify-gen -scenario day; run with -update", sampleFile)
+		t.Errorf("%s differs from flowverify-gen -scenario day (%s rewrites it)", sampleFile, updateGoldens)
 	}
 }
 
@@ -118,9 +118,18 @@ func checkGolden(t *testing.T, name string, got []byte) {
 	checkGoldenFile(t, filepath.Join(goldenDir, name+".golden.json"), got)
 }
 
+// updateGoldens is the one command that rewrites every golden file (and
+// the scenario captures) after a deliberate change.
+const updateGoldens = "go test ./cmd/flowverify -run Golden -update"
+
 // checkGoldenFile compares with a golden file, or rewrites it with -update.
+// Only a test whose name holds Golden may call it, so that updateGoldens
+// reaches every golden file.
 func checkGoldenFile(t *testing.T, path string, got []byte) {
 	t.Helper()
+	if !strings.Contains(t.Name(), "Golden") {
+		t.Fatalf("%s checks %s: a test with golden files has Golden in its name, or %q misses them", t.Name(), path, updateGoldens)
+	}
 	if *update {
 		os.MkdirAll(filepath.Dir(path), 0o755)
 		if err := os.WriteFile(path, got, 0o644); err != nil {
@@ -130,10 +139,10 @@ func checkGoldenFile(t *testing.T, path string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/flowverify -update)", err)
+		t.Fatalf("%v (%s writes it)", err, updateGoldens)
 	}
 	if !bytes.Equal(want, got) {
-		t.Errorf("differs from %s (rerun with -update after checking the change):\n%s", path, firstDiff(want, got))
+		t.Errorf("differs from %s (%s rewrites it, after checking the change):\n%s", path, updateGoldens, firstDiff(want, got))
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/flowverify/flowverify/classifier"
 	"github.com/flowverify/flowverify/classifier/firewall"
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/classifier/publish"
 	"github.com/flowverify/flowverify/report"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
@@ -170,10 +171,10 @@ func runMonitor(parent context.Context, stdout, stderr io.Writer, environ []stri
 type monitorRun struct {
 	live    *live.Capture
 	servers []netip.Addr
-	events  *report.EventWriter
+	events  *publish.EventWriter
 	rot     *capture.Rotator
 	mo      *classifier.Monitor
-	metrics *report.Metrics
+	metrics *publish.Metrics
 	closers []func()
 	// eventFile is --events; SIGHUP reopens it (logrotate).
 	eventFile *eventsFile
@@ -217,7 +218,7 @@ func openMonitor(stdout, stderr io.Writer, f *monitorFlags, m *matrix.Matrix) (*
 		run.eventFile, evOut = ef, ef
 		run.closers = append(run.closers, func() { ef.Close() })
 	}
-	run.events = report.NewEventWriter(evOut)
+	run.events = publish.NewEventWriter(evOut)
 	if f.eventLog {
 		add, closeLog, err := openEventLog()
 		if err != nil {
@@ -247,7 +248,7 @@ func openMonitor(stdout, stderr io.Writer, f *monitorFlags, m *matrix.Matrix) (*
 		run.closers = append(run.closers, stop)
 	}
 	if f.http != "" && run.metrics == nil {
-		run.metrics = report.NewMetrics() // the live page serves them
+		run.metrics = publish.NewMetrics() // the live page serves them
 	}
 	if err := run.openAlerts(f); err != nil {
 		run.close()
@@ -255,7 +256,7 @@ func openMonitor(stdout, stderr io.Writer, f *monitorFlags, m *matrix.Matrix) (*
 	}
 	if f.http != "" {
 		if run.metrics == nil {
-			run.metrics = report.NewMetrics()
+			run.metrics = publish.NewMetrics()
 		}
 		run.page = &livePage{refresh: f.interval, window: f.window, metrics: run.metrics}
 		stop, err := serveLivePage(stderr, f.http, run.page)
@@ -358,8 +359,8 @@ func liveInputs(lc *live.Capture) func() []*capture.InputStats {
 }
 
 // serveMetrics serves Prometheus metrics on --metrics-listen until stop.
-func serveMetrics(stderr io.Writer, listen string) (*report.Metrics, func(), error) {
-	metrics := report.NewMetrics()
+func serveMetrics(stderr io.Writer, listen string) (*publish.Metrics, func(), error) {
+	metrics := publish.NewMetrics()
 	ln, err := net.Listen("tcp", metricsAddr(listen))
 	if err != nil {
 		return nil, nil, fmt.Errorf("--metrics-listen: %w", err)
@@ -410,8 +411,8 @@ func handleSignals(ctx context.Context, cancel func(), control chan<- func(), st
 type liveEvaluator struct {
 	mo        *classifier.Monitor
 	live      *live.Capture
-	metrics   *report.Metrics
-	events    *report.EventWriter
+	metrics   *publish.Metrics
+	events    *publish.EventWriter
 	withFlows bool
 	sinks     []*alertSink
 }
@@ -508,7 +509,7 @@ func newInterfacesCmd(stdout io.Writer) *cobra.Command {
 				return &exitError{exitUsage, err}
 			}
 			if len(devs) == 0 {
-				return &exitError{exitUsage, live.PermissionHint(errors.New("no capture devices found (permission denied?)"))}
+				return &exitError{exitUsage, live.PermissionHint(errNoDevices{})}
 			}
 			fmt.Fprintf(stdout, "%-28s %-40s %s\n", "DEVICE", "ADDRESSES", "DESCRIPTION")
 			for _, d := range devs {

@@ -82,7 +82,7 @@ func (run *monitorRun) snapshot(r *report.Report, stderr io.Writer) {
 			continue
 		}
 		format, _ := report.FormatFromPath(out)
-		if err := writeFileAtomic(out, func(w io.Writer) error { return report.Write(w, r, format) }); err != nil {
+		if err := writeFileAtomic(out, func(w io.Writer) error { return writeReport(w, r, format) }); err != nil {
 			msg := fmt.Sprintf("snapshot of %s failed: %v", out, cause(err))
 			fmt.Fprintln(stderr, "flowverify:", msg)
 			run.events.Write(report.Event{Time: time.Now().UTC().Format(time.RFC3339Nano), Type: report.EventSnapshotFailed, Reason: msg})

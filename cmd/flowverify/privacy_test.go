@@ -14,6 +14,7 @@ import (
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/classifier"
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/classifier/publish"
 	"github.com/flowverify/flowverify/internal/synth"
 	"github.com/flowverify/flowverify/report"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -74,7 +75,7 @@ func TestReportsCarryNoPayload(t *testing.T) {
 		mo.Packet(&p)
 	}
 	var evBuf bytes.Buffer
-	ew := report.NewEventWriter(&evBuf)
+	ew := publish.NewEventWriter(&evBuf)
 	for _, e := range mo.Events(nil) {
 		ew.Write(e)
 	}
@@ -90,7 +91,7 @@ func TestReportsCarryNoPayload(t *testing.T) {
 		t.Fatal("no events were produced: the check would prove nothing")
 	}
 	leaks(t, "event stream", evBuf.Bytes(), secrets)
-	metrics := report.NewMetrics()
+	metrics := publish.NewMetrics()
 	metrics.Evaluation(rep, 1)
 	var mb bytes.Buffer
 	families, _ := metrics.Registry.Gather()

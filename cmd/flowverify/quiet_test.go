@@ -26,9 +26,12 @@ import (
 //     one window after it (its flow idles out on the clock, the config
 //     setting a 10 s UDP timeout); its final report calls them missing.
 //
-// Traffic stays inside the two namespaces. It skips only where the
-// machine forbids network namespaces.
+// Traffic stays inside the two namespaces. It skips where the machine
+// forbids network namespaces, and under -short.
 func TestMonitorQuietLinkInNamespaces(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: it watches 32 s of a quiet link on the wall clock")
+	}
 	id := labID()
 	probe := "fv" + id + "-probe"
 	if out, err := exec.Command("ip", "netns", "add", probe).CombinedOutput(); err != nil {
@@ -37,10 +40,7 @@ func TestMonitorQuietLinkInNamespaces(t *testing.T) {
 	exec.Command("ip", "netns", "del", probe).Run()
 
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "flowverify")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := cliBinary(t)
 	srv, agent := "fv"+id+"-qs", "fv"+id+"-qa"
 	dev := "fv" + id + "qs"
 	sh := func(args ...string) {
@@ -90,7 +90,7 @@ func TestMonitorQuietLinkInNamespaces(t *testing.T) {
 		m := &monitor{events: filepath.Join(dir, name+".jsonl"), report: filepath.Join(dir, name+".json"), shown: name}
 		args := append([]string{"netns", "exec", srv, bin, "monitor", "-i", dev, "--server", "10.97.0.10", "-c", cfg,
 			"--window", "20s", "--interval", "2s", "--events", m.events, "-o", m.report}, extra...)
-		m.cmd = exec.Command("ip", args...)
+		m.cmd = cliCommand("ip", args...)
 		m.cmd.Stderr = &m.stderr
 		if err := m.cmd.Start(); err != nil {
 			t.Fatal(err)

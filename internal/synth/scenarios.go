@@ -227,9 +227,9 @@ func (s *Site) Unexpected(t time.Time, dc string) {
 // syslog answered by port unreachable.
 func (s *Site) Failures(t time.Time) {
 	s.C.Refused(t, s.serverEP(), EP(s.N.Action, 8080), s.Iface)
-	s.C.ICMPBlocked(t.Add(time.Second), s.serverEP(), EP(s.N.DCs[len(s.N.DCs)-1], 389), netip.MustParseAddr(s.N.Router), 13, nil, s.Iface)
-	s.C.ICMPBlocked(t.Add(2*time.Second), s.peerEP(s.N.AMAgents[0]), EP(s.N.Server, 10000), netip.MustParseAddr(s.N.Server), 3,
-		Syslog3164(134, t, "fs01", "StealthAUDIT", "FileSystem event"), s.Iface)
+	s.C.ICMPBlocked(t.Add(time.Second), s.serverEP(), EP(s.N.DCs[len(s.N.DCs)-1], 389), Unreachable{Router: netip.MustParseAddr(s.N.Router), Code: 13}, s.Iface)
+	s.C.ICMPBlocked(t.Add(2*time.Second), s.peerEP(s.N.AMAgents[0]), EP(s.N.Server, 10000),
+		Unreachable{Router: netip.MustParseAddr(s.N.Server), Code: 3, UDP: Syslog3164(134, t, "fs01", "StealthAUDIT", "FileSystem event")}, s.Iface)
 }
 
 // Start is the clock origin of every scenario.
@@ -327,7 +327,7 @@ func formatScenarios() []Scenario {
 		}},
 		{"ipv6", "all-good over IPv6, big-endian pcap", func() (*Capture, Format) {
 			s := goodSite(IPv6Net(), 9, DCOptions{})
-			s.C.ICMPBlocked(Start().Add(20*time.Second), s.serverEP(), EP(s.N.DCs[0], 636), netip.MustParseAddr(s.N.Router), 1, nil, 0)
+			s.C.ICMPBlocked(Start().Add(20*time.Second), s.serverEP(), EP(s.N.DCs[0], 636), Unreachable{Router: netip.MustParseAddr(s.N.Router), Code: 1}, 0)
 			return s.C, Format{BigEndian: true}
 		}},
 		{"pcapng-two-interfaces", "pcapng: the NIC (Ethernet) and loopback (NULL) with the local PostgreSQL", func() (*Capture, Format) {
@@ -372,7 +372,7 @@ func protocolScenarios() []Scenario {
 			for len(big) < 2800 {
 				big = append(big, Syslog3164(134, Start(), "fs01", "StealthAUDIT", "FileSystem event with a long path ")...)
 			}
-			s.C.FragmentedUDP(Start(), s.peerEP(s.N.AMAgents[0]), EP(s.N.Server, 10000), big, 1480, 0)
+			s.C.FragmentedUDP(Start(), s.peerEP(s.N.AMAgents[0]), EP(s.N.Server, 10000), big, 1480)
 			return s.C, Format{Links: []uint32{LinkRaw}}
 		}},
 	}

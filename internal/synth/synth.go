@@ -272,6 +272,23 @@ func (c *Capture) Probe(t time.Time, cl, sv Endpoint, flags uint8, iface int) ti
 	return t
 }
 
+// OneWay sends TCP segments with the given flags and payloads from cl to
+// sv only, with sequence numbers that follow on, and nothing back: what a
+// capture holds when it sees one direction of a conversation (asymmetric
+// routing, a half-wired tap) or when a tool sends data to a port that
+// never answered. The segments are on the first interface.
+func (c *Capture) OneWay(t time.Time, cl, sv Endpoint, flags uint8, payloads [][]byte) time.Time {
+	seq, ack := c.rand(), c.rand()
+	for i, p := range payloads {
+		if i > 0 {
+			t = t.Add(time.Millisecond)
+		}
+		c.add(frame{ts: t, src: cl, dst: sv, proto: layers.IPProtocolTCP, flags: flags, seq: seq, ack: ack, payload: p})
+		seq += uint32(len(p))
+	}
+	return t
+}
+
 // SplitSYN sends an unanswered SYN as two IPv4 fragments, the first
 // carrying only first bytes of the TCP header (8: the ports and the
 // sequence number, no flags), as evasion tools cut them.
@@ -310,13 +327,20 @@ func (c *Capture) Refused(t time.Time, cl, sv Endpoint, iface int) time.Time {
 	return t
 }
 
-// ICMPBlocked is a SYN (or, with udp set, a datagram) answered by an ICMP
-// destination unreachable from router with the given code, which quotes
-// the original IP header and its first 8 transport bytes.
-func (c *Capture) ICMPBlocked(t time.Time, cl, sv Endpoint, router netip.Addr, code uint8, udpPayload []byte, iface int) time.Time {
+// Unreachable is an ICMP destination unreachable and what it refuses.
+type Unreachable struct {
+	Router netip.Addr // who sends it
+	Code   uint8
+	UDP    []byte // the refused datagram's payload; nil: a TCP SYN is refused
+}
+
+// ICMPBlocked is a SYN (or, with u.UDP set, a datagram) answered by the
+// ICMP error u, which quotes the original IP header and its first 8
+// transport bytes.
+func (c *Capture) ICMPBlocked(t time.Time, cl, sv Endpoint, u Unreachable, iface int) time.Time {
 	f := frame{ts: t, iface: iface, src: cl, dst: sv}
-	if udpPayload != nil {
-		f.proto, f.payload = layers.IPProtocolUDP, udpPayload
+	if u.UDP != nil {
+		f.proto, f.payload = layers.IPProtocolUDP, u.UDP
 	} else {
 		f.proto, f.flags, f.seq = layers.IPProtocolTCP, synF, c.rand()
 	}
@@ -327,7 +351,7 @@ func (c *Capture) ICMPBlocked(t time.Time, cl, sv Endpoint, router netip.Addr, c
 		quoted = quoted[:n]
 	}
 	t = t.Add(500 * time.Microsecond)
-	e := frame{ts: t, iface: iface, src: Endpoint{Addr: router}, dst: Endpoint{Addr: cl.Addr}, icmpCode: code}
+	e := frame{ts: t, iface: iface, src: Endpoint{Addr: u.Router}, dst: Endpoint{Addr: cl.Addr}, icmpCode: u.Code}
 	if cl.Addr.Is4() {
 		e.proto, e.icmpType = layers.IPProtocolICMPv4, 3
 	} else {
@@ -363,15 +387,15 @@ func (c *Capture) UDP(t time.Time, cl, sv Endpoint, msgs []Message, iface int) t
 }
 
 // FragmentedUDP sends one datagram cut into IPv4 fragments of fragSize
-// bytes (a multiple of 8) of IP payload.
-func (c *Capture) FragmentedUDP(t time.Time, cl, sv Endpoint, data []byte, fragSize int, iface int) time.Time {
+// bytes (a multiple of 8) of IP payload, on the first interface.
+func (c *Capture) FragmentedUDP(t time.Time, cl, sv Endpoint, data []byte, fragSize int) time.Time {
 	whole := frame{src: cl, dst: sv, proto: layers.IPProtocolUDP, payload: data}
 	ipPayload := serializeIP(&whole)[20:] // UDP header + data, checksum included
 	c.ipID++
 	id := c.ipID
 	for off := 0; off < len(ipPayload); off += fragSize {
 		end := min(off+fragSize, len(ipPayload))
-		f := frame{ts: t, iface: iface, src: cl, dst: sv, proto: layers.IPProtocolUDP, rawIP: ipPayload[off:end],
+		f := frame{ts: t, src: cl, dst: sv, proto: layers.IPProtocolUDP, rawIP: ipPayload[off:end],
 			fragOff: uint16(off / 8), fragMore: end < len(ipPayload)}
 		c.order++
 		f.order = c.order

@@ -82,3 +82,14 @@ func Bytes(t testing.TB, write func(io.Writer) error) []byte {
 	}
 	return b.Bytes()
 }
+
+// Scaled is n, or a tenth of it under -short: for the size of a
+// generated capture that a differential test (two ways over the same
+// bytes must agree) reads, which at a tenth still spans many batches
+// and runs in a tenth of the time.
+func Scaled(n int) int {
+	if testing.Short() {
+		return n / 10
+	}
+	return n
+}

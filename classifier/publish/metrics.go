@@ -1,7 +1,11 @@
-package report
+// Package publish holds what the monitor publishes as it runs: the event
+// stream (JSON lines, with taps for the live page and the alert sinks) and
+// the Prometheus series. The events' schema is report.Event.
+package publish
 
 import (
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/report"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -53,7 +57,7 @@ func NewMetrics() *Metrics {
 		Help: "How much of one full window the monitor has observed, 0 to 1; below 1 the verdict is at best observing and no rule is called missing."})
 	m.lastUpdated = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "flowverify", Name: "last_evaluation_timestamp_seconds", Help: "Wall-clock time of the last evaluation."})
 	m.alerts = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "flowverify", Name: "alerts_total",
-		Help: "Finding events handed to --webhook and --syslog, by sink and outcome (sent, failed, dropped)."}, []string{"sink", "outcome"})
+		Help: "Finding events handed to the alert sinks (webhook, syslog), by sink and outcome (sent, failed, dropped)."}, []string{"sink", "outcome"})
 	m.Registry.MustRegister(m.tableSize, m.evictions, m.lastUpdated, m.observed, m.alerts)
 	// The process's own memory and goroutines, so a soak can be watched.
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -74,7 +78,7 @@ func (m *Metrics) Table(size int, evicted uint64) {
 }
 
 // Evaluation publishes a window's report.
-func (m *Metrics) Evaluation(r *Report, unixSeconds float64) {
+func (m *Metrics) Evaluation(r *report.Report, unixSeconds float64) {
 	m.ruleFlows.Reset()
 	m.ruleStatus.Reset()
 	m.unexpected.Reset()
@@ -92,7 +96,7 @@ func (m *Metrics) Evaluation(r *Report, unixSeconds float64) {
 		m.ruleFlows.WithLabelValues(rr.ID, "mismatch").Set(float64(rr.Mismatch))
 	}
 	for _, u := range r.Unexpected {
-		m.unexpected.WithLabelValues(u.Transport, u.Direction, u.Service()).Add(float64(u.Flows))
+		m.unexpected.WithLabelValues(u.Transport, u.Direction.String(), u.Service()).Add(float64(u.Flows))
 	}
 	for _, b := range r.Blocked {
 		port := b.Responder[lastColon(b.Responder)+1:]
