@@ -126,7 +126,7 @@ const rowH, boxHead, boxW = 22.0, 28.0, 370.0
 func (v *htmlView) layoutGroups(r *Report) {
 	byGroup := map[string][]Rule{}
 	for _, rule := range r.Rules {
-		g := r.Matrix.Site.BoxOf(rule.Role, rule.Direction.String())
+		g := r.Matrix.Site.BoxOf(rule.Role, rule.Direction)
 		byGroup[g] = append(byGroup[g], rule)
 	}
 	var left, right []string

@@ -126,7 +126,7 @@ func (s *Site) Boxes() []SiteGroup {
 // BoxOf places a rule by its first role (roles as the report writes
 // them, comma-separated); local rules no group claims go on the server
 // itself.
-func (s *Site) BoxOf(roles, direction string) string {
+func (s *Site) BoxOf(roles string, dir matrix.Direction) string {
 	role, _, _ := strings.Cut(roles, ",")
 	if s != nil && role != "" {
 		for _, g := range s.Groups {
@@ -135,7 +135,7 @@ func (s *Site) BoxOf(roles, direction string) string {
 			}
 		}
 	}
-	if direction == matrix.Local.String() {
+	if dir == matrix.Local {
 		return BoxServerItself
 	}
 	return BoxOther
