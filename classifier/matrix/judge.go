@@ -62,8 +62,8 @@ func (jg *judging) judge() {
 	j.Verdict = Unexpected
 	if cx.Explain {
 		j.Reason = "no rule allows " + TransportName(proto) + " " + fmt.Sprint(rport) + " " + j.Dir.String()
-		if j.Block != "" {
-			j.Reason += "; the attempt failed (" + j.Block + ": " + failureWhy(f, j.Block) + ")"
+		if j.Block != NoFailure {
+			j.Reason += "; the attempt failed (" + j.Block.String() + ": " + failureWhy(f, j.Block) + ")"
 		}
 	}
 }
@@ -182,7 +182,7 @@ func (jg *judging) matched() {
 	r := &jg.m.Rules[j.Rule]
 	j.Block = failed(f, j.Block)
 	switch {
-	case j.Block != "":
+	case j.Block != NoFailure:
 		j.Verdict = Blocked
 	case f.Recognised && f.Confidence == protocol.Certain && !r.Accepts(f.Protocol):
 		j.Verdict = Mismatch
