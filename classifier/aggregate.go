@@ -263,7 +263,7 @@ func (g *aggregator) foldRule(s *judged, f *flow.Flow, j *matrix.Judgement) {
 		r.ambiguous++
 		r.tied |= s.tied
 	}
-	if m.Rules[s.rule].Learn == "epm" {
+	if m.Rules[s.rule].Learn == matrix.LearnEPM {
 		if s.bits&jLearned != 0 {
 			if len(r.learned) < 5 {
 				r.learned = append(r.learned, fmt.Sprintf("port %d on %s learned from the endpoint mapper of %s, reply in flow %s at %s",

@@ -26,3 +26,16 @@ func TestBlockReasonText(t *testing.T) {
 		t.Error("dropped read back")
 	}
 }
+
+func TestLearnModeText(t *testing.T) {
+	var l LearnMode
+	if err := l.UnmarshalText([]byte("epm")); err != nil || l != LearnEPM || l.String() != "epm" {
+		t.Errorf("epm read as %v, %v", l, err)
+	}
+	if err := l.UnmarshalText(nil); err != nil || l != LearnNone {
+		t.Errorf("no learn: read as %v, %v", l, err)
+	}
+	if err := l.UnmarshalText([]byte("dns")); err == nil {
+		t.Error("dns read back")
+	}
+}

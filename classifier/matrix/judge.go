@@ -131,7 +131,7 @@ func (jg *judging) score(r *Rule) (int, *Learned, bool) {
 		return 0, nil, false
 	}
 	var l *Learned
-	if r.Learn == "epm" && j.Dir == Outbound {
+	if r.Learn == LearnEPM && j.Dir == Outbound {
 		l = cx.Evidence.LookupLearned(j.Peer, j.Port, jg.f.First, cx.EPMLifetime)
 		// The port the endpoint mapper named is the row, whatever its
 		// number: sites fix NTDS and Netlogon ports or narrow the range
@@ -154,7 +154,7 @@ func (jg *judging) score(r *Rule) (int, *Learned, bool) {
 		}
 		specific = sp
 	}
-	if r.Learn == "epm" && l == nil && !cx.DCs.isDC(j.Peer) {
+	if r.Learn == LearnEPM && l == nil && !cx.DCs.isDC(j.Peer) {
 		// The dynamic range is huge: only this capture's evidence
 		// admits a flow to it, a port the peer's endpoint mapper named
 		// or the peer having answered DCE/RPC on 135. A role that lists
@@ -218,7 +218,7 @@ func (jg *judging) explainMatched(r *Rule) {
 			j.Notes = append(j.Notes, "protocol looks like "+f.Protocol.String()+" (not certain)")
 		}
 	}
-	if r.Learn == "epm" {
+	if r.Learn == LearnEPM {
 		j.Notes = append(j.Notes, learnedNote(r, j))
 	}
 	if len(j.Ambiguous) > 0 {
