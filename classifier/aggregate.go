@@ -94,19 +94,11 @@ type judged struct {
 	verdict     matrix.Verdict
 	dir         matrix.Direction
 	bits        uint8
-	kind        uint8  // the look-ahead's: fold it, end it in turn, or wait
-	block       uint8  // how a failed attempt failed: blockNoAnswer, ...
-	srcPort     uint16 // the server's source port of an outbound TCP flow
-	tied        uint64 // the rules (bit i: rule i) that matched as well as the winner
+	kind        uint8              // the look-ahead's: fold it, end it in turn, or wait
+	block       matrix.BlockReason // how a failed attempt failed
+	srcPort     uint16             // the server's source port of an outbound TCP flow
+	tied        uint64             // the rules (bit i: rule i) that matched as well as the winner
 }
-
-// judged.block
-const (
-	blockNone uint8 = iota
-	blockNoAnswer
-	blockRefused
-	blockUnreachable
-)
 
 // judged.bits
 const (
@@ -126,17 +118,9 @@ func (s *judged) of(f *flow.Flow, j *matrix.Judgement) {
 	if f.Guessed {
 		s.bits |= jGuessed
 	}
-	s.block = blockNone
-	if j.Block != "" {
+	s.block = j.Block
+	if j.Block != matrix.NoFailure {
 		s.bits |= jFailed
-		switch j.Block {
-		case matrix.NoAnswer:
-			s.block = blockNoAnswer
-		case matrix.Refused:
-			s.block = blockRefused
-		case matrix.Unreachable:
-			s.block = blockUnreachable
-		}
 	}
 	s.tied = 0
 	if len(j.Ambiguous) > 0 {
@@ -193,7 +177,7 @@ func (g *aggregator) needsFlow(s *judged) bool {
 		return true
 	case s.verdict == matrix.Blocked && len(g.blocked) < maxListed:
 		return true
-	case s.block == blockUnreachable:
+	case s.block == matrix.Unreachable:
 		return true // the ICMP message and its sender are in the flow
 	}
 	return s.bits&jLearned != 0 && len(g.rules[s.rule].learned) < 5
@@ -256,11 +240,11 @@ func (g *aggregator) foldRule(s *judged, f *flow.Flow, j *matrix.Judgement) {
 		p.blocked++
 		g.blockedTotal++
 		switch s.block {
-		case blockNoAnswer:
+		case matrix.NoAnswer:
 			r.fail.NoAnswer++
-		case blockRefused:
+		case matrix.Refused:
 			r.fail.Refused++
-		case blockUnreachable:
+		case matrix.Unreachable:
 			r.fail.AddUnreach(g.a.unreach(f))
 		}
 		if len(g.blocked) < maxListed {
@@ -279,7 +263,7 @@ func (g *aggregator) foldRule(s *judged, f *flow.Flow, j *matrix.Judgement) {
 		r.ambiguous++
 		r.tied |= s.tied
 	}
-	if m.Rules[s.rule].Learn == "epm" {
+	if m.Rules[s.rule].Learn == matrix.LearnEPM {
 		if s.bits&jLearned != 0 {
 			if len(r.learned) < 5 {
 				r.learned = append(r.learned, fmt.Sprintf("port %d on %s learned from the endpoint mapper of %s, reply in flow %s at %s",
@@ -338,7 +322,7 @@ func (g *aggregator) foldUnexpected(s *judged) {
 	u.last = max(u.last, s.last)
 }
 
-func (a *Analyzer) blockedEntry(rule string, f *flow.Flow, reason string) report.Blocked {
+func (a *Analyzer) blockedEntry(rule string, f *flow.Flow, reason matrix.BlockReason) report.Blocked {
 	ini, resp := flowEnds(f)
 	b := report.Blocked{Rule: rule, Initiator: ini, Responder: resp, Reason: reason,
 		Attempts: int(f.SYNs), First: capture.FormatTime(f.First), Last: capture.FormatTime(f.Last)}

@@ -65,17 +65,17 @@ func TestEvidenceRule(t *testing.T) {
 		twoWay  bool // judge syslog-in as a rule that needs a reply
 		rule    string
 		verdict matrix.Verdict
-		block   string
+		block   matrix.BlockReason
 	}{
 		{"one-way data: two LDAP searches, no handshake, no reply", func(c *synth.Capture) {
 			c.OneWay(t0, srv(50100), synth.EP(dc, 389), synth.FlagACK|synth.FlagPSH, search)
-		}, false, "ldap-out", matrix.Unconfirmed, ""},
+		}, false, "ldap-out", matrix.Unconfirmed, matrix.NoFailure},
 		{"the same segments without payload", func(c *synth.Capture) {
 			c.OneWay(t0, srv(50100), synth.EP(dc, 389), synth.FlagACK, [][]byte{nil, nil})
 		}, false, "ldap-out", matrix.Blocked, matrix.NoAnswer},
 		{"three lone SYN/ACKs from the DC", func(c *synth.Capture) {
 			c.OneWay(t0, synth.EP(dc, 389), srv(50101), synth.FlagSYN|synth.FlagACK, [][]byte{nil, nil, nil})
-		}, false, "ldap-out", matrix.Unconfirmed, ""},
+		}, false, "ldap-out", matrix.Unconfirmed, matrix.NoFailure},
 		{"S0: SYNs unanswered", func(c *synth.Capture) {
 			c.Unanswered(t0, srv(50102), synth.EP(dc, 389), []time.Duration{time.Second, 2 * time.Second}, 0)
 		}, false, "ldap-out", matrix.Blocked, matrix.NoAnswer},
@@ -85,23 +85,23 @@ func TestEvidenceRule(t *testing.T) {
 		{"SYN and SYN/ACK, the handshake never completed", func(c *synth.Capture) {
 			c.Probe(t0, srv(50104), synth.EP(dc, 389), synth.FlagSYN, 0)
 			c.Probe(t0.Add(time.Millisecond), synth.EP(dc, 389), srv(50104), synth.FlagSYN|synth.FlagACK, 0)
-		}, false, "ldap-out", matrix.Unconfirmed, ""},
+		}, false, "ldap-out", matrix.Unconfirmed, matrix.NoFailure},
 		{"a completed handshake, no data", func(c *synth.Capture) {
 			c.TCP(t0, srv(50105), synth.EP(dc, 389), nil, synth.TCPOptions{})
-		}, false, "ldap-out", matrix.Allowed, ""},
+		}, false, "ldap-out", matrix.Allowed, matrix.NoFailure},
 		{"mid-stream with the responder's data", func(c *synth.Capture) {
 			c.TCP(t0, srv(50106), synth.EP(dc, 389), []synth.Message{{FromClient: true, Data: search[0]}, {Data: synth.LDAPSearchDone(1)}},
 				synth.TCPOptions{SkipSYN: true, Close: synth.CloseNone})
-		}, false, "ldap-out", matrix.Allowed, ""},
+		}, false, "ldap-out", matrix.Allowed, matrix.NoFailure},
 		{"one_way UDP: syslog received by the server", func(c *synth.Capture) {
 			c.UDP(t0, synth.EP(agent, 51000), srv(10000), []synth.Message{{FromClient: true, Data: syslog}}, 0)
-		}, false, "syslog-in", matrix.Allowed, ""},
+		}, false, "syslog-in", matrix.Allowed, matrix.NoFailure},
 		{"UDP without a reply, for a rule that needs one", func(c *synth.Capture) {
 			c.UDP(t0, synth.EP(agent, 51000), srv(10000), []synth.Message{{FromClient: true, Data: syslog}}, 0)
-		}, true, "syslog-in", matrix.Unconfirmed, ""},
+		}, true, "syslog-in", matrix.Unconfirmed, matrix.NoFailure},
 		{"UDP with a reply", func(c *synth.Capture) {
 			c.UDP(t0, synth.EP(agent, 51000), srv(10000), []synth.Message{{FromClient: true, Data: syslog}, {Data: []byte("ok")}}, 0)
-		}, true, "syslog-in", matrix.Allowed, ""},
+		}, true, "syslog-in", matrix.Allowed, matrix.NoFailure},
 		{"UDP answered by ICMP port unreachable", func(c *synth.Capture) {
 			c.ICMPBlocked(t0, synth.EP(agent, 51000), srv(10000), synth.Unreachable{Router: netip.MustParseAddr(router), Code: 3, UDP: syslog}, 0)
 		}, true, "syslog-in", matrix.Blocked, matrix.Unreachable},

@@ -384,15 +384,6 @@ func SummaryEvent(r *report.Report) report.Event {
 		Reason: reason}
 }
 
-// RuleStatuses lists (rule, status) pairs in matrix order, for metrics.
-func RuleStatuses(r *report.Report) [][2]string {
-	out := make([][2]string, 0, len(r.Rules))
-	for _, rr := range r.Rules {
-		out = append(out, [2]string{rr.ID, string(rr.Status)})
-	}
-	return out
-}
-
 // maxEventsPerKind bounds the flow_blocked and unexpected_first_seen
 // events of one interval: a scan makes a new group with nearly every
 // datagram, and an event stream of tens of thousands of lines a minute

@@ -53,7 +53,7 @@ func (s *serverInference) observeWeak(f *flow.Flow) {
 	for i := range s.rules[:min(len(s.rules), 64)] {
 		r := &s.rules[i]
 		// A learned range (dynamic RPC) is any high port: no evidence.
-		if r.Learn != "" || r.Transport != f.Key.Proto || !r.Ports.Contains(rport) {
+		if r.Learn != matrix.LearnNone || r.Transport != f.Key.Proto || !r.Ports.Contains(rport) {
 			continue
 		}
 		var who []netip.Addr

@@ -46,7 +46,7 @@ func TestNamedPortsShortcutChangesNothing(t *testing.T) {
 	narrow := func(strict bool) func(m *matrix.Matrix) {
 		return func(m *matrix.Matrix) {
 			for i := range m.Rules {
-				if m.Rules[i].Learn == "epm" {
+				if m.Rules[i].Learn == matrix.LearnEPM {
 					m.Rules[i].Ports = matrix.Ports{{Lo: 60000, Hi: 60010}}
 					m.Rules[i].StrictRange = strict
 				}

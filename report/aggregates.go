@@ -34,7 +34,7 @@ type BlockedAgg struct {
 	Transport uint8      // IP protocol number (matrix.TCP, matrix.UDP)
 	Peer      netip.Addr // the end that is not the server
 	Port      uint16     // the responder's: the server's for inbound, the peer's for outbound
-	Reason    string     // matrix.NoAnswer, matrix.Refused or matrix.Unreachable
+	Reason    matrix.BlockReason
 }
 
 // UnexpectedAgg is one unexpected group: a transport, direction, port and

@@ -61,7 +61,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 				md.p("- … and %d more\n", len(r.Blocked)-20)
 				break
 			}
-			why := x.Reason
+			why := x.Reason.String()
 			if x.ICMP != "" {
 				why += ": " + x.ICMP
 			}

@@ -299,11 +299,11 @@ type Unexpected struct {
 
 // Blocked is one failed attempt at a documented connection.
 type Blocked struct {
-	Rule      string `json:"rule"`
-	Initiator string `json:"initiator"`
-	Responder string `json:"responder"`
-	Reason    string `json:"reason"`
-	ICMPCode  *int   `json:"icmp_code,omitempty"`
+	Rule      string             `json:"rule"`
+	Initiator string             `json:"initiator"`
+	Responder string             `json:"responder"`
+	Reason    matrix.BlockReason `json:"reason"`
+	ICMPCode  *int               `json:"icmp_code,omitempty"`
 	// Why, for an ICMP refusal: "administratively prohibited (ICMP 3/13)
 	// from 10.20.0.1".
 	ICMP     string `json:"icmp,omitempty"`

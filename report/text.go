@@ -166,7 +166,7 @@ func (t textWriter) blocked(r *Report) {
 	}
 	bt := newTable("RULE", "INITIATOR", "RESPONDER", "ATTEMPTS", "FIRST", "REASON")
 	for _, b := range r.Blocked {
-		reason := b.Reason
+		reason := b.Reason.String()
 		if b.ICMP != "" {
 			reason += ": " + b.ICMP
 		} else if b.ICMPCode != nil {

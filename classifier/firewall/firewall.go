@@ -53,7 +53,7 @@ func FromMatrix(m *matrix.Matrix) []Entry {
 			}
 		}
 		e := Entry{Name: "flowverify " + r.ID, RuleID: r.ID, Description: r.Description, Transport: r.Transport,
-			Ports: r.Ports, Remote: remote, DynamicRPC: r.Learn == "epm"}
+			Ports: r.Ports, Remote: remote, DynamicRPC: r.Learn == matrix.LearnEPM}
 		switch r.Direction {
 		case matrix.Inbound:
 			e.Inbound = true

@@ -83,7 +83,7 @@ type blockedGroup struct {
 	inbound bool
 	port    uint16
 	peers   []netip.Addr
-	reasons map[string]bool
+	reasons map[matrix.BlockReason]bool
 }
 
 // blockedGroups groups the report's failed attempts, in the order they
@@ -108,7 +108,7 @@ func blockedGroups(m *matrix.Matrix, blocked []report.BlockedAgg) []*blockedGrou
 		k := key{b.Rule, b.Dir == matrix.Inbound, b.Port}
 		g := byKey[k]
 		if g == nil {
-			g = &blockedGroup{rule: rule, inbound: k.inbound, port: b.Port, reasons: map[string]bool{}}
+			g = &blockedGroup{rule: rule, inbound: k.inbound, port: b.Port, reasons: map[matrix.BlockReason]bool{}}
 			byKey[k] = g
 			groups = append(groups, g)
 		}
@@ -133,7 +133,7 @@ func (g *blockedGroup) suggestion(syntax string) report.Suggestion {
 		Inbound: g.inbound, Transport: g.rule.Transport, Ports: matrix.Ports{{Lo: g.port, Hi: g.port}}, Remote: remote}
 	var reasons []string
 	for r := range g.reasons {
-		reasons = append(reasons, r)
+		reasons = append(reasons, r.String())
 	}
 	sort.Strings(reasons)
 	note := fmt.Sprintf("%s: attempts to %s on %s %d failed (%s)", g.rule.ID, strings.Join(peers, ", "),

@@ -149,7 +149,7 @@ func (m *Matrix) buildRule(i int, rr rawRule, seen map[string]bool, cerr configE
 		return cerr(key+".id", "duplicate rule id %q", rr.ID)
 	}
 	seen[rr.ID] = true
-	r := Rule{ID: rr.ID, Description: rr.Description, Local: rr.Local, Required: rr.Required, Learn: rr.Learn,
+	r := Rule{ID: rr.ID, Description: rr.Description, Local: rr.Local, Required: rr.Required,
 		OneWay: rr.OneWay, StrictRange: rr.StrictRange, Part: rr.Part, Evidence: rr.Evidence, Service: strings.TrimSpace(rr.Service)}
 	var err error
 	if r.Direction, err = parseDirection(rr.Direction); err != nil {
@@ -171,15 +171,15 @@ func (m *Matrix) buildRule(i int, rr rawRule, seen map[string]bool, cerr configE
 		}
 	}
 	r.Protocols = splitList(rr.Protocol)
-	if r.Learn != "" && r.Learn != "epm" {
-		return cerr(key+".learn", "%q is not a known learner (epm)", r.Learn)
+	if err := r.Learn.UnmarshalText([]byte(rr.Learn)); err != nil {
+		return cerr(key+".learn", "%v", err)
 	}
 	if r.OneWay && r.Transport != UDP {
 		// A TCP or ICMP peer always answers when it works: only a
 		// datagram can be the whole of a working exchange.
 		return cerr(key+".one_way", "only a udp rule can be one-way (this one is %s)", TransportName(r.Transport))
 	}
-	if r.StrictRange && r.Learn != "epm" {
+	if r.StrictRange && r.Learn != LearnEPM {
 		return cerr(key+".strict_range", "applies only to a rule with learn: epm")
 	}
 	if err := m.checkPart(r.Part, key+".part", cerr); err != nil {

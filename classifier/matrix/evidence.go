@@ -123,7 +123,7 @@ func checkEvidence(r Rule, key string, cerr configErr) error {
 		return cerr(key+".evidence", "%d: a weight is 0 (none) or more", r.Evidence)
 	case r.Evidence == 0:
 		return nil
-	case r.Learn != "":
+	case r.Learn != LearnNone:
 		return cerr(key+".evidence", "a learned row (learn: %s) is any port the peer names: no evidence of the server", r.Learn)
 	case r.Direction == Local:
 		return cerr(key+".evidence", "a local row never crosses to another host: no evidence of which address is the server")

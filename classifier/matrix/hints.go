@@ -33,12 +33,12 @@ func (m *Matrix) Hint(proto uint8, port uint16, dir Direction) string {
 	}
 	// A documented port used the other way round is the likeliest mistake.
 	for _, r := range m.Rules {
-		if r.Transport == proto && r.Ports.Contains(port) && r.Direction != Bidirectional && r.Direction != dir && (dir == Inbound || dir == Outbound) && r.Learn == "" {
+		if r.Transport == proto && r.Ports.Contains(port) && r.Direction != Bidirectional && r.Direction != dir && (dir == Inbound || dir == Outbound) && r.Learn == LearnNone {
 			return fmt.Sprintf("%s %d is documented %s (%s), seen %s", TransportName(proto), port, r.Direction, r.ID, dir)
 		}
 	}
 	for _, r := range m.Rules {
-		if r.Transport != proto && r.Ports.Contains(port) && r.Learn == "" {
+		if r.Transport != proto && r.Ports.Contains(port) && r.Learn == LearnNone {
 			if h, ok := m.portHint(proto, port); ok {
 				return h
 			}
@@ -61,7 +61,7 @@ func (m *Matrix) Hint(proto uint8, port uint16, dir Direction) string {
 func (m *Matrix) learnedRows(proto uint8, port uint16) []string {
 	var ids []string
 	for _, r := range m.Rules {
-		if r.Learn == "epm" && r.Transport == proto && (r.Ports.Contains(port) || !r.StrictRange) {
+		if r.Learn == LearnEPM && r.Transport == proto && (r.Ports.Contains(port) || !r.StrictRange) {
 			ids = append(ids, r.ID)
 		}
 	}

@@ -62,8 +62,8 @@ func (jg *judging) judge() {
 	j.Verdict = Unexpected
 	if cx.Explain {
 		j.Reason = "no rule allows " + TransportName(proto) + " " + fmt.Sprint(rport) + " " + j.Dir.String()
-		if j.Block != "" {
-			j.Reason += "; the attempt failed (" + j.Block + ": " + failureWhy(f, j.Block) + ")"
+		if j.Block != NoFailure {
+			j.Reason += "; the attempt failed (" + j.Block.String() + ": " + failureWhy(f, j.Block) + ")"
 		}
 	}
 }
@@ -131,7 +131,7 @@ func (jg *judging) score(r *Rule) (int, *Learned, bool) {
 		return 0, nil, false
 	}
 	var l *Learned
-	if r.Learn == "epm" && j.Dir == Outbound {
+	if r.Learn == LearnEPM && j.Dir == Outbound {
 		l = cx.Evidence.LookupLearned(j.Peer, j.Port, jg.f.First, cx.EPMLifetime)
 		// The port the endpoint mapper named is the row, whatever its
 		// number: sites fix NTDS and Netlogon ports or narrow the range
@@ -154,7 +154,7 @@ func (jg *judging) score(r *Rule) (int, *Learned, bool) {
 		}
 		specific = sp
 	}
-	if r.Learn == "epm" && l == nil && !cx.DCs.isDC(j.Peer) {
+	if r.Learn == LearnEPM && l == nil && !cx.DCs.isDC(j.Peer) {
 		// The dynamic range is huge: only this capture's evidence
 		// admits a flow to it, a port the peer's endpoint mapper named
 		// or the peer having answered DCE/RPC on 135. A role that lists
@@ -182,7 +182,7 @@ func (jg *judging) matched() {
 	r := &jg.m.Rules[j.Rule]
 	j.Block = failed(f, j.Block)
 	switch {
-	case j.Block != "":
+	case j.Block != NoFailure:
 		j.Verdict = Blocked
 	case f.Recognised && f.Confidence == protocol.Certain && !r.Accepts(f.Protocol):
 		j.Verdict = Mismatch
@@ -218,7 +218,7 @@ func (jg *judging) explainMatched(r *Rule) {
 			j.Notes = append(j.Notes, "protocol looks like "+f.Protocol.String()+" (not certain)")
 		}
 	}
-	if r.Learn == "epm" {
+	if r.Learn == LearnEPM {
 		j.Notes = append(j.Notes, learnedNote(r, j))
 	}
 	if len(j.Ambiguous) > 0 {

@@ -133,7 +133,7 @@ type judgeCase struct {
 
 	verdict matrix.Verdict
 	rule    string // "" for none
-	block   string
+	block   matrix.BlockReason
 	dir     matrix.Direction
 	reason  string
 	notes   []string

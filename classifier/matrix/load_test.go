@@ -42,7 +42,7 @@ func TestDefaultMatrix(t *testing.T) {
 			t.Errorf("rule %d = %s %s %d %s %v, want %+v", i, r.ID, r.Direction, r.Transport, r.Ports, r.Required, w)
 		}
 	}
-	if !m.Rules[4].Local || m.Rules[9].Learn != "epm" {
+	if !m.Rules[4].Local || m.Rules[9].Learn != LearnEPM {
 		t.Error("postgresql-out must allow local traffic and rpc-dynamic-out learn from the endpoint mapper")
 	}
 	if !m.ServerAuto || m.Limits.MaxFlows != 1000000 || m.Limits.TCPTimeout != 5*time.Minute {
@@ -206,7 +206,7 @@ func TestShippedProfiles(t *testing.T) {
 	rows := func(m *Matrix) map[string]row {
 		out := map[string]row{}
 		for _, r := range m.Rules {
-			out[r.ID] = row{r.Direction, r.Transport, r.Ports.String(), strings.Join(r.Roles, ","), strings.Join(r.Protocols, ","), r.Required, r.Local, r.Learn, r.OneWay}
+			out[r.ID] = row{r.Direction, r.Transport, r.Ports.String(), strings.Join(r.Roles, ","), strings.Join(r.Protocols, ","), r.Required, r.Local, r.Learn.String(), r.OneWay}
 		}
 		return out
 	}

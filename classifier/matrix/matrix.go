@@ -178,7 +178,7 @@ type Rule struct {
 	Roles       []string
 	Protocols   []string
 	Required    bool
-	Learn       string // "epm": ports learned from the endpoint mapper
+	Learn       LearnMode // how it learns its ports at run time, if it does
 	// OneWay: a UDP row whose peers send and expect nothing back
 	// (syslog): a datagram received by the server is the evidence that
 	// it works, where any other row needs the responder's answer.

@@ -47,13 +47,6 @@ func (v Verdict) String() string {
 	return "unknown"
 }
 
-// Block reasons.
-const (
-	NoAnswer    = "no-answer"
-	Refused     = "refused"
-	Unreachable = "unreachable"
-)
-
 // Judgement is a flow's verdict with everything needed to explain it.
 type Judgement struct {
 	Dir       Direction
@@ -62,7 +55,7 @@ type Judgement struct {
 	Rule      int        // index into Matrix.Rules, -1 if none
 	Ignore    int        // index into Matrix.Ignore, -1 if none
 	Verdict   Verdict
-	Block     string // NoAnswer, Refused or Unreachable when blocked or failed
+	Block     BlockReason // how it failed when blocked or failed, else NoFailure
 	Reason    string
 	Ambiguous []int // other rules that matched equally well
 	Notes     []string
@@ -72,12 +65,12 @@ type Judgement struct {
 }
 
 // failure says whether a flow is a failed attempt.
-func failure(f *FlowFacts) string {
+func failure(f *FlowFacts) BlockReason {
 	if f.Unreach && f.ResPkts == 0 {
 		return Unreachable
 	}
 	if f.Transport != capture.ProtoTCP {
-		return ""
+		return NoFailure
 	}
 	if f.ResPkts == 0 {
 		// Nothing came back, whatever the flags (a FIN, an ACK, none):
@@ -87,13 +80,13 @@ func failure(f *FlowFacts) string {
 	switch f.Opening {
 	case OpeningUnanswered:
 		if f.Guessed {
-			return ""
+			return NoFailure
 		}
 		return NoAnswer
 	case OpeningRefused:
 		return Refused
 	}
-	return ""
+	return NoFailure
 }
 
 // failed narrows failure for a flow a rule matched, by the evidence rule
@@ -104,9 +97,9 @@ func failure(f *FlowFacts) string {
 // or a forged stream) shows nothing about the outcome: unconfirmed, not
 // blocked. Unexpected flows keep failure's sense: there it only counts
 // failed attempts in a group.
-func failed(f *FlowFacts, block string) string {
+func failed(f *FlowFacts, block BlockReason) BlockReason {
 	if block == NoAnswer && f.Transport == capture.ProtoTCP && f.SYNs == 0 && f.IniData {
-		return ""
+		return NoFailure
 	}
 	return block
 }
@@ -157,7 +150,7 @@ func unansweredWhy(f *FlowFacts) string {
 }
 
 // failureWhy explains a failure in words (only when reasons are shown).
-func failureWhy(f *FlowFacts, block string) string {
+func failureWhy(f *FlowFacts, block BlockReason) string {
 	switch block {
 	case Unreachable:
 		return icmpText(f)

@@ -69,7 +69,7 @@ func ruleRows(m *matrix.Matrix) [][]string {
 			dir += " (or local)"
 		}
 		ports := r.Ports.String()
-		if r.Learn == "epm" {
+		if r.Learn == matrix.LearnEPM {
 			ports = "learned from 135, else " + ports
 		}
 		req := "optional"
