@@ -335,6 +335,13 @@ type ipv6Frag struct {
 
 var errExtTruncated = errors.New("IPv6 extension header truncated")
 
+// IPv6 extension headers that gopacket's layers do not name.
+const (
+	ipv6Mobility = 135
+	ipv6HIP      = 139
+	ipv6Shim6    = 140
+)
+
 // skipIPv6Extensions walks the extension header chain (hop-by-hop, routing,
 // fragment, destination options, AH, mobility) and returns the upper-layer
 // protocol and its bytes. The fragment header's offset and id are kept.

@@ -11,10 +11,3 @@ const (
 	pcapngMagic         = 0x0a0d0d0a // a pcapng section header block's type
 	pcapngByteOrderWord = 0x1a2b3c4d // the section header's byte-order magic
 )
-
-// IPv6 extension headers that gopacket's layers do not name.
-const (
-	ipv6Mobility = 135
-	ipv6HIP      = 139
-	ipv6Shim6    = 140
-)

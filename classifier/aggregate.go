@@ -57,7 +57,7 @@ type aggregator struct {
 }
 
 func newAggregator(a *Analyzer, listFlows bool) *aggregator {
-	g := &aggregator{a: a, unexp: newGroupTable(), listFlows: listFlows}
+	g := &aggregator{a: a, unexp: newGroupTable(), listFlows: listFlows, src: portSpan{site: a.m.Site}}
 	if listFlows {
 		g.flows = report.NewFlowList()
 	}
@@ -361,7 +361,7 @@ func (a *Analyzer) flowEntry(f *flow.Flow, j *matrix.Judgement) report.Flow {
 	m := a.m
 	ini, resp := flowEnds(f)
 	e := report.Flow{Transport: matrix.TransportName(f.Key.Proto), Initiator: ini, Responder: resp,
-		Guessed: f.Guessed, Direction: j.Dir.String(), State: f.StateWords(), ConnState: f.ConnState(),
+		Guessed: f.Guessed, Direction: j.Dir, State: f.StateWords(), ConnState: f.ConnState(),
 		Protocol: a.protocolName(f), Verdict: j.Verdict.String(), Reason: j.Reason,
 		Packets:   report.Counts{Initiator: uint64(f.Pkts[0]), Responder: uint64(f.Pkts[1])},
 		Bytes:     report.Counts{Initiator: f.Bytes[0], Responder: f.Bytes[1]},
@@ -406,10 +406,11 @@ func (a *Analyzer) unreach(f *flow.Flow) matrix.Unreach {
 }
 
 // portSpan is the range of the server's source ports and how many flows
-// came from below Windows' dynamic range.
+// came from outside the dynamic range the matrix names (site.dynamic_ports).
 type portSpan struct {
-	lo, hi    uint16
-	n, belowW int
+	site       matrix.Site
+	lo, hi     uint16
+	n, outside int
 }
 
 func (p *portSpan) add(port uint16) {
@@ -418,23 +419,28 @@ func (p *portSpan) add(port uint16) {
 	}
 	p.hi = max(p.hi, port)
 	p.n++
-	if port < 49152 {
-		p.belowW++
+	if p.site.OutsideDynamicRange(port) {
+		p.outside++
 	}
 }
 
 // note says, once for the capture, what the server's source ports tell:
 // a Linux host (or a Windows one with a changed dynamic range) opens
 // connections from 32768-60999, which the matrix's Windows range does not
-// cover; nothing when every port is in 49152-65535.
+// cover; nothing when every port is in the range, or the matrix names none.
 func (p *portSpan) note() string {
-	if p.belowW == 0 {
+	if p.outside == 0 {
 		return ""
 	}
 	what := "lie outside"
 	if p.lo >= 32768 && p.hi <= 60999 {
 		what = "look like Linux's range (32768-60999), not"
 	}
-	return fmt.Sprintf("the server's source ports %d-%d (%d of %d outbound TCP flows below 49152) %s Windows' dynamic range 49152-65535: a host firewall that limits source ports would need to allow them",
-		p.lo, p.hi, p.belowW, p.n, what)
+	r := p.site.DynamicPorts[0]
+	where := fmt.Sprintf("outside %s", p.site.DynamicPorts)
+	if r.Hi == 65535 {
+		where = fmt.Sprintf("below %d", r.Lo)
+	}
+	return fmt.Sprintf("the server's source ports %d-%d (%d of %d outbound TCP flows %s) %s Windows' dynamic range %s: a host firewall that limits source ports would need to allow them",
+		p.lo, p.hi, p.outside, p.n, where, what, p.site.DynamicPorts)
 }

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/classifier/matrix"
@@ -34,14 +33,14 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 		a.flushRecords()
 	}
 	r := &report.Report{Schema: report.Schema, Tool: report.Tool{Name: "flowverify", Version: meta.ToolVersion}}
-	r.Matrix = report.MatrixInfo{Name: m.Name, Profile: m.Profile, Description: m.Description, Config: m.ConfigFile}
+	r.Matrix = report.MatrixInfo{Name: m.Name, Profile: m.Profile, Description: m.Description, Config: m.ConfigFile, Site: siteInfo(m.Site)}
 	r.Server = a.server
 	r.Hosts = hostsReport(m)
 	r.Summary = g.sum
 	r.Timeline = g.timeline(m)
 	r.Aggregates = &report.Aggregates{FoldLimit: maxGroups}
-	findings := a.ruleReports(r, g, meta)
-	findings[string(matrix.FindingUnexpected)] = g.unexpectedReport(r, m)
+	a.ruleReports(r, g, meta)
+	findings := matrix.CountFindings(r.RuleStatuses(), g.unexpectedReport(r, m))
 	g.blockedReport(r)
 	if g.listFlows {
 		g.flowReport(r)
@@ -66,6 +65,23 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	sum.Infrastructure = tc.Infrastructure
 	sum.Verdict = matrix.Decide(r.Facts())
 	return r, nil
+}
+
+// siteInfo is what the report keeps of the site model, for renderers of
+// a report read back; nil when the matrix says nothing of it.
+func siteInfo(s matrix.Site) *report.Site {
+	if s.Product == "" && len(s.Groups) == 0 {
+		return nil
+	}
+	out := &report.Site{Product: s.Product}
+	for _, g := range s.Groups {
+		side := "right"
+		if g.Left {
+			side = "left"
+		}
+		out.Groups = append(out.Groups, report.SiteGroup{Name: g.Name, Side: side, Roles: append([]string{}, g.Roles...)})
+	}
+	return out
 }
 
 // noServerReason says why no server was found: nothing read at all, or
@@ -99,6 +115,7 @@ func (a *Analyzer) decideServer(meta Meta) error {
 			// Nothing can be judged, but everything read is still
 			// reported: inputs, damage, flows, and the candidates.
 			a.setServers(nil, "none", []string{noServerReason(err, meta)})
+			a.server.Err = err
 			a.server.Candidates = a.infer.candidates(5)
 			return nil
 		}
@@ -127,30 +144,16 @@ func (g *aggregator) timeline(m *matrix.Matrix) *report.Timeline {
 // ruleReports adds every rule with its status and returns the findings
 // counted so far. Within a monitor's first window a rule with no attempt
 // is not missing yet.
-func (a *Analyzer) ruleReports(r *report.Report, g *aggregator, meta Meta) map[string]int {
-	findings := map[string]int{}
-	for _, k := range matrix.FindingNames() {
-		findings[k] = 0
-	}
-	pending := meta.Window > 0 && meta.Observed < meta.Window
-	if a.server.Source == "none" {
+func (a *Analyzer) ruleReports(r *report.Report, g *aggregator, meta Meta) {
+	judged := a.server.Source != "none"
+	if !judged {
 		r.Notices = append(r.Notices, report.Notice{Kind: report.NoticeNoServer})
 	}
+	scope := matrix.RuleFacts{Judged: judged, Complete: meta.Window <= 0 || meta.Observed >= meta.Window,
+		Observed: meta.Observed, Window: meta.Window}
 	for i := range a.m.Rules {
-		rr := a.ruleReport(&a.m.Rules[i], &g.rules[i])
-		if a.server.Source == "none" {
-			rr.Status, rr.Reason = matrix.StatusNotSeen, "" // the command words it (NoticeNoServer)
-		}
-		if pending && rr.Status == matrix.StatusMissing {
-			rr.Status = matrix.StatusNotSeen
-			rr.Reason = fmt.Sprintf("no attempt yet; missing only after a full window (%s of %s observed)", meta.Observed.Round(time.Second), meta.Window)
-		}
-		if rr.Status.Failing() {
-			findings[string(rr.Status)]++
-		}
-		r.Rules = append(r.Rules, rr)
+		r.Rules = append(r.Rules, a.ruleReport(&a.m.Rules[i], &g.rules[i], scope))
 	}
-	return findings
 }
 
 // unexpectedReport lists the unexpected groups, most flows first, and
@@ -190,7 +193,7 @@ func (g *aggregator) unexpectedReport(r *report.Report, m *matrix.Matrix) int {
 		if k.peer == othersPeer() {
 			peer = "(others)"
 		}
-		ru := report.Unexpected{Transport: matrix.TransportName(k.proto), Direction: k.dir.String(), Port: int(k.port),
+		ru := report.Unexpected{Transport: matrix.TransportName(k.proto), Direction: k.dir, Port: int(k.port),
 			Peer: peer, Protocol: protocol.ID(u.proto).String(), Flows: u.flows, Failed: u.failed, Packets: u.packets, Bytes: u.bytes,
 			First: capture.FormatTime(u.first), Last: capture.FormatTime(u.last), Hint: m.Hint(k.proto, k.port, k.dir)}
 		if k.proto == capture.ProtoICMP || k.proto == capture.ProtoICMPv6 {
@@ -358,38 +361,18 @@ func (a *Analyzer) caveats(r *report.Report, meta Meta) uint64 {
 	return drops
 }
 
-func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
-	m := a.m
-	rr := report.Rule{ID: rule.ID, Description: rule.Description, Direction: rule.Direction.String(),
+func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg, scope matrix.RuleFacts) report.Rule {
+	rr := report.Rule{ID: rule.ID, Description: rule.Description, Direction: rule.Direction,
 		Transport: matrix.TransportName(rule.Transport), Ports: rule.Ports.String(), Role: strings.Join(rule.Roles, ","),
 		Required: rule.Required, Flows: g.flows, Allowed: g.allowed, BlockedN: g.blocked, Mismatch: g.mismatch,
-		Packets: g.packets, Bytes: g.bytes, Protocols: g.protocols, Peers: []report.Peer{}}
-	rr.Local = rule.Local
+		Packets: g.packets, Bytes: g.bytes, Protocols: g.protocols, Local: rule.Local, Unconfirmed: g.unconfirmed}
 	rr.Peers = a.rulePeers(g)
-	unreached, unknown := 0, 0
-	reached := map[string]bool{}
-	for _, p := range rr.Peers {
-		switch p.Status {
-		case matrix.StatusBlocked:
-			unreached++
-		case matrix.StatusUnconfirmed:
-			unknown++ // not known to fail, nor to work
-		}
-		reached[p.Key()] = true
-	}
-	// The hosts and addresses a role lists one by one are peers the rule
-	// must reach; a host is reached when any of its addresses is.
-	for _, name := range rule.Roles {
-		for _, p := range m.Roles[name].Peers {
-			if !reached[p.Key()] {
-				reached[p.Key()] = true
-				rr.Missing = append(rr.Missing, p.Key())
-			}
-		}
-	}
+	rr.Missing = a.missingPeers(rule, rr.Peers)
 	t := matrix.Tally{Required: rule.Required, Allowed: g.allowed, Blocked: g.blocked, Mismatch: g.mismatch, Unconfirmed: g.unconfirmed,
-		Unreached: unreached, MissingPeers: len(rr.Missing), UnconfirmedPeers: unknown}
-	rr.Unconfirmed = g.unconfirmed
+		MissingPeers: len(rr.Missing)}
+	for _, p := range rr.Peers {
+		t.CountPeer(p.Status)
+	}
 	if g.fail.Total() > 0 {
 		fail := g.fail
 		rr.Failures, t.Failures = &fail, &fail
@@ -397,46 +380,82 @@ func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg) report.Rule {
 			rr.Evidence = append(rr.Evidence, "some attempts failed: "+fail.Text())
 		}
 	}
-	rr.Status = matrix.RuleStatus(t)
-	var seen []string
-	if rr.Status == matrix.StatusMismatch {
-		// A proxy or a wrong service answering a documented port is a
-		// finding even when other flows of the rule work.
-		for p, n := range g.protocols {
-			if p != "unknown" && !rule.Accepts(protocolID(p)) {
-				seen = append(seen, fmt.Sprintf("%s (%d)", p, n))
+	f := scope
+	f.Tally, f.Flows, f.Seen, f.Expects = t, g.flows, otherProtocols(rule, g), rule.Protocols
+	rr.Status, rr.Reason = matrix.JudgeRule(f)
+	rr.Evidence = append(rr.Evidence, ruleEvidence(rule, g, t)...)
+	return rr
+}
+
+// missingPeers are the hosts and addresses a rule's roles list one by one
+// that no flow tried: peers the rule must reach. A host is reached when
+// any of its addresses is.
+func (a *Analyzer) missingPeers(rule *matrix.Rule, peers []report.Peer) []string {
+	var missing []string
+	reached := map[string]bool{}
+	for _, p := range peers {
+		reached[p.Key()] = true
+	}
+	for _, name := range rule.Roles {
+		for _, p := range a.m.Roles[name].Peers {
+			if !reached[p.Key()] {
+				reached[p.Key()] = true
+				missing = append(missing, p.Key())
 			}
 		}
-		sort.Strings(seen)
 	}
-	rr.Reason = matrix.StatusReason(rr.Status, t, len(rr.Peers)-unreached-unknown, g.flows, seen, rule.Protocols, "")
-	if g.flows > 0 && len(g.protocols) == 1 && g.protocols["unknown"] == g.flows {
-		rr.Evidence = append(rr.Evidence, "protocol not confirmed: judged by port and direction alone")
+	return missing
+}
+
+// otherProtocols lists the protocols heard on a rule that it does not
+// accept, with their flows: a proxy or a wrong service answering a
+// documented port is a finding (mismatch) even when other flows of the
+// rule work.
+func otherProtocols(rule *matrix.Rule, g *ruleAgg) []string {
+	if g.mismatch == 0 {
+		return nil
+	}
+	var seen []string
+	for p, n := range g.protocols {
+		if id := protocolID(p); id != protocol.Unknown && !rule.Accepts(id) {
+			seen = append(seen, fmt.Sprintf("%s (%d)", p, n))
+		}
+	}
+	sort.Strings(seen)
+	return seen
+}
+
+// ruleEvidence says what else the flows of a rule showed: how they were
+// matched, and what leaves the status less certain.
+func ruleEvidence(rule *matrix.Rule, g *ruleAgg, t matrix.Tally) []string {
+	var ev []string
+	if g.flows > 0 && len(g.protocols) == 1 && g.protocols[protocol.Unknown.String()] == g.flows {
+		ev = append(ev, "protocol not confirmed: judged by port and direction alone")
 	}
 	if g.learnedN > 0 {
-		rr.Evidence = append(rr.Evidence, words.Count(g.learnedN, "flow")+" attributed through learned endpoints")
-		rr.Evidence = append(rr.Evidence, g.learned...)
+		ev = append(ev, words.Count(g.learnedN, "flow")+" attributed through learned endpoints")
+		ev = append(ev, g.learned...)
 	}
 	if g.outsideN > 0 {
 		ports := make([]string, len(g.outside))
 		for i, p := range g.outside {
 			ports[i] = fmt.Sprint(p)
 		}
-		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%s to ports the endpoint mapper named outside the documented range %s (%s): the site fixes or narrows its RPC ports; strict_range: true would not accept them",
+		ev = append(ev, fmt.Sprintf("%s to ports the endpoint mapper named outside the documented range %s (%s): the site fixes or narrows its RPC ports; strict_range: true would not accept them",
 			words.Count(g.outsideN, "flow"), rule.Ports, strings.Join(ports, ", ")))
 	}
 	if g.byRange > 0 {
-		rr.Evidence = append(rr.Evidence, fmt.Sprintf("%s matched by range %s to a peer that answered DCE/RPC on the endpoint mapper (tcp/135)", words.Count(g.byRange, "flow"), rule.Ports))
+		ev = append(ev, fmt.Sprintf("%s matched by range %s to a peer that answered DCE/RPC on the endpoint mapper (tcp/135)", words.Count(g.byRange, "flow"), rule.Ports))
 	}
-	if g.unconfirmed > 0 && rr.Status != matrix.StatusUnconfirmed {
-		rr.Evidence = append(rr.Evidence, words.Count(g.unconfirmed, "attempt")+" with neither an answer from the peer nor a failure in the flow")
+	// Said unless the status already says it: the traffic's status, not
+	// the report's (a rule not judged or not yet missing keeps the line).
+	if g.unconfirmed > 0 && matrix.RuleStatus(t) != matrix.StatusUnconfirmed {
+		ev = append(ev, words.Count(g.unconfirmed, "attempt")+" with neither an answer from the peer nor a failure in the flow")
 	}
-
 	if g.midstream > 0 {
-		rr.Evidence = append(rr.Evidence, words.Count(g.midstream, "flow")+" seen mid-stream (initiator guessed)")
+		ev = append(ev, words.Count(g.midstream, "flow")+" seen mid-stream (initiator guessed)")
 	}
-
-	return rr
+	return ev
 }
 
 // rulePeers folds a rule's peer addresses into peers: the addresses of one

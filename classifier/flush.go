@@ -70,61 +70,16 @@ const aheadShare = 3
 // and flows not listed one by one.
 func (a *Analyzer) flushAhead(t *flow.Table) {
 	g := a.agg
-	full := make(chan *aheadBatch, 4)
-	free := newBatches[aheadBatch](6)
-	resume := make(chan struct{})
-	go func() {
-		defer close(full)
-		var (
-			buf flow.Flow
-			fa  matrix.FlowFacts
-			j   matrix.Judgement
-		)
-		b := free.get()
-		nb := 0
-		t.EndOrder(&buf, func(pos flow.Pos, f *flow.Flow) {
-			s := &b.recs[b.n]
-			b.n++
-			s.pos = pos
-			// A flow still recognising changes as it ends: its facts are
-			// read, and it is judged, only once it has.
-			wait := f.Recognising()
-			if !wait {
-				a.rec.facts(f, &fa)
-				wait = g.cx.DCPeer(&fa) != nil
-			}
-			if wait {
-				s.kind = aheadWait
-				full <- b
-				<-resume // it has ended: what it changed is there to read
-				b = free.get()
-				return
-			}
-			if nb%aheadShare == aheadShare-1 {
-				s.kind = aheadEnd
-			} else {
-				s.kind = aheadFold
-				a.m.Judge(&fa, g.cx, &j)
-				s.of(f, &j)
-			}
-			if b.n == aheadLen {
-				full <- b
-				b = free.get()
-				nb++
-			}
-		})
-		if b.n > 0 {
-			full <- b
-		}
-	}()
-	for b := range full {
+	la := &lookAhead{full: make(chan *aheadBatch, 4), free: newBatches[aheadBatch](6), resume: make(chan struct{})}
+	go a.judgeAhead(t, la)
+	for b := range la.full {
 		for i := range b.recs[:b.n] {
 			s := &b.recs[i]
 			switch {
 			case s.kind == aheadWait:
 				t.EndAt(s.pos)
 				a.ahead.waited++
-				resume <- struct{}{}
+				la.resume <- struct{}{}
 			case s.kind == aheadEnd || g.needsFlow(s):
 				t.EndAt(s.pos)
 				a.ahead.inTurn++
@@ -135,7 +90,65 @@ func (a *Analyzer) flushAhead(t *flow.Table) {
 			}
 		}
 		b.n = 0
-		free.put(b)
+		la.free.put(b)
 	}
 	t.Clear()
+}
+
+// lookAhead is what flushAhead's two goroutines hand each other: batches
+// of judged flows one way, emptied batches and the go-ahead after a wait
+// the other.
+type lookAhead struct {
+	full   chan *aheadBatch
+	free   *batches[aheadBatch]
+	resume chan struct{}
+}
+
+// judgeAhead is flushAhead's second goroutine: it walks the flows in the
+// order t ends them and judges them, stopping at each flow that must be
+// ended first, until flushAhead has. It closes la.full at the end.
+func (a *Analyzer) judgeAhead(t *flow.Table, la *lookAhead) {
+	defer close(la.full)
+	g := a.agg
+	var (
+		buf flow.Flow
+		fa  matrix.FlowFacts
+		j   matrix.Judgement
+	)
+	b := la.free.get()
+	nb := 0
+	t.EndOrder(&buf, func(pos flow.Pos, f *flow.Flow) {
+		s := &b.recs[b.n]
+		b.n++
+		s.pos = pos
+		// A flow still recognising changes as it ends: its facts are
+		// read, and it is judged, only once it has.
+		wait := f.Recognising()
+		if !wait {
+			a.rec.facts(f, &fa)
+			wait = g.cx.DCPeer(&fa) != nil
+		}
+		if wait {
+			s.kind = aheadWait
+			la.full <- b
+			<-la.resume // it has ended: what it changed is there to read
+			b = la.free.get()
+			return
+		}
+		if nb%aheadShare == aheadShare-1 {
+			s.kind = aheadEnd
+		} else {
+			s.kind = aheadFold
+			a.m.Judge(&fa, g.cx, &j)
+			s.of(f, &j)
+		}
+		if b.n == aheadLen {
+			la.full <- b
+			b = la.free.get()
+			nb++
+		}
+	})
+	if b.n > 0 {
+		la.full <- b
+	}
 }

@@ -42,6 +42,7 @@ type addrAgg struct {
 type inventory struct {
 	addrs  map[netip.Addr]*addrAgg
 	others map[netip.Addr]bool
+	site   siteModel // what a host can be, set when the hosts are described
 }
 
 func (inv *inventory) host(a netip.Addr) *addrAgg {
@@ -176,6 +177,7 @@ func pairs(t *flow.Table, inv *inventory) map[netip.Addr]netip.Addr {
 
 func (inv *inventory) build(m *matrix.Matrix, r *report.Report, t *flow.Table) *report.Inventory {
 	out := &report.Inventory{Schema: report.InventorySchema, Inputs: r.Inputs, Server: r.Server, Others: len(inv.others)}
+	inv.site = newSiteModel(m)
 	partner := pairs(t, inv)
 	servers := map[netip.Addr]bool{}
 	for _, s := range r.Server.Addresses {
@@ -188,6 +190,7 @@ func (inv *inventory) build(m *matrix.Matrix, r *report.Report, t *flow.Table) *
 	}
 	slices.SortFunc(addrs, netip.Addr.Compare)
 	done := map[netip.Addr]bool{}
+	var parts []hostPart
 	for _, a := range addrs {
 		if done[a] {
 			continue
@@ -199,7 +202,8 @@ func (inv *inventory) build(m *matrix.Matrix, r *report.Report, t *flow.Table) *
 		for _, g := range group {
 			done[g] = true
 		}
-		h := inv.describe(group, servers, reached, tried)
+		h, hp := inv.describe(group, servers, reached, tried)
+		parts = append(parts, hp)
 		if t != nil {
 			if mac, ok := t.MAC(capture.AddrFromNetip(a)); ok && len(group) == 2 {
 				h.MAC = net.HardwareAddr(mac[:]).String()
@@ -207,7 +211,7 @@ func (inv *inventory) build(m *matrix.Matrix, r *report.Report, t *flow.Table) *
 		}
 		out.Hosts = append(out.Hosts, h)
 	}
-	nameHosts(out.Hosts)
+	inv.site.nameHosts(out.Hosts, parts)
 	// The site file lists every peer a rule's flows went to, answered
 	// or not: judged with it, a flow that failed or was seen one way
 	// only is that rule's, as it is with -s alone, not unexpected.
@@ -255,7 +259,7 @@ func reachedBy(r *report.Report, answered bool) map[netip.Addr][]string {
 }
 
 // describe merges a host's addresses and says what it looks like.
-func (inv *inventory) describe(group []netip.Addr, servers map[netip.Addr]bool, reached, tried map[netip.Addr][]string) report.InventoryHost {
+func (inv *inventory) describe(group []netip.Addr, servers map[netip.Addr]bool, reached, tried map[netip.Addr][]string) (report.InventoryHost, hostPart) {
 	h := report.InventoryHost{Serves: []report.Service{}, Opens: []report.Service{}}
 	serves, opens := map[svcKey]*svcAgg{}, map[svcKey]*svcAgg{}
 	isServer := false
@@ -276,8 +280,9 @@ func (inv *inventory) describe(group []netip.Addr, servers map[netip.Addr]bool, 
 	rules = slices.Compact(rules)
 	slices.Sort(unanswered)
 	unanswered = slices.DeleteFunc(slices.Compact(unanswered), func(id string) bool { return slices.Contains(rules, id) })
-	h.LooksLike, h.Evidence = looksLike(isServer, h.Serves, h.Opens, rules, unanswered)
-	return h
+	hp, ev := inv.site.looksLike(isServer, h.Serves, rules, unanswered)
+	h.LooksLike, h.Evidence = inv.site.what(hp), ev
+	return h, hp
 }
 
 func merge(dst, src map[svcKey]*svcAgg) {
@@ -311,11 +316,36 @@ func serviceList(m map[svcKey]*svcAgg) []report.Service {
 	return out
 }
 
-// sitePart is what a host can be in a Threat Manager site, with the rules
-// of the shipped matrices whose flows show it and the name hosts take.
+// siteModel is what a host can be in the site, from the matrix: the
+// server, or one of the site's parts, with the rules whose flows show it.
+type siteModel struct {
+	server     string // what the server looks like: "the Threat Manager server"
+	serverHost string // the stem of its host's name
+	parts      []sitePart
+}
+
+// sitePart is one part with the rules that name it and the stem of the
+// names its hosts take.
 type sitePart struct {
 	name, what string
 	rules      []string
+}
+
+func newSiteModel(m *matrix.Matrix) siteModel {
+	sm := siteModel{server: "the " + m.Site.ServerLabel(), serverHost: m.Site.ServerHost}
+	if sm.serverHost == "" {
+		sm.serverHost = "server"
+	}
+	for _, p := range m.Site.Parts {
+		sp := sitePart{name: p.Name, what: p.LooksLike}
+		for _, r := range m.Rules {
+			if r.Part == p.Name {
+				sp.rules = append(sp.rules, r.ID)
+			}
+		}
+		sm.parts = append(sm.parts, sp)
+	}
+	return sm
 }
 
 // triedAs is what a host looks like that the server tried as this part
@@ -325,19 +355,30 @@ func (p sitePart) triedAs() string {
 	return "tried as " + what + ", never answered"
 }
 
-func siteParts() []sitePart {
-	return []sitePart{
-		{"dc", "a domain controller (answers Kerberos, LDAP or the RPC endpoint mapper)", []string{"kerberos-out", "ldap-out", "rpc-epm-out", "adws-out", "rpc-dynamic-out", "ldaps-out"}},
-		{"agent", "an Activity Monitor or Threat Prevention agent (syslog to 10000, AMQP to 10001)", []string{"syslog-in", "amqp-in"}},
-		{"console", "a console (opens the web console on 8080)", []string{"console-8080", "access-analyzer-8080"}},
-		{"db", "a PostgreSQL database server", []string{"postgresql-out"}},
-		{"action", "an Action Service host (the server opens 8080 to it)", []string{"action-service-out"}},
+// hostPart is the part a host plays: the server, one of the site's parts
+// (tried only, when its rules never reached it), or none (part -1).
+type hostPart struct {
+	server bool
+	part   int
+	tried  bool
+}
+
+// what words the part a host plays, "" for none.
+func (sm siteModel) what(hp hostPart) string {
+	switch {
+	case hp.server:
+		return sm.server
+	case hp.part < 0:
+		return ""
+	case hp.tried:
+		return sm.parts[hp.part].triedAs()
 	}
+	return sm.parts[hp.part].what
 }
 
 // looksLike names the part a host plays, from the rules that reached it
 // or, failing those, that tried it unanswered, and states the evidence.
-func looksLike(isServer bool, serves, opens []report.Service, rules, unanswered []string) (string, []string) {
+func (sm siteModel) looksLike(isServer bool, serves []report.Service, rules, unanswered []string) (hostPart, []string) {
 	var ev []string
 	for _, s := range serves {
 		if s.Protocol != "unknown" {
@@ -349,7 +390,7 @@ func looksLike(isServer bool, serves, opens []report.Service, rules, unanswered 
 		}
 	}
 	if isServer {
-		return "the Threat Manager server", ev
+		return hostPart{server: true, part: -1}, ev
 	}
 	if len(rules) > 0 {
 		ev = append(ev, "reached by "+strings.Join(rules, ", "))
@@ -357,46 +398,56 @@ func looksLike(isServer bool, serves, opens []report.Service, rules, unanswered 
 	if len(unanswered) > 0 {
 		ev = append(ev, "tried by "+strings.Join(unanswered, ", ")+", never answered")
 	}
-	for _, p := range siteParts() {
-		for _, r := range p.rules {
-			if slices.Contains(rules, r) {
-				return p.what, ev
-			}
-		}
-	}
 	// Tried and never answered: the server treats it as one, the traffic
 	// does not show it being one.
-	for _, p := range siteParts() {
-		for _, r := range p.rules {
-			if slices.Contains(unanswered, r) {
-				return p.triedAs(), ev
-			}
+	for _, tried := range []bool{false, true} {
+		ids := rules
+		if tried {
+			ids = unanswered
 		}
-	}
-	return "", ev
-}
-
-// nameHosts gives the server and every host that plays a part a name:
-// tm, dc1, dc2, agent1, ...
-func nameHosts(hosts []report.InventoryHost) {
-	n := map[string]int{}
-	for i := range hosts {
-		h := &hosts[i]
-		switch {
-		case h.LooksLike == "the Threat Manager server":
-			h.Name = "tm"
-			if n["tm"]++; n["tm"] > 1 {
-				h.Name = fmt.Sprintf("tm%d", n["tm"])
-			}
-		case h.LooksLike != "":
-			for _, p := range siteParts() {
-				if p.what == h.LooksLike || p.triedAs() == h.LooksLike {
-					n[p.name]++
-					h.Name = fmt.Sprintf("%s%d", p.name, n[p.name])
+		for i, p := range sm.parts {
+			for _, r := range p.rules {
+				if slices.Contains(ids, r) {
+					return hostPart{part: i, tried: tried}, ev
 				}
 			}
 		}
 	}
+	return hostPart{part: -1}, ev
+}
+
+// nameHosts gives the server and every host that plays a part a name:
+// tm, dc1, dc2, agent1, ... (parts[i] is what hosts[i] plays).
+func (sm siteModel) nameHosts(hosts []report.InventoryHost, parts []hostPart) {
+	n := map[string]int{}
+	for i := range hosts {
+		h, hp := &hosts[i], parts[i]
+		switch {
+		case hp.server:
+			h.Name = sm.serverHost
+			if n[sm.serverHost]++; n[sm.serverHost] > 1 {
+				h.Name = fmt.Sprintf("%s%d", sm.serverHost, n[sm.serverHost])
+			}
+		case hp.part >= 0:
+			stem := sm.parts[hp.part].name
+			n[stem]++
+			h.Name = fmt.Sprintf("%s%d", stem, n[stem])
+		}
+	}
+}
+
+// servesAs says whether a host's addresses are the server's.
+func servesAs(s report.Server, h report.InventoryHost) bool {
+	for _, a := range h.Addresses {
+		for _, sa := range s.Addresses {
+			x, err1 := netip.ParseAddr(a)
+			y, err2 := netip.ParseAddr(sa)
+			if err1 == nil && err2 == nil && x == y {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // siteConfig writes the site as configuration: the named hosts, the
@@ -421,7 +472,7 @@ func siteConfig(m *matrix.Matrix, r *report.Report, hosts []report.InventoryHost
 		}
 		cfg.Hosts[h.Name] = h.Addresses
 		flags = append(flags, report.SiteArg{Setting: matrix.SettingHost, Name: h.Name, Values: h.Addresses})
-		if h.LooksLike == "the Threat Manager server" {
+		if servesAs(r.Server, h) {
 			cfg.Server = append(cfg.Server, h.Name)
 			continue
 		}

@@ -308,7 +308,7 @@ func (mo *Monitor) flowEvent(typ string, f *flow.Flow, j *matrix.Judgement) repo
 	ini, resp := flowEnds(f)
 	_, rp := f.Responder()
 	ev := report.Event{Time: capture.FormatTime(f.Last), Type: typ, Transport: matrix.TransportName(f.Key.Proto),
-		Initiator: ini, Responder: resp, Direction: j.Dir.String(), Port: int(rp),
+		Initiator: ini, Responder: resp, Direction: j.Dir, Port: int(rp),
 		Peer: j.Peer.String(), Reason: j.Reason}
 	if id, _ := mo.rec.proto(f); id != protocol.Unknown {
 		ev.Protocol = id.String()
@@ -414,7 +414,7 @@ func foldEvents(evs []report.Event, now string) []report.Event {
 			out = append(out, e)
 			continue
 		}
-		k := [2]string{e.Type, e.Direction + "/" + e.Transport}
+		k := [2]string{e.Type, e.Direction.String() + "/" + e.Transport}
 		f := folded[k]
 		if f == nil {
 			f = &report.Event{Time: now, Type: e.Type, Transport: e.Transport, Direction: e.Direction, Peer: "(others)"}

@@ -14,36 +14,20 @@ import (
 	"github.com/flowverify/flowverify/report"
 )
 
-// evidenceKinds are the traffic patterns that mark the Threat Manager
-// server: it receives the agents' streams and the console, and it opens
-// the directory services of the domain controllers.
-type evidenceKind struct {
-	proto   uint8
-	port    uint16
-	inbound bool // true: the server is the responder
-	text    string
-}
-
-func evidenceKinds() []evidenceKind {
-	return []evidenceKind{
-		{matrix.UDP, 10000, true, "receives syslog on udp/10000"},
-		{matrix.TCP, 10001, true, "receives AMQP on tcp/10001"},
-		{matrix.TCP, 8080, true, "serves tcp/8080"},
-		{matrix.TCP, 88, false, "opens Kerberos tcp/88"},
-		{matrix.TCP, 135, false, "opens the RPC endpoint mapper tcp/135"},
-		{matrix.TCP, 389, false, "opens LDAP tcp/389"},
-		{matrix.TCP, 9389, false, "opens AD Web Services tcp/9389"},
-	}
-}
-
 type candidate struct {
 	kinds uint16
 	peers [16]map[netip.Addr]struct{}
 }
 
-// serverInference collects per-address evidence from finished flows.
+// serverInference collects per-address evidence from finished flows: the
+// kinds of traffic the matrix's rows say mark the server (their evidence
+// weight), such as receiving agents' streams or opening a directory's
+// services.
 type serverInference struct {
-	cands map[netip.Addr]*candidate
+	kinds []matrix.ServerEvidence
+	// noEvidence says what no address showed, for the error.
+	noEvidence string
+	cands      map[netip.Addr]*candidate
 	// rules, for weaker evidence: the matrix's rows each address took the
 	// server's side of (bit i: rule i), offered as candidates when no
 	// address shows the strong kinds.
@@ -58,7 +42,7 @@ const maxCandidates = 10000
 const maxWeak = 10000
 
 func newServerInference(m *matrix.Matrix) *serverInference {
-	return &serverInference{cands: map[netip.Addr]*candidate{}, rules: m.Rules, weak: map[netip.Addr]uint64{}}
+	return &serverInference{kinds: m.ServerEvidence(), noEvidence: m.NoEvidence(), cands: map[netip.Addr]*candidate{}, rules: m.Rules, weak: map[netip.Addr]uint64{}}
 }
 
 // observeWeak notes which rows of the matrix a flow would be, and on
@@ -93,12 +77,12 @@ func (s *serverInference) observe(f *flow.Flow) {
 	s.observeWeak(f)
 	ia, _ := f.Initiator()
 	ra, rport := f.Responder()
-	for i, k := range evidenceKinds() {
-		if k.proto != f.Key.Proto || k.port != rport {
+	for i, k := range s.kinds {
+		if k.Transport != f.Key.Proto || k.Port != rport {
 			continue
 		}
 		who, peer := ia.Netip(), ra.Netip()
-		if k.inbound {
+		if k.Responder {
 			who, peer = peer, who
 		}
 		if who.IsLoopback() {
@@ -130,15 +114,26 @@ type scored struct {
 	n int
 }
 
-// ranked lists the addresses with strong evidence, the most kinds first
-// (then by address, for a stable answer).
+// ranked lists the addresses with strong evidence, the most kinds (by
+// weight) first, then by address, for a stable answer.
 func (s *serverInference) ranked() []scored {
 	list := make([]scored, 0, len(s.cands))
 	for a, c := range s.cands {
-		list = append(list, scored{a, bits.OnesCount16(c.kinds)})
+		list = append(list, scored{a, s.score(c.kinds)})
 	}
 	byScore(list)
 	return list
+}
+
+// score weighs a set of kinds.
+func (s *serverInference) score(kinds uint16) int {
+	n := 0
+	for i, k := range s.kinds {
+		if kinds&(1<<i) != 0 {
+			n += k.Weight
+		}
+	}
+	return n
 }
 
 func byScore(list []scored) {
@@ -158,7 +153,7 @@ func byScore(list []scored) {
 func (s *serverInference) decide(mac macLookup) ([]netip.Addr, []string, error) {
 	list := s.ranked()
 	if len(list) == 0 {
-		return nil, nil, &NoServerError{Missing: "no address receives udp/10000, tcp/10001 or tcp/8080, and none opens tcp/88, 135, 389 or 9389"}
+		return nil, nil, &NoServerError{Missing: s.noEvidence}
 	}
 	best := list[0]
 	partner, pairEv := s.partner(best, list[1:], mac)
@@ -191,9 +186,9 @@ func (s *serverInference) decide(mac macLookup) ([]netip.Addr, []string, error) 
 func (s *serverInference) evidence(a netip.Addr, who string) []string {
 	c := s.cands[a]
 	var ev []string
-	for i, k := range evidenceKinds() {
+	for i, k := range s.kinds {
 		if c.kinds&(1<<i) != 0 {
-			ev = append(ev, fmt.Sprintf("%s%s %s %s", who, k.text, map[bool]string{true: "from", false: "to"}[k.inbound], words.Count(len(c.peers[i]), "peer")))
+			ev = append(ev, fmt.Sprintf("%s%s %s %s", who, k.Text, map[bool]string{true: "from", false: "to"}[k.Responder], words.Count(len(c.peers[i]), "peer")))
 		}
 	}
 	return ev
@@ -202,8 +197,8 @@ func (s *serverInference) evidence(a netip.Addr, who string) []string {
 // partner finds the server's address of the other family among the other
 // candidates (best first): the first behind best's Ethernet station; with
 // no Ethernet addresses to compare, the single strongest one, and only if
-// it receives the agents' streams, which a workstation opening Kerberos
-// and LDAP does not.
+// it is the responder of some evidence kind too, which a workstation
+// opening the same services as the server does not.
 func (s *serverInference) partner(best scored, rest []scored, mac macLookup) (scored, []string) {
 	var other []scored
 	for _, c := range rest {
@@ -238,38 +233,33 @@ func (s *serverInference) partner(best scored, rest []scored, mac macLookup) (sc
 	if len(other) > 1 && other[1].n == top.n {
 		return scored{}, []string{fmt.Sprintf("no Ethernet addresses to pair the server's other family: %s and %s show the same evidence", top.a, other[1].a)}
 	}
-	if s.cands[top.a].kinds&inboundKinds() == 0 {
-		return scored{}, []string{fmt.Sprintf("%s opens directory services too, but receives no agent stream and no Ethernet address ties it to the server: not taken as the server", top.a)}
+	if s.cands[top.a].kinds&s.responderKinds() == 0 {
+		return scored{}, []string{fmt.Sprintf("%s opens what the server opens too, but answers none of the server's inbound evidence and no Ethernet address ties it to the server: not taken as the server", top.a)}
 	}
-	return top, []string{fmt.Sprintf("%s is taken as the server's other address: it receives agent streams too (no Ethernet addresses to compare)", top.a)}
+	return top, []string{fmt.Sprintf("%s is taken as the server's other address: it answers the server's inbound evidence too (no Ethernet addresses to compare)", top.a)}
 }
 
-// inboundKinds are the evidence kinds where the server is the responder.
-func inboundKinds() uint16 {
+// responderKinds are the evidence kinds where the server is the
+// responder.
+func (s *serverInference) responderKinds() uint16 {
 	var m uint16
-	for i, k := range evidenceKinds() {
-		if k.inbound {
+	for i, k := range s.kinds {
+		if k.Responder {
 			m |= 1 << i
 		}
 	}
 	return m
 }
 
-// macPorts are the ports of the evidence kinds: the flows on them record
-// which Ethernet station each address is behind.
-func macPorts() *flow.PortSet {
-	ps := new(flow.PortSet)
-	for _, k := range evidenceKinds() {
-		ps.Add(k.port)
-	}
-	return ps
-}
-
 // tableConfig is the matrix's flow table settings with the server
-// inference's station recording.
+// inference's station recording: the flows on the ports of the evidence
+// kinds record which Ethernet station each address is behind.
 func tableConfig(m *matrix.Matrix) flow.Config {
 	c := flowConfig(m)
-	c.MACPorts = macPorts()
+	c.MACPorts = new(flow.PortSet)
+	for _, k := range m.ServerEvidence() {
+		c.MACPorts.Add(k.Port)
+	}
 	return c
 }
 

@@ -2,8 +2,6 @@ package report
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -11,16 +9,6 @@ import (
 	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/internal/words"
 )
-
-// Read loads a JSON report and checks it against the schema (Parse).
-func Read(path string) (*Report, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return Decode(path, f)
-}
 
 // Diff is what changed between a baseline report and a current one.
 type Diff struct {
@@ -101,9 +89,9 @@ func Compare(base, cur *Report) Diff {
 	for _, r := range cur.Rules {
 		b, ok := before[r.ID]
 		if !ok {
-			d.Rules = append(d.Rules, RuleChange{ID: r.ID, Before: "absent", After: string(r.Status), Worse: r.Status.Severity() > 0})
+			d.Rules = append(d.Rules, RuleChange{ID: r.ID, Before: "absent", After: string(r.Status), Worse: matrix.Worse("", r.Status)})
 		} else if b.Status != r.Status {
-			d.Rules = append(d.Rules, RuleChange{ID: r.ID, Before: string(b.Status), After: string(r.Status), Worse: r.Status.Severity() > b.Status.Severity()})
+			d.Rules = append(d.Rules, RuleChange{ID: r.ID, Before: string(b.Status), After: string(r.Status), Worse: matrix.Worse(b.Status, r.Status)})
 		}
 		if ok {
 			d.Peers = append(d.Peers, peerChanges(r.ID, base, cur, b.Peers, r.Peers)...)
@@ -112,7 +100,7 @@ func Compare(base, cur *Report) Diff {
 	}
 	for id, b := range before {
 		// A rule that is gone can no longer be checked: a regression.
-		d.Rules = append(d.Rules, RuleChange{ID: id, Before: string(b.Status), After: "absent", Worse: true})
+		d.Rules = append(d.Rules, RuleChange{ID: id, Before: string(b.Status), After: "absent", Worse: matrix.Worse(b.Status, "")})
 	}
 	sort.Slice(d.Rules, func(i, j int) bool { return d.Rules[i].ID < d.Rules[j].ID })
 	d.NewUnexpected, d.GoneUnexpected = unexpectedChanges(base, cur)
@@ -315,63 +303,4 @@ func (id peerID) describe() string {
 	addrs := slices.Clone(id.addrs)
 	slices.SortFunc(addrs, compareAddrs)
 	return hostLabel(id.name, addrs)
-}
-
-// WriteDiffText renders a diff for a terminal.
-func WriteDiffText(w io.Writer, d Diff) error {
-	var b strings.Builder
-	if len(d.MatrixChanges) > 0 {
-		b.WriteString("Judged differently:\n")
-		for _, c := range d.MatrixChanges {
-			fmt.Fprintf(&b, "    %-8s %s -> %s\n", c.Key, c.Before, c.After)
-		}
-	}
-	if len(d.Rules) == 0 && len(d.NewUnexpected) == 0 && len(d.GoneUnexpected) == 0 && len(d.Peers) == 0 {
-		b.WriteString("No changes.\n")
-	}
-	if len(d.Rules) > 0 {
-		b.WriteString("Rules whose status changed:\n")
-		for _, c := range d.Rules {
-			mark := "  "
-			if c.Worse {
-				mark = "! "
-			}
-			fmt.Fprintf(&b, "  %s%-22s %s -> %s\n", mark, c.ID, c.Before, c.After)
-		}
-	}
-	if len(d.Peers) > 0 {
-		b.WriteString("Peers:\n")
-		for _, p := range d.Peers {
-			was := ""
-			if p.Was != "" {
-				was = " (was " + p.Was + ")"
-			}
-			fmt.Fprintf(&b, "    %-22s %-9s %s%s\n", p.Rule, p.Change, p.Peer(), was)
-		}
-	}
-	for _, part := range []struct {
-		title string
-		list  []Unexpected
-	}{{"New unexpected traffic:", d.NewUnexpected}, {"Unexpected traffic no longer seen:", d.GoneUnexpected}} {
-		if len(part.list) == 0 {
-			continue
-		}
-		b.WriteString(part.title + "\n")
-		for _, u := range part.list {
-			fmt.Fprintf(&b, "    %s %s %s %s (%s, %d flows)\n", u.Direction, strings.ToUpper(u.Transport), u.Service(), u.Peer, u.Protocol, u.Flows)
-		}
-	}
-	if d.Regression {
-		b.WriteString("REGRESSION: " + strings.Join(d.Reasons, "; ") + "\n")
-		if len(d.MatrixChanges) > 0 {
-			// Still a regression: the current report fails where the
-			// baseline did not. But the reader should know the cause
-			// may be the description of the site, not the traffic.
-			b.WriteString("  (the reports were judged differently, see above: the regression may come from that rather than from the traffic)\n")
-		}
-	} else {
-		b.WriteString("No regression.\n")
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }

@@ -248,7 +248,7 @@ func rule(t *testing.T, r *report.Report, id string) report.Rule {
 // exitOf is the exit status merge gives a merged report (every finding
 // kind counts).
 func exitOf(r *report.Report) int {
-	return matrix.ExitStatus(r.Facts(), func(string) bool { return true }, r.Summary.Damaged)
+	return matrix.ExitStatus(r.Facts(), func(matrix.Finding) bool { return true }, r.Summary.Damaged)
 }
 
 // monitorShort makes a report what a monitor writes before one full

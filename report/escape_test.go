@@ -81,7 +81,7 @@ func hostileReport(t *testing.T) *Report {
 		Warnings:    []string{""},
 		Notes:       []string{""},
 		Suggestions: []Suggestion{{Commands: []string{""}}},
-		Summary:     Summary{Verdict: matrix.OutcomeFindings, Findings: map[string]int{"blocked": 1}},
+		Summary:     Summary{Verdict: matrix.OutcomeFindings, Findings: map[matrix.Finding]int{matrix.FindingBlocked: 1}},
 	}
 	fillStrings(reflect.ValueOf(r), hostileText)
 	r.Rules[0].Protocols = map[string]int{hostileText: 1}

@@ -19,24 +19,24 @@ const (
 
 // Event is one finding as it happens. Metadata only.
 type Event struct {
-	Time      string         `json:"time"`
-	Type      string         `json:"type"`
-	Rule      string         `json:"rule,omitempty"`
-	Status    matrix.Status  `json:"status,omitempty"`
-	Previous  matrix.Status  `json:"previous,omitempty"`
-	Transport string         `json:"transport,omitempty"`
-	Initiator string         `json:"initiator,omitempty"`
-	Responder string         `json:"responder,omitempty"`
-	Direction string         `json:"direction,omitempty"`
-	Port      int            `json:"port,omitempty"`
-	Peer      string         `json:"peer,omitempty"`
-	Protocol  string         `json:"protocol,omitempty"`
-	Reason    string         `json:"reason,omitempty"`
-	Hint      string         `json:"hint,omitempty"`
-	Interface string         `json:"interface,omitempty"`
-	Drops     uint64         `json:"drops,omitempty"`
-	Findings  map[string]int `json:"findings,omitempty"`
-	Verdict   matrix.Outcome `json:"verdict,omitempty"`
+	Time      string                 `json:"time"`
+	Type      string                 `json:"type"`
+	Rule      string                 `json:"rule,omitempty"`
+	Status    matrix.Status          `json:"status,omitempty"`
+	Previous  matrix.Status          `json:"previous,omitempty"`
+	Transport string                 `json:"transport,omitempty"`
+	Initiator string                 `json:"initiator,omitempty"`
+	Responder string                 `json:"responder,omitempty"`
+	Direction matrix.Direction       `json:"direction,omitempty"`
+	Port      int                    `json:"port,omitempty"`
+	Peer      string                 `json:"peer,omitempty"`
+	Protocol  string                 `json:"protocol,omitempty"`
+	Reason    string                 `json:"reason,omitempty"`
+	Hint      string                 `json:"hint,omitempty"`
+	Interface string                 `json:"interface,omitempty"`
+	Drops     uint64                 `json:"drops,omitempty"`
+	Findings  map[matrix.Finding]int `json:"findings,omitempty"`
+	Verdict   matrix.Outcome         `json:"verdict,omitempty"`
 	// Folded, on an event whose peer is "(others)": how many further
 	// events of its type and direction it stands for (a scan or a flood
 	// past the per-interval limit).

@@ -45,9 +45,12 @@ type htmlView struct {
 	Width      float64
 	Height     float64
 	Server     string
-	Timeline   []timelineRow
-	MaxBucket  int
-	Findings   []kv
+	// The matrix's name for the server ("Threat Manager server"), as a
+	// title and in a sentence, and the page's heading.
+	ServerTitle, ServerName, Heading string
+	Timeline                         []timelineRow
+	MaxBucket                        int
+	Findings                         []kv
 }
 
 type kv struct {
@@ -98,14 +101,19 @@ func headline(o matrix.Outcome) (class, text string) {
 }
 
 func layout(r *Report) htmlView {
-	v := htmlView{R: r, Width: 1120, ServerX: 560, Server: serverLabel(r)}
+	v := htmlView{R: r, Width: 1120, ServerX: 560, Server: serverLabel(r), ServerName: r.Matrix.Site.ServerLabel()}
+	v.ServerTitle = strings.ToUpper(v.ServerName[:1]) + v.ServerName[1:]
+	v.Heading = "Traffic against the documented firewall matrix"
+	if s := r.Matrix.Site; s != nil && s.Product != "" {
+		v.Heading = s.Product + " traffic against the documented firewall matrix"
+	}
 	v.layoutGroups(r)
 	v.layoutUnexpected(r)
 	if r.Timeline != nil {
 		v.layoutTimeline(r)
 	}
-	for _, k := range matrix.FindingNames() {
-		v.Findings = append(v.Findings, kv{k, r.Summary.Findings[k]})
+	for _, k := range matrix.Findings() {
+		v.Findings = append(v.Findings, kv{k.String(), r.Summary.Findings[k]})
 	}
 	return v
 }
@@ -118,15 +126,15 @@ const rowH, boxHead, boxW = 22.0, 28.0, 370.0
 func (v *htmlView) layoutGroups(r *Report) {
 	byGroup := map[string][]Rule{}
 	for _, rule := range r.Rules {
-		g := matrix.DiagramGroupOf(rule.Role, rule.Direction)
+		g := r.Matrix.Site.BoxOf(rule.Role, rule.Direction.String())
 		byGroup[g] = append(byGroup[g], rule)
 	}
 	var left, right []string
-	for _, g := range matrix.DiagramGroups() {
+	for _, g := range r.Matrix.Site.Boxes() {
 		if len(byGroup[g.Name]) == 0 {
 			continue
 		}
-		if g.Left {
+		if g.Side == "left" {
 			left = append(left, g.Name)
 		} else {
 			right = append(right, g.Name)
@@ -287,7 +295,7 @@ svg .server { fill: var(--box); stroke: var(--fg); stroke-width: 2; }
 </head>
 <body>
 <header>
-<h1>Threat Manager traffic against the documented firewall matrix</h1>
+<h1>{{.Heading}}</h1>
 <div class="muted">matrix <b>{{.R.Matrix.Name}}</b> (profile {{.R.Matrix.Profile}}{{if .R.Matrix.Config}}, with {{.R.Matrix.Config}}{{end}}) · server {{.Server}} ({{.R.Server.Source}}) · {{.R.Window.Start}} – {{.R.Window.End}} · {{.R.Tool.Name}} {{.R.Tool.Version}}</div>
 <p class="verdict {{headclass .R.Summary.Verdict}}">{{headtext .R.Summary.Verdict}}{{with progress .R}} ({{.}}){{end}}</p>
 <p class="findings">{{range .Findings}}<span><b>{{.V}}</b> {{.K}}</span>{{end}}<span class="muted">{{.R.Summary.Packets}} packets, {{.R.Summary.Flows}} flows</span></p>
@@ -295,7 +303,7 @@ svg .server { fill: var(--box); stroke: var(--fg); stroke-width: 2; }
 
 <section aria-label="Diagram">
 <h2>Connections</h2>
-<svg id="diagram" role="img" aria-label="The Threat Manager server and its documented connections, coloured and labelled by status" viewBox="0 0 {{f .Width}} {{f .Height}}" width="100%" style="max-width:{{f .Width}}px">
+<svg id="diagram" role="img" aria-label="The {{.ServerName}} and its documented connections, coloured and labelled by status" viewBox="0 0 {{f .Width}} {{f .Height}}" width="100%" style="max-width:{{f .Width}}px">
 {{- range .Groups}}{{$g := .}}
   {{- range .Rules}}
   <line class="edge {{.Class}}" data-rule="{{.ID}}" data-status="{{.Status}}" x1="{{f $.ServerX}}" y1="{{f $.ServerY}}" x2="{{f .AX}}" y2="{{f .AY}}" stroke-width="2"/>
@@ -305,7 +313,7 @@ svg .server { fill: var(--box); stroke: var(--fg); stroke-width: 2; }
   <line class="edge unexp" x1="{{f $.ServerX}}" y1="{{f $.ServerY}}" x2="{{f $.ServerX}}" y2="{{f (index $.UnexpBox 1)}}" stroke-width="2"/>
 {{- end}}
   <rect class="server" x="{{f (sub .ServerX 95)}}" y="{{f (sub .ServerY 32)}}" width="190" height="64" rx="8"/>
-  <text class="title" x="{{f .ServerX}}" y="{{f (sub .ServerY 6)}}" text-anchor="middle">Threat Manager server</text>
+  <text class="title" x="{{f .ServerX}}" y="{{f (sub .ServerY 6)}}" text-anchor="middle">{{.ServerTitle}}</text>
   <text x="{{f .ServerX}}" y="{{f (add .ServerY 14)}}" text-anchor="middle">{{.Server}}</text>
 {{- range .Groups}}{{$g := .}}
   <g class="group" data-group="{{.Title}}">

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/classifier/protocol"
 )
 
 // Merge combines reports of several sensors, files or days judged against
@@ -262,14 +263,7 @@ func (mg *merger) addRule(r *Report, rr Rule) {
 	g.Allowed = addInt(g.Allowed, rr.Allowed)
 	g.BlockedN = addInt(g.BlockedN, rr.BlockedN)
 	g.Mismatch = addInt(g.Mismatch, rr.Mismatch)
-	unconfirmed := rr.Unconfirmed
-	if rr.Status == matrix.StatusUnconfirmed && unconfirmed == 0 {
-		// The status says attempts were seen even when the count is
-		// absent: never let the sum forget them and call the rule
-		// missing.
-		unconfirmed = 1
-	}
-	g.Unconfirmed = addInt(g.Unconfirmed, unconfirmed)
+	g.Unconfirmed = addInt(g.Unconfirmed, matrix.AttemptsShown(rr.Status, rr.Unconfirmed))
 	g.Packets = addU64(g.Packets, rr.Packets)
 	g.Bytes = addU64(g.Bytes, rr.Bytes)
 	for p, n := range rr.Protocols {
@@ -335,7 +329,7 @@ func (mg *merger) addUnexpected(u Unexpected) {
 	if u.Last > g.Last {
 		g.Last = u.Last
 	}
-	if g.Protocol == "unknown" {
+	if g.Protocol == protocol.Unknown.String() {
 		g.Protocol = u.Protocol
 	}
 }
@@ -358,29 +352,20 @@ func (mg *merger) finish(reports []*Report) *Report {
 	} else {
 		out.Notices = append(out.Notices, Notice{Kind: NoticeNoServer, Merged: true})
 	}
-	findings := map[string]int{}
-	for _, k := range matrix.FindingNames() {
-		findings[k] = 0
-	}
 	for _, id := range mg.ruleOrder {
-		g := mg.finishRule(id)
-		if g.Status.Failing() {
-			findings[string(g.Status)]++
-		}
-		out.Rules = append(out.Rules, *g)
+		out.Rules = append(out.Rules, *mg.finishRule(id))
 	}
 	for _, k := range mg.unexpOrder {
 		out.Unexpected = append(out.Unexpected, *mg.unexp[k])
 	}
 	sort.SliceStable(out.Unexpected, func(i, j int) bool { return out.Unexpected[i].Flows > out.Unexpected[j].Flows })
-	findings["unexpected"] = len(out.Unexpected)
 	if out.Unexpected == nil {
 		out.Unexpected = []Unexpected{}
 	}
 	if out.Blocked == nil {
 		out.Blocked = []Blocked{}
 	}
-	out.Summary.Findings = findings
+	out.Summary.Findings = matrix.CountFindings(out.RuleStatuses(), len(out.Unexpected))
 	out.Summary.Verdict = matrix.Decide(out.Facts())
 	out.Timeline = mergeTimelines(reports, mg.start, mg.end)
 	return out
@@ -392,7 +377,8 @@ func (mg *merger) finishRule(id string) *Rule {
 	g := mg.rules[id]
 	peers := mg.peers[id]
 	slices.SortFunc(peers, func(x, y *mergedPeer) int { return peerLess(x.id, y.id) })
-	unreached, unknown := 0, 0
+	t := matrix.Tally{Required: g.Required, Allowed: g.Allowed, Blocked: g.BlockedN, Mismatch: g.Mismatch, Unconfirmed: g.Unconfirmed,
+		Failures: g.Failures}
 	g.Peers = []Peer{}
 	for _, q := range peers {
 		p := Peer{Host: q.id.name, Flows: q.flows, Allowed: q.allowed, Blocked: q.blocked, Unconfirmed: q.unconfirmed,
@@ -403,12 +389,7 @@ func (mg *merger) finishRule(id string) *Rule {
 			p.Addresses = slices.Clone(q.id.addrs)
 			slices.SortFunc(p.Addresses, compareAddrs)
 		}
-		switch p.Status {
-		case matrix.StatusBlocked:
-			unreached++
-		case matrix.StatusUnconfirmed:
-			unknown++ // as the analysis counts it: not known to fail
-		}
+		t.CountPeer(p.Status)
 		g.Peers = append(g.Peers, p)
 	}
 	for m, mid := range mg.missing[id] {
@@ -423,19 +404,12 @@ func (mg *merger) finishRule(id string) *Rule {
 		g.Evidence = append(g.Evidence, e)
 	}
 	sort.Strings(g.Evidence)
-	if !mg.judged {
-		g.Status = matrix.StatusNotSeen // the reason is the command's words (NoticeNoServer)
-		return g
-	}
-	t := matrix.Tally{Required: g.Required, Allowed: g.Allowed, Blocked: g.BlockedN, Mismatch: g.Mismatch, Unconfirmed: g.Unconfirmed,
-		Unreached: unreached, MissingPeers: len(g.Missing), Failures: g.Failures, UnconfirmedPeers: unknown}
-	g.Status = matrix.RuleStatus(t)
-	g.Reason = matrix.StatusReason(g.Status, t, len(peers)-unreached-unknown, g.Flows, nil, nil, "in any report")
-	if g.Status == matrix.StatusMissing && !mg.complete {
-		// Every report is a monitor short of its window: none can call
-		// an untried rule missing yet, and neither can their sum.
-		g.Status, g.Reason = matrix.StatusNotSeen, "no attempt yet in any report, and none has observed a full window: missing only after one has"
-	}
+	t.MissingPeers = len(g.Missing)
+	// Complete: some judged report covered all of its span; when every
+	// one is a monitor short of its window, none can call an untried
+	// rule missing yet, and neither can their sum. Without a server in
+	// any report the reason is the command's words (NoticeNoServer).
+	g.Status, g.Reason = matrix.JudgeRule(matrix.RuleFacts{Tally: t, Judged: mg.judged, Complete: mg.complete, Flows: g.Flows, Scope: "in any report"})
 	return g
 }
 

@@ -4,6 +4,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,15 +56,15 @@ type Timeline struct {
 
 // Suggestion is a proposed change for a finding.
 type Suggestion struct {
-	Kind      string   `json:"kind"` // blocked, mismatch, unexpected
-	Rule      string   `json:"rule,omitempty"`
-	Peer      string   `json:"peer,omitempty"`
-	Port      int      `json:"port,omitempty"`
-	Transport string   `json:"transport,omitempty"`
-	Direction string   `json:"direction,omitempty"`
-	Syntax    string   `json:"syntax"`
-	Commands  []string `json:"commands,omitempty"`
-	Note      string   `json:"note"`
+	Kind      string           `json:"kind"` // blocked, mismatch, unexpected
+	Rule      string           `json:"rule,omitempty"`
+	Peer      string           `json:"peer,omitempty"`
+	Port      int              `json:"port,omitempty"`
+	Transport string           `json:"transport,omitempty"`
+	Direction matrix.Direction `json:"direction,omitempty"`
+	Syntax    string           `json:"syntax"`
+	Commands  []string         `json:"commands,omitempty"`
+	Note      string           `json:"note"`
 }
 
 // Tool names the program that wrote the report.
@@ -78,6 +79,66 @@ type MatrixInfo struct {
 	Profile     string `json:"profile"`
 	Description string `json:"description,omitempty"`
 	Config      string `json:"config,omitempty"` // the user's file, if any
+	// Site is the matrix's word on the site (what the server runs, the
+	// diagram's boxes); nil in a report written before it was kept.
+	Site *Site `json:"site,omitempty"`
+}
+
+// Site is what renderers of a report need of the matrix's site model.
+type Site struct {
+	Product string      `json:"product,omitempty"` // what the server runs: "the <product> server"
+	Groups  []SiteGroup `json:"groups,omitempty"`  // the diagram's boxes, in drawing order
+}
+
+// SiteGroup is a box of the diagram: the rules whose first role is one
+// of Roles.
+type SiteGroup struct {
+	Name  string   `json:"name"`
+	Side  string   `json:"side"` // left or right of the server
+	Roles []string `json:"roles"`
+}
+
+// The diagram's own boxes, for the rules no group of the matrix claims.
+const (
+	BoxServerItself = "On the server itself"
+	BoxOther        = "Other"
+)
+
+// ServerLabel is what the report calls the server: "Threat Manager
+// server", or "server" for a report that does not say.
+func (s *Site) ServerLabel() string {
+	if s == nil {
+		return matrix.ServerLabel("")
+	}
+	return matrix.ServerLabel(s.Product)
+}
+
+// Boxes lists the diagram's boxes in drawing order, the matrix's then the
+// diagram's own.
+func (s *Site) Boxes() []SiteGroup {
+	var out []SiteGroup
+	if s != nil {
+		out = append(out, s.Groups...)
+	}
+	return append(out, SiteGroup{Name: BoxServerItself, Side: "left"}, SiteGroup{Name: BoxOther, Side: "right"})
+}
+
+// BoxOf places a rule by its first role (roles as the report writes
+// them, comma-separated); local rules no group claims go on the server
+// itself.
+func (s *Site) BoxOf(roles, direction string) string {
+	role, _, _ := strings.Cut(roles, ",")
+	if s != nil && role != "" {
+		for _, g := range s.Groups {
+			if slices.Contains(g.Roles, role) {
+				return g.Name
+			}
+		}
+	}
+	if direction == matrix.Local.String() {
+		return BoxServerItself
+	}
+	return BoxOther
 }
 
 // Input is one capture file or interface.
@@ -102,7 +163,7 @@ type Input struct {
 	Damage error `json:"-"`
 }
 
-// Server says which addresses are the Threat Manager server and why.
+// Server says which addresses are the server and why.
 type Server struct {
 	Addresses []string `json:"addresses"`
 	Host      string   `json:"host,omitempty"` // the named host they belong to
@@ -114,6 +175,9 @@ type Server struct {
 	// Advice is what the text report tells a reader without a server to
 	// pass, in the command's words (it names a flag); not in JSON.
 	Advice string `json:"-"`
+	// Err is why there is no server (the engine's *NoServerError), for
+	// errors.As; nil otherwise and in a report read back from JSON.
+	Err error `json:"-"`
 }
 
 // Candidate is an address that may be the server, with what it showed.
@@ -129,14 +193,17 @@ func (r *Report) NoServer() bool { return r.Server.Source == "none" }
 // Facts is what the report's summary verdict and exit status are decided
 // from (matrix.Decide, matrix.ExitStatus).
 func (r *Report) Facts() matrix.Facts {
-	f := matrix.Facts{Judged: !r.NoServer(), Findings: r.Summary.Findings,
+	return matrix.Facts{Judged: !r.NoServer(), Findings: r.Summary.Findings, Unconfirmed: matrix.CountUnconfirmed(r.RuleStatuses()),
 		Observed: secondsDuration(r.Window.Observed), Window: secondsDuration(r.Window.Length)}
-	for _, rr := range r.Rules {
-		if rr.Status == matrix.StatusUnconfirmed {
-			f.Unconfirmed++
-		}
+}
+
+// RuleStatuses lists the rules' statuses in the report's order.
+func (r *Report) RuleStatuses() []matrix.Status {
+	out := make([]matrix.Status, len(r.Rules))
+	for i, rr := range r.Rules {
+		out[i] = rr.Status
 	}
-	return f
+	return out
 }
 
 // Window is the span of packet time the report covers.
@@ -165,25 +232,25 @@ func (r *Report) Progress() string {
 
 // Rule is one matrix row with its status.
 type Rule struct {
-	ID          string        `json:"id"`
-	Description string        `json:"description"`
-	Direction   string        `json:"direction"`
-	Local       bool          `json:"local,omitempty"`
-	Transport   string        `json:"transport"`
-	Ports       string        `json:"ports"`
-	Role        string        `json:"role,omitempty"`
-	Required    bool          `json:"required"`
-	Status      matrix.Status `json:"status"`
-	Reason      string        `json:"reason,omitempty"`
-	Flows       int           `json:"flows"`
-	Allowed     int           `json:"allowed"`
-	BlockedN    int           `json:"blocked"`
-	Mismatch    int           `json:"mismatch"`
-	Unconfirmed int           `json:"unconfirmed,omitempty"` // attempts whose outcome the capture does not show
-	Packets     uint64        `json:"packets"`
-	Bytes       uint64        `json:"bytes"`
-	Peers       []Peer        `json:"peers"`
-	Missing     []string      `json:"missing_peers,omitempty"`
+	ID          string           `json:"id"`
+	Description string           `json:"description"`
+	Direction   matrix.Direction `json:"direction"`
+	Local       bool             `json:"local,omitempty"`
+	Transport   string           `json:"transport"`
+	Ports       string           `json:"ports"`
+	Role        string           `json:"role,omitempty"`
+	Required    bool             `json:"required"`
+	Status      matrix.Status    `json:"status"`
+	Reason      string           `json:"reason,omitempty"`
+	Flows       int              `json:"flows"`
+	Allowed     int              `json:"allowed"`
+	BlockedN    int              `json:"blocked"`
+	Mismatch    int              `json:"mismatch"`
+	Unconfirmed int              `json:"unconfirmed,omitempty"` // attempts whose outcome the capture does not show
+	Packets     uint64           `json:"packets"`
+	Bytes       uint64           `json:"bytes"`
+	Peers       []Peer           `json:"peers"`
+	Missing     []string         `json:"missing_peers,omitempty"`
 	// Failures: how the blocked attempts failed (refused, no answer,
 	// unreachable from whom).
 	Failures  *matrix.Failures `json:"failures,omitempty"`
@@ -213,18 +280,18 @@ type Peer struct {
 
 // Unexpected is a group of flows no rule allows.
 type Unexpected struct {
-	Transport string `json:"transport"`
-	Direction string `json:"direction"`
-	Port      int    `json:"port"`
-	Peer      string `json:"peer"`
-	Protocol  string `json:"protocol"`
-	Flows     int    `json:"flows"`
-	Failed    int    `json:"failed"`
-	Packets   uint64 `json:"packets"`
-	Bytes     uint64 `json:"bytes"`
-	First     string `json:"first"`
-	Last      string `json:"last"`
-	Hint      string `json:"hint,omitempty"`
+	Transport string           `json:"transport"`
+	Direction matrix.Direction `json:"direction"`
+	Port      int              `json:"port"`
+	Peer      string           `json:"peer"`
+	Protocol  string           `json:"protocol"`
+	Flows     int              `json:"flows"`
+	Failed    int              `json:"failed"`
+	Packets   uint64           `json:"packets"`
+	Bytes     uint64           `json:"bytes"`
+	First     string           `json:"first"`
+	Last      string           `json:"last"`
+	Hint      string           `json:"hint,omitempty"`
 	// ICMP groups have no port: their message type and code instead.
 	ICMPType *int `json:"icmp_type,omitempty"`
 	ICMPCode *int `json:"icmp_code,omitempty"`
@@ -247,11 +314,11 @@ type Blocked struct {
 
 // Summary is the one-line answer.
 type Summary struct {
-	Verdict  matrix.Outcome `json:"verdict"` // decided once, by matrix.Decide
-	Findings map[string]int `json:"findings"`
-	Packets  uint64         `json:"packets"`
-	Flows    int            `json:"flows"`
-	Allowed  int            `json:"allowed"`
+	Verdict  matrix.Outcome         `json:"verdict"` // decided once, by matrix.Decide
+	Findings map[matrix.Finding]int `json:"findings"`
+	Packets  uint64                 `json:"packets"`
+	Flows    int                    `json:"flows"`
+	Allowed  int                    `json:"allowed"`
 	// Unconfirmed: flows a rule matched that show neither an answer nor
 	// a failure (docs/design.md, "The evidence rule").
 	Unconfirmed int `json:"unconfirmed,omitempty"`
@@ -281,7 +348,7 @@ type Flow struct {
 	Initiator    string            `json:"initiator"`
 	Responder    string            `json:"responder"`
 	Guessed      bool              `json:"guessed"`
-	Direction    string            `json:"direction"`
+	Direction    matrix.Direction  `json:"direction"`
 	State        string            `json:"state"`
 	ConnState    string            `json:"conn_state"`
 	History      string            `json:"history,omitempty"`

@@ -107,3 +107,33 @@ func (l tableLayout) line(w io.Writer, r []string) {
 		fmt.Fprintln(w, strings.Repeat(" ", l.indent)+s)
 	}
 }
+
+// textWidth is the width text reports fit: prose wraps, and a table's
+// last column wraps under itself.
+const textWidth = 120
+
+func runeLen(s string) int { return len([]rune(s)) }
+
+// wrap breaks s at spaces into lines of at most w1 runes (the first) and
+// w2 (the others); a word longer than its line stands alone.
+func wrap(s string, w1, w2 int) []string {
+	var lines []string
+	var cur strings.Builder
+	width := w1
+	for _, word := range strings.Fields(s) {
+		n := runeLen(word)
+		if cur.Len() > 0 && runeLen(cur.String())+1+n > width {
+			lines = append(lines, cur.String())
+			cur.Reset()
+			width = w2
+		}
+		if cur.Len() > 0 {
+			cur.WriteByte(' ')
+		}
+		cur.WriteString(word)
+	}
+	if cur.Len() > 0 || len(lines) == 0 {
+		lines = append(lines, cur.String())
+	}
+	return lines
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -15,6 +16,16 @@ import (
 	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/internal/spill"
 )
+
+// Read loads a JSON report and checks it against the schema (Parse).
+func Read(path string) (*Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Decode(path, f)
+}
 
 // Parse decodes a JSON report and checks it against the schema: diff,
 // merge and --baseline judge from its statuses and add up its counts, so

@@ -1,5 +1,5 @@
 // Package firewall turns the matrix (or a report's failed attempts) into
-// host-firewall rules for the Threat Manager server: PowerShell and netsh
+// host-firewall rules for the server: PowerShell and netsh
 // for the Windows host itself, nftables and iptables for analysts' Linux
 // test rigs.
 package firewall
@@ -70,18 +70,24 @@ func FromMatrix(m *matrix.Matrix) []Entry {
 	return out
 }
 
+// Header is what a script says before its rules.
+type Header struct {
+	Text   string // the source: tool, matrix, profile
+	Server string // what the site calls the server: "Threat Manager server"
+}
+
 // Write renders entries in a syntax, with a header naming the source.
-func Write(w io.Writer, syntax, header string, entries []Entry) error {
+func Write(w io.Writer, syntax string, h Header, entries []Entry) error {
 	var b strings.Builder
 	switch syntax {
 	case PowerShell:
-		writePowerShell(&b, header, entries)
+		writePowerShell(&b, h, entries)
 	case Netsh:
-		writeNetsh(&b, header, entries)
+		writeNetsh(&b, h, entries)
 	case Nftables:
-		writeNftables(&b, header, entries)
+		writeNftables(&b, h.Text, entries)
 	case Iptables:
-		writeIptables(&b, header, entries)
+		writeIptables(&b, h.Text, entries)
 	default:
 		return fmt.Errorf("unknown syntax %q (known: %s)", syntax, strings.Join(Syntaxes(), ", "))
 	}
@@ -156,7 +162,10 @@ func allPrefixes(ps []netip.Prefix) []string {
 	return append(prefixes(ps, true), prefixes(ps, false)...)
 }
 
-const rpcComment = "dynamic RPC: the server connects to the port the endpoint mapper hands out; Windows has no RPC keyword for remote ports, so the whole dynamic range 49152-65535 is allowed"
+// rpcComment explains an endpoint-mapper row's wide port range.
+func rpcComment(e Entry) string {
+	return "dynamic RPC: the server connects to the port the endpoint mapper hands out; Windows has no RPC keyword for remote ports, so the whole dynamic range " + e.Ports.String() + " is allowed"
+}
 
 // --- PowerShell (NetSecurity module)
 
@@ -201,8 +210,8 @@ func cmdQuote(s string) string {
 	return b.String()
 }
 
-func writePowerShell(b *strings.Builder, header string, entries []Entry) {
-	fmt.Fprintf(b, "# %s\n# Run in an elevated PowerShell on the Threat Manager server.\n", header)
+func writePowerShell(b *strings.Builder, h Header, entries []Entry) {
+	fmt.Fprintf(b, "# %s\n# Run in an elevated PowerShell on the %s.\n", h.Text, h.Server)
 	for _, e := range entries {
 		b.WriteString("\n")
 		psEntry(b, e)
@@ -211,7 +220,7 @@ func writePowerShell(b *strings.Builder, header string, entries []Entry) {
 
 func psEntry(b *strings.Builder, e Entry) {
 	if e.DynamicRPC {
-		fmt.Fprintf(b, "# %s\n", rpcComment)
+		fmt.Fprintf(b, "# %s\n", rpcComment(e))
 	}
 	dir, portParam := "Outbound", "-RemotePort"
 	if e.Inbound {
@@ -232,7 +241,7 @@ func psEntry(b *strings.Builder, e Entry) {
 
 func netshEntry(b *strings.Builder, e Entry) {
 	if e.DynamicRPC {
-		fmt.Fprintf(b, "REM %s\n", rpcComment)
+		fmt.Fprintf(b, "REM %s\n", rpcComment(e))
 	}
 	dir, portParam := "out", "remoteport"
 	if e.Inbound {
@@ -249,8 +258,8 @@ func netshEntry(b *strings.Builder, e Entry) {
 	b.WriteString("\n")
 }
 
-func writeNetsh(b *strings.Builder, header string, entries []Entry) {
-	fmt.Fprintf(b, "REM %s\nREM Run in an elevated command prompt on the Threat Manager server.\n", header)
+func writeNetsh(b *strings.Builder, h Header, entries []Entry) {
+	fmt.Fprintf(b, "REM %s\nREM Run in an elevated command prompt on the %s.\n", h.Text, h.Server)
 	for _, e := range entries {
 		netshEntry(b, e)
 	}
@@ -298,7 +307,7 @@ func nftEntry(e Entry) []string {
 	base := fmt.Sprintf("%s dport %s", p, nftPorts(e.Ports))
 	var out []string
 	if e.DynamicRPC {
-		out = append(out, "# "+rpcComment)
+		out = append(out, "# "+rpcComment(e))
 	}
 	if len(e.Remote) == 0 {
 		return append(out, base+" accept "+comment)
@@ -345,7 +354,7 @@ func iptPorts(ps matrix.Ports) string {
 
 func iptEntry(b *strings.Builder, e Entry) {
 	if e.DynamicRPC {
-		fmt.Fprintf(b, "# %s\n", rpcComment)
+		fmt.Fprintf(b, "# %s\n", rpcComment(e))
 	}
 	chain, addrFlag := "OUTPUT", "-d"
 	if e.Inbound {

@@ -145,7 +145,7 @@ func (g *blockedGroup) suggestion(syntax string) report.Suggestion {
 		note += "; a refused connection means nothing listens there, or a firewall rejects it: check the service too"
 	}
 	return report.Suggestion{Kind: "blocked", Rule: g.rule.ID, Peer: strings.Join(peers, ","), Port: int(g.port),
-		Transport: matrix.TransportName(g.rule.Transport), Direction: dirName(g.inbound), Syntax: syntax, Commands: allowLines(syntax, e), Note: note}
+		Transport: matrix.TransportName(g.rule.Transport), Direction: direction(g.inbound), Syntax: syntax, Commands: allowLines(syntax, e), Note: note}
 }
 
 // unexpected says what allowing an unexpected group would mean, and
@@ -153,7 +153,7 @@ func (g *blockedGroup) suggestion(syntax string) report.Suggestion {
 func (req Request) unexpected(u report.UnexpectedAgg, foldLimit int) report.Suggestion {
 	syntax, withRules := req.Syntax, req.Unexpected
 	tr := matrix.TransportName(u.Transport)
-	s := report.Suggestion{Kind: "unexpected", Port: int(u.Port), Transport: tr, Direction: u.Dir.String(), Syntax: syntax}
+	s := report.Suggestion{Kind: "unexpected", Port: int(u.Port), Transport: tr, Direction: u.Dir, Syntax: syntax}
 	if u.Folded {
 		// The report's row reads peer "(others)", port 0; neither is one.
 		s.Peer = "(others)"
@@ -210,9 +210,9 @@ func allowLines(syntax string, e Entry) []string {
 	return Lines(syntax, e)
 }
 
-func dirName(inbound bool) string {
+func direction(inbound bool) matrix.Direction {
 	if inbound {
-		return "inbound"
+		return matrix.Inbound
 	}
-	return "outbound"
+	return matrix.Outbound
 }

@@ -62,7 +62,7 @@ func TestSuggestNeverAllowsEverything(t *testing.T) {
 // findings as text only, and rules are not rebuilt from text.
 func TestSuggestRefusesTextOnlyReport(t *testing.T) {
 	m, _ := matrix.Load(matrix.LoadOptions{})
-	r := &report.Report{Unexpected: []report.Unexpected{{Transport: "udp", Direction: "outbound", Peer: "(others)"}}}
+	r := &report.Report{Unexpected: []report.Unexpected{{Transport: "udp", Direction: matrix.Outbound, Peer: "(others)"}}}
 	if _, err := Suggest(m, r, Request{Syntax: PowerShell, Unexpected: true}); !errors.Is(err, ErrNoAggregates) {
 		t.Fatalf("got %v, want ErrNoAggregates", err)
 	}

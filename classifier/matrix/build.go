@@ -85,11 +85,20 @@ func build(raw *rawMatrix, src string, envKeys map[string]string) (*Matrix, erro
 		return nil, err
 	}
 	m.serverList, m.serverFrom = splitList(raw.Server), from("server")
+	if err := m.buildSite(raw.Site, cerr); err != nil {
+		return nil, err
+	}
+	if err := m.buildHints(raw.Hints, cerr); err != nil {
+		return nil, err
+	}
 	seen := map[string]bool{}
 	for i, rr := range raw.Rules {
 		if err := m.buildRule(i, rr, seen, cerr); err != nil {
 			return nil, err
 		}
+	}
+	if err := m.buildEvidence(cerr); err != nil {
+		return nil, err
 	}
 	for i, ir := range raw.Ignore {
 		if err := m.buildIgnore(i, ir, seen, cerr); err != nil {
@@ -141,7 +150,7 @@ func (m *Matrix) buildRule(i int, rr rawRule, seen map[string]bool, cerr configE
 	}
 	seen[rr.ID] = true
 	r := Rule{ID: rr.ID, Description: rr.Description, Local: rr.Local, Required: rr.Required, Learn: rr.Learn,
-		OneWay: rr.OneWay, StrictRange: rr.StrictRange}
+		OneWay: rr.OneWay, StrictRange: rr.StrictRange, Part: rr.Part, Evidence: rr.Evidence, Service: strings.TrimSpace(rr.Service)}
 	var err error
 	if r.Direction, err = parseDirection(rr.Direction); err != nil {
 		return cerr(key+".direction", "%v", err)
@@ -172,6 +181,12 @@ func (m *Matrix) buildRule(i int, rr rawRule, seen map[string]bool, cerr configE
 	}
 	if r.StrictRange && r.Learn != "epm" {
 		return cerr(key+".strict_range", "applies only to a rule with learn: epm")
+	}
+	if err := m.checkPart(r.Part, key+".part", cerr); err != nil {
+		return err
+	}
+	if err := checkEvidence(r, key, cerr); err != nil {
+		return err
 	}
 	m.Rules = append(m.Rules, r)
 	return nil
@@ -223,19 +238,20 @@ func (m *Matrix) buildLimits(f rawFlows, cerr configErr) error {
 	return nil
 }
 
-func parseFailOn(in []string) ([]string, error) {
-	var out []string
+func parseFailOn(in []string) ([]Finding, error) {
+	var out []Finding
 	for _, k := range splitList(in) {
 		k = strings.ToLower(k)
+		f, ok := ParseFinding(k)
 		switch {
 		case k == "none":
-			return []string{}, nil
+			return []Finding{}, nil
 		case k == "all":
-			return FindingNames(), nil
-		case !slices.Contains(FindingNames(), k):
-			return nil, fmt.Errorf("%q is not one of %s, all, none", k, strings.Join(FindingNames(), ", "))
+			return Findings(), nil
+		case !ok:
+			return nil, fmt.Errorf("%q is not one of %s, all, none", k, strings.Join(findingNames[1:], ", "))
 		}
-		out = append(out, k)
+		out = append(out, f)
 	}
 	return out, nil
 }

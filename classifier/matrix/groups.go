@@ -1,41 +1,58 @@
 package matrix
 
-import "strings"
+import (
+	"fmt"
+	"strings"
 
-// DiagramGroup is a box of the report's diagram: the peers of a kind, on
-// the side of the server the vendor's figure draws them.
+	"github.com/flowverify/flowverify/internal/words"
+)
+
+// DiagramGroup is a box of the report's diagram: the rows whose first role
+// is one of Roles, on the side of the server the vendor's figure draws
+// them. Rows no box claims go to the renderer's own boxes (the server
+// itself for local rows, "Other" for the rest).
 type DiagramGroup struct {
-	Name string
-	Left bool
+	Name  string
+	Left  bool
+	Roles []string
 }
 
-// DiagramGroups lists the diagram's boxes in the order they are drawn.
-func DiagramGroups() []DiagramGroup {
-	return []DiagramGroup{
-		{"Agents", true}, {"Consoles and Access Analyzer", true}, {"Database", false},
-		{"Domain controllers", false}, {"Action Service", false}, {"On the server itself", true}, {"Other", false},
+// buildGroups checks site.groups: named boxes, each on a side, each role
+// defined and in one box only.
+func (m *Matrix) buildGroups(raw []rawGroup, cerr configErr) ([]DiagramGroup, error) {
+	var out []DiagramGroup
+	boxOf := map[string]string{}
+	names := map[string]bool{}
+	for i, rg := range raw {
+		name := strings.TrimSpace(rg.Name)
+		key := fmt.Sprintf("site.groups[%d]", i)
+		if name == "" {
+			return nil, cerr(key+".name", "missing")
+		}
+		key = "site.groups[" + name + "]"
+		if names[name] {
+			return nil, cerr(key+".name", "duplicate group %q", name)
+		}
+		names[name] = true
+		g := DiagramGroup{Name: name}
+		switch strings.ToLower(strings.TrimSpace(rg.Side)) {
+		case "left":
+			g.Left = true
+		case "right":
+		default:
+			return nil, cerr(key+".side", "%q is not left or right", rg.Side)
+		}
+		g.Roles = splitList(rg.Roles)
+		for _, role := range g.Roles {
+			if m.Roles[role] == nil {
+				return nil, cerr(key+".roles", "role %q is not defined under roles%s", role, words.DidYouMean(role, m.RoleOrder))
+			}
+			if other, ok := boxOf[role]; ok {
+				return nil, cerr(key+".roles", "role %q is in group %q already: a rule is drawn in one box", role, other)
+			}
+			boxOf[role] = name
+		}
+		out = append(out, g)
 	}
-}
-
-// DiagramGroupOf places a rule by its first role (roles as a report
-// writes them, comma-separated), as the vendor's figure does; local rules
-// go on the server itself.
-func DiagramGroupOf(roles, direction string) string {
-	role, _, _ := strings.Cut(roles, ",")
-	switch role {
-	case "activity-monitor-agents", "threat-prevention-agents":
-		return "Agents"
-	case "console-clients", "access-analyzer-consoles":
-		return "Consoles and Access Analyzer"
-	case "domain-controllers":
-		return "Domain controllers"
-	case "postgresql-servers":
-		return "Database"
-	case "action-service-servers":
-		return "Action Service"
-	}
-	if direction == Local.String() {
-		return "On the server itself"
-	}
-	return "Other"
+	return out, nil
 }

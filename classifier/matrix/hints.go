@@ -2,14 +2,21 @@ package matrix
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/classifier/protocol"
 )
 
-// portHint names a well-known service for unexpected traffic, with what it
-// usually means next to a Threat Manager server.
-func portHint(proto uint8, port uint16) (string, bool) {
+// portHint says what unexpected traffic to a port likely is: the
+// profile's word first (what it means next to this server), then the
+// protocols' (the well-known service there).
+func (m *Matrix) portHint(proto uint8, port uint16) (string, bool) {
+	for _, h := range m.Hints {
+		if h.Transport == proto && h.Ports.Contains(port) {
+			return h.Text, true
+		}
+	}
 	return protocol.Ports().Hint(protocol.Transport(proto), port)
 }
 
@@ -32,17 +39,31 @@ func (m *Matrix) Hint(proto uint8, port uint16, dir Direction) string {
 	}
 	for _, r := range m.Rules {
 		if r.Transport != proto && r.Ports.Contains(port) && r.Learn == "" {
-			if h, ok := portHint(proto, port); ok {
+			if h, ok := m.portHint(proto, port); ok {
 				return h
 			}
 			return fmt.Sprintf("%s %d: the matrix lists %s %s only", TransportName(proto), port, TransportName(r.Transport), r.Ports)
 		}
 	}
-	if h, ok := portHint(proto, port); ok {
+	if h, ok := m.portHint(proto, port); ok {
 		return h
 	}
-	if dir == Outbound && proto == TCP && port >= 49152 {
-		return "high port to a host not seen on the RPC endpoint mapper: not attributable to rpc-dynamic-out"
+	if dir == Outbound && m.Site.InDynamicRange(port) {
+		if ids := m.learnedRows(proto, port); len(ids) > 0 {
+			return "high port to a host not seen on the RPC endpoint mapper: not attributable to " + strings.Join(ids, ", ")
+		}
 	}
 	return ""
+}
+
+// learnedRows are the rows that learn their ports from the endpoint
+// mapper and would take this one had a mapper named it.
+func (m *Matrix) learnedRows(proto uint8, port uint16) []string {
+	var ids []string
+	for _, r := range m.Rules {
+		if r.Learn == "epm" && r.Transport == proto && (r.Ports.Contains(port) || !r.StrictRange) {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
 }

@@ -229,8 +229,8 @@ func (jg *judging) explainMatched(r *Rule) {
 		j.Notes = append(j.Notes, fmt.Sprintf("ambiguous: also matches %v; %s chosen by config order", ids, r.ID))
 	}
 	if j.Dir == Outbound {
-		if sport := f.IniPort; sport < 49152 {
-			j.Notes = append(j.Notes, fmt.Sprintf("server source port %d is outside the Windows dynamic range 49152-65535", sport))
+		if sport := f.IniPort; jg.m.Site.OutsideDynamicRange(sport) {
+			j.Notes = append(j.Notes, fmt.Sprintf("server source port %d is outside the Windows dynamic range %s", sport, jg.m.Site.DynamicPorts))
 		}
 	}
 }

@@ -2,13 +2,14 @@ package matrix
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 )
 
 // keyPart matches one step of a key as ConfigError writes it:
-// "rules[kerberos-out]", "roles", "domain-controllers".
+// "rules[ldap-out]", "roles", "site", "groups[Agents]".
 var keyPart = regexp.MustCompile(`^([^\[\]]+)(?:\[([^\]]+)\])?$`)
 
 // lineOf finds the line of a key in a YAML document: "a.b" walks
@@ -38,14 +39,7 @@ func lineOf(data []byte, key string) int {
 		}
 		node = next
 		if m[2] != "" && node.Kind == yaml.SequenceNode {
-			var entry *yaml.Node
-			for _, e := range node.Content {
-				for i := 0; i+1 < len(e.Content); i += 2 {
-					if e.Content[i].Value == "id" && e.Content[i+1].Value == m[2] {
-						entry = e
-					}
-				}
-			}
+			entry := seqEntry(node, m[2])
 			if entry == nil {
 				return line
 			}
@@ -53,6 +47,22 @@ func lineOf(data []byte, key string) int {
 		}
 	}
 	return line
+}
+
+// seqEntry picks a sequence's entry by its id or name ("rules[ldap-out]",
+// "site.groups[Agents]"), or else by its index ("hints[2]").
+func seqEntry(seq *yaml.Node, sel string) *yaml.Node {
+	for _, e := range seq.Content {
+		for i := 0; i+1 < len(e.Content); i += 2 {
+			if k := e.Content[i].Value; (k == "id" || k == "name") && e.Content[i+1].Value == sel {
+				return e
+			}
+		}
+	}
+	if n, err := strconv.Atoi(sel); err == nil && n >= 0 && n < len(seq.Content) {
+		return seq.Content[n]
+	}
+	return nil
 }
 
 // findKey returns the line of the first mapping key with this name.

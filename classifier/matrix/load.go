@@ -14,14 +14,17 @@ import (
 )
 
 // EnvPrefix is the prefix of environment overrides: FLOWVERIFY_SERVER,
-// FLOWVERIFY_ROLES_DOMAIN_CONTROLLERS, FLOWVERIFY_FLOWS_MAX_FLOWS, ...
+// FLOWVERIFY_ROLES_<ROLE>, FLOWVERIFY_FLOWS_MAX_FLOWS, ...
 const EnvPrefix = "FLOWVERIFY"
 
 // LoadOptions says where the matrix comes from and what overrides it.
 type LoadOptions struct {
 	ConfigFile string   // user's file, merged over the embedded default
 	Environ    []string // environment (os.Environ()); FLOWVERIFY_* entries override
-	Profile    string   // shipped profile to start from (default "threatmanager")
+	Profile    string   // shipped profile to start from (default configs.Default)
+	// ProfileData, when set, is the profile's YAML itself instead of a
+	// shipped one's (Profile, or the default, still names it).
+	ProfileData []byte
 	// Flag overrides, applied last.
 	Server []string            // addresses, host names or "auto"
 	Hosts  map[string][]string // host name -> addresses (--host)
@@ -42,6 +45,9 @@ type rawRule struct {
 	Learn       string   `mapstructure:"learn"`
 	OneWay      bool     `mapstructure:"one_way"`
 	StrictRange bool     `mapstructure:"strict_range"`
+	Part        string   `mapstructure:"part"`
+	Evidence    int      `mapstructure:"evidence"`
+	Service     string   `mapstructure:"service"`
 }
 
 type rawIgnore struct {
@@ -72,6 +78,8 @@ type rawMatrix struct {
 	Ignore      []rawIgnore         `mapstructure:"ignore"`
 	Flows       rawFlows            `mapstructure:"flows"`
 	FailOn      []string            `mapstructure:"fail_on"`
+	Site        rawSite             `mapstructure:"site"`
+	Hints       []rawHint           `mapstructure:"hints"`
 }
 
 // Load builds the effective matrix: a profile (the default, --profile, or
@@ -86,46 +94,13 @@ func Load(opt LoadOptions) (*Matrix, error) {
 }
 
 func load(opt LoadOptions) (*Matrix, []byte, error) {
-	var user *viper.Viper
-	var data []byte
-	extends := ""
-	if opt.ConfigFile != "" {
-		var err error
-		data, err = os.ReadFile(opt.ConfigFile)
-		if err != nil {
-			return nil, data, &ConfigError{Source: opt.ConfigFile, Err: err}
-		}
-		if len(data) > maxConfigSize {
-			return nil, data, &ConfigError{Source: opt.ConfigFile, Msg: fmt.Sprintf("%d bytes is too large for a matrix (limit %d)", len(data), maxConfigSize)}
-		}
-		user = viper.New()
-		user.SetConfigType("yaml")
-		if err := user.ReadConfig(bytes.NewReader(data)); err != nil {
-			return nil, data, &ConfigError{Source: opt.ConfigFile, Msg: "not valid YAML: " + cleanYAMLError(err), Err: err}
-		}
-		extends = user.GetString("extends")
-	}
-	profile := configs.Default
-	switch {
-	case extends != "" && opt.Profile != "" && extends != opt.Profile:
-		return nil, data, &ConfigError{Source: opt.ConfigFile, Key: "extends", Err: &ProfileConflictError{Extends: extends, Profile: opt.Profile}}
-	case extends != "":
-		profile = extends
-	case opt.Profile != "":
-		profile = opt.Profile
-	}
-	base, err := configs.Lookup(profile)
+	user, data, err := readUser(opt.ConfigFile)
 	if err != nil {
-		ce := &ConfigError{Source: "flag", Setting: SettingProfile, Err: err}
-		if extends != "" {
-			ce = &ConfigError{Source: opt.ConfigFile, Key: "extends", Err: err}
-		}
-		return nil, data, ce
+		return nil, data, err
 	}
-	v := viper.New()
-	v.SetConfigType("yaml")
-	if err := v.ReadConfig(bytes.NewReader(base)); err != nil {
-		return nil, data, &ConfigError{Source: "profile " + profile, Err: err}
+	profile, v, err := readProfile(opt, user)
+	if err != nil {
+		return nil, data, err
 	}
 	source := "profile " + profile
 	profileRoles := map[string]bool{}
@@ -142,19 +117,11 @@ func load(opt LoadOptions) (*Matrix, []byte, error) {
 	if err != nil {
 		return nil, data, err
 	}
-	var raw rawMatrix
-	if err := v.UnmarshalExact(&raw); err != nil {
-		msg := cleanDecodeError(err)
-		// A value a variable set is the variable's fault, not the
-		// profile's or the file's.
-		for key, name := range envKeys {
-			if strings.Contains(msg, "'"+key+"'") {
-				return nil, data, &ConfigError{Source: "environment", Key: name, Msg: msg, Err: err}
-			}
-		}
-		return nil, data, &ConfigError{Source: source, Msg: msg, Err: err}
+	raw, err := decode(v, source, envKeys)
+	if err != nil {
+		return nil, data, err
 	}
-	m, err := build(&raw, source, envKeys)
+	m, err := build(raw, source, envKeys)
 	if err != nil {
 		return nil, data, err
 	}
@@ -171,6 +138,78 @@ func load(opt LoadOptions) (*Matrix, []byte, error) {
 		return nil, data, err
 	}
 	return m, data, nil
+}
+
+// readUser reads the user's file, if one is given; data is returned even
+// with an error, for the error's line.
+func readUser(file string) (*viper.Viper, []byte, error) {
+	if file == "" {
+		return nil, nil, nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, data, &ConfigError{Source: file, Err: err}
+	}
+	if len(data) > maxConfigSize {
+		return nil, data, &ConfigError{Source: file, Msg: fmt.Sprintf("%d bytes is too large for a matrix (limit %d)", len(data), maxConfigSize)}
+	}
+	user := viper.New()
+	user.SetConfigType("yaml")
+	if err := user.ReadConfig(bytes.NewReader(data)); err != nil {
+		return nil, data, &ConfigError{Source: file, Msg: "not valid YAML: " + cleanYAMLError(err), Err: err}
+	}
+	return user, data, nil
+}
+
+// readProfile picks the profile (the user file's extends, --profile or
+// the default) and reads it.
+func readProfile(opt LoadOptions, user *viper.Viper) (string, *viper.Viper, error) {
+	extends := ""
+	if user != nil {
+		extends = user.GetString("extends")
+	}
+	profile := configs.Default
+	switch {
+	case extends != "" && opt.Profile != "" && extends != opt.Profile:
+		return "", nil, &ConfigError{Source: opt.ConfigFile, Key: "extends", Err: &ProfileConflictError{Extends: extends, Profile: opt.Profile}}
+	case extends != "":
+		profile = extends
+	case opt.Profile != "":
+		profile = opt.Profile
+	}
+	base := opt.ProfileData
+	if base == nil {
+		var err error
+		if base, err = configs.Lookup(profile); err != nil {
+			ce := &ConfigError{Source: "flag", Setting: SettingProfile, Err: err}
+			if extends != "" {
+				ce = &ConfigError{Source: opt.ConfigFile, Key: "extends", Err: err}
+			}
+			return "", nil, ce
+		}
+	}
+	v := viper.New()
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(bytes.NewReader(base)); err != nil {
+		return "", nil, &ConfigError{Source: "profile " + profile, Err: err}
+	}
+	return profile, v, nil
+}
+
+// decode reads the merged layers into the raw matrix; a value a variable
+// set is the variable's fault, not the profile's or the file's.
+func decode(v *viper.Viper, source string, envKeys map[string]string) (*rawMatrix, error) {
+	var raw rawMatrix
+	if err := v.UnmarshalExact(&raw); err != nil {
+		msg := cleanDecodeError(err)
+		for key, name := range envKeys {
+			if strings.Contains(msg, "'"+key+"'") {
+				return nil, &ConfigError{Source: "environment", Key: name, Msg: msg, Err: err}
+			}
+		}
+		return nil, &ConfigError{Source: source, Msg: msg, Err: err}
+	}
+	return &raw, nil
 }
 
 // maxConfigSize bounds a matrix file; real ones are a few kilobytes.
@@ -239,25 +278,31 @@ func mergeUser(v, user *viper.Viper, file string) error {
 		v.Set(list, merged)
 	}
 	if user.IsSet("remove_rules") {
-		ids := splitList(user.GetStringSlice("remove_rules"))
-		cur, _ := v.Get("rules").([]any)
-		for _, id := range ids {
-			found := false
-			out := cur[:0:0]
-			for _, c := range cur {
-				if cm, ok := c.(map[string]any); ok && cm["id"] == id {
-					found = true
-					continue
-				}
-				out = append(out, c)
-			}
-			if !found {
-				return cerr("remove_rules", "no rule %q to remove", id)
-			}
-			cur = out
-		}
-		v.Set("rules", cur)
+		return removeRules(v, splitList(user.GetStringSlice("remove_rules")), file)
 	}
+	return nil
+}
+
+// removeRules drops the rules with these ids; an id no layer defines is
+// an error, not a silent no-op.
+func removeRules(v *viper.Viper, ids []string, file string) error {
+	cur, _ := v.Get("rules").([]any)
+	for _, id := range ids {
+		found := false
+		out := cur[:0:0]
+		for _, c := range cur {
+			if cm, ok := c.(map[string]any); ok && cm["id"] == id {
+				found = true
+				continue
+			}
+			out = append(out, c)
+		}
+		if !found {
+			return &ConfigError{Source: file, Key: "remove_rules", Msg: fmt.Sprintf("no rule %q to remove", id)}
+		}
+		cur = out
+	}
+	v.Set("rules", cur)
 	return nil
 }
 
@@ -270,9 +315,9 @@ func applyEnv(v *viper.Viper, environ []string) (map[string]string, error) {
 	for _, k := range v.AllKeys() {
 		known[envName(k)] = k
 	}
-	// Roles may be set even when the default lists them empty.
-	for _, role := range []string{"domain-controllers", "activity-monitor-agents", "threat-prevention-agents",
-		"access-analyzer-consoles", "console-clients", "postgresql-servers", "action-service-servers"} {
+	// Every role of the profile and the file may be set, also one they
+	// list empty (which has no key of its own).
+	for role := range v.GetStringMap("roles") {
 		known[envName("roles."+role)] = "roles." + role
 	}
 	set := map[string]string{}
@@ -291,7 +336,7 @@ func applyEnv(v *viper.Viper, environ []string) (map[string]string, error) {
 				names = append(names, n)
 			}
 			slices.Sort(names)
-			return nil, &ConfigError{Source: "environment", Key: name, Msg: "unknown variable (scalar keys only, e.g. FLOWVERIFY_SERVER, FLOWVERIFY_ROLES_DOMAIN_CONTROLLERS, FLOWVERIFY_HOSTS_DC1, FLOWVERIFY_FLOWS_MAX_FLOWS)" + words.DidYouMean(name, names)}
+			return nil, &ConfigError{Source: "environment", Key: name, Msg: "unknown variable (scalar keys only, e.g. FLOWVERIFY_SERVER, FLOWVERIFY_ROLES_<ROLE>, FLOWVERIFY_HOSTS_<NAME>, FLOWVERIFY_FLOWS_MAX_FLOWS)" + words.DidYouMean(name, names)}
 		}
 		v.Set(key, val)
 		set[key] = name
@@ -331,8 +376,8 @@ func (m *Matrix) applyFlags(opt LoadOptions) error {
 }
 
 // checkRolesUsed refuses a role that the profile does not define and no
-// rule or ignore entry uses: "domain-controler" in a file would otherwise
-// leave domain-controllers at "any address" without a word.
+// rule or ignore entry uses: a misspelt role in a file would otherwise
+// leave the one meant at "any address" without a word.
 func (m *Matrix) checkRolesUsed(profile map[string]bool) error {
 	used := map[string]bool{}
 	for _, r := range m.Rules {

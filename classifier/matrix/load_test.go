@@ -87,7 +87,7 @@ func TestConfigOverridesInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !m.ServerAuto || m.ServerFrom != "flag" || !m.FailsOn("missing") || m.FailsOn("unexpected") {
+	if !m.ServerAuto || m.ServerFrom != "flag" || !m.FailsOn(FindingMissing) || m.FailsOn(FindingUnexpected) {
 		t.Fatalf("flags not applied: auto=%v from=%s failOn=%v", m.ServerAuto, m.ServerFrom, m.FailOn)
 	}
 }

@@ -188,6 +188,16 @@ type Rule struct {
 	// whatever its number (sites fix NTDS and Netlogon ports), and the
 	// report notes one outside Ports.
 	StrictRange bool
+	// Part is the site part (Site.Parts) a host this row's flows reach
+	// plays; "" for none.
+	Part string
+	// Evidence is the row's weight as evidence of which address is the
+	// server (0: none): each of its ports, on the server's side of the
+	// row, counts as that many kinds.
+	Evidence int
+	// Service names what the row's port serves, in prose ("AD Web
+	// Services"), for the evidence it gives.
+	Service string
 }
 
 // IgnoreRule names traffic a site does not judge.
@@ -225,15 +235,18 @@ type Matrix struct {
 	Rules       []Rule
 	Ignore      []IgnoreRule
 	Limits      Limits
-	FailOn      []string
+	FailOn      []Finding
+	Site        Site
+	Hints       []PortHint // the profile's word on unexpected ports, before the protocols'
 
+	evidence   []ServerEvidence
 	hostOf     map[netip.Addr]*Host
 	serverList []string
 	serverFrom origin
 }
 
 // FailsOn reports whether a finding kind makes the run exit 1.
-func (m *Matrix) FailsOn(kind string) bool { return slices.Contains(m.FailOn, kind) }
+func (m *Matrix) FailsOn(kind Finding) bool { return slices.Contains(m.FailOn, kind) }
 
 // peerInRoles says whether a rule's roles admit the peer: true with
 // specific=true when a non-empty role lists it, true with specific=false

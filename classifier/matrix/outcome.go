@@ -45,7 +45,7 @@ type Facts struct {
 	// Judged is false when no server was known.
 	Judged bool
 	// Findings counts findings by kind (summary.findings).
-	Findings map[string]int
+	Findings map[Finding]int
 	// Unconfirmed counts rules in status unconfirmed.
 	Unconfirmed int
 	// Observed and Window are set by a monitor: how much of its window
@@ -63,7 +63,7 @@ func Decide(f Facts) Outcome {
 	if !f.Judged {
 		return OutcomeNotJudged
 	}
-	for _, k := range FindingNames() {
+	for _, k := range Findings() {
 		if f.Findings[k] > 0 {
 			return OutcomeFindings
 		}
@@ -90,14 +90,14 @@ const (
 // outranks everything; then no server; a finding fails only when
 // --fail-on (failsOn) counts its kind; with none counted, a monitor short
 // of its window or a rule never answered is not a pass either (4).
-func ExitStatus(f Facts, failsOn func(string) bool, damaged bool) int {
+func ExitStatus(f Facts, failsOn func(Finding) bool, damaged bool) int {
 	if damaged {
 		return ExitDamaged
 	}
 	if !f.Judged {
 		return ExitNotJudged
 	}
-	for _, k := range FindingNames() {
+	for _, k := range Findings() {
 		if f.Findings[k] > 0 && failsOn(k) {
 			return ExitFindings
 		}

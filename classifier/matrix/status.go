@@ -2,8 +2,10 @@ package matrix
 
 import (
 	"fmt"
-	"github.com/flowverify/flowverify/internal/words"
 	"strings"
+	"time"
+
+	"github.com/flowverify/flowverify/internal/words"
 )
 
 // Status is a rule's verdict over a window (docs/design.md), also a
@@ -31,16 +33,12 @@ func Statuses() []Status {
 
 // Failing says whether a rule in this status is a finding.
 func (s Status) Failing() bool {
-	switch s {
-	case StatusMissing, StatusBlocked, StatusMismatch, StatusPartial:
-		return true
-	}
-	return false
+	_, ok := s.Finding()
+	return ok
 }
 
-// Severity orders statuses from fine (0) to worst, for telling whether a
-// rule got worse between two reports.
-func (s Status) Severity() int {
+// severity orders statuses from fine (0) to worst.
+func (s Status) severity() int {
 	switch s {
 	case StatusUnconfirmed:
 		return 1
@@ -56,31 +54,132 @@ func (s Status) Severity() int {
 	return 0
 }
 
-// Finding is a kind of finding: what --fail-on names and a report's
-// summary counts.
-type Finding string
+// Worse says whether a rule got worse from a baseline report to a
+// current one, which a diff calls a regression. An empty status is a
+// report without the rule: a rule that appears is worse unless it is
+// fine, and a rule that is gone is worse, since it can no longer be
+// checked.
+func Worse(before, after Status) bool {
+	switch {
+	case after == "":
+		return true
+	case before == "":
+		return after.severity() > 0
+	}
+	return after.severity() > before.severity()
+}
 
-// Finding kinds; a failing Status names its own kind.
+// AttemptsShown is how many unconfirmed attempts a rule's reported
+// count and status show together (a merge adds them up): a status of
+// unconfirmed says attempts were seen even when the count is absent, so
+// that a sum never forgets them and calls the rule missing.
+func AttemptsShown(s Status, unconfirmed int) int {
+	if s == StatusUnconfirmed && unconfirmed == 0 {
+		return 1
+	}
+	return unconfirmed
+}
+
+// Finding is a kind of finding: what --fail-on names and a report's
+// summary counts. Its text is part of the report schema.
+type Finding uint8
+
+// Finding kinds, in the order reports show them; a failing Status is a
+// finding of its own kind (Status.Finding).
 const (
-	FindingMissing    Finding = "missing"
-	FindingBlocked    Finding = "blocked"
-	FindingMismatch   Finding = "mismatch"
-	FindingPartial    Finding = "partial"
-	FindingUnexpected Finding = "unexpected"
+	FindingMissing Finding = iota + 1
+	FindingBlocked
+	FindingMismatch
+	FindingPartial
+	FindingUnexpected
 )
+
+var findingNames = [...]string{FindingMissing: "missing", FindingBlocked: "blocked", FindingMismatch: "mismatch",
+	FindingPartial: "partial", FindingUnexpected: "unexpected"}
 
 // Findings lists every kind, in the order reports show them.
 func Findings() []Finding {
 	return []Finding{FindingMissing, FindingBlocked, FindingMismatch, FindingPartial, FindingUnexpected}
 }
 
-// FindingNames is Findings as strings.
-func FindingNames() []string {
-	var out []string
-	for _, f := range Findings() {
-		out = append(out, string(f))
+func (f Finding) String() string {
+	if int(f) < len(findingNames) && findingNames[f] != "" {
+		return findingNames[f]
 	}
+	return fmt.Sprintf("finding(%d)", uint8(f))
+}
+
+// MarshalText writes the kind's name; only the kinds above have one.
+func (f Finding) MarshalText() ([]byte, error) {
+	if int(f) >= len(findingNames) || findingNames[f] == "" {
+		return nil, fmt.Errorf("no finding kind %d", uint8(f))
+	}
+	return []byte(findingNames[f]), nil
+}
+
+// UnmarshalText reads a kind's name, as a report read back writes it.
+func (f *Finding) UnmarshalText(b []byte) error {
+	k, ok := ParseFinding(string(b))
+	if !ok {
+		return fmt.Errorf("%q is not a finding kind (%v)", b, Findings())
+	}
+	*f = k
+	return nil
+}
+
+// ParseFinding reads a kind's name.
+func ParseFinding(name string) (Finding, bool) {
+	for _, k := range Findings() {
+		if findingNames[k] == name {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+// Finding is the kind of finding a rule in this status is; false when
+// the status is no finding.
+func (s Status) Finding() (Finding, bool) {
+	switch s {
+	case StatusMissing:
+		return FindingMissing, true
+	case StatusBlocked:
+		return FindingBlocked, true
+	case StatusMismatch:
+		return FindingMismatch, true
+	case StatusPartial:
+		return FindingPartial, true
+	}
+	return 0, false
+}
+
+// CountFindings counts a report's findings by kind, every kind present:
+// a failing rule status is a finding of its own kind, and each
+// unexpected group one of kind unexpected.
+func CountFindings(statuses []Status, unexpected int) map[Finding]int {
+	out := map[Finding]int{}
+	for _, k := range Findings() {
+		out[k] = 0
+	}
+	for _, s := range statuses {
+		if k, ok := s.Finding(); ok {
+			out[k]++
+		}
+	}
+	out[FindingUnexpected] = unexpected
 	return out
+}
+
+// CountUnconfirmed counts the rules whose status is unconfirmed: what
+// keeps a report without findings from conforming (Facts).
+func CountUnconfirmed(statuses []Status) int {
+	n := 0
+	for _, s := range statuses {
+		if s == StatusUnconfirmed {
+			n++
+		}
+	}
+	return n
 }
 
 // Tally is what a rule's status is decided from: counts over its flows and
@@ -96,6 +195,7 @@ type Tally struct {
 	// them, so the same flows get the same status however the site is
 	// described.
 	UnconfirmedPeers int
+	Reached          int // peers reached at least once
 	Unreached        int // peers seen only failing
 	MissingPeers     int // peers a role lists one by one that were never tried
 	// Failures says how the blocked attempts failed; nil when unknown
@@ -103,11 +203,24 @@ type Tally struct {
 	Failures *Failures
 }
 
-// RuleStatus decides a rule's status, the same way for an analysis and a
-// merge of reports: any mismatch is a mismatch; allowed flows with peers
-// that were never reached are partial; otherwise ok; failures are
-// blocked; attempts whose outcome is unknown, and nothing else, leave it
-// unconfirmed; nothing at all is missing when required, else not-seen.
+// CountPeer counts one of the rule's peers by its status (PeerStatus).
+func (t *Tally) CountPeer(s Status) {
+	switch s {
+	case StatusOK:
+		t.Reached++
+	case StatusBlocked:
+		t.Unreached++
+	case StatusUnconfirmed:
+		t.UnconfirmedPeers++ // not known to fail, nor to work
+	}
+}
+
+// RuleStatus is the status the traffic shows, the same way for an
+// analysis and a merge of reports: any mismatch is a mismatch; allowed
+// flows with peers that were never reached are partial; otherwise ok;
+// failures are blocked; attempts whose outcome is unknown, and nothing
+// else, leave it unconfirmed; nothing at all is missing when required,
+// else not-seen. JudgeRule puts it in the report's scope.
 func RuleStatus(t Tally) Status {
 	switch {
 	case t.Mismatch > 0:
@@ -128,6 +241,47 @@ func RuleStatus(t Tally) Status {
 	return StatusNotSeen
 }
 
+// RuleFacts is a rule's tally in the scope of its report: whether
+// anything was judged, whether the report covers a full window, and what
+// its reason is worded from.
+type RuleFacts struct {
+	Tally Tally
+	// Judged is false when no server was known: nothing is judged.
+	Judged bool
+	// Complete: the report covers its whole span (an analysis, or a
+	// monitor past one full window), so an untried rule can be missing.
+	Complete bool
+	// Flows is how many flows the rule matched.
+	Flows int
+	// Seen lists the other protocols heard on a mismatched rule and
+	// Expects the ones it accepts; either may be empty when the caller
+	// no longer knows them (a merge).
+	Seen, Expects []string
+	// Scope, when not empty, says where nothing was seen ("in any
+	// report"); it marks a merge.
+	Scope string
+	// Observed of Window: how far a monitor is into its first window.
+	Observed, Window time.Duration
+}
+
+// JudgeRule decides a rule's status and says why, for an analysis, a
+// monitor window and a merge alike: not judged without a server (its
+// reason is the command's, which names the flag), a required rule never
+// tried is not missing before a full window, else what the traffic shows.
+func JudgeRule(f RuleFacts) (Status, string) {
+	if !f.Judged {
+		return StatusNotSeen, ""
+	}
+	s := RuleStatus(f.Tally)
+	if s == StatusMissing && !f.Complete {
+		if f.Scope != "" {
+			return StatusNotSeen, "no attempt yet " + f.Scope + ", and none has observed a full window: missing only after one has"
+		}
+		return StatusNotSeen, fmt.Sprintf("no attempt yet; missing only after a full window (%s of %s observed)", f.Observed.Round(time.Second), f.Window)
+	}
+	return s, statusReason(s, f)
+}
+
 // PeerStatus is a peer's status within a rule: ok once one flow to it
 // worked; unconfirmed when it was seen only in attempts whose outcome the
 // capture does not show; else blocked.
@@ -141,11 +295,9 @@ func PeerStatus(allowed, blocked, unconfirmed int) Status {
 	return StatusBlocked
 }
 
-// StatusReason explains a rule's status in words; scope, when not empty,
-// says where nothing was seen ("in any report"). seen lists the other
-// protocols heard on a mismatched rule and expects the ones it accepts;
-// either may be empty when the caller no longer knows them.
-func StatusReason(s Status, t Tally, reached, flows int, seen, expects []string, scope string) string {
+// statusReason explains a status the traffic shows in words.
+func statusReason(s Status, f RuleFacts) string {
+	t, flows, seen, expects, scope := f.Tally, f.Flows, f.Seen, f.Expects, f.Scope
 	switch s {
 	case StatusMismatch:
 		speak := "another protocol"
@@ -158,7 +310,7 @@ func StatusReason(s Status, t Tally, reached, flows int, seen, expects []string,
 		}
 		return r
 	case StatusPartial:
-		r := fmt.Sprintf("%s reached, %d failed, %d never tried", words.Count(reached, "peer"), t.Unreached, t.MissingPeers)
+		r := fmt.Sprintf("%s reached, %d failed, %d never tried", words.Count(t.Reached, "peer"), t.Unreached, t.MissingPeers)
 		if how := t.Failures.Text(); how != "" {
 			r += "; failed attempts: " + how
 		}
@@ -171,7 +323,7 @@ func StatusReason(s Status, t Tally, reached, flows int, seen, expects []string,
 	case StatusUnconfirmed:
 		if t.Allowed > 0 {
 			return fmt.Sprintf("%s reached, %s seen with neither an answer nor a failure: whether the rule works with them is unknown",
-				words.Count(reached, "peer"), words.Count(t.UnconfirmedPeers, "peer"))
+				words.Count(t.Reached, "peer"), words.Count(t.UnconfirmedPeers, "peer"))
 		}
 		return words.Count(t.Unconfirmed, "attempt") + " seen, but no flow shows the responder answering (no completed handshake, no reply from it), so whether the rule works is unknown"
 	case StatusMissing:

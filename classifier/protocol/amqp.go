@@ -104,6 +104,6 @@ func amqpFrame(b []byte) (string, bool) {
 func amqpPorts() []Port {
 	return []Port{
 		{Transport: TCP, Number: 10001, Usual: AMQP, Server: true},
-		{Transport: TCP, Number: 5672, Usual: AMQP, Server: true, Hint: "AMQP on its standard port; agents use tcp/10001"},
+		{Transport: TCP, Number: 5672, Usual: AMQP, Server: true, Hint: "AMQP on its standard port"},
 	}
 }

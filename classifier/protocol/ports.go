@@ -5,8 +5,9 @@ package protocol
 // whether the end on it is the server (to place a flow seen mid-stream),
 // whether a UDP service there answers requests (a datagram from it to a
 // high port is an answer whose question was missed; one-way services such
-// as syslog do not), and what traffic to it usually means next to a
-// Threat Manager server, for unexpected flows. This table, each protocol's
+// as syslog do not), and which service usually listens there, for
+// unexpected flows (what it means next to a given product's server is
+// that profile's hint, in the matrix). This table, each protocol's
 // part declared in the protocol's own file, is the one home of port
 // knowledge.
 type Port struct {
@@ -46,8 +47,8 @@ func WellKnownPorts() []Port {
 }
 
 // otherPorts are services with no recogniser of their own: FTP, telnet,
-// mail, databases, DHCP and TFTP, IKE, RADIUS, WinRM and the later
-// matrix's application services.
+// mail, databases, DHCP and TFTP, IKE, RADIUS and WinRM. A product's own
+// ports and what they mean are its profile's (the matrix's hints).
 func otherPorts() []Port {
 	return []Port{
 		{Transport: TCP, Number: 20, Server: true},
@@ -68,9 +69,6 @@ func otherPorts() []Port {
 		{Transport: TCP, Number: 3306, Server: true},
 		{Transport: TCP, Number: 5985, Server: true, Hint: "WinRM (HTTP)"},
 		{Transport: TCP, Number: 5986, Server: true, Hint: "WinRM (HTTPS)"},
-		{Transport: TCP, Number: 55555, Server: true, Hint: "Threat Manager application service (AD login to the console) in the later matrix"},
-		{Transport: TCP, Number: 55556, Server: true, Hint: "Threat Manager application service (AD login to the console) in the later matrix"},
-		{Transport: TCP, Number: 55557, Server: true, Hint: "Threat Manager Event/Job Service traffic in the later matrix"},
 	}
 }
 

@@ -149,10 +149,11 @@ func pgLengthFits(t byte, l int, backend bool) bool {
 	return true
 }
 
-// postgresPorts: PostgreSQL's default port and the two Threat Manager uses.
+// postgresPorts: PostgreSQL's default port and two a product of the
+// shipped profiles runs it on (tie-breakers only; hints are the profile's).
 func postgresPorts() []Port {
 	return []Port{
-		{Transport: TCP, Number: 5432, Usual: PostgreSQL, Server: true, Hint: "PostgreSQL default port: the later matrix (threatmanager-3.0) uses 5432; this one lists 5435/5439"},
+		{Transport: TCP, Number: 5432, Usual: PostgreSQL, Server: true, Hint: "PostgreSQL default port"},
 		{Transport: TCP, Number: 5435, Usual: PostgreSQL, Server: true},
 		{Transport: TCP, Number: 5439, Usual: PostgreSQL, Server: true},
 	}

@@ -86,10 +86,11 @@ func isMonth(b []byte) bool {
 	return false
 }
 
-// syslogPorts: syslog receivers, the server's agent port and the standard one.
+// syslogPorts: syslog receivers, a shipped profile's agent port and the
+// standard one (tie-breakers only; hints are the profile's).
 func syslogPorts() []Port {
 	return []Port{
 		{Transport: UDP, Number: 10000, Usual: Syslog, Server: true},
-		{Transport: UDP, Number: 514, Usual: Syslog, Server: true, Hint: "syslog on the standard port; agents send to udp/10000"},
+		{Transport: UDP, Number: 514, Usual: Syslog, Server: true, Hint: "syslog on the standard port"},
 	}
 }

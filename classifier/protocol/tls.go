@@ -85,9 +85,9 @@ func clientHello(h []byte) (sni, alpn string) {
 func tlsPorts() []Port {
 	return []Port{
 		{Transport: TCP, Number: 443, Usual: TLS, Server: true, Hint: "HTTPS"},
-		{Transport: TCP, Number: 636, Usual: TLS, Server: true, Hint: "LDAPS: listed in the later Threat Manager matrix (threatmanager-3.0), not in this one"},
+		{Transport: TCP, Number: 636, Usual: TLS, Server: true, Hint: "LDAPS (LDAP over TLS)"},
 		{Transport: TCP, Number: 3269, Usual: TLS, Server: true, Hint: "LDAPS on 3269: the global catalog over TLS; not in the matrix"},
-		{Transport: TCP, Number: 5671, Usual: TLS, Server: true, Hint: "AMQPS on its standard port; agents use tcp/10001"},
+		{Transport: TCP, Number: 5671, Usual: TLS, Server: true, Hint: "AMQPS on its standard port"},
 		{Transport: TCP, Number: 8443, Server: true},
 	}
 }

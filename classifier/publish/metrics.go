@@ -96,7 +96,7 @@ func (m *Metrics) Evaluation(r *report.Report, unixSeconds float64) {
 		m.ruleFlows.WithLabelValues(rr.ID, "mismatch").Set(float64(rr.Mismatch))
 	}
 	for _, u := range r.Unexpected {
-		m.unexpected.WithLabelValues(u.Transport, u.Direction, u.Service()).Add(float64(u.Flows))
+		m.unexpected.WithLabelValues(u.Transport, u.Direction.String(), u.Service()).Add(float64(u.Flows))
 	}
 	for _, b := range r.Blocked {
 		port := b.Responder[lastColon(b.Responder)+1:]

@@ -17,7 +17,7 @@ import (
 func sampleReport() *report.Report {
 	return &report.Report{
 		Rules:      []report.Rule{{ID: "adws-out", Status: "blocked", BlockedN: 2}, {ID: "ldap-out", Status: "ok", Allowed: 3}},
-		Unexpected: []report.Unexpected{{Transport: "tcp", Direction: "outbound", Port: 3268, Peer: "192.0.2.21", Flows: 2}},
+		Unexpected: []report.Unexpected{{Transport: "tcp", Direction: matrix.Outbound, Port: 3268, Peer: "192.0.2.21", Flows: 2}},
 		Blocked:    []report.Blocked{{Rule: "adws-out", Responder: "192.0.2.21:9389"}},
 	}
 }

@@ -295,7 +295,7 @@ func exitFor(m *matrix.Matrix, r *report.Report) error {
 		} else {
 			msg += "; 'flowverify hosts FILE' lists every host seen; pass --server ADDR"
 		}
-		return &exitError{exitUsage, errors.New(msg)}
+		return &exitError{exitUsage, &notJudgedError{msg, r.Server.Err}}
 	case matrix.ExitConforms:
 		return nil
 	case matrix.ExitInconclusive:

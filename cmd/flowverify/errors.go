@@ -42,3 +42,13 @@ type errNoDevices struct{}
 func (errNoDevices) Error() string { return "no capture devices found (permission denied?)" }
 
 func (errNoDevices) Is(target error) bool { return target == fs.ErrPermission }
+
+// notJudgedError is an analysis that judged nothing for want of a server,
+// in the command's words; it wraps the engine's *classifier.NoServerError.
+type notJudgedError struct {
+	msg string
+	err error
+}
+
+func (e *notJudgedError) Error() string { return e.msg }
+func (e *notJudgedError) Unwrap() error { return e.err }

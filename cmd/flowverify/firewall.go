@@ -26,11 +26,11 @@ func newFirewallCmd(stdout io.Writer, environ []string) *cobra.Command {
 			if !contains(firewall.Syntaxes(), syntax) {
 				return &exitError{exitUsage, fmt.Errorf("--syntax %q: use %s", syntax, strings.Join(firewall.Syntaxes(), ", "))}
 			}
-			header := fmt.Sprintf("flowverify %s: host-firewall rules for the Threat Manager server, matrix %q (profile %s)", version, m.Name, m.Profile)
+			header := fmt.Sprintf("flowverify %s: host-firewall rules for the %s, matrix %q (profile %s)", version, m.Site.ServerLabel(), m.Name, m.Profile)
 			if m.ConfigFile != "" {
 				header += " with " + m.ConfigFile
 			}
-			return firewall.Write(stdout, syntax, header, firewall.FromMatrix(m))
+			return firewall.Write(stdout, syntax, firewall.Header{Text: header, Server: m.Site.ServerLabel()}, firewall.FromMatrix(m))
 		},
 	}
 	mf.registerMatrix(cmd)

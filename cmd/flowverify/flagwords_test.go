@@ -12,6 +12,7 @@ import (
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/live"
+	"github.com/flowverify/flowverify/classifier"
 	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/report"
 )
@@ -175,6 +176,41 @@ func TestDamageThroughTheLayers(t *testing.T) {
 	want := "damaged input, report covers what could be read: " + damaged + ": " + de.Detail()
 	if ee.err.Error() != want {
 		t.Errorf("message\n  %s\nwant\n  %s", ee.err, want)
+	}
+}
+
+// TestNoServerThroughTheLayers: an analysis that infers no server exits
+// with the engine's *classifier.NoServerError behind the command's words.
+func TestNoServerThroughTheLayers(t *testing.T) {
+	m, err := (&matrixFlags{}).load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		files []string
+		tied  int
+		want  string
+	}{
+		{"no evidence", []string{filepath.Join(pcapDir, "arkime_dns_udp.pcap")}, 0,
+			"no server could be inferred (no address receives udp/10000, tcp/10001 or tcp/8080, and none opens tcp/88, 135, 389 or 9389); 'flowverify hosts FILE' lists every host seen; pass --server ADDR"},
+		{"a tie", []string{filepath.Join(scenarioDir, "all-good.pcap"), "../../testdata/real/lab-site.pcap"}, 2,
+			"no server could be inferred (10.20.0.10, 10.99.0.10 show the same evidence (7 kinds each)); the strongest candidate is 10.20.0.10: try --server 10.20.0.10"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := analyzeFiles(m, c.files, false, io.Discard, false, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = exitFor(m, r)
+			ns, ok := errors.AsType[*classifier.NoServerError](err)
+			if !ok || len(ns.Tied) != c.tied {
+				t.Fatalf("%v: want a *classifier.NoServerError with %d tied", err, c.tied)
+			}
+			if err.Error() != c.want {
+				t.Errorf("message\n  %s\nwant\n  %s", err, c.want)
+			}
+		})
 	}
 }
 

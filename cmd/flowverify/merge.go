@@ -43,7 +43,7 @@ the sums, as one analysis would: reports without a server stay not judged
 			}
 			// The merged report carries no matrix of its own: every
 			// finding kind counts, as before.
-			code := matrix.ExitStatus(m.Facts(), func(string) bool { return true }, m.Summary.Damaged)
+			code := matrix.ExitStatus(m.Facts(), func(matrix.Finding) bool { return true }, m.Summary.Damaged)
 			if code == matrix.ExitConforms {
 				return nil
 			}

@@ -23,8 +23,12 @@ var eventLogIDs = map[string]uint32{
 func eventLogText(ev report.Event) string {
 	var b strings.Builder
 	b.WriteString(ev.Type)
+	dir := "" // as JSON omits it
+	if ev.Direction != 0 {
+		dir = ev.Direction.String()
+	}
 	for _, kv := range [][2]string{{"rule", ev.Rule}, {"status", string(ev.Status)}, {"previous", string(ev.Previous)},
-		{"transport", ev.Transport}, {"direction", ev.Direction}, {"peer", ev.Peer}, {"interface", ev.Interface}} {
+		{"transport", ev.Transport}, {"direction", dir}, {"peer", ev.Peer}, {"interface", ev.Interface}} {
 		if kv[1] != "" {
 			fmt.Fprintf(&b, " %s=%s", kv[0], kv[1])
 		}

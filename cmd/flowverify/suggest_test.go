@@ -242,7 +242,7 @@ func loadNft(t *testing.T, ss []report.Suggestion) {
 	for _, chain := range []struct{ name, dir string }{{"input", "inbound"}, {"output", "outbound"}} {
 		b.WriteString("\tchain " + chain.name + " {\n\t\ttype filter hook " + chain.name + " priority 0; policy accept;\n")
 		for _, s := range ss {
-			if s.Direction == chain.dir {
+			if s.Direction.String() == chain.dir {
 				for _, c := range s.Commands {
 					b.WriteString("\t\t" + c + "\n")
 				}

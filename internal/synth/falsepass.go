@@ -7,23 +7,6 @@ import (
 	"time"
 )
 
-// OneWay sends TCP segments with the given flags and payloads from cl to
-// sv only, with sequence numbers that follow on, and nothing back: what a
-// capture holds when it sees one direction of a conversation (asymmetric
-// routing, a half-wired tap) or when a tool sends data to a port that
-// never answered. The segments are on the first interface.
-func (c *Capture) OneWay(t time.Time, cl, sv Endpoint, flags uint8, payloads [][]byte) time.Time {
-	seq, ack := c.rand(), c.rand()
-	for i, p := range payloads {
-		if i > 0 {
-			t = t.Add(time.Millisecond)
-		}
-		c.add(frame{ts: t, src: cl, dst: sv, proto: 6, flags: flags, seq: seq, ack: ack, payload: p})
-		seq += uint32(len(p))
-	}
-	return t
-}
-
 // FalsePassCorpus is every case of issue 27 that once made flowverify pass
 // (or fail) what the traffic did not show, each with the outcome the
 // evidence rule promises. The monitor's two cases (a run shorter than its

@@ -272,6 +272,23 @@ func (c *Capture) Probe(t time.Time, cl, sv Endpoint, flags uint8, iface int) ti
 	return t
 }
 
+// OneWay sends TCP segments with the given flags and payloads from cl to
+// sv only, with sequence numbers that follow on, and nothing back: what a
+// capture holds when it sees one direction of a conversation (asymmetric
+// routing, a half-wired tap) or when a tool sends data to a port that
+// never answered. The segments are on the first interface.
+func (c *Capture) OneWay(t time.Time, cl, sv Endpoint, flags uint8, payloads [][]byte) time.Time {
+	seq, ack := c.rand(), c.rand()
+	for i, p := range payloads {
+		if i > 0 {
+			t = t.Add(time.Millisecond)
+		}
+		c.add(frame{ts: t, src: cl, dst: sv, proto: layers.IPProtocolTCP, flags: flags, seq: seq, ack: ack, payload: p})
+		seq += uint32(len(p))
+	}
+	return t
+}
+
 // SplitSYN sends an unanswered SYN as two IPv4 fragments, the first
 // carrying only first bytes of the TCP header (8: the ports and the
 // sequence number, no flags), as evasion tools cut them.
