@@ -25,25 +25,25 @@ func smallReport() *Report {
 		Hosts:  []Host{{Name: "dc1", Addresses: []string{"10.0.0.21", "2001:db8::21"}}},
 		Window: Window{Start: "2025-01-01T00:00:00Z", End: "2025-01-01T01:00:00Z"},
 		Rules: []Rule{
-			{ID: "ldap-out", Description: "LDAP to the domain controllers", Direction: "outbound", Transport: "tcp", Ports: "389",
+			{ID: "ldap-out", Description: "LDAP to the domain controllers", Direction: matrix.Outbound, Transport: "tcp", Ports: "389",
 				Required: true, Status: matrix.StatusOK, Flows: 3, Allowed: 3, Protocols: map[string]int{"ldap": 2, "tls": 1},
 				Peers: []Peer{{Host: "dc1", Addresses: []string{"10.0.0.21", "2001:db8::21"}, Status: matrix.StatusOK, Flows: 3, Allowed: 3}}},
-			{ID: "adws-out", Description: "AD web services", Direction: "outbound", Transport: "tcp", Ports: "9389",
+			{ID: "adws-out", Description: "AD web services", Direction: matrix.Outbound, Transport: "tcp", Ports: "9389",
 				Required: true, Status: matrix.StatusBlocked, Reason: "no answer to all 2 attempts", Flows: 2, BlockedN: 2,
 				Peers: []Peer{{Address: "10.0.0.22", Status: matrix.StatusBlocked, Flows: 2, Blocked: 2}}},
-			{ID: "kerberos-out", Description: "Kerberos", Direction: "outbound", Transport: "udp", Ports: "88",
+			{ID: "kerberos-out", Description: "Kerberos", Direction: matrix.Outbound, Transport: "udp", Ports: "88",
 				Required: true, Status: matrix.StatusMissing, Reason: "never tried", Missing: []string{"dc1"}},
-			{ID: "syslog-in", Description: "Syslog from the agents", Direction: "inbound", Transport: "udp", Ports: "514",
+			{ID: "syslog-in", Description: "Syslog from the agents", Direction: matrix.Inbound, Transport: "udp", Ports: "514",
 				Required: true, Status: matrix.StatusUnconfirmed, Reason: "no reply from the server", Flows: 1, Unconfirmed: 1,
 				Peers: []Peer{{Address: "10.0.1.5", Status: matrix.StatusUnconfirmed, Flows: 1, Unconfirmed: 1}}},
-			{ID: "console-8080", Description: "The web console", Direction: "inbound", Transport: "tcp", Ports: "8080",
+			{ID: "console-8080", Description: "The web console", Direction: matrix.Inbound, Transport: "tcp", Ports: "8080",
 				Status: matrix.StatusNotSeen},
 		},
 		Blocked: []Blocked{{Rule: "adws-out", Initiator: "10.0.0.10:50000", Responder: "10.0.0.22:9389", Reason: "no-answer",
 			Attempts: 2, First: "2025-01-01T00:10:00Z", Last: "2025-01-01T00:10:03Z"}},
-		Unexpected: []Unexpected{{Transport: "tcp", Direction: "inbound", Port: 3389, Peer: "10.0.5.9", Protocol: "rdp", Flows: 4,
+		Unexpected: []Unexpected{{Transport: "tcp", Direction: matrix.Inbound, Port: 3389, Peer: "10.0.5.9", Protocol: "rdp", Flows: 4,
 			Failed: 1, First: "2025-01-01T00:20:00Z", Last: "2025-01-01T00:30:00Z", Hint: "remote desktop"}},
-		Summary: Summary{Verdict: matrix.OutcomeFindings, Findings: map[string]int{"missing": 1, "blocked": 1, "unexpected": 1},
+		Summary: Summary{Verdict: matrix.OutcomeFindings, Findings: map[matrix.Finding]int{matrix.FindingMissing: 1, matrix.FindingBlocked: 1, matrix.FindingUnexpected: 1},
 			Packets: 40, Flows: 10, Allowed: 3, Unconfirmed: 1},
 		Warnings: []string{"12 packets could not be decoded"},
 	}
@@ -120,7 +120,7 @@ func parseCSV(t *testing.T, out string) [][]string {
 // is one more case; the counts in the attributes add up.
 func TestJUnitCases(t *testing.T) {
 	r := smallReport()
-	r.Rules = append(r.Rules, Rule{ID: "amqp-in", Direction: "inbound", Transport: "tcp", Ports: "5672", Required: true,
+	r.Rules = append(r.Rules, Rule{ID: "amqp-in", Direction: matrix.Inbound, Transport: "tcp", Ports: "5672", Required: true,
 		Status: matrix.StatusNotSeen, Reason: "not tried yet, 2s of a 1m0s window"})
 	d := parseJUnit(t, render(t, r, FormatJUnit))
 	s := d.Suites[0]
@@ -300,7 +300,7 @@ func TestEmptySections(t *testing.T) {
 	r := smallReport()
 	r.Rules = r.Rules[:1]
 	r.Blocked, r.Unexpected, r.Warnings = nil, nil, nil
-	r.Summary.Verdict, r.Summary.Findings = matrix.OutcomeConforms, map[string]int{}
+	r.Summary.Verdict, r.Summary.Findings = matrix.OutcomeConforms, map[matrix.Finding]int{}
 	for _, c := range []struct {
 		format        string
 		want, notWant []string
@@ -342,7 +342,7 @@ func TestOutcomesInEveryFormat(t *testing.T) {
 		r.Server = Server{Source: "none", Evidence: []string{"no address answered on the matrix's ports"},
 			Candidates: []Candidate{{Address: "10.0.0.99", Score: 2, Evidence: []string{"answered tcp/5432", "sent syslog"}}},
 			Advice:     "pass the server with --server ADDRESS"}
-		r.Summary = Summary{Verdict: matrix.OutcomeNotJudged, Findings: map[string]int{}, Flows: 7, NotJudged: 7}
+		r.Summary = Summary{Verdict: matrix.OutcomeNotJudged, Findings: map[matrix.Finding]int{}, Flows: 7, NotJudged: 7}
 	}
 	verdict := func(o matrix.Outcome) func(*Report) {
 		return func(r *Report) { r.Summary.Verdict = o }

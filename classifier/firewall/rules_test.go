@@ -322,7 +322,7 @@ func TestEntryInEverySyntax(t *testing.T) {
 			}
 			var wantComments []string
 			if c.e.DynamicRPC {
-				wantComments = append(wantComments, rpcComment)
+				wantComments = append(wantComments, rpcComment(c.e))
 			}
 			if c.ipt6 != "" && syntax == Iptables {
 				wantComments = append(wantComments, "IPv6 peers of "+c.e.RuleID+" go into ip6tables: "+c.ipt6)
@@ -425,7 +425,7 @@ func TestWriteScripts(t *testing.T) {
 	}
 	for _, syntax := range Syntaxes() {
 		var b strings.Builder
-		if err := Write(&b, syntax, "rules for tm", entries); err != nil {
+		if err := Write(&b, syntax, Header{Text: "rules for tm", Server: "lab server"}, entries); err != nil {
 			t.Fatal(err)
 		}
 		out := b.String()
@@ -433,8 +433,8 @@ func TestWriteScripts(t *testing.T) {
 		var body []string
 		switch syntax {
 		case PowerShell, Netsh:
-			if want := parsers[syntax].comment + "rules for tm"; lines[0] != want {
-				t.Errorf("%s starts %q, want %q", syntax, lines[0], want)
+			if want := parsers[syntax].comment + "rules for tm"; lines[0] != want || !strings.HasSuffix(lines[1], " on the lab server.") {
+				t.Errorf("%s starts %q, want %q and where to run it", syntax, lines[:2], want)
 			}
 			body = lines
 		case Nftables:
@@ -460,7 +460,7 @@ func TestWriteScripts(t *testing.T) {
 			t.Errorf("%s: rules %+v, want syslog-in inbound and ldap-out outbound", syntax, rules)
 		}
 	}
-	if err := Write(&strings.Builder{}, "pf", "x", entries); err == nil || !strings.Contains(err.Error(), strings.Join(Syntaxes(), ", ")) {
+	if err := Write(&strings.Builder{}, "pf", Header{}, entries); err == nil || !strings.Contains(err.Error(), strings.Join(Syntaxes(), ", ")) {
 		t.Errorf("unknown syntax: %v", err)
 	}
 }
@@ -491,7 +491,7 @@ func TestSuggestForFailedAttempts(t *testing.T) {
 	}
 	dc1, dc2, agent := netip.MustParseAddr("10.20.0.21"), netip.MustParseAddr("10.20.0.22"), netip.MustParseAddr("10.20.1.7")
 	r := &report.Report{
-		Rules: []report.Rule{{ID: "ldap-out", Status: matrix.StatusMismatch, Reason: "tls answered", Transport: "tcp", Direction: "outbound", Ports: "389"}},
+		Rules: []report.Rule{{ID: "ldap-out", Status: matrix.StatusMismatch, Reason: "tls answered", Transport: "tcp", Direction: matrix.Outbound, Ports: "389"}},
 		Aggregates: &report.Aggregates{Blocked: []report.BlockedAgg{
 			{Rule: "adws-out", Dir: matrix.Outbound, Transport: matrix.TCP, Peer: dc1, Port: 9389, Reason: matrix.NoAnswer},
 			{Rule: "adws-out", Dir: matrix.Outbound, Transport: matrix.TCP, Peer: dc2, Port: 9389, Reason: matrix.Refused},
