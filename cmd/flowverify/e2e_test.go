@@ -347,7 +347,7 @@ func TestMonitorSignals(t *testing.T) {
 	dir := t.TempDir()
 	bin := cliBinary(t)
 	events, js, txt, pcaps := filepath.Join(dir, "ev.jsonl"), filepath.Join(dir, "r.json"), filepath.Join(dir, "r.txt"), filepath.Join(dir, "pcap")
-	mon := cliCommand(bin, "monitor", "-i", "lo", "--events", events, "-o", js, "-o", txt, "--write-pcap", pcaps, "--interval", "1s")
+	mon := cliCommand(bin, "monitor", "-i", "lo", "--events", events, "-o", js, "-o", txt, "--write-pcap", pcaps, "--interval", "200ms")
 	var stderr strings.Builder
 	mon.Stderr = &stderr
 	if err := mon.Start(); err != nil {

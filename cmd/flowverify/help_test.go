@@ -101,7 +101,7 @@ func TestMonitorReopensEventsOnHUP(t *testing.T) {
 		t.Skip("capturing on lo needs root")
 	}
 	events := filepath.Join(t.TempDir(), "events.jsonl")
-	m := startMonitor(t, "-i", "lo", "--server", "127.0.0.1", "--interval", "1s", "--events", events)
+	m := startMonitor(t, "-i", "lo", "--server", "127.0.0.1", "--interval", "200ms", "--events", events)
 	// A summary: the monitor runs and its SIGHUP handler is in place.
 	m.waitFor(t, "summary in the events file", fileHolds(events, `"summary"`))
 	if err := os.Rename(events, events+".1"); err != nil {
@@ -129,7 +129,7 @@ func TestMonitorSnapshots(t *testing.T) {
 		t.Skip("capturing on lo needs root")
 	}
 	out := filepath.Join(t.TempDir(), "tm.json")
-	m := startMonitor(t, "-i", "lo", "--server", "127.0.0.1", "--interval", "1s", "--snapshot-interval", "1s", "-o", out)
+	m := startMonitor(t, "-i", "lo", "--server", "127.0.0.1", "--interval", "200ms", "--snapshot-interval", "200ms", "-o", out)
 	m.waitFor(t, "snapshot while the monitor runs", func() bool {
 		_, err := os.Stat(out)
 		return err == nil
@@ -234,7 +234,7 @@ func TestMonitorAlerts(t *testing.T) {
 	}()
 	// No traffic of its own: the wall clock fills the window on a quiet
 	// lo, and the rules never tried become missing.
-	m := startMonitor(t, "-i", "lo", "--server", "127.0.0.1", "--window", "1s", "--interval", "1s",
+	m := startMonitor(t, "-i", "lo", "--server", "127.0.0.1", "--window", "500ms", "--interval", "200ms",
 		"--webhook", srv.URL, "--syslog", "udp://"+pc.LocalAddr().String(), "--events", filepath.Join(t.TempDir(), "ev.jsonl"))
 	m.waitFor(t, "rule_missing for syslog-in at the webhook", func() bool {
 		mu.Lock()
