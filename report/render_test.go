@@ -21,7 +21,7 @@ func smallReport() *Report {
 		Tool:   Tool{Name: "flowverify", Version: "test"},
 		Matrix: MatrixInfo{Name: "tm", Profile: "tm-4"},
 		Inputs: []Input{{Name: "day.pcap", Format: "pcap", LinkTypes: []string{"ethernet"}, Packets: 40}},
-		Server: Server{Addresses: []string{"10.0.0.10"}, Source: "flag"},
+		Server: Server{Addresses: []string{"10.0.0.10"}, Source: matrix.ServerFromFlag},
 		Hosts:  []Host{{Name: "dc1", Addresses: []string{"10.0.0.21", "2001:db8::21"}}},
 		Window: Window{Start: "2025-01-01T00:00:00Z", End: "2025-01-01T01:00:00Z"},
 		Rules: []Rule{
@@ -39,7 +39,7 @@ func smallReport() *Report {
 			{ID: "console-8080", Description: "The web console", Direction: matrix.Inbound, Transport: "tcp", Ports: "8080",
 				Status: matrix.StatusNotSeen},
 		},
-		Blocked: []Blocked{{Rule: "adws-out", Initiator: "10.0.0.10:50000", Responder: "10.0.0.22:9389", Reason: "no-answer",
+		Blocked: []Blocked{{Rule: "adws-out", Initiator: "10.0.0.10:50000", Responder: "10.0.0.22:9389", Reason: matrix.NoAnswer,
 			Attempts: 2, First: "2025-01-01T00:10:00Z", Last: "2025-01-01T00:10:03Z"}},
 		Unexpected: []Unexpected{{Transport: "tcp", Direction: matrix.Inbound, Port: 3389, Peer: "10.0.5.9", Protocol: "rdp", Flows: 4,
 			Failed: 1, First: "2025-01-01T00:20:00Z", Last: "2025-01-01T00:30:00Z", Hint: "remote desktop"}},
@@ -339,7 +339,7 @@ func TestEmptySections(t *testing.T) {
 // a server says why and lists its candidates.
 func TestOutcomesInEveryFormat(t *testing.T) {
 	noServer := func(r *Report) {
-		r.Server = Server{Source: "none", Evidence: []string{"no address answered on the matrix's ports"},
+		r.Server = Server{Source: matrix.ServerNone, Evidence: []string{"no address answered on the matrix's ports"},
 			Candidates: []Candidate{{Address: "10.0.0.99", Score: 2, Evidence: []string{"answered tcp/5432", "sent syslog"}}},
 			Advice:     "pass the server with --server ADDRESS"}
 		r.Summary = Summary{Verdict: matrix.OutcomeNotJudged, Findings: map[matrix.Finding]int{}, Flows: 7, NotJudged: 7}
@@ -414,7 +414,6 @@ func TestLongTextsWrap(t *testing.T) {
 	r.Blocked[0].Initiator = "[2001:db8:aaaa:bbbb:cccc:dddd:eeee:1]:50000"
 	r.Blocked[0].Responder = "[2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff]:9389"
 	r.Blocked[0].First = "2025-01-01T00:10:00.123456789Z"
-	r.Blocked[0].Reason = long
 	text := render(t, r, FormatText)
 	for _, l := range strings.Split(text, "\n") {
 		if n := len([]rune(l)); n > textWidth {
@@ -422,8 +421,8 @@ func TestLongTextsWrap(t *testing.T) {
 		}
 	}
 	flat := strings.Join(strings.Fields(text), " ")
-	if n := strings.Count(flat, long); n != 4 {
-		t.Errorf("the long text appears whole %d times in the text report, want 4 (reason, evidence, blocked, warning):\n%s", n, text)
+	if n := strings.Count(flat, long); n != 3 {
+		t.Errorf("the long text appears whole %d times in the text report, want 3 (reason, evidence, warning):\n%s", n, text)
 	}
 	if !strings.Contains(text, "\n  adws-out: the peer never") || !strings.Contains(text, "\n  ! the peer never") {
 		t.Errorf("the reason and the warning do not start their paragraphs:\n%s", text)
