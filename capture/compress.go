@@ -15,8 +15,8 @@ import (
 // never by the file's name: customers rename files, and tools drop
 // extensions.
 const (
-	CompressNone = ""
-	CompressGzip = "gzip"
+	compressNone = ""
+	compressGzip = "gzip"
 	CompressZstd = "zstd"
 	CompressXZ   = "xz"
 )
@@ -26,13 +26,13 @@ const (
 func compressionOf(head []byte) string {
 	switch {
 	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
-		return CompressGzip
+		return compressGzip
 	case len(head) >= 4 && bytes.Equal(head[:4], []byte{0x28, 0xb5, 0x2f, 0xfd}):
 		return CompressZstd
 	case len(head) >= 6 && bytes.Equal(head[:6], []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
 		return CompressXZ
 	}
-	return CompressNone
+	return compressNone
 }
 
 // zstdWindow bounds the memory a zstd frame may ask for: captures are
@@ -43,7 +43,7 @@ const zstdWindow = 64 << 20
 // decompressor opens the inflating reader for a compressed stream.
 func decompressor(kind string, r io.Reader) (io.ReadCloser, error) {
 	switch kind {
-	case CompressGzip:
+	case compressGzip:
 		return gzip.NewReader(r)
 	case CompressZstd:
 		d, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(zstdWindow), zstd.WithDecoderMaxMemory(1<<30))

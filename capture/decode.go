@@ -11,8 +11,8 @@ import (
 // ErrNotIP is returned for frames that carry no IP packet (ARP, LLC, ...).
 var ErrNotIP = errors.New("not an IP packet")
 
-// ErrUnsupportedLink is returned for link types the decoder does not know.
-var ErrUnsupportedLink = errors.New("unsupported link type")
+// errUnsupportedLink is returned for link types the decoder does not know.
+var errUnsupportedLink = errors.New("unsupported link type")
 
 // Decoder turns raw frames into Packet summaries. It holds preallocated
 // gopacket layers that every call overwrites, so decoding allocates nothing.
@@ -21,7 +21,7 @@ type Decoder struct {
 	eth   layers.Ethernet
 	dot1q layers.Dot1Q
 	sll   linuxSLL
-	sll2  LinuxSLL2
+	sll2  linuxSLL2
 	loop  layers.Loopback
 	pppoe pppoeSession
 	ip4   layers.IPv4
@@ -59,7 +59,7 @@ func NewDecoder() *Decoder {
 	firsts := [...]gopacket.LayerType{
 		pEthernet: layers.LayerTypeEthernet,
 		pSLL:      layers.LayerTypeLinuxSLL,
-		pSLL2:     LayerTypeLinuxSLL2,
+		pSLL2:     layerTypeLinuxSLL2,
 		pLoop:     layers.LayerTypeLoopback,
 		pIPv4:     layers.LayerTypeIPv4,
 		pIPv6:     layers.LayerTypeIPv6,
@@ -81,7 +81,7 @@ func NewDecoder() *Decoder {
 // SupportedLink reports whether the decoder can read frames of link type lt.
 func SupportedLink(lt LinkType) bool {
 	switch lt {
-	case LinkEthernet, LinkSLL, LinkSLL2, LinkNull, LinkLoop, LinkRaw, LinkRawAlt1, LinkRawAlt2, LinkIPv4, LinkIPv6, LinkNFLOG:
+	case LinkEthernet, LinkSLL, LinkSLL2, LinkNull, linkLoop, linkRaw, linkRawAlt1, linkRawAlt2, linkIPv4, linkIPv6, linkNFLOG:
 		return true
 	}
 	return false
@@ -113,10 +113,10 @@ func (d *Decoder) decode(lt LinkType, data []byte, p *Packet, reference bool) er
 		parser = d.parsers[pSLL]
 	case LinkSLL2:
 		parser = d.parsers[pSLL2]
-	case LinkNull, LinkLoop:
+	case LinkNull, linkLoop:
 		parser = d.parsers[pLoop]
-	case LinkRaw, LinkRawAlt1, LinkRawAlt2, LinkIPv4, LinkIPv6, LinkNFLOG:
-		if lt == LinkNFLOG {
+	case linkRaw, linkRawAlt1, linkRawAlt2, linkIPv4, linkIPv6, linkNFLOG:
+		if lt == linkNFLOG {
 			pl, ok := nflogPayload(data)
 			if !ok {
 				return ErrNotIP // a record with no packet (or not one we can read)
@@ -133,7 +133,7 @@ func (d *Decoder) decode(lt LinkType, data []byte, p *Packet, reference bool) er
 			parser = d.parsers[pIPv4]
 		}
 	default:
-		return ErrUnsupportedLink
+		return errUnsupportedLink
 	}
 
 	return d.fromLayers(parser, parser.DecodeLayers(data, &d.decoded), p, reference)
@@ -154,17 +154,17 @@ func (d *Decoder) fromLayers(parser *gopacket.DecodingLayerParser, err error, p 
 				copy(p.SrcMAC[:], d.eth.SrcMAC)
 			}
 		case layers.LayerTypeMPLS:
-			p.MPLSLabels += uint8(d.mpls.labels)
+			p.mplsLabels += uint8(d.mpls.labels)
 		case layers.LayerTypeIPv4:
 			sawIP4 = true
 		case layers.LayerTypeIPv6:
 			sawIP6 = true
 		case layers.LayerTypeDot1Q:
-			p.VLANs++
+			p.vlans++
 		}
 	}
 	if parser.Truncated {
-		p.Truncated = true
+		p.truncated = true
 	}
 	switch {
 	case sawIP4:
@@ -172,7 +172,7 @@ func (d *Decoder) fromLayers(parser *gopacket.DecodingLayerParser, err error, p 
 	case sawIP6:
 		return d.fromIPv6(p, reference)
 	case err != nil:
-		p.Truncated = true
+		p.truncated = true
 		return err
 	}
 	if n := len(d.decoded); n > 0 {
@@ -210,13 +210,13 @@ func (d *Decoder) fastEthernet(data []byte, p *Packet) (bool, error) {
 		if d.ip4.DecodeFromBytes(data[14:], &d.truncated) != nil || ipInIP(d.ip4.NextLayerType()) {
 			return false, nil
 		}
-		p.Truncated = bool(d.truncated)
+		p.truncated = bool(d.truncated)
 		return true, d.fromIPv4(p, false)
 	case layers.EthernetTypeIPv6:
 		if d.ip6.DecodeFromBytes(data[14:], &d.truncated) != nil || ipInIP(d.ip6.NextLayerType()) {
 			return false, nil
 		}
-		p.Truncated = bool(d.truncated)
+		p.truncated = bool(d.truncated)
 		return true, d.fromIPv6(p, false)
 	}
 	return false, nil
@@ -279,11 +279,11 @@ func (d *Decoder) fromIPv4(p *Packet, reference bool) error {
 	if ipv4Frag(p, ip.FragOffset, ip.Flags&layers.IPv4MoreFragments != 0) {
 		return nil
 	}
-	if layers.IPProtocol(p.Proto) == layers.IPProtocolIPv6 && !p.Tunneled {
+	if layers.IPProtocol(p.Proto) == layers.IPProtocolIPv6 && !p.tunneled {
 		// 6in4 (RFC 4213): judge the inner IPv6 packet, as Zeek does with
 		// its tunnel decapsulation; one level deep.
 		if err := d.ip6.DecodeFromBytes(ip.Payload, gopacket.NilDecodeFeedback); err == nil {
-			p.Tunneled = true
+			p.tunneled = true
 			return d.fromIPv6(p, reference)
 		}
 	}
@@ -294,8 +294,8 @@ func (d *Decoder) fromIPv4(p *Packet, reference bool) error {
 func (d *Decoder) fromIPv6(p *Packet, reference bool) error {
 	ip := &d.ip6
 	p.IsIP = true
-	p.Src = AddrFrom16(ip.SrcIP)
-	p.Dst = AddrFrom16(ip.DstIP)
+	p.Src = addrFrom16(ip.SrcIP)
+	p.Dst = addrFrom16(ip.DstIP)
 	p.IPLen = 40 + int(ip.Length)
 	next := uint8(ip.NextHeader)
 	if ip.HopByHop != nil {
@@ -309,7 +309,7 @@ func (d *Decoder) fromIPv6(p *Packet, reference bool) error {
 	next, payload, skipped, frag, err := skipIPv6Extensions(next, payload)
 	p.Proto = next
 	if err != nil {
-		p.Truncated = true
+		p.truncated = true
 		return nil
 	}
 	declared -= skipped
@@ -404,24 +404,24 @@ func (d *Decoder) transport(p *Packet, data []byte, declared int, v6, reference 
 			return nil
 		}
 		if len(data) < 20 || data[12]>>4 < 5 {
-			p.Truncated = true
+			p.truncated = true
 			return nil
 		}
 		payload, ok := d.tcpPayload(data, reference)
 		if !ok {
 			// A snaplen that cuts the options still leaves ports and flags.
-			p.Truncated = true
+			p.truncated = true
 			payload = nil
 		}
 		p.SrcPort, p.DstPort = binary.BigEndian.Uint16(data[0:2]), binary.BigEndian.Uint16(data[2:4])
-		p.Seq, p.Ack = binary.BigEndian.Uint32(data[4:8]), binary.BigEndian.Uint32(data[8:12])
+		p.Seq, p.ack = binary.BigEndian.Uint32(data[4:8]), binary.BigEndian.Uint32(data[8:12])
 		p.TCPFlags = data[13] & 0x3f
 		p.Payload = payload
 		p.PayloadLen = declared - int(data[12]>>4)*4
 	case ProtoUDP:
 		payload, ok := d.udpPayload(data, reference)
 		if !ok {
-			p.Truncated = true
+			p.truncated = true
 			return nil
 		}
 		p.SrcPort, p.DstPort = binary.BigEndian.Uint16(data[0:2]), binary.BigEndian.Uint16(data[2:4])
@@ -429,7 +429,7 @@ func (d *Decoder) transport(p *Packet, data []byte, declared int, v6, reference 
 		p.PayloadLen = declared - 8
 	case ProtoICMP, ProtoICMPv6:
 		if len(data) < 4 {
-			p.Truncated = true
+			p.truncated = true
 			return nil
 		}
 		p.ICMPType, p.ICMPCode = data[0], data[1]
@@ -518,8 +518,8 @@ func parseQuoted(b []byte, v6 bool, t *Tuple) bool {
 		if len(b) < 40 || b[0]>>4 != 6 {
 			return false
 		}
-		t.Src = AddrFrom16(b[8:24])
-		t.Dst = AddrFrom16(b[24:40])
+		t.Src = addrFrom16(b[8:24])
+		t.Dst = addrFrom16(b[24:40])
 		next, payload, _, frag, err := skipIPv6Extensions(b[6], b[40:])
 		t.Proto = next
 		if err != nil || (frag.present && frag.offset != 0) {

@@ -111,8 +111,8 @@ func TestDecodeLinkTypes(t *testing.T) {
 		{"SLL2", LinkSLL2, sll2(0x86dd, v6udp), "2001:db8::10", "2001:db8::20", ProtoUDP, 50000, 10000, 0},
 		{"NULL v4", LinkNull, null(2, v4tcp), "192.0.2.10", "192.0.2.20", ProtoTCP, 49999, 389, 0},
 		{"NULL v6 (darwin)", LinkNull, null(30, v6udp), "2001:db8::10", "2001:db8::20", ProtoUDP, 50000, 10000, 0},
-		{"raw v4", LinkRaw, v4tcp, "192.0.2.10", "192.0.2.20", ProtoTCP, 49999, 389, 0},
-		{"raw v6", LinkIPv6, v6udp, "2001:db8::10", "2001:db8::20", ProtoUDP, 50000, 10000, 0},
+		{"raw v4", linkRaw, v4tcp, "192.0.2.10", "192.0.2.20", ProtoTCP, 49999, 389, 0},
+		{"raw v6", linkIPv6, v6udp, "2001:db8::10", "2001:db8::20", ProtoUDP, 50000, 10000, 0},
 	}
 	d := NewDecoder()
 	for _, c := range cases {
@@ -124,8 +124,8 @@ func TestDecodeLinkTypes(t *testing.T) {
 			if !p.IsIP || p.Src != addr(c.src) || p.Dst != addr(c.dst) || p.Proto != c.proto || p.SrcPort != c.sport || p.DstPort != c.dport {
 				t.Fatalf("got %s:%d -> %s:%d proto %d ip=%v", p.Src, p.SrcPort, p.Dst, p.DstPort, p.Proto, p.IsIP)
 			}
-			if p.VLANs != c.vlans {
-				t.Errorf("vlans = %d, want %d", p.VLANs, c.vlans)
+			if p.vlans != c.vlans {
+				t.Errorf("vlans = %d, want %d", p.vlans, c.vlans)
 			}
 			if c.proto == ProtoTCP && p.TCPFlags != FlagSYN {
 				t.Errorf("flags = %#x, want SYN", p.TCPFlags)
@@ -147,7 +147,7 @@ func TestDecodeIPv6ExtensionHeaders(t *testing.T) {
 	payload := append(append(hbh, dst...), tcpb...)
 	data := build(t, v6, gopacket.Payload(payload))
 	var p Packet
-	if err := NewDecoder().Decode(LinkRaw, data, &p); err != nil {
+	if err := NewDecoder().Decode(linkRaw, data, &p); err != nil {
 		t.Fatal(err)
 	}
 	if p.Proto != ProtoTCP || p.DstPort != 9389 || p.TCPFlags != FlagSYN {
@@ -161,7 +161,7 @@ func TestDecodeFragments(t *testing.T) {
 	first.Flags, first.Id = layers.IPv4MoreFragments, 77
 	data := build(t, first, udp(first, 50001, 10000), gopacket.Payload(make([]byte, 64)))
 	var p Packet
-	if err := d.Decode(LinkRaw, data, &p); err != nil {
+	if err := d.Decode(linkRaw, data, &p); err != nil {
 		t.Fatal(err)
 	}
 	if p.Frag != FragFirst || p.DstPort != 10000 || p.FragID != 77 {
@@ -170,7 +170,7 @@ func TestDecodeFragments(t *testing.T) {
 	later := ip4("192.0.2.31", "192.0.2.10", layers.IPProtocolUDP)
 	later.FragOffset, later.Id = 9, 77
 	data = build(t, later, gopacket.Payload(make([]byte, 40)))
-	if err := d.Decode(LinkRaw, data, &p); err != nil {
+	if err := d.Decode(linkRaw, data, &p); err != nil {
 		t.Fatal(err)
 	}
 	if p.Frag != FragNonFirst || p.SrcPort != 0 || p.FragID != 77 {
@@ -181,7 +181,7 @@ func TestDecodeFragments(t *testing.T) {
 	fh := []byte{17, 0, 0, 8 << 3 >> 0, 0, 0, 0, 9} // offset 1 (8 bytes), id 9
 	fh[2], fh[3] = 0, 8
 	data = build(t, v6, gopacket.Payload(append(fh, make([]byte, 16)...)))
-	if err := d.Decode(LinkRaw, data, &p); err != nil {
+	if err := d.Decode(linkRaw, data, &p); err != nil {
 		t.Fatal(err)
 	}
 	if p.Frag != FragNonFirst || p.FragID != 9 || p.Proto != ProtoUDP {
@@ -209,7 +209,7 @@ func TestDecodeICMPUnreachableQuotesTuple(t *testing.T) {
 	icmp6 := &layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(1, 4)}
 	icmp6.SetNetworkLayerForChecksum(outer6)
 	data = build(t, outer6, icmp6, gopacket.Payload(append([]byte{0, 0, 0, 0}, quoted6...)))
-	if err := NewDecoder().Decode(LinkRaw, data, &p); err != nil {
+	if err := NewDecoder().Decode(linkRaw, data, &p); err != nil {
 		t.Fatal(err)
 	}
 	if !p.Unreach || p.ICMPCode != 4 || p.Quoted.DstPort != 10000 || p.Quoted.Proto != ProtoUDP {
@@ -225,8 +225,8 @@ func TestDecodeTruncatedTCPOptionsKeepsPorts(t *testing.T) {
 	if err := NewDecoder().Decode(LinkEthernet, cut, &p); err != nil {
 		t.Fatal(err)
 	}
-	if !p.Truncated || p.DstPort != 25 || p.TCPFlags != FlagSYN {
-		t.Fatalf("truncated=%v port=%d flags=%#x", p.Truncated, p.DstPort, p.TCPFlags)
+	if !p.truncated || p.DstPort != 25 || p.TCPFlags != FlagSYN {
+		t.Fatalf("truncated=%v port=%d flags=%#x", p.truncated, p.DstPort, p.TCPFlags)
 	}
 }
 
@@ -238,7 +238,7 @@ func TestDecodeNotIPAndUnknownLink(t *testing.T) {
 	if err := NewDecoder().Decode(LinkEthernet, arp, &p); err != ErrNotIP {
 		t.Fatalf("ARP: err = %v, want ErrNotIP", err)
 	}
-	if err := NewDecoder().Decode(147, arp, &p); err != ErrUnsupportedLink {
+	if err := NewDecoder().Decode(147, arp, &p); err != errUnsupportedLink {
 		t.Fatalf("link 147: err = %v", err)
 	}
 }
@@ -313,8 +313,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint32(LinkSLL2), sll2(0x0800, build(f, v4, tcpSYN(v4, 1, 2))))
 	f.Add(uint32(LinkSLL), sll1(0x0800, build(f, v4, tcpSYN(v4, 1, 2))))
 	f.Add(uint32(LinkNull), null(2, build(f, v4, tcpSYN(v4, 1, 2))))
-	f.Add(uint32(LinkRaw), []byte{0x60, 0, 0, 0, 0, 8, 44, 64})
-	f.Add(uint32(LinkRaw), []byte{0x45, 0, 0, 20, 0, 0, 0x20, 0, 64, 1, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8})
+	f.Add(uint32(linkRaw), []byte{0x60, 0, 0, 0, 0, 8, 44, 64})
+	f.Add(uint32(linkRaw), []byte{0x45, 0, 0, 20, 0, 0, 0x20, 0, 64, 1, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8})
 	f.Add(uint32(LinkEthernet), build(f, eth(layers.EthernetTypeIPv4), v4, udp(v4, 1, 2)))
 	f.Add(uint32(LinkEthernet), mplsFrame(f))
 	f.Fuzz(func(t *testing.T, link uint32, data []byte) {
@@ -426,8 +426,8 @@ func TestTransportHeadersMatchGopacket(t *testing.T) {
 			if !reflect.DeepEqual(p, q) {
 				t.Fatalf("fast %+v\ngeneral %+v", p, q)
 			}
-			if p.Truncated != c.truncated || len(p.Payload) != c.payload {
-				t.Errorf("truncated %v, payload %d bytes; want %v, %d", p.Truncated, len(p.Payload), c.truncated, c.payload)
+			if p.truncated != c.truncated || len(p.Payload) != c.payload {
+				t.Errorf("truncated %v, payload %d bytes; want %v, %d", p.truncated, len(p.Payload), c.truncated, c.payload)
 			}
 			if !c.truncated && (p.SrcPort != 1234 || p.DstPort != 443 && p.DstPort != 53) {
 				t.Errorf("ports %d > %d", p.SrcPort, p.DstPort)

@@ -11,26 +11,26 @@ import (
 // ("0 unexpected" must not hide a tunnel).
 const (
 	EncapNone     uint8 = iota
-	EncapQinQ9100       // Ethernet type 0x9100/0x9200/0x9300: pre-standard QinQ
-	EncapGRE            // IP protocol 47
-	EncapERSPAN         // GRE carrying ERSPAN (0x88be, 0x22eb)
-	EncapVXLAN          // UDP 4789
-	EncapGeneve         // UDP 6081
+	encapQinQ9100       // Ethernet type 0x9100/0x9200/0x9300: pre-standard QinQ
+	encapGRE            // IP protocol 47
+	encapERSPAN         // GRE carrying ERSPAN (0x88be, 0x22eb)
+	encapVXLAN          // UDP 4789
+	encapGeneve         // UDP 6081
 	EncapKinds
 )
 
 // EncapName names an encapsulation kind in reports.
 func EncapName(k uint8) string {
 	switch k {
-	case EncapQinQ9100:
+	case encapQinQ9100:
 		return "QinQ (ethertype 0x9100)"
-	case EncapGRE:
+	case encapGRE:
 		return "GRE"
-	case EncapERSPAN:
+	case encapERSPAN:
 		return "ERSPAN"
-	case EncapVXLAN:
+	case encapVXLAN:
 		return "VXLAN (udp/4789)"
-	case EncapGeneve:
+	case encapGeneve:
 		return "Geneve (udp/6081)"
 	}
 	return ""
@@ -40,7 +40,7 @@ func EncapName(k uint8) string {
 func linkEncap(t layers.EthernetType) uint8 {
 	switch t {
 	case 0x9100, 0x9200, 0x9300:
-		return EncapQinQ9100
+		return encapQinQ9100
 	}
 	return EncapNone
 }
@@ -52,16 +52,16 @@ func ipEncap(proto uint8, transport []byte) uint8 {
 	case proto == 47:
 		if len(transport) >= 4 {
 			if pt := binary.BigEndian.Uint16(transport[2:4]); pt == 0x88be || pt == 0x22eb {
-				return EncapERSPAN
+				return encapERSPAN
 			}
 		}
-		return EncapGRE
+		return encapGRE
 	case proto == ProtoUDP && len(transport) >= 4:
 		switch binary.BigEndian.Uint16(transport[2:4]) {
 		case 4789:
-			return EncapVXLAN
+			return encapVXLAN
 		case 6081:
-			return EncapGeneve
+			return encapGeneve
 		}
 	}
 	return EncapNone

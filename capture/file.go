@@ -18,8 +18,8 @@ type Format string
 
 // File formats recognised by their magic number (never by extension).
 const (
-	FormatPcap   Format = "pcap"
-	FormatPcapNG Format = "pcapng"
+	formatPcap   Format = "pcap"
+	formatPcapNG Format = "pcapng"
 )
 
 // ErrNotCapture means the file is readable but is no pcap or pcapng file.
@@ -30,7 +30,7 @@ var ErrNotCapture = errors.New("not a pcap or pcapng capture")
 type DamageError struct {
 	File   string
 	Offset int64  // byte offset of the damaged record (in the decompressed stream when compressed)
-	Comp   string // the file's compression (CompressGzip, ...), "" for none
+	Comp   string // the file's compression (compressGzip, ...), "" for none
 	Err    error
 }
 
@@ -66,7 +66,7 @@ type FileSource struct {
 	closer io.Closer
 	raw    *atomicCounter // bytes read from disk (compressed, for .gz)
 	format Format
-	comp   string         // compression, by content (CompressGzip, ...)
+	comp   string         // compression, by content (compressGzip, ...)
 	zr     io.ReadCloser  // the decompressor
 	zin    *atomicCounter // compressed bytes zr has taken
 	unz    *atomicCounter // bytes zr has inflated, for whichever reader asked
@@ -145,11 +145,11 @@ func (s *FileSource) open(in io.Reader) error {
 	s.counter = &countingReader{r: in}
 	s.br = bufio.NewReaderSize(s.counter, readBuffer)
 	magic, _ := s.br.Peek(6)
-	if kind := compressionOf(magic); kind != CompressNone {
+	if kind := compressionOf(magic); kind != compressNone {
 		// Counted on both sides of the inflater, for Consumed: not a
 		// ByteReader, so the decompressor buffers on its own.
 		var raw io.Reader = s.br
-		if kind == CompressGzip {
+		if kind == compressGzip {
 			raw = trimGzipName(s.br)
 		}
 		zin := &atomicCounter{r: raw}
@@ -170,7 +170,7 @@ func (s *FileSource) open(in io.Reader) error {
 	}
 	switch m := binary.LittleEndian.Uint32(head); m {
 	case pcapMagicMicro, pcapMagicMicroSwap, pcapMagicNano, pcapMagicNanoSwap:
-		s.format = FormatPcap
+		s.format = formatPcap
 		hdr, _ := s.br.Peek(24)
 		if len(hdr) == 24 {
 			if m == pcapMagicMicro || m == pcapMagicNano {
@@ -190,7 +190,7 @@ func (s *FileSource) open(in io.Reader) error {
 			return fmt.Errorf("%s: bad pcap header: %w: %w", s.name, err, ErrNotCapture)
 		}
 	case pcapngMagic:
-		s.format = FormatPcapNG
+		s.format = formatPcapNG
 		nr, err := newNgReader(s.br, s.Offset)
 		if err != nil {
 			return fmt.Errorf("%s: bad pcapng section header: %w: %w", s.name, err, ErrNotCapture)
@@ -209,7 +209,7 @@ func (s *FileSource) Name() string { return s.name }
 func (s *FileSource) Format() Format { return s.format }
 
 // Compressed reports whether the file is compressed.
-func (s *FileSource) Compressed() bool { return s.comp != CompressNone }
+func (s *FileSource) Compressed() bool { return s.comp != compressNone }
 
 // Compression names the file's compression ("" for none).
 func (s *FileSource) Compression() string { return s.comp }
@@ -231,7 +231,7 @@ func (s *FileSource) Consumed() int64 {
 	if s.parked {
 		return 0 // not reached yet: read again from its start when it is
 	}
-	if s.comp == CompressNone {
+	if s.comp == compressNone {
 		return s.Offset()
 	}
 	in, out := s.zin.n.Load(), s.unz.n.Load()
@@ -266,7 +266,7 @@ func (s *FileSource) Offset() int64 {
 
 // LinkTypes lists the link types of the file (all interfaces of a pcapng).
 func (s *FileSource) LinkTypes() []LinkType {
-	if s.format == FormatPcap {
+	if s.format == formatPcap {
 		return []LinkType{s.link}
 	}
 	if s.ng == nil {
@@ -288,7 +288,7 @@ func (s *FileSource) Drops() uint64 {
 // *DamageError carrying the offset of that record.
 func (s *FileSource) Next() (data []byte, ts int64, wire int, lt LinkType, err error) {
 	s.offset = s.Offset()
-	if s.format == FormatPcap {
+	if s.format == formatPcap {
 		lt = s.link
 		data, ts, wire, err = s.nextPcap()
 	} else {
@@ -321,7 +321,7 @@ func (s *FileSource) recordErr(err error) error {
 // in the read buffer, so that reading it moves none of the bytes handed
 // out before (bufio moves them only when it refills).
 func (s *FileSource) recordBuffered() bool {
-	if s.format != FormatPcap {
+	if s.format != formatPcap {
 		return false
 	}
 	b := s.br.Buffered()
@@ -445,5 +445,5 @@ func (s *FileSource) Overlong() uint64 { return s.overlong }
 // atEnd says whether every byte of an uncompressed file has been read;
 // false when that cannot be told (compressed, or of unknown size).
 func (s *FileSource) atEnd() bool {
-	return s.comp == CompressNone && s.size > 0 && s.Offset() == s.size
+	return s.comp == compressNone && s.size > 0 && s.Offset() == s.size
 }

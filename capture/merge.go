@@ -13,7 +13,7 @@ type InputStats struct {
 	Name        string
 	Format      Format
 	Compressed  bool
-	Compression string // CompressGzip, ... ("" for none)
+	Compression string // compressGzip, ... ("" for none)
 	LinkTypes   []LinkType
 	Packets     uint64
 	Bytes       uint64 // captured bytes of the records
@@ -108,7 +108,7 @@ func NewMerger(srcs []*FileSource) *Merger {
 	for i, s := range srcs {
 		m.stats = append(m.stats, &InputStats{Name: s.Name(), Format: s.Format(), Compressed: s.Compressed(), Compression: s.Compression()})
 		p := &pending{src: s, idx: i}
-		if err := s.Unpark(); err != nil {
+		if err := s.unpark(); err != nil {
 			m.stats[i].Damage = &DamageError{File: s.Name(), Err: err}
 			continue
 		}
@@ -117,7 +117,7 @@ func NewMerger(srcs []*FileSource) *Merger {
 			s.Close() // read to its end already: nothing to hold open
 			continue
 		}
-		if park && s.Parkable() {
+		if park && s.parkable() {
 			// Only the first record's time is kept: the file is read
 			// again from its start when the merge gets there, and what
 			// the first reading counted is counted then.
@@ -134,7 +134,7 @@ func NewMerger(srcs []*FileSource) *Merger {
 // unpark reopens a parked input that the merge has reached and reads its
 // first record again.
 func (m *Merger) unpark(p *pending) bool {
-	if err := p.src.Unpark(); err != nil {
+	if err := p.src.unpark(); err != nil {
 		m.stats[p.idx].Damage = &DamageError{File: p.src.Name(), Err: err}
 		return false
 	}
@@ -190,7 +190,7 @@ func (m *Merger) read(p *pending) (ok, outlier bool) {
 	if !(first && p.ts == 0) && (first || !far(p.ts, p.prev)) {
 		return true, false
 	}
-	if p.src.format == FormatPcap && !p.src.recordBuffered() {
+	if p.src.format == formatPcap && !p.src.recordBuffered() {
 		if p.ts == 0 && p.src.atEnd() {
 			// The last record, with no clock: nothing to read past.
 			m.stats[p.idx].outliers++
@@ -199,7 +199,7 @@ func (m *Merger) read(p *pending) (ok, outlier bool) {
 		return true, false // the next read could move bytes already handed out
 	}
 	cur := p.record()
-	if p.src.format != FormatPcap {
+	if p.src.format != formatPcap {
 		p.spare = append(p.spare[:0], cur.data...)
 		cur.data = p.spare
 	}
@@ -305,13 +305,13 @@ func (m *Merger) Next(pkt *Packet) error {
 	pkt.Timestamp, pkt.WireLen, pkt.Input = p.ts, p.wire, p.idx
 	err := m.dec.Decode(p.lt, p.data, pkt)
 	switch {
-	case err == ErrUnsupportedLink:
+	case err == errUnsupportedLink:
 		st.unsupported++
 	case err == ErrNotIP:
 	case err != nil:
 		st.undecodable++
 	}
-	if pkt.Truncated {
+	if pkt.truncated {
 		st.truncatedHdr++
 	}
 	return nil

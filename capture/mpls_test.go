@@ -57,8 +57,8 @@ func TestDecodeMPLS(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var p Packet
 			err := NewDecoder().Decode(LinkEthernet, c.data, &p)
-			if p.IsIP != c.ip || p.MPLSLabels != c.labels {
-				t.Fatalf("ip %v labels %d (%v); want ip %v labels %d", p.IsIP, p.MPLSLabels, err, c.ip, c.labels)
+			if p.IsIP != c.ip || p.mplsLabels != c.labels {
+				t.Fatalf("ip %v labels %d (%v); want ip %v labels %d", p.IsIP, p.mplsLabels, err, c.ip, c.labels)
 			}
 			if !c.ip {
 				return

@@ -30,8 +30,8 @@ func (a *Addr) Set4(b []byte) {
 	binary.LittleEndian.PutUint64(a[8:16], 0xffff<<16|uint64(binary.LittleEndian.Uint32(b[:4]))<<32)
 }
 
-// AddrFrom16 returns an IPv6 address.
-func AddrFrom16(b []byte) Addr {
+// addrFrom16 returns an IPv6 address.
+func addrFrom16(b []byte) Addr {
 	var a Addr
 	copy(a[:], b[:16])
 	return a
@@ -68,14 +68,14 @@ type LinkType uint32
 const (
 	LinkNull     LinkType = 0
 	LinkEthernet LinkType = 1
-	LinkRawAlt1  LinkType = 12 // DLT_RAW on some BSDs
-	LinkRawAlt2  LinkType = 14 // DLT_RAW on OpenBSD
-	LinkRaw      LinkType = 101
-	LinkLoop     LinkType = 108
+	linkRawAlt1  LinkType = 12 // DLT_RAW on some BSDs
+	linkRawAlt2  LinkType = 14 // DLT_RAW on OpenBSD
+	linkRaw      LinkType = 101
+	linkLoop     LinkType = 108
 	LinkSLL      LinkType = 113
-	LinkIPv4     LinkType = 228
-	LinkIPv6     LinkType = 229
-	LinkNFLOG    LinkType = 239 // Linux netfilter log records (tcpdump -i nflog:N)
+	linkIPv4     LinkType = 228
+	linkIPv6     LinkType = 229
+	linkNFLOG    LinkType = 239 // Linux netfilter log records (tcpdump -i nflog:N)
 	LinkSLL2     LinkType = 276
 )
 
@@ -86,15 +86,15 @@ func (l LinkType) String() string {
 		return "NULL"
 	case LinkEthernet:
 		return "EN10MB"
-	case LinkRaw, LinkRawAlt1, LinkRawAlt2, LinkIPv4, LinkIPv6:
+	case linkRaw, linkRawAlt1, linkRawAlt2, linkIPv4, linkIPv6:
 		return "RAW"
-	case LinkLoop:
+	case linkLoop:
 		return "LOOP"
 	case LinkSLL:
 		return "LINUX_SLL"
 	case LinkSLL2:
 		return "LINUX_SLL2"
-	case LinkNFLOG:
+	case linkNFLOG:
 		return "NFLOG"
 	}
 	return fmt.Sprintf("LINKTYPE_%d", uint32(l))
@@ -142,7 +142,7 @@ type Packet struct {
 
 	TCPFlags uint8
 	Seq      uint32
-	Ack      uint32
+	ack      uint32
 
 	// Payload is the captured transport payload; PayloadLen is its length
 	// as the IP header declares it, which is larger when the snaplen cut it.
@@ -162,15 +162,15 @@ type Packet struct {
 	ICMPCode uint8
 	Quoted   Tuple
 
-	VLANs      uint8 // number of 802.1Q tags
-	MPLSLabels uint8 // MPLS label stack entries passed on the way to IP
-	Encap      uint8 // a tunnel recognised and not opened (EncapGRE, ...)
+	vlans      uint8 // number of 802.1Q tags
+	mplsLabels uint8 // MPLS label stack entries passed on the way to IP
+	Encap      uint8 // a tunnel recognised and not opened (encapGRE, ...)
 	// The outer Ethernet frame's addresses (HasMAC): which station sent
 	// and received it on the capture's link.
 	HasMAC         bool
 	SrcMAC, DstMAC [6]byte
-	Tunneled       bool // the addresses are those of a decapsulated 6in4 packet
-	Truncated      bool // a header was cut by the snaplen
+	tunneled       bool // the addresses are those of a decapsulated 6in4 packet
+	truncated      bool // a header was cut by the snaplen
 }
 
 // Tuple is a directional 5-tuple.

@@ -14,10 +14,10 @@ import "fmt"
 // and whoever opens that many inputs parks each one once it is checked.
 const ParkAbove = 16
 
-// Parkable reports whether the source can be closed and read again from
+// parkable reports whether the source can be closed and read again from
 // its start: a file opened by name, not a member of an archive or a
 // stream.
-func (s *FileSource) Parkable() bool { return s.reopen != nil }
+func (s *FileSource) parkable() bool { return s.reopen != nil }
 
 // Parked reports whether the source is closed until Unpark.
 func (s *FileSource) Parked() bool { return s.parked }
@@ -32,8 +32,8 @@ func (s *FileSource) Park() {
 	s.br, s.counter, s.ng, s.zr, s.zin, s.unz = nil, nil, nil, nil, nil, nil
 }
 
-// Unpark reopens a parked source at its first record.
-func (s *FileSource) Unpark() error {
+// unpark reopens a parked source at its first record.
+func (s *FileSource) unpark() error {
 	if !s.parked {
 		return nil
 	}

@@ -22,7 +22,7 @@ func readAll(t testing.TB, data []byte, viaPcapgo bool) string {
 		return "open: " + err.Error()
 	}
 	defer src.Close()
-	if src.Format() != FormatPcap {
+	if src.Format() != formatPcap {
 		t.Skip("not a classic pcap")
 	}
 	if viaPcapgo {

@@ -8,40 +8,40 @@ import (
 	"github.com/gopacket/gopacket/layers"
 )
 
-// LayerTypeLinuxSLL2 identifies the Linux "cooked" v2 header, which gopacket
+// layerTypeLinuxSLL2 identifies the Linux "cooked" v2 header, which gopacket
 // v1.1.19 does not know.
-var LayerTypeLinuxSLL2 = gopacket.RegisterLayerType(2276, gopacket.LayerTypeMetadata{Name: "LinuxSLL2"})
+var layerTypeLinuxSLL2 = gopacket.RegisterLayerType(2276, gopacket.LayerTypeMetadata{Name: "LinuxSLL2"})
 
 var errSLLShort = errors.New("linux cooked header too short")
 
-// LinuxSLL2 decodes the 20-byte SLL2 header: protocol (2), reserved (2),
+// linuxSLL2 decodes the 20-byte SLL2 header: protocol (2), reserved (2),
 // interface index (4), ARPHRD type (2), packet type (1), address length (1),
 // address (8). Only the fields the flow table needs are kept.
-type LinuxSLL2 struct {
+type linuxSLL2 struct {
 	layers.BaseLayer
-	Protocol       layers.EthernetType
-	InterfaceIndex uint32
-	PacketType     uint8
+	protocol       layers.EthernetType
+	interfaceIndex uint32
+	packetType     uint8
 }
 
 // LayerType implements gopacket.Layer.
-func (s *LinuxSLL2) LayerType() gopacket.LayerType { return LayerTypeLinuxSLL2 }
+func (s *linuxSLL2) LayerType() gopacket.LayerType { return layerTypeLinuxSLL2 }
 
 // CanDecode implements gopacket.DecodingLayer.
-func (s *LinuxSLL2) CanDecode() gopacket.LayerClass { return LayerTypeLinuxSLL2 }
+func (s *linuxSLL2) CanDecode() gopacket.LayerClass { return layerTypeLinuxSLL2 }
 
 // NextLayerType implements gopacket.DecodingLayer.
-func (s *LinuxSLL2) NextLayerType() gopacket.LayerType { return s.Protocol.LayerType() }
+func (s *linuxSLL2) NextLayerType() gopacket.LayerType { return s.protocol.LayerType() }
 
 // DecodeFromBytes implements gopacket.DecodingLayer.
-func (s *LinuxSLL2) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+func (s *linuxSLL2) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
 	if len(data) < 20 {
 		df.SetTruncated()
 		return errSLLShort
 	}
-	s.Protocol = layers.EthernetType(binary.BigEndian.Uint16(data[0:2]))
-	s.InterfaceIndex = binary.BigEndian.Uint32(data[4:8])
-	s.PacketType = data[10]
+	s.protocol = layers.EthernetType(binary.BigEndian.Uint16(data[0:2]))
+	s.interfaceIndex = binary.BigEndian.Uint32(data[4:8])
+	s.packetType = data[10]
 	s.BaseLayer = layers.BaseLayer{Contents: data[:20], Payload: data[20:]}
 	return nil
 }

@@ -38,7 +38,7 @@ type ruleAgg struct {
 
 // aggregator holds what a report needs, flow by flow.
 type aggregator struct {
-	a            *Analyzer
+	a            *analyzer
 	cx           *matrix.Context
 	rules        []ruleAgg
 	unexp        groupTable
@@ -56,7 +56,7 @@ type aggregator struct {
 	first, last  int64
 }
 
-func newAggregator(a *Analyzer, listFlows bool) *aggregator {
+func newAggregator(a *analyzer, listFlows bool) *aggregator {
 	g := &aggregator{a: a, unexp: newGroupTable(), listFlows: listFlows, src: portSpan{site: a.m.Site}}
 	if listFlows {
 		g.flows = report.NewFlowList()
@@ -322,7 +322,7 @@ func (g *aggregator) foldUnexpected(s *judged) {
 	u.last = max(u.last, s.last)
 }
 
-func (a *Analyzer) blockedEntry(rule string, f *flow.Flow, reason matrix.BlockReason) report.Blocked {
+func (a *analyzer) blockedEntry(rule string, f *flow.Flow, reason matrix.BlockReason) report.Blocked {
 	ini, resp := flowEnds(f)
 	b := report.Blocked{Rule: rule, Initiator: ini, Responder: resp, Reason: reason,
 		Attempts: int(f.SYNs), First: capture.FormatTime(f.First), Last: capture.FormatTime(f.Last)}
@@ -341,7 +341,7 @@ func (a *Analyzer) blockedEntry(rule string, f *flow.Flow, reason matrix.BlockRe
 	return b
 }
 
-func (a *Analyzer) flowEntry(f *flow.Flow, j *matrix.Judgement) report.Flow {
+func (a *analyzer) flowEntry(f *flow.Flow, j *matrix.Judgement) report.Flow {
 	m := a.m
 	ini, resp := flowEnds(f)
 	e := report.Flow{Transport: matrix.TransportName(f.Key.Proto), Initiator: ini, Responder: resp,
@@ -379,7 +379,7 @@ func intPtr(n int) *int { return &n }
 
 // unreach describes the ICMP message that answered a failed attempt, and
 // who sent it.
-func (a *Analyzer) unreach(f *flow.Flow) matrix.Unreach {
+func (a *analyzer) unreach(f *flow.Flow) matrix.Unreach {
 	u := matrix.Unreach{V6: f.ICMPv6, Type: f.ICMPType, Code: f.ICMPCode, Attempts: 1}
 	if a.table != nil {
 		if from, ok := a.table.UnreachFrom(&f.Key); ok {

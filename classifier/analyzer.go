@@ -23,11 +23,11 @@ import (
 // being inferred; then the decision is taken and flows stream.
 const decideAfter = 100000
 
-// Analyzer receives finished flows and judges them. While the server is
+// analyzer receives finished flows and judges them. While the server is
 // unknown (--server auto) flows are held, then judged; once it is known
 // each flow is judged as it ends and only aggregates stay, so memory
 // follows the number of concurrent flows, not the size of the capture.
-type Analyzer struct {
+type analyzer struct {
 	m       *matrix.Matrix
 	records []flow.Flow // held flows: server not yet known, or the monitor's window
 	infer   *serverInference
@@ -42,43 +42,43 @@ type Analyzer struct {
 	ports      *matrix.NamedPorts // the ports any rule names: judging skips the rules for others (nil: never skips)
 	nextPrune  int64              // packet time of the next look for learned endpoints to forget
 	// unjudged counts flows let go unjudged while no server could be
-	// inferred (see OnEnd).
+	// inferred (see onEnd).
 	unjudged int
 	ahead    aheadCounts
 }
 
-// NewAnalyzer starts an analysis against m.
-func NewAnalyzer(m *matrix.Matrix) *Analyzer {
-	return &Analyzer{m: m, infer: newServerInference(m), rec: newRecognizer(), ports: matrix.NewNamedPorts(m)}
+// newAnalyzer starts an analysis against m.
+func newAnalyzer(m *matrix.Matrix) *analyzer {
+	return &analyzer{m: m, infer: newServerInference(m), rec: newRecognizer(), ports: matrix.NewNamedPorts(m)}
 }
 
 // windowAnalyzer judges flows already held (the monitor's window) with the
 // recognition and inference state that saw them.
-func windowAnalyzer(m *matrix.Matrix, held []flow.Flow, rec *recognizer, infer *serverInference, ports *matrix.NamedPorts) *Analyzer {
-	return &Analyzer{m: m, records: held, infer: infer, rec: rec, ports: ports}
+func windowAnalyzer(m *matrix.Matrix, held []flow.Flow, rec *recognizer, infer *serverInference, ports *matrix.NamedPorts) *analyzer {
+	return &analyzer{m: m, records: held, infer: infer, rec: rec, ports: ports}
 }
 
-// ListFlows asks for every flow in the report (--flows); names maps a
+// listFlows asks for every flow in the report (--flows); names maps a
 // flow's input index to the input's name.
-func (a *Analyzer) ListFlows(on bool, names []string) { a.withFlows, a.inputNames = on, names }
+func (a *analyzer) listFlows(on bool, names []string) { a.withFlows, a.inputNames = on, names }
 
-// Attach makes the analyzer the table's consumer: it recognises protocols
+// attach makes the analyzer the table's consumer: it recognises protocols
 // from the first payload bytes and receives every finished flow.
-func (a *Analyzer) Attach(t *flow.Table) {
-	t.OnEnd = a.OnEnd
+func (a *analyzer) attach(t *flow.Table) {
+	t.OnEnd = a.onEnd
 	a.table = t
 	a.rec.attach(t)
 }
 
-// Stream decides the server now when the matrix names it, so flows are
+// stream decides the server now when the matrix names it, so flows are
 // judged as they end. Offline analysis calls it before reading.
-func (a *Analyzer) Stream() {
+func (a *analyzer) stream() {
 	if !a.m.ServerAuto {
 		a.setServers(a.m.Server, a.m.ServerFrom, nil)
 	}
 }
 
-func (a *Analyzer) setServers(addrs []netip.Addr, source matrix.ServerSource, evidence []string) {
+func (a *analyzer) setServers(addrs []netip.Addr, source matrix.ServerSource, evidence []string) {
 	a.servers = map[netip.Addr]bool{}
 	a.server = report.Server{Source: source, Evidence: evidence}
 	add := func(s netip.Addr) {
@@ -103,8 +103,8 @@ func (a *Analyzer) setServers(addrs []netip.Addr, source matrix.ServerSource, ev
 	a.agg = newAggregator(a, a.withFlows)
 }
 
-// OnEnd is the flow table's end-of-flow hook.
-func (a *Analyzer) OnEnd(f *flow.Flow) {
+// onEnd is the flow table's end-of-flow hook.
+func (a *analyzer) onEnd(f *flow.Flow) {
 	a.rec.final(f)
 	if a.agg != nil {
 		a.agg.add(f)
@@ -133,7 +133,7 @@ func (a *Analyzer) OnEnd(f *flow.Flow) {
 }
 
 // flushRecords judges the held flows in start order.
-func (a *Analyzer) flushRecords() {
+func (a *analyzer) flushRecords() {
 	sort.SliceStable(a.records, func(i, j int) bool {
 		x, y := &a.records[i], &a.records[j]
 		if x.First != y.First {
@@ -148,29 +148,29 @@ func (a *Analyzer) flushRecords() {
 	a.records = nil
 }
 
-// Meta is what the caller knows about the run beyond the flows.
-type Meta struct {
-	ToolVersion string
-	Inputs      []*capture.InputStats
-	Table       flow.Counters
-	WithFlows   bool
-	Drops       uint64
-	// Observed is how much packet time the report covers; when shorter than
+// meta is what the caller knows about the run beyond the flows.
+type meta struct {
+	toolVersion string
+	inputs      []*capture.InputStats
+	table       flow.Counters
+	withFlows   bool
+	drops       uint64
+	// observed is how much packet time the report covers; when shorter than
 	// Window, required rules with no attempt are not called missing yet
 	// (monitor). Zero Window means offline: judge what was read.
-	Observed time.Duration
-	Window   time.Duration
-	// Servers overrides the matrix's server setting (monitor: the
+	observed time.Duration
+	window   time.Duration
+	// servers overrides the matrix's server setting (monitor: the
 	// interfaces' own addresses).
-	Servers      []netip.Addr
-	ServerSource matrix.ServerSource
-	// WindowShed counts finished flows the monitor let go before their
-	// window ended (the flow cap), WindowShedRule those on rule ports.
-	WindowShed, WindowShedRule int
+	servers      []netip.Addr
+	serverSource matrix.ServerSource
+	// windowShed counts finished flows the monitor let go before their
+	// window ended (the flow cap), windowShedRule those on rule ports.
+	windowShed, windowShedRule int
 }
 
-// HostPort writes host:port, IPv6 in brackets.
-func HostPort(a capture.Addr, port uint16) string {
+// hostPort writes host:port, IPv6 in brackets.
+func hostPort(a capture.Addr, port uint16) string {
 	return netip.AddrPortFrom(a.Netip(), port).String()
 }
 
@@ -182,7 +182,7 @@ func flowEnds(f *flow.Flow) (initiator, responder string) {
 	if _, _, icmp := f.ICMPMessage(); icmp {
 		return ia.Netip().String(), ra.Netip().String()
 	}
-	return HostPort(ia, ip), HostPort(ra, rp)
+	return hostPort(ia, ip), hostPort(ra, rp)
 }
 
 func protocolID(name string) protocol.ID {
@@ -190,13 +190,13 @@ func protocolID(name string) protocol.ID {
 	return id
 }
 
-func (a *Analyzer) protocolName(f *flow.Flow) string { return protocolOf(f.Meta, f.Protocol).String() }
+func (a *analyzer) protocolName(f *flow.Flow) string { return protocolOf(f.Meta, f.Protocol).String() }
 
 // pruneEvery is how often, in packet time, an offline analysis looks for
 // learned endpoints that no flow can still be judged against.
 const pruneEvery = 10 * time.Minute
 
-// Tick is called between batches of packets. Every pruneEvery of packet
+// tick is called between batches of packets. Every pruneEvery of packet
 // time it forgets the endpoint-mapper answers that no flow still to be
 // judged can match: a flow matches answers from at most the EPM lifetime
 // before it started, and every flow still to be judged started after the
@@ -204,7 +204,7 @@ const pruneEvery = 10 * time.Minute
 // lifetime of slack for timestamps that step back within a file). Kept for
 // the whole capture, they would make memory grow with the capture's
 // length; judging is unchanged, as a test holds.
-func (a *Analyzer) Tick(t *flow.Table) {
+func (a *analyzer) tick(t *flow.Table) {
 	now := t.Now()
 	if now < a.nextPrune {
 		return
@@ -219,10 +219,10 @@ func (a *Analyzer) Tick(t *flow.Table) {
 	a.rec.pruneLearned(oldest - lifetime)
 }
 
-// Learned lists the endpoints the endpoint mapper handed out.
-func (a *Analyzer) Learned() []matrix.Learned { return a.rec.learned }
+// learned lists the endpoints the endpoint mapper handed out.
+func (a *analyzer) learned() []matrix.Learned { return a.rec.learned }
 
-func (a *Analyzer) macs() macLookup {
+func (a *analyzer) macs() macLookup {
 	if a.table == nil {
 		return nil
 	}

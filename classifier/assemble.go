@@ -19,10 +19,10 @@ import (
 // timelineBuckets is how many slices the report's timeline has.
 const timelineBuckets = 48
 
-// Report judges every flow and builds the report.
-func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
+// report judges every flow and builds the report.
+func (a *analyzer) report(meta meta) (*report.Report, error) {
 	m := a.m
-	if meta.WithFlows && !a.withFlows {
+	if meta.withFlows && !a.withFlows {
 		a.withFlows = true
 	}
 	if err := a.decideServer(meta); err != nil {
@@ -32,7 +32,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	if len(a.records) > 0 {
 		a.flushRecords()
 	}
-	r := &report.Report{Schema: report.Schema, Tool: report.Tool{Name: "flowverify", Version: meta.ToolVersion}}
+	r := &report.Report{Schema: report.Schema, Tool: report.Tool{Name: "flowverify", Version: meta.toolVersion}}
 	r.Matrix = report.MatrixInfo{Name: m.Name, Profile: m.Profile, Description: m.Description, Config: m.ConfigFile, Site: siteInfo(m.Site)}
 	r.Server = a.server
 	r.Hosts = hostsReport(m)
@@ -48,7 +48,7 @@ func (a *Analyzer) Report(meta Meta) (*report.Report, error) {
 	a.inputsReport(r, g, meta)
 	r.Notes = a.notes(g)
 	drops := a.caveats(r, meta)
-	sum, tc := &r.Summary, meta.Table
+	sum, tc := &r.Summary, meta.table
 	sum.Findings = findings
 	sum.Packets = tc.Packets
 	sum.Flows = g.n
@@ -86,26 +86,26 @@ func siteInfo(s matrix.Site) *report.Site {
 
 // noServerReason says why no server was found: nothing read at all, or
 // what inference missed.
-func noServerReason(err error, meta Meta) string {
+func noServerReason(err error, meta meta) string {
 	var packets uint64
-	for _, in := range meta.Inputs {
+	for _, in := range meta.inputs {
 		packets += in.Packets
 	}
 	if packets == 0 {
 		return "0 packets read: nothing to infer the server from"
 	}
 	if ns, ok := errors.AsType[*NoServerError](err); ok {
-		return ns.Reason()
+		return ns.reason()
 	}
 	return err.Error()
 }
 
 // decideServer settles the server's addresses: given by the caller, known
 // already, named by the matrix, or inferred from the flows seen.
-func (a *Analyzer) decideServer(meta Meta) error {
+func (a *analyzer) decideServer(meta meta) error {
 	switch {
-	case len(meta.Servers) > 0:
-		a.setServers(meta.Servers, meta.ServerSource, nil)
+	case len(meta.servers) > 0:
+		a.setServers(meta.servers, meta.serverSource, nil)
 	case a.agg != nil:
 	case !a.m.ServerAuto:
 		a.setServers(a.m.Server, a.m.ServerFrom, nil)
@@ -144,13 +144,13 @@ func (g *aggregator) timeline(m *matrix.Matrix) *report.Timeline {
 // ruleReports adds every rule with its status and returns the findings
 // counted so far. Within a monitor's first window a rule with no attempt
 // is not missing yet.
-func (a *Analyzer) ruleReports(r *report.Report, g *aggregator, meta Meta) {
+func (a *analyzer) ruleReports(r *report.Report, g *aggregator, meta meta) {
 	judged := a.server.Source != matrix.ServerNone
 	if !judged {
 		r.Notices = append(r.Notices, report.Notice{Kind: report.NoticeNoServer})
 	}
-	scope := matrix.RuleFacts{Judged: judged, Complete: meta.Window <= 0 || meta.Observed >= meta.Window,
-		Observed: meta.Observed, Window: meta.Window}
+	scope := matrix.RuleFacts{Judged: judged, Complete: meta.window <= 0 || meta.observed >= meta.window,
+		Observed: meta.observed, Window: meta.window}
 	for i := range a.m.Rules {
 		r.Rules = append(r.Rules, a.ruleReport(&a.m.Rules[i], &g.rules[i], scope))
 	}
@@ -266,9 +266,9 @@ func (g *aggregator) flowReport(r *report.Report) {
 // inputsReport lists the inputs with their damage and sets the window:
 // the inputs' span, or the flows' for live inputs, cut to the monitor's
 // window.
-func (a *Analyzer) inputsReport(r *report.Report, g *aggregator, meta Meta) {
+func (a *analyzer) inputsReport(r *report.Report, g *aggregator, meta meta) {
 	var first, last int64
-	for _, in := range meta.Inputs {
+	for _, in := range meta.inputs {
 		in.Finish()
 		ri := report.Input{Name: in.Name, Format: string(in.Format), Compressed: in.Compressed, Compression: in.Compression, Packets: in.Packets,
 			Bytes: in.Bytes, First: capture.FormatTime(in.First), Last: capture.FormatTime(in.Last), Warnings: in.Warnings, Drops: in.Drops}
@@ -301,26 +301,26 @@ func (a *Analyzer) inputsReport(r *report.Report, g *aggregator, meta Meta) {
 		// Live inputs keep no timestamps of their own: take the flows'.
 		first, last = g.first, g.last
 	}
-	if meta.Window > 0 && last > 0 {
-		first = max(first, last-int64(meta.Window))
+	if meta.window > 0 && last > 0 {
+		first = max(first, last-int64(meta.window))
 	}
 	r.Window = report.Window{Start: capture.FormatTime(first), End: capture.FormatTime(last)}
-	if meta.Window > 0 {
-		r.Window.Length, r.Window.Observed = meta.Window.Seconds(), min(meta.Observed, meta.Window).Seconds()
+	if meta.window > 0 {
+		r.Window.Length, r.Window.Observed = meta.window.Seconds(), min(meta.observed, meta.window).Seconds()
 	}
 }
 
 // caveats adds the warnings that make the answer less certain and returns
 // the packets the capture dropped.
-func (a *Analyzer) caveats(r *report.Report, meta Meta) uint64 {
-	tc := meta.Table
+func (a *analyzer) caveats(r *report.Report, meta meta) uint64 {
+	tc := meta.table
 	if tc.Evicted > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d flows were evicted by the flow-table cap (%d): verdicts may be incomplete", tc.Evicted, a.m.Limits.MaxFlows))
 	}
-	if meta.WindowShed > 0 {
-		w := fmt.Sprintf("%s left the window early to keep it within the flow cap (%d): unexpected counts cover only the flows kept", words.Count(meta.WindowShed, "finished flow"), a.m.Limits.MaxFlows)
-		if meta.WindowShedRule > 0 {
-			w += fmt.Sprintf("; %d of them were on rule ports, so rule verdicts may be incomplete", meta.WindowShedRule)
+	if meta.windowShed > 0 {
+		w := fmt.Sprintf("%s left the window early to keep it within the flow cap (%d): unexpected counts cover only the flows kept", words.Count(meta.windowShed, "finished flow"), a.m.Limits.MaxFlows)
+		if meta.windowShedRule > 0 {
+			w += fmt.Sprintf("; %d of them were on rule ports, so rule verdicts may be incomplete", meta.windowShedRule)
 		}
 		r.Warnings = append(r.Warnings, w)
 	}
@@ -349,9 +349,9 @@ func (a *Analyzer) caveats(r *report.Report, meta Meta) uint64 {
 	if r.Summary.Guessed > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d flows were seen mid-stream: their initiator was guessed from the ports", r.Summary.Guessed))
 	}
-	drops := meta.Drops
+	drops := meta.drops
 	if drops == 0 {
-		for _, in := range meta.Inputs {
+		for _, in := range meta.inputs {
 			drops += in.Drops
 		}
 	}
@@ -361,7 +361,7 @@ func (a *Analyzer) caveats(r *report.Report, meta Meta) uint64 {
 	return drops
 }
 
-func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg, scope matrix.RuleFacts) report.Rule {
+func (a *analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg, scope matrix.RuleFacts) report.Rule {
 	rr := report.Rule{ID: rule.ID, Description: rule.Description, Direction: rule.Direction,
 		Transport: matrix.TransportName(rule.Transport), Ports: rule.Ports.String(), Role: strings.Join(rule.Roles, ","),
 		Required: rule.Required, Flows: g.flows, Allowed: g.allowed, BlockedN: g.blocked, Mismatch: g.mismatch,
@@ -390,7 +390,7 @@ func (a *Analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg, scope matrix.RuleFa
 // missingPeers are the hosts and addresses a rule's roles list one by one
 // that no flow tried: peers the rule must reach. A host is reached when
 // any of its addresses is.
-func (a *Analyzer) missingPeers(rule *matrix.Rule, peers []report.Peer) []string {
+func (a *analyzer) missingPeers(rule *matrix.Rule, peers []report.Peer) []string {
 	var missing []string
 	reached := map[string]bool{}
 	for _, p := range peers {
@@ -460,7 +460,7 @@ func ruleEvidence(rule *matrix.Rule, g *ruleAgg, t matrix.Tally) []string {
 
 // rulePeers folds a rule's peer addresses into peers: the addresses of one
 // named host are one peer, the others one each, in address order.
-func (a *Analyzer) rulePeers(g *ruleAgg) []report.Peer {
+func (a *analyzer) rulePeers(g *ruleAgg) []report.Peer {
 	addrs := make([]netip.Addr, 0, len(g.peers))
 	for p := range g.peers {
 		addrs = append(addrs, p)
@@ -520,7 +520,7 @@ func hostsReport(m *matrix.Matrix) []report.Host {
 
 // notes are what concerns the capture rather than one rule, said once:
 // the server's source ports, and rules that match the same flows.
-func (a *Analyzer) notes(g *aggregator) []string {
+func (a *analyzer) notes(g *aggregator) []string {
 	var out []string
 	if n := g.src.note(); n != "" {
 		out = append(out, n)

@@ -12,23 +12,23 @@ import (
 // names no flag: the caller says what to pass instead.
 type NoServerError struct {
 	Tied  []netip.Addr
-	Kinds int
-	// Missing is what no address showed, in words: the evidence that
+	kinds int
+	// missing is what no address showed, in words: the evidence that
 	// would have counted.
-	Missing string
+	missing string
 }
 
-func (e *NoServerError) Error() string { return "cannot infer the server: " + e.Reason() }
+func (e *NoServerError) Error() string { return "cannot infer the server: " + e.reason() }
 
-// Reason is the error without its lead, as a report gives it beside
+// reason is the error without its lead, as a report gives it beside
 // "Server: not found".
-func (e *NoServerError) Reason() string {
+func (e *NoServerError) reason() string {
 	if len(e.Tied) < 2 {
-		return e.Missing
+		return e.missing
 	}
 	tied := make([]string, len(e.Tied))
 	for i, a := range e.Tied {
 		tied[i] = a.String()
 	}
-	return fmt.Sprintf("%s show the same evidence (%d kinds each)", strings.Join(tied, ", "), e.Kinds)
+	return fmt.Sprintf("%s show the same evidence (%d kinds each)", strings.Join(tied, ", "), e.kinds)
 }

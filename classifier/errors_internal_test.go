@@ -52,11 +52,11 @@ func TestNoServerErrorFromTheTraffic(t *testing.T) {
 			if !ok {
 				t.Fatalf("%v: not a *NoServerError", err)
 			}
-			if !slices.Equal(ns.Tied, c.tied) || ns.Kinds != c.kinds {
-				t.Errorf("tied %v (%d kinds), want %v (%d)", ns.Tied, ns.Kinds, c.tied, c.kinds)
+			if !slices.Equal(ns.Tied, c.tied) || ns.kinds != c.kinds {
+				t.Errorf("tied %v (%d kinds), want %v (%d)", ns.Tied, ns.kinds, c.tied, c.kinds)
 			}
-			if ns.Reason() != c.reason || err.Error() != "cannot infer the server: "+c.reason {
-				t.Errorf("reason %q, error %q; want %q", ns.Reason(), err, c.reason)
+			if ns.reason() != c.reason || err.Error() != "cannot infer the server: "+c.reason {
+				t.Errorf("reason %q, error %q; want %q", ns.reason(), err, c.reason)
 			}
 			if !r.NoServer() || !slices.Equal(r.Server.Evidence, []string{c.reason}) {
 				t.Errorf("report server %s, evidence %q; want none, %q", r.Server.Source, r.Server.Evidence, c.reason)

@@ -22,4 +22,4 @@ var AnalyzePipelinedNoRecognition = func(m *matrix.Matrix, srcs []*capture.FileS
 }
 
 // noRecognition switches protocol recognition off for a run.
-func noRecognition(_ *Analyzer, t *flow.Table) { t.OnPayload = nil }
+func noRecognition(_ *analyzer, t *flow.Table) { t.OnPayload = nil }

@@ -30,8 +30,8 @@ func (r *recognizer) facts(f *flow.Flow, fa *matrix.FlowFacts) {
 	if f.Key.Proto == capture.ProtoTCP {
 		fa.Opening = opening(f.ConnState())
 	}
-	fa.Protocol, fa.Confidence, fa.Recognised = r.Protocol(f)
-	fa.AnsweredRPC = r.AnsweredRPC(f)
+	fa.Protocol, fa.Confidence, fa.Recognised = r.protocol(f)
+	fa.AnsweredRPC = r.answeredRPC(f)
 }
 
 // opening reads a TCP flow's Zeek conn_state as judging needs it.

@@ -68,7 +68,7 @@ const aheadShare = 3
 // flushAhead ends every flow in the table as t.Flush does, with reading
 // and judging on a second goroutine. The server must be known (a.agg set)
 // and flows not listed one by one.
-func (a *Analyzer) flushAhead(t *flow.Table) {
+func (a *analyzer) flushAhead(t *flow.Table) {
 	g := a.agg
 	la := &lookAhead{full: make(chan *aheadBatch, 4), free: newBatches[aheadBatch](6), resume: make(chan struct{})}
 	go a.judgeAhead(t, la)
@@ -107,7 +107,7 @@ type lookAhead struct {
 // judgeAhead is flushAhead's second goroutine: it walks the flows in the
 // order t ends them and judges them, stopping at each flow that must be
 // ended first, until flushAhead has. It closes la.full at the end.
-func (a *Analyzer) judgeAhead(t *flow.Table, la *lookAhead) {
+func (a *analyzer) judgeAhead(t *flow.Table, la *lookAhead) {
 	defer close(la.full)
 	g := a.agg
 	var (

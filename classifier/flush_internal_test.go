@@ -55,7 +55,7 @@ func TestFlushAheadEqualsFlush(t *testing.T) {
 		wait  bool // flows the look-ahead must wait for
 	}{{"day", [][]byte{dayPcap.Bytes()}, true}, {"flood", [][]byte{flood.Bytes()}, false}, {"day+flood", [][]byte{dayPcap.Bytes(), flood.Bytes()}, true}} {
 		var out [2][]byte
-		var an *Analyzer
+		var an *analyzer
 		for i, pipeline := range []bool{false, true} {
 			srcs := testcaps.Sources(t, c.name, c.files...)
 			r, a, err := analyze(m, srcs, nil, Options{Version: "test", Pipeline: pipeline}, nil)

@@ -39,7 +39,7 @@ func TestAutoHoldsABoundedNumberOfFlows(t *testing.T) {
 	}
 	src, _ := capture.NewSource("spray", bytes.NewReader(buf.Bytes()), int64(buf.Len()))
 	peak := 0
-	r, _, err := analyze(m, []*capture.FileSource{src}, nil, Options{Version: "test"}, func(a *Analyzer, tb *flow.Table) {
+	r, _, err := analyze(m, []*capture.FileSource{src}, nil, Options{Version: "test"}, func(a *analyzer, tb *flow.Table) {
 		end := tb.OnEnd
 		tb.OnEnd = func(f *flow.Flow) {
 			end(f)

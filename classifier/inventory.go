@@ -112,7 +112,7 @@ func Inventory(m *matrix.Matrix, srcs []*capture.FileSource, unread []*capture.I
 	open := openRoles(m)
 	inv := &inventory{addrs: map[netip.Addr]*addrAgg{}, others: map[netip.Addr]bool{}}
 	var table *flow.Table
-	r, _, err := analyze(open, srcs, unread, o, func(an *Analyzer, t *flow.Table) {
+	r, _, err := analyze(open, srcs, unread, o, func(an *analyzer, t *flow.Table) {
 		table = t
 		all := new(flow.PortSet)
 		for p := 0; p < 65536; p++ {

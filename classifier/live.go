@@ -33,14 +33,14 @@ type LiveHooks struct {
 }
 
 // LiveTimes sets how often the live loop looks for findings and sums up.
-// EventTicks and SummaryTicks, when set, are the ticks themselves in
+// eventTicks and summaryTicks, when set, are the ticks themselves in
 // place of tickers on the intervals: a test decides when the loop looks,
 // and no test waits on the wall clock.
 type LiveTimes struct {
 	Events  time.Duration
 	Summary time.Duration
 
-	EventTicks, SummaryTicks <-chan time.Time
+	eventTicks, summaryTicks <-chan time.Time
 }
 
 // ticks is given, or a ticker every d and how to stop it.
@@ -59,9 +59,9 @@ func ticks(d time.Duration, given <-chan time.Time) (<-chan time.Time, func()) {
 func (mo *Monitor) RunLive(src LiveSource, times LiveTimes, control <-chan func(), h LiveHooks) {
 	dec := capture.NewDecoder()
 	var pkt capture.Packet
-	eventTick, stopEvents := ticks(times.Events, times.EventTicks)
+	eventTick, stopEvents := ticks(times.Events, times.eventTicks)
 	defer stopEvents()
-	summaryTick, stopSummary := ticks(times.Summary, times.SummaryTicks)
+	summaryTick, stopSummary := ticks(times.Summary, times.summaryTicks)
 	defer stopSummary()
 	record := h.Record
 	batches := src.Batches()

@@ -131,7 +131,7 @@ func TestMonitorRunsLiveOnBatches(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		mo.RunLive(src, LiveTimes{EventTicks: evTicks, SummaryTicks: sumTicks}, control, lr.hooks(mo, failAt))
+		mo.RunLive(src, LiveTimes{eventTicks: evTicks, summaryTicks: sumTicks}, control, lr.hooks(mo, failAt))
 	}()
 	// sync hands the loop a no-op: once it has run, what the loop did
 	// before is done and visible here, and the test may move the clock.

@@ -164,8 +164,8 @@ func (mo *Monitor) onRulePort(f *flow.Flow) bool {
 // Table exposes counters for metrics.
 func (mo *Monitor) Table() *flow.Table { return mo.table }
 
-// Matrix is the matrix in force.
-func (mo *Monitor) Matrix() *matrix.Matrix { return mo.m }
+// matrix is the matrix in force.
+func (mo *Monitor) matrix() *matrix.Matrix { return mo.m }
 
 // SetMatrix swaps the matrix (SIGHUP) and keeps every flow.
 func (mo *Monitor) SetMatrix(m *matrix.Matrix) {
@@ -341,9 +341,9 @@ func (mo *Monitor) Report(version string, withFlows bool, drops uint64) (*report
 	if mo.cfg.Inputs != nil {
 		inputs = mo.cfg.Inputs()
 	}
-	r, err := tmp.Report(Meta{ToolVersion: version, Inputs: inputs, Table: mo.table.C, WithFlows: withFlows, Drops: drops,
-		Observed: observed, Window: mo.cfg.Window, Servers: mo.cfg.Servers, ServerSource: mo.cfg.ServerSource,
-		WindowShed: mo.shed, WindowShedRule: mo.shedRule})
+	r, err := tmp.report(meta{toolVersion: version, inputs: inputs, table: mo.table.C, withFlows: withFlows, drops: drops,
+		observed: observed, window: mo.cfg.Window, servers: mo.cfg.Servers, serverSource: mo.cfg.ServerSource,
+		windowShed: mo.shed, windowShedRule: mo.shedRule})
 	if err != nil {
 		return nil, nil, err
 	}

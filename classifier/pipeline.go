@@ -39,20 +39,20 @@ func Analyze(m *matrix.Matrix, srcs []*capture.FileSource, unread []*capture.Inp
 // analyze is Analyze, handing the analyzer to tests too; tune, when set,
 // may change the analyzer and its table before the first packet (tests and
 // benchmarks switch recognition or the named-port shortcut off with it).
-func analyze(m *matrix.Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, o Options, tune func(*Analyzer, *flow.Table)) (*report.Report, *Analyzer, error) {
-	run := &offlineRun{srcs: srcs, merger: capture.NewMerger(srcs), an: NewAnalyzer(m), progress: o.Progress, size: inputSize(srcs)}
+func analyze(m *matrix.Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, o Options, tune func(*analyzer, *flow.Table)) (*report.Report, *analyzer, error) {
+	run := &offlineRun{srcs: srcs, merger: capture.NewMerger(srcs), an: newAnalyzer(m), progress: o.Progress, size: inputSize(srcs)}
 	defer run.merger.Close()
 	var names []string
 	for _, s := range srcs {
 		names = append(names, s.Name())
 	}
-	run.an.ListFlows(o.WithFlows, names)
+	run.an.listFlows(o.WithFlows, names)
 	run.table = flow.NewTable(tableConfig(m))
-	run.an.Attach(run.table)
+	run.an.attach(run.table)
 	if tune != nil {
 		tune(run.an, run.table)
 	}
-	run.an.Stream()
+	run.an.stream()
 	if o.Pipeline {
 		for _, s := range srcs {
 			s.InflateAhead() // a third stage for compressed inputs
@@ -67,7 +67,7 @@ func analyze(m *matrix.Matrix, srcs []*capture.FileSource, unread []*capture.Inp
 		run.table.Flush()
 	}
 	inputs := append(run.merger.Stats(), unread...)
-	r, err := run.an.Report(Meta{ToolVersion: o.Version, Inputs: inputs, Table: run.table.C, WithFlows: o.WithFlows})
+	r, err := run.an.report(meta{toolVersion: o.Version, inputs: inputs, table: run.table.C, withFlows: o.WithFlows})
 	return r, run.an, err
 }
 
@@ -77,7 +77,7 @@ type offlineRun struct {
 	srcs     []*capture.FileSource
 	merger   *capture.Merger
 	table    *flow.Table
-	an       *Analyzer
+	an       *analyzer
 	progress Progress
 	size     int64 // of all inputs on disk (inputSize)
 }
@@ -113,7 +113,7 @@ func (run *offlineRun) serial() {
 		}
 		run.table.Expect(run.expect(n + uint64(k))) // the sources are read past this batch
 		run.table.AddBatch(pkts[:k])
-		run.an.Tick(run.table)
+		run.an.tick(run.table)
 		n += uint64(k)
 		if run.progress != nil && n&0xffff < uint64(k) {
 			run.progress(run.readBytes(), n)
@@ -172,7 +172,7 @@ func (run *offlineRun) pipelined() {
 	for b := range full {
 		run.table.Expect(b.more)
 		run.table.AddKeyed(b.pkts[:b.n], b.keys[:b.n])
-		run.an.Tick(run.table)
+		run.an.tick(run.table)
 		b.n, b.used, b.more = 0, 0, 0
 		free.put(b)
 	}

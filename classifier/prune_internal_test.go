@@ -26,11 +26,11 @@ func analyzeTicking(t *testing.T, m *matrix.Matrix, data []byte, tick bool) (*re
 	}
 	merger := capture.NewMerger([]*capture.FileSource{src})
 	defer merger.Close()
-	an := NewAnalyzer(m)
-	an.ListFlows(true, []string{"in"})
-	an.Stream()
+	an := newAnalyzer(m)
+	an.listFlows(true, []string{"in"})
+	an.stream()
 	table := flow.NewTable(flowConfig(m))
-	an.Attach(table)
+	an.attach(table)
 	pkts := make([]capture.Packet, 128)
 	for {
 		k := merger.NextBatch(pkts)
@@ -39,12 +39,12 @@ func analyzeTicking(t *testing.T, m *matrix.Matrix, data []byte, tick bool) (*re
 		}
 		table.AddBatch(pkts[:k])
 		if tick {
-			an.Tick(table)
+			an.tick(table)
 		}
 	}
 	kept := len(an.rec.learned)
 	table.Flush()
-	r, err := an.Report(Meta{ToolVersion: "test", Inputs: merger.Stats(), Table: table.C, WithFlows: true})
+	r, err := an.report(meta{toolVersion: "test", inputs: merger.Stats(), table: table.C, withFlows: true})
 	if err != nil {
 		t.Fatal(err)
 	}

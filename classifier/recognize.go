@@ -141,7 +141,7 @@ func (r *recognizer) learn(f *flow.Flow, pl *flow.Payload) bool {
 			}
 			ia, ip := f.Initiator()
 			if from == "" {
-				from = HostPort(ia, ip) + " -> " + HostPort(ra, 135)
+				from = hostPort(ia, ip) + " -> " + hostPort(ra, 135)
 			}
 			if r.byEP == nil {
 				r.byEP = map[learnKey][]int32{}
@@ -193,11 +193,11 @@ func (r *recognizer) AnyLearned() bool { return len(r.byEP) > 0 }
 // MayBeLearned says whether any endpoint mapper named port.
 func (r *recognizer) MayBeLearned(port uint16) bool { return r.ports != nil && r.ports.Has(port) }
 
-// AnsweredRPC says whether recognition saw the flow's responder answer
+// answeredRPC says whether recognition saw the flow's responder answer
 // DCE/RPC: its first PDU a bind_ack, an alter_context_resp or a response
 // (recogniseDCERPC names it under "server"). A bind_nak, a fault or
 // bytes of another protocol do not make a domain controller.
-func (r *recognizer) AnsweredRPC(f *flow.Flow) bool {
+func (r *recognizer) answeredRPC(f *flow.Flow) bool {
 	if !f.SentData(flow.Orig) {
 		return false // a bind_ack that answers no request of the server's
 	}
@@ -235,8 +235,8 @@ func (r *recognizer) proto(f *flow.Flow) (protocol.ID, *flowProto) {
 	return protocolOf(f.Meta, f.Protocol), &r.protos[f.Meta-1]
 }
 
-// Protocol is what judging asks of recognition (Evidence).
-func (r *recognizer) Protocol(f *flow.Flow) (protocol.ID, protocol.Confidence, bool) {
+// protocol is what judging asks of recognition (Evidence).
+func (r *recognizer) protocol(f *flow.Flow) (protocol.ID, protocol.Confidence, bool) {
 	id, fp := r.proto(f)
 	if fp == nil {
 		return id, protocol.None, false

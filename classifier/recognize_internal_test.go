@@ -56,11 +56,11 @@ func TestEndpointsLearnedOncePerConversation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	an := NewAnalyzer(m)
-	an.ListFlows(true, []string{"epm"})
-	an.Stream()
+	an := newAnalyzer(m)
+	an.listFlows(true, []string{"epm"})
+	an.stream()
 	table := flow.NewTable(flowConfig(m))
-	an.Attach(table)
+	an.attach(table)
 	merger := capture.NewMerger([]*capture.FileSource{src})
 	defer merger.Close()
 	var p capture.Packet
@@ -68,12 +68,12 @@ func TestEndpointsLearnedOncePerConversation(t *testing.T) {
 		table.Add(&p)
 	}
 	table.Flush()
-	r, err := an.Report(Meta{Inputs: merger.Stats(), Table: table.C, WithFlows: true})
+	r, err := an.report(meta{inputs: merger.Stats(), table: table.C, withFlows: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	if got := len(an.Learned()); got != 2 {
+	if got := len(an.learned()); got != 2 {
 		t.Errorf("%d endpoints learned from two conversations, want 2", got)
 	}
 	learned := 0

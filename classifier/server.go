@@ -153,7 +153,7 @@ func byScore(list []scored) {
 func (s *serverInference) decide(mac macLookup) ([]netip.Addr, []string, error) {
 	list := s.ranked()
 	if len(list) == 0 {
-		return nil, nil, &NoServerError{Missing: s.noEvidence}
+		return nil, nil, &NoServerError{missing: s.noEvidence}
 	}
 	best := list[0]
 	partner, pairEv := s.partner(best, list[1:], mac)
@@ -164,7 +164,7 @@ func (s *serverInference) decide(mac macLookup) ([]netip.Addr, []string, error) 
 		}
 	}
 	if len(tied) > 1 {
-		return nil, nil, &NoServerError{Tied: tied, Kinds: best.n}
+		return nil, nil, &NoServerError{Tied: tied, kinds: best.n}
 	}
 	addrs := []netip.Addr{best.a}
 	ev := s.evidence(best.a, "")

@@ -71,9 +71,9 @@ func TestNamedPortsShortcutChangesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var tune func(*Analyzer, *flow.Table)
+			var tune func(*analyzer, *flow.Table)
 			if all {
-				tune = func(a *Analyzer, _ *flow.Table) { a.ports = nil } // judge every flow against every rule
+				tune = func(a *analyzer, _ *flow.Table) { a.ports = nil } // judge every flow against every rule
 			}
 			r, _, err := analyze(m, []*capture.FileSource{src}, nil, Options{WithFlows: true, Version: "test"}, tune)
 			if err != nil {

@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// WriteRulesCSV writes one row per rule.
-func WriteRulesCSV(w io.Writer, r *Report) error {
+// writeRulesCSV writes one row per rule.
+func writeRulesCSV(w io.Writer, r *Report) error {
 	c := csv.NewWriter(w)
 	c.Write(csvRow([]string{"rule", "direction", "transport", "ports", "role", "required", "status", "reason", "flows", "allowed", "blocked", "mismatch", "peers", "missing_peers", "packets", "bytes", "protocols"}))
 	for _, rule := range r.Rules {
@@ -29,8 +29,8 @@ func WriteRulesCSV(w io.Writer, r *Report) error {
 	return c.Error()
 }
 
-// WriteFlowsCSV writes one row per flow (analyze --flows).
-func WriteFlowsCSV(w io.Writer, r *Report) error {
+// writeFlowsCSV writes one row per flow (analyze --flows).
+func writeFlowsCSV(w io.Writer, r *Report) error {
 	c := csv.NewWriter(w)
 	c.Write(csvRow([]string{"transport", "initiator", "responder", "guessed", "direction", "state", "conn_state", "history", "protocol", "confidence",
 		"verdict", "reason", "rule", "packets_initiator", "packets_responder", "bytes_initiator", "bytes_responder", "first", "last", "input"}))

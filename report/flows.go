@@ -20,8 +20,8 @@ type FlowListError = spill.Error
 // What a FlowListError failed at.
 const (
 	FlowListCreate = spill.Create
-	FlowListWrite  = spill.Write
-	FlowListRead   = spill.Read
+	flowListWrite  = spill.Write
+	flowListRead   = spill.Read
 )
 
 // NewFlowList returns an empty list.

@@ -26,7 +26,7 @@ type svgGroup struct {
 	Title      string
 	X, Y, W, H float64
 	Rules      []svgRule
-	Right      bool
+	right      bool
 }
 
 type svgUnexpected struct {
@@ -49,7 +49,7 @@ type htmlView struct {
 	// title and in a sentence, and the page's heading.
 	ServerTitle, ServerName, Heading string
 	Timeline                         []timelineRow
-	MaxBucket                        int
+	maxBucket                        int
 	Findings                         []kv
 }
 
@@ -101,7 +101,7 @@ func headline(o matrix.Outcome) (class, text string) {
 }
 
 func layout(r *Report) htmlView {
-	v := htmlView{R: r, Width: 1120, ServerX: 560, Server: serverLabel(r), ServerName: r.Matrix.Site.ServerLabel()}
+	v := htmlView{R: r, Width: 1120, ServerX: 560, Server: serverLabel(r), ServerName: r.Matrix.Site.serverLabel()}
 	v.ServerTitle = strings.ToUpper(v.ServerName[:1]) + v.ServerName[1:]
 	v.Heading = "Traffic against the documented firewall matrix"
 	if s := r.Matrix.Site; s != nil && s.Product != "" {
@@ -126,11 +126,11 @@ const rowH, boxHead, boxW = 22.0, 28.0, 370.0
 func (v *htmlView) layoutGroups(r *Report) {
 	byGroup := map[string][]Rule{}
 	for _, rule := range r.Rules {
-		g := r.Matrix.Site.BoxOf(rule.Role, rule.Direction)
+		g := r.Matrix.Site.boxOf(rule.Role, rule.Direction)
 		byGroup[g] = append(byGroup[g], rule)
 	}
 	var left, right []string
-	for _, g := range r.Matrix.Site.Boxes() {
+	for _, g := range r.Matrix.Site.boxes() {
 		if len(byGroup[g.Name]) == 0 {
 			continue
 		}
@@ -158,7 +158,7 @@ func (v *htmlView) placeColumn(names []string, byGroup map[string][]Rule, x floa
 	for _, g := range names {
 		rules := byGroup[g]
 		h := boxHead + rowH*float64(len(rules)) + 6
-		sg := svgGroup{Title: g, X: x, Y: y, W: boxW, H: h, Right: isRight}
+		sg := svgGroup{Title: g, X: x, Y: y, W: boxW, H: h, right: isRight}
 		for i, rule := range rules {
 			class, mark := statusClass(rule.Status)
 			ry := y + boxHead + rowH*float64(i) + rowH/2
@@ -208,18 +208,18 @@ func (v *htmlView) layoutTimeline(r *Report) {
 	tl := r.Timeline
 	for _, rule := range r.Rules {
 		for _, c := range tl.Rules[rule.ID] {
-			v.MaxBucket = max(v.MaxBucket, c)
+			v.maxBucket = max(v.maxBucket, c)
 		}
 	}
 	for _, c := range tl.Unexpected {
-		v.MaxBucket = max(v.MaxBucket, c)
+		v.maxBucket = max(v.maxBucket, c)
 	}
 	bars := func(counts []int) []timelineBar {
 		var out []timelineBar
 		for i, c := range counts {
 			h := 0.0
-			if v.MaxBucket > 0 && c > 0 {
-				h = math.Max(2, 18*float64(c)/float64(v.MaxBucket))
+			if v.maxBucket > 0 && c > 0 {
+				h = math.Max(2, 18*float64(c)/float64(v.maxBucket))
 			}
 			out = append(out, timelineBar{X: float64(i) * 10, H: h, Y: 20 - h, N: c})
 		}

@@ -7,8 +7,8 @@ import (
 	"io"
 )
 
-// WriteJSON writes the v1 JSON document.
-func WriteJSON(w io.Writer, r *Report) error {
+// writeJSON writes the v1 JSON document.
+func writeJSON(w io.Writer, r *Report) error {
 	if r.Flows.Len() == 0 {
 		c := *r
 		c.Flows = nil

@@ -6,9 +6,9 @@ import (
 	"io"
 )
 
-// WriteJSONL writes one flow object per line (with --flows), else one
+// writeJSONL writes one flow object per line (with --flows), else one
 // line per rule and a closing summary line, so the stream is never empty.
-func WriteJSONL(w io.Writer, r *Report) error {
+func writeJSONL(w io.Writer, r *Report) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	if r.Flows.Len() > 0 {

@@ -61,8 +61,8 @@ type junitSkipped struct {
 	Message string `xml:"message,attr"`
 }
 
-// WriteJUnit renders the report as JUnit XML.
-func WriteJUnit(w io.Writer, r *Report) error {
+// writeJUnit renders the report as JUnit XML.
+func writeJUnit(w io.Writer, r *Report) error {
 	var names []string
 	for _, in := range r.Inputs {
 		names = append(names, in.Name)

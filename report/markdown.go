@@ -28,8 +28,8 @@ func (m mdWriter) p(format string, a ...any) {
 	fmt.Fprintf(m.b, format, a...)
 }
 
-// WriteMarkdown writes a summary for pasting into a ticket.
-func WriteMarkdown(w io.Writer, r *Report) error {
+// writeMarkdown writes a summary for pasting into a ticket.
+func writeMarkdown(w io.Writer, r *Report) error {
 	var b strings.Builder
 	md := mdWriter{&b}
 	verdict := map[matrix.Outcome]string{matrix.OutcomeConforms: "✅ conforms", matrix.OutcomeFindings: "❌ findings",

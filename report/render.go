@@ -9,19 +9,19 @@ import (
 
 // Formats that Write knows.
 const (
-	FormatText     = "text"
-	FormatJSON     = "json"
-	FormatJSONL    = "jsonl"
-	FormatJUnit    = "junit"
-	FormatHTML     = "html"
-	FormatCSV      = "csv"
-	FormatFlowsCSV = "flows-csv"
-	FormatMarkdown = "markdown"
+	formatText     = "text"
+	formatJSON     = "json"
+	formatJSONL    = "jsonl"
+	formatJUnit    = "junit"
+	formatHTML     = "html"
+	formatCSV      = "csv"
+	formatFlowsCSV = "flows-csv"
+	formatMarkdown = "markdown"
 )
 
 // KnownFormats lists the formats this build can write.
 func KnownFormats() []string {
-	return []string{FormatText, FormatJSON, FormatJSONL, FormatJUnit, FormatHTML, FormatCSV, FormatFlowsCSV, FormatMarkdown}
+	return []string{formatText, formatJSON, formatJSONL, formatJUnit, formatHTML, formatCSV, formatFlowsCSV, formatMarkdown}
 }
 
 // FormatFromPath picks a format from a file extension.
@@ -29,25 +29,25 @@ func FormatFromPath(path string) (string, bool) {
 	lower := strings.ToLower(path)
 	switch {
 	case strings.HasSuffix(lower, ".flows.csv"):
-		return FormatFlowsCSV, true
+		return formatFlowsCSV, true
 	case strings.HasSuffix(lower, ".junit.xml"):
-		return FormatJUnit, true
+		return formatJUnit, true
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".html", ".htm":
-		return FormatHTML, true
+		return formatHTML, true
 	case ".xml":
-		return FormatJUnit, true
+		return formatJUnit, true
 	case ".csv":
-		return FormatCSV, true
+		return formatCSV, true
 	case ".md", ".markdown":
-		return FormatMarkdown, true
+		return formatMarkdown, true
 	case ".json":
-		return FormatJSON, true
+		return formatJSON, true
 	case ".jsonl", ".ndjson":
-		return FormatJSONL, true
+		return formatJSONL, true
 	case ".txt", ".text":
-		return FormatText, true
+		return formatText, true
 	}
 	return "", false
 }
@@ -55,22 +55,22 @@ func FormatFromPath(path string) (string, bool) {
 // Write renders r in the named format.
 func Write(w io.Writer, r *Report, format string) error {
 	switch format {
-	case FormatJSON:
-		return WriteJSON(w, r)
-	case FormatJSONL:
-		return WriteJSONL(w, r)
-	case FormatText, "":
-		return WriteText(w, r)
-	case FormatJUnit:
-		return WriteJUnit(w, r)
-	case FormatHTML:
+	case formatJSON:
+		return writeJSON(w, r)
+	case formatJSONL:
+		return writeJSONL(w, r)
+	case formatText, "":
+		return writeText(w, r)
+	case formatJUnit:
+		return writeJUnit(w, r)
+	case formatHTML:
 		return WriteHTML(w, r)
-	case FormatCSV:
-		return WriteRulesCSV(w, r)
-	case FormatFlowsCSV:
-		return WriteFlowsCSV(w, r)
-	case FormatMarkdown, "md":
-		return WriteMarkdown(w, r)
+	case formatCSV:
+		return writeRulesCSV(w, r)
+	case formatFlowsCSV:
+		return writeFlowsCSV(w, r)
+	case formatMarkdown, "md":
+		return writeMarkdown(w, r)
 	}
 	return fmt.Errorf("unknown format %q (known: %s)", format, strings.Join(KnownFormats(), ", "))
 }

@@ -100,33 +100,33 @@ type SiteGroup struct {
 
 // The diagram's own boxes, for the rules no group of the matrix claims.
 const (
-	BoxServerItself = "On the server itself"
-	BoxOther        = "Other"
+	boxServerItself = "On the server itself"
+	boxOther        = "Other"
 )
 
-// ServerLabel is what the report calls the server: "Threat Manager
+// serverLabel is what the report calls the server: "Threat Manager
 // server", or "server" for a report that does not say.
-func (s *Site) ServerLabel() string {
+func (s *Site) serverLabel() string {
 	if s == nil {
 		return matrix.ServerLabel("")
 	}
 	return matrix.ServerLabel(s.Product)
 }
 
-// Boxes lists the diagram's boxes in drawing order, the matrix's then the
+// boxes lists the diagram's boxes in drawing order, the matrix's then the
 // diagram's own.
-func (s *Site) Boxes() []SiteGroup {
+func (s *Site) boxes() []SiteGroup {
 	var out []SiteGroup
 	if s != nil {
 		out = append(out, s.Groups...)
 	}
-	return append(out, SiteGroup{Name: BoxServerItself, Side: "left"}, SiteGroup{Name: BoxOther, Side: "right"})
+	return append(out, SiteGroup{Name: boxServerItself, Side: "left"}, SiteGroup{Name: boxOther, Side: "right"})
 }
 
-// BoxOf places a rule by its first role (roles as the report writes
+// boxOf places a rule by its first role (roles as the report writes
 // them, comma-separated); local rules no group claims go on the server
 // itself.
-func (s *Site) BoxOf(roles string, dir matrix.Direction) string {
+func (s *Site) boxOf(roles string, dir matrix.Direction) string {
 	role, _, _ := strings.Cut(roles, ",")
 	if s != nil && role != "" {
 		for _, g := range s.Groups {
@@ -136,9 +136,9 @@ func (s *Site) BoxOf(roles string, dir matrix.Direction) string {
 		}
 	}
 	if dir == matrix.Local {
-		return BoxServerItself
+		return boxServerItself
 	}
-	return BoxOther
+	return boxOther
 }
 
 // Input is one capture file or interface.

@@ -29,11 +29,11 @@ func TestSiteBoxesAndWords(t *testing.T) {
 		boxes                    []string // of rules a, b, c, d
 		heading, server, comment string
 	}{
-		{site, []string{"Clients", "Directory", BoxServerItself, BoxOther}, "Acme Vault traffic against", "Acme Vault server", "The Acme Vault server and"},
-		{nil, []string{BoxOther, BoxOther, BoxServerItself, BoxOther}, "<h1>Traffic against", ">Server</text>", "The server and"},
+		{site, []string{"Clients", "Directory", boxServerItself, boxOther}, "Acme Vault traffic against", "Acme Vault server", "The Acme Vault server and"},
+		{nil, []string{boxOther, boxOther, boxServerItself, boxOther}, "<h1>Traffic against", ">Server</text>", "The server and"},
 	} {
 		for i, r := range rules {
-			if got := c.site.BoxOf(r.Role, r.Direction); got != c.boxes[i] {
+			if got := c.site.boxOf(r.Role, r.Direction); got != c.boxes[i] {
 				t.Errorf("site %v: rule %s in %q, want %q", c.site != nil, r.ID, got, c.boxes[i])
 			}
 		}
@@ -72,7 +72,7 @@ func TestSiteReadsBack(t *testing.T) {
 	for _, site := range []*Site{nil, {Product: "X", Groups: []SiteGroup{{Name: "G", Side: "left", Roles: []string{"r"}}}}} {
 		in := &Report{Schema: Schema, Matrix: MatrixInfo{Name: "m", Profile: "p", Site: site}, Rules: []Rule{}, Unexpected: []Unexpected{}, Blocked: []Blocked{}}
 		var b bytes.Buffer
-		if err := WriteJSON(&b, in); err != nil {
+		if err := writeJSON(&b, in); err != nil {
 			t.Fatal(err)
 		}
 		if strings.Contains(b.String(), `"site"`) != (site != nil) {

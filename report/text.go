@@ -12,9 +12,9 @@ import (
 	"github.com/flowverify/flowverify/internal/words"
 )
 
-// WriteText renders the report for a terminal: the rule table in the
+// writeText renders the report for a terminal: the rule table in the
 // vendor's shape, blocked attempts, unexpected flows, then a summary line.
-func WriteText(w io.Writer, r *Report) error {
+func writeText(w io.Writer, r *Report) error {
 	bw := bufio.NewWriter(w)
 	t := textWriter{bw}
 	t.header(r)

@@ -24,7 +24,7 @@ func Read(path string) (*Report, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return Decode(path, f)
+	return decode(path, f)
 }
 
 // Parse decodes a JSON report and checks it against the schema: diff,
@@ -32,13 +32,13 @@ func Read(path string) (*Report, error) {
 // a report that a person or a tool edited wrongly must be an error that
 // names the key, never a wrong verdict. name is said in the errors.
 func Parse(name string, data []byte) (*Report, error) {
-	return Decode(name, bytes.NewReader(data))
+	return decode(name, bytes.NewReader(data))
 }
 
-// Decode is Parse from a reader. The report is read key by key and its
+// decode is Parse from a reader. The report is read key by key and its
 // flows one at a time into a FlowList, so a report of millions of flows
 // is never in memory whole.
-func Decode(name string, rd io.Reader) (*Report, error) {
+func decode(name string, rd io.Reader) (*Report, error) {
 	var r Report
 	if err := decodeReport(json.NewDecoder(bufio.NewReaderSize(rd, 64<<10)), &r); err != nil {
 		r.Flows.Close()

@@ -127,7 +127,7 @@ func FuzzParseReport(f *testing.F) {
 			t.Fatalf("merged %d flows of twice %d", m.Flows.Len(), r.Flows.Len())
 		}
 		var buf bytes.Buffer
-		if err := WriteJSON(&buf, m); err != nil {
+		if err := writeJSON(&buf, m); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := Parse("merged.json", buf.Bytes()); err != nil {

@@ -31,14 +31,14 @@ import (
 // what one TCP segment does to a fresh flow's history and states follows
 // from the history bits it set (oneSegment), so only those are kept.
 type embryo struct {
-	First        int64   // Last is First: one packet
+	first        int64   // the flow's Last is its First: one packet
 	a, b         [4]byte // the key's addresses, last four bytes: all of an IPv4 one
 	links                // the idle list, shared with Flows
 	isnOrMeta    uint32  // TCP: the ISN; other transports: Meta
 	portA, portB uint16
 	bytes        uint16
-	Input        uint8
-	Protocol     uint8
+	input        uint8
+	protocol     uint8
 	proto        uint8
 	histSeen     uint8 // of the packet's direction; the other saw nothing
 	bits         uint8
@@ -86,9 +86,9 @@ var oneSegment = func() (t [2][64]segmentEffect) {
 				}
 			}
 			f.tcp(dir, tf, flags>>4)
-			e := segmentEffect{history: [4]byte(f.History[:4]), histLen: f.histLen, state: f.State[dir], syns: f.SYNs, ok: true}
+			e := segmentEffect{history: [4]byte(f.history[:4]), histLen: f.histLen, state: f.state[dir], syns: f.SYNs, ok: true}
 			h := f.histSeen[dir]
-			if f.histLen > 4 || f.State[1-dir] != 0 || f.histSeen[1-dir] != 0 || f.everEst || h >= 64 {
+			if f.histLen > 4 || f.state[1-dir] != 0 || f.histSeen[1-dir] != 0 || f.everEst || h >= 64 {
 				continue // not an outcome an embryo keeps
 			}
 			switch {
@@ -133,21 +133,21 @@ func (f *Flow) canPack() bool {
 		return false // the embryo keeps one of the two
 	}
 	if f.Last != f.First || f.Bytes[other] != 0 || f.Bytes[dir] > math.MaxUint16 || f.isn[other] != 0 ||
-		f.histSeen[other] != 0 || f.State[other] != 0 || f.Frags > 1 || f.plIdx != 0 || f.Input > math.MaxUint8 ||
-		f.Protocol > math.MaxUint8 || f.ICMPPkts != 0 || f.ICMPType != 0 || f.ICMPCode != 0 ||
-		f.Ended != EndActive || f.everEst || f.Unreach || f.ICMPv6 || f.OnlyByICMP ||
-		binary.LittleEndian.Uint64(f.History[4:12]) != 0 {
+		f.histSeen[other] != 0 || f.state[other] != 0 || f.Frags > 1 || f.plIdx != 0 || f.Input > math.MaxUint8 ||
+		f.Protocol > math.MaxUint8 || f.icmpPkts != 0 || f.ICMPType != 0 || f.ICMPCode != 0 ||
+		f.Ended != endActive || f.everEst || f.Unreach || f.ICMPv6 || f.OnlyByICMP ||
+		binary.LittleEndian.Uint64(f.history[4:12]) != 0 {
 		return false
 	}
 	if f.Key.Proto != capture.ProtoTCP {
-		return f.histSeen[dir] == 0 && f.State[dir] == 0 && f.History == [12]byte{} && f.histLen == 0 && f.SYNs == 0 && f.isnSet == 0
+		return f.histSeen[dir] == 0 && f.state[dir] == 0 && f.history == [12]byte{} && f.histLen == 0 && f.SYNs == 0 && f.isnSet == 0
 	}
 	h := f.histSeen[dir]
 	if h >= 64 {
 		return false
 	}
 	e := &oneSegment[dir][h]
-	return e.ok && [4]byte(f.History[:4]) == e.history && f.histLen == e.histLen && f.State[dir] == e.state &&
+	return e.ok && [4]byte(f.history[:4]) == e.history && f.histLen == e.histLen && f.state[dir] == e.state &&
 		f.SYNs == e.syns && f.isnSet == synISN(dir, h)
 }
 
@@ -167,13 +167,13 @@ func (e *embryo) pack(f *Flow) {
 	}
 	e.a, e.b = [4]byte(f.Key.A[12:16]), [4]byte(f.Key.B[12:16])
 	e.portA, e.portB, e.proto = f.Key.PortA, f.Key.PortB, f.Key.Proto
-	e.First = f.First
+	e.first = f.First
 	e.bytes, e.isnOrMeta = uint16(f.Bytes[dir]), f.Meta
 	if f.Key.Proto == capture.ProtoTCP {
 		e.isnOrMeta = f.isn[dir]
 	}
 	e.links = f.links
-	e.Protocol, e.Input = uint8(f.Protocol), uint8(f.Input)
+	e.protocol, e.input = uint8(f.Protocol), uint8(f.Input)
 	e.histSeen = f.histSeen[dir]
 	var b uint8
 	if dir == Resp {
@@ -209,18 +209,18 @@ func (e *embryo) unpack(f *Flow) {
 	f.Key.A.Set4(e.a[:])
 	f.Key.B.Set4(e.b[:])
 	f.Key.PortA, f.Key.PortB, f.Key.Proto = e.portA, e.portB, e.proto
-	f.First, f.Last = e.First, e.First
+	f.First, f.Last = e.first, e.first
 	f.Pkts[dir], f.Bytes[dir] = 1, uint64(e.bytes)
 	if e.proto == capture.ProtoTCP {
 		f.isn[dir] = e.isnOrMeta
 		s := &oneSegment[dir][e.histSeen&63]
-		copy(f.History[:4], s.history[:])
-		f.histLen, f.State[dir], f.SYNs = s.histLen, s.state, s.syns
+		copy(f.history[:4], s.history[:])
+		f.histLen, f.state[dir], f.SYNs = s.histLen, s.state, s.syns
 		f.histSeen[dir], f.isnSet = e.histSeen, synISN(dir, e.histSeen)
 	} else {
 		f.Meta = e.isnOrMeta
 	}
-	f.links, f.Protocol, f.Input = e.links, uint16(e.Protocol), uint16(e.Input)
+	f.links, f.Protocol, f.Input = e.links, uint16(e.protocol), uint16(e.input)
 	f.InitIsA, f.Guessed, f.plDone = e.bits&eInitIsA != 0, e.bits&eGuessed != 0, e.bits&ePlDone != 0
 	if e.bits&eFrag != 0 {
 		f.Frags = 1
@@ -377,7 +377,7 @@ func (t *Table) place(f *Flow, h uint64, pack bool) int32 {
 		*t.at(pos) = *f
 	}
 	t.index.put(h, pos)
-	t.C.FlowsCreated++
+	t.C.flowsCreated++
 	if t.index.n > t.C.MaxActive {
 		t.C.MaxActive = t.index.n
 	}
@@ -419,7 +419,7 @@ func (t *Table) lnk(pos int32) *links {
 // lastOf is the time of the last packet of the flow or embryo at pos.
 func (t *Table) lastOf(pos int32) int64 {
 	if isEmbryo(pos) {
-		return t.emb(pos).First
+		return t.emb(pos).first
 	}
 	return t.at(pos).Last
 }

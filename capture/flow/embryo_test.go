@@ -148,7 +148,7 @@ func FuzzEmbryoRoundTrip(f *testing.F) {
 		if !flowFromBytes(&fl, b) {
 			return
 		}
-		fl.Ended = EndActive // as when place packs it
+		fl.Ended = endActive // as when place packs it
 		if !fl.canPack() {
 			return
 		}
@@ -202,7 +202,7 @@ func flowBytes(f *Flow) []byte {
 	u(uint64(f.Key.PortA), 2)
 	u(uint64(f.Key.PortB), 2)
 	u(uint64(f.Key.Proto), 1)
-	b = append(b, f.State[:]...)
+	b = append(b, f.state[:]...)
 	u(uint64(f.First), 8)
 	u(uint64(f.Last), 8)
 	u(f.Bytes[0], 8)
@@ -218,10 +218,10 @@ func flowBytes(f *Flow) []byte {
 	u(uint64(f.next), 4)
 	u(uint64(f.SYNs), 2)
 	u(uint64(f.Protocol), 2)
-	u(uint64(f.ICMPPkts), 2)
+	u(uint64(f.icmpPkts), 2)
 	u(uint64(f.Input), 2)
 	b = append(b, f.histSeen[:]...)
-	b = append(b, f.History[:]...)
+	b = append(b, f.history[:]...)
 	b = append(b, f.histLen, f.isnSet, f.ICMPType, f.ICMPCode, byte(f.Ended), byte(f.list))
 	for _, v := range []bool{f.InitIsA, f.Guessed, f.everEst, f.Unreach, f.ICMPv6, f.OnlyByICMP, f.plDone} {
 		bo(v)
@@ -250,16 +250,16 @@ func flowFromBytes(f *Flow, b []byte) bool {
 	copy(f.Key.A[:], take(16))
 	copy(f.Key.B[:], take(16))
 	f.Key.PortA, f.Key.PortB, f.Key.Proto = uint16(u(2)), uint16(u(2)), uint8(u(1))
-	copy(f.State[:], take(2))
+	copy(f.state[:], take(2))
 	f.First, f.Last = int64(u(8)), int64(u(8))
 	f.Bytes = [2]uint64{u(8), u(8)}
 	f.Pkts = [2]uint32{uint32(u(4)), uint32(u(4))}
 	f.isn = [2]uint32{uint32(u(4)), uint32(u(4))}
 	f.Frags, f.Meta, f.plIdx = uint32(u(4)), uint32(u(4)), int32(u(4))
 	f.prev, f.next = int32(u(4)), int32(u(4))
-	f.SYNs, f.Protocol, f.ICMPPkts, f.Input = uint16(u(2)), uint16(u(2)), uint16(u(2)), uint16(u(2))
+	f.SYNs, f.Protocol, f.icmpPkts, f.Input = uint16(u(2)), uint16(u(2)), uint16(u(2)), uint16(u(2))
 	copy(f.histSeen[:], take(2))
-	copy(f.History[:], take(12))
+	copy(f.history[:], take(12))
 	f.histLen, f.isnSet, f.ICMPType, f.ICMPCode, f.Ended, f.list = uint8(u(1)), uint8(u(1)), uint8(u(1)), uint8(u(1)), EndReason(u(1)), listNode(u(1))
 	for _, v := range []*bool{&f.InitIsA, &f.Guessed, &f.everEst, &f.Unreach, &f.ICMPv6, &f.OnlyByICMP, &f.plDone} {
 		*v = u(1)&1 != 0

@@ -57,13 +57,13 @@ func less(a *capture.Addr, ap uint16, b *capture.Addr, bp uint16) bool {
 
 // Endpoint states, after Zeek's TCP analyzer.
 const (
-	StInactive uint8 = iota
-	StSynSent
-	StSynAckSent
-	StPartial
-	StEstablished
-	StClosed
-	StReset
+	stInactive uint8 = iota
+	stSynSent
+	stSynAckSent
+	stPartial
+	stEstablished
+	stClosed
+	stReset
 )
 
 // Directions inside a flow: the initiator's packets and the responder's.
@@ -73,7 +73,7 @@ const (
 )
 
 // History letters, one bit each per direction, recorded in order of first
-// appearance in Flow.History (Zeek's conn.log history field).
+// appearance in Flow.history (Zeek's conn.log history field).
 const (
 	hSyn = 1 << iota
 	hSynAck
@@ -103,7 +103,7 @@ type Flow struct {
 	// Fields are ordered so that none pads: State fills the two bytes
 	// after the 38-byte key, and the record is 144 bytes, not 152
 	// (TestFlowRecordSize holds it).
-	State [2]uint8
+	state [2]uint8
 
 	First, Last int64     // Unix ns
 	Bytes       [2]uint64 // IP-layer bytes
@@ -118,11 +118,11 @@ type Flow struct {
 	links
 	SYNs     uint16 // SYNs sent by the initiator (retransmissions included)
 	Protocol uint16
-	ICMPPkts uint16
+	icmpPkts uint16
 	Input    uint16 // input where the flow was first seen
 
 	histSeen [2]uint8
-	History  [12]byte
+	history  [12]byte
 	histLen  uint8
 	isnSet   uint8
 	ICMPType uint8
@@ -148,12 +148,12 @@ type EndReason uint8
 
 // Reasons a flow leaves the table.
 const (
-	EndActive  EndReason = iota // still in the table
-	EndIdle                     // idle timeout (packet time)
-	EndClosed                   // closed or reset, then quiet for the linger time
-	EndEvicted                  // pushed out by the table cap
-	EndFlush                    // end of input
-	EndReused                   // a new connection reused the tuple
+	endActive  EndReason = iota // still in the table
+	endIdle                     // idle timeout (packet time)
+	endClosed                   // closed or reset, then quiet for the linger time
+	endEvicted                  // pushed out by the table cap
+	endFlush                    // end of input
+	endReused                   // a new connection reused the tuple
 )
 
 func (r EndReason) String() string {
@@ -189,15 +189,15 @@ func (f *Flow) Responder() (capture.Addr, uint16) {
 // HistoryString is Zeek's history field: upper case for the initiator,
 // '^' first when the direction was guessed.
 func (f *Flow) HistoryString() string {
-	h := string(f.History[:f.histLen])
+	h := string(f.history[:f.histLen])
 	if f.Guessed {
 		return "^" + h
 	}
 	return h
 }
 
-// Established reports whether a three-way handshake completed at some point.
-func (f *Flow) Established() bool { return f.everEst }
+// established reports whether a three-way handshake completed at some point.
+func (f *Flow) established() bool { return f.everEst }
 
 // Handshake reports whether the flow shows the initiator's SYN, the
 // responder's SYN/ACK and then the initiator's ACK, in that order.
@@ -209,19 +209,19 @@ func (f *Flow) SentData(dir int) bool { return f.sawHist(dir, hData) }
 // SentSYNACK reports whether dir (Orig or Resp) sent a SYN/ACK.
 func (f *Flow) SentSYNACK(dir int) bool { return f.sawHist(dir, hSynAck) }
 
-// SentRST reports whether dir (Orig or Resp) sent a reset.
-func (f *Flow) SentRST(dir int) bool { return f.sawHist(dir, hRst) }
+// sentRST reports whether dir (Orig or Resp) sent a reset.
+func (f *Flow) sentRST(dir int) bool { return f.sawHist(dir, hRst) }
 
 func (f *Flow) addHistory(dir int, bit uint8, letter byte) {
 	if f.histSeen[dir]&bit != 0 {
 		return
 	}
 	f.histSeen[dir] |= bit
-	if int(f.histLen) < len(f.History) {
+	if int(f.histLen) < len(f.history) {
 		if dir == Resp {
 			letter += 'a' - 'A'
 		}
-		f.History[f.histLen] = letter
+		f.history[f.histLen] = letter
 		f.histLen++
 	}
 }
@@ -238,16 +238,16 @@ func (f *Flow) tcp(dir int, flags uint8, payload int) {
 		if dir == Orig {
 			f.SYNs++
 		}
-		if f.State[dir] == StInactive {
-			f.State[dir] = StSynSent
+		if f.state[dir] == stInactive {
+			f.state[dir] = stSynSent
 		}
 	case syn && ack:
 		f.addHistory(dir, hSynAck, 'H')
 		if dir == Resp && f.histSeen[Orig]&hSyn != 0 {
 			f.histSeen[Resp] |= hSynAckToSyn
 		}
-		if f.State[dir] == StInactive {
-			f.State[dir] = StSynAckSent
+		if f.state[dir] == stInactive {
+			f.state[dir] = stSynAckSent
 		}
 	}
 	if payload > 0 {
@@ -259,38 +259,38 @@ func (f *Flow) tcp(dir int, flags uint8, payload int) {
 		f.histSeen[Orig] |= hShake
 	}
 	if !syn && !rst && (ack || payload > 0) {
-		switch f.State[dir] {
-		case StSynSent, StSynAckSent:
-			if f.State[other] != StInactive {
-				f.State[dir] = StEstablished
-				if f.State[other] == StSynSent || f.State[other] == StSynAckSent {
-					f.State[other] = StEstablished
+		switch f.state[dir] {
+		case stSynSent, stSynAckSent:
+			if f.state[other] != stInactive {
+				f.state[dir] = stEstablished
+				if f.state[other] == stSynSent || f.state[other] == stSynAckSent {
+					f.state[other] = stEstablished
 				}
 				f.everEst = true
 			}
-		case StInactive:
-			f.State[dir] = StPartial
+		case stInactive:
+			f.state[dir] = stPartial
 		}
 	}
 	if fin {
 		f.addHistory(dir, hFin, 'F')
-		if f.State[dir] != StReset {
-			if f.State[dir] == StInactive {
-				f.State[dir] = StPartial
+		if f.state[dir] != stReset {
+			if f.state[dir] == stInactive {
+				f.state[dir] = stPartial
 			}
-			f.State[dir] = StClosed
+			f.state[dir] = stClosed
 		}
 	}
 	if rst {
 		f.addHistory(dir, hRst, 'R')
-		f.State[dir] = StReset
+		f.state[dir] = stReset
 	}
 }
 
 // done reports whether a TCP flow has finished (both closed, or a reset).
 func (f *Flow) done() bool {
-	o, r := f.State[Orig], f.State[Resp]
-	return o == StReset || r == StReset || (o == StClosed && r == StClosed)
+	o, r := f.state[Orig], f.state[Resp]
+	return o == stReset || r == stReset || (o == stClosed && r == stClosed)
 }
 
 // ConnState is Zeek's conn_state code.
@@ -313,19 +313,19 @@ func (f *Flow) ConnState() string {
 }
 
 func (f *Flow) tcpConnState() string {
-	os, rs := f.State[Orig], f.State[Resp]
-	oInactive := os == StInactive || os == StPartial
-	rInactive := rs == StInactive || rs == StPartial
+	os, rs := f.state[Orig], f.state[Resp]
+	oInactive := os == stInactive || os == stPartial
+	rInactive := rs == stInactive || rs == stPartial
 	switch {
-	case rs == StReset:
-		if os == StSynSent || os == StSynAckSent || (os == StReset && !f.sawHist(Orig, hData) && !f.sawHist(Resp, hData)) {
+	case rs == stReset:
+		if os == stSynSent || os == stSynAckSent || (os == stReset && !f.sawHist(Orig, hData) && !f.sawHist(Resp, hData)) {
 			return "REJ"
 		}
 		if oInactive {
 			return "RSTRH"
 		}
 		return "RSTR"
-	case os == StReset:
+	case os == stReset:
 		if rInactive {
 			// Zeek: ^?S[^HAFGIQ]*R.* — a SYN, no answer, then the initiator's RST.
 			if f.sawHist(Orig, hSyn) && !f.sawHist(Resp, hSynAck) && !f.sawHist(Orig, hAck) && !f.sawHist(Orig, hFin) {
@@ -334,21 +334,21 @@ func (f *Flow) tcpConnState() string {
 			return "OTH"
 		}
 		return "RSTO"
-	case rs == StClosed && os == StClosed:
+	case rs == stClosed && os == stClosed:
 		return "SF"
-	case os == StClosed:
+	case os == stClosed:
 		if rInactive {
 			return "SH"
 		}
 		return "S2"
-	case rs == StClosed:
+	case rs == stClosed:
 		if oInactive {
 			return "SHR"
 		}
 		return "S3"
-	case os == StSynSent && rs == StInactive:
+	case os == stSynSent && rs == stInactive:
 		return "S0"
-	case os == StEstablished && rs == StEstablished:
+	case os == stEstablished && rs == stEstablished:
 		return "S1"
 	}
 	return "OTH"
@@ -390,7 +390,7 @@ func (f *Flow) StateWords() string {
 	case "SH", "SHR":
 		return "half-open"
 	default:
-		if f.Guessed || f.State[Orig] == StPartial || f.State[Resp] == StPartial {
+		if f.Guessed || f.state[Orig] == stPartial || f.state[Resp] == stPartial {
 			return "midstream"
 		}
 		return "other"

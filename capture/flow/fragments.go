@@ -43,12 +43,12 @@ func (t *Table) tieUnreachable(p *capture.Packet) {
 	default:
 		f = t.at(idx)
 	}
-	t.C.ICMPTied++
+	t.C.icmpTied++
 	t.noteRouter(&key, p.Src)
 	f.Unreach = true
 	f.ICMPv6 = p.Proto == capture.ProtoICMPv6
 	f.ICMPType, f.ICMPCode = p.ICMPType, p.ICMPCode
-	f.ICMPPkts++
+	f.icmpPkts++
 	if p.Timestamp > f.Last {
 		f.Last = p.Timestamp
 	}

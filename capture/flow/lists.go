@@ -69,9 +69,9 @@ func (t *Table) expire() {
 			if tail < 0 || t.lastOf(tail)+t.timeout[c] >= t.now {
 				break
 			}
-			reason := EndIdle
+			reason := endIdle
 			if c == classClosed {
-				reason = EndClosed
+				reason = endClosed
 			}
 			t.end(tail, reason)
 		}
@@ -88,7 +88,7 @@ func (t *Table) evictIdlest() {
 	}
 	if victim >= 0 {
 		t.C.Evicted++
-		t.end(victim, EndEvicted)
+		t.end(victim, endEvicted)
 	}
 }
 
@@ -147,7 +147,7 @@ func (t *Table) EndOrder(buf *Flow, fn func(Pos, *Flow)) {
 func (t *Table) EndAt(p Pos) { t.endFlushed(t.view(int32(p))) }
 
 func (t *Table) endFlushed(f *Flow) {
-	f.Ended = EndFlush
+	f.Ended = endFlush
 	if t.OnEnd != nil {
 		t.OnEnd(f)
 	}

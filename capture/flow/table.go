@@ -57,11 +57,11 @@ type Counters struct {
 	// Encap counts frames in tunnels the decoder does not open, by kind
 	// (capture.EncapGRE, ...).
 	Encap    [capture.EncapKinds]uint64
-	ICMPTied uint64 // ICMP errors tied to the flow they answer
+	icmpTied uint64 // ICMP errors tied to the flow they answer
 	// Infrastructure counts IPv6 neighbour discovery and multicast
 	// listener messages: the link's own upkeep, like ARP, never a flow.
 	Infrastructure uint64
-	FlowsCreated   uint64
+	flowsCreated   uint64
 	Evicted        uint64
 	MaxActive      int
 }
@@ -221,7 +221,7 @@ func (t *Table) add(p *capture.Packet, k *Keyed, pack bool) {
 	if ok && p.Proto == capture.ProtoTCP && p.TCPFlags&(capture.FlagSYN|capture.FlagACK|capture.FlagRST) == capture.FlagSYN {
 		if t.at(idx).done() {
 			// A fresh SYN on a finished tuple is a new connection.
-			t.end(idx, EndReused)
+			t.end(idx, endReused)
 			ok = false
 		}
 	}

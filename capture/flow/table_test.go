@@ -160,7 +160,7 @@ func TestPortReuseStartsNewFlow(t *testing.T) {
 	if len(flows) != 2 {
 		t.Fatalf("%d flows, want 2", len(flows))
 	}
-	if flows[0].Ended != EndReused || flows[0].ConnState() != "SF" || flows[1].ConnState() != "SF" {
+	if flows[0].Ended != endReused || flows[0].ConnState() != "SF" || flows[1].ConnState() != "SF" {
 		t.Fatalf("ended %v states %s %s", flows[0].Ended, flows[0].ConnState(), flows[1].ConnState())
 	}
 }
@@ -180,7 +180,7 @@ func TestUDPIdleTimeoutOnPacketTime(t *testing.T) {
 	}
 	// Another flow 2 minutes later (packet time) expires the first.
 	tb.Add(udpPkt(t0+int64(150*time.Second), cli, srv, 50001, 10000))
-	if len(ended) != 1 || ended[0].Ended != EndIdle || ended[0].Pkts[Orig] != 2 {
+	if len(ended) != 1 || ended[0].Ended != endIdle || ended[0].Pkts[Orig] != 2 {
 		t.Fatalf("ended %+v", ended)
 	}
 	if ended[0].ConnState() != "S0" || ended[0].StateWords() != "one-way" {
@@ -200,7 +200,7 @@ func TestAdvanceToEndsIdleFlows(t *testing.T) {
 		t.Fatal("flow ended before its timeout")
 	}
 	tb.AdvanceTo(t0 + int64(61*time.Second))
-	if len(ended) != 1 || ended[0].Ended != EndIdle {
+	if len(ended) != 1 || ended[0].Ended != endIdle {
 		t.Fatalf("ended %+v, want the flow idled out", ended)
 	}
 	tb.AdvanceTo(t0)
@@ -237,7 +237,7 @@ func TestCapEvictsIdlestAndCounts(t *testing.T) {
 	if tb.C.Evicted != 1 || len(ended) != 1 || ended[0].Key.PortA != 50001 && ended[0].Key.PortB != 50001 {
 		t.Fatalf("evicted %d, ended %+v", tb.C.Evicted, ended)
 	}
-	if ended[0].Ended != EndEvicted || tb.Len() != 3 {
+	if ended[0].Ended != endEvicted || tb.Len() != 3 {
 		t.Fatalf("reason %v len %d", ended[0].Ended, tb.Len())
 	}
 }
@@ -270,7 +270,7 @@ func TestICMPUnreachableTiedToFlow(t *testing.T) {
 		Quoted: capture.Tuple{Proto: capture.ProtoTCP, Src: cli, Dst: srv, SrcPort: 49999, DstPort: 9389}}
 	tb.Add(icmp)
 	tb.Flush()
-	if len(ended) != 1 || !ended[0].Unreach || ended[0].ICMPCode != 13 || tb.C.ICMPTied != 1 {
+	if len(ended) != 1 || !ended[0].Unreach || ended[0].ICMPCode != 13 || tb.C.icmpTied != 1 {
 		t.Fatalf("%d flows, unreach %v code %d", len(ended), ended[0].Unreach, ended[0].ICMPCode)
 	}
 }

@@ -26,7 +26,7 @@ type Options struct {
 	Snaplen    int           // bytes kept per packet: headers plus the recognition bound by default
 	Promisc    bool          // promiscuous mode
 	BufferSize int           // kernel buffer in bytes (0: libpcap's default)
-	Timeout    time.Duration // read timeout, so a quiet link never stalls the reader
+	timeout    time.Duration // read timeout, so a quiet link never stalls the reader
 	BPF        string        // capture filter; empty: everything (unexpected traffic must be seen)
 	Immediate  bool          // deliver packets as they arrive
 }
@@ -123,8 +123,8 @@ func Open(names []string, opt Options) (*Capture, error) {
 	if opt.Snaplen <= 0 {
 		opt.Snaplen = DefaultSnaplen
 	}
-	if opt.Timeout <= 0 {
-		opt.Timeout = 100 * time.Millisecond
+	if opt.timeout <= 0 {
+		opt.timeout = 100 * time.Millisecond
 	}
 	l := &Capture{out: make(chan *capture.Batch, 64), free: make(chan *capture.Batch, 128), snaplen: opt.Snaplen}
 	for _, name := range names {
@@ -163,7 +163,7 @@ func openHandle(name string, opt Options) (*pcap.Handle, error) {
 	if err := in.SetPromisc(opt.Promisc); err != nil {
 		return nil, err
 	}
-	if err := in.SetTimeout(opt.Timeout); err != nil {
+	if err := in.SetTimeout(opt.timeout); err != nil {
 		return nil, err
 	}
 	if opt.BufferSize > 0 {

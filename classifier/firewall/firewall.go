@@ -17,24 +17,24 @@ import (
 // Syntaxes this package writes.
 const (
 	PowerShell = "powershell"
-	Netsh      = "netsh"
-	Nftables   = "nftables"
-	Iptables   = "iptables"
+	netsh      = "netsh"
+	nftables   = "nftables"
+	iptables   = "iptables"
 )
 
 // Syntaxes lists the known syntaxes.
-func Syntaxes() []string { return []string{PowerShell, Netsh, Nftables, Iptables} }
+func Syntaxes() []string { return []string{PowerShell, netsh, nftables, iptables} }
 
 // Entry is one allow rule on the server's host firewall.
 type Entry struct {
-	Name        string // display name: "flowverify <rule id>[ <peer>]"
-	RuleID      string
-	Description string
-	Inbound     bool
-	Transport   uint8
-	Ports       matrix.Ports   // the server's port for inbound, the peer's for outbound
-	Remote      []netip.Prefix // nil: any address
-	DynamicRPC  bool           // the endpoint-mapper row: Windows' dynamic range
+	name        string // display name: "flowverify <rule id>[ <peer>]"
+	ruleID      string
+	description string
+	inbound     bool
+	transport   uint8
+	ports       matrix.Ports   // the server's port for inbound, the peer's for outbound
+	remote      []netip.Prefix // nil: any address
+	dynamicRPC  bool           // the endpoint-mapper row: Windows' dynamic range
 }
 
 // FromMatrix lists the entries the matrix implies. A bidirectional row
@@ -52,18 +52,18 @@ func FromMatrix(m *matrix.Matrix) []Entry {
 				remote = append(remote, role.Prefixes...)
 			}
 		}
-		e := Entry{Name: "flowverify " + r.ID, RuleID: r.ID, Description: r.Description, Transport: r.Transport,
-			Ports: r.Ports, Remote: remote, DynamicRPC: r.Learn == matrix.LearnEPM}
+		e := Entry{name: "flowverify " + r.ID, ruleID: r.ID, description: r.Description, transport: r.Transport,
+			ports: r.Ports, remote: remote, dynamicRPC: r.Learn == matrix.LearnEPM}
 		switch r.Direction {
 		case matrix.Inbound:
-			e.Inbound = true
+			e.inbound = true
 			out = append(out, e)
 		case matrix.Outbound:
 			out = append(out, e)
 		case matrix.Bidirectional:
 			in := e
-			in.Inbound, in.Name = true, e.Name+" (in)"
-			e.Name += " (out)"
+			in.inbound, in.name = true, e.name+" (in)"
+			e.name += " (out)"
 			out = append(out, in, e)
 		}
 	}
@@ -82,11 +82,11 @@ func Write(w io.Writer, syntax string, h Header, entries []Entry) error {
 	switch syntax {
 	case PowerShell:
 		writePowerShell(&b, h, entries)
-	case Netsh:
+	case netsh:
 		writeNetsh(&b, h, entries)
-	case Nftables:
+	case nftables:
 		writeNftables(&b, h.Text, entries)
-	case Iptables:
+	case iptables:
 		writeIptables(&b, h.Text, entries)
 	default:
 		return fmt.Errorf("unknown syntax %q (known: %s)", syntax, strings.Join(Syntaxes(), ", "))
@@ -95,33 +95,33 @@ func Write(w io.Writer, syntax string, h Header, entries []Entry) error {
 	return err
 }
 
-// Lines renders one entry as the command lines of a syntax (no header);
+// lines renders one entry as the command lines of a syntax (no header);
 // suggestions carry these.
-func Lines(syntax string, e Entry) []string {
+func lines(syntax string, e Entry) []string {
 	var b strings.Builder
 	switch syntax {
 	case PowerShell:
 		psEntry(&b, e)
-	case Netsh:
+	case netsh:
 		netshEntry(&b, e)
-	case Nftables:
+	case nftables:
 		for _, l := range nftEntry(e) {
 			b.WriteString(l + "\n")
 		}
-	case Iptables:
+	case iptables:
 		iptEntry(&b, e)
 	}
 	return strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
 }
 
-// Comment renders text as one comment line of a syntax: what a script
+// comment renders text as one comment line of a syntax: what a script
 // says without doing. Every kind of line break becomes a space and
 // controls are dropped, so no text can end the comment and start a
 // command; for netsh's batch files '%' (expanded even in REM) is written
 // out.
-func Comment(syntax, text string) []string {
+func comment(syntax, text string) []string {
 	prefix := "# "
-	if syntax == Netsh {
+	if syntax == netsh {
 		prefix = "REM "
 	}
 	var b strings.Builder
@@ -131,7 +131,7 @@ func Comment(syntax, text string) []string {
 		case r == '\n' || r == '\r' || r == '\u0085' || r == '\u2028' || r == '\u2029':
 			b.WriteByte(' ')
 		case r < 0x20 || r == 0x7f:
-		case r == '%' && syntax == Netsh:
+		case r == '%' && syntax == netsh:
 			b.WriteString(" percent")
 		default:
 			b.WriteRune(r)
@@ -140,7 +140,7 @@ func Comment(syntax, text string) []string {
 	return []string{b.String()}
 }
 
-func proto(e Entry) string { return strings.ToUpper(matrix.TransportName(e.Transport)) }
+func proto(e Entry) string { return strings.ToUpper(matrix.TransportName(e.transport)) }
 
 func prefixes(ps []netip.Prefix, v4 bool) []string {
 	var out []string
@@ -164,7 +164,7 @@ func allPrefixes(ps []netip.Prefix) []string {
 
 // rpcComment explains an endpoint-mapper row's wide port range.
 func rpcComment(e Entry) string {
-	return "dynamic RPC: the server connects to the port the endpoint mapper hands out; Windows has no RPC keyword for remote ports, so the whole dynamic range " + e.Ports.String() + " is allowed"
+	return "dynamic RPC: the server connects to the port the endpoint mapper hands out; Windows has no RPC keyword for remote ports, so the whole dynamic range " + e.ports.String() + " is allowed"
 }
 
 // --- PowerShell (NetSecurity module)
@@ -219,20 +219,20 @@ func writePowerShell(b *strings.Builder, h Header, entries []Entry) {
 }
 
 func psEntry(b *strings.Builder, e Entry) {
-	if e.DynamicRPC {
+	if e.dynamicRPC {
 		fmt.Fprintf(b, "# %s\n", rpcComment(e))
 	}
 	dir, portParam := "Outbound", "-RemotePort"
-	if e.Inbound {
+	if e.inbound {
 		dir, portParam = "Inbound", "-LocalPort"
 	}
 	fmt.Fprintf(b, "New-NetFirewallRule -DisplayName %s -Group 'flowverify' -Direction %s -Action Allow -Protocol %s %s %s",
-		psQuote(e.Name), dir, proto(e), portParam, e.Ports.String())
-	if r := allPrefixes(e.Remote); len(r) > 0 {
+		psQuote(e.name), dir, proto(e), portParam, e.ports.String())
+	if r := allPrefixes(e.remote); len(r) > 0 {
 		fmt.Fprintf(b, " -RemoteAddress %s", strings.Join(r, ","))
 	}
-	if e.Description != "" {
-		fmt.Fprintf(b, " -Description %s", psQuote(e.Description))
+	if e.description != "" {
+		fmt.Fprintf(b, " -Description %s", psQuote(e.description))
 	}
 	b.WriteString("\n")
 }
@@ -240,20 +240,20 @@ func psEntry(b *strings.Builder, e Entry) {
 // --- netsh advfirewall
 
 func netshEntry(b *strings.Builder, e Entry) {
-	if e.DynamicRPC {
+	if e.dynamicRPC {
 		fmt.Fprintf(b, "REM %s\n", rpcComment(e))
 	}
 	dir, portParam := "out", "remoteport"
-	if e.Inbound {
+	if e.inbound {
 		dir, portParam = "in", "localport"
 	}
 	fmt.Fprintf(b, "netsh advfirewall firewall add rule name=%s dir=%s action=allow protocol=%s %s=%s",
-		cmdQuote(e.Name), dir, proto(e), portParam, e.Ports.String())
-	if r := allPrefixes(e.Remote); len(r) > 0 {
+		cmdQuote(e.name), dir, proto(e), portParam, e.ports.String())
+	if r := allPrefixes(e.remote); len(r) > 0 {
 		fmt.Fprintf(b, " remoteip=%s", strings.Join(r, ","))
 	}
-	if e.Description != "" {
-		fmt.Fprintf(b, " description=%s", cmdQuote(e.Description))
+	if e.description != "" {
+		fmt.Fprintf(b, " description=%s", cmdQuote(e.description))
 	}
 	b.WriteString("\n")
 }
@@ -300,22 +300,22 @@ func nftSet(s []string) string {
 func nftEntry(e Entry) []string {
 	p := strings.ToLower(proto(e))
 	addrKey := "daddr"
-	if e.Inbound {
+	if e.inbound {
 		addrKey = "saddr"
 	}
-	comment := fmt.Sprintf("comment %q", e.RuleID)
-	base := fmt.Sprintf("%s dport %s", p, nftPorts(e.Ports))
+	comment := fmt.Sprintf("comment %q", e.ruleID)
+	base := fmt.Sprintf("%s dport %s", p, nftPorts(e.ports))
 	var out []string
-	if e.DynamicRPC {
+	if e.dynamicRPC {
 		out = append(out, "# "+rpcComment(e))
 	}
-	if len(e.Remote) == 0 {
+	if len(e.remote) == 0 {
 		return append(out, base+" accept "+comment)
 	}
-	if v4 := prefixes(e.Remote, true); len(v4) > 0 {
+	if v4 := prefixes(e.remote, true); len(v4) > 0 {
 		out = append(out, fmt.Sprintf("ip %s %s %s accept %s", addrKey, nftSet(v4), base, comment))
 	}
-	if v6 := prefixes(e.Remote, false); len(v6) > 0 {
+	if v6 := prefixes(e.remote, false); len(v6) > 0 {
 		out = append(out, fmt.Sprintf("ip6 %s %s %s accept %s", addrKey, nftSet(v6), base, comment))
 	}
 	return out
@@ -330,7 +330,7 @@ func writeNftables(b *strings.Builder, header string, entries []Entry) {
 	}{{"input", true}, {"output", false}} {
 		fmt.Fprintf(b, "\tchain %s {\n\t\ttype filter hook %s priority 0; policy accept;\n\t\tct state established,related accept\n", chain.name, chain.name)
 		for _, e := range entries {
-			if e.Inbound != chain.inbound {
+			if e.inbound != chain.inbound {
 				continue
 			}
 			for _, l := range nftEntry(e) {
@@ -353,18 +353,18 @@ func iptPorts(ps matrix.Ports) string {
 }
 
 func iptEntry(b *strings.Builder, e Entry) {
-	if e.DynamicRPC {
+	if e.dynamicRPC {
 		fmt.Fprintf(b, "# %s\n", rpcComment(e))
 	}
 	chain, addrFlag := "OUTPUT", "-d"
-	if e.Inbound {
+	if e.inbound {
 		chain, addrFlag = "INPUT", "-s"
 	}
 	p := strings.ToLower(proto(e))
-	rule := fmt.Sprintf("-A %s -p %s -m %s %s", chain, p, p, iptPorts(e.Ports))
-	v4 := prefixes(e.Remote, true)
-	if v6 := prefixes(e.Remote, false); len(v6) > 0 {
-		fmt.Fprintf(b, "# IPv6 peers of %s go into ip6tables: %s\n", e.RuleID, strings.Join(v6, ","))
+	rule := fmt.Sprintf("-A %s -p %s -m %s %s", chain, p, p, iptPorts(e.ports))
+	v4 := prefixes(e.remote, true)
+	if v6 := prefixes(e.remote, false); len(v6) > 0 {
+		fmt.Fprintf(b, "# IPv6 peers of %s go into ip6tables: %s\n", e.ruleID, strings.Join(v6, ","))
 		if len(v4) == 0 {
 			return
 		}
@@ -372,7 +372,7 @@ func iptEntry(b *strings.Builder, e Entry) {
 	if len(v4) > 0 {
 		rule += " " + addrFlag + " " + strings.Join(v4, ",")
 	}
-	fmt.Fprintf(b, "%s -m comment --comment %q -j ACCEPT\n", rule, e.RuleID)
+	fmt.Fprintf(b, "%s -m comment --comment %q -j ACCEPT\n", rule, e.ruleID)
 }
 
 func writeIptables(b *strings.Builder, header string, entries []Entry) {

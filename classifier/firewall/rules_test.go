@@ -225,9 +225,9 @@ var parsers = map[string]struct {
 	parse   func(*testing.T, string) allow
 }{
 	PowerShell: {"# ", parsePowerShell},
-	Netsh:      {"REM ", parseNetsh},
-	Nftables:   {"# ", parseNft},
-	Iptables:   {"# ", parseIptables},
+	netsh:      {"REM ", parseNetsh},
+	nftables:   {"# ", parseNft},
+	iptables:   {"# ", parseIptables},
 }
 
 // readLines parses the lines of one syntax into rules and comments.
@@ -275,34 +275,34 @@ func TestEntryInEverySyntax(t *testing.T) {
 		ipt6    string // the ip6tables comment's addresses, if any
 	}{
 		{"outbound tcp to any address",
-			Entry{Name: "flowverify ldap-out", RuleID: "ldap-out", Transport: matrix.TCP, Ports: tcp},
+			Entry{name: "flowverify ldap-out", ruleID: "ldap-out", transport: matrix.TCP, ports: tcp},
 			allow{"out", "tcp", "389", "", "flowverify ldap-out"},
 			// An nftables rule without an address has its direction from its chain alone.
 			[]allow{{"", "tcp", "389", "", "ldap-out"}}, []allow{{"out", "tcp", "389", "", "ldap-out"}}, ""},
 		{"inbound udp from a subnet",
-			Entry{Name: "flowverify syslog-in", RuleID: "syslog-in", Inbound: true, Transport: matrix.UDP, Ports: matrix.Ports{{Lo: 514, Hi: 514}},
-				Remote: prefixList(t, "10.20.1.0/24")},
+			Entry{name: "flowverify syslog-in", ruleID: "syslog-in", inbound: true, transport: matrix.UDP, ports: matrix.Ports{{Lo: 514, Hi: 514}},
+				remote: prefixList(t, "10.20.1.0/24")},
 			allow{"in", "udp", "514", "10.20.1.0/24", "flowverify syslog-in"},
 			[]allow{{"in", "udp", "514", "10.20.1.0/24", "syslog-in"}}, []allow{{"in", "udp", "514", "10.20.1.0/24", "syslog-in"}}, ""},
 		{"a list of ports and ranges to two addresses",
-			Entry{Name: "flowverify kerberos-out", RuleID: "kerberos-out", Transport: matrix.TCP, Ports: matrix.Ports{{Lo: 88, Hi: 88}, {Lo: 464, Hi: 464}, {Lo: 3268, Hi: 3269}},
-				Remote: prefixList(t, "10.20.0.22", "10.20.0.21")},
+			Entry{name: "flowverify kerberos-out", ruleID: "kerberos-out", transport: matrix.TCP, ports: matrix.Ports{{Lo: 88, Hi: 88}, {Lo: 464, Hi: 464}, {Lo: 3268, Hi: 3269}},
+				remote: prefixList(t, "10.20.0.22", "10.20.0.21")},
 			allow{"out", "tcp", "88,464,3268-3269", "10.20.0.21,10.20.0.22", "flowverify kerberos-out"},
 			[]allow{{"out", "tcp", "88,464,3268-3269", "10.20.0.21,10.20.0.22", "kerberos-out"}},
 			[]allow{{"out", "tcp", "88,464,3268-3269", "10.20.0.21,10.20.0.22", "kerberos-out"}}, ""},
 		{"both families",
-			Entry{Name: "flowverify ldap-out", RuleID: "ldap-out", Transport: matrix.TCP, Ports: tcp, Remote: prefixList(t, "2001:db8::21", "10.20.0.21")},
+			Entry{name: "flowverify ldap-out", ruleID: "ldap-out", transport: matrix.TCP, ports: tcp, remote: prefixList(t, "2001:db8::21", "10.20.0.21")},
 			allow{"out", "tcp", "389", "10.20.0.21,2001:db8::21", "flowverify ldap-out"},
 			[]allow{{"out", "tcp", "389", "10.20.0.21", "ldap-out"}, {"out", "tcp", "389", "2001:db8::21", "ldap-out"}},
 			[]allow{{"out", "tcp", "389", "10.20.0.21", "ldap-out"}}, "2001:db8::21"},
 		{"IPv6 only, inbound",
-			Entry{Name: "flowverify console-8080 (in)", RuleID: "console-8080", Inbound: true, Transport: matrix.TCP, Ports: matrix.Ports{{Lo: 8080, Hi: 8080}},
-				Remote: prefixList(t, "2001:db8:1::/64")},
+			Entry{name: "flowverify console-8080 (in)", ruleID: "console-8080", inbound: true, transport: matrix.TCP, ports: matrix.Ports{{Lo: 8080, Hi: 8080}},
+				remote: prefixList(t, "2001:db8:1::/64")},
 			allow{"in", "tcp", "8080", "2001:db8:1::/64", "flowverify console-8080 (in)"},
 			[]allow{{"in", "tcp", "8080", "2001:db8:1::/64", "console-8080"}}, nil, "2001:db8:1::/64"},
 		{"the dynamic RPC range",
-			Entry{Name: "flowverify rpc-dynamic-out", RuleID: "rpc-dynamic-out", Transport: matrix.TCP, Ports: matrix.Ports{{Lo: 49152, Hi: 65535}},
-				Remote: prefixList(t, "10.20.0.21"), DynamicRPC: true},
+			Entry{name: "flowverify rpc-dynamic-out", ruleID: "rpc-dynamic-out", transport: matrix.TCP, ports: matrix.Ports{{Lo: 49152, Hi: 65535}},
+				remote: prefixList(t, "10.20.0.21"), dynamicRPC: true},
 			allow{"out", "tcp", "49152-65535", "10.20.0.21", "flowverify rpc-dynamic-out"},
 			[]allow{{"out", "tcp", "49152-65535", "10.20.0.21", "rpc-dynamic-out"}},
 			[]allow{{"out", "tcp", "49152-65535", "10.20.0.21", "rpc-dynamic-out"}}, ""},
@@ -311,21 +311,21 @@ func TestEntryInEverySyntax(t *testing.T) {
 		for _, syntax := range Syntaxes() {
 			want := []allow{c.windows}
 			switch syntax {
-			case Nftables:
+			case nftables:
 				want = c.nft
-			case Iptables:
+			case iptables:
 				want = c.ipt
 			}
-			rules, comments := readLines(t, syntax, Lines(syntax, c.e))
+			rules, comments := readLines(t, syntax, lines(syntax, c.e))
 			if !reflect.DeepEqual(rules, want) {
 				t.Errorf("%s, %s: rules\n  %+v\nwant\n  %+v", c.name, syntax, rules, want)
 			}
 			var wantComments []string
-			if c.e.DynamicRPC {
+			if c.e.dynamicRPC {
 				wantComments = append(wantComments, rpcComment(c.e))
 			}
-			if c.ipt6 != "" && syntax == Iptables {
-				wantComments = append(wantComments, "IPv6 peers of "+c.e.RuleID+" go into ip6tables: "+c.ipt6)
+			if c.ipt6 != "" && syntax == iptables {
+				wantComments = append(wantComments, "IPv6 peers of "+c.e.ruleID+" go into ip6tables: "+c.ipt6)
 			}
 			if !reflect.DeepEqual(comments, wantComments) {
 				t.Errorf("%s, %s: comments %q, want %q", c.name, syntax, comments, wantComments)
@@ -337,16 +337,16 @@ func TestEntryInEverySyntax(t *testing.T) {
 // TestDescriptionsAreQuoted: a description with the syntax's own quote
 // and metacharacters stays one argument of the Windows commands.
 func TestDescriptionsAreQuoted(t *testing.T) {
-	e := Entry{Name: `flowverify it's "x"`, RuleID: "x", Description: `LDAP's "port" & 100% -Action Block`, Transport: matrix.TCP,
-		Ports: matrix.Ports{{Lo: 389, Hi: 389}}}
-	ps := tokens(t, Lines(PowerShell, e)[0], '\'')
-	if got := psUnquote(t, ps[len(ps)-1]); ps[len(ps)-2] != "-Description" || got != e.Description {
-		t.Errorf("PowerShell description %q, want %q as the last argument", got, e.Description)
+	e := Entry{name: `flowverify it's "x"`, ruleID: "x", description: `LDAP's "port" & 100% -Action Block`, transport: matrix.TCP,
+		ports: matrix.Ports{{Lo: 389, Hi: 389}}}
+	ps := tokens(t, lines(PowerShell, e)[0], '\'')
+	if got := psUnquote(t, ps[len(ps)-1]); ps[len(ps)-2] != "-Description" || got != e.description {
+		t.Errorf("PowerShell description %q, want %q as the last argument", got, e.description)
 	}
-	if a := parsePowerShell(t, Lines(PowerShell, e)[0]); a.label != e.Name {
-		t.Errorf("PowerShell display name %q, want %q", a.label, e.Name)
+	if a := parsePowerShell(t, lines(PowerShell, e)[0]); a.label != e.name {
+		t.Errorf("PowerShell display name %q, want %q", a.label, e.name)
 	}
-	ns := tokens(t, strings.TrimPrefix(Lines(Netsh, e)[0], "netsh advfirewall firewall add rule "), '"')
+	ns := tokens(t, strings.TrimPrefix(lines(netsh, e)[0], "netsh advfirewall firewall add rule "), '"')
 	if last := ns[len(ns)-1]; last != `description="LDAP's 'port' & 100 percent -Action Block"` {
 		t.Errorf("netsh description %s", last)
 	}
@@ -365,10 +365,10 @@ func TestFromMatrix(t *testing.T) {
 	entries := FromMatrix(m)
 	byName := map[string]Entry{}
 	for _, e := range entries {
-		if _, dup := byName[e.Name]; dup {
-			t.Errorf("two entries named %q", e.Name)
+		if _, dup := byName[e.name]; dup {
+			t.Errorf("two entries named %q", e.name)
 		}
-		byName[e.Name] = e
+		byName[e.name] = e
 	}
 	n := 0
 	for _, r := range m.Rules {
@@ -391,8 +391,8 @@ func TestFromMatrix(t *testing.T) {
 			n++
 			e, ok := byName[name]
 			inbound := r.Direction == matrix.Inbound || strings.HasSuffix(name, "(in)")
-			if !ok || e.RuleID != r.ID || e.Inbound != inbound || e.Transport != r.Transport || !reflect.DeepEqual(e.Ports, r.Ports) ||
-				!reflect.DeepEqual(e.Remote, remote) || e.Description != r.Description {
+			if !ok || e.ruleID != r.ID || e.inbound != inbound || e.transport != r.Transport || !reflect.DeepEqual(e.ports, r.Ports) ||
+				!reflect.DeepEqual(e.remote, remote) || e.description != r.Description {
 				t.Errorf("%s: entry %+v, want from rule %+v and remote %v", name, e, r, remote)
 			}
 		}
@@ -402,15 +402,15 @@ func TestFromMatrix(t *testing.T) {
 	}
 	var dynamic []string
 	for _, e := range entries {
-		if e.DynamicRPC {
-			dynamic = append(dynamic, e.RuleID)
+		if e.dynamicRPC {
+			dynamic = append(dynamic, e.ruleID)
 		}
 	}
 	if !reflect.DeepEqual(dynamic, []string{"rpc-dynamic-out"}) {
 		t.Errorf("dynamic RPC entries %q, want rpc-dynamic-out alone", dynamic)
 	}
-	if dc := byName["flowverify ldap-out"]; len(dc.Remote) != 2 {
-		t.Errorf("ldap-out remote %v, want the domain controllers' two addresses", dc.Remote)
+	if dc := byName["flowverify ldap-out"]; len(dc.remote) != 2 {
+		t.Errorf("ldap-out remote %v, want the domain controllers' two addresses", dc.remote)
 	}
 }
 
@@ -420,8 +420,8 @@ func TestFromMatrix(t *testing.T) {
 // chain; an unknown syntax is refused, naming the known ones.
 func TestWriteScripts(t *testing.T) {
 	entries := []Entry{
-		{Name: "flowverify syslog-in", RuleID: "syslog-in", Inbound: true, Transport: matrix.UDP, Ports: matrix.Ports{{Lo: 514, Hi: 514}}},
-		{Name: "flowverify ldap-out", RuleID: "ldap-out", Transport: matrix.TCP, Ports: matrix.Ports{{Lo: 389, Hi: 389}}, Remote: prefixList(t, "10.20.0.21")},
+		{name: "flowverify syslog-in", ruleID: "syslog-in", inbound: true, transport: matrix.UDP, ports: matrix.Ports{{Lo: 514, Hi: 514}}},
+		{name: "flowverify ldap-out", ruleID: "ldap-out", transport: matrix.TCP, ports: matrix.Ports{{Lo: 389, Hi: 389}}, remote: prefixList(t, "10.20.0.21")},
 	}
 	for _, syntax := range Syntaxes() {
 		var b strings.Builder
@@ -432,12 +432,12 @@ func TestWriteScripts(t *testing.T) {
 		lines := strings.Split(out, "\n")
 		var body []string
 		switch syntax {
-		case PowerShell, Netsh:
+		case PowerShell, netsh:
 			if want := parsers[syntax].comment + "rules for tm"; lines[0] != want || !strings.HasSuffix(lines[1], " on the lab server.") {
 				t.Errorf("%s starts %q, want %q and where to run it", syntax, lines[:2], want)
 			}
 			body = lines
-		case Nftables:
+		case nftables:
 			if lines[0] != "#!/usr/sbin/nft -f" || !strings.Contains(out, "\ntable inet flowverify {\n\tchain input {\n\t\ttype filter hook input priority 0; policy accept;\n\t\tct state established,related accept\n") {
 				t.Errorf("nftables script lacks its table and input chain:\n%s", out)
 			}
@@ -448,7 +448,7 @@ func TestWriteScripts(t *testing.T) {
 				t.Errorf("nftables chains: input %+v, output %+v", inRules, outRules)
 			}
 			continue
-		case Iptables:
+		case iptables:
 			i := strings.Index(out, "\n*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n")
 			if lines[0] != "# rules for tm" || i < 0 || !strings.HasSuffix(out, "\nCOMMIT\n") {
 				t.Fatalf("iptables-restore script lacks its header, table or COMMIT:\n%s", out)
@@ -525,7 +525,7 @@ func TestSuggestForFailedAttempts(t *testing.T) {
 			s := got[i]
 			rules, _ := readLines(t, syntax, s.Commands)
 			wr := w.rule
-			if syntax == PowerShell || syntax == Netsh {
+			if syntax == PowerShell || syntax == netsh {
 				wr.label = "flowverify " + wr.label + " (suggested)"
 			}
 			if len(rules) != 1 || rules[0] != wr || s.Kind != "blocked" || s.Rule != w.rule.label || s.Syntax != syntax {
@@ -546,12 +546,12 @@ func TestSuggestForFailedAttempts(t *testing.T) {
 func TestCommentsCannotEscape(t *testing.T) {
 	text := "a\nnetsh x\r\u0085del\u2028y\u2029z\x1b[2J 50%PATH%"
 	for _, syntax := range Syntaxes() {
-		lines := Comment(syntax, text)
+		lines := comment(syntax, text)
 		prefix := parsers[syntax].comment
 		if len(lines) != 1 || !strings.HasPrefix(lines[0], prefix) || strings.ContainsAny(lines[0], "\n\r\x1b\u0085\u2028\u2029") {
 			t.Errorf("%s: %q", syntax, lines)
 		}
-		if strings.Contains(lines[0], "%") != (syntax != Netsh) {
+		if strings.Contains(lines[0], "%") != (syntax != netsh) {
 			t.Errorf("%s: '%%' in %q", syntax, lines[0])
 		}
 	}

@@ -14,10 +14,10 @@ import (
 	"github.com/flowverify/flowverify/report"
 )
 
-// ErrNoAggregates is returned for a report that lists findings but carries
+// errNoAggregates is returned for a report that lists findings but carries
 // no typed rows: one read back from JSON. Its rows are display text, and a
 // rule must not be rebuilt from them.
-var ErrNoAggregates = errors.New("firewall suggestions need the analysis itself: this report carries its findings only as text")
+var errNoAggregates = errors.New("firewall suggestions need the analysis itself: this report carries its findings only as text")
 
 // Suggest proposes, for every blocked attempt, the smallest host-firewall
 // rule that lets that documented connection through; for every mismatch,
@@ -34,7 +34,7 @@ func Suggest(m *matrix.Matrix, r *report.Report, req Request) ([]report.Suggesti
 	agg := r.Aggregates
 	if agg == nil {
 		if len(r.Blocked) > 0 || len(r.Unexpected) > 0 {
-			return nil, ErrNoAggregates
+			return nil, errNoAggregates
 		}
 		agg = &report.Aggregates{}
 	}
@@ -129,8 +129,8 @@ func (g *blockedGroup) suggestion(syntax string) report.Suggestion {
 		remote = append(remote, netip.PrefixFrom(p, p.BitLen()))
 		peers[i] = p.String()
 	}
-	e := Entry{Name: "flowverify " + g.rule.ID + " (suggested)", RuleID: g.rule.ID, Description: g.rule.Description,
-		Inbound: g.inbound, Transport: g.rule.Transport, Ports: matrix.Ports{{Lo: g.port, Hi: g.port}}, Remote: remote}
+	e := Entry{name: "flowverify " + g.rule.ID + " (suggested)", ruleID: g.rule.ID, description: g.rule.Description,
+		inbound: g.inbound, transport: g.rule.Transport, ports: matrix.Ports{{Lo: g.port, Hi: g.port}}, remote: remote}
 	var reasons []string
 	for r := range g.reasons {
 		reasons = append(reasons, r.String())
@@ -163,7 +163,7 @@ func (req Request) unexpected(u report.UnexpectedAgg, foldLimit int) report.Sugg
 		}
 		s.Note = fmt.Sprintf("allowing it would mean: %s (%d flows to peers and ports past the first %d unexpected groups, folded into one row)", all, u.Flows, foldLimit)
 		if withRules {
-			s.Commands = Comment(syntax, fmt.Sprintf("flowverify: no rule for the folded %s %s row \"(others)\": past %d unexpected groups, %d flows to further peers and ports "+
+			s.Commands = comment(syntax, fmt.Sprintf("flowverify: no rule for the folded %s %s row \"(others)\": past %d unexpected groups, %d flows to further peers and ports "+
 				"(up to %d groups: past the cap flowverify counts flows, not groups, so a scan cannot exhaust its memory) were counted together, "+
 				"and a folded row has no single peer or port to allow; a rule for it would allow %s.%s",
 				u.Dir, strings.ToUpper(tr), foldLimit, u.Flows, u.Flows, all, req.listThem()))
@@ -184,13 +184,13 @@ func (req Request) unexpected(u report.UnexpectedAgg, foldLimit int) report.Sugg
 		return s
 	}
 	if u.Transport != matrix.TCP && u.Transport != matrix.UDP {
-		s.Commands = Comment(syntax, fmt.Sprintf("flowverify: no rule for %s %s from %s: these rules allow TCP and UDP ports only", u.Dir, tr, s.Peer))
+		s.Commands = comment(syntax, fmt.Sprintf("flowverify: no rule for %s %s from %s: these rules allow TCP and UDP ports only", u.Dir, tr, s.Peer))
 		return s
 	}
-	e := Entry{Name: fmt.Sprintf("flowverify unexpected %s %d %s", tr, u.Port, s.Peer), RuleID: "unexpected",
-		Inbound: u.Dir == matrix.Inbound, Transport: u.Transport, Ports: matrix.Ports{{Lo: u.Port, Hi: u.Port}}}
+	e := Entry{name: fmt.Sprintf("flowverify unexpected %s %d %s", tr, u.Port, s.Peer), ruleID: "unexpected",
+		inbound: u.Dir == matrix.Inbound, transport: u.Transport, ports: matrix.Ports{{Lo: u.Port, Hi: u.Port}}}
 	if u.Peer.IsValid() {
-		e.Remote = []netip.Prefix{netip.PrefixFrom(u.Peer, u.Peer.BitLen())}
+		e.remote = []netip.Prefix{netip.PrefixFrom(u.Peer, u.Peer.BitLen())}
 	}
 	s.Commands = allowLines(syntax, e)
 	return s
@@ -202,12 +202,12 @@ func (req Request) unexpected(u report.UnexpectedAgg, foldLimit int) report.Sugg
 // crafted packet, or a fragment whose transport header was never seen).
 func allowLines(syntax string, e Entry) []string {
 	switch {
-	case len(e.Remote) == 0:
-		return Comment(syntax, fmt.Sprintf("flowverify: no rule for %s: no remote address is known, and a rule without one would allow every address", e.Name))
-	case slices.ContainsFunc(e.Ports, func(r matrix.PortRange) bool { return r.Lo == 0 }):
-		return Comment(syntax, fmt.Sprintf("flowverify: no rule for %s: port 0 is no service's port (a crafted packet, or a fragment whose transport header was never seen)", e.Name))
+	case len(e.remote) == 0:
+		return comment(syntax, fmt.Sprintf("flowverify: no rule for %s: no remote address is known, and a rule without one would allow every address", e.name))
+	case slices.ContainsFunc(e.ports, func(r matrix.PortRange) bool { return r.Lo == 0 }):
+		return comment(syntax, fmt.Sprintf("flowverify: no rule for %s: port 0 is no service's port (a crafted packet, or a fragment whose transport header was never seen)", e.name))
 	}
-	return Lines(syntax, e)
+	return lines(syntax, e)
 }
 
 func direction(inbound bool) matrix.Direction {

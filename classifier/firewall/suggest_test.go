@@ -63,7 +63,7 @@ func TestSuggestNeverAllowsEverything(t *testing.T) {
 func TestSuggestRefusesTextOnlyReport(t *testing.T) {
 	m, _ := matrix.Load(matrix.LoadOptions{})
 	r := &report.Report{Unexpected: []report.Unexpected{{Transport: "udp", Direction: matrix.Outbound, Peer: "(others)"}}}
-	if _, err := Suggest(m, r, Request{Syntax: PowerShell, Unexpected: true}); !errors.Is(err, ErrNoAggregates) {
+	if _, err := Suggest(m, r, Request{Syntax: PowerShell, Unexpected: true}); !errors.Is(err, errNoAggregates) {
 		t.Fatalf("got %v, want ErrNoAggregates", err)
 	}
 	if got, err := Suggest(m, &report.Report{}, Request{Syntax: PowerShell, Unexpected: true}); err != nil || len(got) != 0 {

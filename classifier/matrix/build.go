@@ -33,8 +33,8 @@ func parseDirection(s string) (Direction, error) {
 	return 0, fmt.Errorf("%q is not inbound, outbound, bidirectional or local", s)
 }
 
-// ParseAddrOrPrefix reads "192.0.2.1" or "192.0.2.0/24".
-func ParseAddrOrPrefix(s string) (netip.Prefix, error) {
+// parseAddrOrPrefix reads "192.0.2.1" or "192.0.2.0/24".
+func parseAddrOrPrefix(s string) (netip.Prefix, error) {
 	s = strings.TrimSpace(s)
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
@@ -150,7 +150,7 @@ func (m *Matrix) buildRule(i int, rr rawRule, seen map[string]bool, cerr configE
 	}
 	seen[rr.ID] = true
 	r := Rule{ID: rr.ID, Description: rr.Description, Local: rr.Local, Required: rr.Required,
-		OneWay: rr.OneWay, StrictRange: rr.StrictRange, Part: rr.Part, Evidence: rr.Evidence, Service: strings.TrimSpace(rr.Service)}
+		OneWay: rr.OneWay, StrictRange: rr.StrictRange, Part: rr.Part, evidence: rr.Evidence, service: strings.TrimSpace(rr.Service)}
 	var err error
 	if r.Direction, err = parseDirection(rr.Direction); err != nil {
 		return cerr(key+".direction", "%v", err)
@@ -161,7 +161,7 @@ func (m *Matrix) buildRule(i int, rr rawRule, seen map[string]bool, cerr configE
 	if r.Transport, err = parseTransport(rr.Transport); err != nil {
 		return cerr(key+".transport", "%v", err)
 	}
-	if r.Ports, err = ParsePorts(rr.Ports); err != nil {
+	if r.Ports, err = parsePorts(rr.Ports); err != nil {
 		return cerr(key+".ports", "%v", err)
 	}
 	r.Roles = splitList(rr.Role)
@@ -205,15 +205,15 @@ func (m *Matrix) buildIgnore(i int, ir rawIgnore, seen map[string]bool, cerr con
 		return cerr(key+".id", "duplicate id %q", ir.ID)
 	}
 	seen[ir.ID] = true
-	g := IgnoreRule{ID: ir.ID, Description: ir.Description, Roles: splitList(ir.Role)}
+	g := IgnoreRule{ID: ir.ID, Description: ir.Description, roles: splitList(ir.Role)}
 	var err error
 	if g.Transport, err = parseTransport(ir.Transport); err != nil {
 		return cerr(key+".transport", "%v", err)
 	}
-	if g.Ports, err = ParsePorts(ir.Ports); err != nil {
+	if g.Ports, err = parsePorts(ir.Ports); err != nil {
 		return cerr(key+".ports", "%v", err)
 	}
-	for _, name := range g.Roles {
+	for _, name := range g.roles {
 		if m.Roles[name] == nil {
 			return cerr(key+".role", "role %q is not defined under roles%s", name, words.DidYouMean(name, m.RoleOrder))
 		}
@@ -242,7 +242,7 @@ func parseFailOn(in []string) ([]Finding, error) {
 	var out []Finding
 	for _, k := range splitList(in) {
 		k = strings.ToLower(k)
-		f, ok := ParseFinding(k)
+		f, ok := parseFinding(k)
 		switch {
 		case k == "none":
 			return []Finding{}, nil

@@ -190,9 +190,9 @@ func NewServerSet(addrs []netip.Addr) ServerSet {
 	return s
 }
 
-// HasAddr is Has for a netip.Addr (judging's rare questions, not the
+// hasAddr is Has for a netip.Addr (judging's rare questions, not the
 // per-flow ones).
-func (s ServerSet) HasAddr(a netip.Addr) bool {
+func (s ServerSet) hasAddr(a netip.Addr) bool {
 	if !a.IsValid() {
 		return false
 	}

@@ -11,7 +11,7 @@ import (
 // ConfigError is a configuration problem, naming the key at fault.
 type ConfigError struct {
 	Source string // file name or "environment" or "flag"
-	Line   int    // line in the file, when it can be told
+	line   int    // line in the file, when it can be told
 	Key    string
 	// Setting is the caller's setting at fault when Source is "flag"; Key
 	// is then only the name it was given for (a host's, a role's), and the
@@ -26,8 +26,8 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string {
 	src := e.Source
-	if e.Line > 0 {
-		src = fmt.Sprintf("%s:%d", e.Source, e.Line)
+	if e.line > 0 {
+		src = fmt.Sprintf("%s:%d", e.Source, e.line)
 	}
 	msg := e.Msg
 	if msg == "" && e.Err != nil {
@@ -105,11 +105,11 @@ func (e *ProfileConflictError) Error() string {
 // file.
 func locate(err error, file string, data []byte) error {
 	ce, ok := err.(*ConfigError)
-	if !ok || ce.Source != file || ce.Line > 0 || data == nil {
+	if !ok || ce.Source != file || ce.line > 0 || data == nil {
 		return err
 	}
 	if ce.Key != "" {
-		ce.Line = lineOf(data, ce.Key)
+		ce.line = lineOf(data, ce.Key)
 	} else if i := strings.Index(ce.Msg, "unknown keys: "); i >= 0 {
 		name := strings.TrimSpace(ce.Msg[i+len("unknown keys: "):])
 		if j := strings.IndexAny(name, ", ;"); j >= 0 {
@@ -118,7 +118,7 @@ func locate(err error, file string, data []byte) error {
 		if k := strings.LastIndex(name, "."); k >= 0 {
 			name = name[k+1:]
 		}
-		ce.Line = findKey(data, name)
+		ce.line = findKey(data, name)
 	}
 	return ce
 }

@@ -35,7 +35,7 @@ func (m *Matrix) buildEvidence(cerr configErr) error {
 	seen := map[key]bool{}
 	m.evidence = nil
 	for _, r := range m.Rules {
-		if r.Evidence == 0 {
+		if r.evidence == 0 {
 			continue
 		}
 		for _, pr := range r.Ports {
@@ -49,7 +49,7 @@ func (m *Matrix) buildEvidence(cerr configErr) error {
 					return cerr("rules["+r.ID+"].evidence", "more than %d ports carry evidence; keep it to the rows that mark the server", maxEvidence)
 				}
 				m.evidence = append(m.evidence, ServerEvidence{Transport: r.Transport, Port: uint16(p), Responder: k.responder,
-					Weight: r.Evidence, Text: evidenceText(r, uint16(p))})
+					Weight: r.evidence, Text: evidenceText(r, uint16(p))})
 			}
 		}
 	}
@@ -61,12 +61,12 @@ func (m *Matrix) buildEvidence(cerr configErr) error {
 func evidenceText(r Rule, port uint16) string {
 	tp := TransportName(r.Transport) + "/" + strconv.Itoa(int(port))
 	switch {
-	case r.Direction == Outbound && r.Service != "":
-		return "opens " + r.Service + " " + tp
+	case r.Direction == Outbound && r.service != "":
+		return "opens " + r.service + " " + tp
 	case r.Direction == Outbound:
 		return "opens " + tp
-	case r.Service != "":
-		return "receives " + r.Service + " on " + tp
+	case r.service != "":
+		return "receives " + r.service + " on " + tp
 	}
 	return "serves " + tp
 }
@@ -119,9 +119,9 @@ func portList(es []ServerEvidence) string {
 // to itself.
 func checkEvidence(r Rule, key string, cerr configErr) error {
 	switch {
-	case r.Evidence < 0:
-		return cerr(key+".evidence", "%d: a weight is 0 (none) or more", r.Evidence)
-	case r.Evidence == 0:
+	case r.evidence < 0:
+		return cerr(key+".evidence", "%d: a weight is 0 (none) or more", r.evidence)
+	case r.evidence == 0:
 		return nil
 	case r.Learn != LearnNone:
 		return cerr(key+".evidence", "a learned row (learn: %s) is any port the peer names: no evidence of the server", r.Learn)

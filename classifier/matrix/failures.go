@@ -101,7 +101,7 @@ func (f *Failures) Text() string {
 // Why names the message and its sender: "administratively prohibited
 // (ICMP 3/13) from 10.20.0.1".
 func (u Unreach) Why() string {
-	s := UnreachMeaning(u.V6, u.Code) + " (" + icmpLabel(u) + ")"
+	s := unreachMeaning(u.V6, u.Code) + " (" + icmpLabel(u) + ")"
 	if u.From != "" {
 		s += " from " + u.From
 	}
@@ -115,9 +115,9 @@ func icmpLabel(u Unreach) string {
 	return fmt.Sprintf("ICMP %d/%d", u.Type, u.Code)
 }
 
-// UnreachMeaning names a destination-unreachable code (RFC 792 and 1812
+// unreachMeaning names a destination-unreachable code (RFC 792 and 1812
 // for ICMP, RFC 4443 for ICMPv6).
-func UnreachMeaning(v6 bool, code uint8) string {
+func unreachMeaning(v6 bool, code uint8) string {
 	var name string
 	if !v6 {
 		name = map[uint8]string{0: "network unreachable", 1: "host unreachable", 2: "protocol unreachable",

@@ -12,9 +12,9 @@ import (
 // profile's word first (what it means next to this server), then the
 // protocols' (the well-known service there).
 func (m *Matrix) portHint(proto uint8, port uint16) (string, bool) {
-	for _, h := range m.Hints {
-		if h.Transport == proto && h.Ports.Contains(port) {
-			return h.Text, true
+	for _, h := range m.hints {
+		if h.transport == proto && h.ports.Contains(port) {
+			return h.text, true
 		}
 	}
 	return protocol.Ports().Hint(protocol.Transport(proto), port)
@@ -48,7 +48,7 @@ func (m *Matrix) Hint(proto uint8, port uint16, dir Direction) string {
 	if h, ok := m.portHint(proto, port); ok {
 		return h
 	}
-	if dir == Outbound && m.Site.InDynamicRange(port) {
+	if dir == Outbound && m.Site.inDynamicRange(port) {
 		if ids := m.learnedRows(proto, port); len(ids) > 0 {
 			return "high port to a host not seen on the RPC endpoint mapper: not attributable to " + strings.Join(ids, ", ")
 		}

@@ -127,7 +127,7 @@ func (m *Matrix) resolveRole(r *Role) error {
 	}
 	for _, s := range r.Members {
 		s = strings.TrimSpace(s)
-		if p, err := ParseAddrOrPrefix(s); err == nil {
+		if p, err := parseAddrOrPrefix(s); err == nil {
 			r.Prefixes = append(r.Prefixes, p)
 			if p.IsSingleIP() {
 				add(m.PeerOf(p.Addr()))

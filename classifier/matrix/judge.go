@@ -139,7 +139,7 @@ func (jg *judging) score(r *Rule) (int, *Learned, bool) {
 		// vouches only for its own host, and only when it answered the
 		// server's own request: a crafted reply naming another address,
 		// or one to another client, allows nothing.
-		if l != nil && (r.StrictRange && !r.Ports.Contains(j.Port) || !m.sameHost(l.Addr, l.Mapper) || !cx.Servers.HasAddr(l.Client)) {
+		if l != nil && (r.StrictRange && !r.Ports.Contains(j.Port) || !m.sameHost(l.Addr, l.Mapper) || !cx.Servers.hasAddr(l.Client)) {
 			l = nil
 		}
 	}
@@ -264,7 +264,7 @@ func (m *Matrix) ignoredBy(proto uint8, port uint16, peer netip.Addr) int {
 		if g.Transport != proto || !g.Ports.Contains(port) {
 			continue
 		}
-		if ok, _ := m.peerInRoles(g.Roles, peer); ok {
+		if ok, _ := m.peerInRoles(g.roles, peer); ok {
 			return i
 		}
 	}

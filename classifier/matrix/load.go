@@ -13,9 +13,9 @@ import (
 	"github.com/spf13/viper"
 )
 
-// EnvPrefix is the prefix of environment overrides: FLOWVERIFY_SERVER,
+// envPrefix is the prefix of environment overrides: FLOWVERIFY_SERVER,
 // FLOWVERIFY_ROLES_<ROLE>, FLOWVERIFY_FLOWS_MAX_FLOWS, ...
-const EnvPrefix = "FLOWVERIFY"
+const envPrefix = "FLOWVERIFY"
 
 // LoadOptions says where the matrix comes from and what overrides it.
 type LoadOptions struct {
@@ -127,7 +127,7 @@ func load(opt LoadOptions) (*Matrix, []byte, error) {
 	}
 	m.Profile = profile
 	m.ConfigFile = opt.ConfigFile
-	m.ServerFrom = ServerFromConfig
+	m.ServerFrom = serverFromConfig
 	if err := m.applyFlags(opt); err != nil {
 		return nil, data, err
 	}
@@ -323,11 +323,11 @@ func applyEnv(v *viper.Viper, environ []string) (map[string]string, error) {
 	set := map[string]string{}
 	for _, kv := range environ {
 		name, val, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(name, EnvPrefix+"_") {
+		if !ok || !strings.HasPrefix(name, envPrefix+"_") {
 			continue
 		}
 		key, ok := known[name]
-		if rest, host := strings.CutPrefix(name, EnvPrefix+"_HOSTS_"); !ok && host && rest != "" {
+		if rest, host := strings.CutPrefix(name, envPrefix+"_HOSTS_"); !ok && host && rest != "" {
 			key, ok = "hosts."+strings.ReplaceAll(strings.ToLower(rest), "_", "-"), true
 		}
 		if !ok {
@@ -345,7 +345,7 @@ func applyEnv(v *viper.Viper, environ []string) (map[string]string, error) {
 }
 
 func envName(key string) string {
-	return EnvPrefix + "_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
+	return envPrefix + "_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
 }
 
 func (m *Matrix) applyFlags(opt LoadOptions) error {
@@ -386,7 +386,7 @@ func (m *Matrix) checkRolesUsed(profile map[string]bool) error {
 		}
 	}
 	for _, g := range m.Ignore {
-		for _, n := range g.Roles {
+		for _, n := range g.roles {
 			used[n] = true
 		}
 	}

@@ -148,13 +148,13 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 func TestParsePorts(t *testing.T) {
 	ok := map[string]string{"88": "88", "5435, 5439": "5435,5439", "49152-65535": "49152-65535", "1,3-4": "1,3-4"}
 	for in, want := range ok {
-		p, err := ParsePorts(in)
+		p, err := parsePorts(in)
 		if err != nil || p.String() != want {
 			t.Errorf("%q -> %v %v", in, p, err)
 		}
 	}
 	for _, bad := range []string{"", "0", "65536", "a", "5-3", "1-", "-1"} {
-		if _, err := ParsePorts(bad); err == nil {
+		if _, err := parsePorts(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}

@@ -81,8 +81,8 @@ func (ps Ports) String() string {
 // the sample day take 20 s. Real rows list a few.
 const maxRanges = 1024
 
-// ParsePorts reads "88", "5435,5439" or "49152-65535".
-func ParsePorts(s string) (Ports, error) {
+// parsePorts reads "88", "5435,5439" or "49152-65535".
+func parsePorts(s string) (Ports, error) {
 	var out Ports
 	if strings.TrimSpace(s) == "" {
 		return nil, fmt.Errorf("no ports given")
@@ -135,9 +135,9 @@ type Role struct {
 	from  origin
 }
 
-// Contains reports whether a is in the role. An empty role has no members;
+// contains reports whether a is in the role. An empty role has no members;
 // callers treat it as "any peer".
-func (r *Role) Contains(a netip.Addr) bool {
+func (r *Role) contains(a netip.Addr) bool {
 	for _, p := range r.Prefixes {
 		if p.Contains(a) {
 			return true
@@ -191,13 +191,13 @@ type Rule struct {
 	// Part is the site part (Site.Parts) a host this row's flows reach
 	// plays; "" for none.
 	Part string
-	// Evidence is the row's weight as evidence of which address is the
+	// evidence is the row's weight as evidence of which address is the
 	// server (0: none): each of its ports, on the server's side of the
 	// row, counts as that many kinds.
-	Evidence int
-	// Service names what the row's port serves, in prose ("AD Web
+	evidence int
+	// service names what the row's port serves, in prose ("AD Web
 	// Services"), for the evidence it gives.
-	Service string
+	service string
 }
 
 // IgnoreRule names traffic a site does not judge.
@@ -206,7 +206,7 @@ type IgnoreRule struct {
 	Description string
 	Transport   uint8
 	Ports       Ports
-	Roles       []string
+	roles       []string
 }
 
 // Limits configures the flow table.
@@ -237,7 +237,7 @@ type Matrix struct {
 	Limits      Limits
 	FailOn      []Finding
 	Site        Site
-	Hints       []PortHint // the profile's word on unexpected ports, before the protocols'
+	hints       []portHint // the profile's word on unexpected ports, before the protocols'
 
 	evidence   []ServerEvidence
 	hostOf     map[netip.Addr]*Host
@@ -262,7 +262,7 @@ func (m *Matrix) peerInRoles(roles []string, a netip.Addr) (ok, specific bool) {
 			continue
 		}
 		anyListed = true
-		if r.Contains(a) {
+		if r.contains(a) {
 			return true, true
 		}
 	}

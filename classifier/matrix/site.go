@@ -48,9 +48,9 @@ func ServerLabel(product string) string {
 // ServerLabel is what reports call this site's server.
 func (s Site) ServerLabel() string { return ServerLabel(s.Product) }
 
-// InDynamicRange says whether port is in the system's dynamic range; false
+// inDynamicRange says whether port is in the system's dynamic range; false
 // when the matrix names none.
-func (s Site) InDynamicRange(port uint16) bool { return s.DynamicPorts.Contains(port) }
+func (s Site) inDynamicRange(port uint16) bool { return s.DynamicPorts.Contains(port) }
 
 // OutsideDynamicRange says whether port is outside the system's dynamic
 // range; false when the matrix names none.
@@ -93,7 +93,7 @@ func (m *Matrix) buildSite(rs rawSite, cerr configErr) error {
 		}
 	}
 	if strings.TrimSpace(rs.DynamicPorts) != "" {
-		ps, err := ParsePorts(rs.DynamicPorts)
+		ps, err := parsePorts(rs.DynamicPorts)
 		if err != nil {
 			return cerr("site.dynamic_ports", "%v", err)
 		}
@@ -148,28 +148,28 @@ func (m *Matrix) checkPart(part, key string, cerr configErr) error {
 	return cerr(key, "part %q is not defined under site.parts (known: %s)%s", part, strings.Join(m.Site.partNames(), ", "), words.DidYouMean(part, m.Site.partNames()))
 }
 
-// PortHint is the profile's word on unexpected traffic to some ports.
-type PortHint struct {
-	Transport uint8
-	Ports     Ports
-	Text      string
+// portHint is the profile's word on unexpected traffic to some ports.
+type portHint struct {
+	transport uint8
+	ports     Ports
+	text      string
 }
 
 func (m *Matrix) buildHints(raw []rawHint, cerr configErr) error {
 	for i, rh := range raw {
 		key := fmt.Sprintf("hints[%d]", i)
-		var h PortHint
+		var h portHint
 		var err error
-		if h.Transport, err = parseTransport(rh.Transport); err != nil {
+		if h.transport, err = parseTransport(rh.Transport); err != nil {
 			return cerr(key+".transport", "%v", err)
 		}
-		if h.Ports, err = ParsePorts(rh.Ports); err != nil {
+		if h.ports, err = parsePorts(rh.Ports); err != nil {
 			return cerr(key+".ports", "%v", err)
 		}
-		if h.Text = strings.TrimSpace(rh.Text); h.Text == "" {
+		if h.text = strings.TrimSpace(rh.Text); h.text == "" {
 			return cerr(key+".text", "missing")
 		}
-		m.Hints = append(m.Hints, h)
+		m.hints = append(m.hints, h)
 	}
 	return nil
 }

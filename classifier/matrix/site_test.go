@@ -167,7 +167,7 @@ hints:
 		t.Fatal(err)
 	}
 	s := m.Site
-	if s.ServerLabel() != "Acme Vault server" || s.ServerHost != "vault" || !s.InDynamicRange(1025) || !s.OutsideDynamicRange(5001) {
+	if s.ServerLabel() != "Acme Vault server" || s.ServerHost != "vault" || !s.inDynamicRange(1025) || !s.OutsideDynamicRange(5001) {
 		t.Errorf("site %+v", s)
 	}
 	if len(s.Groups) != 1 || s.Groups[0].Left || strings.Join(s.Groups[0].Roles, ",") != "domain-controllers,postgresql-servers" {
@@ -198,11 +198,11 @@ hints:
 		t.Fatal(err)
 	}
 	// site: {} keeps the profile's keys (a mapping merges key by key).
-	if m.Site.ServerLabel() != "Threat Manager server" || len(m.Hints) != 0 || len(m.ServerEvidence()) != 6 {
-		t.Errorf("site %+v, %d hints, %d kinds", m.Site, len(m.Hints), len(m.ServerEvidence()))
+	if m.Site.ServerLabel() != "Threat Manager server" || len(m.hints) != 0 || len(m.ServerEvidence()) != 6 {
+		t.Errorf("site %+v, %d hints, %d kinds", m.Site, len(m.hints), len(m.ServerEvidence()))
 	}
 	var none Site
-	if none.ServerLabel() != "server" || none.OutsideDynamicRange(1) || none.InDynamicRange(50000) {
+	if none.ServerLabel() != "server" || none.OutsideDynamicRange(1) || none.inDynamicRange(50000) {
 		t.Error("an empty site must speak of the server and know no range")
 	}
 }

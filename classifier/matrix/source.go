@@ -8,8 +8,8 @@ type ServerSource uint8
 
 // Server sources. The zero value is no source at all, written "".
 const (
-	// ServerFromConfig: the matrix file or its environment named it.
-	ServerFromConfig ServerSource = iota + 1
+	// serverFromConfig: the matrix file or its environment named it.
+	serverFromConfig ServerSource = iota + 1
 	// ServerFromFlag: the command line named it.
 	ServerFromFlag
 	// ServerInferred: the evidence in the traffic showed it ("auto").
@@ -22,7 +22,7 @@ const (
 	ServerNone
 )
 
-var serverSourceNames = [...]string{0: "", ServerFromConfig: "config", ServerFromFlag: "flag", ServerInferred: "auto",
+var serverSourceNames = [...]string{0: "", serverFromConfig: "config", ServerFromFlag: "flag", ServerInferred: "auto",
 	ServerFromInterfaces: "interfaces", ServerMerged: "merged", ServerNone: "none"}
 
 func (s ServerSource) String() string {

@@ -33,7 +33,7 @@ func Statuses() []Status {
 
 // Failing says whether a rule in this status is a finding.
 func (s Status) Failing() bool {
-	_, ok := s.Finding()
+	_, ok := s.finding()
 	return ok
 }
 
@@ -89,17 +89,17 @@ type Finding uint8
 const (
 	FindingMissing Finding = iota + 1
 	FindingBlocked
-	FindingMismatch
-	FindingPartial
+	findingMismatch
+	findingPartial
 	FindingUnexpected
 )
 
-var findingNames = [...]string{FindingMissing: "missing", FindingBlocked: "blocked", FindingMismatch: "mismatch",
-	FindingPartial: "partial", FindingUnexpected: "unexpected"}
+var findingNames = [...]string{FindingMissing: "missing", FindingBlocked: "blocked", findingMismatch: "mismatch",
+	findingPartial: "partial", FindingUnexpected: "unexpected"}
 
 // Findings lists every kind, in the order reports show them.
 func Findings() []Finding {
-	return []Finding{FindingMissing, FindingBlocked, FindingMismatch, FindingPartial, FindingUnexpected}
+	return []Finding{FindingMissing, FindingBlocked, findingMismatch, findingPartial, FindingUnexpected}
 }
 
 func (f Finding) String() string {
@@ -119,7 +119,7 @@ func (f Finding) MarshalText() ([]byte, error) {
 
 // UnmarshalText reads a kind's name, as a report read back writes it.
 func (f *Finding) UnmarshalText(b []byte) error {
-	k, ok := ParseFinding(string(b))
+	k, ok := parseFinding(string(b))
 	if !ok {
 		return fmt.Errorf("%q is not a finding kind (%v)", b, Findings())
 	}
@@ -127,8 +127,8 @@ func (f *Finding) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// ParseFinding reads a kind's name.
-func ParseFinding(name string) (Finding, bool) {
+// parseFinding reads a kind's name.
+func parseFinding(name string) (Finding, bool) {
 	for _, k := range Findings() {
 		if findingNames[k] == name {
 			return k, true
@@ -137,18 +137,18 @@ func ParseFinding(name string) (Finding, bool) {
 	return 0, false
 }
 
-// Finding is the kind of finding a rule in this status is; false when
+// finding is the kind of finding a rule in this status is; false when
 // the status is no finding.
-func (s Status) Finding() (Finding, bool) {
+func (s Status) finding() (Finding, bool) {
 	switch s {
 	case StatusMissing:
 		return FindingMissing, true
 	case StatusBlocked:
 		return FindingBlocked, true
 	case StatusMismatch:
-		return FindingMismatch, true
+		return findingMismatch, true
 	case StatusPartial:
-		return FindingPartial, true
+		return findingPartial, true
 	}
 	return 0, false
 }
@@ -162,7 +162,7 @@ func CountFindings(statuses []Status, unexpected int) map[Finding]int {
 		out[k] = 0
 	}
 	for _, s := range statuses {
-		if k, ok := s.Finding(); ok {
+		if k, ok := s.finding(); ok {
 			out[k]++
 		}
 	}
@@ -190,13 +190,13 @@ type Tally struct {
 	Blocked     int // failed attempts
 	Mismatch    int // flows speaking another protocol
 	Unconfirmed int // attempts whose outcome the capture does not show
-	// UnconfirmedPeers: peers whose attempts were all unconfirmed. One
+	// unconfirmedPeers: peers whose attempts were all unconfirmed. One
 	// working peer does not vouch for them, whether or not a role lists
 	// them, so the same flows get the same status however the site is
 	// described.
-	UnconfirmedPeers int
-	Reached          int // peers reached at least once
-	Unreached        int // peers seen only failing
+	unconfirmedPeers int
+	reached          int // peers reached at least once
+	unreached        int // peers seen only failing
 	MissingPeers     int // peers a role lists one by one that were never tried
 	// Failures says how the blocked attempts failed; nil when unknown
 	// (a report from before it was kept).
@@ -207,11 +207,11 @@ type Tally struct {
 func (t *Tally) CountPeer(s Status) {
 	switch s {
 	case StatusOK:
-		t.Reached++
+		t.reached++
 	case StatusBlocked:
-		t.Unreached++
+		t.unreached++
 	case StatusUnconfirmed:
-		t.UnconfirmedPeers++ // not known to fail, nor to work
+		t.unconfirmedPeers++ // not known to fail, nor to work
 	}
 }
 
@@ -225,9 +225,9 @@ func RuleStatus(t Tally) Status {
 	switch {
 	case t.Mismatch > 0:
 		return StatusMismatch
-	case t.Allowed > 0 && (t.Unreached > 0 || t.MissingPeers > 0):
+	case t.Allowed > 0 && (t.unreached > 0 || t.MissingPeers > 0):
 		return StatusPartial
-	case t.Allowed > 0 && t.UnconfirmedPeers > 0:
+	case t.Allowed > 0 && t.unconfirmedPeers > 0:
 		return StatusUnconfirmed
 	case t.Allowed > 0:
 		return StatusOK
@@ -310,7 +310,7 @@ func statusReason(s Status, f RuleFacts) string {
 		}
 		return r
 	case StatusPartial:
-		r := fmt.Sprintf("%s reached, %d failed, %d never tried", words.Count(t.Reached, "peer"), t.Unreached, t.MissingPeers)
+		r := fmt.Sprintf("%s reached, %d failed, %d never tried", words.Count(t.reached, "peer"), t.unreached, t.MissingPeers)
 		if how := t.Failures.Text(); how != "" {
 			r += "; failed attempts: " + how
 		}
@@ -323,7 +323,7 @@ func statusReason(s Status, f RuleFacts) string {
 	case StatusUnconfirmed:
 		if t.Allowed > 0 {
 			return fmt.Sprintf("%s reached, %s seen with neither an answer nor a failure: whether the rule works with them is unknown",
-				words.Count(t.Reached, "peer"), words.Count(t.UnconfirmedPeers, "peer"))
+				words.Count(t.reached, "peer"), words.Count(t.unconfirmedPeers, "peer"))
 		}
 		return words.Count(t.Unconfirmed, "attempt") + " seen, but no flow shows the responder answering (no completed handshake, no reply from it), so whether the rule works is unknown"
 	case StatusMissing:

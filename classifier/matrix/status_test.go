@@ -19,15 +19,15 @@ func TestJudgeRule(t *testing.T) {
 		reason string // a part of the reason; "" wants none
 	}{
 		{"no server judges nothing", RuleFacts{Tally: Tally{Required: true, Blocked: 3}, Complete: true}, StatusNotSeen, ""},
-		{"worked", RuleFacts{Tally: Tally{Allowed: 4, Reached: 1}, Judged: true, Complete: true, Flows: 4}, StatusOK, ""},
-		{"mismatch outranks all", RuleFacts{Tally: Tally{Allowed: 3, Mismatch: 1, Unreached: 1}, Judged: true, Complete: true, Flows: 4,
+		{"worked", RuleFacts{Tally: Tally{Allowed: 4, reached: 1}, Judged: true, Complete: true, Flows: 4}, StatusOK, ""},
+		{"mismatch outranks all", RuleFacts{Tally: Tally{Allowed: 3, Mismatch: 1, unreached: 1}, Judged: true, Complete: true, Flows: 4,
 			Seen: []string{"http (1)"}, Expects: []string{"ldap", "kerberos"}}, StatusMismatch, "1 of 4 flows speak http (1); the rule expects ldap or kerberos"},
 		{"mismatch in a merge names no protocol", RuleFacts{Tally: Tally{Mismatch: 2}, Judged: true, Complete: true, Flows: 2}, StatusMismatch, "2 of 2 flows speak another protocol"},
-		{"partial", RuleFacts{Tally: Tally{Allowed: 1, Reached: 1, Unreached: 1, MissingPeers: 2, Failures: blocked}, Judged: true, Complete: true},
+		{"partial", RuleFacts{Tally: Tally{Allowed: 1, reached: 1, unreached: 1, MissingPeers: 2, Failures: blocked}, Judged: true, Complete: true},
 			StatusPartial, "1 peer reached, 1 failed, 2 never tried; failed attempts: refused by RST on 1 of 3 attempts"},
-		{"blocked says how", RuleFacts{Tally: Tally{Blocked: 3, Unreached: 1, Failures: blocked}, Judged: true, Complete: true}, StatusBlocked, "no answer to 2 of 3 attempts"},
+		{"blocked says how", RuleFacts{Tally: Tally{Blocked: 3, unreached: 1, Failures: blocked}, Judged: true, Complete: true}, StatusBlocked, "no answer to 2 of 3 attempts"},
 		{"blocked from an old report", RuleFacts{Tally: Tally{Blocked: 2}, Judged: true, Complete: true}, StatusBlocked, "2 attempts, none answered"},
-		{"unconfirmed peers beside a working one", RuleFacts{Tally: Tally{Allowed: 1, Reached: 1, UnconfirmedPeers: 2}, Judged: true, Complete: true},
+		{"unconfirmed peers beside a working one", RuleFacts{Tally: Tally{Allowed: 1, reached: 1, unconfirmedPeers: 2}, Judged: true, Complete: true},
 			StatusUnconfirmed, "1 peer reached, 2 peers seen with neither"},
 		{"only unconfirmed attempts", RuleFacts{Tally: Tally{Unconfirmed: 1}, Judged: true, Complete: true}, StatusUnconfirmed, "1 attempt seen"},
 		{"required, never tried", RuleFacts{Tally: Tally{Required: true}, Judged: true, Complete: true}, StatusMissing, "required, and no attempt was seen"},
@@ -56,14 +56,14 @@ func TestCountPeer(t *testing.T) {
 	for _, s := range []Status{PeerStatus(1, 3, 0), PeerStatus(0, 2, 0), PeerStatus(0, 0, 1), PeerStatus(0, 1, 1), PeerStatus(2, 0, 0)} {
 		tl.CountPeer(s)
 	}
-	if tl.Reached != 2 || tl.Unreached != 2 || tl.UnconfirmedPeers != 1 {
-		t.Errorf("reached %d, unreached %d, unconfirmed %d; want 2, 2, 1", tl.Reached, tl.Unreached, tl.UnconfirmedPeers)
+	if tl.reached != 2 || tl.unreached != 2 || tl.unconfirmedPeers != 1 {
+		t.Errorf("reached %d, unreached %d, unconfirmed %d; want 2, 2, 1", tl.reached, tl.unreached, tl.unconfirmedPeers)
 	}
 }
 
 func TestCountFindings(t *testing.T) {
 	statuses := []Status{StatusOK, StatusBlocked, StatusBlocked, StatusUnconfirmed, StatusNotSeen, StatusPartial}
-	want := map[Finding]int{FindingMissing: 0, FindingBlocked: 2, FindingMismatch: 0, FindingPartial: 1, FindingUnexpected: 7}
+	want := map[Finding]int{FindingMissing: 0, FindingBlocked: 2, findingMismatch: 0, findingPartial: 1, FindingUnexpected: 7}
 	if got := CountFindings(statuses, 7); !reflect.DeepEqual(got, want) {
 		t.Errorf("findings %v, want %v", got, want)
 	}
@@ -113,7 +113,7 @@ func TestFindingText(t *testing.T) {
 		t.Error("an unknown kind read back")
 	}
 	for _, s := range Statuses() {
-		k, ok := s.Finding()
+		k, ok := s.finding()
 		if ok != s.Failing() || ok && k.String() != string(s) {
 			t.Errorf("status %s: finding %v, %v", s, k, ok)
 		}

@@ -12,17 +12,17 @@ func recogniseAMQP(in Input) Result {
 		res = Result{ID: AMQP, Conf: Certain}
 		switch h := c[4:8]; {
 		case h[0] == 0 && h[1] == 0 && h[2] == 9 && h[3] == 1:
-			res.Meta.Add("version", "0-9-1")
+			res.Meta.add("version", "0-9-1")
 		case h[0] == 0 && h[1] == 1 && h[2] == 0 && h[3] == 0:
-			res.Meta.Add("version", "1.0")
+			res.Meta.add("version", "1.0")
 		case h[0] == 3 && h[1] == 1 && h[2] == 0 && h[3] == 0:
-			res.Meta.Add("version", "1.0")
-			res.Meta.Add("layer", "sasl")
+			res.Meta.add("version", "1.0")
+			res.Meta.add("layer", "sasl")
 		case h[0] == 2 && h[1] == 1 && h[2] == 0 && h[3] == 0:
-			res.Meta.Add("version", "1.0")
-			res.Meta.Add("layer", "tls")
+			res.Meta.add("version", "1.0")
+			res.Meta.add("layer", "tls")
 		case h[0] == 1 && h[1] == 1:
-			res.Meta.Add("version", "0-"+itoa(int(h[2]))) // 0-8 and 0-9 headers
+			res.Meta.add("version", "0-"+itoa(int(h[2]))) // 0-8 and 0-9 headers
 		default:
 			res.Conf = Likely
 		}
@@ -35,8 +35,8 @@ func recogniseAMQP(in Input) Result {
 		for _, b := range [2][]byte{in.Client, in.Server} {
 			if kind, ok := amqpFrame(b); ok {
 				res = Result{ID: AMQP, Conf: Certain}
-				res.Meta.Add("version", "0-9-1")
-				res.Meta.Add("first-frame", kind)
+				res.Meta.add("version", "0-9-1")
+				res.Meta.add("first-frame", kind)
 				break
 			}
 		}
@@ -45,7 +45,7 @@ func recogniseAMQP(in Input) Result {
 		if res.ID == Unknown {
 			res = Result{ID: AMQP, Conf: Certain}
 		}
-		res.Meta.Add("broker", "connection.start "+start)
+		res.Meta.add("broker", "connection.start "+start)
 	}
 	return res
 }
@@ -101,9 +101,9 @@ func amqpFrame(b []byte) (string, bool) {
 }
 
 // amqpPorts: AMQP brokers, the server's agent port and the standard one.
-func amqpPorts() []Port {
-	return []Port{
-		{Transport: TCP, Number: 10001, Usual: AMQP, Server: true},
-		{Transport: TCP, Number: 5672, Usual: AMQP, Server: true, Hint: "AMQP on its standard port"},
+func amqpPorts() []port {
+	return []port{
+		{transport: TCP, number: 10001, usual: AMQP, server: true},
+		{transport: TCP, number: 5672, usual: AMQP, server: true, hint: "AMQP on its standard port"},
 	}
 }

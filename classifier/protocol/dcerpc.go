@@ -36,12 +36,12 @@ func dcerpcPType(t byte) string {
 	return ""
 }
 
-// UUID is an interface identifier in canonical (big-endian) byte order.
-type UUID [16]byte
+// uuid is an interface identifier in canonical (big-endian) byte order.
+type uuid [16]byte
 
 // uuidFrom reads an NDR UUID whose first three fields are in bo's order.
-func uuidFrom(b []byte, bo binary.ByteOrder) UUID {
-	var u UUID
+func uuidFrom(b []byte, bo binary.ByteOrder) uuid {
+	var u uuid
 	binary.BigEndian.PutUint32(u[0:4], bo.Uint32(b[0:4]))
 	binary.BigEndian.PutUint16(u[4:6], bo.Uint16(b[4:6]))
 	binary.BigEndian.PutUint16(u[6:8], bo.Uint16(b[6:8]))
@@ -49,20 +49,20 @@ func uuidFrom(b []byte, bo binary.ByteOrder) UUID {
 	return u
 }
 
-func (u UUID) String() string {
+func (u uuid) String() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }
 
-// Name is the well-known interface name, or the UUID's text.
-func (u UUID) Name() string {
+// name is the well-known interface name, or the UUID's text.
+func (u uuid) name() string {
 	if n := dcerpcInterface(u); n != "" {
 		return n
 	}
 	return u.String()
 }
 
-func mustHexUUID(s string) UUID {
-	var u UUID
+func mustHexUUID(s string) uuid {
+	var u uuid
 	j := 0
 	for i := 0; i < len(s) && j < 32; i++ {
 		c := s[i]
@@ -83,7 +83,7 @@ func mustHexUUID(s string) UUID {
 
 // knownInterfaces are the interfaces reports name; parsed once, read only.
 var knownInterfaces = [...]struct {
-	uuid UUID
+	uuid uuid
 	name string
 }{
 	{mustHexUUID("e1af8308-5d1f-11c9-91a4-08002b14a0fa"), "epm"},
@@ -97,7 +97,7 @@ var knownInterfaces = [...]struct {
 }
 
 // dcerpcInterface names a well-known interface, or says "".
-func dcerpcInterface(u UUID) string {
+func dcerpcInterface(u uuid) string {
 	for _, k := range knownInterfaces {
 		if k.uuid == u {
 			return k.name
@@ -109,13 +109,13 @@ func dcerpcInterface(u UUID) string {
 // PDU is one connection-oriented DCE/RPC PDU header.
 type PDU struct {
 	Type     byte
-	Flags    byte
-	LE       bool
-	FragLen  int
-	AuthLen  int
+	flags    byte
+	le       bool
+	fragLen  int
+	authLen  int
 	CallID   uint32
-	Body     []byte // the body, cut to what is available
-	Complete bool   // all FragLen bytes are present
+	body     []byte // the body, cut to what is available
+	Complete bool   // all fragLen bytes are present
 }
 
 // ParsePDU reads the 16-byte common header (version 5.0 or 5.1).
@@ -123,34 +123,34 @@ func ParsePDU(b []byte) (PDU, bool) {
 	if len(b) < 16 || b[0] != 5 || b[1] > 1 || dcerpcPType(b[2]) == "" || b[4]&0xe0 != 0 {
 		return PDU{}, false
 	}
-	p := PDU{Type: b[2], Flags: b[3], LE: b[4]&0x10 != 0}
+	p := PDU{Type: b[2], flags: b[3], le: b[4]&0x10 != 0}
 	var bo binary.ByteOrder = binary.BigEndian
-	if p.LE {
+	if p.le {
 		bo = binary.LittleEndian
 	}
-	p.FragLen, p.AuthLen = int(bo.Uint16(b[8:10])), int(bo.Uint16(b[10:12]))
+	p.fragLen, p.authLen = int(bo.Uint16(b[8:10])), int(bo.Uint16(b[10:12]))
 	p.CallID = bo.Uint32(b[12:16])
-	if p.FragLen < 16 || p.AuthLen > p.FragLen-16 {
+	if p.fragLen < 16 || p.authLen > p.fragLen-16 {
 		return PDU{}, false
 	}
-	end := min(p.FragLen, len(b))
-	p.Body, p.Complete = b[16:end], end == p.FragLen
+	end := min(p.fragLen, len(b))
+	p.body, p.Complete = b[16:end], end == p.fragLen
 	return p, true
 }
 
 func (p *PDU) order() binary.ByteOrder {
-	if p.LE {
+	if p.le {
 		return binary.LittleEndian
 	}
 	return binary.BigEndian
 }
 
-// BoundInterface returns the first abstract syntax of a bind or
+// boundInterface returns the first abstract syntax of a bind or
 // alter_context: p_context_elem after max_xmit, max_recv, assoc_group.
-func (p *PDU) BoundInterface() (UUID, bool) {
-	b := p.Body
+func (p *PDU) boundInterface() (uuid, bool) {
+	b := p.body
 	if (p.Type != 11 && p.Type != 14) || len(b) < 12+4+20 || b[8] == 0 {
-		return UUID{}, false
+		return uuid{}, false
 	}
 	return uuidFrom(b[16:32], p.order()), true
 }
@@ -170,7 +170,7 @@ func recogniseDCERPC(in Input) Result {
 		}
 		if res.ID == Unknown {
 			res = Result{ID: DCERPC, Conf: Likely}
-			if p.Complete || p.FragLen <= 5840 {
+			if p.Complete || p.fragLen <= 5840 {
 				res.Conf = Certain
 			}
 		}
@@ -178,17 +178,17 @@ func recogniseDCERPC(in Input) Result {
 		if dir == 1 {
 			key = "server"
 		}
-		res.Meta.Add(key, dcerpcPType(p.Type))
-		if uuid, ok := p.BoundInterface(); ok {
-			res.Meta.Add("interface", uuid.Name())
+		res.Meta.add(key, dcerpcPType(p.Type))
+		if uuid, ok := p.boundInterface(); ok {
+			res.Meta.add("interface", uuid.name())
 		}
 	}
 	return res
 }
 
 // dcerpcPorts: the RPC endpoint mapper.
-func dcerpcPorts() []Port {
-	return []Port{
-		{Transport: TCP, Number: 135, Usual: DCERPC, Server: true},
+func dcerpcPorts() []port {
+	return []port{
+		{transport: TCP, number: 135, usual: DCERPC, server: true},
 	}
 }

@@ -28,13 +28,13 @@ func recogniseDNS(in Input) Result {
 				res.ID = LLMNR
 			}
 			if op != 0 {
-				res.Meta.Add("opcode", itoa(op))
+				res.Meta.add("opcode", itoa(op))
 			}
 		} else {
 			res.Conf = Certain // a query and its answer
 		}
 		if dir == 1 {
-			res.Meta.Add("rcode", itoa(rcode))
+			res.Meta.add("rcode", itoa(rcode))
 		}
 	}
 	return res
@@ -82,11 +82,11 @@ func dnsMessage(b []byte, response bool) (opcode, rcode int, ok bool) {
 }
 
 // dnsPorts: DNS and its link-local cousins, which answer requests.
-func dnsPorts() []Port {
-	return []Port{
-		{Transport: UDP, Number: 53, Usual: DNS, Server: true, Answers: true, Hint: "DNS: name resolution; add an ignore rule if the site does not judge it"},
-		{Transport: TCP, Number: 53, Usual: DNS, Server: true, Hint: "DNS over TCP (zone transfer or a large answer)"},
-		{Transport: UDP, Number: 5353, Usual: MDNS, Server: true, Answers: true, Hint: "mDNS (link-local name resolution)"},
-		{Transport: UDP, Number: 5355, Usual: LLMNR, Server: true, Answers: true, Hint: "LLMNR (link-local name resolution)"},
+func dnsPorts() []port {
+	return []port{
+		{transport: UDP, number: 53, usual: DNS, server: true, answers: true, hint: "DNS: name resolution; add an ignore rule if the site does not judge it"},
+		{transport: TCP, number: 53, usual: DNS, server: true, hint: "DNS over TCP (zone transfer or a large answer)"},
+		{transport: UDP, number: 5353, usual: MDNS, server: true, answers: true, hint: "mDNS (link-local name resolution)"},
+		{transport: UDP, number: 5355, usual: LLMNR, server: true, answers: true, hint: "LLMNR (link-local name resolution)"},
 	}
 }

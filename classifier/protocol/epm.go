@@ -17,10 +17,10 @@ var errTower = errors.New("malformed protocol tower")
 
 // EptMapRequest reports whether a client PDU is an ept_map call (opnum 3).
 func EptMapRequest(p *PDU) bool {
-	if p.Type != 0 || len(p.Body) < 8 {
+	if p.Type != 0 || len(p.body) < 8 {
 		return false
 	}
-	return p.order().Uint16(p.Body[6:8]) == 3
+	return p.order().Uint16(p.body[6:8]) == 3
 }
 
 // ParseEptMapResponse reads the towers of an ept_map response stub:
@@ -28,11 +28,11 @@ func EptMapRequest(p *PDU) bool {
 // pointers (max_count, offset, actual_count, referent ids), then per tower
 // tower_length twice and the octets; status last. Every length is checked.
 func ParseEptMapResponse(p *PDU) ([]Endpoint, error) {
-	if p.Type != 2 || len(p.Body) < 8 {
+	if p.Type != 2 || len(p.body) < 8 {
 		return nil, errTower
 	}
 	bo := p.order()
-	stub := p.Body[8:]
+	stub := p.body[8:]
 	if len(stub) < 20+4+12 {
 		return nil, errTower
 	}
@@ -94,7 +94,7 @@ func ParseTower(t []byte) (Endpoint, error) {
 		switch lhs[0] {
 		case 0x0d:
 			if i == 0 && len(lhs) >= 17 {
-				ep.Interface = uuidFrom(lhs[1:17], binary.LittleEndian).Name()
+				ep.Interface = uuidFrom(lhs[1:17], binary.LittleEndian).name()
 			}
 		case 0x07:
 			if len(rhs) != 2 {
@@ -128,6 +128,6 @@ func PDUs(b []byte, fn func(p *PDU) bool) {
 		if !fn(&p) {
 			return
 		}
-		b = b[p.FragLen:]
+		b = b[p.fragLen:]
 	}
 }

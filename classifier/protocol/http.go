@@ -21,12 +21,12 @@ func recogniseHTTP(in Input) Result {
 	for _, m := range httpMethods() {
 		if len(c) > len(m) && string(c[:len(m)]) == m && c[len(m)] == ' ' {
 			res = Result{ID: HTTP, Conf: Likely}
-			res.Meta.Add("method", m)
+			res.Meta.add("method", m)
 			if i := bytes.IndexByte(c, '\n'); i >= 0 {
 				line := bytes.TrimRight(c[:i], "\r")
 				if j := bytes.LastIndexByte(line, ' '); j > len(m) && bytes.HasPrefix(line[j+1:], []byte("HTTP/1.")) && len(line) == j+9 && (line[j+8] == '0' || line[j+8] == '1') {
 					res.Conf = Certain
-					res.Meta.Add("version", string(line[j+1:]))
+					res.Meta.add("version", string(line[j+1:]))
 				}
 			}
 			break
@@ -39,7 +39,7 @@ func recogniseHTTP(in Input) Result {
 		} else {
 			res.Conf = Certain
 		}
-		res.Meta.Add("status", string(s[9:12]))
+		res.Meta.add("status", string(s[9:12]))
 	}
 	return res
 }
@@ -54,9 +54,9 @@ func isDigits(b []byte) bool {
 }
 
 // httpPorts: HTTP on the standard port and the consoles'.
-func httpPorts() []Port {
-	return []Port{
-		{Transport: TCP, Number: 80, Usual: HTTP, Server: true, Hint: "HTTP"},
-		{Transport: TCP, Number: 8080, Usual: HTTP, Server: true},
+func httpPorts() []port {
+	return []port{
+		{transport: TCP, number: 80, usual: HTTP, server: true, hint: "HTTP"},
+		{transport: TCP, number: 8080, usual: HTTP, server: true},
 	}
 }

@@ -78,12 +78,12 @@ func recogniseKerberos(in Input) Result {
 		if dir == 1 {
 			key = "reply"
 		}
-		res.Meta.Add(key, name)
+		res.Meta.add(key, name)
 		if msgType == 30 && code >= 0 {
 			if n := krbErrorName(code); n != "" {
-				res.Meta.Add("error", n)
+				res.Meta.add("error", n)
 			} else {
-				res.Meta.Add("error", itoa(code))
+				res.Meta.add("error", itoa(code))
 			}
 		}
 	}
@@ -132,11 +132,11 @@ func krbParse(b []byte) (name string, errCode, msgType int, ok bool) {
 }
 
 // kerberosPorts: the KDC and the password-change service, over TCP and UDP.
-func kerberosPorts() []Port {
-	return []Port{
-		{Transport: TCP, Number: 88, Usual: Kerberos, Server: true},
-		{Transport: UDP, Number: 88, Usual: Kerberos, Answers: true, Hint: "Kerberos over UDP 88: MIT and Windows clients try UDP first; the matrix lists TCP only — allow UDP 88 or accept the fallback delay"},
-		{Transport: TCP, Number: 464, Server: true, Hint: "Kerberos password change"},
-		{Transport: UDP, Number: 464, Answers: true, Hint: "Kerberos password change over UDP"},
+func kerberosPorts() []port {
+	return []port{
+		{transport: TCP, number: 88, usual: Kerberos, server: true},
+		{transport: UDP, number: 88, usual: Kerberos, answers: true, hint: "Kerberos over UDP 88: MIT and Windows clients try UDP first; the matrix lists TCP only — allow UDP 88 or accept the fallback delay"},
+		{transport: TCP, number: 464, server: true, hint: "Kerberos password change"},
+		{transport: UDP, number: 464, answers: true, hint: "Kerberos password change over UDP"},
 	}
 }

@@ -82,7 +82,7 @@ func ldapMessage(b []byte) (Result, bool) {
 		return Result{}, false
 	}
 	res := Result{ID: LDAP, Conf: Certain}
-	res.Meta.Add("op", name)
+	res.Meta.add("op", name)
 	switch tag {
 	case 0x60: // bind: version INTEGER, name OCTET STRING, authentication CHOICE
 		t, v, r, _, ok := berTLV(op)
@@ -100,21 +100,21 @@ func ldapMessage(b []byte) (Result, bool) {
 		t, auth, _, _, ok := berTLV(r)
 		switch {
 		case ok && t == 0x80:
-			res.Meta.Add("auth", "simple") // the password stays in the packet
+			res.Meta.add("auth", "simple") // the password stays in the packet
 		case ok && t == 0xa3:
-			res.Meta.Add("auth", "sasl")
+			res.Meta.add("auth", "sasl")
 			if mt, mech, _, mtr, ok := berTLV(auth); ok && mt == 0x04 && !mtr && len(mech) <= 32 && printable(mech) {
-				res.Meta.Add("sasl", string(mech))
+				res.Meta.add("sasl", string(mech))
 			}
 		}
 	case 0x77: // extended request: [0] requestName
 		if t, oid, _, _, ok := berTLV(op); ok && t == 0x80 && string(oid) == startTLSOID {
-			res.Meta.Add("extended", "starttls")
+			res.Meta.add("extended", "starttls")
 		}
 	case 0x61, 0x65, 0x67, 0x69, 0x6b, 0x6d, 0x6f, 0x78:
 		if t, rc, _, _, ok := berTLV(op); ok && t == 0x0a {
 			if v, ok := berInt(rc); ok {
-				res.Meta.Add("result", itoa(v))
+				res.Meta.add("result", itoa(v))
 			}
 		} else if !trunc {
 			return Result{}, false
@@ -133,10 +133,10 @@ func printable(b []byte) bool {
 }
 
 // ldapPorts: LDAP and the global catalog; CLDAP answers on UDP 389.
-func ldapPorts() []Port {
-	return []Port{
-		{Transport: TCP, Number: 389, Usual: LDAP, Server: true},
-		{Transport: UDP, Number: 389, Usual: LDAP, Answers: true, Hint: "CLDAP (LDAP over UDP, domain controller locator): the matrix lists TCP 389 only"},
-		{Transport: TCP, Number: 3268, Usual: LDAP, Server: true, Hint: "LDAP on 3268: the global catalog; the matrix lists 389 only"},
+func ldapPorts() []port {
+	return []port{
+		{transport: TCP, number: 389, usual: LDAP, server: true},
+		{transport: UDP, number: 389, usual: LDAP, answers: true, hint: "CLDAP (LDAP over UDP, domain controller locator): the matrix lists TCP 389 only"},
+		{transport: TCP, number: 3268, usual: LDAP, server: true, hint: "LDAP on 3268: the global catalog; the matrix lists 389 only"},
 	}
 }

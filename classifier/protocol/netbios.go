@@ -13,14 +13,14 @@ func recogniseNetBIOSNS(in Input) Result {
 		}
 	}
 	res := Result{ID: NetBIOSNS, Conf: Certain}
-	res.Meta.Add("opcode", itoa(int(b[2]>>3&0xf)))
+	res.Meta.add("opcode", itoa(int(b[2]>>3&0xf)))
 	return res
 }
 
 // netbiosPorts: the NetBIOS name and datagram services.
-func netbiosPorts() []Port {
-	return []Port{
-		{Transport: UDP, Number: 137, Usual: NetBIOSNS, Server: true, Answers: true, Hint: "NetBIOS name service"},
-		{Transport: UDP, Number: 138, Server: true, Hint: "NetBIOS datagram service"},
+func netbiosPorts() []port {
+	return []port{
+		{transport: UDP, number: 137, usual: NetBIOSNS, server: true, answers: true, hint: "NetBIOS name service"},
+		{transport: UDP, number: 138, server: true, hint: "NetBIOS datagram service"},
 	}
 }

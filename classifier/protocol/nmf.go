@@ -26,8 +26,8 @@ func recogniseNMF(in Input) Result {
 		}
 		return Result{}
 	}
-	res := Result{ID: MCNMF, Conf: Likely}
-	res.Meta.Add("mode", [...]string{"", "singleton-unsized", "duplex", "simplex", "singleton-sized"}[c[4]])
+	res := Result{ID: mcnmf, Conf: Likely}
+	res.Meta.add("mode", [...]string{"", "singleton-unsized", "duplex", "simplex", "singleton-sized"}[c[4]])
 	n, w, ok := nmfSize(c[6:])
 	if !ok || n > 2048 {
 		return res
@@ -56,13 +56,13 @@ func recogniseNMF(in Input) Result {
 	if strings.Contains(strings.ToLower(path), "/activedirectorywebservices") {
 		res.ID = ADWS
 	}
-	res.Meta.Add("via", path)
+	res.Meta.add("via", path)
 	return res
 }
 
 // nmfPorts: AD Web Services.
-func nmfPorts() []Port {
-	return []Port{
-		{Transport: TCP, Number: 9389, Usual: ADWS, Server: true},
+func nmfPorts() []port {
+	return []port{
+		{transport: TCP, number: 9389, usual: ADWS, server: true},
 	}
 }

@@ -13,7 +13,7 @@ func recogniseNTP(in Input) Result {
 		return Result{}
 	}
 	res := Result{ID: NTP, Conf: Likely}
-	res.Meta.Add("version", itoa(int(vn)))
+	res.Meta.add("version", itoa(int(vn)))
 	s := in.Server
 	if ntpLen(len(s)) && s[0]>>3&7 == vn && ((mode == 3 && s[0]&7 == 4) || (mode == 1 && s[0]&7 == 2)) {
 		res.Conf = Certain
@@ -24,8 +24,8 @@ func recogniseNTP(in Input) Result {
 func ntpLen(n int) bool { return n == 48 || n == 52 || n == 60 || n == 68 || n == 72 }
 
 // ntpPorts: NTP servers answer on 123.
-func ntpPorts() []Port {
-	return []Port{
-		{Transport: UDP, Number: 123, Usual: NTP, Server: true, Answers: true, Hint: "NTP: time synchronisation"},
+func ntpPorts() []port {
+	return []port{
+		{transport: UDP, number: 123, usual: NTP, server: true, answers: true, hint: "NTP: time synchronisation"},
 	}
 }

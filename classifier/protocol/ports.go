@@ -1,6 +1,6 @@
 package protocol
 
-// Port is what flowverify knows of one well-known port: the protocol it
+// port is what flowverify knows of one well-known port: the protocol it
 // usually carries (to break ties between equally confident recognisers),
 // whether the end on it is the server (to place a flow seen mid-stream),
 // whether a UDP service there answers requests (a datagram from it to a
@@ -10,19 +10,19 @@ package protocol
 // that profile's hint, in the matrix). This table, each protocol's
 // part declared in the protocol's own file, is the one home of port
 // knowledge.
-type Port struct {
-	Transport Transport
-	Number    uint16
-	Usual     ID
-	Server    bool
-	Answers   bool
-	Hint      string
+type port struct {
+	transport Transport
+	number    uint16
+	usual     ID
+	server    bool
+	answers   bool
+	hint      string
 }
 
-// WellKnownPorts lists every port flowverify knows.
-func WellKnownPorts() []Port {
-	var out []Port
-	for _, ps := range [][]Port{
+// wellKnownPorts lists every port flowverify knows.
+func wellKnownPorts() []port {
+	var out []port
+	for _, ps := range [][]port{
 		syslogPorts(),
 		amqpPorts(),
 		tlsPorts(),
@@ -49,33 +49,33 @@ func WellKnownPorts() []Port {
 // otherPorts are services with no recogniser of their own: FTP, telnet,
 // mail, databases, DHCP and TFTP, IKE, RADIUS and WinRM. A product's own
 // ports and what they mean are its profile's (the matrix's hints).
-func otherPorts() []Port {
-	return []Port{
-		{Transport: TCP, Number: 20, Server: true},
-		{Transport: TCP, Number: 21, Server: true},
-		{Transport: TCP, Number: 23, Server: true},
-		{Transport: TCP, Number: 25, Server: true},
-		{Transport: UDP, Number: 67, Server: true, Answers: true, Hint: "DHCP"},
-		{Transport: UDP, Number: 68, Server: true, Hint: "DHCP"},
-		{Transport: UDP, Number: 69, Answers: true},
-		{Transport: TCP, Number: 110, Server: true},
-		{Transport: TCP, Number: 143, Server: true},
-		{Transport: TCP, Number: 993, Server: true},
-		{Transport: TCP, Number: 995, Server: true},
-		{Transport: UDP, Number: 500, Answers: true},
-		{Transport: TCP, Number: 1433, Server: true},
-		{Transport: TCP, Number: 1521, Server: true},
-		{Transport: UDP, Number: 1812, Answers: true},
-		{Transport: TCP, Number: 3306, Server: true},
-		{Transport: TCP, Number: 5985, Server: true, Hint: "WinRM (HTTP)"},
-		{Transport: TCP, Number: 5986, Server: true, Hint: "WinRM (HTTPS)"},
+func otherPorts() []port {
+	return []port{
+		{transport: TCP, number: 20, server: true},
+		{transport: TCP, number: 21, server: true},
+		{transport: TCP, number: 23, server: true},
+		{transport: TCP, number: 25, server: true},
+		{transport: UDP, number: 67, server: true, answers: true, hint: "DHCP"},
+		{transport: UDP, number: 68, server: true, hint: "DHCP"},
+		{transport: UDP, number: 69, answers: true},
+		{transport: TCP, number: 110, server: true},
+		{transport: TCP, number: 143, server: true},
+		{transport: TCP, number: 993, server: true},
+		{transport: TCP, number: 995, server: true},
+		{transport: UDP, number: 500, answers: true},
+		{transport: TCP, number: 1433, server: true},
+		{transport: TCP, number: 1521, server: true},
+		{transport: UDP, number: 1812, answers: true},
+		{transport: TCP, number: 3306, server: true},
+		{transport: TCP, number: 5985, server: true, hint: "WinRM (HTTP)"},
+		{transport: TCP, number: 5986, server: true, hint: "WinRM (HTTPS)"},
 	}
 }
 
-// wellKnown is WellKnownPorts indexed once; it is only read after.
-var wellKnown = NewPortTable()
+// wellKnown is wellKnownPorts indexed once; it is only read after.
+var wellKnown = newPortTable()
 
-// Ports is the shared, read-only index of WellKnownPorts.
+// Ports is the shared, read-only index of wellKnownPorts.
 func Ports() *PortTable { return wellKnown }
 
 // PortTable answers questions about well-known ports.
@@ -86,21 +86,21 @@ type PortTable struct {
 	answers []uint16
 }
 
-// NewPortTable indexes WellKnownPorts.
-func NewPortTable() *PortTable {
+// newPortTable indexes wellKnownPorts.
+func newPortTable() *PortTable {
 	t := &PortTable{usual: map[uint16]ID{}, hints: map[uint32]string{}}
-	for _, p := range WellKnownPorts() {
-		if p.Usual != Unknown {
-			t.usual[p.Number] = p.Usual
+	for _, p := range wellKnownPorts() {
+		if p.usual != Unknown {
+			t.usual[p.number] = p.usual
 		}
-		if p.Hint != "" {
-			t.hints[portKey(p.Transport, p.Number)] = p.Hint
+		if p.hint != "" {
+			t.hints[portKey(p.transport, p.number)] = p.hint
 		}
-		if p.Server {
-			t.server = append(t.server, p.Number)
+		if p.server {
+			t.server = append(t.server, p.number)
 		}
-		if p.Answers && p.Transport == UDP {
-			t.answers = append(t.answers, p.Number)
+		if p.answers && p.transport == UDP {
+			t.answers = append(t.answers, p.number)
 		}
 	}
 	return t

@@ -8,34 +8,34 @@ import (
 func TestWellKnownPortsAreConsistent(t *testing.T) {
 	seen := map[string]bool{}
 	usual := map[uint16]ID{}
-	for _, p := range WellKnownPorts() {
-		k := fmt.Sprintf("%d/%d", p.Transport, p.Number)
+	for _, p := range wellKnownPorts() {
+		k := fmt.Sprintf("%d/%d", p.transport, p.number)
 		if seen[k] {
 			t.Errorf("port %s is declared twice", k)
 		}
 		seen[k] = true
-		if p.Transport != TCP && p.Transport != UDP {
-			t.Errorf("port %s: transport %d", k, p.Transport)
+		if p.transport != TCP && p.transport != UDP {
+			t.Errorf("port %s: transport %d", k, p.transport)
 		}
-		if p.Answers && p.Transport != UDP {
+		if p.answers && p.transport != UDP {
 			t.Errorf("port %s answers requests, which only a UDP port is said to do", k)
 		}
-		if p.Usual >= numIDs {
-			t.Errorf("port %s: usual protocol %d is no ID", k, p.Usual)
+		if p.usual >= numIDs {
+			t.Errorf("port %s: usual protocol %d is no ID", k, p.usual)
 		}
 		// The tie-break reads the usual protocol by number alone: both
 		// transports of a number must agree.
-		if p.Usual != Unknown {
-			if u, ok := usual[p.Number]; ok && u != p.Usual {
-				t.Errorf("port %d is usually %s and %s", p.Number, u, p.Usual)
+		if p.usual != Unknown {
+			if u, ok := usual[p.number]; ok && u != p.usual {
+				t.Errorf("port %d is usually %s and %s", p.number, u, p.usual)
 			}
-			usual[p.Number] = p.Usual
+			usual[p.number] = p.usual
 		}
 	}
 }
 
 func TestPortTableLookups(t *testing.T) {
-	tab := NewPortTable()
+	tab := newPortTable()
 	for _, c := range []struct {
 		tr    Transport
 		port  uint16

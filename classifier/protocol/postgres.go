@@ -26,19 +26,19 @@ func recognisePostgres(in Input) Result {
 	res := Result{ID: PostgreSQL, Conf: Certain}
 	switch {
 	case l == 8 && code == pgSSLRequest:
-		res.Meta.Add("request", "ssl")
+		res.Meta.add("request", "ssl")
 		if len(in.Server) > 0 {
 			switch in.Server[0] {
 			case 'S':
-				res.Meta.Add("ssl", "accepted")
+				res.Meta.add("ssl", "accepted")
 			case 'N':
-				res.Meta.Add("ssl", "refused")
+				res.Meta.add("ssl", "refused")
 			}
 		}
 	case l == 8 && code == pgGSSENCRequest:
-		res.Meta.Add("request", "gssenc")
+		res.Meta.add("request", "gssenc")
 	case l == 16 && code == pgCancelRequest:
-		res.Meta.Add("request", "cancel")
+		res.Meta.add("request", "cancel")
 	case code>>16 == 3 && code&0xffff <= 2 && l > 8 && l <= 10000:
 		// StartupMessage: key\0value\0...\0 — check the pairs that are here.
 		body := c[8:min(l, len(c))]
@@ -53,14 +53,14 @@ func recognisePostgres(in Input) Result {
 		if nul == 0 && len(body) > 64 {
 			return Result{}
 		}
-		res.Meta.Add("request", "startup")
-		res.Meta.Add("version", "3."+itoa(int(code&0xffff)))
+		res.Meta.add("request", "startup")
+		res.Meta.add("version", "3."+itoa(int(code&0xffff)))
 		if len(in.Server) > 0 {
 			switch in.Server[0] {
 			case 'R':
-				res.Meta.Add("server", "authentication")
+				res.Meta.add("server", "authentication")
 			case 'E':
-				res.Meta.Add("server", "error")
+				res.Meta.add("server", "error")
 			}
 		}
 	default:
@@ -95,7 +95,7 @@ func postgresMidStream(in Input) Result {
 		return Result{}
 	}
 	res := Result{ID: PostgreSQL, Conf: Certain}
-	res.Meta.Add("request", "mid-stream")
+	res.Meta.add("request", "mid-stream")
 	return res
 }
 
@@ -151,10 +151,10 @@ func pgLengthFits(t byte, l int, backend bool) bool {
 
 // postgresPorts: PostgreSQL's default port and two a product of the
 // shipped profiles runs it on (tie-breakers only; hints are the profile's).
-func postgresPorts() []Port {
-	return []Port{
-		{Transport: TCP, Number: 5432, Usual: PostgreSQL, Server: true, Hint: "PostgreSQL default port"},
-		{Transport: TCP, Number: 5435, Usual: PostgreSQL, Server: true},
-		{Transport: TCP, Number: 5439, Usual: PostgreSQL, Server: true},
+func postgresPorts() []port {
+	return []port{
+		{transport: TCP, number: 5432, usual: PostgreSQL, server: true, hint: "PostgreSQL default port"},
+		{transport: TCP, number: 5435, usual: PostgreSQL, server: true},
+		{transport: TCP, number: 5439, usual: PostgreSQL, server: true},
 	}
 }

@@ -19,7 +19,7 @@ const (
 	Kerberos
 	DCERPC
 	ADWS  // .NET Message Framing to AD Web Services
-	MCNMF // .NET Message Framing to another service
+	mcnmf // .NET Message Framing to another service
 	PostgreSQL
 	HTTP
 	HTTP2
@@ -27,7 +27,7 @@ const (
 	DNS
 	NTP
 	SMB
-	NetBIOSSSN
+	netBIOSSSN
 	RDP
 	SSH
 	SNMP
@@ -52,7 +52,7 @@ func (id ID) String() string {
 		return "dcerpc"
 	case ADWS:
 		return "adws"
-	case MCNMF:
+	case mcnmf:
 		return "mc-nmf"
 	case PostgreSQL:
 		return "postgresql"
@@ -68,7 +68,7 @@ func (id ID) String() string {
 		return "ntp"
 	case SMB:
 		return "smb"
-	case NetBIOSSSN:
+	case netBIOSSSN:
 		return "netbios-ssn"
 	case RDP:
 		return "rdp"
@@ -96,8 +96,8 @@ func ByName(s string) (ID, bool) {
 	return Unknown, false
 }
 
-// Names lists every known protocol name.
-func Names() []string {
+// names lists every known protocol name.
+func names() []string {
 	var out []string
 	for id := ID(1); id < numIDs; id++ {
 		out = append(out, id.String())
@@ -137,8 +137,8 @@ type Meta struct {
 // Field is one metadata key and value.
 type Field struct{ Key, Value string }
 
-// Add appends a field (at most four are kept).
-func (m *Meta) Add(k, v string) {
+// add appends a field (at most four are kept).
+func (m *Meta) add(k, v string) {
 	if m.N < len(m.Fields) && v != "" {
 		m.Fields[m.N] = Field{k, v}
 		m.N++

@@ -13,14 +13,14 @@ func recogniseRDP(in Input) Result {
 	}
 	res := Result{ID: RDP, Conf: Certain}
 	if s := in.Server; len(s) >= 6 && s[0] == 3 && s[5]&0xf0 == 0xd0 {
-		res.Meta.Add("server", "connection-confirm")
+		res.Meta.add("server", "connection-confirm")
 	}
 	return res
 }
 
 // rdpPorts: remote desktop.
-func rdpPorts() []Port {
-	return []Port{
-		{Transport: TCP, Number: 3389, Usual: RDP, Server: true, Hint: "RDP (remote desktop)"},
+func rdpPorts() []port {
+	return []port{
+		{transport: TCP, number: 3389, usual: RDP, server: true, hint: "RDP (remote desktop)"},
 	}
 }

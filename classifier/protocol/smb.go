@@ -12,7 +12,7 @@ func recogniseSMB(in Input) Result {
 	if c[0] == 0x81 && len(c) >= 4 {
 		l := int(c[1]&1)<<16 | int(c[2])<<8 | int(c[3])
 		if l >= 68 && l < 512 && c[1]&0xfe == 0 {
-			return Result{ID: NetBIOSSSN, Conf: Likely}
+			return Result{ID: netBIOSSSN, Conf: Likely}
 		}
 	}
 	if c[0] != 0 || len(c) < 8 || string(c[5:8]) != "SMB" {
@@ -21,11 +21,11 @@ func recogniseSMB(in Input) Result {
 	res := Result{ID: SMB, Conf: Certain}
 	switch c[4] {
 	case 0xff:
-		res.Meta.Add("version", "1")
+		res.Meta.add("version", "1")
 	case 0xfe:
-		res.Meta.Add("version", "2/3")
+		res.Meta.add("version", "2/3")
 	case 0xfd:
-		res.Meta.Add("version", "3-encrypted")
+		res.Meta.add("version", "3-encrypted")
 	default:
 		return Result{}
 	}
@@ -33,9 +33,9 @@ func recogniseSMB(in Input) Result {
 }
 
 // smbPorts: SMB, directly and over a NetBIOS session.
-func smbPorts() []Port {
-	return []Port{
-		{Transport: TCP, Number: 445, Usual: SMB, Server: true, Hint: "SMB: file sharing or named pipes; not in the matrix"},
-		{Transport: TCP, Number: 139, Usual: NetBIOSSSN, Server: true, Hint: "NetBIOS session service (SMB over NetBIOS)"},
+func smbPorts() []port {
+	return []port{
+		{transport: TCP, number: 445, usual: SMB, server: true, hint: "SMB: file sharing or named pipes; not in the matrix"},
+		{transport: TCP, number: 139, usual: netBIOSSSN, server: true, hint: "NetBIOS session service (SMB over NetBIOS)"},
 	}
 }

@@ -16,7 +16,7 @@ func recogniseSNMP(in Input) Result {
 		return Result{}
 	}
 	res := Result{ID: SNMP, Conf: Likely}
-	res.Meta.Add("version", [...]string{"1", "2c", "", "3"}[ver])
+	res.Meta.add("version", [...]string{"1", "2c", "", "3"}[ver])
 	if ver == 3 {
 		if t, _, _, _, ok := berTLV(rest); ok && t == 0x30 {
 			res.Conf = Certain
@@ -29,15 +29,15 @@ func recogniseSNMP(in Input) Result {
 	}
 	if pt, _, _, _, ok := berTLV(rest); ok && pt >= 0xa0 && pt <= 0xa8 {
 		res.Conf = Certain
-		res.Meta.Add("pdu", [...]string{"get", "get-next", "response", "set", "trap", "get-bulk", "inform", "trap-v2", "report"}[pt-0xa0])
+		res.Meta.add("pdu", [...]string{"get", "get-next", "response", "set", "trap", "get-bulk", "inform", "trap-v2", "report"}[pt-0xa0])
 	}
 	return res
 }
 
 // snmpPorts: SNMP agents answer on 161; traps go to 162.
-func snmpPorts() []Port {
-	return []Port{
-		{Transport: UDP, Number: 161, Usual: SNMP, Server: true, Answers: true, Hint: "SNMP"},
-		{Transport: UDP, Number: 162, Usual: SNMP, Server: true, Hint: "SNMP trap"},
+func snmpPorts() []port {
+	return []port{
+		{transport: UDP, number: 161, usual: SNMP, server: true, answers: true, hint: "SNMP"},
+		{transport: UDP, number: 162, usual: SNMP, server: true, hint: "SNMP trap"},
 	}
 }

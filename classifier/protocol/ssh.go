@@ -8,11 +8,11 @@ func recogniseSSH(in Input) Result {
 		switch {
 		case bytes.HasPrefix(b, []byte("SSH-2.0-")):
 			res := Result{ID: SSH, Conf: Certain}
-			res.Meta.Add("version", "2.0")
+			res.Meta.add("version", "2.0")
 			return res
 		case bytes.HasPrefix(b, []byte("SSH-1.99-")):
 			res := Result{ID: SSH, Conf: Certain}
-			res.Meta.Add("version", "1.99")
+			res.Meta.add("version", "1.99")
 			return res
 		}
 	}
@@ -20,8 +20,8 @@ func recogniseSSH(in Input) Result {
 }
 
 // sshPorts: SSH.
-func sshPorts() []Port {
-	return []Port{
-		{Transport: TCP, Number: 22, Usual: SSH, Server: true, Hint: "SSH"},
+func sshPorts() []port {
+	return []port{
+		{transport: TCP, number: 22, usual: SSH, server: true, hint: "SSH"},
 	}
 }

@@ -56,10 +56,10 @@ func syslogMessage(b []byte, t Transport) Result {
 	switch {
 	case len(rest) >= 2 && rest[0] == '1' && rest[1] == ' ':
 		res.Conf = Certain
-		res.Meta.Add("format", "rfc5424")
+		res.Meta.add("format", "rfc5424")
 	case len(rest) >= 4 && isMonth(rest[:3]) && rest[3] == ' ':
 		res.Conf = Certain
-		res.Meta.Add("format", "rfc3164")
+		res.Meta.add("format", "rfc3164")
 	default:
 		// A PRI alone: many devices skip the header. Demand printable text.
 		for _, c := range rest[:min(len(rest), 16)] {
@@ -67,12 +67,12 @@ func syslogMessage(b []byte, t Transport) Result {
 				return Result{}
 			}
 		}
-		res.Meta.Add("format", "pri-only")
+		res.Meta.add("format", "pri-only")
 	}
-	res.Meta.Add("facility", facilities()[pri/8])
-	res.Meta.Add("severity", severities()[pri%8])
+	res.Meta.add("facility", facilities()[pri/8])
+	res.Meta.add("severity", severities()[pri%8])
 	if framing != "" {
-		res.Meta.Add("framing", framing)
+		res.Meta.add("framing", framing)
 	}
 	return res
 }
@@ -88,9 +88,9 @@ func isMonth(b []byte) bool {
 
 // syslogPorts: syslog receivers, a shipped profile's agent port and the
 // standard one (tie-breakers only; hints are the profile's).
-func syslogPorts() []Port {
-	return []Port{
-		{Transport: UDP, Number: 10000, Usual: Syslog, Server: true},
-		{Transport: UDP, Number: 514, Usual: Syslog, Server: true, Hint: "syslog on the standard port"},
+func syslogPorts() []port {
+	return []port{
+		{transport: UDP, number: 10000, usual: Syslog, server: true},
+		{transport: UDP, number: 514, usual: Syslog, server: true, hint: "syslog on the standard port"},
 	}
 }

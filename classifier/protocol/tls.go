@@ -13,20 +13,20 @@ func recogniseTLS(in Input) Result {
 	res := Result{ID: TLS, Conf: Certain}
 	sni, alpn := clientHello(c[5:])
 	if sni != "" {
-		res.Meta.Add("sni", sni)
+		res.Meta.add("sni", sni)
 	}
 	if alpn != "" {
-		res.Meta.Add("alpn", alpn)
+		res.Meta.add("alpn", alpn)
 		if alpn == "postgresql" {
 			res.ID = PostgreSQL
-			res.Meta.Add("request", "direct-tls")
+			res.Meta.add("request", "direct-tls")
 		}
 	}
 	s := in.Server
 	if len(s) >= 11 && s[0] == 0x16 && s[1] == 3 && s[5] == 2 {
-		res.Meta.Add("server", "hello")
+		res.Meta.add("server", "hello")
 	} else if len(s) >= 7 && s[0] == 0x15 && s[1] == 3 {
-		res.Meta.Add("server", "alert")
+		res.Meta.add("server", "alert")
 	}
 	return res
 }
@@ -82,12 +82,12 @@ func clientHello(h []byte) (sni, alpn string) {
 }
 
 // tlsPorts: services that speak TLS from the first byte.
-func tlsPorts() []Port {
-	return []Port{
-		{Transport: TCP, Number: 443, Usual: TLS, Server: true, Hint: "HTTPS"},
-		{Transport: TCP, Number: 636, Usual: TLS, Server: true, Hint: "LDAPS (LDAP over TLS)"},
-		{Transport: TCP, Number: 3269, Usual: TLS, Server: true, Hint: "LDAPS on 3269: the global catalog over TLS; not in the matrix"},
-		{Transport: TCP, Number: 5671, Usual: TLS, Server: true, Hint: "AMQPS on its standard port"},
-		{Transport: TCP, Number: 8443, Server: true},
+func tlsPorts() []port {
+	return []port{
+		{transport: TCP, number: 443, usual: TLS, server: true, hint: "HTTPS"},
+		{transport: TCP, number: 636, usual: TLS, server: true, hint: "LDAPS (LDAP over TLS)"},
+		{transport: TCP, number: 3269, usual: TLS, server: true, hint: "LDAPS on 3269: the global catalog over TLS; not in the matrix"},
+		{transport: TCP, number: 5671, usual: TLS, server: true, hint: "AMQPS on its standard port"},
+		{transport: TCP, number: 8443, server: true},
 	}
 }

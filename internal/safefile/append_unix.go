@@ -10,7 +10,7 @@ import (
 // openAppend opens without following a final symlink: O_NOFOLLOW makes
 // the open itself fail, with no window between a check and the open.
 func openAppend(name string) (*os.File, error) {
-	return os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, Mode)
+	return os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, mode)
 }
 
 func links(st os.FileInfo) uint64 {

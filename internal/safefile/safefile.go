@@ -12,14 +12,14 @@ import (
 	"os"
 )
 
-// Mode is what every file flowverify writes is created with: reports and
+// mode is what every file flowverify writes is created with: reports and
 // captures hold a customer's metadata.
-const Mode = 0o600
+const mode = 0o600
 
 // Create makes a new file at name for writing. It fails when anything is
 // there already, a symlink included (O_EXCL does not follow one).
 func Create(name string) (*os.File, error) {
-	return os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, Mode)
+	return os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode)
 }
 
 // Append opens name for appending, creating it if it is missing. It fails

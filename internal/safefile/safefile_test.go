@@ -48,8 +48,8 @@ func TestCreateRefusesWhatIsThere(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if st, _ := f.Stat(); st.Mode().Perm() != Mode {
-		t.Errorf("created %v, want %v", st.Mode().Perm(), os.FileMode(Mode))
+	if st, _ := f.Stat(); st.Mode().Perm() != mode {
+		t.Errorf("created %v, want %v", st.Mode().Perm(), os.FileMode(mode))
 	}
 }
 
@@ -79,8 +79,8 @@ func TestAppendRefusesLinks(t *testing.T) {
 	if b, _ := os.ReadFile(events); string(b) != "line\nline\n" {
 		t.Errorf("appended %q", b)
 	}
-	if st, _ := os.Stat(events); st.Mode().Perm() != Mode {
-		t.Errorf("events file %v, want %v", st.Mode().Perm(), os.FileMode(Mode))
+	if st, _ := os.Stat(events); st.Mode().Perm() != mode {
+		t.Errorf("events file %v, want %v", st.Mode().Perm(), os.FileMode(mode))
 	}
 }
 

@@ -7,8 +7,8 @@ import "fmt"
 // list, and every later read returns it.
 type Error struct {
 	Op   Op
-	Path string // the spill file, for Write
-	Err  error
+	path string // the spill file, for Write
+	err  error
 }
 
 // Op is what an Error failed at.
@@ -23,11 +23,11 @@ const (
 func (e *Error) Error() string {
 	switch e.Op {
 	case Create:
-		return fmt.Sprintf("no room for the list on disk: %v (set TMPDIR to a directory with space)", e.Err)
+		return fmt.Sprintf("no room for the list on disk: %v (set TMPDIR to a directory with space)", e.err)
 	case Write:
-		return fmt.Sprintf("writing the list to %s: %v (set TMPDIR to a directory with space)", e.Path, e.Err)
+		return fmt.Sprintf("writing the list to %s: %v (set TMPDIR to a directory with space)", e.path, e.err)
 	}
-	return fmt.Sprintf("reading the list back from disk: %v", e.Err)
+	return fmt.Sprintf("reading the list back from disk: %v", e.err)
 }
 
-func (e *Error) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.err }

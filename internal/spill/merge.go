@@ -40,7 +40,7 @@ func (l *List[T, P]) merge(fn func(*T) error) error {
 }
 
 // runCursor is one run's next record.
-type runCursor[T any, P Record[T]] struct {
+type runCursor[T any, P record[T]] struct {
 	run int
 	r   *bufio.Reader
 	key int64
@@ -53,15 +53,15 @@ func (c *runCursor[T, P]) next() (bool, error) {
 	if _, err := io.ReadFull(c.r, k[:]); err == io.EOF {
 		return false, nil
 	} else if err != nil {
-		return false, &Error{Op: Read, Err: err}
+		return false, &Error{Op: Read, err: err}
 	}
 	n, err := binary.ReadUvarint(c.r)
 	if err != nil {
-		return false, &Error{Op: Read, Err: err}
+		return false, &Error{Op: Read, err: err}
 	}
 	c.buf = slices.Grow(c.buf[:0], int(n))[:n]
 	if _, err := io.ReadFull(c.r, c.buf); err != nil {
-		return false, &Error{Op: Read, Err: err}
+		return false, &Error{Op: Read, err: err}
 	}
 	c.key = int64(binary.LittleEndian.Uint64(k[:]))
 	var zero T
@@ -71,7 +71,7 @@ func (c *runCursor[T, P]) next() (bool, error) {
 
 // runHeap orders the runs' next records; ties go to the earlier run,
 // which keeps the merge as stable as one sort of everything.
-type runHeap[T any, P Record[T]] struct{ cs []*runCursor[T, P] }
+type runHeap[T any, P record[T]] struct{ cs []*runCursor[T, P] }
 
 func (h *runHeap[T, P]) Len() int { return len(h.cs) }
 func (h *runHeap[T, P]) Less(i, j int) bool {

@@ -22,9 +22,9 @@ import (
 // millions of records need only a few hundred runs.
 const defaultRun = 32768
 
-// Record is what a List holds: a value that encodes to JSON when it
+// record is what a List holds: a value that encodes to JSON when it
 // spills, and knows its own order.
-type Record[T any] interface {
+type record[T any] interface {
 	*T
 	// SortKey is a record's key when it is read back from JSON (Decode);
 	// Add is given the key by its caller, who usually has it already.
@@ -35,7 +35,7 @@ type Record[T any] interface {
 }
 
 // List is the list; its zero value is an empty list.
-type List[T any, P Record[T]] struct {
+type List[T any, P record[T]] struct {
 	mem   []T
 	keys  []int64 // key of mem[i]
 	n     int
@@ -52,7 +52,7 @@ type runSpan struct{ off, len int64 }
 
 // New returns an empty list that spills every runLen records; 0 is the
 // default, a few tens of MB of reports' flows.
-func New[T any, P Record[T]](runLen int) *List[T, P] { return &List[T, P]{runLen: runLen} }
+func New[T any, P record[T]](runLen int) *List[T, P] { return &List[T, P]{runLen: runLen} }
 
 // Len is the number of records added.
 func (l *List[T, P]) Len() int {
@@ -76,7 +76,7 @@ func (l *List[T, P]) Add(v T, key int64) {
 	}
 }
 
-func compare[T any, P Record[T]](ka int64, a *T, kb int64, b *T) int {
+func compare[T any, P record[T]](ka int64, a *T, kb int64, b *T) int {
 	switch {
 	case ka < kb:
 		return -1
@@ -110,7 +110,7 @@ func (l *List[T, P]) flushRun() {
 	if l.spill == nil {
 		f, err := os.CreateTemp("", "flowverify-flows-*")
 		if err != nil {
-			l.err = &Error{Op: Create, Err: err}
+			l.err = &Error{Op: Create, err: err}
 			return
 		}
 		l.spill, l.name = f, f.Name()
@@ -137,7 +137,7 @@ func (l *List[T, P]) flushRun() {
 		n += int64(h + len(js))
 	}
 	if err := w.Flush(); err != nil {
-		l.err = &Error{Op: Write, Path: l.spill.Name(), Err: err}
+		l.err = &Error{Op: Write, path: l.spill.Name(), err: err}
 		return
 	}
 	l.runs = append(l.runs, runSpan{l.size, n})
@@ -225,11 +225,11 @@ func (l *List[T, P]) Decode(dec *json.Decoder) error {
 	for i := 0; dec.More(); i++ {
 		var v T
 		if err := dec.Decode(P(&v)); err != nil {
-			return &RecordError{Index: i, Err: err}
+			return &RecordError{index: i, err: err}
 		}
 		key, err := P(&v).SortKey()
 		if err != nil {
-			return &RecordError{Index: i, Err: err}
+			return &RecordError{index: i, err: err}
 		}
 		l.Add(v, key)
 	}
@@ -239,10 +239,10 @@ func (l *List[T, P]) Decode(dec *json.Decoder) error {
 
 // RecordError is a record that Decode could not read: Index counts from 0.
 type RecordError struct {
-	Index int
-	Err   error
+	index int
+	err   error
 }
 
-func (e *RecordError) Error() string { return fmt.Sprintf("[%d]: %v", e.Index, e.Err) }
+func (e *RecordError) Error() string { return fmt.Sprintf("[%d]: %v", e.index, e.err) }
 
-func (e *RecordError) Unwrap() error { return e.Err }
+func (e *RecordError) Unwrap() error { return e.err }

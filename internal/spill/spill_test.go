@@ -97,7 +97,7 @@ func TestJSON(t *testing.T) {
 	}
 	err = json.Unmarshal([]byte(`[{"at":"1"},{"at":"yesterday"}]`), &List[rec, *rec]{})
 	var re *RecordError
-	if !errors.As(err, &re) || re.Index != 1 || !strings.Contains(err.Error(), `at: "yesterday"`) {
+	if !errors.As(err, &re) || re.index != 1 || !strings.Contains(err.Error(), `at: "yesterday"`) {
 		t.Errorf("bad key: %v", err)
 	}
 	if err := json.Unmarshal([]byte(`{"at":"1"}`), &List[rec, *rec]{}); err == nil {

@@ -51,9 +51,9 @@ func WriteMix(w io.Writer, packets int, seed uint64) error {
 	}
 	n := DefaultNet()
 	// A larger site: more agents spread the flows over more peers.
-	n.AMAgents, n.TPAgents = nil, nil
+	n.amAgents, n.TPAgents = nil, nil
 	for i := 0; i < 12; i++ {
-		n.AMAgents = append(n.AMAgents, fmt.Sprintf("10.20.1.%d", 100+i))
+		n.amAgents = append(n.amAgents, fmt.Sprintf("10.20.1.%d", 100+i))
 		n.TPAgents = append(n.TPAgents, fmt.Sprintf("10.20.4.%d", 100+i))
 	}
 	s := NewSite(n, seed)
@@ -61,11 +61,11 @@ func WriteMix(w io.Writer, packets int, seed uint64) error {
 	for cycle := 0; st.packets < packets; cycle++ {
 		s.Syslog(t, 10)
 		s.AMQP(t.Add(time.Second), 20)
-		s.DC(t.Add(2*time.Second), n.DCs[cycle%2], DCOptions{})
-		s.Console(t.Add(3*time.Second), cycle%4 == 0)
-		s.PostgresLocal(t.Add(4*time.Second), 0)
+		s.dc(t.Add(2*time.Second), n.DCs[cycle%2], dcOptions{})
+		s.console(t.Add(3*time.Second), cycle%4 == 0)
+		s.postgresLocal(t.Add(4*time.Second), 0)
 		if cycle%10 == 0 {
-			s.Unexpected(t.Add(5*time.Second), n.DCs[0])
+			s.unexpected(t.Add(5*time.Second), n.DCs[0])
 		}
 		if err := st.flush(s.C); err != nil {
 			return err

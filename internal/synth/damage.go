@@ -12,7 +12,7 @@ import (
 // DamageCase is one damaged capture and the outcome flowverify promises.
 type DamageCase struct {
 	Name string
-	Data []byte // nil for cases that are not regular files
+	data []byte // nil for cases that are not regular files
 	Kind string // "file", "dir", "missing", "unreadable"
 	// Exit is the expected status: 0 or 1 (read fully; findings decide), 2
 	// (nothing analysed), 3 (analysed up to the damage).
@@ -32,7 +32,7 @@ func DamagedCorpus(pcap, pcapng []byte) []DamageCase {
 	cs := c.cases
 	cs = append(cs, DamageCase{Name: "a-directory", Kind: "dir", Exit: 2, Want: "no capture files"},
 		DamageCase{Name: "missing.pcap", Kind: "missing", Exit: 2, Want: "no such file"},
-		DamageCase{Name: "unreadable.pcap", Data: pcap, Kind: "unreadable", Exit: 2, Want: "permission denied"})
+		DamageCase{Name: "unreadable.pcap", data: pcap, Kind: "unreadable", Exit: 2, Want: "permission denied"})
 	return cs
 }
 
@@ -40,7 +40,7 @@ func DamagedCorpus(pcap, pcapng []byte) []DamageCase {
 type corpus struct{ cases []DamageCase }
 
 func (c *corpus) add(name string, data []byte, exit int, want string) {
-	c.cases = append(c.cases, DamageCase{Name: name, Data: data, Kind: "file", Exit: exit, Want: want})
+	c.cases = append(c.cases, DamageCase{Name: name, data: data, Kind: "file", Exit: exit, Want: want})
 }
 
 // pcapCases cut a classic pcap at and inside record boundaries and break
@@ -163,9 +163,9 @@ func WriteDamagedCorpus(dir string, cs []DamageCase) error {
 		var err error
 		switch c.Kind {
 		case "file":
-			err = os.WriteFile(p, c.Data, 0o644)
+			err = os.WriteFile(p, c.data, 0o644)
 		case "unreadable":
-			if err = os.WriteFile(p, c.Data, 0o644); err == nil {
+			if err = os.WriteFile(p, c.data, 0o644); err == nil {
 				err = os.Chmod(p, 0)
 			}
 		case "dir":

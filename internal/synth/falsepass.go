@@ -225,7 +225,7 @@ func (fp *falsePass) diffNames() {
 	fp.add(HostileCase{Name: "diff-named-and-unnamed-peers", Why: "the same traffic analysed with and without host names is no regression",
 		Files: one("day.pcap", scenarioBytes("all-good")),
 		Before: [][]string{{"analyze", "-q", "-s", n.Server, "-o", "plain.json", "day.pcap"},
-			{"analyze", "-q", "-s", n.Server, "--host", "agent1=" + n.AMAgents[0], "--host", "dc1=" + dc, "-o", "named.json", "day.pcap"}},
+			{"analyze", "-q", "-s", n.Server, "--host", "agent1=" + n.amAgents[0], "--host", "dc1=" + dc, "-o", "named.json", "day.pcap"}},
 		Args: []string{"diff", "-f", "json", "named.json", "plain.json"}, Exit: []int{0},
 		Checks: []Check{is("regression", "false")}})
 }

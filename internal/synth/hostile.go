@@ -307,7 +307,7 @@ func EPMExchange(ip [4]byte, port uint16) []byte {
 	t1 := c.TCP(Start(), EP(n.Server, 49900), EP(n.DCs[0], 135), epm, TCPOptions{})
 	target := EP(n.DCs[0], port)
 	if ip != [4]byte{} {
-		target = Endpoint{Addr: netip.AddrFrom4(ip), Port: port}
+		target = Endpoint{addr: netip.AddrFrom4(ip), Port: port}
 	}
 	dyn := []Message{{FromClient: true, Data: DCERPCBindDRSUAPI(1)}, {Data: DCERPCBindAck(1)}}
 	c.TCP(t1.Add(10*time.Millisecond), EP(n.Server, 49901), target, dyn, TCPOptions{})

@@ -76,8 +76,8 @@ func LDAPSearchDone(msgID int) []byte {
 	return ber(0x30, berInt(0x02, msgID), ber(0x65, berInt(0x0a, 0), berStr(0x04, ""), berStr(0x04, "")))
 }
 
-// LDAPSearchEntry is one SearchResultEntry with a DN only.
-func LDAPSearchEntry(msgID int, dn string) []byte {
+// ldapSearchEntry is one SearchResultEntry with a DN only.
+func ldapSearchEntry(msgID int, dn string) []byte {
 	return ber(0x30, berInt(0x02, msgID), ber(0x64, berStr(0x04, dn), ber(0x30)))
 }
 
@@ -112,8 +112,8 @@ func AMQPConnectionStart() []byte {
 	return amqpFrame(1, 0, p)
 }
 
-// AMQPStartOk is the client's Connection.Start-Ok with a PLAIN response.
-func AMQPStartOk(user, token string) []byte {
+// amqpStartOk is the client's Connection.Start-Ok with a PLAIN response.
+func amqpStartOk(user, token string) []byte {
 	p := []byte{0, 10, 0, 11}
 	p = binary.BigEndian.AppendUint32(p, 0) // empty client properties
 	p = append(p, amqpShortStr("PLAIN")...)
@@ -122,8 +122,8 @@ func AMQPStartOk(user, token string) []byte {
 	return amqpFrame(1, 0, p)
 }
 
-// AMQPTune is Connection.Tune (from the broker).
-func AMQPTune() []byte {
+// amqpTune is Connection.Tune (from the broker).
+func amqpTune() []byte {
 	return amqpFrame(1, 0, []byte{0, 10, 0, 30, 0x07, 0xff, 0, 2, 0, 0, 0, 60, 0})
 }
 
@@ -153,11 +153,11 @@ func Syslog5424(pri int, t time.Time, host, app, msg string) []byte {
 
 // Kerberos message types.
 const (
-	KrbASReq   = 10
-	KrbASRep   = 11
-	KrbTGSReq  = 12
-	KrbTGSRep  = 13
-	KrbError   = 30
+	krbASReq   = 10
+	krbASRep   = 11
+	krbTGSReq  = 12
+	krbTGSRep  = 13
+	krbError   = 30
 	krbPrincNT = 1
 )
 
@@ -182,13 +182,13 @@ func KerberosASReq(user, realm string, till time.Time, nonce int) []byte {
 		ber(0xa7, berInt(0x02, nonce)),
 		ber(0xa8, ber(0x30, berInt(0x02, 18), berInt(0x02, 17), berInt(0x02, 23))),
 	)
-	return ber(0x6a, ber(0x30, ber(0xa1, berInt(0x02, 5)), ber(0xa2, berInt(0x02, KrbASReq)), ber(0xa4, body)))
+	return ber(0x6a, ber(0x30, ber(0xa1, berInt(0x02, 5)), ber(0xa2, berInt(0x02, krbASReq)), ber(0xa4, body)))
 }
 
 // KerberosError is a KRB-ERROR with an error code (25: pre-auth required).
 func KerberosError(code int, realm string, now time.Time) []byte {
 	return ber(0x7e, ber(0x30,
-		ber(0xa0, berInt(0x02, 5)), ber(0xa1, berInt(0x02, KrbError)),
+		ber(0xa0, berInt(0x02, 5)), ber(0xa1, berInt(0x02, krbError)),
 		ber(0xa4, krbTime(now)), ber(0xa5, berInt(0x02, 0)),
 		ber(0xa6, berInt(0x02, code)),
 		ber(0xa9, berStr(0x1b, realm)), ber(0xaa, krbPrincipal("krbtgt", realm))))
@@ -199,7 +199,7 @@ func KerberosASRep(user, realm string, cipher []byte) []byte {
 	enc := ber(0x30, ber(0xa0, berInt(0x02, 18)), ber(0xa1, berInt(0x02, 2)), ber(0xa2, ber(0x04, cipher)))
 	ticket := ber(0x61, ber(0x30, ber(0xa0, berInt(0x02, 5)), ber(0xa1, berStr(0x1b, realm)),
 		ber(0xa2, krbPrincipal("krbtgt", realm)), ber(0xa3, enc)))
-	return ber(0x6b, ber(0x30, ber(0xa0, berInt(0x02, 5)), ber(0xa1, berInt(0x02, KrbASRep)),
+	return ber(0x6b, ber(0x30, ber(0xa0, berInt(0x02, 5)), ber(0xa1, berInt(0x02, krbASRep)),
 		ber(0xa3, berStr(0x1b, realm)), ber(0xa4, krbPrincipal(user)), ber(0xa5, ticket), ber(0xa6, enc)))
 }
 
@@ -381,8 +381,8 @@ func PostgresAuthOK() []byte {
 	return append(b, 'Z', 0, 0, 0, 5, 'I')
 }
 
-// PostgresQuery is a simple Query message.
-func PostgresQuery(q string) []byte {
+// postgresQuery is a simple Query message.
+func postgresQuery(q string) []byte {
 	b := []byte{'Q'}
 	b = binary.BigEndian.AppendUint32(b, uint32(4+len(q)+1))
 	b = append(b, q...)
@@ -441,9 +441,9 @@ func NTPClient() []byte {
 	return b
 }
 
-// TLSClientHello is a TLS 1.2-style ClientHello record with SNI and, when
+// tlsClientHello is a TLS 1.2-style ClientHello record with SNI and, when
 // alpn is set, one ALPN protocol.
-func TLSClientHello(sni, alpn string) []byte {
+func tlsClientHello(sni, alpn string) []byte {
 	var ext []byte
 	name := []byte(sni)
 	sniExt := append([]byte{0, byte(len(name) + 3), 0, 0, byte(len(name))}, name...)

@@ -164,7 +164,7 @@ func ngPacket(ts time.Time, data []byte) []byte {
 func syslogFrame() []byte {
 	c := New(3)
 	n := DefaultNet()
-	c.UDP(Start(), EP(n.AMAgents[0], 51000), EP(n.Server, 10000), []Message{{FromClient: true, Data: []byte("<13>1 - host app - - - event")}}, 0)
+	c.UDP(Start(), EP(n.amAgents[0], 51000), EP(n.Server, 10000), []Message{{FromClient: true, Data: []byte("<13>1 - host app - - - event")}}, 0)
 	return pcapRecords(capBytes(c))[0][16:]
 }
 

@@ -16,7 +16,7 @@ import (
 
 // Endpoint is an address and port.
 type Endpoint struct {
-	Addr netip.Addr
+	addr netip.Addr
 	Port uint16
 }
 
@@ -91,27 +91,27 @@ type Close int
 
 // Ways a TCP conversation ends.
 const (
-	CloseFIN       Close = iota // FIN from the client, FIN from the server, final ACK
-	CloseServerRST              // client FIN answered by the server's RST (RabbitMQ)
-	CloseClientRST              // client aborts with RST (ldapsearch after StartTLS)
+	closeFIN       Close = iota // FIN from the client, FIN from the server, final ACK
+	closeServerRST              // client FIN answered by the server's RST (RabbitMQ)
+	closeClientRST              // client aborts with RST (ldapsearch after StartTLS)
 	CloseNone                   // still open at the end of the capture
-	CloseServerFIN              // the server closes first
+	closeServerFIN              // the server closes first
 )
 
 // TCPOptions tune a conversation.
 type TCPOptions struct {
-	Iface      int
+	iface      int
 	Close      Close
 	SkipSYN    bool // start mid-stream: no handshake captured
-	RTT        time.Duration
+	rtt        time.Duration
 	MSS        int // split messages into segments of at most MSS bytes
-	Reorder    bool
-	Retransmit bool
+	reorder    bool
+	retransmit bool
 }
 
 // TCP lays out a whole conversation starting at t and returns its end time.
 func (c *Capture) TCP(t time.Time, cl, sv Endpoint, msgs []Message, o TCPOptions) time.Time {
-	rtt := o.RTT
+	rtt := o.rtt
 	if rtt == 0 {
 		rtt = 400 * time.Microsecond
 	}
@@ -146,7 +146,7 @@ type tcpConv struct {
 }
 
 func (cv *tcpConv) send(fromClient bool, flags uint8, data []byte) {
-	f := frame{ts: cv.t, iface: cv.o.Iface, proto: layers.IPProtocolTCP, flags: flags, payload: data}
+	f := frame{ts: cv.t, iface: cv.o.iface, proto: layers.IPProtocolTCP, flags: flags, payload: data}
 	if fromClient {
 		f.src, f.dst, f.seq, f.ack = cv.cl, cv.sv, cv.cseq, cv.sseq
 	} else {
@@ -166,7 +166,7 @@ func (cv *tcpConv) message(m Message) {
 	}
 	cv.t = cv.t.Add(d)
 	segs := split(m.Data, o.MSS)
-	if o.Reorder && len(segs) > 1 {
+	if o.reorder && len(segs) > 1 {
 		segs[0], segs[1] = segs[1], segs[0]
 	}
 	base := cv.cseq
@@ -179,7 +179,7 @@ func (cv *tcpConv) message(m Message) {
 		offs[i] = off
 		off += uint32(len(segs[i]))
 	}
-	if o.Reorder && len(segs) > 1 {
+	if o.reorder && len(segs) > 1 {
 		offs[0], offs[1] = uint32(len(segs[1])), 0
 	}
 	for i, s := range segs {
@@ -189,7 +189,7 @@ func (cv *tcpConv) message(m Message) {
 			cv.sseq = base + offs[i]
 		}
 		cv.send(m.FromClient, ackF|pshF, s)
-		if o.Retransmit && i == 0 {
+		if o.retransmit && i == 0 {
 			cv.t = cv.t.Add(200 * time.Microsecond)
 			cv.send(m.FromClient, ackF|pshF, s)
 		}
@@ -207,7 +207,7 @@ func (cv *tcpConv) message(m Message) {
 // close ends the conversation the way o.Close says.
 func (cv *tcpConv) close() {
 	switch cv.o.Close {
-	case CloseFIN:
+	case closeFIN:
 		cv.send(true, finF|ackF, nil)
 		cv.cseq++
 		cv.t = cv.t.Add(cv.half)
@@ -215,7 +215,7 @@ func (cv *tcpConv) close() {
 		cv.sseq++
 		cv.t = cv.t.Add(cv.half)
 		cv.send(true, ackF, nil)
-	case CloseServerFIN:
+	case closeServerFIN:
 		cv.send(false, finF|ackF, nil)
 		cv.sseq++
 		cv.t = cv.t.Add(cv.half)
@@ -223,12 +223,12 @@ func (cv *tcpConv) close() {
 		cv.cseq++
 		cv.t = cv.t.Add(cv.half)
 		cv.send(false, ackF, nil)
-	case CloseServerRST:
+	case closeServerRST:
 		cv.send(true, finF|ackF, nil)
 		cv.cseq++
 		cv.t = cv.t.Add(cv.half)
 		cv.send(false, rstF|ackF, nil)
-	case CloseClientRST:
+	case closeClientRST:
 		cv.send(true, rstF|ackF, nil)
 	}
 }
@@ -259,7 +259,7 @@ const (
 const (
 	FlagFIN = finF
 	FlagSYN = synF
-	FlagRST = rstF
+	flagRST = rstF
 	FlagPSH = pshF
 	FlagACK = ackF
 	FlagURG = urgF
@@ -347,12 +347,12 @@ func (c *Capture) ICMPBlocked(t time.Time, cl, sv Endpoint, u Unreachable, iface
 	c.add(f)
 	orig := c.frames[len(c.frames)-1]
 	quoted := serializeIP(&orig)
-	if n := ipHeaderLen(cl.Addr) + 8; len(quoted) > n {
+	if n := ipHeaderLen(cl.addr) + 8; len(quoted) > n {
 		quoted = quoted[:n]
 	}
 	t = t.Add(500 * time.Microsecond)
-	e := frame{ts: t, iface: iface, src: Endpoint{Addr: u.Router}, dst: Endpoint{Addr: cl.Addr}, icmpCode: u.Code}
-	if cl.Addr.Is4() {
+	e := frame{ts: t, iface: iface, src: Endpoint{addr: u.Router}, dst: Endpoint{addr: cl.addr}, icmpCode: u.Code}
+	if cl.addr.Is4() {
 		e.proto, e.icmpType = layers.IPProtocolICMPv4, 3
 	} else {
 		e.proto, e.icmpType = layers.IPProtocolICMPv6, 1
@@ -386,9 +386,9 @@ func (c *Capture) UDP(t time.Time, cl, sv Endpoint, msgs []Message, iface int) t
 	return t
 }
 
-// FragmentedUDP sends one datagram cut into IPv4 fragments of fragSize
+// fragmentedUDP sends one datagram cut into IPv4 fragments of fragSize
 // bytes (a multiple of 8) of IP payload, on the first interface.
-func (c *Capture) FragmentedUDP(t time.Time, cl, sv Endpoint, data []byte, fragSize int) time.Time {
+func (c *Capture) fragmentedUDP(t time.Time, cl, sv Endpoint, data []byte, fragSize int) time.Time {
 	whole := frame{src: cl, dst: sv, proto: layers.IPProtocolUDP, payload: data}
 	ipPayload := serializeIP(&whole)[20:] // UDP header + data, checksum included
 	c.ipID++
@@ -412,9 +412,9 @@ func serializeIP(f *frame) []byte {
 	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
 	var net gopacket.NetworkLayer
 	var ls []gopacket.SerializableLayer
-	if f.src.Addr.Is4() {
+	if f.src.addr.Is4() {
 		ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 128, Id: f.ipID, Protocol: f.proto,
-			SrcIP: f.src.Addr.AsSlice(), DstIP: f.dst.Addr.AsSlice(), FragOffset: f.fragOff}
+			SrcIP: f.src.addr.AsSlice(), DstIP: f.dst.addr.AsSlice(), FragOffset: f.fragOff}
 		if f.fragMore {
 			ip.Flags = layers.IPv4MoreFragments
 		} else if f.fragOff == 0 && f.rawIP == nil {
@@ -422,7 +422,7 @@ func serializeIP(f *frame) []byte {
 		}
 		net, ls = ip, append(ls, ip)
 	} else {
-		ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: f.proto, SrcIP: f.src.Addr.AsSlice(), DstIP: f.dst.Addr.AsSlice()}
+		ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: f.proto, SrcIP: f.src.addr.AsSlice(), DstIP: f.dst.addr.AsSlice()}
 		net, ls = ip, append(ls, ip)
 	}
 	switch {

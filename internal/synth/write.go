@@ -12,9 +12,9 @@ import (
 // Link types the writer produces.
 const (
 	LinkEthernet = 1
-	LinkRaw      = 101
+	linkRaw      = 101
 	LinkNull     = 0
-	LinkSLL      = 113
+	linkSLL      = 113
 	LinkSLL2     = 276
 )
 
@@ -25,7 +25,7 @@ type Format struct {
 	BigEndian bool     // pcap written big-endian
 	Gzip      bool     // compress the whole file
 	Links     []uint32 // link type per interface (default: Ethernet); pcap uses Links[0]
-	VLANs     []uint16 // 802.1Q tags on Ethernet frames (two for QinQ)
+	vlans     []uint16 // 802.1Q tags on Ethernet frames (two for QinQ)
 }
 
 // Write serialises the capture.
@@ -50,7 +50,7 @@ func (c *Capture) Write(w io.Writer, f Format) error {
 		return err
 	}
 	for i := range frames {
-		data := linkFrame(&frames[i], f.Links[0], f.VLANs)
+		data := linkFrame(&frames[i], f.Links[0], f.vlans)
 		if err := writePcapRecord(w, f, &frames[i], data); err != nil {
 			return err
 		}
@@ -146,7 +146,7 @@ func (c *Capture) writeNG(w io.Writer, f Format, frames []frame) error {
 		if iface >= len(f.Links) {
 			iface = 0
 		}
-		data := linkFrame(fr, f.Links[iface], f.VLANs)
+		data := linkFrame(fr, f.Links[iface], f.vlans)
 		ts := uint64(fr.ts.UnixNano())
 		epb := le.AppendUint32(nil, uint32(iface))
 		epb = le.AppendUint32(epb, uint32(ts>>32))
@@ -164,13 +164,13 @@ func (c *Capture) writeNG(w io.Writer, f Format, frames []frame) error {
 // linkFrame wraps the IP packet in the link header.
 func linkFrame(fr *frame, link uint32, vlans []uint16) []byte {
 	ip := serializeIP(fr)
-	v6 := !fr.src.Addr.Is4()
+	v6 := !fr.src.addr.Is4()
 	etype := uint16(layers.EthernetTypeIPv4)
 	if v6 {
 		etype = uint16(layers.EthernetTypeIPv6)
 	}
 	switch link {
-	case LinkRaw:
+	case linkRaw:
 		return ip
 	case LinkNull:
 		h := make([]byte, 4, 4+len(ip))
@@ -180,12 +180,12 @@ func linkFrame(fr *frame, link uint32, vlans []uint16) []byte {
 		}
 		binary.LittleEndian.PutUint32(h, fam)
 		return append(h, ip...)
-	case LinkSLL:
+	case linkSLL:
 		h := make([]byte, 16, 16+len(ip))
 		binary.BigEndian.PutUint16(h[0:], 0) // to us
 		binary.BigEndian.PutUint16(h[2:], 1) // ARPHRD_ETHER
 		binary.BigEndian.PutUint16(h[4:], 6)
-		copy(h[6:], mac(fr.src.Addr))
+		copy(h[6:], mac(fr.src.addr))
 		binary.BigEndian.PutUint16(h[14:], etype)
 		return append(h, ip...)
 	case LinkSLL2:
@@ -195,12 +195,12 @@ func linkFrame(fr *frame, link uint32, vlans []uint16) []byte {
 		binary.BigEndian.PutUint16(h[8:], 1) // ARPHRD_ETHER
 		h[10] = 0
 		h[11] = 6
-		copy(h[12:], mac(fr.src.Addr))
+		copy(h[12:], mac(fr.src.addr))
 		return append(h, ip...)
 	}
 	h := make([]byte, 0, 14+4*len(vlans)+len(ip))
-	h = append(h, mac(fr.dst.Addr)...)
-	h = append(h, mac(fr.src.Addr)...)
+	h = append(h, mac(fr.dst.addr)...)
+	h = append(h, mac(fr.src.addr)...)
 	for i, v := range vlans {
 		tpid := uint16(layers.EthernetTypeDot1Q)
 		if i == 0 && len(vlans) > 1 {

@@ -16,9 +16,9 @@ func Count[N ~int | ~int64 | ~uint64 | ~uint32 | ~uint16](n N, word string, plur
 	return s + word + "s"
 }
 
-// Closest is the known name nearest to a misspelt one (an edit distance
+// closest is the known name nearest to a misspelt one (an edit distance
 // of at most two, or one of them a prefix of the other), or "".
-func Closest(name string, known []string) string {
+func closest(name string, known []string) string {
 	best, bestD := "", 3
 	for _, k := range known {
 		d := distance(name, k)
@@ -37,7 +37,7 @@ func Closest(name string, known []string) string {
 
 // DidYouMean is "; did you mean X?" for the closest known name, or "".
 func DidYouMean(name string, known []string) string {
-	if c := Closest(name, known); c != "" && c != name {
+	if c := closest(name, known); c != "" && c != name {
 		return "; did you mean " + c + "?"
 	}
 	return ""

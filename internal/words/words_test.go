@@ -30,7 +30,7 @@ func TestClosest(t *testing.T) {
 		{"postgres", ""},
 		{"x", ""},
 	} {
-		if got := Closest(c.name, known); got != c.want {
+		if got := closest(c.name, known); got != c.want {
 			t.Errorf("Closest(%q) = %q, want %q", c.name, got, c.want)
 		}
 	}
