@@ -3,6 +3,8 @@ package matrix
 import (
 	"fmt"
 	"strings"
+
+	"github.com/flowverify/flowverify/classifier/protocol"
 )
 
 // Failures is how a rule's attempts failed: what tells a firewall that
@@ -101,7 +103,7 @@ func (f *Failures) Text() string {
 // Why names the message and its sender: "administratively prohibited
 // (ICMP 3/13) from 10.20.0.1".
 func (u Unreach) Why() string {
-	s := unreachMeaning(u.V6, u.Code) + " (" + icmpLabel(u) + ")"
+	s := unreachMeaning(u) + " (" + icmpLabel(u) + ")"
 	if u.From != "" {
 		s += " from " + u.From
 	}
@@ -115,20 +117,11 @@ func icmpLabel(u Unreach) string {
 	return fmt.Sprintf("ICMP %d/%d", u.Type, u.Code)
 }
 
-// unreachMeaning names a destination-unreachable code (RFC 792 and 1812
-// for ICMP, RFC 4443 for ICMPv6).
-func unreachMeaning(v6 bool, code uint8) string {
-	var name string
-	if !v6 {
-		name = map[uint8]string{0: "network unreachable", 1: "host unreachable", 2: "protocol unreachable",
-			3: "port unreachable", 4: "fragmentation needed", 9: "network administratively prohibited",
-			10: "host administratively prohibited", 13: "administratively prohibited"}[code]
-	} else {
-		name = map[uint8]string{0: "no route", 1: "administratively prohibited", 2: "beyond scope",
-			3: "address unreachable", 4: "port unreachable", 5: "source address failed policy", 6: "reject route"}[code]
+// unreachMeaning names a destination-unreachable message's code, by
+// its number where the ICMP table has no name for it.
+func unreachMeaning(u Unreach) string {
+	if name := protocol.ICMPCodeName(u.V6, u.Type, u.Code); name != "" {
+		return name
 	}
-	if name == "" {
-		name = fmt.Sprintf("code %d", code)
-	}
-	return name
+	return fmt.Sprintf("code %d", u.Code)
 }
