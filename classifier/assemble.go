@@ -75,9 +75,9 @@ func siteInfo(s matrix.Site) *report.Site {
 	}
 	out := &report.Site{Product: s.Product}
 	for _, g := range s.Groups {
-		side := "right"
+		side := report.SideRight
 		if g.Left {
-			side = "left"
+			side = report.SideLeft
 		}
 		out.Groups = append(out.Groups, report.SiteGroup{Name: g.Name, Side: side, Roles: append([]string{}, g.Roles...)})
 	}

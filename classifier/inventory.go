@@ -11,6 +11,7 @@ import (
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/classifier/protocol"
 	"github.com/flowverify/flowverify/configs"
 	"github.com/flowverify/flowverify/report"
 )
@@ -381,9 +382,9 @@ func (sm siteModel) what(hp hostPart) string {
 func (sm siteModel) looksLike(isServer bool, serves []report.Service, rules, unanswered []string) (hostPart, []string) {
 	var ev []string
 	for _, s := range serves {
-		if s.Protocol != "unknown" {
+		if s.Protocol != protocol.Unknown.String() {
 			verb := "answers"
-			if s.Transport == "udp" && s.Protocol == "syslog" {
+			if s.Transport == matrix.TransportName(matrix.UDP) && s.Protocol == protocol.Syslog.String() {
 				verb = "receives"
 			}
 			ev = append(ev, fmt.Sprintf("%s %s on %s/%d", verb, s.Protocol, s.Transport, s.Port))

@@ -16,8 +16,9 @@ const maxRecognitionPackets = 12
 
 // flowProto is what recognition concluded about one flow.
 type flowProto struct {
-	conf protocol.Confidence
-	meta protocol.Meta
+	conf     protocol.Confidence
+	answered bool
+	meta     protocol.Meta
 }
 
 // recognizer is the flow table's payload hook: it names each flow's
@@ -60,7 +61,7 @@ func (r *recognizer) set(f *flow.Flow, res protocol.Result) {
 		}
 	}
 	f.Protocol = uint16(res.ID)
-	r.protos[f.Meta-1] = flowProto{conf: res.Conf, meta: res.Meta}
+	r.protos[f.Meta-1] = flowProto{conf: res.Conf, answered: res.Answered, meta: res.Meta}
 }
 
 func (r *recognizer) input(f *flow.Flow, pl *flow.Payload) protocol.Input {
@@ -194,26 +195,14 @@ func (r *recognizer) AnyLearned() bool { return len(r.byEP) > 0 }
 func (r *recognizer) MayBeLearned(port uint16) bool { return r.ports != nil && r.ports.Has(port) }
 
 // answeredRPC says whether recognition saw the flow's responder answer
-// DCE/RPC: its first PDU a bind_ack, an alter_context_resp or a response
-// (recogniseDCERPC names it under "server"). A bind_nak, a fault or
-// bytes of another protocol do not make a domain controller.
+// DCE/RPC (protocol.Result.Answered). A bind_nak, a fault or bytes of
+// another protocol do not make a domain controller.
 func (r *recognizer) answeredRPC(f *flow.Flow) bool {
 	if !f.SentData(flow.Orig) {
 		return false // a bind_ack that answers no request of the server's
 	}
 	id, fp := r.proto(f)
-	if fp == nil || id != protocol.DCERPC || fp.conf != protocol.Certain {
-		return false
-	}
-	for _, fl := range fp.meta.Fields[:fp.meta.N] {
-		if fl.Key == "server" {
-			switch fl.Value {
-			case "bind_ack", "alter_context_resp", "response":
-				return true
-			}
-		}
-	}
-	return false
+	return fp != nil && id == protocol.DCERPC && fp.conf == protocol.Certain && fp.answered
 }
 
 // LookupLearned finds a learned endpoint valid at time t.

@@ -134,7 +134,7 @@ func (v *htmlView) layoutGroups(r *Report) {
 		if len(byGroup[g.Name]) == 0 {
 			continue
 		}
-		if g.Side == "left" {
+		if g.Side == SideLeft {
 			left = append(left, g.Name)
 		} else {
 			right = append(right, g.Name)

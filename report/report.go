@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/classifier/protocol"
 )
@@ -94,9 +95,18 @@ type Site struct {
 // of Roles.
 type SiteGroup struct {
 	Name  string   `json:"name"`
-	Side  string   `json:"side"` // left or right of the server
+	Side  Side     `json:"side"`
 	Roles []string `json:"roles"`
 }
+
+// Side is where a box of the diagram stands beside the server.
+type Side string
+
+// The sides, as reports write them.
+const (
+	SideLeft  Side = "left"
+	SideRight Side = "right"
+)
 
 // The diagram's own boxes, for the rules no group of the matrix claims.
 const (
@@ -120,7 +130,7 @@ func (s *Site) boxes() []SiteGroup {
 	if s != nil {
 		out = append(out, s.Groups...)
 	}
-	return append(out, SiteGroup{Name: boxServerItself, Side: "left"}, SiteGroup{Name: boxOther, Side: "right"})
+	return append(out, SiteGroup{Name: boxServerItself, Side: SideLeft}, SiteGroup{Name: boxOther, Side: SideRight})
 }
 
 // boxOf places a rule by its first role (roles as the report writes
@@ -386,7 +396,7 @@ func (u Unexpected) Service() string {
 		if u.ICMPCode != nil {
 			code = *u.ICMPCode
 		}
-		return protocol.ICMPName(u.Transport == "icmp6", uint8(*u.ICMPType), uint8(code))
+		return protocol.ICMPName(u.Transport == matrix.TransportName(capture.ProtoICMPv6), uint8(*u.ICMPType), uint8(code))
 	}
 	return strconv.Itoa(u.Port)
 }

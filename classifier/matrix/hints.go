@@ -25,8 +25,9 @@ func (m *Matrix) Hint(proto uint8, port uint16, dir Direction) string {
 	if proto == capture.ProtoICMP || proto == capture.ProtoICMPv6 {
 		// port holds the message's type and code: no rule's port speaks
 		// about it.
-		name := protocol.ICMPName(proto == capture.ProtoICMPv6, uint8(port), uint8(port>>8))
-		if name == "echo-request" {
+		v6, ty, code := proto == capture.ProtoICMPv6, uint8(port), uint8(port>>8)
+		name := protocol.ICMPName(v6, ty, code)
+		if protocol.IsEchoRequest(v6, ty) && code == 0 {
 			name += " (ping)"
 		}
 		return TransportName(proto) + " " + name + ": no rule of the matrix lists ICMP"

@@ -177,6 +177,7 @@ func recogniseDCERPC(in Input) Result {
 		key := "client"
 		if dir == 1 {
 			key = "server"
+			res.Answered = p.Type == 12 || p.Type == 15 || p.Type == 2 // bind_ack, alter_context_resp, response
 		}
 		res.Meta.add(key, dcerpcPType(p.Type))
 		if uuid, ok := p.boundInterface(); ok {

@@ -69,3 +69,11 @@ func ICMPName(v6 bool, ty, code uint8) string {
 func ICMPCodeName(v6 bool, ty, code uint8) string {
 	return icmpFamily(v6)[ty].codes[code]
 }
+
+// IsEchoRequest reports whether ty is the family's echo request (ping).
+func IsEchoRequest(v6 bool, ty uint8) bool {
+	if v6 {
+		return ty == 128
+	}
+	return ty == 8
+}

@@ -25,6 +25,9 @@ func TestICMPWording(t *testing.T) {
 		if got := ICMPName(c.v6, c.ty, c.code); got != c.name {
 			t.Errorf("ICMPName(%v, %d, %d) = %q, want %q", c.v6, c.ty, c.code, got, c.name)
 		}
+		if got, want := IsEchoRequest(c.v6, c.ty), c.name == "echo-request"; got != want {
+			t.Errorf("IsEchoRequest(%v, %d) = %v, want %v", c.v6, c.ty, got, want)
+		}
 		if got := ICMPCodeName(c.v6, c.ty, c.code); got != c.codeName {
 			t.Errorf("ICMPCodeName(%v, %d, %d) = %q, want %q", c.v6, c.ty, c.code, got, c.codeName)
 		}

@@ -162,6 +162,10 @@ type Result struct {
 	ID   ID
 	Conf Confidence
 	Meta Meta
+	// Answered: the responder's first message answers the initiator's
+	// (DCE/RPC: a bind_ack, an alter_context_resp or a response; a
+	// bind_nak or a fault does not). Only recognisers that can tell set it.
+	Answered bool
 }
 
 // Transport of the flow being recognised.
