@@ -1,14 +1,11 @@
 package capture_test
 
 import (
-	"bufio"
 	"bytes"
-	"os"
 	"testing"
 
-	"github.com/gopacket/gopacket/pcapgo"
-
 	"github.com/flowverify/flowverify/capture"
+	"github.com/flowverify/flowverify/internal/testcaps"
 )
 
 // TestBatchHoldsPacketsUntilFull fills batches of a few arena sizes with
@@ -16,22 +13,10 @@ import (
 // packets while their bytes fit, refuses the first that does not and
 // keeps what it took unchanged; a reset batch starts empty.
 func TestBatchHoldsPacketsUntilFull(t *testing.T) {
-	f, err := os.Open("../testdata/real/lab-site.pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(bufio.NewReader(f))
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw, _ := testcaps.Frames(t, "../testdata/real/lab-site.pcap")
 	var frames [][]byte
-	for {
-		data, _, err := r.ReadPacketData()
-		if err != nil {
-			break
-		}
-		frames = append(frames, data)
+	for _, fr := range raw {
+		frames = append(frames, fr.Data)
 	}
 	if len(frames) < 50 {
 		t.Fatalf("%d frames in lab-site.pcap", len(frames))

@@ -1,51 +1,18 @@
 package classifier
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"net/netip"
-	"os"
 	"reflect"
 	"testing"
 	"time"
 
-	"github.com/gopacket/gopacket/pcapgo"
-
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/internal/testcaps"
 	"github.com/flowverify/flowverify/report"
 )
-
-// frame is one packet of a recorded capture as libpcap hands it over.
-type frame struct {
-	data []byte
-	ts   time.Time
-	wire int
-}
-
-// readFrames reads a pcap's packets raw, with its link type.
-func readFrames(t *testing.T, path string) ([]frame, capture.LinkType) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(bufio.NewReader(f))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []frame
-	for {
-		data, ci, err := r.ReadPacketData()
-		if err != nil {
-			break
-		}
-		out = append(out, frame{data, ci.Timestamp, ci.Length})
-	}
-	return out, capture.LinkType(r.LinkType())
-}
 
 // fakeLive is a live source the test drives: every batch it hands over
 // waits for the loop to take it, and Stats reports the drops the test set
@@ -113,7 +80,7 @@ func (lr *liveRun) hooks(mo *Monitor, failAt int) LiveHooks {
 // on a silent link; drops that rose are reported; recording stops at its
 // first error; every batch goes back to the source.
 func TestMonitorRunsLiveOnBatches(t *testing.T) {
-	frames, link := readFrames(t, "../testdata/real/lab-site.pcap")
+	frames, link := testcaps.Frames(t, "../testdata/real/lab-site.pcap")
 	m, err := matrix.Load(matrix.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +89,7 @@ func TestMonitorRunsLiveOnBatches(t *testing.T) {
 	// Flows idle out within the window, so the window empties in two.
 	m.Limits.TCPTimeout, m.Limits.UDPTimeout = 20*time.Second, 20*time.Second
 	servers := []netip.Addr{netip.MustParseAddr("10.99.0.10")}
-	clock := &testClock{t: frames[0].ts}
+	clock := &testClock{t: frames[0].TS}
 	mo := NewMonitor(m, MonitorConfig{Window: window, Servers: servers, ServerSource: matrix.ServerFromFlag, Clock: clock.now})
 	src := &fakeLive{batches: make(chan *capture.Batch)}
 	evTicks, sumTicks, control := make(chan time.Time), make(chan time.Time), make(chan func())
@@ -138,28 +105,28 @@ func TestMonitorRunsLiveOnBatches(t *testing.T) {
 	sync := func() { control <- func() {} }
 
 	// The reference: the same packets, ticks and clock, fed directly.
-	refClock := &testClock{t: frames[0].ts}
+	refClock := &testClock{t: frames[0].TS}
 	ref := NewMonitor(m, MonitorConfig{Window: window, Servers: servers, ServerSource: matrix.ServerFromFlag, Clock: refClock.now})
 	var want []report.Event
 	dec := capture.NewDecoder()
 	var p capture.Packet
 
-	batches, lastTick := 0, frames[0].ts
+	batches, lastTick := 0, frames[0].TS
 	for i := 0; i < len(frames); {
 		b := capture.NewBatch(1<<16, 16)
 		first := i
-		for i < len(frames) && len(b.Records) < 16 && b.Add(frames[i].data, capture.Record{TS: frames[i].ts.UnixNano(), Wire: frames[i].wire, Link: link}) {
+		for i < len(frames) && len(b.Records) < 16 && b.Add(frames[i].Data, capture.Record{TS: frames[i].TS.UnixNano(), Wire: frames[i].Wire, Link: link}) {
 			i++
 		}
 		// The capture hands a batch over a moment after its last packet.
-		clock.t = frames[i-1].ts.Add(50 * time.Millisecond)
+		clock.t = frames[i-1].TS.Add(50 * time.Millisecond)
 		src.batches <- b
 		sync()
 		batches++
 		refClock.t = clock.t
 		for _, fr := range frames[first:i] {
-			p = capture.Packet{Timestamp: fr.ts.UnixNano(), WireLen: fr.wire}
-			if err := dec.Decode(link, fr.data, &p); err != nil {
+			p = capture.Packet{Timestamp: fr.TS.UnixNano(), WireLen: fr.Wire}
+			if err := dec.Decode(link, fr.Data, &p); err != nil {
 				p.IsIP = false
 			}
 			ref.Packet(&p)
@@ -240,7 +207,7 @@ func TestMonitorRunsLiveOnBatches(t *testing.T) {
 		t.Errorf("recording failed with %v after %d packets, want %v after %d", lr.recordErr, len(lr.recorded), errDiskFull, failAt)
 	}
 	for i := range lr.recorded {
-		if !bytes.Equal(lr.recorded[i], frames[i].data) {
+		if !bytes.Equal(lr.recorded[i], frames[i].Data) {
 			t.Fatalf("recorded packet %d differs from the capture's", i)
 		}
 	}

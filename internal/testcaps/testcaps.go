@@ -4,11 +4,16 @@
 package testcaps
 
 import (
+	"bufio"
 	"bytes"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/flowverify/flowverify/capture"
 )
@@ -92,4 +97,35 @@ func Scaled(n int) int {
 		return n / 10
 	}
 	return n
+}
+
+// Frame is one packet of a recorded capture as libpcap hands it over:
+// what a live source's batches hold, before any decoding.
+type Frame struct {
+	Data []byte
+	TS   time.Time
+	Wire int
+}
+
+// Frames reads a classic pcap's packets raw, with its link type.
+func Frames(t testing.TB, path string) ([]Frame, capture.LinkType) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(bufio.NewReader(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Frame
+	for {
+		data, ci, err := r.ReadPacketData()
+		if err != nil {
+			break
+		}
+		out = append(out, Frame{data, ci.Timestamp, ci.Length})
+	}
+	return out, capture.LinkType(r.LinkType())
 }
