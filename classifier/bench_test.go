@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -108,9 +107,8 @@ func measure(b *testing.B, fn func()) {
 	total := float64(packets) * float64(b.N)
 	b.ReportMetric(total/elapsed.Seconds(), "pkts/s")
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/total, "allocs/pkt")
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		b.ReportMetric(float64(ru.Maxrss)/1024, "peakRSS-MiB")
+	if mib, ok := peakRSS(); ok {
+		b.ReportMetric(mib, "peakRSS-MiB")
 	}
 }
 
