@@ -187,7 +187,8 @@ func syslogLine(e report.Event, host string) string {
 
 // openAlerts starts the --webhook and --syslog sinks; the event writer
 // hands them every event, and they keep the findings.
-func (run *monitorRun) openAlerts(f *monitorFlags) error {
+func (run *monitorRun) openAlerts() error {
+	f := &run.f
 	retries := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}
 	if f.webhook != "" {
 		if !strings.HasPrefix(f.webhook, "http://") && !strings.HasPrefix(f.webhook, "https://") {

@@ -35,7 +35,7 @@ got worse, a vanished peer or new unexpected traffic is a regression
 			return diffReports(stdout, base, cur, format, anyMatrix)
 		},
 	}
-	cmd.Flags().StringVarP(&format, "format", "f", "text", "text or json")
+	cmd.Flags().StringVarP(&format, "format", "f", report.FormatText, "text or json")
 	cmd.Flags().BoolVar(&anyMatrix, "allow-matrix-change", false, "compare reports judged against different profiles or matrices")
 	return cmd
 }
@@ -47,13 +47,13 @@ func diffReports(stdout io.Writer, base, cur *report.Report, format string, anyM
 	}
 	d := report.Compare(base, cur)
 	switch format {
-	case "json":
+	case report.FormatJSON:
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(d); err != nil {
 			return err
 		}
-	case "text":
+	case report.FormatText:
 		if err := report.WriteDiffText(stdout, d); err != nil {
 			return err
 		}

@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/flowverify/flowverify/classifier/matrix"
+
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/report"
 )
@@ -52,3 +54,29 @@ type notJudgedError struct {
 
 func (e *notJudgedError) Error() string { return e.msg }
 func (e *notJudgedError) Unwrap() error { return e.err }
+
+// exitFor maps a report to the exit status (matrix.ExitStatus): 3 for
+// damaged input (the report is still written), 2 with no server, 1 for
+// findings named by --fail-on, 4 when the evidence does not show
+// conformance (a rule never answered, a monitor short of its window),
+// else 0.
+func exitFor(m *matrix.Matrix, r *report.Report) error {
+	switch code := matrix.ExitStatus(r.Facts(), m.FailsOn, r.Summary.Damaged); code {
+	case matrix.ExitDamaged:
+		return &exitError{exitDamaged, newDamagedError(r)}
+	case matrix.ExitNotJudged:
+		msg := "no server could be inferred (" + strings.Join(r.Server.Evidence, "; ") + ")"
+		if len(r.Server.Candidates) > 0 {
+			msg += "; the strongest candidate is " + r.Server.Candidates[0].Address + ": try --server " + r.Server.Candidates[0].Address
+		} else {
+			msg += "; 'flowverify hosts FILE' lists every host seen; pass --server ADDR"
+		}
+		return &exitError{exitUsage, &notJudgedError{msg, r.Server.Err}}
+	case matrix.ExitConforms:
+		return nil
+	case matrix.ExitInconclusive:
+		return &exitError{exitInconclusive, nil}
+	default:
+		return &exitError{code, nil}
+	}
+}

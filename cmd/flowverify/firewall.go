@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/flowverify/flowverify/classifier/firewall"
@@ -23,7 +24,7 @@ func newFirewallCmd(stdout io.Writer, environ []string) *cobra.Command {
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
-			if !contains(firewall.Syntaxes(), syntax) {
+			if !slices.Contains(firewall.Syntaxes(), syntax) {
 				return &exitError{exitUsage, fmt.Errorf("--syntax %q: use %s", syntax, strings.Join(firewall.Syntaxes(), ", "))}
 			}
 			header := fmt.Sprintf("flowverify %s: host-firewall rules for the %s, matrix %q (profile %s)", version, m.Site.ServerLabel(), m.Name, m.Profile)

@@ -157,7 +157,7 @@ func TestDamageThroughTheLayers(t *testing.T) {
 		t.Fatal(err)
 	}
 	damaged := filepath.Join(pcapDir, "suricata_corrupt_record_smtp.pcap")
-	r, err := analyzeFiles(m, []string{damaged, filepath.Join(scenarioDir, "all-good.pcap")}, false, io.Discard, false, false)
+	r, err := analysis{m: m, files: []string{damaged, filepath.Join(scenarioDir, "all-good.pcap")}, stderr: io.Discard}.run()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestNoServerThroughTheLayers(t *testing.T) {
 			"no server could be inferred (10.20.0.10, 10.99.0.10 show the same evidence (7 kinds each)); the strongest candidate is 10.20.0.10: try --server 10.20.0.10"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r, err := analyzeFiles(m, c.files, false, io.Discard, false, false)
+			r, err := analysis{m: m, files: c.files, stderr: io.Discard}.run()
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/flowverify/flowverify/classifier"
@@ -25,7 +26,7 @@ func newHostsCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
   flowverify hosts -f yaml -o site.yaml customer.pcapng && flowverify analyze -c site.yaml customer.pcapng`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !contains(report.InventoryFormats(), format) {
+			if !slices.Contains(report.InventoryFormats(), format) {
 				return &exitError{exitUsage, fmt.Errorf("--format %q: known formats are %s", format, strings.Join(report.InventoryFormats(), ", "))}
 			}
 			if output != "" {

@@ -50,7 +50,7 @@ the sums, as one analysis would: reports without a server stay not judged
 			return &exitError{code, nil}
 		},
 	}
-	cmd.Flags().StringVarP(&of.format, "format", "f", "text", "report format: "+strings.Join(report.KnownFormats(), "|"))
+	cmd.Flags().StringVarP(&of.format, "format", "f", report.FormatText, "report format: "+strings.Join(report.KnownFormats(), "|"))
 	cmd.Flags().StringArrayVarP(&of.outputs, "output", "o", nil, "write the merged report to FILE (repeatable)")
 	cmd.Flags().BoolVar(&anyMatrix, "allow-matrix-change", false, "merge reports judged against different matrices")
 	return cmd

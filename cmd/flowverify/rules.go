@@ -24,9 +24,9 @@ func newRulesCmd(stdout io.Writer, environ []string) *cobra.Command {
 				return &exitError{exitUsage, err}
 			}
 			switch format {
-			case "text":
+			case report.FormatText:
 				writeRulesText(stdout, m)
-			case "markdown", "md":
+			case report.FormatMarkdown, "md":
 				writeRulesMarkdown(stdout, m)
 			default:
 				return &exitError{exitUsage, fmt.Errorf("--format %q: use text or markdown", format)}
@@ -35,7 +35,7 @@ func newRulesCmd(stdout io.Writer, environ []string) *cobra.Command {
 		},
 	}
 	mf.registerMatrix(cmd)
-	cmd.Flags().StringVarP(&format, "format", "f", "text", "text or markdown")
+	cmd.Flags().StringVarP(&format, "format", "f", report.FormatText, "text or markdown")
 	return cmd
 }
 

@@ -58,7 +58,7 @@ also go to the Event Log (ids in the README). On Linux, use the systemd
 unit configs/flowverify.service instead.`,
 	}
 	sub := func(use, short string, fn func(args []string) error, args cobra.PositionalArgs) *cobra.Command {
-		c := &cobra.Command{Use: use, Short: short, Args: args, DisableFlagParsing: use == "install [monitor flags...]",
+		c := &cobra.Command{Use: use, Short: short, Args: args,
 			RunE: func(c *cobra.Command, args []string) error {
 				if err := fn(args); err != nil {
 					return &exitError{exitUsage, err}
@@ -77,8 +77,12 @@ unit configs/flowverify.service instead.`,
 	}
 	run := &cobra.Command{Use: "run", Hidden: true, DisableFlagParsing: true,
 		RunE: func(c *cobra.Command, args []string) error { return serviceRun(args, environ) }}
+	install := sub("install [monitor flags...]", "register the monitor, with these flags, as a service started with the system", serviceInstall, cobra.ArbitraryArgs)
+	// What follows install is the monitor's flags, not install's: they
+	// are stored with the service as given.
+	install.DisableFlagParsing = true
 	cmd.AddCommand(
-		sub("install [monitor flags...]", "register the monitor, with these flags, as a service started with the system", serviceInstall, cobra.ArbitraryArgs),
+		install,
 		sub("uninstall", "stop and remove the service and its Event Log source", func([]string) error { return serviceUninstall() }, cobra.NoArgs),
 		sub("start", "start the service", func([]string) error { return serviceControl(true) }, cobra.NoArgs),
 		sub("stop", "stop the service (the monitor writes its final report)", func([]string) error { return serviceControl(false) }, cobra.NoArgs),

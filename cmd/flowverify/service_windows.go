@@ -12,6 +12,7 @@ import (
 
 	"github.com/flowverify/flowverify/report"
 	"golang.org/x/sys/windows"
+	"golang.org/x/sys/windows/registry"
 	"golang.org/x/sys/windows/svc"
 	"golang.org/x/sys/windows/svc/eventlog"
 	"golang.org/x/sys/windows/svc/mgr"
@@ -56,12 +57,25 @@ func serviceInstall(args []string) error {
 		return fmt.Errorf("creating service %s: %w", serviceName, err)
 	}
 	defer s.Close()
-	if err := eventlog.InstallAsEventCreate(serviceName, eventlog.Error|eventlog.Warning|eventlog.Info); err != nil &&
-		!strings.Contains(err.Error(), "exists") {
+	if eventSourceInstalled() {
+		return nil // left by an earlier install: eventlog would refuse it with an untyped error
+	}
+	if err := eventlog.InstallAsEventCreate(serviceName, eventlog.Error|eventlog.Warning|eventlog.Info); err != nil {
 		s.Delete()
 		return fmt.Errorf("registering the Event Log source: %w", err)
 	}
 	return nil
+}
+
+// eventSourceInstalled says whether the Event Log source's registry key,
+// the one eventlog.Install creates, is there already.
+func eventSourceInstalled() bool {
+	k, err := registry.OpenKey(registry.LOCAL_MACHINE, `SYSTEM\CurrentControlSet\Services\EventLog\Application\`+serviceName, registry.QUERY_VALUE)
+	if err != nil {
+		return false
+	}
+	k.Close()
+	return true
 }
 
 // openService opens flowverify's service; done closes it and the

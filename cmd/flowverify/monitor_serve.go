@@ -16,6 +16,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// What a running monitor serves over HTTP: Prometheus metrics on
+// --metrics-listen, and the live page on --http. Both bind a bare port to
+// loopback.
+
 // maxPageEvents is how many recent events the live page keeps.
 const maxPageEvents = 500
 
@@ -79,7 +83,7 @@ func (lp *livePage) handler() http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		writeReport(w, r, "json")
+		writeReport(w, r, report.FormatJSON)
 	})
 	get("/events", func(w http.ResponseWriter, _ *http.Request) {
 		_, evs := lp.current()
@@ -106,7 +110,7 @@ func (lp *livePage) page(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	var b bytes.Buffer
-	if err := writeReport(&b, r, "html"); err != nil {
+	if err := writeReport(&b, r, report.FormatHTML); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
@@ -123,4 +127,31 @@ func serveLivePage(stderr io.Writer, addr string, lp *livePage) (func(), error) 
 	go srv.Serve(ln)
 	fmt.Fprintf(stderr, "flowverify: live page on http://%s/\n", ln.Addr())
 	return func() { srv.Close() }, nil
+}
+
+// serveMetrics serves Prometheus metrics on --metrics-listen until stop.
+func serveMetrics(stderr io.Writer, listen string) (*publish.Metrics, func(), error) {
+	metrics := publish.NewMetrics()
+	ln, err := net.Listen("tcp", metricsAddr(listen))
+	if err != nil {
+		return nil, nil, fmt.Errorf("--metrics-listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	fmt.Fprintf(stderr, "flowverify: metrics on http://%s/metrics\n", ln.Addr())
+	return metrics, func() { srv.Close() }, nil
+}
+
+// metricsAddr binds a bare port to loopback: the metrics stay local
+// unless the operator names another address.
+func metricsAddr(s string) string {
+	if !strings.Contains(s, ":") {
+		return "127.0.0.1:" + s
+	}
+	if strings.HasPrefix(s, ":") {
+		return "127.0.0.1" + s
+	}
+	return s
 }
