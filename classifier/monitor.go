@@ -164,9 +164,6 @@ func (mo *Monitor) onRulePort(f *flow.Flow) bool {
 // Table exposes counters for metrics.
 func (mo *Monitor) Table() *flow.Table { return mo.table }
 
-// matrix is the matrix in force.
-func (mo *Monitor) matrix() *matrix.Matrix { return mo.m }
-
 // SetMatrix swaps the matrix (SIGHUP) and keeps every flow.
 func (mo *Monitor) SetMatrix(m *matrix.Matrix) {
 	mo.m = m

@@ -9,19 +9,19 @@ import (
 
 // Formats that Write knows.
 const (
-	formatText     = "text"
-	formatJSON     = "json"
-	formatJSONL    = "jsonl"
-	formatJUnit    = "junit"
-	formatHTML     = "html"
-	formatCSV      = "csv"
-	formatFlowsCSV = "flows-csv"
-	formatMarkdown = "markdown"
+	FormatText     = "text"
+	FormatJSON     = "json"
+	FormatJSONL    = "jsonl"
+	FormatJUnit    = "junit"
+	FormatHTML     = "html"
+	FormatCSV      = "csv"
+	FormatFlowsCSV = "flows-csv"
+	FormatMarkdown = "markdown"
 )
 
 // KnownFormats lists the formats this build can write.
 func KnownFormats() []string {
-	return []string{formatText, formatJSON, formatJSONL, formatJUnit, formatHTML, formatCSV, formatFlowsCSV, formatMarkdown}
+	return []string{FormatText, FormatJSON, FormatJSONL, FormatJUnit, FormatHTML, FormatCSV, FormatFlowsCSV, FormatMarkdown}
 }
 
 // FormatFromPath picks a format from a file extension.
@@ -29,25 +29,25 @@ func FormatFromPath(path string) (string, bool) {
 	lower := strings.ToLower(path)
 	switch {
 	case strings.HasSuffix(lower, ".flows.csv"):
-		return formatFlowsCSV, true
+		return FormatFlowsCSV, true
 	case strings.HasSuffix(lower, ".junit.xml"):
-		return formatJUnit, true
+		return FormatJUnit, true
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".html", ".htm":
-		return formatHTML, true
+		return FormatHTML, true
 	case ".xml":
-		return formatJUnit, true
+		return FormatJUnit, true
 	case ".csv":
-		return formatCSV, true
+		return FormatCSV, true
 	case ".md", ".markdown":
-		return formatMarkdown, true
+		return FormatMarkdown, true
 	case ".json":
-		return formatJSON, true
+		return FormatJSON, true
 	case ".jsonl", ".ndjson":
-		return formatJSONL, true
+		return FormatJSONL, true
 	case ".txt", ".text":
-		return formatText, true
+		return FormatText, true
 	}
 	return "", false
 }
@@ -55,21 +55,21 @@ func FormatFromPath(path string) (string, bool) {
 // Write renders r in the named format.
 func Write(w io.Writer, r *Report, format string) error {
 	switch format {
-	case formatJSON:
+	case FormatJSON:
 		return writeJSON(w, r)
-	case formatJSONL:
+	case FormatJSONL:
 		return writeJSONL(w, r)
-	case formatText, "":
+	case FormatText, "":
 		return writeText(w, r)
-	case formatJUnit:
+	case FormatJUnit:
 		return writeJUnit(w, r)
-	case formatHTML:
+	case FormatHTML:
 		return WriteHTML(w, r)
-	case formatCSV:
+	case FormatCSV:
 		return writeRulesCSV(w, r)
-	case formatFlowsCSV:
+	case FormatFlowsCSV:
 		return writeFlowsCSV(w, r)
-	case formatMarkdown, "md":
+	case FormatMarkdown, "md":
 		return writeMarkdown(w, r)
 	}
 	return fmt.Errorf("unknown format %q (known: %s)", format, strings.Join(KnownFormats(), ", "))

@@ -122,7 +122,7 @@ func TestJUnitCases(t *testing.T) {
 	r := smallReport()
 	r.Rules = append(r.Rules, Rule{ID: "amqp-in", Direction: matrix.Inbound, Transport: "tcp", Ports: "5672", Required: true,
 		Status: matrix.StatusNotSeen, Reason: "not tried yet, 2s of a 1m0s window"})
-	d := parseJUnit(t, render(t, r, formatJUnit))
+	d := parseJUnit(t, render(t, r, FormatJUnit))
 	s := d.Suites[0]
 	type want struct{ kind, message string }
 	wants := map[string]want{
@@ -176,7 +176,7 @@ func TestJUnitCases(t *testing.T) {
 // status, the missing peers with the addresses the report knows, and the
 // protocols in a stable order.
 func TestRulesCSV(t *testing.T) {
-	rows := parseCSV(t, render(t, smallReport(), formatCSV))
+	rows := parseCSV(t, render(t, smallReport(), FormatCSV))
 	if len(rows) != 6 || strings.Join(rows[0], ",") !=
 		"rule,direction,transport,ports,role,required,status,reason,flows,allowed,blocked,mismatch,peers,missing_peers,packets,bytes,protocols" {
 		t.Fatalf("%d rows, header %q", len(rows), rows[0])
@@ -225,13 +225,13 @@ func TestFlowFormats(t *testing.T) {
 	r := smallReport()
 	r.Flows = twoFlows(t)
 
-	rows := parseCSV(t, render(t, r, formatFlowsCSV))
+	rows := parseCSV(t, render(t, r, FormatFlowsCSV))
 	if len(rows) != 3 || rows[0][0] != "transport" || rows[1][1] != "10.0.1.5:40000" || rows[2][1] != "10.0.0.10:50001" ||
 		rows[1][15] != "80" || rows[2][13] != "2" {
 		t.Errorf("flows CSV:\n%q", rows)
 	}
 
-	lines := strings.Split(strings.TrimSuffix(render(t, r, formatJSONL), "\n"), "\n")
+	lines := strings.Split(strings.TrimSuffix(render(t, r, FormatJSONL), "\n"), "\n")
 	var firsts []string
 	for _, l := range lines {
 		var f Flow
@@ -245,7 +245,7 @@ func TestFlowFormats(t *testing.T) {
 	}
 
 	var streamed, whole any
-	if err := json.Unmarshal([]byte(render(t, r, formatJSON)), &streamed); err != nil {
+	if err := json.Unmarshal([]byte(render(t, r, FormatJSON)), &streamed); err != nil {
 		t.Fatalf("JSON with flows: %v", err)
 	}
 	all, err := json.Marshal(r)
@@ -257,7 +257,7 @@ func TestFlowFormats(t *testing.T) {
 		t.Errorf("the streamed JSON differs from the report marshalled whole")
 	}
 
-	text := render(t, r, formatText)
+	text := render(t, r, FormatText)
 	if !strings.Contains(text, "Flows (2; times UTC)") || strings.Index(text, "10.0.1.5:40000") > strings.Index(text, "10.0.0.10:50001") {
 		t.Errorf("text flow list:\n%s", text)
 	}
@@ -272,7 +272,7 @@ func TestJSONLWithoutFlows(t *testing.T) {
 		r := smallReport()
 		r.Rules = c.rules
 		var types []string
-		for _, l := range strings.Split(strings.TrimSuffix(render(t, r, formatJSONL), "\n"), "\n") {
+		for _, l := range strings.Split(strings.TrimSuffix(render(t, r, FormatJSONL), "\n"), "\n") {
 			var v struct {
 				Type, ID string
 				Verdict  matrix.Outcome
@@ -305,14 +305,14 @@ func TestEmptySections(t *testing.T) {
 		format        string
 		want, notWant []string
 	}{
-		{formatText, []string{"\nBlocked attempts (0)\n\nUnexpected traffic (0 groups)\n\nSummary: CONFORMS — 0 missing, 0 blocked, 0 mismatch, 0 partial, 0 unexpected\n"},
+		{FormatText, []string{"\nBlocked attempts (0)\n\nUnexpected traffic (0 groups)\n\nSummary: CONFORMS — 0 missing, 0 blocked, 0 mismatch, 0 partial, 0 unexpected\n"},
 			[]string{"Warnings", "INITIATOR", "DIRECTION", "Flows ("}},
-		{formatMarkdown, []string{"### flowverify: ✅ conforms", "**Findings:** 0 missing, 0 blocked, 0 mismatch, 0 partial, 0 unexpected."},
+		{FormatMarkdown, []string{"### flowverify: ✅ conforms", "**Findings:** 0 missing, 0 blocked, 0 mismatch, 0 partial, 0 unexpected."},
 			[]string{"**Blocked attempts**", "**Unexpected traffic**", "> ⚠"}},
-		{formatHTML, []string{"<h2>Blocked attempts (0)</h2>\n<p class=\"ok\">✓ none</p>", "<h2>Unexpected traffic (0 groups)</h2>\n<p class=\"ok\">✓ none</p>",
+		{FormatHTML, []string{"<h2>Blocked attempts (0)</h2>\n<p class=\"ok\">✓ none</p>", "<h2>Unexpected traffic (0 groups)</h2>\n<p class=\"ok\">✓ none</p>",
 			"Unexpected traffic (0 groups)</text>", "class=\"ok\">✓ none</text>"},
 			[]string{`<p class="warn">`, "<h2>Timeline</h2>"}},
-		{formatJUnit, []string{`<testcase name="no unexpected traffic" classname="flowverify.unexpected"></testcase>`}, []string{"<failure", "system-out>warnings"}},
+		{FormatJUnit, []string{`<testcase name="no unexpected traffic" classname="flowverify.unexpected"></testcase>`}, []string{"<failure", "system-out>warnings"}},
 	} {
 		out := render(t, r, c.format)
 		for _, s := range c.want {
@@ -326,10 +326,10 @@ func TestEmptySections(t *testing.T) {
 			}
 		}
 	}
-	if rows := parseCSV(t, render(t, &Report{}, formatCSV)); len(rows) != 1 {
+	if rows := parseCSV(t, render(t, &Report{}, FormatCSV)); len(rows) != 1 {
 		t.Errorf("rules CSV of a report without rules: %d rows, want the header alone", len(rows))
 	}
-	if rows := parseCSV(t, render(t, r, formatFlowsCSV)); len(rows) != 1 {
+	if rows := parseCSV(t, render(t, r, FormatFlowsCSV)); len(rows) != 1 {
 		t.Errorf("flows CSV without --flows: %d rows, want the header alone", len(rows))
 	}
 }
@@ -376,7 +376,7 @@ func TestOutcomesInEveryFormat(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			r := smallReport()
 			c.edit(r)
-			text := render(t, r, formatText)
+			text := render(t, r, FormatText)
 			for _, w := range c.text {
 				if !strings.Contains(text, w) {
 					t.Errorf("text lacks %q:\n%s", w, text)
@@ -385,14 +385,14 @@ func TestOutcomesInEveryFormat(t *testing.T) {
 			if r.NoServer() && strings.Contains(text, "  adws-out: ") {
 				t.Errorf("text gives rule reasons without a server:\n%s", text)
 			}
-			if md := render(t, r, formatMarkdown); !strings.HasPrefix(md, c.markdown+"\n") {
+			if md := render(t, r, FormatMarkdown); !strings.HasPrefix(md, c.markdown+"\n") {
 				t.Errorf("markdown starts %.80q, want %q", md, c.markdown)
 			}
-			if html := render(t, r, formatHTML); !strings.Contains(html, c.html) {
+			if html := render(t, r, FormatHTML); !strings.Contains(html, c.html) {
 				t.Errorf("HTML lacks %q", c.html)
 			}
 			props := map[string]string{}
-			for _, p := range parseJUnit(t, render(t, r, formatJUnit)).Suites[0].Props {
+			for _, p := range parseJUnit(t, render(t, r, FormatJUnit)).Suites[0].Props {
 				props[p.Name] = p.Value
 			}
 			if props["verdict"] != string(r.Summary.Verdict) {
@@ -414,7 +414,7 @@ func TestLongTextsWrap(t *testing.T) {
 	r.Blocked[0].Initiator = "[2001:db8:aaaa:bbbb:cccc:dddd:eeee:1]:50000"
 	r.Blocked[0].Responder = "[2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff]:9389"
 	r.Blocked[0].First = "2025-01-01T00:10:00.123456789Z"
-	text := render(t, r, formatText)
+	text := render(t, r, FormatText)
 	for _, l := range strings.Split(text, "\n") {
 		if n := len([]rune(l)); n > textWidth {
 			t.Errorf("a line of %d runes, over %d: %q", n, textWidth, l)
@@ -427,7 +427,7 @@ func TestLongTextsWrap(t *testing.T) {
 	if !strings.Contains(text, "\n  adws-out: the peer never") || !strings.Contains(text, "\n  ! the peer never") {
 		t.Errorf("the reason and the warning do not start their paragraphs:\n%s", text)
 	}
-	md := render(t, r, formatMarkdown)
+	md := render(t, r, FormatMarkdown)
 	for _, l := range strings.Split(md, "\n") {
 		if strings.HasPrefix(l, "| `adws-out`") && !strings.HasSuffix(l, long+" |") {
 			t.Errorf("markdown row of adws-out does not end with its whole reason: %q", l)
@@ -445,7 +445,7 @@ func TestMarkdownCutsLongLists(t *testing.T) {
 	for len(r.Unexpected) < 21 {
 		r.Unexpected = append(r.Unexpected, r.Unexpected[0])
 	}
-	md := render(t, r, formatMarkdown)
+	md := render(t, r, FormatMarkdown)
 	if n := strings.Count(md, "\n- `adws-out` 10.0.0.10:50000 → 10.0.0.22:9389: no-answer (2 attempts)"); n != 20 {
 		t.Errorf("%d blocked attempts listed, want 20", n)
 	}
@@ -463,12 +463,12 @@ func TestMarkdownCutsLongLists(t *testing.T) {
 // HTML escapes markup; JSON gives every string back as it was.
 func TestMachineFormatsCarryInputExactly(t *testing.T) {
 	r := hostileReport(t)
-	for _, row := range parseCSV(t, render(t, r, formatCSV)) {
+	for _, row := range parseCSV(t, render(t, r, FormatCSV)) {
 		if row[7] != "reason" && row[7] != hostileText {
 			t.Errorf("rules CSV reason %q, want the hostile text as it was", row[7])
 		}
 	}
-	d := parseJUnit(t, render(t, r, formatJUnit))
+	d := parseJUnit(t, render(t, r, FormatJUnit))
 	for _, c := range rawBreaks {
 		if strings.Contains(d.Suites[0].Name, c) {
 			t.Errorf("raw %q in the JUnit suite name", c)
@@ -480,7 +480,7 @@ func TestMachineFormatsCarryInputExactly(t *testing.T) {
 	formula.Rules[1].Peers[0].Address = "@SUM(A1)"
 	formula.Rules[0].Description = "-2+3"
 	formula.Flows = twoFlows(t)
-	for _, format := range []string{formatCSV, formatFlowsCSV} {
+	for _, format := range []string{FormatCSV, FormatFlowsCSV} {
 		for _, row := range parseCSV(t, render(t, formula, format)) {
 			for _, cell := range row {
 				if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
@@ -489,20 +489,20 @@ func TestMachineFormatsCarryInputExactly(t *testing.T) {
 			}
 		}
 	}
-	if rows := parseCSV(t, render(t, formula, formatCSV)); rows[2][7] != `'=HYPERLINK("http://x")` || rows[2][12] != "'@SUM(A1)=blocked" {
+	if rows := parseCSV(t, render(t, formula, FormatCSV)); rows[2][7] != `'=HYPERLINK("http://x")` || rows[2][12] != "'@SUM(A1)=blocked" {
 		t.Errorf("neutralised cells %q and %q, want a leading apostrophe and the rest as it was", rows[2][7], rows[2][12])
 	}
 
 	markup := smallReport()
 	markup.Rules[0].Description = `<script>alert(1)</script>`
 	markup.Inputs[0].Name = `"><img src=x onerror=alert(1)>.pcap`
-	html := render(t, markup, formatHTML)
+	html := render(t, markup, FormatHTML)
 	if strings.Count(html, "<script>") != 1 || strings.Contains(html, "<img") || !strings.Contains(html, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Errorf("the HTML report does not escape markup from input")
 	}
 
 	r.Flows = nil
-	for _, l := range strings.Split(strings.TrimSuffix(render(t, r, formatJSONL), "\n"), "\n") {
+	for _, l := range strings.Split(strings.TrimSuffix(render(t, r, FormatJSONL), "\n"), "\n") {
 		var v struct {
 			Type, Reason string
 		}
@@ -522,9 +522,9 @@ func TestFormatNames(t *testing.T) {
 		render(t, smallReport(), f)
 	}
 	for path, want := range map[string]string{
-		"r.html": formatHTML, "R.HTM": formatHTML, "r.xml": formatJUnit, "r.junit.xml": formatJUnit, "r.csv": formatCSV,
-		"r.flows.csv": formatFlowsCSV, "r.md": formatMarkdown, "r.markdown": formatMarkdown, "r.json": formatJSON,
-		"r.jsonl": formatJSONL, "r.ndjson": formatJSONL, "r.txt": formatText, "r.text": formatText, "r.pdf": "", "r": "",
+		"r.html": FormatHTML, "R.HTM": FormatHTML, "r.xml": FormatJUnit, "r.junit.xml": FormatJUnit, "r.csv": FormatCSV,
+		"r.flows.csv": FormatFlowsCSV, "r.md": FormatMarkdown, "r.markdown": FormatMarkdown, "r.json": FormatJSON,
+		"r.jsonl": FormatJSONL, "r.ndjson": FormatJSONL, "r.txt": FormatText, "r.text": FormatText, "r.pdf": "", "r": "",
 	} {
 		if got, ok := FormatFromPath(path); got != want || ok != (want != "") {
 			t.Errorf("FormatFromPath(%q) = %q, %v; want %q", path, got, ok, want)
@@ -533,7 +533,7 @@ func TestFormatNames(t *testing.T) {
 	if err := Write(&bytes.Buffer{}, smallReport(), "pdf"); err == nil || !strings.Contains(err.Error(), strings.Join(KnownFormats(), ", ")) {
 		t.Errorf("unknown format: %v", err)
 	}
-	if render(t, smallReport(), "md") != render(t, smallReport(), formatMarkdown) || render(t, smallReport(), "") != render(t, smallReport(), formatText) {
+	if render(t, smallReport(), "md") != render(t, smallReport(), FormatMarkdown) || render(t, smallReport(), "") != render(t, smallReport(), FormatText) {
 		t.Errorf("md and the empty format are not Markdown and text")
 	}
 }
@@ -545,7 +545,7 @@ func TestHTMLTimeline(t *testing.T) {
 	r := smallReport()
 	r.Timeline = &Timeline{Buckets: 4, Start: r.Window.Start, End: r.Window.End,
 		Rules: map[string][]int{"ldap-out": {9, 0, 1, 0}}, Unexpected: []int{0, 3, 0, 0}}
-	html := render(t, r, formatHTML)
+	html := render(t, r, FormatHTML)
 	tl := html[strings.Index(html, "<h2>Timeline</h2>"):]
 	tl = tl[:strings.Index(tl, "</section>")]
 	for _, want := range []string{

@@ -196,9 +196,6 @@ func (f *Flow) HistoryString() string {
 	return h
 }
 
-// established reports whether a three-way handshake completed at some point.
-func (f *Flow) established() bool { return f.everEst }
-
 // Handshake reports whether the flow shows the initiator's SYN, the
 // responder's SYN/ACK and then the initiator's ACK, in that order.
 func (f *Flow) Handshake() bool { return f.histSeen[Orig]&hShake != 0 }
@@ -208,9 +205,6 @@ func (f *Flow) SentData(dir int) bool { return f.sawHist(dir, hData) }
 
 // SentSYNACK reports whether dir (Orig or Resp) sent a SYN/ACK.
 func (f *Flow) SentSYNACK(dir int) bool { return f.sawHist(dir, hSynAck) }
-
-// sentRST reports whether dir (Orig or Resp) sent a reset.
-func (f *Flow) sentRST(dir int) bool { return f.sawHist(dir, hRst) }
 
 func (f *Flow) addHistory(dir int, bit uint8, letter byte) {
 	if f.histSeen[dir]&bit != 0 {

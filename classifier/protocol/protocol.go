@@ -96,15 +96,6 @@ func ByName(s string) (ID, bool) {
 	return Unknown, false
 }
 
-// names lists every known protocol name.
-func names() []string {
-	var out []string
-	for id := ID(1); id < numIDs; id++ {
-		out = append(out, id.String())
-	}
-	return out
-}
-
 // Confidence says how sure a recogniser is.
 type Confidence uint8
 
