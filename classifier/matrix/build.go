@@ -2,11 +2,13 @@ package matrix
 
 import (
 	"fmt"
-	"github.com/flowverify/flowverify/internal/words"
 	"net/netip"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/flowverify/flowverify/classifier/protocol"
+	"github.com/flowverify/flowverify/internal/words"
 )
 
 func parseTransport(s string) (uint8, error) {
@@ -171,6 +173,13 @@ func (m *Matrix) buildRule(i int, rr rawRule, seen map[string]bool, cerr configE
 		}
 	}
 	r.Protocols = splitList(rr.Protocol)
+	for _, name := range r.Protocols {
+		// A misspelt name would match no recognised flow and turn every
+		// one of them into a mismatch, so it is refused here.
+		if _, ok := protocol.ByName(name); !ok {
+			return cerr(key+".protocol", "unknown protocol %q%s", name, words.DidYouMean(name, protocol.Names()))
+		}
+	}
 	if err := r.Learn.UnmarshalText([]byte(rr.Learn)); err != nil {
 		return cerr(key+".learn", "%v", err)
 	}

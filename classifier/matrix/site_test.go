@@ -118,6 +118,7 @@ func TestSiteKeysNameTheKey(t *testing.T) {
 		{"evidence on a learned row", "rules:\n  - id: rpc-dynamic-out\n    evidence: 1\n", []string{"rules[rpc-dynamic-out].evidence", "learned"}},
 		{"evidence on a local row", "rules:\n  - id: y\n    direction: local\n    transport: tcp\n    ports: \"7\"\n    evidence: 1\n", []string{"rules[y].evidence", "local"}},
 		{"evidence on too many ports", strings.Replace(rule("    evidence: 1\n"), "\"7\"", "\"7-40\"", 1), []string{"rules[x].evidence", "more than 16"}},
+		{"misspelt protocol", rule("    protocol: [ldpa]\n"), []string{"matrix.yaml:6: rules[x].protocol", "unknown protocol \"ldpa\"", "did you mean ldap"}},
 		{"hint of a bad transport", "hints:\n  - {transport: sctp, ports: \"1\", text: x}\n", []string{"matrix.yaml:2: hints[0].transport"}},
 		{"hint without ports", "hints:\n  - {transport: tcp, text: x}\n", []string{"hints[0].ports"}},
 		{"hint without text", "hints:\n  - {transport: tcp, ports: \"1\"}\n", []string{"hints[0].text", "missing"}},

@@ -96,6 +96,16 @@ func ByName(s string) (ID, bool) {
 	return Unknown, false
 }
 
+// Names lists every protocol's report name, the words a matrix rule's
+// protocol key may use.
+func Names() []string {
+	out := make([]string, 0, numIDs-1)
+	for id := ID(1); id < numIDs; id++ {
+		out = append(out, id.String())
+	}
+	return out
+}
+
 // Confidence says how sure a recogniser is.
 type Confidence uint8
 
