@@ -282,7 +282,7 @@ func judgeCases() []judgeCase {
 			notes: []string{"ambiguous: also matches [web-again-in]; web-in chosen by config order"}},
 		{name: "server source port below the dynamic range", facts: flowFacts(TCP, server, 1025, dc, 389, certain(protocol.LDAP)),
 			verdict: matrix.Allowed, rule: "directory-out", dir: matrix.Outbound, reason: "matches directory-out",
-			notes: []string{"server source port 1025 is outside the Windows dynamic range 49152-65535"}},
+			notes: []string{"server source port 1025 is outside the site's dynamic range 49152-65535 (site.dynamic_ports)"}},
 
 		// The dynamic range: admitted only by the capture's evidence.
 		{name: "learned endpoint in the range", facts: out(TCP, dc, 49800, handshake), learned: learnedEndpoints{answer(49800)},
