@@ -111,10 +111,7 @@ func (c layerCheck) document(doc *yaml.Node) error {
 // value checks n against s; key is n's place, written as errors write
 // it, and line the line an error blames: its key's, where it has one.
 func (c layerCheck) value(n *yaml.Node, s *shape, key string, line int) error {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+	if n = deref(n); n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return nil // the key given empty: its zero value
 	}
 	switch s.kind {
@@ -154,6 +151,7 @@ func (c layerCheck) value(n *yaml.Node, s *shape, key string, line int) error {
 // mapping checks a mapping's keys: an unknown one is refused with the
 // closest known key, at every level.
 func (c layerCheck) mapping(n *yaml.Node, s *shape, key string, line int) error {
+	n = deref(n)
 	if n.Kind != yaml.MappingNode {
 		what := kindOf(n) + " given"
 		if key == "" {
@@ -163,9 +161,15 @@ func (c layerCheck) mapping(n *yaml.Node, s *shape, key string, line int) error 
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if k.Value == "<<" { // a YAML merge key: the merged mapping's keys are this one's
-			if err := c.value(v, s, key, k.Line); err != nil {
-				return err
+		if k.Value == "<<" { // a YAML merge key: the merged mappings' keys are this one's
+			merged := []*yaml.Node{v}
+			if v.Kind == yaml.SequenceNode {
+				merged = v.Content
+			}
+			for _, m := range merged {
+				if err := c.mapping(m, s, key, k.Line); err != nil {
+					return err
+				}
 			}
 			continue
 		}
@@ -193,6 +197,7 @@ func (c layerCheck) entries(n *yaml.Node, s *shape, key string, line int) error 
 		return c.errorf(line, key, "%s given; want a list of entries", kindOf(n))
 	}
 	for i, e := range n.Content {
+		e = deref(e)
 		sel := strconv.Itoa(i)
 		for j := 0; j+1 < len(e.Content) && e.Kind == yaml.MappingNode; j += 2 {
 			if k := strings.ToLower(e.Content[j].Value); (k == "id" || k == "name") && e.Content[j+1].Value != "" {
@@ -205,6 +210,14 @@ func (c layerCheck) entries(n *yaml.Node, s *shape, key string, line int) error 
 		}
 	}
 	return nil
+}
+
+// deref is the node an alias stands for.
+func deref(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
 }
 
 func joinKey(key, name string) string {

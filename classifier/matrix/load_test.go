@@ -414,3 +414,27 @@ func TestEnvironmentValuesAreChecked(t *testing.T) {
 		t.Fatalf("good values: %v %+v", err, m)
 	}
 }
+
+// YAML's anchors and merge keys are read as the decoder reads them: the
+// keys they bring in are checked, and only those.
+func TestConfigAnchorsAreChecked(t *testing.T) {
+	base := "x-out: &out {direction: outbound, transport: tcp}\nx-lab: &lab {role: [domain-controllers]}\n"
+	good := "rules:\n  - <<: [*out, *lab]\n    id: winrm-out\n    ports: \"5985\"\n"
+	// The anchors' own keys are unknown at the top level: they are put
+	// under a rule instead.
+	if _, err := Load(LoadOptions{ConfigFile: writeConfig(t, base+good)}); err == nil || !strings.Contains(err.Error(), ":1: x-out: unknown key") {
+		t.Fatalf("anchors at the top: %v", err)
+	}
+	file := writeConfig(t, "rules:\n  - &w {id: winrm-out, direction: outbound, transport: tcp, ports: \"5985\"}\n  - <<: *w\n    id: winrm-https-out\n    ports: \"5986\"\n")
+	m, err := Load(LoadOptions{ConfigFile: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m.Rules[len(m.Rules)-1]; r.ID != "winrm-https-out" || r.Direction != Outbound || r.Ports.String() != "5986" {
+		t.Errorf("merged rule %+v", r)
+	}
+	bad := writeConfig(t, "rules:\n  - &w {id: winrm-out, direction: outbound, transport: tcp, ports: \"5985\", portz: 1}\n  - <<: *w\n    id: y\n")
+	if _, err := Load(LoadOptions{ConfigFile: bad}); err == nil || !strings.HasSuffix(err.Error(), ":2: rules[winrm-out].portz: unknown key; did you mean ports?") {
+		t.Fatalf("unknown key in an anchor: %v", err)
+	}
+}
