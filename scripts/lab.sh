@@ -371,7 +371,7 @@ record_nflog() {
 # the scanned DC), for testing what flowverify infers from each without
 # being told the server. Servers a shape needs beyond those of up start
 # before its capture (shape_prepare), so their start-up is not in it.
-SHAPES="console-action-8080 postgres-5435 postgres-5439 kerberos-udp88 ldaps-636 dc-talk syslog-tcp-pg-dns loopback nmap-scan"
+SHAPES="console-action-8080 postgres-5435 postgres-5439 kerberos-udp88 ldaps-636 dc-talk syslog-tcp-pg-dns loopback nmap-scan nmap-scan-tm"
 
 # pg_extra HOST PORT ADDRESS: one more PostgreSQL cluster, on HOST at
 # ADDRESS:PORT (a cluster listens on one port; the shapes need 5432 and
@@ -455,6 +455,8 @@ shape() {
 		ns tm psql -h 127.0.0.1 -p 5432 -U postgres -c 'select 1' >/dev/null || log "psql failed"
 		ns tm curl -s -o /dev/null "http://127.0.0.1:8080/" || log "curl failed" ;;
 	nmap-scan) ns agent nmap -sS -n -T4 -p 1-1000 "$dc" >"$DIR/nmap.log" 2>&1 || log "nmap failed" ;;
+	# the server itself swept, with the ports it serves (8080, 10001) among the thousand
+	nmap-scan-tm) ns agent nmap -sS -n -T4 -p 1-998,8080,10001 "$tm" >"$DIR/nmap-tm.log" 2>&1 || log "nmap failed" ;;
 	*) echo "no shape '$1'; lab.sh shapes names them" >&2; return 2 ;;
 	esac
 }
