@@ -132,7 +132,7 @@ func TestFirewallPowerShellStructure(t *testing.T) {
 	}
 	ps := firewallOutput(t, "threatmanager", "powershell")
 	if !strings.Contains(ps, "-RemotePort 49152-65535") || !strings.Contains(ps, "# dynamic RPC") {
-		t.Error("the dynamic RPC row is not expressed as the Windows dynamic range with a comment")
+		t.Error("the dynamic RPC row is not expressed as the site's dynamic range with a comment")
 	}
 }
 
