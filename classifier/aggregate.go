@@ -409,9 +409,10 @@ func (p *portSpan) add(port uint16) {
 }
 
 // note says, once for the capture, what the server's source ports tell:
-// a Linux host (or a Windows one with a changed dynamic range) opens
-// connections from 32768-60999, which the matrix's Windows range does not
-// cover; nothing when every port is in the range, or the matrix names none.
+// ports outside site.dynamic_ports, as a Linux host's 32768-60999 are
+// outside Windows' 49152-65535, mean a host firewall limiting source
+// ports would block them; nothing when every port is in the range, or
+// the matrix names none.
 func (p *portSpan) note() string {
 	if p.outside == 0 {
 		return ""
@@ -425,6 +426,6 @@ func (p *portSpan) note() string {
 	if r.Hi == 65535 {
 		where = fmt.Sprintf("below %d", r.Lo)
 	}
-	return fmt.Sprintf("the server's source ports %d-%d (%d of %d outbound TCP flows %s) %s Windows' dynamic range %s: a host firewall that limits source ports would need to allow them",
+	return fmt.Sprintf("the server's source ports %d-%d (%d of %d outbound TCP flows %s) %s the site's dynamic range %s (site.dynamic_ports): a host firewall that limits source ports would need to allow them",
 		p.lo, p.hi, p.outside, p.n, where, what, p.site.DynamicPorts)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -129,7 +130,15 @@ func Inventory(m *matrix.Matrix, srcs []*capture.FileSource, unread []*capture.I
 	if err != nil {
 		return nil, err
 	}
-	return inv.build(m, r, table), nil
+	out := inv.build(m, r, table)
+	if m.ConfigFile != "" {
+		// -c takes one file: the site file carries this one's rules and
+		// settings, or judging with it would lose them.
+		if out.Config.Base, err = os.ReadFile(m.ConfigFile); err != nil {
+			return nil, fmt.Errorf("reading %s again for the site file: %w", m.ConfigFile, err)
+		}
+	}
+	return out, nil
 }
 
 // openRoles is m with every role emptied: the inventory asks which peers
@@ -226,7 +235,9 @@ func (inv *inventory) build(m *matrix.Matrix, r *report.Report, t *flow.Table) *
 	for i := range out.Hosts {
 		h := &out.Hosts[i]
 		for role, members := range out.Config.Roles {
-			if slices.Contains(members, h.Name) && !strings.HasSuffix(role, "-peers") {
+			// A role the site file invents for a narrowed rule is no
+			// role of the matrix the host was described with.
+			if slices.Contains(members, h.Name) && m.Roles[role] != nil {
 				h.Roles = append(h.Roles, role)
 			}
 		}
@@ -498,21 +509,7 @@ func siteConfig(m *matrix.Matrix, r *report.Report, hosts []report.InventoryHost
 			}
 		}
 	}
-	for _, rule := range m.Rules {
-		if len(rule.Roles) == 0 || len(byRule[rule.ID]) == 0 {
-			continue
-		}
-		var members []string
-		for _, role := range rule.Roles {
-			members = append(members, cfg.Roles[role]...)
-		}
-		slices.Sort(members)
-		if len(byRule[rule.ID]) < len(slices.Compact(members)) {
-			own := rule.ID + "-peers"
-			cfg.Roles[own] = byRule[rule.ID]
-			cfg.Rules = append(cfg.Rules, report.SiteRule{ID: rule.ID, Role: []string{own}})
-		}
-	}
+	narrow(m, &cfg, byRule)
 	roles := make([]string, 0, len(cfg.Roles))
 	for name := range cfg.Roles {
 		roles = append(roles, name)
@@ -526,6 +523,57 @@ func siteConfig(m *matrix.Matrix, r *report.Report, hosts []report.InventoryHost
 		}
 	}
 	return cfg, flags
+}
+
+// narrow gives a rule that reached only some of its roles' members a role
+// of its own, so that judging with the file calls nothing partial that
+// worked. The new role is no role of the matrix's diagram: the file also
+// draws it in the box of the rule's first role, or the rule would leave
+// its box for "Other" (site.groups is a list, so the file gives it whole).
+func narrow(m *matrix.Matrix, cfg *report.SiteConfig, byRule map[string][]string) {
+	boxed := map[string][]string{} // a role of the matrix -> the new roles drawn with it
+	for _, rule := range m.Rules {
+		if len(rule.Roles) == 0 || len(byRule[rule.ID]) == 0 {
+			continue
+		}
+		var members []string
+		for _, role := range rule.Roles {
+			members = append(members, cfg.Roles[role]...)
+		}
+		slices.Sort(members)
+		if len(byRule[rule.ID]) >= len(slices.Compact(members)) {
+			continue
+		}
+		own := ownRole(m, cfg, rule.ID)
+		cfg.Roles[own] = byRule[rule.ID]
+		cfg.Rules = append(cfg.Rules, report.SiteRule{ID: rule.ID, Role: []string{own}})
+		boxed[rule.Roles[0]] = append(boxed[rule.Roles[0]], own)
+	}
+	site := siteInfo(m.Site)
+	if site == nil {
+		return
+	}
+	changed := false
+	for i, g := range site.Groups {
+		for _, role := range g.Roles {
+			if len(boxed[role]) > 0 {
+				site.Groups[i].Roles, changed = append(site.Groups[i].Roles, boxed[role]...), true
+			}
+		}
+	}
+	if changed {
+		cfg.Site = &report.SiteGroups{Groups: site.Groups}
+	}
+}
+
+// ownRole names the role of a narrowed rule: ID-peers, numbered when the
+// matrix or the file has a role of that name already.
+func ownRole(m *matrix.Matrix, cfg *report.SiteConfig, id string) string {
+	name := id + "-peers"
+	for n := 2; m.Roles[name] != nil || cfg.Roles[name] != nil; n++ {
+		name = fmt.Sprintf("%s-peers%d", id, n)
+	}
+	return name
 }
 
 // rolesForFlags fills the roles as --role flags can: flags cannot give a

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -76,6 +78,20 @@ type SiteConfig struct {
 	Hosts   map[string][]string `json:"hosts,omitempty" yaml:"hosts,omitempty"`
 	Roles   map[string][]string `json:"roles,omitempty" yaml:"roles,omitempty"`
 	Rules   []SiteRule          `json:"rules,omitempty" yaml:"rules,omitempty"`
+	// Site holds the diagram's boxes when a narrowed rule's own role
+	// must be drawn where the rule's first role is.
+	Site *SiteGroups `json:"site,omitempty" yaml:"site,omitempty"`
+	// Base is the matrix file (-c) the site was described with, if any:
+	// the site file carries it, as -c takes one file and lays it over a
+	// profile, so that rules and settings of that file are not lost.
+	Base []byte `json:"-" yaml:"-"`
+}
+
+// SiteGroups is the part of a matrix file's site block the site file
+// writes: the diagram's boxes, all of them (a list replaces the
+// profile's).
+type SiteGroups struct {
+	Groups []SiteGroup `json:"groups" yaml:"groups"`
 }
 
 // SiteRule narrows one rule to a role of its own.
@@ -177,12 +193,47 @@ func writeInventoryCSV(w io.Writer, inv *Inventory) error {
 // U+2029) or that hides text. The names stay in a comment because the
 // matrix has no key for where a file came from, and an unknown key is an
 // error for -c. Before anything is written, the output is read back and
-// must hold exactly the site configuration: a name can never add a key.
+// must hold exactly the site configuration (laid over the matrix file it
+// was described with, if any): a name can never add a key.
 func writeSiteYAML(w io.Writer, inv *Inventory) error {
+	base, err := baseMapping(inv.Config.Base)
+	if err != nil {
+		return fmt.Errorf("the matrix file the site was described with: %w", err)
+	}
+	cfg := inv.Config
+	cfg.Roles = withBaseRoles(cfg.Roles, base)
 	var root yaml.Node
-	if err := root.Encode(inv.Config); err != nil {
+	if err := root.Encode(cfg); err != nil {
 		return err
 	}
+	root.HeadComment = strings.Join(siteHead(inv), "\n")
+	commentSite(&root)
+	if base != nil {
+		layBase(&root, base)
+	}
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(4)
+	if err := enc.Encode(&root); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	check := sameSite(b.Bytes(), cfg)
+	if base != nil {
+		check = sameLaidSite(b.Bytes(), cfg)
+	}
+	if check != nil {
+		return fmt.Errorf("the site file does not read back as written: %w", check)
+	}
+	_, err = w.Write(b.Bytes())
+	return err
+}
+
+// siteHead is the file's opening comment: how it came about, from which
+// inputs, and what each named host looks like.
+func siteHead(inv *Inventory) []string {
 	head := slices.Clone(inv.Usage.FileHead)
 	for _, in := range inv.Inputs {
 		head = append(head, "  from "+printable(in.Name))
@@ -199,29 +250,163 @@ func writeSiteYAML(w io.Writer, inv *Inventory) error {
 			}
 		}
 	}
-	root.HeadComment = strings.Join(head, "\n")
+	return head
+}
+
+// commentSite says why the narrowed rules and the diagram's boxes are in
+// the file: whoever edits it should know before removing them.
+func commentSite(root *yaml.Node) {
 	for i := 0; i+1 < len(root.Content); i += 2 {
-		if root.Content[i].Value == "rules" {
-			// Whoever edits the file should know why these rows are
-			// here before removing them.
+		switch root.Content[i].Value {
+		case "rules":
 			root.Content[i].HeadComment = "Rules that reached only some of their role's members, each with a role\n" +
 				"of its own: judged with the whole role they would be partial."
+		case "site":
+			root.Content[i].HeadComment = "The diagram's boxes, with each narrowed rule's own role in the box of\n" +
+				"the role it narrows."
+			groups := mappingValue(root.Content[i+1], "groups")
+			if groups == nil {
+				continue
+			}
+			for _, g := range groups.Content {
+				if roles := mappingValue(g, "roles"); roles != nil {
+					roles.Style = yaml.FlowStyle
+				}
+			}
 		}
 	}
-	var b bytes.Buffer
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(4)
-	if err := enc.Encode(&root); err != nil {
-		return err
+}
+
+// mappingValue is the value of key in a mapping node, nil without one.
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
 	}
-	if err := enc.Close(); err != nil {
-		return err
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
 	}
-	if err := sameSite(b.Bytes(), inv.Config); err != nil {
-		return fmt.Errorf("the site file does not read back as written: %w", err)
+	return nil
+}
+
+// baseMapping reads the matrix file the site was described with: its
+// top-level mapping, nil without a file (or an empty one).
+func baseMapping(data []byte) (*yaml.Node, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err
 	}
-	_, err := w.Write(b.Bytes())
-	return err
+	if len(doc.Content) == 0 {
+		return nil, nil
+	}
+	if doc.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("not a mapping")
+	}
+	return doc.Content[0], nil
+}
+
+// withBaseRoles adds to the site's roles, empty (any peer, as the
+// inventory read them), those the matrix file declares and the capture
+// gave no member: the file's rules and ignore entries still name them.
+func withBaseRoles(roles map[string][]string, base *yaml.Node) map[string][]string {
+	declared := mappingValue(base, "roles")
+	if declared == nil || len(declared.Content) == 0 {
+		return roles
+	}
+	out := maps.Clone(roles)
+	if out == nil {
+		out = map[string][]string{}
+	}
+	for i := 0; i+1 < len(declared.Content); i += 2 {
+		if name := declared.Content[i].Value; out[name] == nil {
+			out[name] = []string{}
+		}
+	}
+	return out
+}
+
+// layBase lays the site over the matrix file it was described with, as
+// one file: the site's server, hosts and roles replace the file's; its
+// narrowed rules set the role of the file's entry of that id (a second
+// entry would be a duplicate) or are added; its diagram boxes replace the
+// file's site.groups; everything else of the file stays as it was, its
+// comments included.
+func layBase(root, base *yaml.Node) {
+	ours := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		ours[root.Content[i].Value] = root.Content[i+1]
+	}
+	for i := 0; i+1 < len(base.Content); i += 2 {
+		k, v := base.Content[i], base.Content[i+1]
+		switch k.Value {
+		case "extends", "server", "hosts", "roles":
+			continue // the site's (extends: the profile the matrix was built on)
+		case "rules":
+			if r := ours["rules"]; r != nil {
+				r.Content = mergeRuleNodes(v.Content, r.Content)
+				setComment(root, "rules", "The rules of the matrix file the site was described with. Those that\n"+
+					"reached only some of their role's members have a role of their own:\n"+
+					"judged with the whole role they would be partial.")
+				continue
+			}
+		case "site":
+			if s := ours["site"]; s != nil {
+				if v.Kind != yaml.MappingNode {
+					continue // an empty site block: the site's alone
+				}
+				setMapping(v, "groups", mappingValue(s, "groups"))
+				s.Content = v.Content
+				continue
+			}
+		}
+		root.Content = append(root.Content, k, v)
+	}
+}
+
+// setComment sets the comment above a key of a mapping node.
+func setComment(n *yaml.Node, key, text string) {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			n.Content[i].HeadComment = text
+		}
+	}
+}
+
+// setMapping sets key in a mapping node, adding it when missing.
+func setMapping(n *yaml.Node, key string, val *yaml.Node) {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			n.Content[i+1] = val
+			return
+		}
+	}
+	n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, val)
+}
+
+// mergeRuleNodes is the file's rule entries with the narrowed rules'
+// roles set, then the narrowed rules the file has no entry for.
+func mergeRuleNodes(file, narrowed []*yaml.Node) []*yaml.Node {
+	roleOf := map[string]*yaml.Node{}
+	var ids []string
+	for _, e := range narrowed {
+		id := mappingValue(e, "id").Value
+		roleOf[id] = mappingValue(e, "role")
+		ids = append(ids, id)
+	}
+	out := slices.Clone(file)
+	for _, e := range out {
+		if id := mappingValue(e, "id"); id != nil && roleOf[id.Value] != nil {
+			setMapping(e, "role", roleOf[id.Value])
+			delete(roleOf, id.Value)
+		}
+	}
+	for i, id := range ids {
+		if roleOf[id] != nil {
+			out = append(out, narrowed[i])
+		}
+	}
+	return out
 }
 
 // sameSite reads a written site file back: it must decode, with no key
@@ -245,4 +430,68 @@ func sameSite(data []byte, want SiteConfig) error {
 		return fmt.Errorf("read %q, meant %q", a, b)
 	}
 	return nil
+}
+
+// sameLaidSite reads back a site file laid over a matrix file: as values,
+// it must be the file's with the site's keys laid over it as layBase
+// does, nothing more.
+func sameLaidSite(data []byte, cfg SiteConfig) error {
+	want := map[string]any{}
+	if err := yaml.Unmarshal(cfg.Base, &want); err != nil {
+		return err
+	}
+	for _, k := range []string{"extends", "server", "hosts", "roles"} {
+		delete(want, k)
+	}
+	cfg.Base = nil
+	site, err := yaml.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	var ours map[string]any
+	if err := yaml.Unmarshal(site, &ours); err != nil {
+		return err
+	}
+	for k, v := range ours {
+		switch k {
+		case "rules":
+			want[k] = mergeRuleValues(want[k], v)
+		case "site":
+			s, _ := want[k].(map[string]any)
+			if s == nil {
+				s = map[string]any{}
+			}
+			s["groups"] = v.(map[string]any)["groups"]
+			want[k] = s
+		default:
+			want[k] = v
+		}
+	}
+	var got map[string]any
+	if err := yaml.Unmarshal(data, &got); err != nil {
+		return err
+	}
+	if !reflect.DeepEqual(got, want) {
+		return fmt.Errorf("read %v, meant %v", got, want)
+	}
+	return nil
+}
+
+// mergeRuleValues is mergeRuleNodes over decoded values.
+func mergeRuleValues(file, narrowed any) []any {
+	out, _ := file.([]any)
+	out = slices.Clone(out)
+	for _, n := range narrowed.([]any) {
+		nm := n.(map[string]any)
+		found := false
+		for _, e := range out {
+			if em, ok := e.(map[string]any); ok && em["id"] == nm["id"] {
+				em["role"], found = nm["role"], true
+			}
+		}
+		if !found {
+			out = append(out, n)
+		}
+	}
+	return out
 }

@@ -126,3 +126,108 @@ func FuzzSiteYAML(f *testing.F) {
 		}
 	})
 }
+
+// A site described under -c FILE is written as one file with FILE: the
+// site's server, hosts and roles replace FILE's, a narrowed rule's role is
+// set on FILE's entry of that id, the diagram's boxes replace FILE's, and
+// the rest of FILE (rules of its own, removed rules, settings) stays, so
+// that the written file loads as FILE's matrix with the site described.
+func TestSiteYAMLLaidOverBase(t *testing.T) {
+	const custom = `# the site's own rows
+name: acme
+server: [old]
+hosts:
+  old: [192.0.2.1]
+roles:
+  file-servers: [old]
+remove_rules: [access-analyzer-8080]
+site:
+  product: Acme Vault
+rules:
+  - id: adws-out
+    description: AD Web Services, site wording
+  - id: smb-out
+    direction: outbound
+    transport: tcp
+    ports: "445"
+    role: [file-servers]
+`
+	groups := &SiteGroups{Groups: []SiteGroup{
+		{Name: "Agents", Side: SideLeft, Roles: []string{"activity-monitor-agents"}},
+		{Name: "Domain controllers", Side: SideRight, Roles: []string{"domain-controllers", "adws-out-peers"}},
+	}}
+	for _, c := range []struct {
+		name, base string
+		keys       []string // top-level keys written, in order
+		err        bool
+	}{
+		{"no file", "", []string{"server", "hosts", "roles", "rules", "site"}, false},
+		{"custom file", custom, []string{"server", "hosts", "roles", "rules", "site", "name", "remove_rules"}, false},
+		{"file that is no mapping", "- a\n- b\n", nil, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			inv := siteInventory("day.pcap", "a domain controller")
+			inv.Config.Site = groups
+			inv.Config.Base = []byte(c.base)
+			var b bytes.Buffer
+			err := WriteInventory(&b, inv, "yaml")
+			if c.err {
+				if err == nil {
+					t.Fatalf("wrote\n%s", b.Bytes())
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc yaml.Node
+			if err := yaml.Unmarshal(b.Bytes(), &doc); err != nil {
+				t.Fatal(err)
+			}
+			var keys []string
+			for i, n := range doc.Content[0].Content {
+				if i%2 == 0 {
+					keys = append(keys, n.Value)
+				}
+			}
+			if !slices.Equal(keys, c.keys) {
+				t.Errorf("keys %q, want %q\n%s", keys, c.keys, b.Bytes())
+			}
+			m := loadSite(t, b.Bytes())
+			if len(m.Server) != 1 || m.Server[0].String() != "10.20.0.10" {
+				t.Errorf("server %v, want the site's 10.20.0.10", m.Server)
+			}
+			if m.Site.Groups[1].Roles[1] != "adws-out-peers" {
+				t.Errorf("groups %+v: the narrowed rule's role is drawn with no box", m.Site.Groups)
+			}
+			rules := map[string]matrix.Rule{}
+			for _, r := range m.Rules {
+				rules[r.ID] = r
+			}
+			if !slices.Equal(rules["adws-out"].Roles, []string{"adws-out-peers"}) {
+				t.Errorf("adws-out has roles %v, want its own", rules["adws-out"].Roles)
+			}
+			if c.base == "" {
+				return
+			}
+			if rules["adws-out"].Description != "AD Web Services, site wording" || m.Name != "acme" || m.Site.Product != "Acme Vault" {
+				t.Errorf("the file's settings are lost: adws-out %q, name %q, product %q", rules["adws-out"].Description, m.Name, m.Site.Product)
+			}
+			if _, ok := rules["smb-out"]; !ok {
+				t.Errorf("the file's own rule smb-out is lost")
+			}
+			if _, ok := rules["access-analyzer-8080"]; ok {
+				t.Errorf("the rule the file removes is back")
+			}
+			if r := m.Roles["file-servers"]; r == nil || len(r.Members) != 0 {
+				t.Errorf("file-servers is %+v, want declared and empty (the capture gave it none)", r)
+			}
+			if m.Hosts["old"] != nil {
+				t.Errorf("the file's host old is kept beside the site's")
+			}
+			if !bytes.Contains(b.Bytes(), []byte("# the site's own rows")) {
+				t.Errorf("the file's comments are lost:\n%s", b.Bytes())
+			}
+		})
+	}
+}

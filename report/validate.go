@@ -88,8 +88,8 @@ func decodeReport(dec *json.Decoder, r *Report) error {
 				return fmt.Errorf("flows: %w", err)
 			}
 		case ok:
-			if err := dec.Decode(f.Addr().Interface()); err != nil {
-				return fmt.Errorf("%s: %w", key, err)
+			if err := decodeField(dec, key, f); err != nil {
+				return err
 			}
 		default:
 			var skip json.RawMessage
@@ -105,6 +105,83 @@ func decodeReport(dec *json.Decoder, r *Report) error {
 		return fmt.Errorf("data after the report's object")
 	}
 	return nil
+}
+
+// decodeField decodes the value of one top-level key into f. A list is
+// read entry by entry, so that an error names the entry and its key
+// (rules[3].status), not only the list.
+func decodeField(dec *json.Decoder, key string, f reflect.Value) error {
+	if f.Kind() != reflect.Slice {
+		return pathError(key, dec.Decode(f.Addr().Interface()))
+	}
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return pathError(key, err)
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(raw, &items) != nil || items == nil {
+		return pathError(key, json.Unmarshal(raw, f.Addr().Interface())) // null, or not a list
+	}
+	list := reflect.MakeSlice(f.Type(), len(items), len(items))
+	for i, item := range items {
+		if err := json.Unmarshal(item, list.Index(i).Addr().Interface()); err != nil {
+			return pathError(fmt.Sprintf("%s[%d]", key, i), err)
+		}
+	}
+	f.Set(list)
+	return nil
+}
+
+// fieldError is a value of a report read back that does not fit the
+// schema, at its path from the report's top.
+type fieldError struct {
+	Path string // rules[3].peers.flows
+	Msg  string // in the schema's words; empty: Err's
+	Err  error
+}
+
+func (e *fieldError) Error() string {
+	if e.Msg == "" {
+		return e.Path + ": " + e.Err.Error()
+	}
+	return e.Path + ": " + e.Msg
+}
+
+func (e *fieldError) Unwrap() error { return e.Err }
+
+// pathError places err at path; a value of the wrong type is worded from
+// the decoder's typed error, which holds the rest of the path.
+func pathError(path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return &fieldError{Path: path, Err: err}
+	}
+	if te.Field != "" {
+		path += "." + te.Field
+	}
+	return &fieldError{Path: path, Msg: te.Value + " given; want " + jsonWant(te.Type), Err: err}
+}
+
+// jsonWant names what a Go type takes in JSON.
+func jsonWant(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number, 0 or more"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	}
+	return "an object"
 }
 
 func (r *Report) validate() error {

@@ -34,7 +34,9 @@ func edit(t *testing.T, data []byte, fn func(m map[string]any)) []byte {
 	return out
 }
 
-func firstRule(m map[string]any) map[string]any { return m["rules"].([]any)[0].(map[string]any) }
+func firstRule(m map[string]any) map[string]any { return rule(m, 0) }
+
+func rule(m map[string]any, i int) map[string]any { return m["rules"].([]any)[i].(map[string]any) }
 
 func TestParseChecksTheSchema(t *testing.T) {
 	data := golden(t)
@@ -54,7 +56,16 @@ func TestParseChecksTheSchema(t *testing.T) {
 		}},
 		{"negative summary", "summary.flows", func(m map[string]any) { m["summary"].(map[string]any)["flows"] = -1 }},
 		{"other schema", "schema", func(m map[string]any) { m["schema"] = "flowverify/report/v0" }},
-		{"counter past int64", "not a flowverify JSON report", func(m map[string]any) { firstRule(m)["allowed"] = 1e20 }},
+		{"counter past int64", "not a flowverify JSON report: rules[0].allowed: number 100000000000000000000 given; want a whole number",
+			func(m map[string]any) { firstRule(m)["allowed"] = 1e20 }},
+		// A value of the wrong type names its whole path, not the top key.
+		{"status of the wrong type", "rules[3].status: number given; want a string", func(m map[string]any) { rule(m, 3)["status"] = 5 }},
+		{"count as text", "rules[2].flows: string given; want a whole number", func(m map[string]any) { rule(m, 2)["flows"] = "many" }},
+		{"peer's count as text", "rules[1].peers.flows: string given; want a whole number",
+			func(m map[string]any) { rule(m, 1)["peers"] = []any{map[string]any{"host": "dc1", "flows": "x"}} }},
+		{"summary count as text", "summary.flows: string given; want a whole number", func(m map[string]any) { m["summary"].(map[string]any)["flows"] = "x" }},
+		{"rules not a list", "rules: string given; want a list", func(m map[string]any) { m["rules"] = "x" }},
+		{"blocked entry not an object", "blocked[0]: string given; want an object", func(m map[string]any) { m["blocked"] = []any{"x"} }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Parse("edited.json", edit(t, data, c.fn))

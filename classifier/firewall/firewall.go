@@ -34,7 +34,7 @@ type Entry struct {
 	transport   uint8
 	ports       matrix.Ports   // the server's port for inbound, the peer's for outbound
 	remote      []netip.Prefix // nil: any address
-	dynamicRPC  bool           // the endpoint-mapper row: Windows' dynamic range
+	dynamicRPC  bool           // a learn: epm row: its whole range, since no firewall follows the mapper
 }
 
 // FromMatrix lists the entries the matrix implies. A bidirectional row
@@ -164,7 +164,7 @@ func allPrefixes(ps []netip.Prefix) []string {
 
 // rpcComment explains an endpoint-mapper row's wide port range.
 func rpcComment(e Entry) string {
-	return "dynamic RPC: the server connects to the port the endpoint mapper hands out; Windows has no RPC keyword for remote ports, so the whole dynamic range " + e.ports.String() + " is allowed"
+	return "dynamic RPC: the server connects to the port the endpoint mapper hands out; Windows has no RPC keyword for remote ports, so the row's whole range " + e.ports.String() + " is allowed"
 }
 
 // --- PowerShell (NetSecurity module)

@@ -2,7 +2,6 @@ package matrix
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/flowverify/flowverify/internal/words"
@@ -32,6 +31,9 @@ func (e *ConfigError) Error() string {
 	msg := e.Msg
 	if msg == "" && e.Err != nil {
 		msg = e.Err.Error()
+	}
+	if mk, ok := e.Err.(*MissingKeyError); ok && e.Msg == "" {
+		return fmt.Sprintf("%s: %s", src, mk)
 	}
 	key := e.Key
 	if e.Setting != 0 {
@@ -101,44 +103,22 @@ func (e *ProfileConflictError) Error() string {
 	return fmt.Sprintf("the file extends %q but the profile asked for is %q", e.Extends, e.Profile)
 }
 
+// MissingKeyError is a key that must be given and is not, or is given
+// empty: worded as missing, not as a bad value "".
+type MissingKeyError struct {
+	Key  string // in full: rules[winrm-out].direction
+	Want string // what it takes: "one of inbound, outbound, ..."
+}
+
+func (e *MissingKeyError) Error() string { return e.Key + " is required: " + e.Want }
+
 // locate adds the line of the error's key when it comes from the user's
-// file.
+// file and the key is in it; an error of the layer check has its line.
 func locate(err error, file string, data []byte) error {
 	ce, ok := err.(*ConfigError)
-	if !ok || ce.Source != file || ce.line > 0 || data == nil {
+	if !ok || ce.Source != file || ce.line > 0 || data == nil || ce.Key == "" {
 		return err
 	}
-	if ce.Key != "" {
-		ce.line = lineOf(data, ce.Key)
-	} else if i := strings.Index(ce.Msg, "unknown keys: "); i >= 0 {
-		name := strings.TrimSpace(ce.Msg[i+len("unknown keys: "):])
-		if j := strings.IndexAny(name, ", ;"); j >= 0 {
-			name = name[:j]
-		}
-		if k := strings.LastIndex(name, "."); k >= 0 {
-			name = name[k+1:]
-		}
-		ce.line = findKey(data, name)
-	}
+	ce.line = lineOf(data, ce.Key)
 	return ce
-}
-
-// cleanYAMLError keeps the YAML parser's line information.
-func cleanYAMLError(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, "yaml: "); i >= 0 {
-		msg = msg[i:]
-	}
-	return msg
-}
-
-// cleanDecodeError keeps the part of mapstructure's message that names keys.
-func cleanDecodeError(err error) string {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "decoding failed due to the following error(s):")
-	msg = strings.TrimSpace(msg)
-	msg = strings.ReplaceAll(msg, "'' has invalid keys:", "unknown keys:")
-	msg = regexp.MustCompile(`'([^']+)' has invalid keys:`).ReplaceAllString(msg, "$1: unknown keys:")
-	msg = strings.ReplaceAll(msg, "\n\n", "; ")
-	return msg
 }

@@ -40,6 +40,13 @@ func TestLoadErrorsAreValues(t *testing.T) {
 				pc, ok := errors.AsType[*ProfileConflictError](err)
 				return ok && pc.Extends == "threatmanager" && pc.Profile == "threatmanager-3.0"
 			}, ""},
+		{"a rule without a direction", func(t *testing.T) LoadOptions {
+			return LoadOptions{ConfigFile: writeConfig(t, "rules:\n  - {id: winrm-out, transport: tcp, ports: \"5985\"}\n")}
+		}, "", 0, "rules[winrm-out].direction",
+			func(err error) bool {
+				mk, ok := errors.AsType[*MissingKeyError](err)
+				return ok && mk.Key == "rules[winrm-out].direction"
+			}, ""},
 		{"bad fail_on", func(*testing.T) LoadOptions { return LoadOptions{FailOn: []string{"everything"}} },
 			"flag", SettingFailOn, "", func(err error) bool { return errors.Unwrap(err) != nil }, ""},
 		{"a missing file", func(*testing.T) LoadOptions { return LoadOptions{ConfigFile: "/nonexistent/matrix.yaml"} },

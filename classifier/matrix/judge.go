@@ -230,7 +230,7 @@ func (jg *judging) explainMatched(r *Rule) {
 	}
 	if j.Dir == Outbound {
 		if sport := f.IniPort; jg.m.Site.OutsideDynamicRange(sport) {
-			j.Notes = append(j.Notes, fmt.Sprintf("server source port %d is outside the Windows dynamic range %s", sport, jg.m.Site.DynamicPorts))
+			j.Notes = append(j.Notes, fmt.Sprintf("server source port %d is outside the site's dynamic range %s (site.dynamic_ports)", sport, jg.m.Site.DynamicPorts))
 		}
 	}
 }

@@ -192,17 +192,17 @@ func judgeCases() []judgeCase {
 			synsUnanswered(f)
 			f.Unreach, f.ICMPCode = true, 13
 		}), verdict: matrix.Blocked, rule: "directory-out", block: matrix.Unreachable, dir: matrix.Outbound,
-			reason: "unreachable: ICMP destination unreachable: communication administratively prohibited (firewall) (code 13)"},
+			reason: "unreachable: ICMP destination unreachable: administratively prohibited (code 13)"},
 		{name: "ICMPv6 administratively prohibited", facts: out(TCP, dc, 389, func(f *matrix.FlowFacts) {
 			synsUnanswered(f)
 			f.Unreach, f.ICMPv6, f.ICMPCode = true, true, 1
 		}), verdict: matrix.Blocked, rule: "directory-out", block: matrix.Unreachable, dir: matrix.Outbound,
-			reason: "unreachable: ICMPv6 destination unreachable: administratively prohibited (firewall) (code 1)"},
+			reason: "unreachable: ICMPv6 destination unreachable: administratively prohibited (code 1)"},
 		{name: "ICMP code without a name", facts: out(TCP, dc, 389, func(f *matrix.FlowFacts) {
 			synsUnanswered(f)
 			f.Unreach, f.ICMPCode = true, 7
 		}), verdict: matrix.Blocked, rule: "directory-out", block: matrix.Unreachable, dir: matrix.Outbound,
-			reason: "unreachable: ICMP destination unreachable: code 7 (code 7)"},
+			reason: "unreachable: ICMP destination unreachable: code 7"},
 		{name: "UDP answered by port unreachable", facts: in(UDP, agent, 10002, func(f *matrix.FlowFacts) {
 			f.IniPkts, f.Unreach, f.ICMPCode = 1, true, 3
 		}), verdict: matrix.Blocked, rule: "query-in", block: matrix.Unreachable, dir: matrix.Inbound,
@@ -282,7 +282,7 @@ func judgeCases() []judgeCase {
 			notes: []string{"ambiguous: also matches [web-again-in]; web-in chosen by config order"}},
 		{name: "server source port below the dynamic range", facts: flowFacts(TCP, server, 1025, dc, 389, certain(protocol.LDAP)),
 			verdict: matrix.Allowed, rule: "directory-out", dir: matrix.Outbound, reason: "matches directory-out",
-			notes: []string{"server source port 1025 is outside the Windows dynamic range 49152-65535"}},
+			notes: []string{"server source port 1025 is outside the site's dynamic range 49152-65535 (site.dynamic_ports)"}},
 
 		// The dynamic range: admitted only by the capture's evidence.
 		{name: "learned endpoint in the range", facts: out(TCP, dc, 49800, handshake), learned: learnedEndpoints{answer(49800)},

@@ -64,28 +64,3 @@ func seqEntry(seq *yaml.Node, sel string) *yaml.Node {
 	}
 	return nil
 }
-
-// findKey returns the line of the first mapping key with this name.
-func findKey(data []byte, name string) int {
-	var doc yaml.Node
-	if yaml.Unmarshal(data, &doc) != nil {
-		return 0
-	}
-	var walk func(n *yaml.Node) int
-	walk = func(n *yaml.Node) int {
-		if n.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == name {
-					return n.Content[i].Line
-				}
-			}
-		}
-		for _, c := range n.Content {
-			if l := walk(c); l > 0 {
-				return l
-			}
-		}
-		return 0
-	}
-	return walk(&doc)
-}

@@ -3,14 +3,15 @@ package matrix
 import (
 	"bytes"
 	"fmt"
-	"github.com/flowverify/flowverify/internal/words"
 	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/flowverify/flowverify/configs"
+	"github.com/flowverify/flowverify/internal/words"
 	"github.com/spf13/viper"
+	"gopkg.in/yaml.v3"
 )
 
 // envPrefix is the prefix of environment overrides: FLOWVERIFY_SERVER,
@@ -117,7 +118,7 @@ func load(opt LoadOptions) (*Matrix, []byte, error) {
 	if err != nil {
 		return nil, data, err
 	}
-	raw, err := decode(v, source, envKeys)
+	raw, err := decode(v, source)
 	if err != nil {
 		return nil, data, err
 	}
@@ -153,10 +154,9 @@ func readUser(file string) (*viper.Viper, []byte, error) {
 	if len(data) > maxConfigSize {
 		return nil, data, &ConfigError{Source: file, Msg: fmt.Sprintf("%d bytes is too large for a matrix (limit %d)", len(data), maxConfigSize)}
 	}
-	user := viper.New()
-	user.SetConfigType("yaml")
-	if err := user.ReadConfig(bytes.NewReader(data)); err != nil {
-		return nil, data, &ConfigError{Source: file, Msg: "not valid YAML: " + cleanYAMLError(err), Err: err}
+	user, err := readLayer(file, data)
+	if err != nil {
+		return nil, data, err
 	}
 	return user, data, nil
 }
@@ -188,28 +188,89 @@ func readProfile(opt LoadOptions, user *viper.Viper) (string, *viper.Viper, erro
 			return "", nil, ce
 		}
 	}
-	v := viper.New()
-	v.SetConfigType("yaml")
-	if err := v.ReadConfig(bytes.NewReader(base)); err != nil {
-		return "", nil, &ConfigError{Source: "profile " + profile, Err: err}
+	v, err := readLayer("profile "+profile, base)
+	if err != nil {
+		return "", nil, err
 	}
 	return profile, v, nil
 }
 
-// decode reads the merged layers into the raw matrix; a value a variable
-// set is the variable's fault, not the profile's or the file's.
-func decode(v *viper.Viper, source string, envKeys map[string]string) (*rawMatrix, error) {
+// readLayer parses one layer's YAML (a profile, the user's file) and
+// checks it against the matrix's shape before the merge, while its values
+// have their lines and its rules their ids.
+func readLayer(src string, data []byte) (*viper.Viper, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, &ConfigError{Source: src, Msg: "not valid YAML: " + err.Error(), Err: err}
+	}
+	if err := (layerCheck{src: src}).document(&doc); err != nil {
+		return nil, err
+	}
+	v := viper.New()
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+		return nil, &ConfigError{Source: src, Msg: "not valid YAML", Err: err}
+	}
+	return v, nil
+}
+
+// decode reads the merged layers into the raw matrix. Every layer's keys
+// and types were checked as it was read and every variable's value as it
+// was set, so the decoder's own error is not expected; it is kept whole
+// as the cause rather than reworded from its text.
+func decode(v *viper.Viper, source string) (*rawMatrix, error) {
 	var raw rawMatrix
 	if err := v.UnmarshalExact(&raw); err != nil {
-		msg := cleanDecodeError(err)
-		for key, name := range envKeys {
-			if strings.Contains(msg, "'"+key+"'") {
-				return nil, &ConfigError{Source: "environment", Key: name, Msg: msg, Err: err}
-			}
-		}
-		return nil, &ConfigError{Source: source, Msg: msg, Err: err}
+		return nil, &ConfigError{Source: source, Msg: "the merged matrix does not decode", Err: err}
+	}
+	if err := raw.required(source); err != nil {
+		return nil, err
 	}
 	return &raw, nil
+}
+
+// required refuses an entry that, all layers merged, lacks a key it
+// cannot do without: a rule added without a direction is told so, not
+// that "" is not a direction.
+func (raw *rawMatrix) required(source string) error {
+	type need struct{ key, value, want string }
+	const (
+		transports = "tcp or udp"
+		ports      = "a port, a list or a range, such as 88, 5435,5439 or 49152-65535"
+	)
+	check := func(key string, needs ...need) error {
+		for _, n := range needs {
+			if strings.TrimSpace(n.value) == "" {
+				return &ConfigError{Source: source, Key: key + "." + n.key, Err: &MissingKeyError{Key: key + "." + n.key, Want: n.want}}
+			}
+		}
+		return nil
+	}
+	for i, r := range raw.Rules {
+		if err := check(entryKey("rules", i, r.ID), need{"direction", r.Direction, "one of inbound, outbound, bidirectional or local"},
+			need{"transport", r.Transport, transports}, need{"ports", r.Ports, ports}); err != nil {
+			return err
+		}
+	}
+	for i, g := range raw.Ignore {
+		if err := check(entryKey("ignore", i, g.ID), need{"transport", g.Transport, transports}, need{"ports", g.Ports, ports}); err != nil {
+			return err
+		}
+	}
+	for i, h := range raw.Hints {
+		if err := check(fmt.Sprintf("hints[%d]", i), need{"transport", h.Transport, transports}, need{"ports", h.Ports, ports}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// entryKey names a list's entry by its id, or by its place without one.
+func entryKey(list string, i int, id string) string {
+	if id == "" {
+		return fmt.Sprintf("%s[%d]", list, i)
+	}
+	return list + "[" + id + "]"
 }
 
 // maxConfigSize bounds a matrix file; real ones are a few kilobytes.
@@ -251,7 +312,8 @@ func mergeUser(v, user *viper.Viper, file string) error {
 			}
 			id, _ := entry["id"].(string)
 			if id == "" {
-				return cerr(fmt.Sprintf("%s[%d].id", list, i), "missing")
+				key := fmt.Sprintf("%s[%d].id", list, i)
+				return &ConfigError{Source: file, Key: key, Err: &MissingKeyError{Key: key, Want: "a file's entry names the one it adds or replaces by its id"}}
 			}
 			if seen[id] {
 				return cerr(fmt.Sprintf("%s[%s].id", list, id), "duplicate rule id %q", id)
@@ -338,10 +400,23 @@ func applyEnv(v *viper.Viper, environ []string) (map[string]string, error) {
 			slices.Sort(names)
 			return nil, &ConfigError{Source: "environment", Key: name, Msg: "unknown variable (scalar keys only, e.g. FLOWVERIFY_SERVER, FLOWVERIFY_ROLES_<ROLE>, FLOWVERIFY_HOSTS_<NAME>, FLOWVERIFY_FLOWS_MAX_FLOWS)" + words.DidYouMean(name, names)}
 		}
+		if err := checkEnv(key, val); err != nil {
+			return nil, &ConfigError{Source: "environment", Key: name, Msg: err.Error()}
+		}
 		v.Set(key, val)
 		set[key] = name
 	}
 	return set, nil
+}
+
+// checkEnv checks a variable's value as the file's would be checked: a
+// variable sets one scalar key or one list.
+func checkEnv(key, val string) error {
+	s := matrixShape.at(key)
+	if s == nil || s.kind == shapeMapping || s.kind == shapeEntries || s.kind == shapeNamed {
+		return fmt.Errorf("%s is not a scalar key or a list; a file sets it", key)
+	}
+	return checkScalar(s.kind, "!!str", val)
 }
 
 func envName(key string) string {

@@ -183,15 +183,23 @@ func FuzzLoadConfig(f *testing.F) {
 	})
 }
 
-func TestShippedProfiles(t *testing.T) {
+// loadProfiles loads the two shipped profiles: the default and the later
+// matrix's.
+func loadProfiles(t *testing.T) (def, v3 *Matrix) {
+	t.Helper()
 	def, err := Load(LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	v3, err := Load(LoadOptions{Profile: "threatmanager-3.0"})
+	v3, err = Load(LoadOptions{Profile: "threatmanager-3.0"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return def, v3
+}
+
+func TestShippedProfiles(t *testing.T) {
+	def, v3 := loadProfiles(t)
 	if def.Profile != "threatmanager" || v3.Profile != "threatmanager-3.0" || v3.Name != "threatmanager-3.0" {
 		t.Fatalf("profiles %q %q", def.Profile, v3.Profile)
 	}
@@ -329,5 +337,104 @@ func TestConfigErrorsNameTheLine(t *testing.T) {
 	big := writeConfig(t, "# "+strings.Repeat("x", 2<<20)+"\n")
 	if _, err := Load(LoadOptions{ConfigFile: big}); err == nil || !strings.Contains(err.Error(), "too large") {
 		t.Fatalf("huge file: %v", err)
+	}
+}
+
+// TestConfigErrorsNameTheRule: an error about a layer's value names the
+// file, the line and the rule by its id as the user wrote them, not the
+// rule's place among every layer's rules; an unknown key at any level
+// gets the closest known one.
+func TestConfigErrorsNameTheRule(t *testing.T) {
+	const winrm = "  - id: winrm-out\n    direction: outbound\n    transport: tcp\n    ports: \"5985\"\n"
+	for _, c := range []struct {
+		name, body string
+		env        []string
+		want       string // the message after the file's name
+	}{
+		{"bad type in a rule key", "server: auto\nrules:\n" + winrm + "    one_way: sometimes\n", nil,
+			`:7: rules[winrm-out].one_way: "sometimes" is not true or false`},
+		{"a number that is not one", "rules:\n" + winrm + "    evidence: lots\n", nil,
+			`:6: rules[winrm-out].evidence: "lots" is not a whole number`},
+		{"a list for a scalar", "rules:\n  - id: ldap-out\n    description:\n      - a\n", nil,
+			`:3: rules[ldap-out].description: a list given; want text`},
+		{"bad value in an override", "rules:\n  - id: ldap-out\n    ports: \"70000\"\n", nil,
+			`:3: rules[ldap-out].ports: port 70000 is outside 1-65535`},
+		{"bad value in a new rule", "rules:\n" + strings.Replace(winrm, "outbound", "sideways", 1), nil,
+			`:3: rules[winrm-out].direction: "sideways" is not inbound, outbound, bidirectional or local`},
+		{"unknown key inside a rule", "rules:\n  - id: kerberos-out\n  - id: ldap-out\n    portz: 389\n", nil,
+			`:4: rules[ldap-out].portz: unknown key; did you mean ports?`},
+		{"unknown key with nothing close", "rules:\n  - id: ldap-out\n    colour: blue\n", nil,
+			`:3: rules[ldap-out].colour: unknown key (known: description, direction, evidence, id, learn, local, one_way, part, ports, protocol, required, role, service, strict_range, transport)`},
+		{"unknown top-level key", "server: auto\nsever: 1.2.3.4\n", nil, `:2: sever: unknown key; did you mean server?`},
+		{"unknown site key", "site:\n  prodcut: X\n", nil, `:2: site.prodcut: unknown key; did you mean product?`},
+		{"unknown key in a site group", "site:\n  groups:\n    - name: Box\n      rolse: [console-clients]\n", nil,
+			`:4: site.groups[Box].rolse: unknown key; did you mean roles?`},
+		{"unknown hint key", "hints:\n  - {transport: tcp, ports: \"1\", txt: x}\n", nil, `:2: hints[0].txt: unknown key; did you mean text?`},
+		{"unknown flows key", "flows:\n  max_flow: 5\n", nil, `:2: flows.max_flow: unknown key; did you mean max_flows?`},
+		{"unknown ignore key", "ignore:\n  - {id: dns, transport: udp, port: \"53\"}\n", nil, `:2: ignore[dns].port: unknown key; did you mean ports?`},
+		{"a bad duration", "flows:\n  tcp_timeout: 5 minutes\n", nil, `:2: flows.tcp_timeout: "5 minutes" is not a duration such as 90s, 5m or 1h`},
+		{"rules not a list", "rules: 5\n", nil, `:1: rules: "5" given; want a list of entries`},
+		{"keys in any case, as the decoder reads them", "Server: auto\nrules:\n  - ID: ldap-out\n    Portz: 389\n", nil,
+			`:4: rules[ldap-out].Portz: unknown key; did you mean ports?`},
+		// A required key left out is missing, not the bad value "".
+		{"rule without a direction", "rules:\n  - id: winrm-out\n    transport: tcp\n    ports: \"5985\"\n", nil,
+			`:2: rules[winrm-out].direction is required: one of inbound, outbound, bidirectional or local`},
+		{"rule without ports", "rules:\n  - id: winrm-out\n    direction: outbound\n    transport: tcp\n", nil,
+			`:2: rules[winrm-out].ports is required: a port, a list or a range, such as 88, 5435,5439 or 49152-65535`},
+		{"rule without an id", "rules:\n  - direction: outbound\n", nil,
+			`:2: rules[0].id is required: a file's entry names the one it adds or replaces by its id`},
+		{"ignore entry without a transport", "ignore:\n  - {id: dns, ports: \"53\"}\n", nil, `:2: ignore[dns].transport is required: tcp or udp`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			file := writeConfig(t, c.body)
+			_, err := Load(LoadOptions{ConfigFile: file, Environ: c.env})
+			if err == nil || err.Error() != file+c.want {
+				t.Fatalf("error\n  %v\nwant\n  %s%s", err, file, c.want)
+			}
+		})
+	}
+}
+
+// TestEnvironmentValuesAreChecked: a variable's value is checked as the
+// file's would be, and the error names the variable.
+func TestEnvironmentValuesAreChecked(t *testing.T) {
+	for _, c := range []struct{ env, want string }{
+		{"FLOWVERIFY_FLOWS_MAX_FLOWS=many", `environment: FLOWVERIFY_FLOWS_MAX_FLOWS: "many" is not a whole number`},
+		{"FLOWVERIFY_FLOWS_TCP_TIMEOUT=5", `environment: FLOWVERIFY_FLOWS_TCP_TIMEOUT: "5" is not a duration such as 90s, 5m or 1h`},
+		{"FLOWVERIFY_RULES=x", `environment: FLOWVERIFY_RULES: rules is not a scalar key or a list; a file sets it`},
+		{"FLOWVERIFY_FLOWS_MAX_FLOWS=-1", `environment: FLOWVERIFY_FLOWS_MAX_FLOWS: must not be negative`},
+	} {
+		_, err := Load(LoadOptions{Environ: []string{c.env}})
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s: %v, want %s", c.env, err, c.want)
+		}
+	}
+	m, err := Load(LoadOptions{Environ: []string{"FLOWVERIFY_FLOWS_TCP_TIMEOUT=90s", "FLOWVERIFY_FLOWS_MAX_FLOWS=0x10"}})
+	if err != nil || m.Limits.TCPTimeout != 90*time.Second || m.Limits.MaxFlows != 16 {
+		t.Fatalf("good values: %v %+v", err, m)
+	}
+}
+
+// YAML's anchors and merge keys are read as the decoder reads them: the
+// keys they bring in are checked, and only those.
+func TestConfigAnchorsAreChecked(t *testing.T) {
+	base := "x-out: &out {direction: outbound, transport: tcp}\nx-lab: &lab {role: [domain-controllers]}\n"
+	good := "rules:\n  - <<: [*out, *lab]\n    id: winrm-out\n    ports: \"5985\"\n"
+	// The anchors' own keys are unknown at the top level: they are put
+	// under a rule instead.
+	if _, err := Load(LoadOptions{ConfigFile: writeConfig(t, base+good)}); err == nil || !strings.Contains(err.Error(), ":1: x-out: unknown key") {
+		t.Fatalf("anchors at the top: %v", err)
+	}
+	file := writeConfig(t, "rules:\n  - &w {id: winrm-out, direction: outbound, transport: tcp, ports: \"5985\"}\n  - <<: *w\n    id: winrm-https-out\n    ports: \"5986\"\n")
+	m, err := Load(LoadOptions{ConfigFile: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m.Rules[len(m.Rules)-1]; r.ID != "winrm-https-out" || r.Direction != Outbound || r.Ports.String() != "5986" {
+		t.Errorf("merged rule %+v", r)
+	}
+	bad := writeConfig(t, "rules:\n  - &w {id: winrm-out, direction: outbound, transport: tcp, ports: \"5985\", portz: 1}\n  - <<: *w\n    id: y\n")
+	if _, err := Load(LoadOptions{ConfigFile: bad}); err == nil || !strings.HasSuffix(err.Error(), ":2: rules[winrm-out].portz: unknown key; did you mean ports?") {
+		t.Fatalf("unknown key in an anchor: %v", err)
 	}
 }

@@ -10,11 +10,9 @@ import (
 // diagram's boxes, the inventory's parts, the evidence of the server (the
 // very kinds and words inference always used) and the dynamic range.
 func TestShippedSiteModel(t *testing.T) {
-	for _, profile := range []string{"threatmanager", "threatmanager-3.0"} {
-		m, err := Load(LoadOptions{Profile: profile})
-		if err != nil {
-			t.Fatal(err)
-		}
+	def, v3 := loadProfiles(t)
+	for _, m := range []*Matrix{def, v3} {
+		profile := m.Profile
 		s := m.Site
 		if s.ServerLabel() != "Threat Manager server" || s.ServerHost != "tm" || s.DynamicPorts.String() != "49152-65535" {
 			t.Errorf("%s: site %q %q %s", profile, s.ServerLabel(), s.ServerHost, s.DynamicPorts)
@@ -58,14 +56,7 @@ func TestShippedSiteModel(t *testing.T) {
 // the later matrix's ports are hints in the default profile, rules in
 // threatmanager-3.0.
 func TestHintsArePerProfile(t *testing.T) {
-	def, err := Load(LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v3, err := Load(LoadOptions{Profile: "threatmanager-3.0"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	def, v3 := loadProfiles(t)
 	for _, c := range []struct {
 		m         *Matrix
 		proto     uint8

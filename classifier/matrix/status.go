@@ -121,7 +121,8 @@ func (f Finding) MarshalText() ([]byte, error) {
 func (f *Finding) UnmarshalText(b []byte) error {
 	k, ok := parseFinding(string(b))
 	if !ok {
-		return fmt.Errorf("%q is not a finding kind (%v)", b, Findings())
+		known := findingNames[1:]
+		return fmt.Errorf("%q is not a finding kind (one of: %s)%s", b, strings.Join(known, ", "), words.DidYouMean(string(b), known))
 	}
 	*f = k
 	return nil

@@ -119,3 +119,28 @@ func TestFindingText(t *testing.T) {
 		}
 	}
 }
+
+// A report read back with an unknown finding word names the words it
+// could have been, as a list, and the closest of them.
+func TestFindingUnmarshalNamesTheWords(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Finding
+		err  string // "" wants none
+	}{
+		{"blocked", FindingBlocked, ""},
+		{"partial", findingPartial, ""},
+		{"blokced", 0, `"blokced" is not a finding kind (one of: missing, blocked, mismatch, partial, unexpected); did you mean blocked?`},
+		{"unexpect", 0, `"unexpect" is not a finding kind (one of: missing, blocked, mismatch, partial, unexpected); did you mean unexpected?`},
+		{"everything", 0, `"everything" is not a finding kind (one of: missing, blocked, mismatch, partial, unexpected)`},
+	} {
+		var f Finding
+		err := json.Unmarshal([]byte(`"`+c.in+`"`), &f)
+		switch {
+		case c.err == "" && (err != nil || f != c.want):
+			t.Errorf("%s: %v, %v; want %v", c.in, f, err, c.want)
+		case c.err != "" && (err == nil || err.Error() != c.err):
+			t.Errorf("%s: error %v\nwant %s", c.in, err, c.err)
+		}
+	}
+}

@@ -167,24 +167,20 @@ func failureWhy(f *FlowFacts, block BlockReason) string {
 	return ""
 }
 
+// icmpText words the destination unreachable that answered a flow, its
+// code named as the rule's failures name it (unreachMeaning, from the
+// protocol package's one ICMP table).
 func icmpText(f *FlowFacts) string {
-	var name string
-	if !f.ICMPv6 {
-		name = map[uint8]string{0: "network unreachable", 1: "host unreachable", 2: "protocol unreachable",
-			3: "port unreachable", 4: "fragmentation needed", 9: "network administratively prohibited",
-			10: "host administratively prohibited", 13: "communication administratively prohibited (firewall)"}[f.ICMPCode]
-	} else {
-		name = map[uint8]string{0: "no route", 1: "administratively prohibited (firewall)", 2: "beyond scope",
-			3: "address unreachable", 4: "port unreachable", 5: "source address failed policy", 6: "reject route"}[f.ICMPCode]
-	}
-	if name == "" {
-		name = "code " + fmt.Sprint(f.ICMPCode)
-	}
+	u := Unreach{V6: f.ICMPv6, Type: protocol.ICMPUnreachable(f.ICMPv6), Code: f.ICMPCode}
 	proto := "ICMP"
 	if f.ICMPv6 {
 		proto = "ICMPv6"
 	}
-	return fmt.Sprintf("%s destination unreachable: %s (code %d)", proto, name, f.ICMPCode)
+	what := proto + " destination unreachable: " + unreachMeaning(u)
+	if protocol.ICMPCodeName(u.V6, u.Type, u.Code) != "" {
+		what += fmt.Sprintf(" (code %d)", u.Code) // unreachMeaning is the code's number otherwise
+	}
+	return what
 }
 
 // accepts reports whether the rule allows a recognised protocol.

@@ -70,6 +70,15 @@ func ICMPCodeName(v6 bool, ty, code uint8) string {
 	return icmpFamily(v6)[ty].codes[code]
 }
 
+// ICMPUnreachable is the family's destination-unreachable type (3 in
+// ICMP, 1 in ICMPv6), the message that answers a failed attempt.
+func ICMPUnreachable(v6 bool) uint8 {
+	if v6 {
+		return 1
+	}
+	return 3
+}
+
 // IsEchoRequest reports whether ty is the family's echo request (ping).
 func IsEchoRequest(v6 bool, ty uint8) bool {
 	if v6 {

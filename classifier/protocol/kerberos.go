@@ -135,7 +135,7 @@ func krbParse(b []byte) (name string, errCode, msgType int, ok bool) {
 func kerberosPorts() []port {
 	return []port{
 		{transport: TCP, number: 88, usual: Kerberos, server: true},
-		{transport: UDP, number: 88, usual: Kerberos, answers: true, hint: "Kerberos over UDP 88: MIT and Windows clients try UDP first; the matrix lists TCP only — allow UDP 88 or accept the fallback delay"},
+		{transport: UDP, number: 88, usual: Kerberos, answers: true, hint: "Kerberos over UDP 88: MIT and Windows clients try UDP first and fall back to TCP, after a delay where UDP is dropped"},
 		{transport: TCP, number: 464, server: true, hint: "Kerberos password change"},
 		{transport: UDP, number: 464, answers: true, hint: "Kerberos password change over UDP"},
 	}

@@ -136,7 +136,7 @@ func printable(b []byte) bool {
 func ldapPorts() []port {
 	return []port{
 		{transport: TCP, number: 389, usual: LDAP, server: true},
-		{transport: UDP, number: 389, usual: LDAP, answers: true, hint: "CLDAP (LDAP over UDP, domain controller locator): the matrix lists TCP 389 only"},
-		{transport: TCP, number: 3268, usual: LDAP, server: true, hint: "LDAP on 3268: the global catalog; the matrix lists 389 only"},
+		{transport: UDP, number: 389, usual: LDAP, answers: true, hint: "CLDAP (LDAP over UDP): the domain controller locator's ping"},
+		{transport: TCP, number: 3268, usual: LDAP, server: true, hint: "LDAP on 3268: the global catalog"},
 	}
 }

@@ -35,7 +35,7 @@ func recogniseSMB(in Input) Result {
 // smbPorts: SMB, directly and over a NetBIOS session.
 func smbPorts() []port {
 	return []port{
-		{transport: TCP, number: 445, usual: SMB, server: true, hint: "SMB: file sharing or named pipes; not in the matrix"},
+		{transport: TCP, number: 445, usual: SMB, server: true, hint: "SMB: file sharing or named pipes"},
 		{transport: TCP, number: 139, usual: netBIOSSSN, server: true, hint: "NetBIOS session service (SMB over NetBIOS)"},
 	}
 }

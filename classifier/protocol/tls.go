@@ -86,7 +86,7 @@ func tlsPorts() []port {
 	return []port{
 		{transport: TCP, number: 443, usual: TLS, server: true, hint: "HTTPS"},
 		{transport: TCP, number: 636, usual: TLS, server: true, hint: "LDAPS (LDAP over TLS)"},
-		{transport: TCP, number: 3269, usual: TLS, server: true, hint: "LDAPS on 3269: the global catalog over TLS; not in the matrix"},
+		{transport: TCP, number: 3269, usual: TLS, server: true, hint: "LDAPS on 3269: the global catalog over TLS"},
 		{transport: TCP, number: 5671, usual: TLS, server: true, hint: "AMQPS on its standard port"},
 		{transport: TCP, number: 8443, server: true},
 	}

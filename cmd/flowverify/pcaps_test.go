@@ -42,7 +42,7 @@ func TestPublicCaptures(t *testing.T) {
 			if st, n := d.rule(t, "kerberos-out"); st != "ok" || n != 3 {
 				t.Errorf("kerberos-out %s %d, want ok with the 3 TCP connections", st, n)
 			}
-			if n, hint := unexpectedOn(d, "udp", 88); n != 91 || !strings.Contains(hint, "the matrix lists TCP only") {
+			if n, hint := unexpectedOn(d, "udp", 88); n != 91 || !strings.Contains(hint, "the matrix lists tcp/88 for kerberos") {
 				t.Errorf("udp/88: %d flows, hint %q; want the 91 UDP exchanges", n, hint)
 			}
 		}},

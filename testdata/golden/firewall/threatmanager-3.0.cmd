@@ -12,6 +12,6 @@ netsh advfirewall firewall add rule name="flowverify rpc-epm-out" dir=out action
 netsh advfirewall firewall add rule name="flowverify ldap-out" dir=out action=allow protocol=TCP remoteport=389 remoteip=10.20.0.21,10.20.0.22,2001:db8:20::21 description="LDAP queries to domain controllers"
 netsh advfirewall firewall add rule name="flowverify ldaps-out" dir=out action=allow protocol=TCP remoteport=636 remoteip=10.20.0.21,10.20.0.22,2001:db8:20::21 description="LDAP over TLS to domain controllers"
 netsh advfirewall firewall add rule name="flowverify adws-out" dir=out action=allow protocol=TCP remoteport=9389 remoteip=10.20.0.21,10.20.0.22,2001:db8:20::21 description="Active Directory Web Services on domain controllers"
-REM dynamic RPC: the server connects to the port the endpoint mapper hands out; Windows has no RPC keyword for remote ports, so the whole dynamic range 49152-65535 is allowed
+REM dynamic RPC: the server connects to the port the endpoint mapper hands out; Windows has no RPC keyword for remote ports, so the row's whole range 49152-65535 is allowed
 netsh advfirewall firewall add rule name="flowverify rpc-dynamic-out" dir=out action=allow protocol=TCP remoteport=49152-65535 remoteip=10.20.0.21,10.20.0.22,2001:db8:20::21 description="Dynamic RPC port named by the endpoint mapper, used to translate AD object names in bulk"
 netsh advfirewall firewall add rule name="flowverify action-service-out" dir=out action=allow protocol=TCP remoteport=8080 description="Remote Action Service hosts reached by the server"

@@ -25,7 +25,7 @@ New-NetFirewallRule -DisplayName 'flowverify ldaps-out' -Group 'flowverify' -Dir
 
 New-NetFirewallRule -DisplayName 'flowverify adws-out' -Group 'flowverify' -Direction Outbound -Action Allow -Protocol TCP -RemotePort 9389 -RemoteAddress 10.20.0.21,10.20.0.22,2001:db8:20::21 -Description 'Active Directory Web Services on domain controllers'
 
-# dynamic RPC: the server connects to the port the endpoint mapper hands out; Windows has no RPC keyword for remote ports, so the whole dynamic range 49152-65535 is allowed
+# dynamic RPC: the server connects to the port the endpoint mapper hands out; Windows has no RPC keyword for remote ports, so the row's whole range 49152-65535 is allowed
 New-NetFirewallRule -DisplayName 'flowverify rpc-dynamic-out' -Group 'flowverify' -Direction Outbound -Action Allow -Protocol TCP -RemotePort 49152-65535 -RemoteAddress 10.20.0.21,10.20.0.22,2001:db8:20::21 -Description 'Dynamic RPC port named by the endpoint mapper, used to translate AD object names in bulk'
 
 New-NetFirewallRule -DisplayName 'flowverify action-service-out' -Group 'flowverify' -Direction Outbound -Action Allow -Protocol TCP -RemotePort 8080 -Description 'Remote Action Service hosts reached by the server'
