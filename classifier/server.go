@@ -184,7 +184,7 @@ func (s *serverInference) ranked() []scored {
 		var serves, opens bool
 		for i := range s.kinds {
 			k := &s.kinds[i]
-			if c.kinds&(1<<i) == 0 || !s.counts(c.peers[i], k.OnlyWith, parts) {
+			if c.kinds&(1<<i) == 0 || !s.counts(c.peers[i], k.OnlyWith, parts) || k.WithServing && !s.serving(sc.kinds, k) {
 				continue
 			}
 			sc.kinds |= 1 << i
@@ -210,6 +210,17 @@ func (s *serverInference) ranked() []scored {
 	}
 	byScore(list)
 	return list
+}
+
+// serving says whether kinds hold the serving side of k's port, which
+// comes before the opening side of a bidirectional row.
+func (s *serverInference) serving(kinds uint32, k *matrix.ServerEvidence) bool {
+	for i, o := range s.kinds {
+		if kinds&(1<<i) != 0 && o.Responder && o.Transport == k.Transport && o.Port == k.Port {
+			return true
+		}
+	}
+	return false
 }
 
 // counts says whether a kind's peers let it count: one of them is not a
@@ -326,12 +337,12 @@ func tie(best scored, list []scored) error {
 // its partner): its weight, made of rows, weak evidence and the capture
 // point, or at equal weight its number of rows.
 func decidedBy(best scored, rest []scored, partner netip.Addr) string {
-	parts := []string{fmt.Sprintf("rows %d", best.rowWeight)}
+	parts := []string{fmt.Sprintf("%d from the rows", best.rowWeight)}
 	if best.weakWeight > 0 {
-		parts = append(parts, fmt.Sprintf("weak evidence %d", best.weakWeight))
+		parts = append(parts, fmt.Sprintf("%d from weak evidence", best.weakWeight))
 	}
 	if best.point {
-		parts = append(parts, fmt.Sprintf("the capture point %d", best.n-best.rowWeight-best.weakWeight))
+		parts = append(parts, fmt.Sprintf("%d from the capture point", best.n-best.rowWeight-best.weakWeight))
 	}
 	weight := fmt.Sprintf("weight %d (%s)", best.n, strings.Join(parts, ", "))
 	for _, c := range rest {

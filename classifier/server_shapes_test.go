@@ -132,7 +132,7 @@ func serverShapes() []struct {
 	}{
 		{"console and Action Service on 8080", func(s *shape) {
 			repeat(6, func() { s.http8080(shapeConsole, shapeServer); s.http8080(shapeServer, shapeAction) })
-		}, shapeServer, []string{"serves tcp/8080 from 1 peer", "opens tcp/8080 to 1 peer", "the capture point", "decided by weight 8 (rows 6, the capture point 2) against 3"}},
+		}, shapeServer, []string{"serves tcp/8080 from 1 peer", "opens tcp/8080 to 1 peer", "the capture point", "decided by weight 8 (6 from the rows, 2 from the capture point) against 3"}},
 		{"PostgreSQL on 5435", func(s *shape) {
 			repeat(5, func() { s.postgres(shapeServer, shapeDB, 5435) })
 		}, shapeServer, []string{"opens PostgreSQL tcp/5435 to 1 peer (weak evidence)"}},
@@ -141,7 +141,7 @@ func serverShapes() []struct {
 		}, shapeServer, []string{"opens PostgreSQL tcp/5439"}},
 		{"Kerberos over UDP 88 only", func(s *shape) {
 			repeat(4, func() { s.krbUDP(shapeServer, shapeDC) })
-		}, shapeServer, []string{"opens Kerberos udp/88 to 1 peer (weak evidence)", "decided by weight 1 (rows 0, weak evidence 1)"}},
+		}, shapeServer, []string{"opens Kerberos udp/88 to 1 peer (weak evidence)", "decided by weight 1 (0 from the rows, 1 from weak evidence)"}},
 		{"LDAPS on 636 only", func(s *shape) {
 			repeat(4, func() { s.tcp(shapeServer, shapeDC, 636, tlsRecord, tlsRecord) })
 		}, shapeServer, []string{"opens LDAPS tcp/636"}},
@@ -183,7 +183,7 @@ func serverShapes() []struct {
 		{"a tie", func(s *shape) {
 			s.http8080(shapeConsole, shapeServer)
 			s.http8080("198.18.0.51", "198.18.0.11")
-		}, "", []string{"198.18.0.11, 198.18.0.50, 198.18.0.51 show evidence of the same weight (3, from 1 row each): no strongest candidate"}},
+		}, "", []string{"198.18.0.10, 198.18.0.11 show evidence of the same weight (3, from 1 row each): no strongest candidate"}},
 	}
 }
 

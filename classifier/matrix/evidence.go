@@ -9,8 +9,8 @@ import (
 // ServerEvidence is a kind of traffic that marks the server, from a row with an
 // evidence weight or a site.weak_evidence entry: the server answering on the
 // port (inbound rows, and bidirectional ones) or opening it (outbound rows,
-// and bidirectional ones again: only the server both serves and opens a
-// port such as 8080).
+// and, for an address that also serves it, bidirectional ones: only the
+// server both serves and opens a port such as 8080).
 type ServerEvidence struct {
 	Transport uint8
 	Port      uint16
@@ -30,24 +30,20 @@ type ServerEvidence struct {
 	// makes the kind count only with a peer that plays that part by other
 	// evidence (DNS to a host that answers Kerberos or LDAP).
 	Part, OnlyWith string
+	// WithServing: the opening side of a bidirectional row counts only
+	// for an address that serves the port too: any browser opens 8080,
+	// only the server both serves and opens it.
+	WithServing bool
 }
 
 // CapturePoint is when an address at one end of nearly every answered flow
 // counts as evidence: a sniffer on the server sees the server in all of
 // its flows. Share is a percentage, MinFlows the fewest answered flows it
 // is judged on, Weight what it adds to an address that shows other
-// evidence too.
+// evidence too; 0, as when the matrix says nothing of it, is no evidence.
 type CapturePoint struct {
 	Share, MinFlows, Weight int
 }
-
-// The capture point when site.capture_point says nothing: at one end of 90%
-// of at least 10 answered flows, worth 2.
-const (
-	defaultPointShare    = 90
-	defaultPointMinFlows = 10
-	defaultPointWeight   = 2
-)
 
 // maxEvidence bounds the kinds: inference keeps one bit per kind and
 // address.
@@ -94,9 +90,9 @@ type rawWeak struct {
 
 // rawCapturePoint is site.capture_point.
 type rawCapturePoint struct {
-	Share    *int `mapstructure:"share"`
-	MinFlows *int `mapstructure:"min_flows"`
-	Evidence *int `mapstructure:"evidence"`
+	Share    int `mapstructure:"share"`
+	MinFlows int `mapstructure:"min_flows"`
+	Evidence int `mapstructure:"evidence"`
 }
 
 type evidenceKey struct {
@@ -127,6 +123,7 @@ func (kl *kindList) add(key string, ports Ports, sides []bool, e ServerEvidence,
 					return kl.cerr(key, "more than %d ports carry evidence; keep it to the traffic that marks the server", maxEvidence)
 				}
 				e.Port, e.Responder, e.Text = uint16(p), responder, text(uint16(p), responder)
+				e.WithServing = !responder && len(sides) == 2
 				kl.list = append(kl.list, e)
 			}
 		}
@@ -201,29 +198,19 @@ func (m *Matrix) addWeak(kl *kindList, key string, w rawWeak) error {
 	})
 }
 
-// buildCapturePoint reads site.capture_point; a key left out keeps its
-// default.
+// buildCapturePoint reads site.capture_point: with a weight, the share
+// and the fewest flows must be given too.
 func (m *Matrix) buildCapturePoint(rc rawCapturePoint, cerr configErr) error {
-	cp := CapturePoint{Share: defaultPointShare, MinFlows: defaultPointMinFlows, Weight: defaultPointWeight}
-	for _, f := range []struct {
-		key    string
-		v      *int
-		to     *int
-		lo, hi int
-	}{
-		{"share", rc.Share, &cp.Share, 51, 100},
-		{"min_flows", rc.MinFlows, &cp.MinFlows, 1, 1 << 30},
-		{"evidence", rc.Evidence, &cp.Weight, 0, 1 << 30},
-	} {
-		if f.v == nil {
-			continue
-		}
-		if *f.v < f.lo || *f.v > f.hi {
-			return cerr("site.capture_point."+f.key, "%d is outside %d-%d", *f.v, f.lo, f.hi)
-		}
-		*f.to = *f.v
+	switch {
+	case rc.Evidence < 0:
+		return cerr("site.capture_point.evidence", "%d: a weight is 0 (none) or more", rc.Evidence)
+	case rc.Evidence == 0:
+	case rc.Share < 51 || rc.Share > 100:
+		return cerr("site.capture_point.share", "%d: the percentage of the answered flows, 51-100", rc.Share)
+	case rc.MinFlows < 1:
+		return cerr("site.capture_point.min_flows", "%d: the fewest answered flows the share is taken of, 1 or more", rc.MinFlows)
 	}
-	m.capturePoint = cp
+	m.capturePoint = CapturePoint{Share: rc.Share, MinFlows: rc.MinFlows, Weight: rc.Evidence}
 	return nil
 }
 

@@ -21,7 +21,8 @@ func TestWeakEvidenceKeysNameTheKey(t *testing.T) {
 		{"unknown key", weak(`{transport: tcp, ports: "1", direction: outbound, evidence: 1, wieght: 2}`), []string{"wieght"}},
 		{"too many ports", weak(`{transport: tcp, ports: "1-40", direction: outbound, evidence: 1}`), []string{"site.weak_evidence[0]", "more than 32"}},
 		{"share too low", "site:\n  capture_point: {share: 50}\n", []string{"site.capture_point.share", "51-100"}},
-		{"no flows", "site:\n  capture_point: {min_flows: 0}\n", []string{"site.capture_point.min_flows"}},
+		{"no flows", "site:\n  capture_point: {min_flows: 0}\n", []string{"site.capture_point.min_flows", "1 or more"}},
+		{"negative weight", "site:\n  capture_point: {evidence: -1}\n", []string{"site.capture_point.evidence"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Load(LoadOptions{ConfigFile: writeConfig(t, c.body)})
@@ -38,8 +39,9 @@ func TestWeakEvidenceKeysNameTheKey(t *testing.T) {
 }
 
 // The site's weak evidence and capture point are the file's: a site that
-// lists its own replaces the profile's list, keeps the keys it leaves out
-// of capture_point, and a bidirectional row is a kind on both sides.
+// lists its own replaces the profile's list, keeps the profile's keys it
+// leaves out of capture_point, and a bidirectional row is a kind on both
+// sides.
 func TestWeakEvidenceFromTheFile(t *testing.T) {
 	m, err := Load(LoadOptions{ConfigFile: writeConfig(t, `site:
   weak_evidence:
