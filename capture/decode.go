@@ -241,7 +241,7 @@ func (d *Decoder) plainIPv4(ip []byte, p *Packet) (bool, error) {
 	p.Dst.Set4(ip[16:20])
 	p.Proto = proto
 	p.FragID = uint32(binary.BigEndian.Uint16(ip[4:6]))
-	p.IPLen = length
+	p.IPLen, p.ipCaptured = length, length
 	ff := binary.BigEndian.Uint16(ip[6:8])
 	if ipv4Frag(p, ff&0x1fff, ff&0x2000 != 0) {
 		return true, nil
@@ -276,6 +276,7 @@ func (d *Decoder) fromIPv4(p *Packet, reference bool) error {
 	p.Proto = uint8(ip.Protocol)
 	p.FragID = uint32(ip.Id)
 	p.IPLen = int(ip.Length)
+	p.ipCaptured = len(ip.Contents) + len(ip.Payload)
 	if ipv4Frag(p, ip.FragOffset, ip.Flags&layers.IPv4MoreFragments != 0) {
 		return nil
 	}
@@ -297,6 +298,11 @@ func (d *Decoder) fromIPv6(p *Packet, reference bool) error {
 	p.Src = addrFrom16(ip.SrcIP)
 	p.Dst = addrFrom16(ip.DstIP)
 	p.IPLen = 40 + int(ip.Length)
+	// gopacket keeps a hop-by-hop header out of both Contents and Payload.
+	p.ipCaptured, p.v6 = len(ip.Contents)+len(ip.Payload), true
+	if ip.HopByHop != nil {
+		p.ipCaptured += ip.HopByHop.ActualLength
+	}
 	next := uint8(ip.NextHeader)
 	if ip.HopByHop != nil {
 		next = uint8(ip.HopByHop.NextHeader)

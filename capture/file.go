@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/flowverify/flowverify/internal/words"
 )
 
 // maxSnaplen is the largest record a file may hold; it matches what
@@ -164,7 +166,7 @@ func (s *FileSource) open(in io.Reader) error {
 	head, err := s.br.Peek(4)
 	if len(head) < 4 {
 		if err == nil || err == io.EOF {
-			return fmt.Errorf("%s: file too short for a capture header (%d bytes): %w", s.name, len(head), ErrNotCapture)
+			return fmt.Errorf("%s: file too short for a capture header (%s): %w", s.name, words.Count(len(head), "byte"), ErrNotCapture)
 		}
 		return fmt.Errorf("%s: %w", s.name, err)
 	}

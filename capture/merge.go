@@ -3,7 +3,6 @@ package capture
 import (
 	"container/heap"
 	"errors"
-	"fmt"
 	"io"
 	"time"
 )
@@ -22,39 +21,16 @@ type InputStats struct {
 	Drops       uint64 // losses the capture itself recorded (pcapng statistics)
 	Damage      *DamageError
 	Warnings    []string
+	// Unread counts the frames of each link type the decoder does not
+	// read (802.11, USB, ...): counted in Packets, said in Warnings.
+	Unread map[LinkType]uint64
 
-	// counters for warnings, turned into text at the end
-	undecodable  uint64
-	unsupported  uint64
-	truncatedHdr uint64
-	backwards    uint64
-	overlong     uint64
-	outliers     uint64
-}
-
-// Finish turns counters into warnings. Call once, after reading.
-func (s *InputStats) Finish() {
-	if s.undecodable > 0 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("%d packets could not be decoded", s.undecodable))
-	}
-	if s.unsupported > 0 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("%d packets on an unsupported link type were skipped", s.unsupported))
-	}
-	if s.truncatedHdr > 0 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("%d packets had headers cut short by the snaplen", s.truncatedHdr))
-	}
-	if s.outliers > 0 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("%d packets had timestamps far from the packets around them (a zero or glitched clock): counted, not judged", s.outliers))
-	}
-	if s.overlong > 0 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("%d records had a captured length over their original length: read as the smaller", s.overlong))
-	}
-	if s.backwards > 0 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("%d packets had timestamps earlier than the packet before them", s.backwards))
-	}
-	if s.Damage != nil {
-		s.Warnings = append(s.Warnings, s.Damage.Detail())
-	}
+	// counters for warnings, turned into text at the end (see Finish)
+	undecodable uint64
+	backwards   uint64
+	overlong    uint64
+	outliers    uint64
+	short       shortHeaders
 }
 
 type pending struct {
@@ -303,17 +279,7 @@ func (m *Merger) Next(pkt *Packet) error {
 		m.lastTS[p.idx] = p.ts
 	}
 	pkt.Timestamp, pkt.WireLen, pkt.Input = p.ts, p.wire, p.idx
-	err := m.dec.Decode(p.lt, p.data, pkt)
-	switch {
-	case err == errUnsupportedLink:
-		st.unsupported++
-	case err == ErrNotIP:
-	case err != nil:
-		st.undecodable++
-	}
-	if pkt.truncated {
-		st.truncatedHdr++
-	}
+	st.count(p.lt, len(p.data), pkt, m.dec.Decode(p.lt, p.data, pkt))
 	return nil
 }
 

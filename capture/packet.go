@@ -97,6 +97,9 @@ func (l LinkType) String() string {
 	case linkNFLOG:
 		return "NFLOG"
 	}
+	if name, ok := linkNames[l]; ok {
+		return name
+	}
 	return fmt.Sprintf("LINKTYPE_%d", uint32(l))
 }
 
@@ -170,7 +173,12 @@ type Packet struct {
 	HasMAC         bool
 	SrcMAC, DstMAC [6]byte
 	tunneled       bool // the addresses are those of a decapsulated 6in4 packet
-	truncated      bool // a header was cut by the snaplen
+	// truncated: a header was cut short, by the snap length or because
+	// the frame holds less than a header claims (ipCaptured tells which:
+	// the bytes of the IP packet captured, against IPLen; v6 names it).
+	truncated  bool
+	ipCaptured int
+	v6         bool
 }
 
 // Tuple is a directional 5-tuple.

@@ -156,7 +156,7 @@ func TestTimestampOutliers(t *testing.T) {
 			t.Errorf("zero at record %d: %d packets (want %d), first %d (want %d)", k, len(got), len(want)-1, st.First, wantSt.First)
 		}
 		st.Finish()
-		if !strings.Contains(strings.Join(st.Warnings, "\n"), "1 packets had timestamps far from the packets around them") {
+		if !strings.Contains(strings.Join(st.Warnings, "\n"), "1 packet had a timestamp far from the packets around them") {
 			t.Errorf("zero at record %d: warnings %v", k, st.Warnings)
 		}
 	}

@@ -113,8 +113,14 @@ func writeJUnit(w io.Writer, r *Report) error {
 	}
 	s.Cases = append(s.Cases, u)
 	s.Tests = len(s.Cases)
-	if len(r.Warnings) > 0 {
-		s.SystemOut = "warnings:\n" + strings.Join(r.Warnings, "\n")
+	warns := append([]string{}, r.Warnings...)
+	for _, in := range r.Inputs {
+		for _, wmsg := range in.Warnings {
+			warns = append(warns, Printable(in.Name)+": "+wmsg)
+		}
+	}
+	if len(warns) > 0 {
+		s.SystemOut = "warnings:\n" + strings.Join(warns, "\n")
 	}
 	doc := junitSuites{Name: "flowverify", Tests: s.Tests, Fails: s.Failures, Errors: s.Errors, Suites: []junitSuite{s}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {

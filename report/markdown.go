@@ -81,6 +81,11 @@ func writeMarkdown(w io.Writer, r *Report) error {
 	for _, wmsg := range r.Warnings {
 		md.p("\n> ⚠ %s\n", wmsg)
 	}
+	for _, in := range r.Inputs {
+		for _, wmsg := range in.Warnings {
+			md.p("\n> ⚠ %s: %s\n", in.Name, wmsg)
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

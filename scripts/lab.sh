@@ -12,6 +12,8 @@
 #   scripts/lab.sh down             # stop everything, remove the namespaces
 #   scripts/lab.sh record-icmp FILE # two hosts pinging over IPv4 and IPv6 (echo, neighbour discovery)
 #   scripts/lab.sh record-nflog FILE # the same hosts captured through netfilter logging (NFLOG)
+#   scripts/lab.sh record-shape NAME FILE # one shape of traffic alone, captured on tm (see shapes)
+#   scripts/lab.sh shapes           # the names record-shape knows, one a line
 #
 # LAB_ID (1-6 lower-case letters or digits, default "0") names one lab:
 # its namespaces are fv<ID>-<host>, its veth ends fv<ID>v<N>, its files in
@@ -22,10 +24,11 @@
 # namespace; every host has both families, fd00:99::N beside 10.99.0.N):
 #   tm      .10  the Threat Manager server: RabbitMQ on 10001 (AMQP), HTTP on 8080,
 #                a syslog sink on udp/10000; flowverify captures here
-#   dc      .21  domain controller: slapd on 389, MIT krb5-kdc on tcp/88; nftables
+#   dc      .21  domain controller: slapd on 389, MIT krb5-kdc on tcp/88 and udp/88; nftables
 #                drops tcp/9389 (AD Web Services), so that row must read "blocked"
 #   dc2     .22  a Samba AD domain controller: its RPC endpoint mapper on 135 hands
-#                out the dynamic DRSUAPI port (samba-tool drs showrepl asks for it)
+#                out the dynamic DRSUAPI port (samba-tool drs showrepl asks for it);
+#                SMB on 445, its own DNS on 53, the global catalog on 3268, CLDAP
 #   agent   .31  agent host: logger -> udp/10000, amqp-publish -> tcp/10001
 #   db      .41  PostgreSQL on 5435
 #   console .50  a browser: curl -> tm:8080
@@ -195,7 +198,7 @@ start_dc2() {
 	# Every path of this Samba lies in the lab's directory (the defaults,
 	# /run/samba and /var/lib/samba, would be shared with another lab).
 	mkdir -p "$DIR/samba/run"
-	samba-tool domain provision --realm=SAMBA.EXAMPLE --domain=SAMBA --server-role=dc --dns-backend=NONE \
+	samba-tool domain provision --realm=SAMBA.EXAMPLE --domain=SAMBA --server-role=dc --dns-backend=SAMBA_INTERNAL \
 		--adminpass='Lab-Passw0rd!' --targetdir="$DIR/samba" --host-ip="$NET.${IP[dc2]}" \
 		--option="interfaces=$NET.${IP[dc2]}" --option="bind interfaces only=yes" \
 		--option="pid directory=$DIR/samba/run" --option="ncalrpc dir=$DIR/samba/run/ncalrpc" \
@@ -280,13 +283,25 @@ traffic_dual() {
 
 record() {
 	local out=$1 secs=${2:-12} round=${3:-ipv4}
-	ns tm tcpdump -i e0 -U -s 0 -w "$out" >/dev/null 2>&1 &
-	local pid=$!
-	sleep 1
+	capture_start tm e0 "$out"
 	if [ "$round" = dual ]; then traffic_dual; else traffic; fi
 	sleep "$secs"
-	kill "$pid"; wait "$pid" 2>/dev/null || true
+	capture_stop
 	log "recorded $out"
+}
+
+# capture_start HOST DEV FILE: tcpdump on HOST's DEV into FILE, a second
+# to start; capture_stop ends it. ip netns exec runs in the background
+# itself, not through ns: a function sent to the background is a subshell,
+# and killing that would leave tcpdump writing.
+capture_start() {
+	ip netns exec "$P-$1" tcpdump -i "$2" -U -s 0 -w "$3" >/dev/null 2>&1 &
+	CAPTURE=$!
+	sleep 1
+}
+capture_stop() {
+	kill "$CAPTURE"
+	wait "$CAPTURE" 2>/dev/null || true
 }
 
 # pair_up: two namespaces of their own on one veth, dual-stack
@@ -351,6 +366,127 @@ record_nflog() {
 	log "recorded $out"
 }
 
+# The shapes: each a small round of one kind of traffic alone, captured
+# where the field captures it (tm's e0; loopback on tm's lo; the scan on
+# the scanned DC), for testing what flowverify infers from each without
+# being told the server. Servers a shape needs beyond those of up start
+# before its capture (shape_prepare), so their start-up is not in it.
+SHAPES="console-action-8080 postgres-5435 postgres-5439 kerberos-udp88 ldaps-636 dc-talk syslog-tcp-pg-dns loopback nmap-scan nmap-scan-tm"
+
+# pg_extra HOST PORT ADDRESS: one more PostgreSQL cluster, on HOST at
+# ADDRESS:PORT (a cluster listens on one port; the shapes need 5432 and
+# 5439 beside the lab's 5435).
+pg_extra() {
+	local h=$1 port=$2 addr=$3 bin data=$DIR/pg-$1-$2
+	ns "$h" ss -Hlnt "sport = :$port" | grep -q . && return 0
+	bin=$(pgbin)
+	mkdir -p "$data"
+	chown postgres "$data"
+	su postgres -c "$bin/initdb -D $data/data -A trust -U postgres" >/dev/null
+	echo "host all all $NET.0/24 trust" >>"$data/data/pg_hba.conf"
+	ns "$h" su postgres -c "$bin/postgres -D $data/data -p $port -c listen_addresses='$addr' -k $data" >"$data/log" 2>&1 &
+	wait_port "$h" tcp "$port" 30
+}
+
+# ldaps_up: a second slapd on dc, LDAPS alone on 636 with a self-signed
+# certificate (the lab's first slapd has none, so its StartTLS is refused).
+ldaps_up() {
+	local d=$DIR/ldaps
+	ns dc ss -Hlnt "sport = :636" | grep -q . && return 0
+	mkdir -p "$d/db"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=dc.corp.example" \
+		-keyout "$d/key.pem" -out "$d/cert.pem" >/dev/null 2>&1
+	sed -e "s|$DIR/ldap/|$d/|g" "$DIR/ldap/slapd.conf" >"$d/slapd.conf"
+	printf 'TLSCertificateFile %s\nTLSCertificateKeyFile %s\n' "$d/cert.pem" "$d/key.pem" >>"$d/slapd.conf"
+	slapadd -f "$d/slapd.conf" -l "$DIR/ldap/base.ldif" >/dev/null 2>&1
+	ns dc slapd -f "$d/slapd.conf" -h "ldaps://$NET.${IP[dc]}:636/"
+	wait_port dc tcp 636 15
+}
+
+# syslog_tcp_up: a TCP syslog sink on tm's 10000 (the lab's sink is UDP).
+syslog_tcp_up() {
+	ns tm ss -Hlnt "sport = :10000" | grep -q . && return 0
+	ns tm python3 -c '
+import socketserver
+class Sink(socketserver.StreamRequestHandler):
+    def handle(self):
+        while self.rfile.read(65536):
+            pass
+socketserver.ThreadingTCPServer(("0.0.0.0", 10000), Sink).serve_forever()
+' >/dev/null 2>&1 &
+	wait_port tm tcp 10000 10
+}
+
+shape_prepare() {
+	case $1 in
+	postgres-5439) pg_extra db 5439 "$NET.${IP[db]}" ;;
+	# the scan finds the same three open ports (88, 389, 636) whichever shape ran first
+	ldaps-636 | nmap-scan) ldaps_up ;;
+	syslog-tcp-pg-dns) syslog_tcp_up && pg_extra db 5432 "$NET.${IP[db]}" ;;
+	loopback) pg_extra tm 5432 127.0.0.1 ;;
+	esac
+	# the udp_preference_limit of the lab's krb5.conf (1) forces TCP
+	sed 's/udp_preference_limit = 1$/udp_preference_limit = 32700/' "$DIR/krb5/krb5.conf" >"$DIR/krb5/krb5-udp.conf"
+	# a client configuration for net and smbclient: the domain, nothing else
+	printf '[global]\n    workgroup = SAMBA\n    realm = SAMBA.EXAMPLE\n    client min protocol = SMB2\n' >"$DIR/samba/client.conf"
+}
+
+# shape NAME: the traffic of one shape.
+shape() {
+	local tm=$NET.${IP[tm]} dc=$NET.${IP[dc]} dc2=$NET.${IP[dc2]} db=$NET.${IP[db]}
+	case $1 in
+	console-action-8080)
+		ns console curl -s -o /dev/null "http://$tm:8080/" || log "curl console failed"
+		ns tm curl -s -o /dev/null "http://$NET.${IP[action]}:8080/" || log "curl action failed" ;;
+	postgres-5435) ns tm psql -h "$db" -p 5435 -U postgres -c 'select 1' >/dev/null || log "psql failed" ;;
+	postgres-5439) ns tm psql -h "$db" -p 5439 -U postgres -c 'select 1' >/dev/null || log "psql failed" ;;
+	kerberos-udp88)
+		ns tm env KRB5_CONFIG="$DIR/krb5/krb5-udp.conf" KRB5CCNAME="$DIR/krb5/cc-udp" kinit svc-threatmanager <<<"lab-krb-password" >/dev/null || log "kinit failed" ;;
+	ldaps-636)
+		ns tm env LDAPTLS_REQCERT=never ldapsearch -x -H "ldaps://$dc" -D "cn=svc-threatmanager,dc=corp,dc=example" -w lab-user-password \
+			-b dc=corp,dc=example '(objectClass=*)' dn >/dev/null || log "ldapsearch over LDAPS failed" ;;
+	dc-talk) shape_dc_talk ;;
+	syslog-tcp-pg-dns)
+		ns agent logger --tcp -n "$tm" -P 10000 -t StealthAUDIT "lab syslog message from the agent over TCP" || log "logger --tcp failed"
+		ns tm dig +time=2 +tries=1 @"$dc2" db.samba.example A >/dev/null || log "dig failed"
+		ns tm psql -h "$db" -p 5432 -U postgres -c 'select 1' >/dev/null || log "psql failed" ;;
+	loopback)
+		ns tm logger --udp -n 127.0.0.1 -P 10000 -t StealthAUDIT "lab syslog message over loopback"
+		ns tm psql -h 127.0.0.1 -p 5432 -U postgres -c 'select 1' >/dev/null || log "psql failed"
+		ns tm curl -s -o /dev/null "http://127.0.0.1:8080/" || log "curl failed" ;;
+	nmap-scan) ns agent nmap -sS -n -T4 -p 1-1000 "$dc" >"$DIR/nmap.log" 2>&1 || log "nmap failed" ;;
+	# the server itself swept, with the ports it serves (8080, 10001) among the thousand
+	nmap-scan-tm) ns agent nmap -sS -n -T4 -p 1-998,8080,10001 "$tm" >"$DIR/nmap-tm.log" 2>&1 || log "nmap failed" ;;
+	*) echo "no shape '$1'; lab.sh shapes names them" >&2; return 2 ;;
+	esac
+}
+
+# shape_dc_talk: what the server says to a DC besides Kerberos and LDAP:
+# the DC's DNS for its SRV records, CLDAP (net ads lookup), SMB
+# (smbclient -L), and the global catalog's rootDSE on 3268.
+shape_dc_talk() {
+	local dc2=$NET.${IP[dc2]}
+	ns tm dig +time=2 +tries=1 @"$dc2" _ldap._tcp.dc._msdcs.samba.example SRV >/dev/null || log "dig failed"
+	ns tm net ads lookup -s "$DIR/samba/client.conf" -S "$dc2" >/dev/null 2>&1 || log "net ads lookup failed"
+	# The namespaced DC's smbd completes negotiation and NTLMSSP, then ends
+	# the session setup with NT_STATUS_INTERNAL_ERROR: the SMB exchange is
+	# whole, the share list is not.
+	ns tm smbclient -s "$DIR/samba/client.conf" -L "//$dc2" -U 'SAMBA\Administrator%Lab-Passw0rd!' >/dev/null 2>&1 || true
+	ns tm ldapsearch -x -H "ldap://$dc2:3268" -b '' -s base '(objectClass=*)' >/dev/null || log "ldapsearch of the global catalog failed"
+}
+
+record_shape() { # record_shape NAME FILE
+	local name=$1 out=$2 h=tm dev=e0
+	case " $SHAPES " in *" $name "*) ;; *) echo "no shape '$name'; lab.sh shapes names them" >&2; exit 2 ;; esac
+	case $name in loopback) dev=lo ;; nmap-scan) h=dc ;; esac
+	shape_prepare "$name"
+	capture_start "$h" "$dev" "$out"
+	shape "$name"
+	sleep 1
+	capture_stop
+	log "recorded $out ($name)"
+}
+
 down() {
 	for h in $HOSTS sw; do
 		if have_ns "$P-$h"; then
@@ -378,6 +514,8 @@ record-dual) record "$2" "${3:-12}" dual ;;
 traffic-dual) traffic_dual ;;
 record-icmp) record_icmp "$2" ;;
 record-nflog) record_nflog "$2" ;;
+record-shape) record_shape "$2" "$3" ;;
+shapes) printf '%s\n' $SHAPES ;;
 down) down ;;
-*) sed -n '2,36p' "$0"; exit 2 ;;
+*) sed -n '2,38p' "$0"; exit 2 ;;
 esac

@@ -73,7 +73,16 @@ func build(raw *rawMatrix, src string, envKeys map[string]string) (*Matrix, erro
 		}
 		return origin{src: src, key: key}
 	}
-	cerr := func(key, format string, a ...any) error { return from(key).errorf(format, a...) }
+	cerr := func(key, format string, a ...any) error {
+		// "%w" with one error keeps the cause a value (a *MissingKeyError
+		// is worded as missing, and callers can errors.As it).
+		if len(a) == 1 && format == "%w" {
+			if err, ok := a[0].(error); ok {
+				return from(key).wrap(err)
+			}
+		}
+		return from(key).errorf(format, a...)
+	}
 	m := &Matrix{Name: raw.Name, Description: raw.Description, Roles: map[string]*Role{}, Hosts: map[string]*Host{}}
 	if m.Name == "" {
 		m.Name = "custom"

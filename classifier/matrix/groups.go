@@ -27,7 +27,7 @@ func (m *Matrix) buildGroups(raw []rawGroup, cerr configErr) ([]DiagramGroup, er
 		name := strings.TrimSpace(rg.Name)
 		key := fmt.Sprintf("site.groups[%d]", i)
 		if name == "" {
-			return nil, cerr(key+".name", "missing")
+			return nil, cerr(key+".name", "%w", &MissingKeyError{Key: key + ".name", Want: "the box's title, as the diagram shows it"})
 		}
 		key = "site.groups[" + name + "]"
 		if names[name] {
@@ -39,6 +39,8 @@ func (m *Matrix) buildGroups(raw []rawGroup, cerr configErr) ([]DiagramGroup, er
 		case "left":
 			g.Left = true
 		case "right":
+		case "":
+			return nil, cerr(key+".side", "%w", &MissingKeyError{Key: key + ".side", Want: "left or right"})
 		default:
 			return nil, cerr(key+".side", "%q is not left or right", rg.Side)
 		}

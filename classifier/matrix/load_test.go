@@ -384,6 +384,12 @@ func TestConfigErrorsNameTheRule(t *testing.T) {
 		{"rule without an id", "rules:\n  - direction: outbound\n", nil,
 			`:2: rules[0].id is required: a file's entry names the one it adds or replaces by its id`},
 		{"ignore entry without a transport", "ignore:\n  - {id: dns, ports: \"53\"}\n", nil, `:2: ignore[dns].transport is required: tcp or udp`},
+		{"site group without a side", "site:\n  groups:\n    - name: Box\n      roles: [console-clients]\n", nil,
+			`:3: site.groups[Box].side is required: left or right`},
+		{"site group without a name", "site:\n  groups:\n    - side: left\n", nil,
+			`:3: site.groups[0].name is required: the box's title, as the diagram shows it`},
+		{"site part without a name", "site:\n  parts:\n    - looks_like: x\n", nil,
+			`:3: site.parts[0].name is required: a name of letters, digits, '.', '_' and '-'`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			file := writeConfig(t, c.body)

@@ -112,6 +112,9 @@ func (m *Matrix) buildSite(rs rawSite, cerr configErr) error {
 	seen := map[string]bool{}
 	for i, rp := range rs.Parts {
 		key := fmt.Sprintf("site.parts[%d]", i)
+		if rp.Name == "" {
+			return cerr(key+".name", "%w", &MissingKeyError{Key: key + ".name", Want: "a name of letters, digits, '.', '_' and '-'"})
+		}
 		if err := checkName(rp.Name); err != nil {
 			return cerr(key+".name", "%v", err)
 		}

@@ -97,7 +97,7 @@ func TestSiteKeysNameTheKey(t *testing.T) {
 		{"server_host with a space", "site:\n  server_host: my server\n", []string{"site.server_host", "a name is"}},
 		{"dynamic_ports not ports", "site:\n  dynamic_ports: high\n", []string{"matrix.yaml:2: site.dynamic_ports", "not a port"}},
 		{"dynamic_ports two ranges", "site:\n  dynamic_ports: \"1024-5000,49152-65535\"\n", []string{"site.dynamic_ports", "2 ranges"}},
-		{"group without a name", "site:\n  groups:\n    - side: left\n", []string{"site.groups[0].name", "missing"}},
+		{"group without a name", "site:\n  groups:\n    - side: left\n", []string{"site.groups[0].name", "is required"}},
 		{"group on no side", "site:\n  groups:\n    - name: Box\n      side: up\n      roles: [console-clients]\n", []string{"matrix.yaml:4: site.groups[Box].side", "left or right"}},
 		{"group of a misspelt role", "site:\n  groups:\n    - name: Box\n      side: left\n      roles: [console-client]\n", []string{"site.groups[Box].roles", "did you mean console-clients"}},
 		{"role in two groups", "site:\n  groups:\n    - {name: A, side: left, roles: [console-clients]}\n    - {name: B, side: right, roles: [console-clients]}\n", []string{"site.groups[B].roles", "in group \"A\""}},

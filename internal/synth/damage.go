@@ -78,7 +78,7 @@ func (c *corpus) pcapCases(pcap []byte) {
 	add("pcap-version-2.3.pcap", d, -1, "") // tshark reads 2.0 to 2.4
 	add("pcap-snaplen-0.pcap", flip(16, 0), -1, "")
 	add("pcap-snaplen-2^31.pcap", flip(16, 1<<31), -1, "")
-	add("pcap-linktype-unknown.pcap", flip(20, 147), -1, "unsupported link type")
+	add("pcap-linktype-unknown.pcap", flip(20, 147), -1, "of link type USER0 (147) not read")
 	add("pcap-record-over-snaplen.pcap", flip(24+8, 300000), 3, "exceeds snap length")
 	add("pcap-record-over-file.pcap", flip(24+8+16+int(le.Uint32(pcap[24+8:])), 60000), 3, "damaged at byte offset")
 	// libpcap and tshark read it: the smaller length, with a warning.
