@@ -263,6 +263,18 @@ func TestServerOfTestdataCaptures(t *testing.T) {
 		{[]string{"real/lab-site.pcap"}, "10.99.0.10", []string{"receives syslog on udp/10000"}},
 		{[]string{"pcaps/ndpi_tcp_scan.pcapng"}, "", []string{"no address receives"}},
 		{[]string{"pcaps/arkime_dns_udp.pcap"}, "", []string{"no address receives"}},
+		// The lab's rounds of the eight shapes, recorded on the server
+		// 10.99.0.10 with real software, and nmap's sweeps from 10.99.0.31.
+		{[]string{"real/shapes/console-action-8080.pcap"}, "10.99.0.10", []string{"serves tcp/8080 from 1 peer", "opens tcp/8080 to 1 peer"}},
+		{[]string{"real/shapes/postgres-5435.pcap"}, "10.99.0.10", []string{"opens PostgreSQL tcp/5435"}},
+		{[]string{"real/shapes/postgres-5439.pcap"}, "10.99.0.10", []string{"opens PostgreSQL tcp/5439"}},
+		{[]string{"real/shapes/kerberos-udp88.pcap"}, "10.99.0.10", []string{"opens Kerberos udp/88"}},
+		{[]string{"real/shapes/ldaps-636.pcap"}, "10.99.0.10", []string{"opens LDAPS tcp/636"}},
+		{[]string{"real/shapes/dc-talk.pcap"}, "10.99.0.10", []string{"opens SMB tcp/445 to 1 peer (weak evidence: with a host that plays dc)", "opens CLDAP udp/389"}},
+		{[]string{"real/shapes/syslog-tcp-pg-dns.pcap"}, "10.99.0.10", []string{"receives syslog on tcp/10000", "opens PostgreSQL tcp/5432"}},
+		{[]string{"real/shapes/loopback.pcap"}, "127.0.0.1", []string{"stays on one host (127.0.0.1)"}},
+		{[]string{"real/shapes/nmap-scan.pcap"}, "", []string{"10.99.0.31 tried 1000 ports or hosts that did not answer (0 answered): a scan"}},
+		{[]string{"real/shapes/nmap-scan-tm.pcap"}, "", []string{"10.99.0.31 tried 1000 ports"}},
 		{[]string{"scenarios/all-good.pcap", "real/lab-site.pcap"}, "", []string{"10.20.0.10, 10.99.0.10 each both serve and open the matrix's traffic, as only a server does"}},
 	} {
 		t.Run(strings.Join(c.files, "+"), func(t *testing.T) {
