@@ -4,15 +4,20 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/flowverify/flowverify/internal/words"
 )
 
 // NoServerError is why the server's addresses could not be inferred:
-// two or more addresses of a family tie (Tied, Kinds kinds of evidence
-// each), or none shows any evidence (Missing says what none showed). It
-// names no flag: the caller says what to pass instead.
+// two or more addresses of a family tie (Tied, of equal weight and rows),
+// or none shows any evidence (missing says what none showed). It names no
+// flag: the caller says what to pass instead.
 type NoServerError struct {
-	Tied  []netip.Addr
-	kinds int
+	Tied         []netip.Addr
+	weight, rows int
+	// rivals: each both serves and opens the matrix's traffic, as only a
+	// server does.
+	rivals bool
 	// missing is what no address showed, in words: the evidence that
 	// would have counted.
 	missing string
@@ -30,5 +35,9 @@ func (e *NoServerError) reason() string {
 	for i, a := range e.Tied {
 		tied[i] = a.String()
 	}
-	return fmt.Sprintf("%s show the same evidence (%d kinds each)", strings.Join(tied, ", "), e.kinds)
+	if e.rivals {
+		return fmt.Sprintf("%s each both serve and open the matrix's traffic, as only a server does: two servers, no strongest candidate", strings.Join(tied, ", "))
+	}
+	return fmt.Sprintf("%s show evidence of the same weight (%d, from %s each): no strongest candidate",
+		strings.Join(tied, ", "), e.weight, words.Count(e.rows, "row"))
 }

@@ -2,54 +2,74 @@ package classifier
 
 import (
 	"fmt"
-	"github.com/flowverify/flowverify/internal/words"
 	"math/bits"
 	"net"
 	"net/netip"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/capture/flow"
 	"github.com/flowverify/flowverify/classifier/matrix"
+	"github.com/flowverify/flowverify/internal/words"
 	"github.com/flowverify/flowverify/report"
 )
 
+// candidate is what one address showed: which kinds, and with which peers.
 type candidate struct {
-	kinds uint16
-	peers [16]map[netip.Addr]struct{}
+	kinds uint32
+	peers []map[netip.Addr]struct{} // by kind
 }
 
 // serverInference collects per-address evidence from finished flows: the
-// kinds of traffic the matrix's rows say mark the server (their evidence
-// weight), such as receiving agents' streams or opening a directory's
-// services.
+// kinds of traffic the matrix's rows and weak evidence say mark the server
+// (their weights), such as receiving agents' streams or opening a
+// directory's services. Only flows with an answer show a kind; a failed
+// attempt counts on its rule when judged, never here.
 type serverInference struct {
 	kinds []matrix.ServerEvidence
+	point matrix.CapturePoint
 	// noEvidence says what no address showed, for the error.
 	noEvidence string
 	cands      map[netip.Addr]*candidate
 	// rules, for weaker evidence: the matrix's rows each address took the
-	// server's side of (bit i: rule i), offered as candidates when no
-	// address shows the strong kinds.
+	// server's side of in an answered flow (bit i: rule i), offered as
+	// candidates when no address shows any kind.
 	rules []matrix.Rule
 	weak  map[netip.Addr]uint64
+	// ends counts the answered flows each address is at one end of, of
+	// answered in all: the capture point.
+	ends     map[netip.Addr]int
+	answered int
+	host     oneHost
+	probes   probes
 }
 
-// maxCandidates bounds the addresses strong evidence is kept for.
+// maxCandidates bounds the addresses evidence is kept for.
 const maxCandidates = 10000
 
 // maxWeak bounds the addresses weak evidence is kept for.
 const maxWeak = 10000
 
+// maxPeers bounds the peers kept per address and kind.
+const maxPeers = 1000
+
 func newServerInference(m *matrix.Matrix) *serverInference {
-	return &serverInference{kinds: m.ServerEvidence(), noEvidence: m.NoEvidence(), cands: map[netip.Addr]*candidate{}, rules: m.Rules, weak: map[netip.Addr]uint64{}}
+	return &serverInference{kinds: m.ServerEvidence(), point: m.CapturePoint(), noEvidence: m.NoEvidence(),
+		cands: map[netip.Addr]*candidate{}, rules: m.Rules, weak: map[netip.Addr]uint64{}, ends: map[netip.Addr]int{},
+		probes: newProbes()}
 }
 
-// observeWeak notes which rows of the matrix a flow would be, and on
-// which side the server would stand.
-func (s *serverInference) observeWeak(f *flow.Flow) {
-	ia, _ := f.Initiator()
-	ra, rport := f.Responder()
+// answerFacts is what the evidence rule reads of a flow.
+func answerFacts(f *flow.Flow) matrix.FlowFacts {
+	return matrix.FlowFacts{Transport: f.Key.Proto, IniPkts: f.Pkts[flow.Orig], ResPkts: f.Pkts[flow.Resp], SYNs: f.SYNs,
+		Handshake: f.Handshake(), IniData: f.SentData(flow.Orig), ResData: f.SentData(flow.Resp), Unreach: f.Unreach}
+}
+
+// observeWeak notes which rows of the matrix an answered flow would be,
+// and on which side the server would stand.
+func (s *serverInference) observeWeak(f *flow.Flow, ia, ra netip.Addr, rport uint16) {
 	for i := range s.rules[:min(len(s.rules), 64)] {
 		r := &s.rules[i]
 		// A learned range (dynamic RPC) is any high port: no evidence.
@@ -59,11 +79,11 @@ func (s *serverInference) observeWeak(f *flow.Flow) {
 		var who []netip.Addr
 		switch r.Direction {
 		case matrix.Outbound:
-			who = []netip.Addr{ia.Netip()}
+			who = []netip.Addr{ia}
 		case matrix.Inbound:
-			who = []netip.Addr{ra.Netip()}
+			who = []netip.Addr{ra}
 		case matrix.Bidirectional:
-			who = []netip.Addr{ia.Netip(), ra.Netip()}
+			who = []netip.Addr{ia, ra}
 		}
 		for _, a := range who {
 			if _, ok := s.weak[a]; ok || len(s.weak) < maxWeak {
@@ -74,66 +94,173 @@ func (s *serverInference) observeWeak(f *flow.Flow) {
 }
 
 func (s *serverInference) observe(f *flow.Flow) {
-	s.observeWeak(f)
-	ia, _ := f.Initiator()
-	ra, rport := f.Responder()
-	for i, k := range s.kinds {
-		if k.Transport != f.Key.Proto || k.Port != rport {
+	fa := answerFacts(f)
+	iaC, _ := f.Initiator()
+	raC, rport := f.Responder()
+	ia, ra := iaC.Netip(), raC.Netip()
+	s.host.note(ia, ra)
+	ok := matrix.Answered(&fa)
+	s.probes.note(ia, ra, rport, ok, !ok && (f.SYNs > 0 || f.Unreach))
+	shown := false
+	for i := range s.kinds {
+		k := &s.kinds[i]
+		if k.Transport != f.Key.Proto || k.Port != rport || !k.Shows(&fa) {
 			continue
 		}
-		who, peer := ia.Netip(), ra.Netip()
+		shown = true
+		who, peer := ia, ra
 		if k.Responder {
 			who, peer = peer, who
 		}
 		if who.IsLoopback() {
 			continue
 		}
-		c := s.cands[who]
-		if c == nil {
-			if len(s.cands) >= maxCandidates {
-				continue // a flood of sources opening 88: the server is not among the newcomers
-			}
-			c = &candidate{}
-			s.cands[who] = c
+		s.add(who, peer, i)
+	}
+	if !ok && !shown {
+		return
+	}
+	s.observeWeak(f, ia, ra, rport)
+	s.answered++
+	for _, a := range []netip.Addr{ia, ra} {
+		if _, seen := s.ends[a]; seen || len(s.ends) < maxCandidates {
+			s.ends[a]++
 		}
-		c.kinds |= 1 << i
-		if c.peers[i] == nil {
-			c.peers[i] = map[netip.Addr]struct{}{}
+		if ia == ra {
+			break
 		}
-		if len(c.peers[i]) < 1000 {
-			c.peers[i][peer] = struct{}{}
+	}
+}
+
+// add notes that who showed kind i with peer.
+func (s *serverInference) add(who, peer netip.Addr, i int) {
+	c := s.cands[who]
+	if c == nil {
+		if len(s.cands) >= maxCandidates {
+			return // a flood of sources opening 88: the server is not among the newcomers
 		}
+		c = &candidate{peers: make([]map[netip.Addr]struct{}, len(s.kinds))}
+		s.cands[who] = c
+	}
+	c.kinds |= 1 << i
+	if c.peers[i] == nil {
+		c.peers[i] = map[netip.Addr]struct{}{}
+	}
+	if len(c.peers[i]) < maxPeers {
+		c.peers[i][peer] = struct{}{}
 	}
 }
 
 // macLookup says which Ethernet station an address was seen behind.
 type macLookup func(capture.Addr) ([6]byte, bool)
 
+// scored is one address's standing: its weight n (rows, weak evidence and
+// the capture point apart), the distinct rows and entries its kinds come
+// from, and the kinds that counted.
 type scored struct {
-	a netip.Addr
-	n int
+	a                     netip.Addr
+	n, rows               int
+	rowWeight, weakWeight int
+	kinds                 uint32
+	point                 bool
+	// both: its rows' kinds have it serve and open, from two rows or
+	// more.
+	both bool
 }
 
-// ranked lists the addresses with strong evidence, the most kinds (by
-// weight) first, then by address, for a stable answer.
+// ranked lists the addresses with evidence, strongest first: by weight,
+// then by the number of rows, then by address for a stable answer. A
+// scanner is none of them, and a kind counts only with a peer that is not
+// a scanner (and, for a kind that asks it, plays its part).
 func (s *serverInference) ranked() []scored {
+	parts := s.partHosts()
 	list := make([]scored, 0, len(s.cands))
 	for a, c := range s.cands {
-		list = append(list, scored{a, s.score(c.kinds)})
+		if s.probes.scanner(a) {
+			continue
+		}
+		sc := scored{a: a}
+		sources, rowSources := map[string]bool{}, map[string]bool{}
+		var serves, opens bool
+		for i := range s.kinds {
+			k := &s.kinds[i]
+			if c.kinds&(1<<i) == 0 || !s.counts(c.peers[i], k.OnlyWith, parts) || k.WithServing && !s.serving(sc.kinds, k) {
+				continue
+			}
+			sc.kinds |= 1 << i
+			sources[k.Source] = true
+			if k.Weak {
+				sc.weakWeight += k.Weight
+				continue
+			}
+			sc.rowWeight += k.Weight
+			rowSources[k.Source] = true
+			serves, opens = serves || k.Responder, opens || !k.Responder
+		}
+		if sc.kinds == 0 {
+			continue
+		}
+		sc.rows, sc.both = len(sources), serves && opens && len(rowSources) >= 2
+		sc.point = s.atCapturePoint(a)
+		sc.n = sc.rowWeight + sc.weakWeight
+		if sc.point {
+			sc.n += s.point.Weight
+		}
+		list = append(list, sc)
 	}
 	byScore(list)
 	return list
 }
 
-// score weighs a set of kinds.
-func (s *serverInference) score(kinds uint16) int {
-	n := 0
-	for i, k := range s.kinds {
-		if kinds&(1<<i) != 0 {
-			n += k.Weight
+// serving says whether kinds hold the serving side of k's port, which
+// comes before the opening side of a bidirectional row.
+func (s *serverInference) serving(kinds uint32, k *matrix.ServerEvidence) bool {
+	for i, o := range s.kinds {
+		if kinds&(1<<i) != 0 && o.Responder && o.Transport == k.Transport && o.Port == k.Port {
+			return true
 		}
 	}
-	return n
+	return false
+}
+
+// counts says whether a kind's peers let it count: one of them is not a
+// scanner and, when part is set, plays that part.
+func (s *serverInference) counts(peers map[netip.Addr]struct{}, part string, parts map[string]map[netip.Addr]bool) bool {
+	for p := range peers {
+		if !s.probes.scanner(p) && (part == "" || parts[part][p]) {
+			return true
+		}
+	}
+	return false
+}
+
+// partHosts are the peers that play each part by the kinds that need no
+// part of their peer: a host that answered the server's Kerberos is a
+// domain controller.
+func (s *serverInference) partHosts() map[string]map[netip.Addr]bool {
+	parts := map[string]map[netip.Addr]bool{}
+	for a, c := range s.cands {
+		if s.probes.scanner(a) {
+			continue
+		}
+		for i, k := range s.kinds {
+			if k.Part == "" || k.OnlyWith != "" || c.kinds&(1<<i) == 0 {
+				continue
+			}
+			if parts[k.Part] == nil {
+				parts[k.Part] = map[netip.Addr]bool{}
+			}
+			for p := range c.peers[i] {
+				parts[k.Part][p] = true
+			}
+		}
+	}
+	return parts
+}
+
+// atCapturePoint says whether a is at one end of nearly every answered flow.
+func (s *serverInference) atCapturePoint(a netip.Addr) bool {
+	return s.point.Weight > 0 && s.answered >= s.point.MinFlows && s.ends[a]*100 >= s.point.Share*s.answered
 }
 
 func byScore(list []scored) {
@@ -141,55 +268,115 @@ func byScore(list []scored) {
 		if list[i].n != list[j].n {
 			return list[i].n > list[j].n
 		}
+		if list[i].rows != list[j].rows {
+			return list[i].rows > list[j].rows
+		}
 		return list[i].a.Less(list[j].a)
 	})
 }
 
-// decide picks the address with the most kinds of evidence, then the
-// server's address of the other family (Windows runs IPv4 and IPv6 side
-// by side): one that shows matrix evidence too and sits behind the same
-// Ethernet station. A tie within a family, or no evidence at all, is a
-// *NoServerError.
+// decide names the server: the one host of a capture whose every flow
+// stays on it (its loopback), else the address whose evidence weighs
+// most, then the server's address of the other family (Windows runs IPv4
+// and IPv6 side by side): one that shows matrix evidence too and sits
+// behind the same Ethernet station. A tie within a family, in weight and
+// rows, or no evidence at all, is a *NoServerError.
 func (s *serverInference) decide(mac macLookup) ([]netip.Addr, []string, error) {
+	if addrs, ok := s.host.only(); ok {
+		return addrs, []string{s.host.words(addrs)}, nil
+	}
 	list := s.ranked()
 	if len(list) == 0 {
-		return nil, nil, &NoServerError{missing: s.noEvidence}
+		return nil, nil, &NoServerError{missing: strings.Join(append([]string{s.noEvidence}, s.probes.lines()...), "; ")}
 	}
 	best := list[0]
+	if err := tie(best, list); err != nil {
+		return nil, nil, err
+	}
 	partner, pairEv := s.partner(best, list[1:], mac)
-	var tied []netip.Addr
-	for _, c := range list {
-		if c.n == best.n && c.a.Is4() == best.a.Is4() {
-			tied = append(tied, c.a)
-		}
-	}
-	if len(tied) > 1 {
-		return nil, nil, &NoServerError{Tied: tied, kinds: best.n}
-	}
 	addrs := []netip.Addr{best.a}
-	ev := s.evidence(best.a, "")
+	ev := s.evidence(best, "")
 	if partner.a.IsValid() {
 		addrs = append(addrs, partner.a)
-		ev = append(ev, s.evidence(partner.a, partner.a.String()+" ")...)
+		ev = append(ev, s.evidence(partner, partner.a.String()+" ")...)
 	}
 	ev = append(ev, pairEv...)
-	for _, c := range list[1:] {
-		if c.a != partner.a {
-			ev = append(ev, fmt.Sprintf("next candidate %s shows %s of evidence against %d", c.a, words.Count(c.n, "kind"), best.n))
-			break
+	ev = append(ev, decidedBy(best, list[1:], partner.a))
+	return addrs, append(ev, s.probes.lines()...), nil
+}
+
+// tie is the error when best is not the strongest: another address of its
+// family shows evidence of the same weight from as many rows; or it, like
+// best, both serves and opens the matrix's traffic on two rows or more, as
+// only a server does, and the capture point does not set them apart (two
+// sites' servers in one analysis: judging against one would leave the
+// other's traffic unjudged).
+func tie(best scored, list []scored) error {
+	var same, rivals []netip.Addr
+	for _, c := range list {
+		if c.a.Is4() != best.a.Is4() {
+			continue
+		}
+		if c.n == best.n && c.rows == best.rows {
+			same = append(same, c.a)
+		}
+		if best.both && c.both && c.point == best.point {
+			rivals = append(rivals, c.a)
 		}
 	}
-	return addrs, ev, nil
+	switch {
+	case len(same) > 1:
+		return &NoServerError{Tied: same, weight: best.n, rows: best.rows}
+	case len(rivals) > 1:
+		return &NoServerError{Tied: rivals, rivals: true}
+	}
+	return nil
+}
+
+// decidedBy says what set best apart from the next candidate (other than
+// its partner): its weight, made of rows, weak evidence and the capture
+// point, or at equal weight its number of rows.
+func decidedBy(best scored, rest []scored, partner netip.Addr) string {
+	parts := []string{fmt.Sprintf("%d from the rows", best.rowWeight)}
+	if best.weakWeight > 0 {
+		parts = append(parts, fmt.Sprintf("%d from weak evidence", best.weakWeight))
+	}
+	if best.point {
+		parts = append(parts, fmt.Sprintf("%d from the capture point", best.n-best.rowWeight-best.weakWeight))
+	}
+	weight := fmt.Sprintf("weight %d (%s)", best.n, strings.Join(parts, ", "))
+	for _, c := range rest {
+		if c.a == partner {
+			continue
+		}
+		if c.n == best.n {
+			return fmt.Sprintf("decided by the number of rows: %d against %d for the next candidate %s, both of %s",
+				best.rows, c.rows, c.a, weight)
+		}
+		return fmt.Sprintf("decided by %s against %d for the next candidate %s", weight, c.n, c.a)
+	}
+	return "decided by " + weight + ": no other address shows evidence"
 }
 
 // evidence states what one address showed; who, when set, names it.
-func (s *serverInference) evidence(a netip.Addr, who string) []string {
-	c := s.cands[a]
+func (s *serverInference) evidence(sc scored, who string) []string {
+	c := s.cands[sc.a]
 	var ev []string
 	for i, k := range s.kinds {
-		if c.kinds&(1<<i) != 0 {
-			ev = append(ev, fmt.Sprintf("%s%s %s %s", who, k.Text, map[bool]string{true: "from", false: "to"}[k.Responder], words.Count(len(c.peers[i]), "peer")))
+		if sc.kinds&(1<<i) == 0 {
+			continue
 		}
+		line := fmt.Sprintf("%s%s %s %s", who, k.Text, map[bool]string{true: "from", false: "to"}[k.Responder], words.Count(len(c.peers[i]), "peer"))
+		switch {
+		case k.OnlyWith != "":
+			line += " (weak evidence: with a host that plays " + k.OnlyWith + ")"
+		case k.Weak:
+			line += " (weak evidence)"
+		}
+		ev = append(ev, line)
+	}
+	if sc.point {
+		ev = append(ev, fmt.Sprintf("%sat one end of %d of %d answered flows (the capture point)", who, s.ends[sc.a], s.answered))
 	}
 	return ev
 }
@@ -233,18 +420,18 @@ func (s *serverInference) partner(best scored, rest []scored, mac macLookup) (sc
 	if len(other) > 1 && other[1].n == top.n {
 		return scored{}, []string{fmt.Sprintf("no Ethernet addresses to pair the server's other family: %s and %s show the same evidence", top.a, other[1].a)}
 	}
-	if s.cands[top.a].kinds&s.responderKinds() == 0 {
+	if top.kinds&s.responderKinds() == 0 {
 		return scored{}, []string{fmt.Sprintf("%s opens what the server opens too, but answers none of the server's inbound evidence and no Ethernet address ties it to the server: not taken as the server", top.a)}
 	}
 	return top, []string{fmt.Sprintf("%s is taken as the server's other address: it answers the server's inbound evidence too (no Ethernet addresses to compare)", top.a)}
 }
 
-// responderKinds are the evidence kinds where the server is the
-// responder.
-func (s *serverInference) responderKinds() uint16 {
-	var m uint16
+// responderKinds are the evidence kinds of the matrix's rows where the
+// server is the responder.
+func (s *serverInference) responderKinds() uint32 {
+	var m uint32
 	for i, k := range s.kinds {
-		if k.Responder {
+		if k.Responder && !k.Weak {
 			m |= 1 << i
 		}
 	}
@@ -269,17 +456,17 @@ func (s *serverInference) candidates(n int) []report.Candidate {
 	list := s.ranked()
 	var out []report.Candidate
 	for _, c := range list[:min(n, len(list))] {
-		out = append(out, report.Candidate{Address: c.a.String(), Score: c.n, Evidence: s.evidence(c.a, "")})
+		out = append(out, report.Candidate{Address: c.a.String(), Score: c.n, Evidence: s.evidence(c, "")})
 	}
 	if len(out) > 0 {
 		return out
 	}
-	// None shows the strong kinds: offer the addresses that took the
-	// server's side of some row, by how many rows.
+	// None shows a kind: offer the addresses that took the server's side
+	// of some row in an answered flow, by how many rows.
 	list = list[:0]
 	for a, rules := range s.weak {
-		if !a.IsLoopback() {
-			list = append(list, scored{a, bits.OnesCount64(rules)})
+		if !a.IsLoopback() && !s.probes.scanner(a) {
+			list = append(list, scored{a: a, n: bits.OnesCount64(rules)})
 		}
 	}
 	byScore(list)
@@ -291,6 +478,135 @@ func (s *serverInference) candidates(n int) []report.Candidate {
 			}
 		}
 		out = append(out, report.Candidate{Address: c.a.String(), Score: c.n, Evidence: ev})
+	}
+	return out
+}
+
+// oneHost follows whether every flow stays on one host: both ends one
+// address, or both loopback (127.0.0.0/8, ::1). Such a capture is of the
+// server's own loopback, and that host is the server.
+type oneHost struct {
+	flows int
+	off   bool
+	addrs []netip.Addr // the addresses seen, while few
+}
+
+// maxHostAddrs bounds the addresses one host's own traffic is followed on.
+const maxHostAddrs = 8
+
+func (h *oneHost) note(ia, ra netip.Addr) {
+	h.flows++
+	if h.off {
+		return
+	}
+	if ia != ra && (!ia.IsLoopback() || !ra.IsLoopback()) {
+		h.off = true
+		return
+	}
+	for _, a := range []netip.Addr{ia, ra} {
+		if slices.Contains(h.addrs, a) {
+			continue
+		}
+		if len(h.addrs) == maxHostAddrs {
+			h.off = true
+			return
+		}
+		h.addrs = append(h.addrs, a)
+	}
+}
+
+// only gives the host's addresses when every flow stayed on it: its
+// loopback addresses and at most one other.
+func (h *oneHost) only() ([]netip.Addr, bool) {
+	if h.off || h.flows == 0 {
+		return nil, false
+	}
+	others := 0
+	for _, a := range h.addrs {
+		if !a.IsLoopback() {
+			others++
+		}
+	}
+	if others > 1 {
+		return nil, false
+	}
+	out := slices.Clone(h.addrs)
+	slices.SortFunc(out, func(x, y netip.Addr) int { return x.Compare(y) })
+	return out, true
+}
+
+func (h *oneHost) words(addrs []netip.Addr) string {
+	list := make([]string, len(addrs))
+	for i, a := range addrs {
+		list[i] = a.String()
+	}
+	return fmt.Sprintf("every one of the %s stays on one host (%s): a capture of the server's own traffic, judged by its local rows",
+		words.Count(h.flows, "flow"), strings.Join(list, ", "))
+}
+
+// probeKey is one target of failed attempts: a port of a host.
+type probeKey struct {
+	ini, res netip.Addr
+	port     uint16
+}
+
+// probes tells a scanner: an address whose attempts at many distinct
+// ports or hosts failed (no answer, refused, unreachable), with few
+// answered. Its flows are never evidence of the server, whatever they
+// reached, and neither are the kinds only it showed a peer.
+type probes struct {
+	tried  map[probeKey]struct{}
+	failed map[netip.Addr]int // distinct targets whose attempts failed, by initiator
+	ok     map[netip.Addr]int // answered flows, by initiator
+}
+
+// A scanner tried at least scanTargets distinct ports or hosts that did
+// not answer, and they are at least scanFailShare percent of its
+// attempts; maxProbes bounds the targets remembered.
+const (
+	scanTargets   = 100
+	scanFailShare = 90
+	maxProbes     = 100000
+)
+
+func newProbes() probes {
+	return probes{tried: map[probeKey]struct{}{}, failed: map[netip.Addr]int{}, ok: map[netip.Addr]int{}}
+}
+
+// note counts one flow its initiator ia opened to ra's port.
+func (p *probes) note(ia, ra netip.Addr, port uint16, answered, failed bool) {
+	if answered {
+		if _, seen := p.ok[ia]; seen || len(p.ok) < maxCandidates {
+			p.ok[ia]++
+		}
+		return
+	}
+	k := probeKey{ia, ra, port}
+	if _, dup := p.tried[k]; !failed || dup || len(p.tried) >= maxProbes {
+		return
+	}
+	p.tried[k] = struct{}{}
+	p.failed[ia]++
+}
+
+func (p *probes) scanner(a netip.Addr) bool {
+	f := p.failed[a]
+	return f >= scanTargets && f*100 >= scanFailShare*(f+p.ok[a])
+}
+
+// lines say which scanners were set aside, at most three.
+func (p *probes) lines() []string {
+	var scanners []netip.Addr
+	for a := range p.failed {
+		if p.scanner(a) {
+			scanners = append(scanners, a)
+		}
+	}
+	slices.SortFunc(scanners, func(x, y netip.Addr) int { return x.Compare(y) })
+	var out []string
+	for _, a := range scanners[:min(3, len(scanners))] {
+		out = append(out, fmt.Sprintf("%s tried %d ports or hosts that did not answer (%d answered): a scan, never evidence of the server",
+			a, p.failed[a], p.ok[a]))
 	}
 	return out
 }

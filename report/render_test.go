@@ -367,7 +367,7 @@ func TestOutcomesInEveryFormat(t *testing.T) {
 			`<p class="verdict idle">… Observing: less than one full window seen, no finding yet (2s of 1m0s observed)</p>`},
 		{"not judged", noServer, []string{
 			"Server: not found: no address answered on the matrix's ports\n  Nothing is judged; every flow below is counted as not judged.\n" +
-				"  candidate 1: 10.0.0.99, 2 kinds of evidence\n    - answered tcp/5432\n    - sent syslog\n  pass the server with --server ADDRESS\n",
+				"  candidate 1: 10.0.0.99, score 2\n    - answered tcp/5432\n    - sent syslog\n  pass the server with --server ADDRESS\n",
 			"Summary: NOT-JUDGED — ", "7 flows (7 not judged: no server)"},
 			"### flowverify: ❔ not judged", `<p class="verdict idle">– Not judged: no server was known</p>`},
 		{"unknown", verdict("sideways"), []string{"Summary: SIDEWAYS — "}, "### flowverify: ❔ sideways", `<p class="verdict idle">sideways</p>`},

@@ -71,7 +71,7 @@ func (t textWriter) header(r *Report) {
 		t.para("Server: not found: ", "  ", strings.Join(r.Server.Evidence, "; "))
 		t.p("  Nothing is judged; every flow below is counted as not judged.\n")
 		for i, c := range r.Server.Candidates {
-			t.p("  candidate %d: %s, %s of evidence\n", i+1, c.Address, words.Count(c.Score, "kind"))
+			t.p("  candidate %d: %s, score %d\n", i+1, c.Address, c.Score)
 			for _, e := range c.Evidence {
 				t.para("    - ", "      ", e)
 			}

@@ -108,7 +108,7 @@ func build(raw *rawMatrix, src string, envKeys map[string]string) (*Matrix, erro
 			return nil, err
 		}
 	}
-	if err := m.buildEvidence(cerr); err != nil {
+	if err := m.buildEvidence(raw.Site, cerr); err != nil {
 		return nil, err
 	}
 	for i, ir := range raw.Ignore {

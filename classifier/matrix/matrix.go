@@ -239,10 +239,11 @@ type Matrix struct {
 	Site        Site
 	hints       []portHint // the profile's word on unexpected ports, before the protocols'
 
-	evidence   []ServerEvidence
-	hostOf     map[netip.Addr]*Host
-	serverList []string
-	serverFrom origin
+	evidence     []ServerEvidence
+	capturePoint CapturePoint
+	hostOf       map[netip.Addr]*Host
+	serverList   []string
+	serverFrom   origin
 }
 
 // FailsOn reports whether a finding kind makes the run exit 1.

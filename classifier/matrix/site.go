@@ -75,6 +75,9 @@ type rawSite struct {
 	DynamicPorts string     `mapstructure:"dynamic_ports"`
 	Groups       []rawGroup `mapstructure:"groups"`
 	Parts        []rawPart  `mapstructure:"parts"`
+	// WeakEvidence and CapturePoint are for server inference (evidence.go).
+	WeakEvidence []rawWeak       `mapstructure:"weak_evidence"`
+	CapturePoint rawCapturePoint `mapstructure:"capture_point"`
 }
 
 type rawHint struct {

@@ -40,7 +40,9 @@ func TestShippedSiteModel(t *testing.T) {
 		for _, e := range m.ServerEvidence() {
 			kinds = append(kinds, e.Text)
 		}
-		want := "receives syslog on udp/10000|receives AMQP on tcp/10001|serves tcp/8080|opens Kerberos tcp/88|opens the RPC endpoint mapper tcp/135|opens LDAP tcp/389|opens AD Web Services tcp/9389"
+		want := "receives syslog on udp/10000|receives AMQP on tcp/10001|serves tcp/8080|opens tcp/8080|opens Kerberos tcp/88|opens the RPC endpoint mapper tcp/135|opens LDAP tcp/389|opens AD Web Services tcp/9389|" +
+			"opens PostgreSQL tcp/5432|opens PostgreSQL tcp/5435|opens PostgreSQL tcp/5439|opens Kerberos udp/88|opens LDAPS tcp/636|opens the global catalog tcp/3268|" +
+			"opens the global catalog tcp/3269|opens CLDAP udp/389|opens SMB tcp/445|opens DNS udp/53|receives syslog on tcp/10000"
 		if strings.Join(kinds, "|") != want {
 			t.Errorf("%s: evidence\n%s, want\n%s", profile, strings.Join(kinds, "|"), want)
 		}
@@ -108,7 +110,7 @@ func TestSiteKeysNameTheKey(t *testing.T) {
 		{"evidence not a number", rule("    evidence: lots\n"), []string{"evidence"}},
 		{"evidence on a learned row", "rules:\n  - id: rpc-dynamic-out\n    evidence: 1\n", []string{"rules[rpc-dynamic-out].evidence", "learned"}},
 		{"evidence on a local row", "rules:\n  - id: y\n    direction: local\n    transport: tcp\n    ports: \"7\"\n    evidence: 1\n", []string{"rules[y].evidence", "local"}},
-		{"evidence on too many ports", strings.Replace(rule("    evidence: 1\n"), "\"7\"", "\"7-40\"", 1), []string{"rules[x].evidence", "more than 16"}},
+		{"evidence on too many ports", strings.Replace(rule("    evidence: 1\n"), "\"7\"", "\"7-40\"", 1), []string{"rules[x].evidence", "more than 32"}},
 		{"misspelt protocol", rule("    protocol: [ldpa]\n"), []string{"matrix.yaml:6: rules[x].protocol", "unknown protocol \"ldpa\"", "did you mean ldap"}},
 		{"hint of a bad transport", "hints:\n  - {transport: sctp, ports: \"1\", text: x}\n", []string{"matrix.yaml:2: hints[0].transport"}},
 		{"hint without ports", "hints:\n  - {transport: tcp, text: x}\n", []string{"hints[0].ports"}},
@@ -170,7 +172,7 @@ hints:
 	}
 	var ldap ServerEvidence
 	for _, e := range m.ServerEvidence() {
-		if e.Port == 389 {
+		if e.Port == 389 && e.Transport == TCP {
 			ldap = e
 		}
 	}
@@ -190,7 +192,7 @@ hints:
 		t.Fatal(err)
 	}
 	// site: {} keeps the profile's keys (a mapping merges key by key).
-	if m.Site.ServerLabel() != "Threat Manager server" || len(m.hints) != 0 || len(m.ServerEvidence()) != 6 {
+	if m.Site.ServerLabel() != "Threat Manager server" || len(m.hints) != 0 || len(m.ServerEvidence()) != 18 {
 		t.Errorf("site %+v, %d hints, %d kinds", m.Site, len(m.hints), len(m.ServerEvidence()))
 	}
 	var none Site

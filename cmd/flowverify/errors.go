@@ -66,9 +66,13 @@ func exitFor(m *matrix.Matrix, r *report.Report) error {
 		return &exitError{exitDamaged, newDamagedError(r)}
 	case matrix.ExitNotJudged:
 		msg := "no server could be inferred (" + strings.Join(r.Server.Evidence, "; ") + ")"
-		if len(r.Server.Candidates) > 0 {
-			msg += "; the strongest candidate is " + r.Server.Candidates[0].Address + ": try --server " + r.Server.Candidates[0].Address
-		} else {
+		best, tied := strongest(r)
+		switch {
+		case best != "":
+			msg += "; the strongest candidate is " + best + ": try --server " + best
+		case len(tied) > 0:
+			msg += "; no candidate is the strongest: try --server with the right one of " + strings.Join(tied, ", ")
+		default:
 			msg += "; 'flowverify hosts FILE' lists every host seen; pass --server ADDR"
 		}
 		return &exitError{exitUsage, &notJudgedError{msg, r.Server.Err}}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/flowverify/flowverify/classifier"
 	"github.com/flowverify/flowverify/classifier/firewall"
 	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/internal/words"
@@ -85,11 +86,40 @@ func wordReport(r *report.Report) {
 	if !r.NoServer() {
 		return
 	}
-	if len(r.Server.Candidates) > 0 {
-		r.Server.Advice = "To judge against the strongest: " + server + " " + r.Server.Candidates[0].Address
-	} else {
+	best, tied := strongest(r)
+	switch {
+	case best != "":
+		r.Server.Advice = "To judge against the strongest: " + server + " " + best
+	case len(tied) > 0:
+		r.Server.Advice = "No candidate is the strongest; to judge against one: " + server + " " + strings.Join(tied, " or ")
+	default:
 		r.Server.Advice = "No address shows matrix evidence; 'flowverify hosts FILE' lists every host seen, then pass " + server + " ADDR"
 	}
+}
+
+// strongest is the candidate to name as the strongest, or else the
+// candidates that tie: inference found no strongest (its error says so),
+// or the first scores as much as the next (a merge of reports).
+func strongest(r *report.Report) (best string, tied []string) {
+	cs := r.Server.Candidates
+	if len(cs) == 0 {
+		return "", nil
+	}
+	if ns, ok := errors.AsType[*classifier.NoServerError](r.Server.Err); ok && len(ns.Tied) > 1 {
+		for _, a := range ns.Tied {
+			tied = append(tied, a.String())
+		}
+		return "", tied
+	}
+	for _, c := range cs {
+		if c.Score == cs[0].Score {
+			tied = append(tied, c.Address)
+		}
+	}
+	if len(tied) > 1 {
+		return "", tied
+	}
+	return cs[0].Address, nil
 }
 
 // wordInventory spells an inventory's site as this command's flags and

@@ -195,7 +195,8 @@ func TestNoServerThroughTheLayers(t *testing.T) {
 		{"no evidence", []string{filepath.Join(pcapDir, "arkime_dns_udp.pcap")}, 0,
 			"no server could be inferred (no address receives udp/10000, tcp/10001 or tcp/8080, and none opens tcp/88, 135, 389 or 9389); 'flowverify hosts FILE' lists every host seen; pass --server ADDR"},
 		{"a tie", []string{filepath.Join(scenarioDir, "all-good.pcap"), "../../testdata/real/lab-site.pcap"}, 2,
-			"no server could be inferred (10.20.0.10, 10.99.0.10 show the same evidence (7 kinds each)); the strongest candidate is 10.20.0.10: try --server 10.20.0.10"},
+			"no server could be inferred (10.20.0.10, 10.99.0.10 each both serve and open the matrix's traffic, as only a server does: two servers, no strongest candidate); " +
+				"no candidate is the strongest: try --server with the right one of 10.20.0.10, 10.99.0.10"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r, err := analysis{m: m, files: c.files, stderr: io.Discard}.run()
