@@ -1,9 +1,6 @@
 package matrix
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 // A weak_evidence entry and the capture point are checked as a row's keys
 // are: a bad value is an error naming the key and the file.
@@ -25,15 +22,7 @@ func TestWeakEvidenceKeysNameTheKey(t *testing.T) {
 		{"negative weight", "site:\n  capture_point: {evidence: -1}\n", []string{"site.capture_point.evidence"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Load(LoadOptions{ConfigFile: writeConfig(t, c.body)})
-			if err == nil {
-				t.Fatal("accepted")
-			}
-			for _, w := range append(c.want, "matrix.yaml") {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not say %q", err, w)
-				}
-			}
+			wantLoadError(t, c.body, c.want)
 		})
 	}
 }

@@ -117,15 +117,7 @@ func TestSiteKeysNameTheKey(t *testing.T) {
 		{"hint without text", "hints:\n  - {transport: tcp, ports: \"1\"}\n", []string{"hints[0].text", "missing"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Load(LoadOptions{ConfigFile: writeConfig(t, c.body)})
-			if err == nil {
-				t.Fatal("accepted")
-			}
-			for _, w := range append(c.want, "matrix.yaml") {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not say %q", err, w)
-				}
-			}
+			wantLoadError(t, c.body, c.want)
 		})
 	}
 }
@@ -219,5 +211,20 @@ func TestEnvironmentSetsTheProfilesRoles(t *testing.T) {
 	// The default profile's role variables are no longer a list in Go.
 	if _, err := Load(LoadOptions{ProfileData: profile, Profile: "p", Environ: []string{"FLOWVERIFY_ROLES_DOMAIN_CONTROLLERS=192.0.2.7"}}); err == nil {
 		t.Fatal("a role this profile does not have was set")
+	}
+}
+
+// wantLoadError loads body as a -c file and wants an error that names the
+// file and says every one of want.
+func wantLoadError(t *testing.T, body string, want []string) {
+	t.Helper()
+	_, err := Load(LoadOptions{ConfigFile: writeConfig(t, body)})
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, w := range append(want, "matrix.yaml") {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not say %q", err, w)
+		}
 	}
 }
