@@ -182,9 +182,12 @@ func (m *Matrix) buildRule(i int, rr rawRule, seen map[string]bool, cerr configE
 		}
 	}
 	r.Protocols = splitList(rr.Protocol)
-	for _, name := range r.Protocols {
-		// A misspelt name would match no recognised flow and turn every
+	for i, name := range r.Protocols {
+		// Reports write the names in lower case; LDAP is that ldap. A
+		// misspelt name would match no recognised flow and turn every
 		// one of them into a mismatch, so it is refused here.
+		name = strings.ToLower(name)
+		r.Protocols[i] = name
 		if _, ok := protocol.ByName(name); !ok {
 			return cerr(key+".protocol", "unknown protocol %q%s", name, words.DidYouMean(name, protocol.Names()))
 		}
@@ -244,9 +247,19 @@ func (m *Matrix) buildLimits(f rawFlows, cerr configErr) error {
 	if f.MaxFlows < 0 {
 		return cerr("flows.max_flows", "must not be negative")
 	}
-	for k, d := range map[string]time.Duration{"flows.tcp_timeout": f.TCPTimeout, "flows.udp_timeout": f.UDPTimeout, "flows.closed_linger": f.ClosedLinger, "flows.epm_lifetime": f.EPMLifetime} {
-		if d < 0 {
-			return cerr(k, "must not be negative")
+	// 0 is the flow table's default. A timeout or a lifetime under a
+	// second would end flows and learned ports between two packets of
+	// one exchange; a FIN's linger may be short.
+	for _, l := range []struct {
+		key      string
+		d, least time.Duration
+	}{{"flows.tcp_timeout", f.TCPTimeout, time.Second}, {"flows.udp_timeout", f.UDPTimeout, time.Second},
+		{"flows.closed_linger", f.ClosedLinger, 0}, {"flows.epm_lifetime", f.EPMLifetime, time.Second}} {
+		switch {
+		case l.d < 0:
+			return cerr(l.key, "must not be negative")
+		case l.d > 0 && l.d < l.least:
+			return cerr(l.key, "%v is shorter than %v: a flow would end between two packets", l.d, l.least)
 		}
 	}
 	m.Limits = Limits(f)

@@ -19,7 +19,8 @@ type ConfigError struct {
 	Msg     string
 	// Err is the cause when it is a value of its own (a read error, an
 	// *UnknownHostError, a *ProfileConflictError); Msg, when empty, is
-	// its message.
+	// its message, and when set words the cause itself (the YAML
+	// parser's reason without its prefixes), so Error prints Msg alone.
 	Err error
 }
 

@@ -49,6 +49,12 @@ type CapturePoint struct {
 // address.
 const maxEvidence = 32
 
+// maxWeight bounds every evidence weight (rows, weak signs, the capture
+// point): inference adds them up per address, and a weight near the
+// largest int wraps the sum and ranks the server last. The profiles'
+// weights are 1 to 3.
+const maxWeight = 100
+
 // ServerEvidence lists the kinds of server evidence the rows carry, in row
 // order, one per port and side (rows sharing one count once, as the first
 // of them says), then the weak evidence of the site block.
@@ -170,6 +176,13 @@ func (m *Matrix) buildEvidence(rs rawSite, cerr configErr) error {
 // addWeak checks one weak_evidence entry and adds its kinds.
 func (m *Matrix) addWeak(kl *kindList, key string, w rawWeak) error {
 	cerr := kl.cerr
+	const dirs = "inbound (the server serves the ports), outbound (it opens them) or bidirectional"
+	for _, n := range []struct{ key, value, want string }{{"transport", w.Transport, "tcp or udp"},
+		{"ports", w.Ports, "a port, a list or a range, such as 445 or 49152-65535"}, {"direction", w.Direction, dirs}} {
+		if strings.TrimSpace(n.value) == "" {
+			return cerr(key+"."+n.key, "%w", &MissingKeyError{Key: key + "." + n.key, Want: n.want})
+		}
+	}
 	tr, err := parseTransport(w.Transport)
 	if err != nil {
 		return cerr(key+".transport", "%v", err)
@@ -180,10 +193,10 @@ func (m *Matrix) addWeak(kl *kindList, key string, w rawWeak) error {
 	}
 	dir, err := parseDirection(w.Direction)
 	if err != nil || dir == Local {
-		return cerr(key+".direction", "%q: inbound (the server serves the ports), outbound (it opens them) or bidirectional", w.Direction)
+		return cerr(key+".direction", "%q: "+dirs, w.Direction)
 	}
-	if w.Evidence < 1 {
-		return cerr(key+".evidence", "%d: a weak sign's weight is 1 or more", w.Evidence)
+	if w.Evidence < 1 || w.Evidence > maxWeight {
+		return cerr(key+".evidence", "%d: a weak sign's weight is 1 to %d", w.Evidence, maxWeight)
 	}
 	if err := m.checkPart(w.Part, key+".part", cerr); err != nil {
 		return err
@@ -199,15 +212,16 @@ func (m *Matrix) addWeak(kl *kindList, key string, w rawWeak) error {
 }
 
 // buildCapturePoint reads site.capture_point: with a weight, the share
-// and the fewest flows must be given too.
+// and the fewest flows must be given too; without one, a share or a
+// fewest given is still checked, as a mistake in it is one all the same.
 func (m *Matrix) buildCapturePoint(rc rawCapturePoint, cerr configErr) error {
+	on := rc.Evidence != 0
 	switch {
-	case rc.Evidence < 0:
-		return cerr("site.capture_point.evidence", "%d: a weight is 0 (none) or more", rc.Evidence)
-	case rc.Evidence == 0:
-	case rc.Share < 51 || rc.Share > 100:
+	case rc.Evidence < 0 || rc.Evidence > maxWeight:
+		return cerr("site.capture_point.evidence", "%d: a weight is 0 (none) to %d", rc.Evidence, maxWeight)
+	case (on || rc.Share != 0) && (rc.Share < 51 || rc.Share > 100):
 		return cerr("site.capture_point.share", "%d: the percentage of the answered flows, 51-100", rc.Share)
-	case rc.MinFlows < 1:
+	case (on || rc.MinFlows != 0) && rc.MinFlows < 1:
 		return cerr("site.capture_point.min_flows", "%d: the fewest answered flows the share is taken of, 1 or more", rc.MinFlows)
 	}
 	m.capturePoint = CapturePoint{Share: rc.Share, MinFlows: rc.MinFlows, Weight: rc.Evidence}
@@ -283,8 +297,8 @@ func portList(es []ServerEvidence) string {
 // to itself.
 func checkEvidence(r Rule, key string, cerr configErr) error {
 	switch {
-	case r.evidence < 0:
-		return cerr(key+".evidence", "%d: a weight is 0 (none) or more", r.evidence)
+	case r.evidence < 0 || r.evidence > maxWeight:
+		return cerr(key+".evidence", "%d: a weight is 0 (none) to %d", r.evidence, maxWeight)
 	case r.evidence == 0:
 		return nil
 	case r.Learn != LearnNone:

@@ -13,7 +13,7 @@ func TestWeakEvidenceKeysNameTheKey(t *testing.T) {
 		{"bad transport", weak(`{transport: sctp, ports: "1", direction: outbound, evidence: 1}`), []string{"site.weak_evidence[0].transport"}},
 		{"no ports", weak(`{transport: tcp, direction: outbound, evidence: 1}`), []string{"site.weak_evidence[0].ports"}},
 		{"local", weak(`{transport: tcp, ports: "1", direction: local, evidence: 1}`), []string{"site.weak_evidence[0].direction", "inbound"}},
-		{"no weight", weak(`{transport: tcp, ports: "1", direction: outbound}`), []string{"site.weak_evidence[0].evidence", "1 or more"}},
+		{"no weight", weak(`{transport: tcp, ports: "1", direction: outbound}`), []string{"site.weak_evidence[0].evidence", "1 to 100"}},
 		{"misspelt part", weak(`{transport: tcp, ports: "1", direction: outbound, evidence: 1, only_with: dcs}`), []string{"site.weak_evidence[0].only_with", "did you mean dc"}},
 		{"unknown key", weak(`{transport: tcp, ports: "1", direction: outbound, evidence: 1, wieght: 2}`), []string{"wieght"}},
 		{"too many ports", weak(`{transport: tcp, ports: "1-40", direction: outbound, evidence: 1}`), []string{"site.weak_evidence[0]", "more than 32"}},

@@ -94,14 +94,29 @@ func (s *shape) at(key string) *shape {
 // position in a list of every layer's rules.
 type layerCheck struct {
 	src string // the file, or "profile NAME"
+	// checked holds the mappings checked already, with the shape they
+	// were checked against: an anchor that merge keys or aliases name
+	// many times is walked once, so that a few hundred bytes of nested
+	// "<<: [*a, *a, ...]" cost their size, not ten to the depth walks.
+	// It also ends an anchor that contains an alias to itself.
+	checked map[checkedMapping]bool
 }
 
-func (c layerCheck) errorf(line int, key, format string, a ...any) error {
+type checkedMapping struct {
+	n *yaml.Node
+	s *shape
+}
+
+func newLayerCheck(src string) *layerCheck {
+	return &layerCheck{src: src, checked: map[checkedMapping]bool{}}
+}
+
+func (c *layerCheck) errorf(line int, key, format string, a ...any) error {
 	return &ConfigError{Source: c.src, line: line, Key: key, Msg: fmt.Sprintf(format, a...)}
 }
 
 // document checks a parsed document; an empty one is an empty layer.
-func (c layerCheck) document(doc *yaml.Node) error {
+func (c *layerCheck) document(doc *yaml.Node) error {
 	if len(doc.Content) == 0 {
 		return nil
 	}
@@ -110,7 +125,7 @@ func (c layerCheck) document(doc *yaml.Node) error {
 
 // value checks n against s; key is n's place, written as errors write
 // it, and line the line an error blames: its key's, where it has one.
-func (c layerCheck) value(n *yaml.Node, s *shape, key string, line int) error {
+func (c *layerCheck) value(n *yaml.Node, s *shape, key string, line int) error {
 	if n = deref(n); n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return nil // the key given empty: its zero value
 	}
@@ -120,15 +135,7 @@ func (c layerCheck) value(n *yaml.Node, s *shape, key string, line int) error {
 	case shapeEntries:
 		return c.entries(n, s, key, line)
 	case shapeNamed:
-		if n.Kind != yaml.MappingNode {
-			return c.errorf(line, key, "%s given; want a mapping of names to lists", kindOf(n))
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if err := c.value(n.Content[i+1], &shape{kind: shapeList}, key+"."+n.Content[i].Value, n.Content[i].Line); err != nil {
-				return err
-			}
-		}
-		return nil
+		return c.named(n, key, line)
 	case shapeList:
 		if n.Kind == yaml.SequenceNode {
 			for i, e := range n.Content {
@@ -148,9 +155,49 @@ func (c layerCheck) value(n *yaml.Node, s *shape, key string, line int) error {
 	return nil
 }
 
+// named checks a mapping of names to lists (hosts, roles).
+func (c *layerCheck) named(n *yaml.Node, key string, line int) error {
+	if n.Kind != yaml.MappingNode {
+		return c.errorf(line, key, "%s given; want a mapping of names to lists", kindOf(n))
+	}
+	var first keyLines
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		full := key + "." + k.Value
+		if err := first.add(c, k, full); err != nil {
+			return err
+		}
+		if err := c.value(n.Content[i+1], &shape{kind: shapeList}, full, k.Line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// keyLines are the keys of one mapping so far, in lower case, for a key
+// given twice: the decoder matches keys whatever their case, so Server
+// after server would silently replace it.
+type keyLines map[string]*yaml.Node
+
+func (kl *keyLines) add(c *layerCheck, k *yaml.Node, full string) error {
+	if *kl == nil {
+		*kl = keyLines{}
+	}
+	name := strings.ToLower(k.Value)
+	if prev, ok := (*kl)[name]; ok {
+		as := ""
+		if prev.Value != k.Value {
+			as = " as " + prev.Value
+		}
+		return c.errorf(k.Line, full, "given twice (first%s at line %d)", as, prev.Line)
+	}
+	(*kl)[name] = k
+	return nil
+}
+
 // mapping checks a mapping's keys: an unknown one is refused with the
 // closest known key, at every level.
-func (c layerCheck) mapping(n *yaml.Node, s *shape, key string, line int) error {
+func (c *layerCheck) mapping(n *yaml.Node, s *shape, key string, line int) error {
 	n = deref(n)
 	if n.Kind != yaml.MappingNode {
 		what := kindOf(n) + " given"
@@ -159,6 +206,11 @@ func (c layerCheck) mapping(n *yaml.Node, s *shape, key string, line int) error 
 		}
 		return c.errorf(line, key, "%s; want a mapping with the keys %s", what, strings.Join(s.names, ", "))
 	}
+	if c.checked[checkedMapping{n, s}] {
+		return nil
+	}
+	c.checked[checkedMapping{n, s}] = true
+	var first keyLines
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Value == "<<" { // a YAML merge key: the merged mappings' keys are this one's
@@ -183,6 +235,9 @@ func (c layerCheck) mapping(n *yaml.Node, s *shape, key string, line int) error 
 			}
 			return c.errorf(k.Line, full, "unknown key (known: %s)", strings.Join(s.names, ", "))
 		}
+		if err := first.add(c, k, full); err != nil {
+			return err
+		}
 		if err := c.value(v, sub, full, k.Line); err != nil {
 			return err
 		}
@@ -191,22 +246,59 @@ func (c layerCheck) mapping(n *yaml.Node, s *shape, key string, line int) error 
 }
 
 // entries checks a list of mappings; an entry is named by its id or name,
-// as the errors about its values after the merge name it.
-func (c layerCheck) entries(n *yaml.Node, s *shape, key string, line int) error {
+// as the errors about its values after the merge name it. Two entries of
+// one layer with one name are refused here, on the second one's line.
+func (c *layerCheck) entries(n *yaml.Node, s *shape, key string, line int) error {
 	if n.Kind != yaml.SequenceNode {
 		return c.errorf(line, key, "%s given; want a list of entries", kindOf(n))
 	}
+	first := map[string]int{}
 	for i, e := range n.Content {
 		e = deref(e)
 		sel := strconv.Itoa(i)
-		for j := 0; j+1 < len(e.Content) && e.Kind == yaml.MappingNode; j += 2 {
-			if k := strings.ToLower(e.Content[j].Value); (k == "id" || k == "name") && e.Content[j+1].Value != "" {
-				sel = e.Content[j+1].Value
-				break
+		k, v := entryName(e)
+		if k != nil {
+			if err := c.entryName(k, v, fmt.Sprintf("%s[%d]", key, i)); err != nil {
+				return err
 			}
+			sel = v.Value
+			field := key + "[" + sel + "]." + strings.ToLower(k.Value)
+			if l, ok := first[sel]; ok {
+				return c.errorf(k.Line, field, "duplicate %s %q (first at line %d)", strings.ToLower(k.Value), sel, l)
+			}
+			first[sel] = k.Line
 		}
 		if err := c.mapping(e, s, key+"["+sel+"]", e.Line); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// entryName is the key and value of an entry's id or name, or nils.
+func entryName(e *yaml.Node) (k, v *yaml.Node) {
+	for j := 0; j+1 < len(e.Content) && e.Kind == yaml.MappingNode; j += 2 {
+		if name := strings.ToLower(e.Content[j].Value); name == "id" || name == "name" {
+			if v := deref(e.Content[j+1]); v.Kind == yaml.ScalarNode && v.Tag != "!!null" && v.Value != "" {
+				return e.Content[j], v
+			}
+		}
+	}
+	return nil, nil
+}
+
+// entryName checks an entry's id: text (the merge matches ids as text,
+// so id: 5 would be no id at all), and a rule's or ignore entry's a
+// name checkName allows, refused here on its line rather than after
+// the merge, where the entry is only a place in every layer's list.
+func (c *layerCheck) entryName(k, v *yaml.Node, at string) error {
+	field := at + "." + strings.ToLower(k.Value)
+	if v.Tag != "!!str" {
+		return c.errorf(k.Line, field, "%s is not text; quote it (%q) if it is the %s", v.Value, v.Value, strings.ToLower(k.Value))
+	}
+	if strings.EqualFold(k.Value, "id") {
+		if err := checkName(v.Value); err != nil {
+			return c.errorf(k.Line, field, "%v", err)
 		}
 	}
 	return nil
@@ -230,7 +322,8 @@ func joinKey(key, name string) string {
 // checkScalar says whether a scalar of this YAML tag and text decodes
 // into a key of kind k; the environment's values are all text. It
 // accepts what the decoder's weak typing accepts (88 for "88", "true"
-// for true) and nothing it would refuse.
+// for true) and nothing it would refuse, nor what it would misread: a
+// bare number as a duration, true as a number.
 func checkScalar(k shapeKind, tag, text string) error {
 	switch k {
 	case shapeFlag:
@@ -241,14 +334,22 @@ func checkScalar(k shapeKind, tag, text string) error {
 			return fmt.Errorf("%q is not true or false", text)
 		}
 	case shapeNumber:
-		if tag == "!!bool" || text == "" {
+		if tag == "!!bool" {
+			return fmt.Errorf("%s is not a whole number", text)
+		}
+		if text == "" {
 			return nil
 		}
 		if _, err := strconv.ParseInt(text, 0, 64); err != nil {
 			return fmt.Errorf("%q is not a whole number", text)
 		}
 	case shapeDuration:
-		if tag == "!!int" || text == "" {
+		// A bare number would be nanoseconds: tcp_timeout: 90 would end
+		// every TCP flow between two packets.
+		if tag == "!!int" && text != "0" {
+			return fmt.Errorf("%s is not a duration: give a unit, such as 90s, 5m or 1h", text)
+		}
+		if text == "" {
 			return nil
 		}
 		if _, err := time.ParseDuration(text); err != nil {

@@ -22,14 +22,15 @@ func lineOf(data []byte, key string) int {
 	}
 	node := doc.Content[0]
 	line := 0
-	for _, part := range strings.Split(key, ".") {
+	for _, part := range splitKey(key) {
 		m := keyPart.FindStringSubmatch(part)
 		if m == nil || node == nil || node.Kind != yaml.MappingNode {
 			return line
 		}
 		var next *yaml.Node
 		for i := 0; i+1 < len(node.Content); i += 2 {
-			if node.Content[i].Value == m[1] {
+			// The decoder matches keys whatever their case.
+			if strings.EqualFold(node.Content[i].Value, m[1]) {
 				line, next = node.Content[i].Line, node.Content[i+1]
 				break
 			}
@@ -54,7 +55,7 @@ func lineOf(data []byte, key string) int {
 func seqEntry(seq *yaml.Node, sel string) *yaml.Node {
 	for _, e := range seq.Content {
 		for i := 0; i+1 < len(e.Content); i += 2 {
-			if k := e.Content[i].Value; (k == "id" || k == "name") && e.Content[i+1].Value == sel {
+			if k := strings.ToLower(e.Content[i].Value); (k == "id" || k == "name") && e.Content[i+1].Value == sel {
 				return e
 			}
 		}
@@ -63,4 +64,25 @@ func seqEntry(seq *yaml.Node, sel string) *yaml.Node {
 		return seq.Content[n]
 	}
 	return nil
+}
+
+// splitKey cuts a key at its dots, but not at one inside brackets: a
+// rule's id may have one (rules[x.y].ports).
+func splitKey(key string) []string {
+	var parts []string
+	depth, start := 0, 0
+	for i := 0; i < len(key); i++ {
+		switch key[i] {
+		case '[':
+			depth++
+		case ']':
+			depth = max(depth-1, 0)
+		case '.':
+			if depth == 0 {
+				parts = append(parts, key[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(parts, key[start:])
 }

@@ -201,17 +201,32 @@ func readProfile(opt LoadOptions, user *viper.Viper) (string, *viper.Viper, erro
 func readLayer(src string, data []byte) (*viper.Viper, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &ConfigError{Source: src, Msg: "not valid YAML: " + err.Error(), Err: err}
+		return nil, yamlError(src, err)
 	}
-	if err := (layerCheck{src: src}).document(&doc); err != nil {
+	if err := newLayerCheck(src).document(&doc); err != nil {
 		return nil, err
 	}
 	v := viper.New()
 	v.SetConfigType("yaml")
 	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
-		return nil, &ConfigError{Source: src, Msg: "not valid YAML", Err: err}
+		return nil, yamlError(src, err)
 	}
 	return v, nil
+}
+
+// yamlError words a parser's error as the file's: its first reason,
+// without the parser's and viper's prefixes ("While parsing config:
+// yaml: unmarshal errors:"). The reason's own "line N" stays in its
+// text: for a syntax error yaml.v3 counts it from 0 and from where the
+// enclosing block began, so it is no line to put after the file's name.
+func yamlError(src string, err error) error {
+	msg := err.Error()
+	if _, rest, ok := strings.Cut(msg, "yaml: "); ok {
+		msg = rest
+	}
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
+	msg, _, _ = strings.Cut(strings.TrimSpace(msg), "\n")
+	return &ConfigError{Source: src, Msg: "not valid YAML: " + msg, Err: err}
 }
 
 // decode reads the merged layers into the raw matrix. Every layer's keys
@@ -221,7 +236,7 @@ func readLayer(src string, data []byte) (*viper.Viper, error) {
 func decode(v *viper.Viper, source string) (*rawMatrix, error) {
 	var raw rawMatrix
 	if err := v.UnmarshalExact(&raw); err != nil {
-		return nil, &ConfigError{Source: source, Msg: "the merged matrix does not decode", Err: err}
+		return nil, &ConfigError{Source: source, Msg: "the merged matrix does not decode: " + err.Error(), Err: err}
 	}
 	if err := raw.required(source); err != nil {
 		return nil, err
@@ -281,14 +296,9 @@ const maxConfigSize = 1 << 20
 // has the given fields replaced, a new id is added), and remove_rules drops
 // rules by id.
 func mergeUser(v, user *viper.Viper, file string) error {
-	cerr := func(key, format string, a ...any) error {
-		return &ConfigError{Source: file, Key: key, Msg: fmt.Sprintf(format, a...)}
-	}
 	for _, k := range user.AllKeys() {
-		switch {
-		case k == "extends", k == "remove_rules", k == "rules", k == "ignore":
-		case strings.HasPrefix(k, "roles."):
-			v.Set(k, user.Get(k))
+		switch k {
+		case "extends", "remove_rules", "rules", "ignore":
 		default:
 			v.Set(k, user.Get(k))
 		}
@@ -297,52 +307,108 @@ func mergeUser(v, user *viper.Viper, file string) error {
 		if !user.IsSet(list) {
 			continue
 		}
-		add, ok := user.Get(list).([]any)
-		if !ok {
-			return cerr(list, "must be a list of entries with an id")
+		if err := mergeEntries(v, user, list, file); err != nil {
+			return err
 		}
-		cur, _ := v.Get(list).([]any)
-		merged := make([]any, 0, len(cur)+len(add))
-		merged = append(merged, cur...)
-		seen := map[string]bool{}
-		for i, e := range add {
-			entry, ok := e.(map[string]any)
-			if !ok {
-				return cerr(fmt.Sprintf("%s[%d]", list, i), "must be a mapping")
-			}
-			id, _ := entry["id"].(string)
-			if id == "" {
-				key := fmt.Sprintf("%s[%d].id", list, i)
-				return &ConfigError{Source: file, Key: key, Err: &MissingKeyError{Key: key, Want: "a file's entry names the one it adds or replaces by its id"}}
-			}
-			if seen[id] {
-				return cerr(fmt.Sprintf("%s[%s].id", list, id), "duplicate rule id %q", id)
-			}
-			seen[id] = true
-			replaced := false
-			for j, c := range merged {
-				if cm, ok := c.(map[string]any); ok && cm["id"] == id {
-					over := map[string]any{}
-					for k, val := range cm {
-						over[k] = val
-					}
-					for k, val := range entry {
-						over[k] = val
-					}
-					merged[j] = over
-					replaced = true
-				}
-			}
-			if !replaced {
-				merged = append(merged, entry)
-			}
-		}
-		v.Set(list, merged)
 	}
 	if user.IsSet("remove_rules") {
 		return removeRules(v, splitList(user.GetStringSlice("remove_rules")), file)
 	}
 	return nil
+}
+
+// mergeEntries merges the file's entries of one list (rules, ignore)
+// into the profile's by id. The layer check has refused an id given
+// twice or not as text.
+func mergeEntries(v, user *viper.Viper, list, file string) error {
+	cerr := func(key, format string, a ...any) error {
+		return &ConfigError{Source: file, Key: key, Msg: fmt.Sprintf(format, a...)}
+	}
+	add, ok := user.Get(list).([]any)
+	if !ok {
+		return cerr(list, "must be a list of entries with an id")
+	}
+	cur, _ := v.Get(list).([]any)
+	base := entryIDs(cur)
+	merged := make([]any, 0, len(cur)+len(add))
+	merged = append(merged, cur...)
+	for i, e := range add {
+		entry, ok := e.(map[string]any)
+		if !ok {
+			return cerr(fmt.Sprintf("%s[%d]", list, i), "must be a mapping")
+		}
+		id, _ := entry["id"].(string)
+		if id == "" {
+			key := fmt.Sprintf("%s[%d].id", list, i)
+			return &ConfigError{Source: file, Key: key, Err: &MissingKeyError{Key: key, Want: "a file's entry names the one it adds or replaces by its id"}}
+		}
+		replaced := false
+		for j, c := range merged {
+			if cm, ok := c.(map[string]any); ok && cm["id"] == id {
+				over := map[string]any{}
+				for k, val := range cm {
+					over[k] = val
+				}
+				for k, val := range entry {
+					over[k] = val
+				}
+				merged[j] = over
+				replaced = true
+			}
+		}
+		if !replaced {
+			if err := newEntry(list, id, entry, base, file); err != nil {
+				return err
+			}
+			merged = append(merged, entry)
+		}
+	}
+	v.Set(list, merged)
+	return nil
+}
+
+// newEntry refuses an entry the file adds that lacks a key only a new
+// one needs, when its id is close to one of the profile's: it is a typo
+// of that id (adws-ot), and "direction is required" would not say so.
+func newEntry(list, id string, entry map[string]any, base []string, file string) error {
+	needs, what := []string{"direction", "transport", "ports"}, "a rule"
+	if list == "ignore" {
+		needs, what = []string{"transport", "ports"}, "an ignore entry"
+	}
+	lacks := false
+	for _, n := range needs {
+		lacks = lacks || !hasValue(entry, n)
+	}
+	near := words.Closest(id, base)
+	if !lacks || near == "" {
+		return nil
+	}
+	return &ConfigError{Source: file, Key: list + "[" + id + "]", Msg: fmt.Sprintf("not %s of the profile (did you mean %s?); a new one needs %s and %s",
+		what, near, strings.Join(needs[:len(needs)-1], ", "), needs[len(needs)-1])}
+}
+
+// hasValue says whether a decoded entry gives key (in any case, as the
+// decoder matches it) a value.
+func hasValue(entry map[string]any, key string) bool {
+	for k, val := range entry {
+		if strings.EqualFold(k, key) && val != nil && fmt.Sprint(val) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// entryIDs are the ids of a decoded list's entries.
+func entryIDs(list []any) []string {
+	var ids []string
+	for _, c := range list {
+		if cm, ok := c.(map[string]any); ok {
+			if id, ok := cm["id"].(string); ok {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
 }
 
 // removeRules drops the rules with these ids; an id no layer defines is
@@ -360,7 +426,7 @@ func removeRules(v *viper.Viper, ids []string, file string) error {
 			out = append(out, c)
 		}
 		if !found {
-			return &ConfigError{Source: file, Key: "remove_rules", Msg: fmt.Sprintf("no rule %q to remove", id)}
+			return &ConfigError{Source: file, Key: "remove_rules", Msg: fmt.Sprintf("no rule %q to remove%s", id, words.DidYouMean(id, entryIDs(cur)))}
 		}
 		cur = out
 	}
@@ -401,7 +467,7 @@ func applyEnv(v *viper.Viper, environ []string) (map[string]string, error) {
 			return nil, &ConfigError{Source: "environment", Key: name, Msg: "unknown variable (scalar keys only, e.g. FLOWVERIFY_SERVER, FLOWVERIFY_ROLES_<ROLE>, FLOWVERIFY_HOSTS_<NAME>, FLOWVERIFY_FLOWS_MAX_FLOWS)" + words.DidYouMean(name, names)}
 		}
 		if err := checkEnv(key, val); err != nil {
-			return nil, &ConfigError{Source: "environment", Key: name, Msg: err.Error()}
+			return nil, &ConfigError{Source: "environment", Key: name, Err: err}
 		}
 		v.Set(key, val)
 		set[key] = name

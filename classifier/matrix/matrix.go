@@ -92,7 +92,13 @@ func parsePorts(s string) (Ports, error) {
 	}
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
+		if part == "" {
+			return nil, fmt.Errorf("%q: an empty item (a comma too many?)", s)
+		}
 		lo, hi, isRange := strings.Cut(part, "-")
+		if isRange && (strings.TrimSpace(lo) == "" || strings.TrimSpace(hi) == "") {
+			return nil, fmt.Errorf("%q: a range has both ends, such as 49152-65535", part)
+		}
 		a, err := parsePort(lo)
 		if err != nil {
 			return nil, err

@@ -106,7 +106,7 @@ func TestSiteKeysNameTheKey(t *testing.T) {
 		{"part without words", "site:\n  parts:\n    - {name: dc}\n", []string{"site.parts[dc].looks_like", "is required"}},
 		{"unknown site key", "site:\n  prodcut: X\n", []string{"prodcut"}},
 		{"rule of an unknown part", rule("    part: dcs\n"), []string{"matrix.yaml:6: rules[x].part", "did you mean dc"}},
-		{"negative evidence", rule("    evidence: -1\n"), []string{"rules[x].evidence", "0 (none) or more"}},
+		{"negative evidence", rule("    evidence: -1\n"), []string{"rules[x].evidence", "0 (none) to 100"}},
 		{"evidence not a number", rule("    evidence: lots\n"), []string{"evidence"}},
 		{"evidence on a learned row", "rules:\n  - id: rpc-dynamic-out\n    evidence: 1\n", []string{"rules[rpc-dynamic-out].evidence", "learned"}},
 		{"evidence on a local row", "rules:\n  - id: y\n    direction: local\n    transport: tcp\n    ports: \"7\"\n    evidence: 1\n", []string{"rules[y].evidence", "local"}},

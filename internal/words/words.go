@@ -16,20 +16,26 @@ func Count[N ~int | ~int64 | ~uint64 | ~uint32 | ~uint16](n N, word string, plur
 	return s + word + "s"
 }
 
-// closest is the known name nearest to a misspelt one (an edit distance
-// of at most two, or one of them a prefix of the other), or "".
-func closest(name string, known []string) string {
-	best, bestD := "", 3
+// Closest is the known name nearest to a misspelt one (an edit distance
+// of at most two, or one of them a prefix of the other), or "". On a tie
+// a name that one of them begins (a plural, a word cut short) wins over
+// an edit: "port" is "ports" rather than "part".
+func Closest(name string, known []string) string {
+	best, bestScore := "", 6
 	for _, k := range known {
-		d := distance(name, k)
+		d, prefix := distance(name, k), false
 		switch {
 		case len(name) >= 3 && len(k) > len(name) && k[:len(name)] == name:
-			d = min(d, 1) // cut short
+			d, prefix = min(d, 1), true // cut short
 		case len(name) > len(k) && len(k) >= 3 && name[:len(k)] == k:
-			d = min(d, 2) // something added
+			d, prefix = min(d, 2), true // something added
 		}
-		if d < bestD {
-			best, bestD = k, d
+		score := 2 * d
+		if !prefix {
+			score++
+		}
+		if d <= 2 && score < bestScore {
+			best, bestScore = k, score
 		}
 	}
 	return best
@@ -37,7 +43,7 @@ func closest(name string, known []string) string {
 
 // DidYouMean is "; did you mean X?" for the closest known name, or "".
 func DidYouMean(name string, known []string) string {
-	if c := closest(name, known); c != "" && c != name {
+	if c := Closest(name, known); c != "" && c != name {
 		return "; did you mean " + c + "?"
 	}
 	return ""

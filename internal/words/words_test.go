@@ -30,8 +30,23 @@ func TestClosest(t *testing.T) {
 		{"postgres", ""},
 		{"x", ""},
 	} {
-		if got := closest(c.name, known); got != c.want {
+		if got := Closest(c.name, known); got != c.want {
 			t.Errorf("Closest(%q) = %q, want %q", c.name, got, c.want)
+		}
+	}
+	// A tie between an edit and a plural goes to the plural.
+	for _, c := range []struct {
+		name  string
+		known []string
+		want  string
+	}{
+		{"port", []string{"part", "ports"}, "ports"},
+		{"port", []string{"ports", "part"}, "ports"},
+		{"rule", []string{"rules", "role"}, "rules"},
+		{"part", []string{"port", "parts"}, "parts"},
+	} {
+		if got := Closest(c.name, c.known); got != c.want {
+			t.Errorf("Closest(%q, %v) = %q, want %q", c.name, c.known, got, c.want)
 		}
 	}
 	if got := DidYouMean("domain-controler", known); got != "; did you mean domain-controllers?" {
