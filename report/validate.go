@@ -7,14 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"net/netip"
 	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/flowverify/flowverify/classifier/matrix"
-	"github.com/flowverify/flowverify/internal/spill"
 )
 
 // Read loads a JSON report and checks it against the schema (Parse).
@@ -57,7 +60,9 @@ func decode(name string, rd io.Reader) (*Report, error) {
 
 // decodeReport reads the top-level object: "flows" streams into a list,
 // every other key decodes into the field its tag names, and unknown keys
-// are skipped, as json.Unmarshal would.
+// are skipped, as json.Unmarshal would. A key given twice anywhere is
+// refused: encoding/json keeps the last (a second "summary" or "rules"
+// replaces the first), and an edit that repeats a key is one gone wrong.
 func decodeReport(dec *json.Decoder, r *Report) error {
 	if t, err := dec.Token(); err != nil {
 		return err
@@ -70,32 +75,20 @@ func decodeReport(dec *json.Decoder, r *Report) error {
 		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
 		fields[name] = v.Field(i)
 	}
+	kw := &keyWalk{types: map[reflect.Type]*typeKeys{}}
+	seen := map[string]bool{}
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
 			return err
 		}
 		key, _ := t.(string)
-		switch f, ok := fields[key]; {
-		case key == "flows":
-			if r.Flows == nil {
-				r.Flows = NewFlowList()
-			}
-			if err := r.Flows.Decode(dec); err != nil {
-				if re := (*spill.RecordError)(nil); errors.As(err, &re) {
-					return fmt.Errorf("flows%w", err) // flows[3]: first: ...
-				}
-				return fmt.Errorf("flows: %w", err)
-			}
-		case ok:
-			if err := decodeField(dec, key, f); err != nil {
-				return err
-			}
-		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return err
-			}
+		if seen[key] {
+			return &fieldError{Path: key, Msg: "given twice"}
+		}
+		seen[key] = true
+		if err := decodeKey(dec, kw, key, fields, r); err != nil {
+			return err
 		}
 	}
 	if _, err := dec.Token(); err != nil {
@@ -107,29 +100,265 @@ func decodeReport(dec *json.Decoder, r *Report) error {
 	return nil
 }
 
-// decodeField decodes the value of one top-level key into f. A list is
-// read entry by entry, so that an error names the entry and its key
-// (rules[3].status), not only the list.
-func decodeField(dec *json.Decoder, key string, f reflect.Value) error {
-	if f.Kind() != reflect.Slice {
-		return pathError(key, dec.Decode(f.Addr().Interface()))
+// decodeKey reads the value of one top-level key.
+func decodeKey(dec *json.Decoder, kw *keyWalk, key string, fields map[string]reflect.Value, r *Report) error {
+	if key == "flows" {
+		if r.Flows == nil {
+			r.Flows = NewFlowList()
+		}
+		return decodeFlows(dec, kw, r.Flows)
 	}
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
-		return pathError(key, err)
+		return err
 	}
-	var items []json.RawMessage
-	if json.Unmarshal(raw, &items) != nil || items == nil {
-		return pathError(key, json.Unmarshal(raw, f.Addr().Interface())) // null, or not a list
+	f, ok := fields[key]
+	var t reflect.Type // an unknown key's value is only checked for repeats
+	if ok {
+		t = f.Type()
 	}
-	list := reflect.MakeSlice(f.Type(), len(items), len(items))
-	for i, item := range items {
-		if err := json.Unmarshal(item, list.Index(i).Addr().Interface()); err != nil {
-			return pathError(fmt.Sprintf("%s[%d]", key, i), err)
+	if err := kw.check(key, raw, t); err != nil || !ok {
+		return err
+	}
+	if err := json.Unmarshal(raw, f.Addr().Interface()); err != nil {
+		return locate(key, raw, t, err)
+	}
+	return nil
+}
+
+// decodeFlows reads the flow list one entry at a time, as FlowList.Decode
+// does, checking each entry's keys on the way.
+func decodeFlows(dec *json.Decoder, kw *keyWalk, l *FlowList) error {
+	if t, err := dec.Token(); err != nil {
+		return err
+	} else if t == nil {
+		return nil
+	} else if d, ok := t.(json.Delim); !ok || d != '[' {
+		return &fieldError{Path: "flows", Msg: fmt.Sprintf("%v given; want a list", t)}
+	}
+	ft := reflect.TypeFor[Flow]()
+	for i := 0; dec.More(); i++ {
+		path := fmt.Sprintf("flows[%d]", i)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return err
+		}
+		if err := kw.check(path, raw, ft); err != nil {
+			return err
+		}
+		var fl Flow
+		if err := json.Unmarshal(raw, &fl); err != nil {
+			return locate(path, raw, ft, err)
+		}
+		key, err := fl.SortKey()
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err) // flows[3]: first: ...
+		}
+		l.Add(fl, key)
+	}
+	_, err := dec.Token()
+	return err
+}
+
+// maxNesting bounds how deep keyWalk follows a value: a report is a few
+// levels deep, and the walk recurses.
+const maxNesting = 64
+
+// keyWalk finds a key given twice in one object, following the value's
+// Go type so that two spellings json folds into one field ("id", "ID")
+// count as the same key, while a map's keys stay as written.
+type keyWalk struct {
+	dec   *json.Decoder
+	types map[reflect.Type]*typeKeys
+}
+
+// typeKeys is a struct's fields by their JSON names.
+type typeKeys struct {
+	names []string
+	types map[string]reflect.Type
+}
+
+// check walks one value.
+func (kw *keyWalk) check(path string, raw json.RawMessage, t reflect.Type) error {
+	kw.dec = json.NewDecoder(bytes.NewReader(raw))
+	return kw.value(path, t, 0)
+}
+
+func (kw *keyWalk) value(path string, t reflect.Type, depth int) error {
+	tok, err := kw.dec.Token()
+	if err != nil {
+		return err
+	}
+	d, ok := tok.(json.Delim)
+	if !ok {
+		return nil
+	}
+	if depth >= maxNesting {
+		return &fieldError{Path: path, Msg: fmt.Sprintf("nested deeper than %d levels", maxNesting)}
+	}
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	seen := map[string]bool{}
+	for i := 0; kw.dec.More(); i++ {
+		if d == '[' {
+			if err := kw.value(fmt.Sprintf("%s[%d]", path, i), elemType(t), depth+1); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := kw.member(path, t, depth, seen); err != nil {
+			return err
 		}
 	}
-	f.Set(list)
+	_, err = kw.dec.Token()
+	return err
+}
+
+// member reads one key of an object and its value; seen is the keys read
+// before it in the same object.
+func (kw *keyWalk) member(path string, t reflect.Type, depth int, seen map[string]bool) error {
+	tok, err := kw.dec.Token()
+	if err != nil {
+		return err
+	}
+	key, _ := tok.(string)
+	name, vt := key, reflect.Type(nil)
+	switch {
+	case t != nil && t.Kind() == reflect.Map:
+		vt = t.Elem()
+	case t != nil && t.Kind() == reflect.Struct:
+		name, vt = kw.field(t, key)
+	}
+	at := key
+	if path != "" {
+		at = path + "." + key
+	}
+	if seen[name] {
+		msg := "given twice"
+		if name != key {
+			msg += fmt.Sprintf(" (json reads it as %q)", name)
+		}
+		return &fieldError{Path: at, Msg: msg}
+	}
+	seen[name] = true
+	return kw.value(at, vt, depth+1)
+}
+
+// field is the struct field json.Unmarshal puts key in, by its JSON name,
+// and its type; an unknown key is itself, with no type.
+func (kw *keyWalk) field(t reflect.Type, key string) (string, reflect.Type) {
+	tk := kw.types[t]
+	if tk == nil {
+		tk = &typeKeys{types: map[string]reflect.Type{}}
+		for i := range t.NumField() {
+			sf := t.Field(i)
+			name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+			if !sf.IsExported() || name == "-" {
+				continue
+			}
+			if name == "" {
+				name = sf.Name
+			}
+			tk.names = append(tk.names, name)
+			tk.types[name] = sf.Type
+		}
+		kw.types[t] = tk
+	}
+	if ft, ok := tk.types[key]; ok {
+		return key, ft
+	}
+	for _, name := range tk.names {
+		if strings.EqualFold(name, key) { // json matches a key's case loosely
+			return name, tk.types[name]
+		}
+	}
+	return key, nil
+}
+
+// elemType is what a list of type t holds; nil when t is not a list.
+func elemType(t reflect.Type) reflect.Type {
+	if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+		return t.Elem()
+	}
 	return nil
+}
+
+// locate finds where in raw (of type t) a decode error err lies: the
+// decoder names the field of a value of the wrong type, but a word that
+// a type's UnmarshalText refuses ("bogus" as a block reason) comes back
+// without a place. Each part is decoded again on its own until the
+// smallest one that fails.
+func locate(path string, raw json.RawMessage, t reflect.Type, err error) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var parts []part
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		parts = listParts(path, raw, t)
+	case reflect.Map:
+		parts = mapParts(path, raw, t)
+	case reflect.Struct:
+		parts = structParts(path, raw, t)
+	}
+	for _, p := range parts {
+		if e := json.Unmarshal(p.raw, reflect.New(p.t).Interface()); e != nil {
+			return locate(p.path, p.raw, p.t, e)
+		}
+	}
+	return pathError(path, err)
+}
+
+// part is one piece of a JSON value, at its path, of its Go type.
+type part struct {
+	path string
+	raw  json.RawMessage
+	t    reflect.Type
+}
+
+func listParts(path string, raw json.RawMessage, t reflect.Type) []part {
+	var items []json.RawMessage
+	if t.Elem().Kind() == reflect.Uint8 || json.Unmarshal(raw, &items) != nil {
+		return nil
+	}
+	parts := make([]part, len(items))
+	for i, item := range items {
+		parts[i] = part{fmt.Sprintf("%s[%d]", path, i), item, t.Elem()}
+	}
+	return parts
+}
+
+// mapParts are a map's values in key order; a key the map's key type
+// refuses is left to the map's own path (summary.findings).
+func mapParts(path string, raw json.RawMessage, t reflect.Type) []part {
+	var items map[string]json.RawMessage
+	if json.Unmarshal(raw, &items) != nil {
+		return nil
+	}
+	var parts []part
+	for _, k := range slices.Sorted(maps.Keys(items)) {
+		parts = append(parts, part{path + "." + k, items[k], t.Elem()})
+	}
+	return parts
+}
+
+// structParts are a struct's fields in their order, when the struct
+// decodes itself field by field (no UnmarshalJSON of its own).
+func structParts(path string, raw json.RawMessage, t reflect.Type) []part {
+	var items map[string]json.RawMessage
+	if reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()) || json.Unmarshal(raw, &items) != nil {
+		return nil
+	}
+	kw := keyWalk{types: map[reflect.Type]*typeKeys{}}
+	var parts []part
+	for k, v := range items {
+		if name, ft := kw.field(t, k); ft != nil {
+			parts = append(parts, part{path + "." + name, v, ft})
+		}
+	}
+	slices.SortFunc(parts, func(a, b part) int { return strings.Compare(a.path, b.path) })
+	return parts
 }
 
 // fieldError is a value of a report read back that does not fit the
@@ -184,7 +413,21 @@ func jsonWant(t reflect.Type) string {
 	return "an object"
 }
 
+// validate checks what the decoder cannot: the words, numbers,
+// addresses and times a report's readers judge and print from.
 func (r *Report) validate() error {
+	if err := r.validateRules(); err != nil {
+		return err
+	}
+	for _, check := range []func() error{r.validateUnexpected, r.validateBlocked, r.validateSummary, r.validateWhere, r.validateTimes} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Report) validateRules() error {
 	ids := map[string]bool{}
 	for i, rr := range r.Rules {
 		key := fmt.Sprintf("rules[%d]", i)
@@ -195,6 +438,12 @@ func (r *Report) validate() error {
 			return fmt.Errorf("%s.id: %q appears twice", key, rr.ID)
 		case !slices.Contains(matrix.Statuses(), rr.Status):
 			return fmt.Errorf("%s.status: %q is not a rule status (%v)", key, rr.Status, matrix.Statuses())
+		case rr.Transport != "" && rr.Transport != "tcp" && rr.Transport != "udp":
+			// A matrix's rows are tcp or udp; diff prints the word.
+			return fmt.Errorf("%s.transport: %q is not a rule's transport (tcp, udp)", key, rr.Transport)
+		}
+		if err := checkPorts(key+".ports", rr.Ports); err != nil {
+			return err
 		}
 		ids[rr.ID] = true
 		for k, n := range map[string]int{"flows": rr.Flows, "allowed": rr.Allowed, "blocked": rr.BlockedN, "mismatch": rr.Mismatch, "unconfirmed": rr.Unconfirmed} {
@@ -202,16 +451,8 @@ func (r *Report) validate() error {
 				return fmt.Errorf("%s.%s: %d is negative", key, k, n)
 			}
 		}
-		for j, p := range rr.Peers {
-			if p.Key() == "" {
-				return fmt.Errorf("%s.peers[%d]: neither host nor address", key, j)
-			}
-			if p.Flows < 0 || p.Allowed < 0 || p.Blocked < 0 {
-				return fmt.Errorf("%s.peers[%d]: a negative count", key, j)
-			}
-			if p.Status != "" && !slices.Contains(matrix.Statuses(), p.Status) {
-				return fmt.Errorf("%s.peers[%d].status: %q is not a status", key, j, p.Status)
-			}
+		if err := validatePeers(key, rr.Peers); err != nil {
+			return err
 		}
 		for p, n := range rr.Protocols {
 			if n < 0 {
@@ -219,16 +460,79 @@ func (r *Report) validate() error {
 			}
 		}
 	}
+	return nil
+}
+
+func validatePeers(key string, peers []Peer) error {
+	for j, p := range peers {
+		at := fmt.Sprintf("%s.peers[%d]", key, j)
+		if p.Key() == "" {
+			return fmt.Errorf("%s: neither host nor address", at)
+		}
+		if p.Flows < 0 || p.Allowed < 0 || p.Blocked < 0 {
+			return fmt.Errorf("%s: a negative count", at)
+		}
+		if p.Status != "" && !slices.Contains(matrix.Statuses(), p.Status) {
+			return fmt.Errorf("%s.status: %q is not a status", at, p.Status)
+		}
+		if err := checkAddr(at+".address", p.Address, false); err != nil {
+			return err
+		}
+		if err := checkAddrs(at+".addresses", p.Addresses); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Report) validateUnexpected() error {
 	for i, u := range r.Unexpected {
+		key := fmt.Sprintf("unexpected[%d]", i)
 		if u.Flows < 0 || u.Failed < 0 || u.Port < 0 || u.Port > math.MaxUint16 {
-			return fmt.Errorf("unexpected[%d]: a negative count or a port out of range", i)
+			return fmt.Errorf("%s: a negative count or a port out of range", key)
+		}
+		if !unexpectedTransport(u.Transport) {
+			return fmt.Errorf("%s.transport: %q is not a transport (tcp, udp, icmp, icmp6, ip-proto-N)", key, u.Transport)
+		}
+		if u.Peer != "(others)" { // the group the overflowing peers are counted under
+			if err := checkAddr(key+".peer", u.Peer, false); err != nil {
+				return err
+			}
 		}
 	}
+	return nil
+}
+
+// unexpectedTransport reports whether s is a word matrix.TransportName
+// writes; an empty one is a hand-written group, shown as it is.
+func unexpectedTransport(s string) bool {
+	switch s {
+	case "", "tcp", "udp", "icmp", "icmp6":
+		return true
+	}
+	n, ok := strings.CutPrefix(s, "ip-proto-")
+	p, err := strconv.Atoi(n)
+	return ok && err == nil && p >= 0 && p <= math.MaxUint8 && strconv.Itoa(p) == n
+}
+
+func (r *Report) validateBlocked() error {
 	for i, b := range r.Blocked {
+		key := fmt.Sprintf("blocked[%d]", i)
 		if b.Attempts < 0 {
-			return fmt.Errorf("blocked[%d].attempts: %d is negative", i, b.Attempts)
+			return fmt.Errorf("%s.attempts: %d is negative", key, b.Attempts)
+		}
+		// The ends are address:port, or the address alone for ICMP.
+		if err := checkAddr(key+".initiator", b.Initiator, true); err != nil {
+			return err
+		}
+		if err := checkAddr(key+".responder", b.Responder, true); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+func (r *Report) validateSummary() error {
 	s := r.Summary
 	// merge decides the verdict again and diff reads the rules, but
 	// people and pipelines read this word: an unknown one is an edit
@@ -247,6 +551,97 @@ func (r *Report) validate() error {
 	for k, n := range s.Findings {
 		if n < 0 {
 			return fmt.Errorf("summary.findings.%s: %d is negative", k, n)
+		}
+	}
+	return nil
+}
+
+// validateWhere checks the server's and the named hosts' addresses.
+func (r *Report) validateWhere() error {
+	if err := checkAddrs("server.addresses", r.Server.Addresses); err != nil {
+		return err
+	}
+	for i, c := range r.Server.Candidates {
+		if err := checkAddr(fmt.Sprintf("server.candidates[%d].address", i), c.Address, false); err != nil {
+			return err
+		}
+	}
+	for i, h := range r.Hosts {
+		if err := checkAddrs(fmt.Sprintf("hosts[%d].addresses", i), h.Addresses); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateTimes checks every time but the flows' (their list checks
+// those as it sorts them): all are RFC 3339, or absent.
+func (r *Report) validateTimes() error {
+	times := map[string]string{"window.start": r.Window.Start, "window.end": r.Window.End}
+	if r.Timeline != nil {
+		times["timeline.start"], times["timeline.end"] = r.Timeline.Start, r.Timeline.End
+	}
+	for i, in := range r.Inputs {
+		times[fmt.Sprintf("inputs[%d].first", i)], times[fmt.Sprintf("inputs[%d].last", i)] = in.First, in.Last
+	}
+	for i, u := range r.Unexpected {
+		times[fmt.Sprintf("unexpected[%d].first", i)], times[fmt.Sprintf("unexpected[%d].last", i)] = u.First, u.Last
+	}
+	for i, b := range r.Blocked {
+		times[fmt.Sprintf("blocked[%d].first", i)], times[fmt.Sprintf("blocked[%d].last", i)] = b.First, b.Last
+	}
+	for _, k := range slices.Sorted(maps.Keys(times)) {
+		if v := times[k]; v != "" {
+			if _, err := time.Parse(time.RFC3339Nano, v); err != nil {
+				return fmt.Errorf("%s: %q is not an RFC 3339 time", k, v)
+			}
+		}
+	}
+	return nil
+}
+
+// checkAddr checks an IP address, or with withPort an address:port or
+// an address alone; an empty one is absent.
+func checkAddr(path, s string, withPort bool) error {
+	if s == "" {
+		return nil
+	}
+	if _, err := netip.ParseAddr(s); err == nil {
+		return nil
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil && withPort && ap.Port() != 0 {
+		return nil
+	}
+	if withPort {
+		return fmt.Errorf("%s: %q is not an address or address:port", path, s)
+	}
+	return fmt.Errorf("%s: %q is not an IP address", path, s)
+}
+
+func checkAddrs(path string, list []string) error {
+	for i, a := range list {
+		if err := checkAddr(fmt.Sprintf("%s[%d]", path, i), a, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkPorts checks a rule's ports as the matrix writes them: "88",
+// "5435,5439", "49152-65535", each port 1-65535; empty is absent.
+func checkPorts(path, s string) error {
+	if s == "" {
+		return nil
+	}
+	for part := range strings.SplitSeq(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, errA := strconv.Atoi(lo)
+		b, errB := a, error(nil)
+		if isRange {
+			b, errB = strconv.Atoi(hi)
+		}
+		if errA != nil || errB != nil || a < 1 || b > math.MaxUint16 || b < a {
+			return fmt.Errorf("%s: %q is not a port list (ports 1-65535, as in 88,5435-5439)", path, s)
 		}
 	}
 	return nil

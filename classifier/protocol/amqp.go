@@ -100,10 +100,9 @@ func amqpFrame(b []byte) (string, bool) {
 	return "", false
 }
 
-// amqpPorts: AMQP brokers, the server's agent port and the standard one.
+// amqpPorts: AMQP's standard broker port; a product's own is its matrix's.
 func amqpPorts() []port {
 	return []port{
-		{transport: TCP, number: 10001, usual: AMQP, server: true},
 		{transport: TCP, number: 5672, usual: AMQP, server: true, hint: "AMQP on its standard port"},
 	}
 }

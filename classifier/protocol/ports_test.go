@@ -42,7 +42,8 @@ func TestPortTableLookups(t *testing.T) {
 		usual ID
 		hint  bool
 	}{
-		{UDP, 10000, Syslog, false},
+		{UDP, 514, Syslog, true},
+		{UDP, 10000, Unknown, false},
 		{TCP, 88, Kerberos, false},
 		{UDP, 88, Kerberos, true},
 		{TCP, 3268, LDAP, true},
@@ -65,10 +66,10 @@ func TestPortTableLookups(t *testing.T) {
 		}
 		return false
 	}
-	if !has(tab.ServerPorts(), 10001) || has(tab.ServerPorts(), 69) {
+	if !has(tab.ServerPorts(), 5672) || has(tab.ServerPorts(), 69) {
 		t.Errorf("server ports %v", tab.ServerPorts())
 	}
-	if !has(tab.AnsweringUDPPorts(), 53) || has(tab.AnsweringUDPPorts(), 10000) {
+	if !has(tab.AnsweringUDPPorts(), 53) || has(tab.AnsweringUDPPorts(), 514) {
 		t.Errorf("answering ports %v: syslog is one-way", tab.AnsweringUDPPorts())
 	}
 }

@@ -149,12 +149,9 @@ func pgLengthFits(t byte, l int, backend bool) bool {
 	return true
 }
 
-// postgresPorts: PostgreSQL's default port and two a product of the
-// shipped profiles runs it on (tie-breakers only; hints are the profile's).
+// postgresPorts: PostgreSQL's default port; a product's own is its matrix's.
 func postgresPorts() []port {
 	return []port{
 		{transport: TCP, number: 5432, usual: PostgreSQL, server: true, hint: "PostgreSQL default port"},
-		{transport: TCP, number: 5435, usual: PostgreSQL, server: true},
-		{transport: TCP, number: 5439, usual: PostgreSQL, server: true},
 	}
 }

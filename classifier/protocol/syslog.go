@@ -86,11 +86,10 @@ func isMonth(b []byte) bool {
 	return false
 }
 
-// syslogPorts: syslog receivers, a shipped profile's agent port and the
-// standard one (tie-breakers only; hints are the profile's).
+// syslogPorts: syslog's standard receiver port. A product's own syslog
+// port is its matrix's: the flow table learns the matrix's ports.
 func syslogPorts() []port {
 	return []port{
-		{transport: UDP, number: 10000, usual: Syslog, server: true},
 		{transport: UDP, number: 514, usual: Syslog, server: true, hint: "syslog on the standard port"},
 	}
 }
