@@ -105,6 +105,7 @@ func (mo *Monitor) now() int64 {
 // onEnd keeps a finished flow in the window.
 func (mo *Monitor) onEnd(f *flow.Flow) {
 	mo.rec.final(f)
+	mo.infer.probes.noteFlow(f)
 	mo.infer.observe(f)
 	if lim := mo.m.Limits.MaxFlows; lim > 0 && len(mo.window) >= lim {
 		mo.shedWindow(lim)

@@ -43,7 +43,7 @@ type serverInference struct {
 	ends     map[netip.Addr]int
 	answered int
 	host     oneHost
-	probes   probes
+	probes   *scans
 }
 
 // maxCandidates bounds the addresses evidence is kept for.
@@ -58,7 +58,7 @@ const maxPeers = 1000
 func newServerInference(m *matrix.Matrix) *serverInference {
 	return &serverInference{kinds: m.ServerEvidence(), point: m.CapturePoint(), noEvidence: m.NoEvidence(),
 		cands: map[netip.Addr]*candidate{}, rules: m.Rules, weak: map[netip.Addr]uint64{}, ends: map[netip.Addr]int{},
-		probes: newProbes()}
+		probes: newScans(m)}
 }
 
 // answerFacts is what the evidence rule reads of a flow.
@@ -100,7 +100,6 @@ func (s *serverInference) observe(f *flow.Flow) {
 	ia, ra := iaC.Netip(), raC.Netip()
 	s.host.note(ia, ra)
 	ok := matrix.Answered(&fa)
-	s.probes.note(ia, ra, rport, ok, !ok && (f.SYNs > 0 || f.Unreach))
 	shown := false
 	for i := range s.kinds {
 		k := &s.kinds[i]
@@ -542,71 +541,4 @@ func (h *oneHost) words(addrs []netip.Addr) string {
 	}
 	return fmt.Sprintf("every one of the %s stays on one host (%s): a capture of the server's own traffic, judged by its local rows",
 		words.Count(h.flows, "flow"), strings.Join(list, ", "))
-}
-
-// probeKey is one target of failed attempts: a port of a host.
-type probeKey struct {
-	ini, res netip.Addr
-	port     uint16
-}
-
-// probes tells a scanner: an address whose attempts at many distinct
-// ports or hosts failed (no answer, refused, unreachable), with few
-// answered. Its flows are never evidence of the server, whatever they
-// reached, and neither are the kinds only it showed a peer.
-type probes struct {
-	tried  map[probeKey]struct{}
-	failed map[netip.Addr]int // distinct targets whose attempts failed, by initiator
-	ok     map[netip.Addr]int // answered flows, by initiator
-}
-
-// A scanner tried at least scanTargets distinct ports or hosts that did
-// not answer, and they are at least scanFailShare percent of its
-// attempts; maxProbes bounds the targets remembered.
-const (
-	scanTargets   = 100
-	scanFailShare = 90
-	maxProbes     = 100000
-)
-
-func newProbes() probes {
-	return probes{tried: map[probeKey]struct{}{}, failed: map[netip.Addr]int{}, ok: map[netip.Addr]int{}}
-}
-
-// note counts one flow its initiator ia opened to ra's port.
-func (p *probes) note(ia, ra netip.Addr, port uint16, answered, failed bool) {
-	if answered {
-		if _, seen := p.ok[ia]; seen || len(p.ok) < maxCandidates {
-			p.ok[ia]++
-		}
-		return
-	}
-	k := probeKey{ia, ra, port}
-	if _, dup := p.tried[k]; !failed || dup || len(p.tried) >= maxProbes {
-		return
-	}
-	p.tried[k] = struct{}{}
-	p.failed[ia]++
-}
-
-func (p *probes) scanner(a netip.Addr) bool {
-	f := p.failed[a]
-	return f >= scanTargets && f*100 >= scanFailShare*(f+p.ok[a])
-}
-
-// lines say which scanners were set aside, at most three.
-func (p *probes) lines() []string {
-	var scanners []netip.Addr
-	for a := range p.failed {
-		if p.scanner(a) {
-			scanners = append(scanners, a)
-		}
-	}
-	slices.SortFunc(scanners, func(x, y netip.Addr) int { return x.Compare(y) })
-	var out []string
-	for _, a := range scanners[:min(3, len(scanners))] {
-		out = append(out, fmt.Sprintf("%s tried %d ports or hosts that did not answer (%d answered): a scan, never evidence of the server",
-			a, p.failed[a], p.ok[a]))
-	}
-	return out
 }
