@@ -50,13 +50,13 @@ type aggregator struct {
 	overflowed   int
 	// scanFolded counts the unexpected flows of each scanner, folded into
 	// its scan finding instead of groups of their own.
-	scanFolded map[capture.Addr]int
-	sum          report.Summary
-	src          portSpan // the server's source ports on outbound TCP flows
-	flows        *report.FlowList
-	listFlows    bool
-	n            int
-	first, last  int64
+	scanFolded  map[capture.Addr]int
+	sum         report.Summary
+	src         portSpan // the server's source ports on outbound TCP flows
+	flows       *report.FlowList
+	listFlows   bool
+	n           int
+	first, last int64
 }
 
 func newAggregator(a *analyzer, listFlows bool) *aggregator {

@@ -34,7 +34,7 @@ type Report struct {
 	// unanswered: one finding each, their unexpected flows folded in.
 	Scans    []Scan   `json:"scans,omitempty"`
 	Summary  Summary  `json:"summary"`
-	Warnings   []string     `json:"warnings,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
 	// Notes are information about the whole capture, said once.
 	Notes    []string  `json:"notes,omitempty"`
 	Timeline *Timeline `json:"timeline,omitempty"`
