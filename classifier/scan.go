@@ -63,7 +63,6 @@ type probeKey struct {
 // prober is what one initiator's failed attempts add up to.
 type prober struct {
 	failed      int // distinct targets whose attempts failed
-	accepted    int // ... of which the target accepted
 	first, last int64
 	listed      bool // in scans.seen
 }
@@ -76,7 +75,7 @@ type prober struct {
 // unexpected flows into it.
 type scans struct {
 	lim    matrix.ScanLimits
-	tried  map[probeKey]struct{}
+	tried  map[probeKey]uint8 // probe.bits of the targets
 	failed map[netip.Addr]*prober
 	ok     map[netip.Addr]int // answered flows, by initiator
 	// seen are the scanners as they cross the limits, at most maxScans:
@@ -101,7 +100,7 @@ func newScans(m *matrix.Matrix) *scans {
 		// A matrix built by hand, not loaded.
 		lim = matrix.ScanLimits{MinTargets: matrix.DefaultScanTargets, FailShare: matrix.DefaultScanFailShare}
 	}
-	return &scans{lim: lim, tried: map[probeKey]struct{}{}, failed: map[netip.Addr]*prober{}, ok: map[netip.Addr]int{}}
+	return &scans{lim: lim, tried: map[probeKey]uint8{}, failed: map[netip.Addr]*prober{}, ok: map[netip.Addr]int{}}
 }
 
 // noteFlow counts one finished flow.
@@ -111,33 +110,45 @@ func (s *scans) noteFlow(f *flow.Flow) {
 	s.note(&p)
 }
 
-// note counts one flow its initiator opened to the responder's port.
+// note counts one flow its initiator opened to the responder's port. An
+// answered flow adds to the target list only of an initiator that has
+// failed already: a site's ordinary traffic must not fill it.
 func (s *scans) note(p *probe) {
 	ia := p.ini.Netip()
+	k := probeKey{ia, p.res.Netip(), p.port, p.proto}
 	if p.bits&pAnswered != 0 {
 		if _, seen := s.ok[ia]; seen || len(s.ok) < maxCandidates {
 			s.ok[ia]++
 		}
+		if s.failed[ia] != nil {
+			s.target(k, pAnswered)
+		}
 		return
 	}
-	k := probeKey{ia, p.res.Netip(), p.port, p.proto}
-	if _, dup := s.tried[k]; p.bits&pFailed == 0 || dup || len(s.tried) >= maxProbes {
+	if p.bits&pFailed == 0 {
 		return
 	}
-	s.tried[k] = struct{}{}
+	if _, dup := s.tried[k]; dup || len(s.tried) >= maxProbes {
+		return
+	}
+	s.tried[k] = p.bits & (pFailed | pAccepted)
 	pr := s.failed[ia]
 	if pr == nil {
 		pr = &prober{first: p.first}
 		s.failed[ia] = pr
 	}
 	pr.failed++
-	if p.bits&pAccepted != 0 {
-		pr.accepted++
-	}
 	pr.first, pr.last = min(pr.first, p.first), max(pr.last, p.last)
 	if !pr.listed && len(s.seen) < maxScans && s.scanner(ia) {
 		pr.listed = true
 		s.seen = append(s.seen, p.ini)
+	}
+}
+
+// target notes an answered target of an initiator that failed elsewhere.
+func (s *scans) target(k probeKey, bits uint8) {
+	if _, ok := s.tried[k]; ok || len(s.tried) < maxProbes {
+		s.tried[k] |= bits
 	}
 }
 
@@ -180,13 +191,18 @@ func (s *scans) finding(a netip.Addr) report.Scan {
 	hosts := map[netip.Addr]bool{}
 	ports := map[uint16]bool{}
 	protos := map[uint8]bool{}
-	for k := range s.tried {
-		if k.ini == a {
-			hosts[k.res], ports[k.port], protos[k.proto] = true, true, true
+	sc := report.Scan{Scanner: a.String(), First: capture.FormatTime(pr.first), Last: capture.FormatTime(pr.last)}
+	for k, bits := range s.tried {
+		if k.ini != a {
+			continue
+		}
+		hosts[k.res], ports[k.port], protos[k.proto] = true, true, true
+		sc.Tried++
+		if bits&(pAnswered|pAccepted) != 0 {
+			sc.Answered++
 		}
 	}
-	sc := report.Scan{Scanner: a.String(), Hosts: len(hosts), Tried: pr.failed + s.ok[a], Ports: len(ports),
-		Answered: pr.accepted + s.ok[a], First: capture.FormatTime(pr.first), Last: capture.FormatTime(pr.last)}
+	sc.Hosts, sc.Ports = len(hosts), len(ports)
 	targets := make([]netip.Addr, 0, len(hosts))
 	for h := range hosts {
 		targets = append(targets, h)

@@ -361,6 +361,43 @@ func (s Scan) Line() string {
 	return fmt.Sprintf("%s probed %s on %s (%d targets), %s", s.Scanner, words.Count(s.Ports, "port"), words.Count(s.Hosts, "host"), s.Tried, answered)
 }
 
+// Details are what the line leaves out: the ports, the span, the flows
+// folded in.
+func (s Scan) Details() string {
+	out := fmt.Sprintf("%s %s, %s .. %s", s.Transport, s.PortList, s.First, s.Last)
+	if s.Hosts > len(s.Targets) || s.Hosts > 1 {
+		out += fmt.Sprintf("; hosts %s", strings.Join(s.Targets, ", "))
+		if s.Hosts > len(s.Targets) {
+			out += fmt.Sprintf(" and %d more", s.Hosts-len(s.Targets))
+		}
+	}
+	if s.Folded > 0 {
+		out += fmt.Sprintf("; %s folded in, not listed as unexpected", words.Count(s.Folded, "unexpected flow"))
+	}
+	return out
+}
+
+// shownFindings are the kinds a human report's summary counts: every
+// kind, scans only when there is one (rare, and not worth "0 scans" in
+// every report); JSON counts every kind.
+func (r *Report) shownFindings() []matrix.Finding {
+	var out []matrix.Finding
+	for _, k := range matrix.Findings() {
+		if k != matrix.FindingScan || r.Summary.Findings[k] > 0 {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// findingCount words one kind's count: "0 missing", "1 scan", "2 scans".
+func findingCount(k matrix.Finding, n int) string {
+	if k == matrix.FindingScan {
+		return words.Count(n, "scan")
+	}
+	return fmt.Sprintf("%d %s", n, k)
+}
+
 // Summary is the one-line answer.
 type Summary struct {
 	Verdict  matrix.Outcome         `json:"verdict"` // decided once, by matrix.Decide

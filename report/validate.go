@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/netip"
 	"os"
 	"reflect"
 	"slices"
@@ -229,6 +230,9 @@ func (r *Report) validate() error {
 			return fmt.Errorf("blocked[%d].attempts: %d is negative", i, b.Attempts)
 		}
 	}
+	if err := r.validateScans(); err != nil {
+		return err
+	}
 	s := r.Summary
 	// merge decides the verdict again and diff reads the rules, but
 	// people and pipelines read this word: an unknown one is an edit
@@ -247,6 +251,26 @@ func (r *Report) validate() error {
 	for k, n := range s.Findings {
 		if n < 0 {
 			return fmt.Errorf("summary.findings.%s: %d is negative", k, n)
+		}
+	}
+	return nil
+}
+
+// validateScans checks what a reader of scans[] relies on: a scanner's
+// address, counts that are not negative, no more answers than targets.
+func (r *Report) validateScans() error {
+	for i, sc := range r.Scans {
+		key := fmt.Sprintf("scans[%d]", i)
+		if _, err := netip.ParseAddr(sc.Scanner); err != nil {
+			return fmt.Errorf("%s.scanner: %q is not an address", key, sc.Scanner)
+		}
+		for k, n := range map[string]int{"hosts": sc.Hosts, "tried": sc.Tried, "ports": sc.Ports, "answered": sc.Answered, "folded_flows": sc.Folded} {
+			if n < 0 {
+				return fmt.Errorf("%s.%s: %d is negative", key, k, n)
+			}
+		}
+		if sc.Answered > sc.Tried {
+			return fmt.Errorf("%s.answered: %d of %d targets tried", key, sc.Answered, sc.Tried)
 		}
 	}
 	return nil
