@@ -369,8 +369,8 @@ svg .server { fill: var(--box); stroke: var(--fg); stroke-width: 2; }
 <tbody>{{range .R.Unexpected}}<tr><td>{{.Direction}}</td><td>{{upper .Transport}}</td><td>{{.Port}}</td><td>{{.Peer}}</td><td>{{.Protocol}}</td><td>{{.Flows}}</td><td>{{.Failed}}</td><td>{{.First}}</td><td>{{.Hint}}</td></tr>{{end}}</tbody>
 </table>{{else}}<p class="ok">✓ none</p>{{end}}
 </section>
-
-{{if .R.Scans}}<section>
+{{if .R.Scans}}
+<section>
 <h2>Scans ({{len .R.Scans}})</h2>
 <table>
 <thead><tr><th>Scan</th><th>Protocol</th><th>Ports</th><th>Answered</th><th>Folded flows</th><th>First</th><th>Last</th></tr></thead>
