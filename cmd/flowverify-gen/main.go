@@ -43,7 +43,7 @@ func run(args []string, stdout io.Writer) error {
 	switch {
 	case *list:
 		fmt.Fprintf(stdout, "%-24s %s\n", "day", "the bundled sample: eight hours of a site, one firewall dropping 9389")
-		for _, s := range synth.Scenarios() {
+		for _, s := range append(synth.Scenarios(), synth.Scans()...) {
 			fmt.Fprintf(stdout, "%-24s %s\n", s.Name, s.Description)
 		}
 		return nil
@@ -93,6 +93,9 @@ func run(args []string, stdout io.Writer) error {
 		return output(*out, stdout, func(w io.Writer) error { return c.Write(w, f) })
 	case *scenario != "":
 		s, ok := synth.Lookup(*scenario)
+		if !ok {
+			s, ok = synth.LookupScan(*scenario)
+		}
 		if !ok {
 			return fmt.Errorf("unknown scenario %q (try -list)", *scenario)
 		}
