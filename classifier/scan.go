@@ -174,12 +174,18 @@ func (s *scans) scanners() []netip.Addr {
 	return out
 }
 
-// lines say which scanners server inference set aside, at most three.
-func (s *scans) lines() []string {
+// lines say which scanners server inference set aside (aside), at most
+// three, and which it did not, as they answer the server's inbound
+// evidence.
+func (s *scans) lines(aside map[netip.Addr]bool) []string {
 	list := s.scanners()
 	var out []string
 	for _, a := range list[:min(3, len(list))] {
-		out = append(out, s.finding(a).Line()+": a scan, never evidence of the server")
+		why := ": a scan, never evidence of the server"
+		if !aside[a] {
+			why = ": a scan, but it answers the matrix's inbound evidence from peers that scan nothing, so its evidence of the server stands"
+		}
+		out = append(out, s.finding(a).Line()+why)
 	}
 	return out
 }
