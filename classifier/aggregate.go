@@ -50,7 +50,11 @@ type aggregator struct {
 	overflowed   int
 	// scanFolded counts the unexpected flows of each scanner, folded into
 	// its scan finding instead of groups of their own.
-	scanFolded  map[capture.Addr]int
+	scanFolded map[capture.Addr]int
+	// scanSeen is how many scanners scanningServer has looked at, and
+	// scanServer the first of them that is the server.
+	scanSeen    int
+	scanServer  *capture.Addr
 	sum         report.Summary
 	src         portSpan // the server's source ports on outbound TCP flows
 	flows       *report.FlowList
@@ -300,6 +304,12 @@ func (g *aggregator) foldUnexpected(s *judged) {
 	if s.dir == matrix.Inbound && g.a.infer.probes.known(s.peer) {
 		g.scanFolded[s.peer]++
 		return
+	}
+	if s.dir == matrix.Outbound && s.bits&jFailed != 0 {
+		if a, ok := g.scanningServer(); ok {
+			g.scanFolded[a]++
+			return
+		}
 	}
 	var k unexpKey // field by field: a literal is built aside and copied (see equal)
 	k.proto, k.dir, k.port, k.peer = s.proto, s.dir, s.port, s.peer

@@ -234,6 +234,22 @@ func (s *scans) finding(a netip.Addr) report.Scan {
 	return sc
 }
 
+// scanningServer is the server's address that is a known scanner, if
+// one is: its failed outbound attempts fold into its scan as they come,
+// rather than into groups past maxGroups.
+func (g *aggregator) scanningServer() (capture.Addr, bool) {
+	seen := g.a.infer.probes.seen
+	for ; g.scanSeen < len(seen) && g.scanServer == nil; g.scanSeen++ {
+		if a := seen[g.scanSeen]; g.a.servers[a.Netip()] {
+			g.scanServer = &a
+		}
+	}
+	if g.scanServer == nil {
+		return capture.Addr{}, false
+	}
+	return *g.scanServer, true
+}
+
 // scanFold is what the report folds into the scanners' findings: their
 // unexpected flows, counted by scanner.
 type scanFold struct {

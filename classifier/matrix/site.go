@@ -115,7 +115,7 @@ type rawScan struct {
 
 // buildScan reads site.scan; a key left out (0) takes its default.
 func buildScan(rs rawScan, cerr configErr) (ScanLimits, error) {
-	l := ScanLimits{MinTargets: rs.MinTargets, FailShare: rs.FailShare}
+	l := ScanLimits(rs)
 	switch {
 	case l.MinTargets < 0 || l.MinTargets == 1:
 		return l, cerr("site.scan.min_targets", "%d: the fewest failed targets (a port of a host) that make a scan, 2 or more (0: %d)", l.MinTargets, DefaultScanTargets)

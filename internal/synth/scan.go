@@ -26,6 +26,11 @@ func Scans() []Scenario {
 			s.sweep(Start().Add(20*time.Second), EP("10.20.9.98", 0), hosts, 445, map[string]bool{s.n.Server: true, s.n.DCs[0]: true})
 			return s.C, Format{}
 		}},
+		{"scan-out", "all-good with the server itself SYN-scanning ports 1-300 of 10.20.9.50, all refused", func() (*Capture, Format) {
+			s := goodSite(DefaultNet(), 23, dcOptions{})
+			s.synScan(Start().Add(20*time.Second), EP(s.n.Server, 0), []string{"10.20.9.50"}, portRange(1, 300), nil)
+			return s.C, Format{}
+		}},
 	}
 }
 
