@@ -207,7 +207,15 @@ func (s *serverInference) ranked(aside map[netip.Addr]bool) []scored {
 		var serves, opens bool
 		for i := range s.kinds {
 			k := &s.kinds[i]
-			if c.kinds&(1<<i) == 0 || !counts(c.peers[i], k.OnlyWith, parts, aside) || k.WithServing && !s.serving(sc.kinds, k) {
+			// A peer set aside spoils only the kinds it opened (a sweep's
+			// datagram to udp/10000 shows syslog); one that answered, as a
+			// domain controller that spoofed SYNs made a scanner still
+			// does, counts.
+			spoil := aside
+			if !k.Responder {
+				spoil = nil
+			}
+			if c.kinds&(1<<i) == 0 || !counts(c.peers[i], k.OnlyWith, parts, spoil) || k.WithServing && !s.serving(sc.kinds, k) {
 				continue
 			}
 			sc.kinds |= 1 << i
