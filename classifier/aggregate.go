@@ -48,16 +48,23 @@ type aggregator struct {
 	blockedAgg   []report.BlockedAgg // blocked's rows, typed (report.Aggregates)
 	blockedTotal int
 	overflowed   int
-	sum          report.Summary
-	src          portSpan // the server's source ports on outbound TCP flows
-	flows        *report.FlowList
-	listFlows    bool
-	n            int
-	first, last  int64
+	// scanFolded counts the unexpected flows of each scanner, folded into
+	// its scan finding instead of groups of their own.
+	scanFolded map[capture.Addr]int
+	// scanSeen is how many scanners scanningServer has looked at, and
+	// scanServer the first of them that is the server.
+	scanSeen    int
+	scanServer  *capture.Addr
+	sum         report.Summary
+	src         portSpan // the server's source ports on outbound TCP flows
+	flows       *report.FlowList
+	listFlows   bool
+	n           int
+	first, last int64
 }
 
 func newAggregator(a *analyzer, listFlows bool) *aggregator {
-	g := &aggregator{a: a, unexp: newGroupTable(), listFlows: listFlows, src: portSpan{site: a.m.Site}}
+	g := &aggregator{a: a, unexp: newGroupTable(), listFlows: listFlows, src: portSpan{site: a.m.Site}, scanFolded: map[capture.Addr]int{}}
 	if listFlows {
 		g.flows = report.NewFlowList()
 	}
@@ -98,6 +105,7 @@ type judged struct {
 	block       matrix.BlockReason // how a failed attempt failed
 	srcPort     uint16             // the server's source port of an outbound TCP flow
 	tied        uint64             // the rules (bit i: rule i) that matched as well as the winner
+	probe       probe              // the look-ahead's, for scan detection
 }
 
 // judged.bits
@@ -289,8 +297,20 @@ func (g *aggregator) foldRule(s *judged, f *flow.Flow, j *matrix.Judgement) {
 }
 
 // foldUnexpected adds an unexpected flow to its group: one per transport,
-// direction, port and peer, until a scan makes too many.
+// direction, port and peer, until a scan makes too many. A known
+// scanner's flows fold into its scan finding; those it sent before it
+// was known are taken out of their groups at the end (unexpectedReport).
 func (g *aggregator) foldUnexpected(s *judged) {
+	if s.dir == matrix.Inbound && g.a.infer.probes.known(s.peer) {
+		g.scanFolded[s.peer]++
+		return
+	}
+	if s.dir == matrix.Outbound && s.bits&jFailed != 0 {
+		if a, ok := g.scanningServer(); ok {
+			g.scanFolded[a]++
+			return
+		}
+	}
 	var k unexpKey // field by field: a literal is built aside and copied (see equal)
 	k.proto, k.dir, k.port, k.peer = s.proto, s.dir, s.port, s.peer
 	u := g.unexp.getHashed(&k, unexpHash(s.proto, s.dir, s.port, &s.peer))

@@ -106,6 +106,7 @@ func (a *analyzer) setServers(addrs []netip.Addr, source matrix.ServerSource, ev
 // onEnd is the flow table's end-of-flow hook.
 func (a *analyzer) onEnd(f *flow.Flow) {
 	a.rec.final(f)
+	a.infer.probes.noteFlow(f) // first: folding this flow asks whether its initiator is a scanner
 	if a.agg != nil {
 		a.agg.add(f)
 		a.rec.release(f.Meta)

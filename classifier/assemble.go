@@ -40,7 +40,8 @@ func (a *analyzer) report(meta meta) (*report.Report, error) {
 	r.Timeline = g.timeline(m)
 	r.Aggregates = &report.Aggregates{FoldLimit: maxGroups}
 	a.ruleReports(r, g, meta)
-	findings := matrix.CountFindings(r.RuleStatuses(), g.unexpectedReport(r, m))
+	sf := g.scanFold()
+	findings := matrix.CountFindings(r.RuleStatuses(), g.unexpectedReport(r, m, sf), g.scanReport(r, sf))
 	g.blockedReport(r)
 	if g.listFlows {
 		g.flowReport(r)
@@ -157,8 +158,8 @@ func (a *analyzer) ruleReports(r *report.Report, g *aggregator, meta meta) {
 }
 
 // unexpectedReport lists the unexpected groups, most flows first, and
-// returns how many there are.
-func (g *aggregator) unexpectedReport(r *report.Report, m *matrix.Matrix) int {
+// returns how many there are; a scanner's groups fold into its scan (sf).
+func (g *aggregator) unexpectedReport(r *report.Report, m *matrix.Matrix, sf *scanFold) int {
 	// The sort keys sit beside the pointer: a scan's groups are scattered
 	// over the heap, and comparisons that followed the pointers would miss
 	// the cache at every step.
@@ -169,7 +170,11 @@ func (g *aggregator) unexpectedReport(r *report.Report, m *matrix.Matrix) int {
 		a     *groupAgg
 	}
 	groups := make([]group, 0, g.unexp.n)
-	g.unexp.each(func(u *groupAgg) { groups = append(groups, group{u.flows, u.first, u.key, u}) })
+	g.unexp.each(func(u *groupAgg) {
+		if !sf.take(u) {
+			groups = append(groups, group{u.flows, u.first, u.key, u})
+		}
+	})
 	slices.SortFunc(groups, func(x, y group) int {
 		switch {
 		case x.flows != y.flows:

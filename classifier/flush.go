@@ -84,6 +84,7 @@ func (a *analyzer) flushAhead(t *flow.Table) {
 				t.EndAt(s.pos)
 				a.ahead.inTurn++
 			default:
+				a.infer.probes.note(&s.probe) // as onEnd does, in the same order
 				g.fold(s, nil, nil)
 				a.rec.release(s.meta)
 				a.ahead.folded++
@@ -141,6 +142,7 @@ func (a *analyzer) judgeAhead(t *flow.Table, la *lookAhead) {
 			s.kind = aheadFold
 			a.m.Judge(&fa, g.cx, &j)
 			s.of(f, &j)
+			s.probe.of(f)
 		}
 		if b.n == aheadLen {
 			la.full <- b

@@ -51,6 +51,7 @@ type Monitor struct {
 
 	seenFlows  map[flowID]bool
 	seenGroups map[unexpKey]bool
+	seenScans  map[netip.Addr]bool // scanners already told (scan_detected)
 	lastStatus map[string]matrix.Status
 	lastDrops  map[string]uint64
 	scanned    int // records already checked for events
@@ -75,7 +76,7 @@ func NewMonitor(m *matrix.Matrix, cfg MonitorConfig) *Monitor {
 		cfg.Window = 15 * time.Minute
 	}
 	mo := &Monitor{m: m, cfg: cfg, table: flow.NewTable(tableConfig(m)), rec: newRecognizer(), infer: newServerInference(m),
-		ports: matrix.NewNamedPorts(m), seenFlows: map[flowID]bool{}, seenGroups: map[unexpKey]bool{},
+		ports: matrix.NewNamedPorts(m), seenFlows: map[flowID]bool{}, seenGroups: map[unexpKey]bool{}, seenScans: map[netip.Addr]bool{},
 		lastStatus: map[string]matrix.Status{}, lastDrops: map[string]uint64{}}
 	mo.table.OnEnd = mo.onEnd
 	mo.rec.attach(mo.table)
@@ -105,6 +106,7 @@ func (mo *Monitor) now() int64 {
 // onEnd keeps a finished flow in the window.
 func (mo *Monitor) onEnd(f *flow.Flow) {
 	mo.rec.final(f)
+	mo.infer.probes.noteFlow(f)
 	mo.infer.observe(f)
 	if lim := mo.m.Limits.MaxFlows; lim > 0 && len(mo.window) >= lim {
 		mo.shedWindow(lim)
@@ -267,6 +269,9 @@ func (mo *Monitor) Events(stats []capture.IfaceStats) []report.Event {
 			mo.seenFlows[id] = true
 			out = append(out, mo.flowEvent(report.EventFlowBlocked, f, &j))
 		case matrix.Unexpected:
+			if j.Dir == matrix.Inbound && mo.infer.probes.scanner(j.Peer) {
+				return // the scan's event stands for it
+			}
 			k := unexpKey{f.Key.Proto, j.Dir, j.Port, j.PeerAddr}
 			if mo.seenGroups[k] {
 				return
@@ -291,6 +296,7 @@ func (mo *Monitor) Events(stats []capture.IfaceStats) []report.Event {
 	mo.scanned = len(mo.window)
 	mo.table.Each(func(f *flow.Flow) { check(f, false) })
 	out = foldEvents(out, now)
+	out = append(out, mo.scanEvents(now)...)
 	for _, s := range stats {
 		d := s.Dropped + s.IfDropped
 		if prev, ok := mo.lastDrops[s.Name]; ok && d > prev {
@@ -367,6 +373,22 @@ func (mo *Monitor) Report(version string, withFlows bool, drops uint64) (*report
 		}
 	}
 	return r, evs, nil
+}
+
+// scanEvents tell each scanner once, as it crosses the scan limits: the
+// monitor's detection counts every flow that ended since it started.
+func (mo *Monitor) scanEvents(now string) []report.Event {
+	var out []report.Event
+	for _, a := range mo.infer.probes.scanners() {
+		if mo.seenScans[a] || len(mo.seenScans) >= maxRemembered {
+			continue
+		}
+		mo.seenScans[a] = true
+		sc := mo.infer.probes.finding(a)
+		out = append(out, report.Event{Time: now, Type: report.EventScan, Initiator: sc.Scanner, Peer: sc.Scanner,
+			Transport: sc.Transport, Reason: sc.Line()})
+	}
+	return out
 }
 
 // SummaryEvent condenses a report for the event stream. Its time is the

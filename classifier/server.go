@@ -38,12 +38,14 @@ type serverInference struct {
 	// candidates when no address shows any kind.
 	rules []matrix.Rule
 	weak  map[netip.Addr]uint64
-	// ends counts the answered flows each address is at one end of, of
-	// answered in all: the capture point.
+	// ends counts the answered flows on the matrix's ports each address
+	// is at one end of, of answered in all: the capture point. Flows on
+	// other ports are left out, so that a flood of cheap exchanges on a
+	// port no rule names cannot buy the share.
 	ends     map[netip.Addr]int
 	answered int
 	host     oneHost
-	probes   probes
+	probes   *scans
 }
 
 // maxCandidates bounds the addresses evidence is kept for.
@@ -58,7 +60,7 @@ const maxPeers = 1000
 func newServerInference(m *matrix.Matrix) *serverInference {
 	return &serverInference{kinds: m.ServerEvidence(), point: m.CapturePoint(), noEvidence: m.NoEvidence(),
 		cands: map[netip.Addr]*candidate{}, rules: m.Rules, weak: map[netip.Addr]uint64{}, ends: map[netip.Addr]int{},
-		probes: newProbes()}
+		probes: newScans(m)}
 }
 
 // answerFacts is what the evidence rule reads of a flow.
@@ -100,7 +102,6 @@ func (s *serverInference) observe(f *flow.Flow) {
 	ia, ra := iaC.Netip(), raC.Netip()
 	s.host.note(ia, ra)
 	ok := matrix.Answered(&fa)
-	s.probes.note(ia, ra, rport, ok, !ok && (f.SYNs > 0 || f.Unreach))
 	shown := false
 	for i := range s.kinds {
 		k := &s.kinds[i]
@@ -121,6 +122,9 @@ func (s *serverInference) observe(f *flow.Flow) {
 		return
 	}
 	s.observeWeak(f, ia, ra, rport)
+	if !shown && !s.matrixPort(f.Key.Proto, rport) {
+		return
+	}
 	s.answered++
 	for _, a := range []netip.Addr{ia, ra} {
 		if _, seen := s.ends[a]; seen || len(s.ends) < maxCandidates {
@@ -130,6 +134,24 @@ func (s *serverInference) observe(f *flow.Flow) {
 			break
 		}
 	}
+}
+
+// matrixPort says whether a flow to port is on a port the matrix names:
+// an evidence kind's, or a row's that is not learned (a dynamic range is
+// any high port, as cheap to flood as any other).
+func (s *serverInference) matrixPort(proto uint8, port uint16) bool {
+	for i := range s.kinds {
+		if s.kinds[i].Transport == proto && s.kinds[i].Port == port {
+			return true
+		}
+	}
+	for i := range s.rules {
+		r := &s.rules[i]
+		if r.Learn == matrix.LearnNone && r.Transport == proto && r.Ports.Contains(port) {
+			return true
+		}
+	}
+	return false
 }
 
 // add notes that who showed kind i with peer.
@@ -170,13 +192,14 @@ type scored struct {
 
 // ranked lists the addresses with evidence, strongest first: by weight,
 // then by the number of rows, then by address for a stable answer. A
-// scanner is none of them, and a kind counts only with a peer that is not
-// a scanner (and, for a kind that asks it, plays its part).
-func (s *serverInference) ranked() []scored {
-	parts := s.partHosts()
+// scanner set aside (aside, from setAside) is none of them, and a kind counts only
+// with a peer that is not one (and, for a kind that asks it, plays its
+// part).
+func (s *serverInference) ranked(aside map[netip.Addr]bool) []scored {
+	parts := s.partHosts(aside)
 	list := make([]scored, 0, len(s.cands))
 	for a, c := range s.cands {
-		if s.probes.scanner(a) {
+		if aside[a] {
 			continue
 		}
 		sc := scored{a: a}
@@ -184,7 +207,15 @@ func (s *serverInference) ranked() []scored {
 		var serves, opens bool
 		for i := range s.kinds {
 			k := &s.kinds[i]
-			if c.kinds&(1<<i) == 0 || !s.counts(c.peers[i], k.OnlyWith, parts) || k.WithServing && !s.serving(sc.kinds, k) {
+			// A peer set aside spoils only the kinds it opened (a sweep's
+			// datagram to udp/10000 shows syslog); one that answered, as a
+			// domain controller that spoofed SYNs made a scanner still
+			// does, counts.
+			spoil := aside
+			if !k.Responder {
+				spoil = nil
+			}
+			if c.kinds&(1<<i) == 0 || !counts(c.peers[i], k.OnlyWith, parts, spoil) || k.WithServing && !s.serving(sc.kinds, k) {
 				continue
 			}
 			sc.kinds |= 1 << i
@@ -223,11 +254,48 @@ func (s *serverInference) serving(kinds uint32, k *matrix.ServerEvidence) bool {
 	return false
 }
 
-// counts says whether a kind's peers let it count: one of them is not a
-// scanner and, when part is set, plays that part.
-func (s *serverInference) counts(peers map[netip.Addr]struct{}, part string, parts map[string]map[netip.Addr]bool) bool {
+// setAside are the scanners inference leaves out: those that answer none
+// of the matrix's inbound evidence (a row's kind where the server is the
+// responder) from a peer that is no scanner. A sweep never shows such a
+// kind, but spoofed failed SYNs "from" the server make it a scanner: that
+// must not erase what it earned by answering its agents. The scan finding
+// is the scan code's and stands either way.
+func (s *serverInference) setAside() map[netip.Addr]bool {
+	aside := map[netip.Addr]bool{}
+	resp := s.responderKinds()
+	for _, a := range s.probes.scanners() {
+		if !s.answers(a, resp) {
+			aside[a] = true
+		}
+	}
+	return aside
+}
+
+// answers says whether a showed one of kinds with a peer that is no
+// scanner.
+func (s *serverInference) answers(a netip.Addr, kinds uint32) bool {
+	c := s.cands[a]
+	if c == nil {
+		return false
+	}
+	for i := range s.kinds {
+		if c.kinds&kinds&(1<<i) == 0 {
+			continue
+		}
+		for p := range c.peers[i] {
+			if !s.probes.scanner(p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// counts says whether a kind's peers let it count: one of them is not set
+// aside and, when part is set, plays that part.
+func counts(peers map[netip.Addr]struct{}, part string, parts map[string]map[netip.Addr]bool, aside map[netip.Addr]bool) bool {
 	for p := range peers {
-		if !s.probes.scanner(p) && (part == "" || parts[part][p]) {
+		if !aside[p] && (part == "" || parts[part][p]) {
 			return true
 		}
 	}
@@ -237,10 +305,10 @@ func (s *serverInference) counts(peers map[netip.Addr]struct{}, part string, par
 // partHosts are the peers that play each part by the kinds that need no
 // part of their peer: a host that answered the server's Kerberos is a
 // domain controller.
-func (s *serverInference) partHosts() map[string]map[netip.Addr]bool {
+func (s *serverInference) partHosts(aside map[netip.Addr]bool) map[string]map[netip.Addr]bool {
 	parts := map[string]map[netip.Addr]bool{}
 	for a, c := range s.cands {
-		if s.probes.scanner(a) {
+		if aside[a] {
 			continue
 		}
 		for i, k := range s.kinds {
@@ -285,15 +353,17 @@ func (s *serverInference) decide(mac macLookup) ([]netip.Addr, []string, error) 
 	if addrs, ok := s.host.only(); ok {
 		return addrs, []string{s.host.words(addrs)}, nil
 	}
-	list := s.ranked()
+	aside := s.setAside()
+	list := s.ranked(aside)
 	if len(list) == 0 {
-		return nil, nil, &NoServerError{missing: strings.Join(append([]string{s.noEvidence}, s.probes.lines()...), "; ")}
+		return nil, nil, &NoServerError{missing: strings.Join(append([]string{s.missing(aside)}, s.probes.lines(aside)...), "; ")}
 	}
-	best := list[0]
-	if err := tie(best, list); err != nil {
+	best, apart, err := s.pick(list)
+	if err != nil {
 		return nil, nil, err
 	}
-	partner, pairEv := s.partner(best, list[1:], mac)
+	rest := slices.DeleteFunc(slices.Clone(list), func(c scored) bool { return c.a == best.a })
+	partner, pairEv := s.partner(best, rest, mac)
 	addrs := []netip.Addr{best.a}
 	ev := s.evidence(best, "")
 	if partner.a.IsValid() {
@@ -301,36 +371,115 @@ func (s *serverInference) decide(mac macLookup) ([]netip.Addr, []string, error) 
 		ev = append(ev, s.evidence(partner, partner.a.String()+" ")...)
 	}
 	ev = append(ev, pairEv...)
-	ev = append(ev, decidedBy(best, list[1:], partner.a))
-	return addrs, append(ev, s.probes.lines()...), nil
+	if apart == "" {
+		apart = decidedBy(best, rest, partner.a)
+	}
+	ev = append(ev, apart)
+	return addrs, append(ev, s.probes.lines(aside)...), nil
 }
 
-// tie is the error when best is not the strongest: another address of its
-// family shows evidence of the same weight from as many rows; or it, like
-// best, both serves and opens the matrix's traffic on two rows or more, as
-// only a server does, and the capture point does not set them apart (two
-// sites' servers in one analysis: judging against one would leave the
-// other's traffic unjudged).
-func tie(best scored, list []scored) error {
-	var same, rivals []netip.Addr
+// missing says what no address showed; when a scanner set aside showed
+// some of it, that no other address did.
+func (s *serverInference) missing(aside map[netip.Addr]bool) string {
+	for a := range aside {
+		if c := s.cands[a]; c != nil && c.kinds != 0 {
+			return "apart from scanners, " + s.noEvidence
+		}
+	}
+	return s.noEvidence
+}
+
+// pick names the strongest of list (best first) or says why none is: an
+// address of its family shows evidence of the same weight from as many
+// rows; or several, like best, both serve and open the matrix's traffic
+// on two rows or more, as only a server does, and nothing sets them apart
+// (two sites' servers in one analysis: judging against one would leave
+// the other's traffic unjudged). When something does, apart says what.
+func (s *serverInference) pick(list []scored) (win scored, apart string, err error) {
+	best := list[0]
+	var same []netip.Addr
+	var rivals []scored
+	allRivals := true
 	for _, c := range list {
 		if c.a.Is4() != best.a.Is4() {
 			continue
 		}
+		rival := best.both && c.both
+		if rival {
+			rivals = append(rivals, c)
+		}
 		if c.n == best.n && c.rows == best.rows {
 			same = append(same, c.a)
-		}
-		if best.both && c.both && c.point == best.point {
-			rivals = append(rivals, c.a)
+			allRivals = allRivals && rival
 		}
 	}
 	switch {
-	case len(same) > 1:
-		return &NoServerError{Tied: same, weight: best.n, rows: best.rows}
+	case len(same) > 1 && !allRivals:
+		return scored{}, "", &NoServerError{Tied: same, weight: best.n, rows: best.rows}
 	case len(rivals) > 1:
-		return &NoServerError{Tied: rivals, rivals: true}
+		return s.apart(rivals)
 	}
-	return nil
+	return best, "", nil
+}
+
+// rivalFactor is how many times the answered flows on the matrix's ports
+// of the next rival the server's must be for the flows to set them apart:
+// forging a rival's conversations is cheap, forging twice the real
+// server's traffic is not, and within the factor the answer is a tie.
+const rivalFactor = 2
+
+// apart sets one of rivals (each serves and opens the matrix's traffic)
+// apart: the one at the capture point, or, when they serve the same peers,
+// the one at one end of rivalFactor times the answered flows on the
+// matrix's ports of any other. An agent streams to one server, so two
+// addresses that both claim its stream are one site's server and a
+// forgery (or a move in progress), not two sites.
+func (s *serverInference) apart(rivals []scored) (scored, string, error) {
+	tied := make([]netip.Addr, len(rivals))
+	for i, c := range rivals {
+		tied[i] = c.a
+	}
+	byFlows := slices.Clone(rivals)
+	slices.SortStableFunc(byFlows, func(x, y scored) int { return s.ends[y.a] - s.ends[x.a] })
+	top, next := byFlows[0], byFlows[1]
+	var others []string
+	for _, c := range byFlows[1:] {
+		others = append(others, c.a.String())
+	}
+	line := fmt.Sprintf("%s %s and opens the matrix's traffic too", strings.Join(others, ", "), map[bool]string{true: "serves", false: "each serve"}[len(others) == 1])
+	switch {
+	case top.point:
+		return top, fmt.Sprintf("%s, but the capture point sets %s apart: %d of the %d answered flows on the matrix's ports against %d",
+			line, top.a, s.ends[top.a], s.answered, s.ends[next.a]), nil
+	case s.samePeers(top, byFlows[1:]) && s.ends[top.a] >= rivalFactor*s.ends[next.a]:
+		return top, fmt.Sprintf("%s, for the same peers: one server and a forgery or a move; %s is at one end of %d answered flows on the matrix's ports against %d, at least %d times as many",
+			line, top.a, s.ends[top.a], s.ends[next.a], rivalFactor), nil
+	}
+	return scored{}, "", &NoServerError{Tied: tied, rivals: true}
+}
+
+// samePeers says whether each of others shares a peer with top on a kind
+// where the server is the responder (an agent streaming to both).
+func (s *serverInference) samePeers(top scored, others []scored) bool {
+	tc := s.cands[top.a]
+	for _, o := range others {
+		oc, shared := s.cands[o.a], false
+		for i := range s.kinds {
+			if shared || top.kinds&o.kinds&s.responderKinds()&(1<<i) == 0 {
+				continue
+			}
+			for p := range tc.peers[i] {
+				if _, ok := oc.peers[i][p]; ok {
+					shared = true
+					break
+				}
+			}
+		}
+		if !shared {
+			return false
+		}
+	}
+	return true
 }
 
 // decidedBy says what set best apart from the next candidate (other than
@@ -376,7 +525,7 @@ func (s *serverInference) evidence(sc scored, who string) []string {
 		ev = append(ev, line)
 	}
 	if sc.point {
-		ev = append(ev, fmt.Sprintf("%sat one end of %d of %d answered flows (the capture point)", who, s.ends[sc.a], s.answered))
+		ev = append(ev, fmt.Sprintf("%sat one end of %d of %d answered flows on the matrix's ports (the capture point)", who, s.ends[sc.a], s.answered))
 	}
 	return ev
 }
@@ -453,7 +602,8 @@ func tableConfig(m *matrix.Matrix) flow.Config {
 // candidates lists the addresses that showed matrix evidence, strongest
 // first, at most n: what a report without a server offers instead.
 func (s *serverInference) candidates(n int) []report.Candidate {
-	list := s.ranked()
+	aside := s.setAside()
+	list := s.ranked(aside)
 	var out []report.Candidate
 	for _, c := range list[:min(n, len(list))] {
 		out = append(out, report.Candidate{Address: c.a.String(), Score: c.n, Evidence: s.evidence(c, "")})
@@ -465,7 +615,7 @@ func (s *serverInference) candidates(n int) []report.Candidate {
 	// of some row in an answered flow, by how many rows.
 	list = list[:0]
 	for a, rules := range s.weak {
-		if !a.IsLoopback() && !s.probes.scanner(a) {
+		if !a.IsLoopback() && !aside[a] {
 			list = append(list, scored{a: a, n: bits.OnesCount64(rules)})
 		}
 	}
@@ -542,71 +692,4 @@ func (h *oneHost) words(addrs []netip.Addr) string {
 	}
 	return fmt.Sprintf("every one of the %s stays on one host (%s): a capture of the server's own traffic, judged by its local rows",
 		words.Count(h.flows, "flow"), strings.Join(list, ", "))
-}
-
-// probeKey is one target of failed attempts: a port of a host.
-type probeKey struct {
-	ini, res netip.Addr
-	port     uint16
-}
-
-// probes tells a scanner: an address whose attempts at many distinct
-// ports or hosts failed (no answer, refused, unreachable), with few
-// answered. Its flows are never evidence of the server, whatever they
-// reached, and neither are the kinds only it showed a peer.
-type probes struct {
-	tried  map[probeKey]struct{}
-	failed map[netip.Addr]int // distinct targets whose attempts failed, by initiator
-	ok     map[netip.Addr]int // answered flows, by initiator
-}
-
-// A scanner tried at least scanTargets distinct ports or hosts that did
-// not answer, and they are at least scanFailShare percent of its
-// attempts; maxProbes bounds the targets remembered.
-const (
-	scanTargets   = 100
-	scanFailShare = 90
-	maxProbes     = 100000
-)
-
-func newProbes() probes {
-	return probes{tried: map[probeKey]struct{}{}, failed: map[netip.Addr]int{}, ok: map[netip.Addr]int{}}
-}
-
-// note counts one flow its initiator ia opened to ra's port.
-func (p *probes) note(ia, ra netip.Addr, port uint16, answered, failed bool) {
-	if answered {
-		if _, seen := p.ok[ia]; seen || len(p.ok) < maxCandidates {
-			p.ok[ia]++
-		}
-		return
-	}
-	k := probeKey{ia, ra, port}
-	if _, dup := p.tried[k]; !failed || dup || len(p.tried) >= maxProbes {
-		return
-	}
-	p.tried[k] = struct{}{}
-	p.failed[ia]++
-}
-
-func (p *probes) scanner(a netip.Addr) bool {
-	f := p.failed[a]
-	return f >= scanTargets && f*100 >= scanFailShare*(f+p.ok[a])
-}
-
-// lines say which scanners were set aside, at most three.
-func (p *probes) lines() []string {
-	var scanners []netip.Addr
-	for a := range p.failed {
-		if p.scanner(a) {
-			scanners = append(scanners, a)
-		}
-	}
-	slices.SortFunc(scanners, func(x, y netip.Addr) int { return x.Compare(y) })
-	var out []string
-	for _, a := range scanners[:min(3, len(scanners))] {
-		out = append(out, fmt.Sprintf("%s tried %d ports or hosts that did not answer (%d answered): a scan, never evidence of the server",
-			a, p.failed[a], p.ok[a]))
-	}
-	return out
 }

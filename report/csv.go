@@ -25,6 +25,12 @@ func writeRulesCSV(w io.Writer, r *Report) error {
 			strconv.Itoa(rule.Flows), strconv.Itoa(rule.Allowed), strconv.Itoa(rule.BlockedN), strconv.Itoa(rule.Mismatch),
 			strings.Join(peers, " "), r.csvMissing(rule), strconv.FormatUint(rule.Packets, 10), strconv.FormatUint(rule.Bytes, 10), strings.Join(protos, " ")}))
 	}
+	// A scan is a row of its own after the rules: rule "scan", status
+	// scan, its line as the reason, its folded flows, the scanner as peer.
+	for _, sc := range r.Scans {
+		c.Write(csvRow([]string{"scan", "", sc.Transport, sc.PortList, "", "false", "scan", sc.Line(), strconv.Itoa(sc.Folded), "0", "0", "0",
+			sc.Scanner, "", "0", "0", ""}))
+	}
 	c.Flush()
 	return c.Error()
 }

@@ -23,11 +23,15 @@ const (
 	// EventSnapshotFailed: a --snapshot-interval rewrite of a report file
 	// failed; the run goes on.
 	EventSnapshotFailed
+	// EventScan: a host crossed the scan limits (site.scan); its line is
+	// the reason, and its unexpected flows raise no events of their own.
+	EventScan
 )
 
 var eventNames = [...]string{0: "", EventFlowBlocked: "flow_blocked", EventUnexpectedSeen: "unexpected_first_seen",
 	EventRuleMissing: "rule_missing", EventRuleBlocked: "rule_blocked", EventRuleRecovered: "rule_recovered",
-	EventDropsRose: "drops_increased", EventSummary: "summary", EventReload: "matrix_reloaded", EventSnapshotFailed: "snapshot_failed"}
+	EventDropsRose: "drops_increased", EventSummary: "summary", EventReload: "matrix_reloaded", EventSnapshotFailed: "snapshot_failed",
+	EventScan: "scan_detected"}
 
 func (t EventType) String() string {
 	if int(t) < len(eventNames) {

@@ -112,7 +112,7 @@ func layout(r *Report) htmlView {
 	if r.Timeline != nil {
 		v.layoutTimeline(r)
 	}
-	for _, k := range matrix.Findings() {
+	for _, k := range r.shownFindings() {
 		v.Findings = append(v.Findings, kv{k.String(), r.Summary.Findings[k]})
 	}
 	return v
@@ -369,7 +369,15 @@ svg .server { fill: var(--box); stroke: var(--fg); stroke-width: 2; }
 <tbody>{{range .R.Unexpected}}<tr><td>{{.Direction}}</td><td>{{upper .Transport}}</td><td>{{.Port}}</td><td>{{.Peer}}</td><td>{{.Protocol}}</td><td>{{.Flows}}</td><td>{{.Failed}}</td><td>{{.First}}</td><td>{{.Hint}}</td></tr>{{end}}</tbody>
 </table>{{else}}<p class="ok">✓ none</p>{{end}}
 </section>
-
+{{if .R.Scans}}
+<section>
+<h2>Scans ({{len .R.Scans}})</h2>
+<table>
+<thead><tr><th>Scan</th><th>Protocol</th><th>Ports</th><th>Answered</th><th>Folded flows</th><th>First</th><th>Last</th></tr></thead>
+<tbody>{{range .R.Scans}}<tr><td class="bad">{{.Line}}</td><td>{{upper .Transport}}</td><td>{{.PortList}}</td><td>{{.Answered}} of {{.Tried}}</td><td>{{.Folded}}</td><td>{{.First}}</td><td>{{.Last}}</td></tr>{{end}}</tbody>
+</table>
+</section>
+{{end}}
 {{if .Timeline}}<section>
 <h2>Timeline</h2>
 <p class="muted">Flows per rule over the capture, by start time ({{.R.Timeline.Start}} – {{.R.Timeline.End}}, {{.R.Timeline.Buckets}} slices).</p>

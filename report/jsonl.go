@@ -7,7 +7,7 @@ import (
 )
 
 // writeJSONL writes one flow object per line (with --flows), else one
-// line per rule and a closing summary line, so the stream is never empty.
+// line per rule, one per scan and a closing summary line, so the stream is never empty.
 func writeJSONL(w io.Writer, r *Report) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
@@ -21,6 +21,14 @@ func writeJSONL(w io.Writer, r *Report) error {
 				Type string `json:"type"`
 				*Rule
 			}{"rule", &r.Rules[i]}); err != nil {
+				return err
+			}
+		}
+		for i := range r.Scans {
+			if err := enc.Encode(struct {
+				Type string `json:"type"`
+				*Scan
+			}{"scan", &r.Scans[i]}); err != nil {
 				return err
 			}
 		}

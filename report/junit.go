@@ -112,6 +112,14 @@ func writeJUnit(w io.Writer, r *Report) error {
 		s.Failures++
 	}
 	s.Cases = append(s.Cases, u)
+	// A scan is a finding of its own: a failing case per scanner, only
+	// when there is one (a case for "no scans" in every suite would say
+	// nothing most of the time).
+	for _, sc := range r.Scans {
+		s.Cases = append(s.Cases, junitCase{Name: "scan by " + sc.Scanner, Classname: "flowverify.scans",
+			Failure: &junitFailure{Message: sc.Line(), Type: "scan", Text: sc.Details()}})
+		s.Failures++
+	}
 	s.Tests = len(s.Cases)
 	warns := append([]string{}, r.Warnings...)
 	for _, in := range r.Inputs {

@@ -45,8 +45,8 @@ func writeMarkdown(w io.Writer, r *Report) error {
 	md.p("Matrix `%s` (profile `%s`), server %s (%s), %s – %s.\n\n", r.Matrix.Name, r.Matrix.Profile,
 		server, r.Server.Source, r.Window.Start, r.Window.End)
 	var parts []string
-	for _, k := range matrix.Findings() {
-		parts = append(parts, fmt.Sprintf("%d %s", r.Summary.Findings[k], k))
+	for _, k := range r.shownFindings() {
+		parts = append(parts, findingCount(k, r.Summary.Findings[k]))
 	}
 	md.p("**Findings:** %s. %d packets, %d flows.\n\n", strings.Join(parts, ", "), r.Summary.Packets, r.Summary.Flows)
 	b.WriteString("| Rule | Direction | Protocol | Ports | Status | Flows | Peers | Why |\n|---|---|---|---|---|---|---|---|\n")
@@ -76,6 +76,12 @@ func writeMarkdown(w io.Writer, r *Report) error {
 				break
 			}
 			md.p("- %s %s %s with %s (%s, %d flows)%s\n", u.Direction, strings.ToUpper(u.Transport), u.Service(), u.Peer, u.Protocol, u.Flows, hintSuffix(u.Hint))
+		}
+	}
+	if len(r.Scans) > 0 {
+		b.WriteString("\n**Scans**\n\n")
+		for _, sc := range r.Scans {
+			md.p("- %s (%s)\n", sc.Line(), sc.Details())
 		}
 	}
 	for _, wmsg := range r.Warnings {

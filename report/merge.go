@@ -136,6 +136,7 @@ func (mg *merger) add(r *Report) {
 			mg.addUnexpected(u)
 		}
 		out.Blocked = append(out.Blocked, r.Blocked...)
+		out.Scans = append(out.Scans, r.Scans...) // a scanner per report and capture
 	}
 	if r.Flows.Len() > 0 {
 		if out.Flows == nil {
@@ -365,7 +366,7 @@ func (mg *merger) finish(reports []*Report) *Report {
 	if out.Blocked == nil {
 		out.Blocked = []Blocked{}
 	}
-	out.Summary.Findings = matrix.CountFindings(out.RuleStatuses(), len(out.Unexpected))
+	out.Summary.Findings = matrix.CountFindings(out.RuleStatuses(), len(out.Unexpected), len(out.Scans))
 	out.Summary.Verdict = matrix.Decide(out.Facts())
 	out.Timeline = mergeTimelines(reports, mg.start, mg.end)
 	return out

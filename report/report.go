@@ -12,6 +12,7 @@ import (
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/classifier/protocol"
+	"github.com/flowverify/flowverify/internal/words"
 )
 
 // Schema is the JSON schema identifier of this report version.
@@ -29,8 +30,11 @@ type Report struct {
 	Rules      []Rule       `json:"rules"`
 	Unexpected []Unexpected `json:"unexpected"`
 	Blocked    []Blocked    `json:"blocked"`
-	Summary    Summary      `json:"summary"`
-	Warnings   []string     `json:"warnings,omitempty"`
+	// Scans are the hosts that probed many ports or hosts, mostly
+	// unanswered: one finding each, their unexpected flows folded in.
+	Scans    []Scan   `json:"scans,omitempty"`
+	Summary  Summary  `json:"summary"`
+	Warnings []string `json:"warnings,omitempty"`
 	// Notes are information about the whole capture, said once.
 	Notes    []string  `json:"notes,omitempty"`
 	Timeline *Timeline `json:"timeline,omitempty"`
@@ -320,6 +324,78 @@ type Blocked struct {
 	Attempts int    `json:"attempts"`
 	First    string `json:"first"`
 	Last     string `json:"last"`
+}
+
+// Scan is one scanner's attempts, as Zeek's scan notices tell them: a
+// host that tried many ports or hosts, nearly all without an answer.
+type Scan struct {
+	Scanner string `json:"scanner"`
+	// Targets are the hosts it probed, at most maxScanTargets of Hosts.
+	Targets []string `json:"targets"`
+	Hosts   int      `json:"hosts"`
+	// Tried counts the distinct targets (a port of a host) it tried,
+	// Ports the distinct ports; PortList names them as ranges.
+	Tried    int    `json:"tried"`
+	Ports    int    `json:"ports"`
+	PortList string `json:"port_list"`
+	// Answered: targets that answered (a SYN/ACK, a reply).
+	Answered  int    `json:"answered"`
+	Transport string `json:"transport"`
+	// Folded counts its unexpected flows, listed here instead of as
+	// groups of their own.
+	Folded int    `json:"folded_flows"`
+	First  string `json:"first"`
+	Last   string `json:"last"`
+}
+
+// Line is the scan in one line: "172.16.0.8 probed 998 ports of
+// 64.13.134.52, 2 answered".
+func (s Scan) Line() string {
+	answered := fmt.Sprintf("%d answered", s.Answered)
+	switch {
+	case s.Hosts == 1 && len(s.Targets) == 1:
+		return fmt.Sprintf("%s probed %s of %s, %s", s.Scanner, words.Count(s.Ports, "port"), s.Targets[0], answered)
+	case s.Ports == 1:
+		return fmt.Sprintf("%s probed %s/%s on %s, %s", s.Scanner, s.Transport, s.PortList, words.Count(s.Hosts, "host"), answered)
+	}
+	return fmt.Sprintf("%s probed %s on %s (%d targets), %s", s.Scanner, words.Count(s.Ports, "port"), words.Count(s.Hosts, "host"), s.Tried, answered)
+}
+
+// Details are what the line leaves out: the ports, the span, the flows
+// folded in.
+func (s Scan) Details() string {
+	out := fmt.Sprintf("%s %s, %s .. %s", s.Transport, s.PortList, s.First, s.Last)
+	if s.Hosts > len(s.Targets) || s.Hosts > 1 {
+		out += fmt.Sprintf("; hosts %s", strings.Join(s.Targets, ", "))
+		if s.Hosts > len(s.Targets) {
+			out += fmt.Sprintf(" and %d more", s.Hosts-len(s.Targets))
+		}
+	}
+	if s.Folded > 0 {
+		out += fmt.Sprintf("; %s folded in, not listed as unexpected", words.Count(s.Folded, "unexpected flow"))
+	}
+	return out
+}
+
+// shownFindings are the kinds a human report's summary counts: every
+// kind, scans only when there is one (rare, and not worth "0 scans" in
+// every report); JSON counts every kind.
+func (r *Report) shownFindings() []matrix.Finding {
+	var out []matrix.Finding
+	for _, k := range matrix.Findings() {
+		if k != matrix.FindingScan || r.Summary.Findings[k] > 0 {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// findingCount words one kind's count: "0 missing", "1 scan", "2 scans".
+func findingCount(k matrix.Finding, n int) string {
+	if k == matrix.FindingScan {
+		return words.Count(n, "scan")
+	}
+	return fmt.Sprintf("%d %s", n, k)
 }
 
 // Summary is the one-line answer.

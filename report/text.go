@@ -21,6 +21,7 @@ func writeText(w io.Writer, r *Report) error {
 	t.rules(r)
 	t.blocked(r)
 	t.unexpected(r)
+	t.scans(r)
 	t.flows(r)
 	t.suggestions(r)
 	t.warnings(r)
@@ -193,6 +194,19 @@ func (t textWriter) unexpected(r *Report) {
 	ut.write(t.w)
 }
 
+// scans gives each scanner its line, its unexpected flows folded in;
+// nothing when there is none.
+func (t textWriter) scans(r *Report) {
+	if len(r.Scans) == 0 {
+		return
+	}
+	t.p("\nScans (%d)\n", len(r.Scans))
+	for _, s := range r.Scans {
+		t.para("  ", "    ", s.Line())
+		t.para("    ", "    ", s.Details())
+	}
+}
+
 // flows lists every flow (--flows); reasons are in the blocked and
 // unexpected sections above, and in the per-flow formats.
 func (t textWriter) flows(r *Report) {
@@ -277,8 +291,8 @@ func (t textWriter) summary(r *Report) {
 func SummaryLine(r *Report) string {
 	s := r.Summary
 	var parts []string
-	for _, k := range matrix.Findings() {
-		parts = append(parts, fmt.Sprintf("%d %s", s.Findings[k], k))
+	for _, k := range r.shownFindings() {
+		parts = append(parts, findingCount(k, s.Findings[k]))
 	}
 	if n := r.Facts().Unconfirmed; n > 0 {
 		// Not a finding, but what keeps the verdict from conforms.

@@ -419,7 +419,7 @@ func (r *Report) validate() error {
 	if err := r.validateRules(); err != nil {
 		return err
 	}
-	for _, check := range []func() error{r.validateUnexpected, r.validateBlocked, r.validateSummary, r.validateWhere, r.validateTimes} {
+	for _, check := range []func() error{r.validateUnexpected, r.validateBlocked, r.validateSummary, r.validateScans, r.validateWhere, r.validateTimes} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -642,6 +642,26 @@ func checkPorts(path, s string) error {
 		}
 		if errA != nil || errB != nil || a < 1 || b > math.MaxUint16 || b < a {
 			return fmt.Errorf("%s: %q is not a port list (ports 1-65535, as in 88,5435-5439)", path, s)
+		}
+	}
+	return nil
+}
+
+// validateScans checks what a reader of scans[] relies on: a scanner's
+// address, counts that are not negative, no more answers than targets.
+func (r *Report) validateScans() error {
+	for i, sc := range r.Scans {
+		key := fmt.Sprintf("scans[%d]", i)
+		if _, err := netip.ParseAddr(sc.Scanner); err != nil {
+			return fmt.Errorf("%s.scanner: %q is not an address", key, sc.Scanner)
+		}
+		for k, n := range map[string]int{"hosts": sc.Hosts, "tried": sc.Tried, "ports": sc.Ports, "answered": sc.Answered, "folded_flows": sc.Folded} {
+			if n < 0 {
+				return fmt.Errorf("%s.%s: %d is negative", key, k, n)
+			}
+		}
+		if sc.Answered > sc.Tried {
+			return fmt.Errorf("%s.answered: %d of %d targets tried", key, sc.Answered, sc.Tried)
 		}
 	}
 	return nil

@@ -26,6 +26,32 @@ type Site struct {
 	Groups []DiagramGroup
 	// Parts are what a host can be in the site, first match winning.
 	Parts []SitePart
+	// Scan is when an address's attempts make a scan (site.scan).
+	Scan ScanLimits
+}
+
+// ScanLimits say when a host that opens flows is a scanner: it tried at
+// least MinTargets distinct targets (a port of a host) that did not
+// answer, and they are at least FailShare percent of its attempts. A
+// scanner is reported as one finding and is never evidence of the server.
+type ScanLimits struct {
+	MinTargets int
+	FailShare  int
+}
+
+// Default scan limits, for a matrix that does not say: a hundred failed
+// targets, nine in ten of the host's attempts (nmap's default SYN scan of
+// 1,000 ports is ten times that; a client whose server is down retries
+// one port, a browser a handful).
+const (
+	DefaultScanTargets   = 100
+	DefaultScanFailShare = 90
+)
+
+// Scanner says whether an initiator with failed distinct failed targets and
+// answered attempts is a scanner.
+func (l ScanLimits) Scanner(failed, answered int) bool {
+	return failed >= l.MinTargets && failed*100 >= l.FailShare*(failed+answered)
 }
 
 // SitePart is one thing a host can be in the site (a domain controller,
@@ -78,6 +104,31 @@ type rawSite struct {
 	// WeakEvidence and CapturePoint are for server inference (evidence.go).
 	WeakEvidence []rawWeak       `mapstructure:"weak_evidence"`
 	CapturePoint rawCapturePoint `mapstructure:"capture_point"`
+	Scan         rawScan         `mapstructure:"scan"`
+}
+
+// rawScan is site.scan.
+type rawScan struct {
+	MinTargets int `mapstructure:"min_targets"`
+	FailShare  int `mapstructure:"fail_share"`
+}
+
+// buildScan reads site.scan; a key left out (0) takes its default.
+func buildScan(rs rawScan, cerr configErr) (ScanLimits, error) {
+	l := ScanLimits(rs)
+	switch {
+	case l.MinTargets < 0 || l.MinTargets == 1:
+		return l, cerr("site.scan.min_targets", "%d: the fewest failed targets (a port of a host) that make a scan, 2 or more (0: %d)", l.MinTargets, DefaultScanTargets)
+	case l.FailShare < 0 || l.FailShare > 0 && l.FailShare < 51 || l.FailShare > 100:
+		return l, cerr("site.scan.fail_share", "%d: the percentage of a scanner's attempts that failed, 51-100 (0: %d)", l.FailShare, DefaultScanFailShare)
+	}
+	if l.MinTargets == 0 {
+		l.MinTargets = DefaultScanTargets
+	}
+	if l.FailShare == 0 {
+		l.FailShare = DefaultScanFailShare
+	}
+	return l, nil
 }
 
 type rawHint struct {
@@ -127,6 +178,9 @@ func (m *Matrix) buildSite(rs rawSite, cerr configErr) error {
 			return cerr(key+".looks_like", "%w", &MissingKeyError{Key: key + ".looks_like", Want: "what a host playing this part looks like, in words"})
 		}
 		s.Parts = append(s.Parts, SitePart{Name: rp.Name, LooksLike: strings.TrimSpace(rp.LooksLike)})
+	}
+	if s.Scan, err = buildScan(rs.Scan, cerr); err != nil {
+		return err
 	}
 	m.Site = s
 	return nil

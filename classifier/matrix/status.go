@@ -92,14 +92,17 @@ const (
 	findingMismatch
 	findingPartial
 	FindingUnexpected
+	// FindingScan: a host that probed many ports or hosts, mostly
+	// unanswered (Site.Scan); its unexpected flows fold into it.
+	FindingScan
 )
 
 var findingNames = [...]string{FindingMissing: "missing", FindingBlocked: "blocked", findingMismatch: "mismatch",
-	findingPartial: "partial", FindingUnexpected: "unexpected"}
+	findingPartial: "partial", FindingUnexpected: "unexpected", FindingScan: "scan"}
 
 // Findings lists every kind, in the order reports show them.
 func Findings() []Finding {
-	return []Finding{FindingMissing, FindingBlocked, findingMismatch, findingPartial, FindingUnexpected}
+	return []Finding{FindingMissing, FindingBlocked, findingMismatch, findingPartial, FindingUnexpected, FindingScan}
 }
 
 func (f Finding) String() string {
@@ -156,8 +159,8 @@ func (s Status) finding() (Finding, bool) {
 
 // CountFindings counts a report's findings by kind, every kind present:
 // a failing rule status is a finding of its own kind, and each
-// unexpected group one of kind unexpected.
-func CountFindings(statuses []Status, unexpected int) map[Finding]int {
+// unexpected group one of kind unexpected, each scanner one of kind scan.
+func CountFindings(statuses []Status, unexpected, scans int) map[Finding]int {
 	out := map[Finding]int{}
 	for _, k := range Findings() {
 		out[k] = 0
@@ -168,6 +171,7 @@ func CountFindings(statuses []Status, unexpected int) map[Finding]int {
 		}
 	}
 	out[FindingUnexpected] = unexpected
+	out[FindingScan] = scans
 	return out
 }
 

@@ -63,8 +63,8 @@ func TestCountPeer(t *testing.T) {
 
 func TestCountFindings(t *testing.T) {
 	statuses := []Status{StatusOK, StatusBlocked, StatusBlocked, StatusUnconfirmed, StatusNotSeen, StatusPartial}
-	want := map[Finding]int{FindingMissing: 0, FindingBlocked: 2, findingMismatch: 0, findingPartial: 1, FindingUnexpected: 7}
-	if got := CountFindings(statuses, 7); !reflect.DeepEqual(got, want) {
+	want := map[Finding]int{FindingMissing: 0, FindingBlocked: 2, findingMismatch: 0, findingPartial: 1, FindingUnexpected: 7, FindingScan: 2}
+	if got := CountFindings(statuses, 7, 2); !reflect.DeepEqual(got, want) {
 		t.Errorf("findings %v, want %v", got, want)
 	}
 	if n := CountUnconfirmed(statuses); n != 1 {
@@ -130,9 +130,9 @@ func TestFindingUnmarshalNamesTheWords(t *testing.T) {
 	}{
 		{"blocked", FindingBlocked, ""},
 		{"partial", findingPartial, ""},
-		{"blokced", 0, `"blokced" is not a finding kind (one of: missing, blocked, mismatch, partial, unexpected); did you mean blocked?`},
-		{"unexpect", 0, `"unexpect" is not a finding kind (one of: missing, blocked, mismatch, partial, unexpected); did you mean unexpected?`},
-		{"everything", 0, `"everything" is not a finding kind (one of: missing, blocked, mismatch, partial, unexpected)`},
+		{"blokced", 0, `"blokced" is not a finding kind (one of: missing, blocked, mismatch, partial, unexpected, scan); did you mean blocked?`},
+		{"unexpect", 0, `"unexpect" is not a finding kind (one of: missing, blocked, mismatch, partial, unexpected, scan); did you mean unexpected?`},
+		{"everything", 0, `"everything" is not a finding kind (one of: missing, blocked, mismatch, partial, unexpected, scan)`},
 	} {
 		var f Finding
 		err := json.Unmarshal([]byte(`"`+c.in+`"`), &f)

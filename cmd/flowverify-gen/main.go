@@ -43,7 +43,7 @@ func run(args []string, stdout io.Writer) error {
 	switch {
 	case *list:
 		fmt.Fprintf(stdout, "%-24s %s\n", "day", "the bundled sample: eight hours of a site, one firewall dropping 9389")
-		for _, s := range synth.Scenarios() {
+		for _, s := range append(synth.Scenarios(), synth.Scans()...) { // scans have no golden
 			fmt.Fprintf(stdout, "%-24s %s\n", s.Name, s.Description)
 		}
 		return nil
@@ -92,7 +92,7 @@ func run(args []string, stdout io.Writer) error {
 		}
 		return output(*out, stdout, func(w io.Writer) error { return c.Write(w, f) })
 	case *scenario != "":
-		s, ok := synth.Lookup(*scenario)
+		s, ok := lookup(*scenario)
 		if !ok {
 			return fmt.Errorf("unknown scenario %q (try -list)", *scenario)
 		}
@@ -101,6 +101,14 @@ func run(args []string, stdout io.Writer) error {
 	}
 	fs.Usage()
 	return fmt.Errorf("nothing to do: give -scenario, -all, -damaged, -hostile, -mix, -flood, -spray or -list")
+}
+
+// lookup finds a scenario, or a scan beside a site.
+func lookup(name string) (synth.Scenario, bool) {
+	if s, ok := synth.Lookup(name); ok {
+		return s, true
+	}
+	return synth.LookupScan(name)
 }
 
 func ext(f synth.Format) string {

@@ -26,7 +26,7 @@ const alertQueue = 1000
 func findingEvent(t report.EventType) bool {
 	switch t {
 	case report.EventFlowBlocked, report.EventUnexpectedSeen, report.EventRuleMissing, report.EventRuleBlocked,
-		report.EventRuleRecovered, report.EventDropsRose, report.EventSnapshotFailed:
+		report.EventRuleRecovered, report.EventDropsRose, report.EventSnapshotFailed, report.EventScan:
 		return true
 	}
 	return false

@@ -56,7 +56,7 @@ func TestLoadErrorsThroughTheLayers(t *testing.T) {
 				return ok && ce.Source == "flag" && ce.Setting == 0 && ce.Err != nil, "*ConfigError from a flag, worded"
 			}},
 		{"bad --fail-on", matrixFlags{failOn: []string{"everything"}},
-			`flag: --fail-on: "everything" is not one of missing, blocked, mismatch, partial, unexpected, all, none`,
+			`flag: --fail-on: "everything" is not one of missing, blocked, mismatch, partial, unexpected, scan, all, none`,
 			func(err error) (bool, string) {
 				ce, ok := errors.AsType[*matrix.ConfigError](err)
 				return ok && ce.Key == "--fail-on", "*ConfigError keyed --fail-on"

@@ -25,7 +25,7 @@ func (f *matrixFlags) register(cmd *cobra.Command, serverHelp string) {
 	f.registerMatrix(cmd)
 	fl := cmd.Flags()
 	fl.StringSliceVarP(&f.server, "server", "s", nil, serverHelp)
-	fl.StringSliceVar(&f.failOn, "fail-on", nil, "findings that make the exit status 1: missing,blocked,mismatch,unexpected,partial, all or none")
+	fl.StringSliceVar(&f.failOn, "fail-on", nil, "findings that make the exit status 1: missing,blocked,mismatch,unexpected,partial,scan, all or none")
 	fl.IntVar(&f.maxFlows, "max-flows", 0, "cap on flows held at once (0: config value)")
 }
 

@@ -17,6 +17,7 @@ var eventLogIDs = map[report.EventType]uint32{
 	report.EventRuleRecovered:  1003,
 	report.EventUnexpectedSeen: 1004,
 	report.EventDropsRose:      1005,
+	report.EventScan:           1006,
 }
 
 // eventLogText is the one line an Event Log entry carries for an event.
