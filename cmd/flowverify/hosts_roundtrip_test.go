@@ -223,3 +223,108 @@ func checkUndecidedSite(t *testing.T, w result, data, server, site, file string)
 		t.Errorf("the choice uncommented: exit %d, server %v, want %s: %s", r.code, d.Server.Addresses, server, r.stderr)
 	}
 }
+
+// TestHostsServesOnlyAnswered: a port that refused (an RST to the SYN) or
+// never answered is not served, and the opener only tried it; a SYN/ACK
+// that a SYN scan resets still shows the port listening.
+func TestHostsServesOnlyAnswered(t *testing.T) {
+	cases := []struct {
+		file, host       string
+		serves           []int
+		refused, silent  string
+		triedBy, triedTo string
+	}{
+		// nftables drops 9389 on the DC; nothing listens on 3268 (RST).
+		{"../../testdata/real/lab-site.pcap", "10.99.0.21", []int{88, 389}, "3268", "9389", "10.99.0.10", "3268,9389"},
+		{filepath.Join(shapesDir, "nmap-scan.pcap"), "10.99.0.21", []int{88, 389, 636}, "1-87,89-388,390-635,637-1000", "", "10.99.0.31", "1-87,89-388,390-635,637-1000"},
+		{filepath.Join(shapesDir, "nmap-scan-tm.pcap"), "10.99.0.10", []int{8080, 10001}, "1-998", "", "10.99.0.31", "1-998"},
+	}
+	for _, c := range cases {
+		t.Run(filepath.Base(c.file), func(t *testing.T) {
+			d := readInventory(t, flowverify(t, nil, "hosts", "-f", "json", c.file))
+			ports := func(ps []portsDoc) string {
+				var out []string
+				for _, p := range ps {
+					out = append(out, p.Transport+"/"+p.Ports)
+				}
+				return strings.Join(out, " ")
+			}
+			want := func(s string) string {
+				if s == "" {
+					return ""
+				}
+				return "tcp/" + s
+			}
+			found := map[string]bool{}
+			for _, h := range d.Hosts {
+				a := strings.Join(h.Addresses, ",")
+				found[a] = true
+				switch a {
+				case c.host:
+					var served []int
+					for _, s := range h.Serves {
+						served = append(served, s.Port)
+					}
+					if fmt.Sprint(served) != fmt.Sprint(c.serves) || ports(h.Refused) != want(c.refused) || ports(h.NoAnswer) != want(c.silent) {
+						t.Errorf("%s serves %v, refused %q, no answer %q; want %v, %q, %q", a, served, ports(h.Refused), ports(h.NoAnswer), c.serves, c.refused, c.silent)
+					}
+				case c.triedBy:
+					if ports(h.Tried) != want(c.triedTo) {
+						t.Errorf("%s tried %q, want %q", a, ports(h.Tried), c.triedTo)
+					}
+				}
+			}
+			if !found[c.host] || !found[c.triedBy] {
+				t.Fatalf("hosts %v lack %s or %s", found, c.host, c.triedBy)
+			}
+		})
+	}
+}
+
+// TestHostsLoopback: on the server's own loopback the server is 127.0.0.1,
+// and nothing says no address receives syslog while it does.
+func TestHostsLoopback(t *testing.T) {
+	r := flowverify(t, nil, "hosts", filepath.Join(shapesDir, "loopback.pcap"))
+	for _, want := range []string{"Server: 127.0.0.1 (auto)", "receives syslog on udp/10000", "--server tm"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if r.code != 0 || strings.Contains(r.stdout, "no address receives") {
+		t.Errorf("exit %d, or says no address receives syslog:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestGoldenHostsUndecided: without a server, the text lists the
+// candidates with their evidence and the --server line analyze names, and
+// the command to list the site again; the site file offers them as
+// commented choices. Two sites' servers tie; a scan has no candidate.
+func TestGoldenHostsUndecided(t *testing.T) {
+	cases := []struct {
+		name  string
+		files []string
+		want  string
+	}{
+		{"two-servers", []string{filepath.Join(scenarioDir, "all-good.pcap"), "../../testdata/real/lab-site.pcap"}, "try --server with the right one of 10.20.0.10, 10.99.0.10"},
+		{"nmap-scan-tm", []string{filepath.Join(shapesDir, "nmap-scan-tm.pcap")}, "flowverify hosts --server ADDR"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			an := flowverify(t, nil, append([]string{"analyze", "-q"}, c.files...)...)
+			txt := flowverify(t, nil, append([]string{"hosts"}, c.files...)...)
+			yml := flowverify(t, nil, append([]string{"hosts", "-f", "yaml"}, c.files...)...)
+			if txt.code != exitUsage || yml.code != exitUsage || an.code != exitUsage {
+				t.Fatalf("exit %d (text), %d (yaml), %d (analyze), want %d", txt.code, yml.code, an.code, exitUsage)
+			}
+			if !strings.Contains(txt.stdout, c.want) || !strings.Contains(txt.stderr, strings.TrimPrefix(c.want, "flowverify hosts ")) {
+				t.Errorf("text lacks %q:\n%s%s", c.want, txt.stdout, txt.stderr)
+			}
+			for i, s := range []string{txt.stdout, yml.stdout} {
+				for _, f := range c.files {
+					s = strings.ReplaceAll(s, filepath.Dir(f)+"/", "")
+				}
+				checkGoldenFile(t, filepath.Join(goldenDir, "hosts", "undecided-"+c.name+[]string{".text", ".yaml"}[i]), []byte(s))
+			}
+		})
+	}
+}
