@@ -388,6 +388,8 @@ func TestConfigErrorsNameTheRule(t *testing.T) {
 			`:3: site.groups[Box].side is required: left or right`},
 		{"site group without a name", "site:\n  groups:\n    - side: left\n", nil,
 			`:3: site.groups[0].name is required: the box's title, as the diagram shows it`},
+		{"site part without looks_like", "site:\n  parts:\n    - name: dc\n", nil,
+			`:3: site.parts[dc].looks_like is required: what a host playing this part looks like, in words`},
 		{"site part without a name", "site:\n  parts:\n    - looks_like: x\n", nil,
 			`:3: site.parts[0].name is required: a name of letters, digits, '.', '_' and '-'`},
 	} {

@@ -124,7 +124,7 @@ func (m *Matrix) buildSite(rs rawSite, cerr configErr) error {
 		}
 		seen[rp.Name] = true
 		if strings.TrimSpace(rp.LooksLike) == "" {
-			return cerr(key+".looks_like", "missing: what a host playing this part looks like, in words")
+			return cerr(key+".looks_like", "%w", &MissingKeyError{Key: key + ".looks_like", Want: "what a host playing this part looks like, in words"})
 		}
 		s.Parts = append(s.Parts, SitePart{Name: rp.Name, LooksLike: strings.TrimSpace(rp.LooksLike)})
 	}

@@ -103,7 +103,7 @@ func TestSiteKeysNameTheKey(t *testing.T) {
 		{"role in two groups", "site:\n  groups:\n    - {name: A, side: left, roles: [console-clients]}\n    - {name: B, side: right, roles: [console-clients]}\n", []string{"site.groups[B].roles", "in group \"A\""}},
 		{"duplicate group", "site:\n  groups:\n    - {name: A, side: left}\n    - {name: A, side: right}\n", []string{"site.groups[A].name", "duplicate"}},
 		{"part with a bad name", "site:\n  parts:\n    - {name: \"d c\", looks_like: a host}\n", []string{"site.parts[0].name"}},
-		{"part without words", "site:\n  parts:\n    - {name: dc}\n", []string{"site.parts[dc].looks_like", "missing"}},
+		{"part without words", "site:\n  parts:\n    - {name: dc}\n", []string{"site.parts[dc].looks_like", "is required"}},
 		{"unknown site key", "site:\n  prodcut: X\n", []string{"prodcut"}},
 		{"rule of an unknown part", rule("    part: dcs\n"), []string{"matrix.yaml:6: rules[x].part", "did you mean dc"}},
 		{"negative evidence", rule("    evidence: -1\n"), []string{"rules[x].evidence", "0 (none) or more"}},
