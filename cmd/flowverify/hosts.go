@@ -11,6 +11,7 @@ import (
 	"github.com/flowverify/flowverify/internal/words"
 	"github.com/flowverify/flowverify/report"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // newHostsCmd is the analyst's first look at a capture nobody described:
@@ -52,7 +53,7 @@ func newHostsCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 				return &exitError{exitUsage, err}
 			}
 			wordInventory(inv)
-			wordUndecided(inv, args)
+			wordUndecided(inv, append(rerunFlags(cmd), args...))
 			if output == "" {
 				if err := report.WriteInventory(stdout, inv, format); err != nil {
 					return err
@@ -91,6 +92,35 @@ func hostsExit(inv *report.Inventory) error {
 	return &exitError{exitUsage, &notJudgedError{msg, inv.Server.Err}}
 }
 
+// rerunFlags are the flags hosts was given that shape the site (the
+// profile, a matrix file, hosts and roles), for the line that lists it
+// again with a server: without them it would describe another site.
+func rerunFlags(cmd *cobra.Command) []string {
+	var out []string
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		switch f.Name {
+		case "server", "format", "output":
+			return
+		}
+		vals := []string{f.Value.String()}
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			vals = sv.GetSlice()
+		}
+		for _, v := range vals {
+			out = append(out, "--"+f.Name, v)
+		}
+	})
+	return out
+}
+
+// shellWord quotes a word for a POSIX shell when it needs it.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.,:/=@%+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 // wordUndecided says, for an inventory without a server, the --server
 // line to paste: the candidate analyze names as the strongest, the tied
 // ones, or, without evidence, one of the hosts listed.
@@ -111,7 +141,11 @@ func wordUndecided(inv *report.Inventory, args []string) {
 	default:
 		u.Advice = "No address shows matrix evidence: pass " + server + " ADDR, the server's address among the hosts listed"
 	}
-	again := "flowverify hosts " + server + " " + choice + " " + strings.Join(args, " ")
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = shellWord(a)
+	}
+	again := "flowverify hosts " + server + " " + choice + " " + strings.Join(quoted, " ")
 	u.Describe = []string{
 		"No server was decided, so no host plays a part yet. Name the server and list the site again:",
 		"  " + again,

@@ -304,9 +304,10 @@ func TestGoldenHostsUndecided(t *testing.T) {
 		name  string
 		files []string
 		want  string
+		named string // the candidates analyze names, as hosts must
 	}{
-		{"two-servers", []string{filepath.Join(scenarioDir, "all-good.pcap"), "../../testdata/real/lab-site.pcap"}, "try --server with the right one of 10.20.0.10, 10.99.0.10"},
-		{"nmap-scan-tm", []string{filepath.Join(shapesDir, "nmap-scan-tm.pcap")}, "flowverify hosts --server ADDR"},
+		{"two-servers", []string{filepath.Join(scenarioDir, "all-good.pcap"), "../../testdata/real/lab-site.pcap"}, "try --server with the right one of 10.20.0.10, 10.99.0.10", "10.20.0.10, 10.99.0.10"},
+		{"nmap-scan-tm", []string{filepath.Join(shapesDir, "nmap-scan-tm.pcap")}, "flowverify hosts --server ADDR", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -319,6 +320,10 @@ func TestGoldenHostsUndecided(t *testing.T) {
 			if !strings.Contains(txt.stdout, c.want) || !strings.Contains(txt.stderr, strings.TrimPrefix(c.want, "flowverify hosts ")) {
 				t.Errorf("text lacks %q:\n%s%s", c.want, txt.stdout, txt.stderr)
 			}
+			// The candidate analyze names is the one hosts names.
+			if named := c.named; named != "" && (!strings.Contains(an.stderr, named) || !strings.Contains(txt.stderr, named)) {
+				t.Errorf("analyze and hosts name different candidates (want %q):\n%s\n%s", named, an.stderr, txt.stderr)
+			}
 			for i, s := range []string{txt.stdout, yml.stdout} {
 				for _, f := range c.files {
 					s = strings.ReplaceAll(s, filepath.Dir(f)+"/", "")
@@ -326,5 +331,28 @@ func TestGoldenHostsUndecided(t *testing.T) {
 				checkGoldenFile(t, filepath.Join(goldenDir, "hosts", "undecided-"+c.name+[]string{".text", ".yaml"}[i]), []byte(s))
 			}
 		})
+	}
+}
+
+// TestHostsRerunKeepsTheSite: the line that lists the site again with a
+// server keeps the flags that shape it, and quotes a file name a shell
+// would split.
+func TestHostsRerunKeepsTheSite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a b")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(shapesDir, "nmap-scan-tm.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "scan.pcap")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := flowverify(t, nil, "hosts", "-p", "threatmanager-3.0", "-f", "yaml", file)
+	want := "flowverify hosts --server ADDR --profile threatmanager-3.0 '" + file + "' -f yaml"
+	if r.code != exitUsage || !strings.Contains(r.stdout, want) {
+		t.Errorf("exit %d, lacks %q:\n%s", r.code, want, r.stdout)
 	}
 }
