@@ -37,7 +37,13 @@ type svcAgg struct {
 
 type addrAgg struct {
 	packets, bytes uint64
-	serves, opens  map[svcKey]*svcAgg
+	// serves and opens hold answered flows only: a port that refused
+	// or never answered is not served, whatever was sent to it.
+	serves, opens map[svcKey]*svcAgg
+	// refused and silent are the ports this address refused (an RST, an
+	// ICMP error) or never answered; tried those it opened and got
+	// either of the two from.
+	refused, silent, tried *portsAgg
 }
 
 // inventory collects, flow by flow, what every address serves and opens.
@@ -45,6 +51,9 @@ type inventory struct {
 	addrs  map[netip.Addr]*addrAgg
 	others map[netip.Addr]bool
 	site   siteModel // what a host can be, set when the hosts are described
+	// received are the UDP ports of the matrix's one_way rows: a
+	// datagram with no reply is received there, not unanswered.
+	received map[uint16]bool
 }
 
 func (inv *inventory) host(a netip.Addr) *addrAgg {
@@ -56,7 +65,7 @@ func (inv *inventory) host(a netip.Addr) *addrAgg {
 			}
 			return nil
 		}
-		h = &addrAgg{serves: map[svcKey]*svcAgg{}, opens: map[svcKey]*svcAgg{}}
+		h = &addrAgg{serves: map[svcKey]*svcAgg{}, opens: map[svcKey]*svcAgg{}, refused: newPortsAgg(), silent: newPortsAgg(), tried: newPortsAgg()}
 		inv.addrs[a] = h
 	}
 	return h
@@ -77,8 +86,36 @@ func note(m map[svcKey]*svcAgg, k svcKey, peer netip.Addr) {
 	}
 }
 
-// observe adds a finished flow: the responder serves its port, the
-// initiator opens it. A multicast or broadcast responder is no host.
+// outcome is what a flow shows of its responder's port.
+type outcome uint8
+
+const (
+	answeredPort outcome = iota // a reply, a handshake, a SYN/ACK, or a datagram a one_way row receives
+	refusedPort                 // an RST to the SYN, or an ICMP error
+	silentPort                  // sent to, and nothing came back
+)
+
+// outcomeOf tells an answered port from a refused or silent one. A SYN/ACK
+// answers even when the opener resets it (a SYN scan): the port listens.
+func (inv *inventory) outcomeOf(f *flow.Flow, port uint16, protocolName string) outcome {
+	switch {
+	case f.Unreach || f.OnlyByICMP:
+		return refusedPort
+	case f.Key.Proto == capture.ProtoTCP && f.ConnState() == "REJ" && !f.SentSYNACK(flow.Resp):
+		return refusedPort
+	case f.Pkts[flow.Resp] > 0:
+		return answeredPort
+	case f.Key.Proto == capture.ProtoUDP && (inv.received[port] || protocolName == protocol.Syslog.String()):
+		// A datagram stream (syslog) is served without an answer.
+		return answeredPort
+	}
+	return silentPort
+}
+
+// observe adds a finished flow: the responder serves its port and the
+// initiator opens it when the port answered; else the responder refused
+// it or stayed silent, and the initiator tried it. A multicast or
+// broadcast responder is no host.
 func (inv *inventory) observe(f *flow.Flow, protocolName string) {
 	ia, _ := f.Initiator()
 	ra, rport := f.Responder()
@@ -87,10 +124,15 @@ func (inv *inventory) observe(f *flow.Flow, protocolName string) {
 	if _, _, icmp := f.ICMPMessage(); icmp {
 		k.port = 0
 	}
+	o := inv.outcomeOf(f, rport, protocolName)
 	if h := inv.host(i); h != nil {
 		h.packets += uint64(f.Pkts[flow.Orig])
 		h.bytes += f.Bytes[flow.Orig]
-		note(h.opens, k, r)
+		if o == answeredPort {
+			note(h.opens, k, r)
+		} else {
+			h.tried.note(k, r)
+		}
 	}
 	if r.IsMulticast() || r == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
 		return
@@ -98,11 +140,115 @@ func (inv *inventory) observe(f *flow.Flow, protocolName string) {
 	if h := inv.host(r); h != nil {
 		h.packets += uint64(f.Pkts[flow.Resp])
 		h.bytes += f.Bytes[flow.Resp]
-		// A datagram stream (syslog) is served without an answer.
-		if f.Pkts[flow.Resp] > 0 || f.Key.Proto == capture.ProtoUDP {
+		switch o {
+		case answeredPort:
 			note(h.serves, k, i)
+		case refusedPort:
+			h.refused.note(k, i)
+		default:
+			h.silent.note(k, i)
 		}
 	}
+}
+
+// maxPorts bounds the refused, silent or tried ports kept per address:
+// every port of both transports, so that a scan is told in full.
+const maxPorts = 2 * 65536
+
+// portsAgg counts flows by transport and port, compactly: a scan of
+// every port must not cost a map of peers per port.
+type portsAgg struct {
+	flows map[uint32]int // transport<<16 | port
+	peers map[uint8]map[netip.Addr]bool
+}
+
+func newPortsAgg() *portsAgg {
+	return &portsAgg{flows: map[uint32]int{}, peers: map[uint8]map[netip.Addr]bool{}}
+}
+
+func (p *portsAgg) note(k svcKey, peer netip.Addr) {
+	key := uint32(k.proto)<<16 | uint32(k.port)
+	if _, ok := p.flows[key]; !ok && len(p.flows) >= maxPorts {
+		return
+	}
+	p.flows[key]++
+	ps := p.peers[k.proto]
+	if ps == nil {
+		ps = map[netip.Addr]bool{}
+		p.peers[k.proto] = ps
+	}
+	if len(ps) < 1000 {
+		ps[peer] = true
+	}
+}
+
+func (p *portsAgg) merge(src *portsAgg) {
+	for k, n := range src.flows {
+		p.flows[k] += n
+	}
+	for proto, ps := range src.peers {
+		if p.peers[proto] == nil {
+			p.peers[proto] = map[netip.Addr]bool{}
+		}
+		for a := range ps {
+			p.peers[proto][a] = true
+		}
+	}
+}
+
+// list is the ports by transport, as ranges.
+func (p *portsAgg) list() []report.Ports {
+	byProto := map[uint8][]int{}
+	flows := map[uint8]int{}
+	for key, n := range p.flows {
+		proto := uint8(key >> 16)
+		byProto[proto] = append(byProto[proto], int(key&0xffff))
+		flows[proto] += n
+	}
+	out := []report.Ports{}
+	for proto, ports := range byProto {
+		slices.Sort(ports)
+		out = append(out, report.Ports{Transport: matrix.TransportName(proto), Ports: portRanges(ports), Count: len(ports), Flows: flows[proto], Peers: len(p.peers[proto])})
+	}
+	slices.SortFunc(out, func(a, b report.Ports) int { return strings.Compare(a.Transport, b.Transport) })
+	return out
+}
+
+// portRanges writes sorted ports as "1-87,89,90-388".
+func portRanges(ports []int) string {
+	var b strings.Builder
+	for i := 0; i < len(ports); {
+		j := i
+		for j+1 < len(ports) && ports[j+1] == ports[j]+1 {
+			j++
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		if j > i {
+			fmt.Fprintf(&b, "%d-%d", ports[i], ports[j])
+		} else {
+			fmt.Fprintf(&b, "%d", ports[i])
+		}
+		i = j + 1
+	}
+	return b.String()
+}
+
+// receivedPorts are the UDP ports of the matrix's one_way rows.
+func receivedPorts(m *matrix.Matrix) map[uint16]bool {
+	out := map[uint16]bool{}
+	for _, r := range m.Rules {
+		if !r.OneWay || r.Transport != matrix.UDP {
+			continue
+		}
+		for p := 0; p < 65536; p++ {
+			if r.Ports.Contains(uint16(p)) {
+				out[uint16(p)] = true
+			}
+		}
+	}
+	return out
 }
 
 // Inventory reads the captures as analyze does, with every role empty
@@ -112,7 +258,7 @@ func (inv *inventory) observe(f *flow.Flow, protocolName string) {
 // reached it.
 func Inventory(m *matrix.Matrix, srcs []*capture.FileSource, unread []*capture.InputStats, o Options) (*report.Inventory, error) {
 	open := openRoles(m)
-	inv := &inventory{addrs: map[netip.Addr]*addrAgg{}, others: map[netip.Addr]bool{}}
+	inv := &inventory{addrs: map[netip.Addr]*addrAgg{}, others: map[netip.Addr]bool{}, received: receivedPorts(m)}
 	var table *flow.Table
 	r, _, err := analyze(open, srcs, unread, o, func(an *analyzer, t *flow.Table) {
 		table = t
@@ -186,7 +332,8 @@ func pairs(t *flow.Table, inv *inventory) map[netip.Addr]netip.Addr {
 }
 
 func (inv *inventory) build(m *matrix.Matrix, r *report.Report, t *flow.Table) *report.Inventory {
-	out := &report.Inventory{Schema: report.InventorySchema, Inputs: r.Inputs, Server: r.Server, Others: len(inv.others)}
+	out := &report.Inventory{Schema: report.InventorySchema, Inputs: r.Inputs, Server: r.Server, Others: len(inv.others),
+		Damaged: r.Summary.Damaged, Warnings: r.Warnings}
 	inv.site = newSiteModel(m)
 	partner := pairs(t, inv)
 	servers := map[netip.Addr]bool{}
@@ -274,6 +421,7 @@ func reachedBy(r *report.Report, answered bool) map[netip.Addr][]string {
 func (inv *inventory) describe(group []netip.Addr, servers map[netip.Addr]bool, reached, tried map[netip.Addr][]string) (report.InventoryHost, hostPart) {
 	h := report.InventoryHost{Serves: []report.Service{}, Opens: []report.Service{}}
 	serves, opens := map[svcKey]*svcAgg{}, map[svcKey]*svcAgg{}
+	refused, silent, failed := newPortsAgg(), newPortsAgg(), newPortsAgg()
 	isServer := false
 	var rules, unanswered []string
 	for _, a := range group {
@@ -283,11 +431,15 @@ func (inv *inventory) describe(group []netip.Addr, servers map[netip.Addr]bool, 
 		h.Bytes += x.bytes
 		merge(serves, x.serves)
 		merge(opens, x.opens)
+		refused.merge(x.refused)
+		silent.merge(x.silent)
+		failed.merge(x.tried)
 		isServer = isServer || servers[a]
 		rules = append(rules, reached[a]...)
 		unanswered = append(unanswered, tried[a]...)
 	}
 	h.Serves, h.Opens = serviceList(serves), serviceList(opens)
+	h.Refused, h.NoAnswer, h.Tried = refused.list(), silent.list(), failed.list()
 	slices.Sort(rules)
 	rules = slices.Compact(rules)
 	slices.Sort(unanswered)

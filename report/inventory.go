@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -23,10 +24,14 @@ import (
 // what it serves and opens, the part of a Threat Manager site it looks
 // like, and the configuration that would describe the site.
 type Inventory struct {
-	Schema string          `json:"schema"`
-	Inputs []Input         `json:"inputs"`
-	Server Server          `json:"server"`
-	Hosts  []InventoryHost `json:"hosts"`
+	Schema string  `json:"schema"`
+	Inputs []Input `json:"inputs"`
+	// Damaged: an input stopped being readable; the inventory covers
+	// what was read before (each input says where).
+	Damaged  bool            `json:"damaged"`
+	Warnings []string        `json:"warnings,omitempty"`
+	Server   Server          `json:"server"`
+	Hosts    []InventoryHost `json:"hosts"`
 	// Others counts addresses past the inventory's bound.
 	Others int `json:"others,omitempty"`
 	// Config is the site as a matrix file would give it: hosts, roles,
@@ -39,7 +44,25 @@ type Inventory struct {
 	Args  []SiteArg `json:"-"`
 	// Usage is filled by the command, like Flags.
 	Usage InventoryUsage `json:"-"`
+	// Undecided is what the command tells a reader when no server was
+	// decided, in its words (it names flags); filled like Usage.
+	Undecided InventoryUndecided `json:"-"`
 }
+
+// InventoryUndecided words an inventory without a server: what to paste
+// to name it, in the text and in the site file.
+type InventoryUndecided struct {
+	// Advice follows the candidates in the text: the --server line.
+	Advice string
+	// Describe replaces the command that would describe the site.
+	Describe []string
+	// FileHow leads the site file's commented choices.
+	FileHow []string
+}
+
+// Decided says whether the inventory knows the server: without one, no
+// host plays a part and the site file can only offer choices.
+func (inv *Inventory) Decided() bool { return inv.Server.Source != matrix.ServerNone }
 
 // InventorySchema names the JSON form of an inventory.
 const InventorySchema = "flowverify/hosts/v1"
@@ -47,16 +70,34 @@ const InventorySchema = "flowverify/hosts/v1"
 // InventoryHost is one machine: one address, or an IPv4 and an IPv6 one
 // seen behind the same single Ethernet station.
 type InventoryHost struct {
-	Name      string    `json:"name,omitempty"` // given when the host plays a part in the site
-	Addresses []string  `json:"addresses"`
-	MAC       string    `json:"mac,omitempty"`
-	LooksLike string    `json:"looks_like,omitempty"`
-	Roles     []string  `json:"roles,omitempty"` // matrix roles whose rules reached it
-	Evidence  []string  `json:"evidence,omitempty"`
-	Packets   uint64    `json:"packets"`
-	Bytes     uint64    `json:"bytes"`
-	Serves    []Service `json:"serves"`
-	Opens     []Service `json:"opens"`
+	Name      string   `json:"name,omitempty"` // given when the host plays a part in the site
+	Addresses []string `json:"addresses"`
+	MAC       string   `json:"mac,omitempty"`
+	LooksLike string   `json:"looks_like,omitempty"`
+	Roles     []string `json:"roles,omitempty"` // matrix roles whose rules reached it
+	Evidence  []string `json:"evidence,omitempty"`
+	Packets   uint64   `json:"packets"`
+	Bytes     uint64   `json:"bytes"`
+	// Serves lists the ports the host answered on; Refused those it
+	// refused (an RST to the SYN, an ICMP error) and NoAnswer those it
+	// never answered. Opens lists the ports it connected to and got an
+	// answer from; Tried those that refused it or never answered.
+	Serves   []Service `json:"serves"`
+	Refused  []Ports   `json:"refused"`
+	NoAnswer []Ports   `json:"no_answer"`
+	Opens    []Service `json:"opens"`
+	Tried    []Ports   `json:"tried"`
+}
+
+// Ports are the ports of one transport a host refused, never answered or
+// tried in vain, as ranges ("1-87,89-388"): a scan's thousand ports are
+// one line.
+type Ports struct {
+	Transport string `json:"transport"`
+	Ports     string `json:"ports"`
+	Count     int    `json:"count"`
+	Flows     int    `json:"flows"`
+	Peers     int    `json:"peers"`
 }
 
 // Service is a transport port a host answered on (serves) or connected to
@@ -135,35 +176,49 @@ func serviceCells(ss []Service) string {
 	return strings.Join(out, ", ")
 }
 
+// portCells writes ports as "tcp/1-87, 89-388 (997 ports, 997 flows)":
+// spaced, so that a scan's ranges wrap inside the column.
+func portCells(ps []Ports) string {
+	var out []string
+	for _, p := range ps {
+		n := words.Count(p.Flows, "flow")
+		if p.Count > 1 {
+			n = words.Count(p.Count, "port") + ", " + n
+		}
+		out = append(out, fmt.Sprintf("%s/%s (%s)", p.Transport, strings.ReplaceAll(p.Ports, ",", ", "), n))
+	}
+	return strings.Join(out, "; ")
+}
+
 func writeInventoryText(w io.Writer, inv *Inventory) error {
 	t := textWriter{w: bufio.NewWriter(w)}
 	for _, in := range inv.Inputs {
-		t.p("Input:  %s (%s) %s\n", in.Name, in.Format, words.Count(in.Packets, "packet"))
+		state := ""
+		if in.Damaged {
+			state = "  DAMAGED"
+		}
+		t.p("Input:  %s (%s) %s%s\n", in.Name, in.Format, words.Count(in.Packets, "packet"), state)
+		for _, wmsg := range in.Warnings {
+			t.para("  ! ", "    ", wmsg)
+		}
 	}
-	if inv.Server.Source == matrix.ServerNone {
-		t.para("Server: not found: ", "  ", strings.Join(inv.Server.Evidence, "; "))
-	} else {
-		t.p("Server: %s (%s)\n", serverLabel(&Report{Server: inv.Server}), inv.Server.Source)
+	for _, wmsg := range inv.Warnings {
+		t.para("  ! ", "    ", wmsg)
 	}
+	t.inventoryServer(inv)
 	t.p("\n%s\n", words.Count(len(inv.Hosts), "host"))
 	for _, h := range inv.Hosts {
-		name := strings.Join(h.Addresses, ", ")
-		if h.Name != "" {
-			name = h.Name + " (" + name + ")"
-		}
-		what := h.LooksLike
-		if what == "" {
-			what = "no part of the site"
-		}
-		t.para("", "    ", fmt.Sprintf("%s: %s; %s, %d bytes", name, what, words.Count(h.Packets, "packet"), h.Bytes))
-		t.para("    serves: ", "            ", services(h.Serves))
-		t.para("    opens:  ", "            ", services(h.Opens))
-		for _, e := range h.Evidence {
-			t.para("    - ", "      ", e)
-		}
+		t.inventoryHost(h)
 	}
 	if inv.Others > 0 {
 		t.p("(%s more not listed)\n", words.Count(inv.Others, "address", "addresses"))
+	}
+	if !inv.Decided() {
+		t.p("\n")
+		for _, l := range inv.Undecided.Describe {
+			t.p("%s\n", l)
+		}
+		return t.w.Flush()
 	}
 	t.p("\n%s\n", inv.Usage.Describe)
 	t.p("  flowverify analyze \\\n")
@@ -174,12 +229,61 @@ func writeInventoryText(w io.Writer, inv *Inventory) error {
 	return t.w.Flush()
 }
 
+// inventoryServer writes the server, or why there is none, the
+// candidates with their evidence and the line that names one.
+func (t textWriter) inventoryServer(inv *Inventory) {
+	if inv.Decided() {
+		t.p("Server: %s (%s)\n", serverLabel(&Report{Server: inv.Server}), inv.Server.Source)
+		return
+	}
+	t.para("Server: not found: ", "  ", strings.Join(inv.Server.Evidence, "; "))
+	for i, c := range inv.Server.Candidates {
+		t.p("  candidate %d: %s, score %d\n", i+1, c.Address, c.Score)
+		for _, e := range c.Evidence {
+			t.para("    - ", "      ", e)
+		}
+	}
+	if inv.Undecided.Advice != "" {
+		t.para("  ", "  ", inv.Undecided.Advice)
+	}
+}
+
+// inventoryHost writes one host: what it looks like, the ports it
+// answered, refused and left unanswered, and those it opened.
+func (t textWriter) inventoryHost(h InventoryHost) {
+	name := strings.Join(h.Addresses, ", ")
+	if h.Name != "" {
+		name = h.Name + " (" + name + ")"
+	}
+	what := h.LooksLike
+	if what == "" {
+		what = "no part of the site"
+	}
+	const indent = "               "
+	t.para("", "    ", fmt.Sprintf("%s: %s; %s, %d bytes", name, what, words.Count(h.Packets, "packet"), h.Bytes))
+	t.para("    serves:    ", indent, services(h.Serves))
+	if len(h.Refused) > 0 {
+		t.para("    refused:   ", indent, portCells(h.Refused))
+	}
+	if len(h.NoAnswer) > 0 {
+		t.para("    no answer: ", indent, portCells(h.NoAnswer))
+	}
+	t.para("    opens:     ", indent, services(h.Opens))
+	if len(h.Tried) > 0 {
+		t.para("    tried:     ", indent, portCells(h.Tried)+", refused or no answer")
+	}
+	for _, e := range h.Evidence {
+		t.para("    - ", "      ", e)
+	}
+}
+
 func writeInventoryCSV(w io.Writer, inv *Inventory) error {
 	c := csv.NewWriter(w)
-	c.Write(csvRow([]string{"name", "addresses", "mac", "looks_like", "roles", "packets", "bytes", "serves", "opens", "evidence"}))
+	c.Write(csvRow([]string{"name", "addresses", "mac", "looks_like", "roles", "packets", "bytes", "serves", "opens", "evidence", "refused", "no_answer", "tried"}))
 	for _, h := range inv.Hosts {
 		c.Write(csvRow([]string{h.Name, strings.Join(h.Addresses, " "), h.MAC, h.LooksLike, strings.Join(h.Roles, " "),
-			strconv.FormatUint(h.Packets, 10), strconv.FormatUint(h.Bytes, 10), serviceCells(h.Serves), serviceCells(h.Opens), strings.Join(h.Evidence, "; ")}))
+			strconv.FormatUint(h.Packets, 10), strconv.FormatUint(h.Bytes, 10), serviceCells(h.Serves), serviceCells(h.Opens), strings.Join(h.Evidence, "; "),
+			portCells(h.Refused), portCells(h.NoAnswer), portCells(h.Tried)}))
 	}
 	c.Flush()
 	return c.Error()
@@ -206,10 +310,19 @@ func writeSiteYAML(w io.Writer, inv *Inventory) error {
 	if err := root.Encode(cfg); err != nil {
 		return err
 	}
-	root.HeadComment = strings.Join(siteHead(inv), "\n")
+	head := siteHead(inv)
+	if !inv.Decided() {
+		head = append(head, serverChoices(inv)...)
+	}
+	root.HeadComment = strings.Join(head, "\n")
 	commentSite(&root)
 	if base != nil {
 		layBase(&root, base)
+	}
+	if len(root.Content) == 0 {
+		// Nothing but choices: comments alone, not "{}", so that
+		// uncommenting a server line leaves a valid file.
+		return writeChoicesOnly(w, head)
 	}
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
@@ -229,6 +342,76 @@ func writeSiteYAML(w io.Writer, inv *Inventory) error {
 	}
 	_, err = w.Write(b.Bytes())
 	return err
+}
+
+// writeChoicesOnly writes a site file of comments alone, read back first:
+// it must hold no key at all.
+func writeChoicesOnly(w io.Writer, head []string) error {
+	var b bytes.Buffer
+	for _, l := range head {
+		b.WriteString(strings.TrimRight("# "+l, " ") + "\n")
+	}
+	var got any
+	if err := yaml.Unmarshal(b.Bytes(), &got); err != nil || got != nil {
+		return fmt.Errorf("the site file does not read back as written: %v %v", got, err)
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// maxChoices bounds the hosts offered as the server when no address
+// shows matrix evidence.
+const maxChoices = 10
+
+// serverChoices are the site file's commented choices when no server was
+// decided: each candidate with its evidence and the line that names it,
+// strongest first; without candidates, the hosts that answered something
+// (all hosts when none did), busiest first.
+func serverChoices(inv *Inventory) []string {
+	out := []string{""}
+	out = append(out, commentWrap("", "  ", "No server could be inferred: "+strings.Join(inv.Server.Evidence, "; ")+".")...)
+	for _, l := range inv.Undecided.FileHow {
+		out = append(out, printable(l))
+	}
+	for i, c := range inv.Server.Candidates {
+		out = append(out, "", fmt.Sprintf("Candidate %d, score %d:", i+1, c.Score))
+		for _, e := range c.Evidence {
+			out = append(out, commentWrap("  - ", "    ", e)...)
+		}
+		out = append(out, "server: ["+printable(c.Address)+"]")
+	}
+	if len(inv.Server.Candidates) > 0 {
+		return out
+	}
+	hosts := slices.Clone(inv.Hosts)
+	if slices.ContainsFunc(hosts, func(h InventoryHost) bool { return len(h.Serves) > 0 }) {
+		hosts = slices.DeleteFunc(hosts, func(h InventoryHost) bool { return len(h.Serves) == 0 })
+	}
+	slices.SortStableFunc(hosts, func(a, b InventoryHost) int { return cmp.Compare(b.Packets, a.Packets) })
+	for _, h := range hosts[:min(len(hosts), maxChoices)] {
+		what := "answered nothing"
+		if len(h.Serves) > 0 {
+			what = "answered " + serviceCells(h.Serves)
+		}
+		out = append(out, "")
+		out = append(out, commentWrap("", "  ", strings.Join(h.Addresses, ", ")+" ("+words.Count(h.Packets, "packet")+"): "+what)...)
+		out = append(out, "server: ["+printable(strings.Join(h.Addresses, ", "))+"]")
+	}
+	return out
+}
+
+// commentWrap wraps printable text to the file's comment width, the
+// first line after first, the others after rest.
+func commentWrap(first, rest, text string) []string {
+	lines := wrap(printable(text), textWidth-2-runeLen(first), textWidth-2-runeLen(rest))
+	for i := range lines {
+		if i == 0 {
+			lines[i] = first + lines[i]
+		} else {
+			lines[i] = rest + lines[i]
+		}
+	}
+	return lines
 }
 
 // siteHead is the file's opening comment: how it came about, from which

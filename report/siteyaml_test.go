@@ -231,3 +231,35 @@ rules:
 		})
 	}
 }
+
+// FuzzUndecidedSiteYAML: without a server, the site file is comments
+// alone whatever the input's name and the candidates' evidence hold (a
+// line break of any kind, a key): it parses to nothing, and each choice
+// uncommented parses to exactly that server.
+func FuzzUndecidedSiteYAML(f *testing.F) {
+	for _, n := range synth.HostileNames() {
+		f.Add(n, "opens LDAP tcp/389 to 2 peers")
+		f.Add("day.pcap", n)
+	}
+	f.Fuzz(func(t *testing.T, input, evidence string) {
+		inv := &Inventory{
+			Inputs: []Input{{Name: input}},
+			Server: Server{Source: matrix.ServerNone, Evidence: []string{evidence},
+				Candidates: []Candidate{{Address: "10.20.0.10", Score: 3, Evidence: []string{evidence}}, {Address: "10.20.0.11", Score: 3}}},
+			Hosts:     []InventoryHost{{Addresses: []string{"10.20.0.10"}, LooksLike: evidence}},
+			Undecided: InventoryUndecided{FileHow: []string{"run hosts " + input}},
+		}
+		data := siteYAML(t, inv)
+		var v any
+		if err := yaml.Unmarshal(data, &v); err != nil || v != nil {
+			t.Fatalf("an undecided site file holds %v (%v):\n%s", v, err, data)
+		}
+		for _, addr := range []string{"10.20.0.10", "10.20.0.11"} {
+			chosen := bytes.Replace(data, []byte("# server: ["+addr+"]\n"), []byte("server: ["+addr+"]\n"), 1)
+			var got map[string][]string
+			if err := yaml.Unmarshal(chosen, &got); err != nil || len(got) != 1 || !slices.Equal(got["server"], []string{addr}) {
+				t.Fatalf("choosing %s reads %v (%v):\n%s", addr, got, err, chosen)
+			}
+		}
+	})
+}

@@ -82,7 +82,7 @@ func TestGoldenHostsFormats(t *testing.T) {
 		t.Errorf("csv: %d lines\n%s", lines, csv)
 	}
 	dns := flowverify(t, nil, "hosts", filepath.Join(pcapDir, "arkime_dns_udp.pcap"))
-	if dns.code != 0 || !strings.Contains(dns.stdout, "Server: not found") || !strings.Contains(dns.stdout, "serves: udp/53 dns") {
+	if dns.code != exitUsage || !strings.Contains(dns.stdout, "Server: not found") || !strings.Contains(dns.stdout, "serves:    udp/53 dns") {
 		t.Errorf("server-less capture: exit %d\n%s%s", dns.code, dns.stdout, dns.stderr)
 	}
 }
