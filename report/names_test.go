@@ -3,6 +3,8 @@ package report
 import (
 	"strings"
 	"testing"
+
+	"github.com/flowverify/flowverify/classifier/matrix"
 )
 
 // TestRowLabels: a row's address reads with its host when the site names
@@ -119,5 +121,27 @@ func TestFormatsNameHosts(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDiffTextNamesHosts: the diff's unexpected lines name the host and
+// count flows in words.
+func TestDiffTextNamesHosts(t *testing.T) {
+	for _, c := range []struct {
+		u    Unexpected
+		want string
+	}{
+		{Unexpected{Transport: "tcp", Direction: matrix.Outbound, Port: 3268, Peer: "10.20.0.21", Host: "dc1", Protocol: "ldap", Flows: 1},
+			"TCP 3268 dc1 (10.20.0.21) (ldap, 1 flow)\n"},
+		{Unexpected{Transport: "udp", Direction: matrix.Outbound, Port: 53, Peer: "10.20.0.21", Protocol: "dns", Flows: 2},
+			"UDP 53 10.20.0.21 (dns, 2 flows)\n"},
+	} {
+		var b strings.Builder
+		if err := WriteDiffText(&b, Diff{NewUnexpected: []Unexpected{c.u}}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), c.want) {
+			t.Errorf("diff text lacks %q:\n%s", c.want, b.String())
+		}
 	}
 }
