@@ -45,7 +45,9 @@ func (st *stations) note(a capture.Addr, mac [6]byte) {
 	switch {
 	case !ok && len(st.byAddr) < maxMACs:
 		st.byAddr[a] = station{mac: mac}
-		st.byMAC[mac] = st.byMAC[mac] // known, not crowded unless it was
+		if _, known := st.byMAC[mac]; !known {
+			st.byMAC[mac] = false
+		}
 	case !ok:
 		// Full: a kept MAC fronts one more address than the table lists.
 		if _, known := st.byMAC[mac]; known {
