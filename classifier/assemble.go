@@ -373,6 +373,8 @@ func (a *analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg, scope matrix.RuleFa
 		Packets: g.packets, Bytes: g.bytes, Protocols: g.protocols, Local: rule.Local, Unconfirmed: g.unconfirmed}
 	rr.Peers = a.rulePeers(g)
 	rr.Missing = a.missingPeers(rule, rr.Peers)
+	// After Missing, which a role's addresses are looked up in one by one.
+	rr.Peers = a.pairPeers(rr.Peers)
 	t := matrix.Tally{Required: rule.Required, Allowed: g.allowed, Blocked: g.blocked, Mismatch: g.mismatch, Unconfirmed: g.unconfirmed,
 		MissingPeers: len(rr.Missing)}
 	for _, p := range rr.Peers {
