@@ -218,7 +218,7 @@ func (t textWriter) flows(r *Report) {
 	// columns, one writes the rows.
 	ft := newTable("FIRST", "INITIATOR", "RESPONDER", "CONN", "PROTOCOL", "VERDICT", "RULE")
 	cells := func(f *Flow) []string {
-		return []string{shortTime(f.First), f.Initiator, f.Responder, f.Transport + " " + f.ConnState, f.Protocol, f.Verdict, f.Rule}
+		return []string{shortTime(f.First), f.Initiator, f.Responder, f.Transport + " " + f.ConnState, f.Protocol, f.Verdict.String(), f.Rule}
 	}
 	r.Flows.Each(func(f *Flow) error { ft.measure(cells(f)); return nil })
 	l := ft.layout()
