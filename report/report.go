@@ -318,6 +318,21 @@ type Rule struct {
 	Evidence  []string         `json:"evidence,omitempty"`
 }
 
+// EvidencePortOnly is the evidence line of a rule whose flows no
+// application protocol was recognised in (Rule.PortOnly). The text
+// report says it once for all such rules and drops the line, by this
+// value, so its wording can change without changing what is decided.
+const EvidencePortOnly = "protocol not confirmed: judged by port and direction alone"
+
+// PortOnly says whether the rule's flows were all judged by port and
+// direction alone: it saw flows and recognised no protocol in any of
+// them. It is decided from the counts, so a report read back or merged
+// says it as the analysis did.
+func (r *Rule) PortOnly() bool {
+	unknown := protocol.Unknown.String()
+	return r.Flows > 0 && len(r.Protocols) == 1 && r.Protocols[unknown] == r.Flows
+}
+
 // Host is a named machine of the site with all its addresses.
 type Host struct {
 	Name      string   `json:"name"`

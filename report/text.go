@@ -132,13 +132,14 @@ func (t textWriter) rules(r *Report) {
 	tw.write(t.w)
 	unconfirmed := 0
 	for _, rule := range r.Rules {
+		if rule.PortOnly() {
+			unconfirmed++
+		}
 		var notes []string
 		for _, e := range rule.Evidence {
-			if strings.HasPrefix(e, "protocol not confirmed") {
-				unconfirmed++
-				continue
+			if e != EvidencePortOnly { // said once for all rules below
+				notes = append(notes, e)
 			}
-			notes = append(notes, e)
 		}
 		peers := r.peerLine(rule, 5)
 		if rule.Reason == "" && len(notes) == 0 && peers == "" || r.NoServer() {
