@@ -346,6 +346,7 @@ func (a *analyzer) blockedEntry(rule string, f *flow.Flow, reason matrix.BlockRe
 	ini, resp := flowEnds(f)
 	b := report.Blocked{Rule: rule, Initiator: ini, Responder: resp, Reason: reason,
 		Attempts: int(f.SYNs), First: capture.FormatTime(f.First), Last: capture.FormatTime(f.Last)}
+	b.InitiatorHost, b.ResponderHost = endHosts(a.m, f)
 	if f.Key.Proto != matrix.TCP || b.Attempts == 0 {
 		b.Attempts = int(f.Pkts[flow.Orig])
 	}

@@ -199,7 +199,7 @@ func (g *aggregator) unexpectedReport(r *report.Report, m *matrix.Matrix, sf *sc
 			peer = "(others)"
 		}
 		ru := report.Unexpected{Transport: matrix.TransportName(k.proto), Direction: k.dir, Port: int(k.port),
-			Peer: peer, Protocol: protocol.ID(u.proto).String(), Flows: u.flows, Failed: u.failed, Packets: u.packets, Bytes: u.bytes,
+			Peer: peer, Host: hostNamed(m, k.peer.Netip()), Protocol: protocol.ID(u.proto).String(), Flows: u.flows, Failed: u.failed, Packets: u.packets, Bytes: u.bytes,
 			First: capture.FormatTime(u.first), Last: capture.FormatTime(u.last), Hint: m.Hint(k.proto, k.port, k.dir)}
 		if k.proto == capture.ProtoICMP || k.proto == capture.ProtoICMPv6 {
 			// The key's port holds the message's type and code.

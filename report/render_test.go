@@ -452,7 +452,7 @@ func TestMarkdownCutsLongLists(t *testing.T) {
 	if n := strings.Count(md, "\n- inbound TCP 3389 with 10.0.5.9 (rdp, 4 flows): remote desktop"); n != 20 {
 		t.Errorf("%d unexpected groups listed, want 20", n)
 	}
-	if !strings.Contains(md, "\n- … and 3 more\n") || !strings.Contains(md, "\n- … and 1 more groups\n") {
+	if !strings.Contains(md, "\n- … and 3 more\n") || !strings.Contains(md, "\n- … and 1 more group\n") {
 		t.Errorf("markdown does not say how many more:\n%s", md)
 	}
 }
