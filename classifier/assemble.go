@@ -390,6 +390,9 @@ func (a *analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg, scope matrix.RuleFa
 	f := scope
 	f.Tally, f.Flows, f.Seen, f.Expects = t, g.flows, otherProtocols(rule, g), rule.Protocols
 	rr.Status, rr.Reason = matrix.JudgeRule(f)
+	if rr.PortOnly() {
+		rr.Evidence = append(rr.Evidence, report.EvidencePortOnly)
+	}
 	rr.Evidence = append(rr.Evidence, ruleEvidence(rule, g, t)...)
 	return rr
 }
@@ -436,9 +439,6 @@ func otherProtocols(rule *matrix.Rule, g *ruleAgg) []string {
 // matched, and what leaves the status less certain.
 func ruleEvidence(rule *matrix.Rule, g *ruleAgg, t matrix.Tally) []string {
 	var ev []string
-	if g.flows > 0 && len(g.protocols) == 1 && g.protocols[protocol.Unknown.String()] == g.flows {
-		ev = append(ev, "protocol not confirmed: judged by port and direction alone")
-	}
 	if g.learnedN > 0 {
 		ev = append(ev, words.Count(g.learnedN, "flow")+" attributed through learned endpoints")
 		ev = append(ev, g.learned...)

@@ -51,7 +51,7 @@ func writeFlowsCSV(w io.Writer, r *Report) error {
 	names := r.hostNames()
 	err := r.Flows.Each(func(f *Flow) error {
 		return c.Write(csvRow([]string{f.Transport, f.Initiator, f.Responder, strconv.FormatBool(f.Guessed), f.Direction.String(), f.State, f.ConnState, f.History,
-			f.Protocol, f.Confidence, f.Verdict, f.Reason, f.Rule, strconv.FormatUint(f.Packets.Initiator, 10), strconv.FormatUint(f.Packets.Responder, 10),
+			f.Protocol, f.Confidence, f.Verdict.String(), f.Reason, f.Rule, strconv.FormatUint(f.Packets.Initiator, 10), strconv.FormatUint(f.Packets.Responder, 10),
 			strconv.FormatUint(f.Bytes.Initiator, 10), strconv.FormatUint(f.Bytes.Responder, 10), f.First, f.Last, f.Input,
 			endHost(names, f.Initiator), endHost(names, f.Responder)}))
 	})

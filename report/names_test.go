@@ -95,7 +95,7 @@ func TestFormatsNameHosts(t *testing.T) {
 		r.Blocked[0].InitiatorHost, r.Blocked[0].ResponderHost = "tm", "dc2"
 		r.Unexpected[0].Host = "jump"
 		r.Flows = NewFlowList()
-		r.Flows.Add(Flow{Transport: "tcp", Initiator: "10.0.0.10:50000", Responder: "10.0.0.22:9389", Verdict: "blocked"}, 0)
+		r.Flows.Add(Flow{Transport: "tcp", Initiator: "10.0.0.10:50000", Responder: "10.0.0.22:9389", Verdict: matrix.Blocked}, 0)
 		return r
 	}
 	for _, c := range []struct {

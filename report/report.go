@@ -62,7 +62,7 @@ type Timeline struct {
 
 // Suggestion is a proposed change for a finding.
 type Suggestion struct {
-	Kind      string           `json:"kind"` // blocked, mismatch, unexpected
+	Kind      SuggestionKind   `json:"kind"`
 	Rule      string           `json:"rule,omitempty"`
 	Peer      string           `json:"peer,omitempty"`
 	Port      int              `json:"port,omitempty"`
@@ -71,6 +71,52 @@ type Suggestion struct {
 	Syntax    string           `json:"syntax"`
 	Commands  []string         `json:"commands,omitempty"`
 	Note      string           `json:"note"`
+}
+
+// SuggestionKind is what a suggestion is for (report
+// suggestions[].kind). Its text is part of the report schema.
+type SuggestionKind uint8
+
+// Suggestion kinds.
+const (
+	// SuggestBlocked: a documented connection that failed; the rule that
+	// lets it through.
+	SuggestBlocked SuggestionKind = iota + 1
+	// SuggestMismatch: a rule's port answered by another protocol; what
+	// to look at, never a rule.
+	SuggestMismatch
+	// SuggestUnexpected: traffic the matrix does not list; what allowing
+	// it would mean.
+	SuggestUnexpected
+)
+
+var suggestionKindNames = [...]string{SuggestBlocked: "blocked", SuggestMismatch: "mismatch", SuggestUnexpected: "unexpected"}
+
+func (k SuggestionKind) String() string {
+	if int(k) < len(suggestionKindNames) && suggestionKindNames[k] != "" {
+		return suggestionKindNames[k]
+	}
+	return fmt.Sprintf("suggestion(%d)", uint8(k))
+}
+
+// MarshalText writes the kind's name; only the kinds above have one.
+func (k SuggestionKind) MarshalText() ([]byte, error) {
+	if int(k) >= len(suggestionKindNames) || suggestionKindNames[k] == "" {
+		return nil, fmt.Errorf("no suggestion kind %d", uint8(k))
+	}
+	return []byte(suggestionKindNames[k]), nil
+}
+
+// UnmarshalText reads a kind's name, as a report read back writes it.
+func (k *SuggestionKind) UnmarshalText(b []byte) error {
+	known := suggestionKindNames[1:]
+	for i, name := range known {
+		if name == string(b) {
+			*k = SuggestionKind(i + 1)
+			return nil
+		}
+	}
+	return fmt.Errorf("%q is not a suggestion kind (one of: %s)%s", b, strings.Join(known, ", "), words.DidYouMean(string(b), known))
 }
 
 // Tool names the program that wrote the report.
@@ -271,6 +317,21 @@ type Rule struct {
 	Failures  *matrix.Failures `json:"failures,omitempty"`
 	Protocols map[string]int   `json:"protocols"`
 	Evidence  []string         `json:"evidence,omitempty"`
+}
+
+// EvidencePortOnly is the evidence line of a rule whose flows no
+// application protocol was recognised in (Rule.PortOnly). The text
+// report says it once for all such rules and drops the line, by this
+// value, so its wording can change without changing what is decided.
+const EvidencePortOnly = "protocol not confirmed: judged by port and direction alone"
+
+// PortOnly says whether the rule's flows were all judged by port and
+// direction alone: it saw flows and recognised no protocol in any of
+// them. It is decided from the counts, so a report read back or merged
+// says it as the analysis did.
+func (r *Rule) PortOnly() bool {
+	unknown := protocol.Unknown.String()
+	return r.Flows > 0 && len(r.Protocols) == 1 && r.Protocols[unknown] == r.Flows
 }
 
 // Host is a named machine of the site with all its addresses.
@@ -492,7 +553,7 @@ type Flow struct {
 	Protocol     string            `json:"protocol"`
 	Confidence   string            `json:"confidence,omitempty"`
 	ProtocolMeta map[string]string `json:"protocol_meta,omitempty"`
-	Verdict      string            `json:"verdict"`
+	Verdict      matrix.Verdict    `json:"verdict"`
 	Reason       string            `json:"reason"`
 	Rule         string            `json:"rule,omitempty"`
 	Packets      Counts            `json:"packets"`

@@ -132,13 +132,14 @@ func (t textWriter) rules(r *Report) {
 	tw.write(t.w)
 	unconfirmed := 0
 	for _, rule := range r.Rules {
+		if rule.PortOnly() {
+			unconfirmed++
+		}
 		var notes []string
 		for _, e := range rule.Evidence {
-			if strings.HasPrefix(e, "protocol not confirmed") {
-				unconfirmed++
-				continue
+			if e != EvidencePortOnly { // said once for all rules below
+				notes = append(notes, e)
 			}
-			notes = append(notes, e)
 		}
 		peers := r.peerLine(rule, 5)
 		if rule.Reason == "" && len(notes) == 0 && peers == "" || r.NoServer() {
@@ -220,7 +221,7 @@ func (t textWriter) flows(r *Report) {
 	names := r.hostNames()
 	cells := func(f *Flow) []string {
 		ini, resp := Named(endHost(names, f.Initiator), f.Initiator), Named(endHost(names, f.Responder), f.Responder)
-		return []string{shortTime(f.First), ini, resp, f.Transport + " " + f.ConnState, f.Protocol, f.Verdict, f.Rule}
+		return []string{shortTime(f.First), ini, resp, f.Transport + " " + f.ConnState, f.Protocol, f.Verdict.String(), f.Rule}
 	}
 	r.Flows.Each(func(f *Flow) error { ft.measure(cells(f)); return nil })
 	l := ft.layout()
