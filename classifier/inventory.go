@@ -298,44 +298,11 @@ func openRoles(m *matrix.Matrix) *matrix.Matrix {
 	return &c
 }
 
-// pairs groups an IPv4 and an IPv6 address seen behind one MAC that no
-// other address of either family shares: one dual-stack host. A router's
-// MAC fronts many addresses and pairs none.
-func pairs(t *flow.Table, inv *inventory) map[netip.Addr]netip.Addr {
-	type fams struct{ v4, v6 []netip.Addr }
-	by := map[[6]byte]*fams{}
-	if t != nil {
-		t.EachStation(func(a capture.Addr, mac [6]byte) {
-			na := a.Netip()
-			if inv.addrs[na] == nil || na.IsLinkLocalUnicast() {
-				return
-			}
-			f := by[mac]
-			if f == nil {
-				f = &fams{}
-				by[mac] = f
-			}
-			if na.Is4() {
-				f.v4 = append(f.v4, na)
-			} else {
-				f.v6 = append(f.v6, na)
-			}
-		})
-	}
-	out := map[netip.Addr]netip.Addr{}
-	for _, f := range by {
-		if len(f.v4) == 1 && len(f.v6) == 1 {
-			out[f.v4[0]], out[f.v6[0]] = f.v6[0], f.v4[0]
-		}
-	}
-	return out
-}
-
 func (inv *inventory) build(m *matrix.Matrix, r *report.Report, t *flow.Table) *report.Inventory {
 	out := &report.Inventory{Schema: report.InventorySchema, Inputs: r.Inputs, Server: r.Server, Others: len(inv.others),
 		Damaged: r.Summary.Damaged, Warnings: r.Warnings}
 	inv.site = newSiteModel(m)
-	partner := pairs(t, inv)
+	partner := stationPairs(t, func(a netip.Addr) bool { return inv.addrs[a] != nil })
 	servers := map[netip.Addr]bool{}
 	for _, s := range r.Server.Addresses {
 		if a, err := netip.ParseAddr(s); err == nil {
