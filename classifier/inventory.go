@@ -415,7 +415,8 @@ func (inv *inventory) describe(group []netip.Addr, servers map[netip.Addr]bool, 
 	rules = slices.Compact(rules)
 	slices.Sort(unanswered)
 	unanswered = slices.DeleteFunc(slices.Compact(unanswered), func(id string) bool { return slices.Contains(rules, id) })
-	hp, ev := inv.site.looksLike(isServer, h.Serves, rules, unanswered)
+	weak := inv.site.weakParts(servers, serves, opens)
+	hp, ev := inv.site.looksLike(isServer, h.Serves, rules, unanswered, weak)
 	h.LooksLike, h.Evidence = inv.site.what(hp), ev
 	return h, hp
 }
@@ -464,6 +465,10 @@ type siteModel struct {
 type sitePart struct {
 	name, what string
 	rules      []string
+	// weak are the site.weak_evidence kinds that name this part without
+	// only_with: a host the server reached on one of them plays it (a
+	// domain controller seen only through the global catalog or CLDAP).
+	weak []matrix.ServerEvidence
 }
 
 func newSiteModel(m *matrix.Matrix) siteModel {
@@ -476,6 +481,11 @@ func newSiteModel(m *matrix.Matrix) siteModel {
 		for _, r := range m.Rules {
 			if r.Part == p.Name {
 				sp.rules = append(sp.rules, r.ID)
+			}
+		}
+		for _, e := range m.ServerEvidence() {
+			if e.Weak && e.Part == p.Name && e.OnlyWith == "" {
+				sp.weak = append(sp.weak, e)
 			}
 		}
 		sm.parts = append(sm.parts, sp)
@@ -513,7 +523,7 @@ func (sm siteModel) what(hp hostPart) string {
 
 // looksLike names the part a host plays, from the rules that reached it
 // or, failing those, that tried it unanswered, and states the evidence.
-func (sm siteModel) looksLike(isServer bool, serves []report.Service, rules, unanswered []string) (hostPart, []string) {
+func (sm siteModel) looksLike(isServer bool, serves []report.Service, rules, unanswered []string, weak map[int][]string) (hostPart, []string) {
 	var ev []string
 	for _, s := range serves {
 		if s.Protocol != protocol.Unknown.String() {
@@ -533,22 +543,66 @@ func (sm siteModel) looksLike(isServer bool, serves []report.Service, rules, una
 	if len(unanswered) > 0 {
 		ev = append(ev, "tried by "+strings.Join(unanswered, ", ")+", never answered")
 	}
+	for i, p := range sm.parts {
+		for _, r := range p.rules {
+			if slices.Contains(rules, r) {
+				return hostPart{part: i}, ev
+			}
+		}
+	}
+	// No row reached it, but the server's usual talk beyond the matrix
+	// did, and answered: it plays that part, and the evidence says how.
+	for i := range sm.parts {
+		if texts := weak[i]; len(texts) > 0 {
+			return hostPart{part: i}, append(ev, "weak evidence, the server with it: "+strings.Join(texts, ", "))
+		}
+	}
 	// Tried and never answered: the server treats it as one, the traffic
 	// does not show it being one.
-	for _, tried := range []bool{false, true} {
-		ids := rules
-		if tried {
-			ids = unanswered
-		}
-		for i, p := range sm.parts {
-			for _, r := range p.rules {
-				if slices.Contains(ids, r) {
-					return hostPart{part: i, tried: tried}, ev
-				}
+	for i, p := range sm.parts {
+		for _, r := range p.rules {
+			if slices.Contains(unanswered, r) {
+				return hostPart{part: i, tried: true}, ev
 			}
 		}
 	}
 	return hostPart{part: -1}, ev
+}
+
+// weakParts finds, for each part, the weak evidence kinds a host showed
+// with the server in an answered flow: it serves the port the server
+// opens, or opens the port the server serves. The texts are the kinds'
+// own, "opens the global catalog tcp/3268", from the server's side.
+func (sm siteModel) weakParts(servers map[netip.Addr]bool, serves, opens map[svcKey]*svcAgg) map[int][]string {
+	withServer := func(m map[svcKey]*svcAgg, proto uint8, port uint16) bool {
+		for k, s := range m {
+			if k.proto != proto || k.port != port {
+				continue
+			}
+			for p := range s.peers {
+				if servers[p] {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	var out map[int][]string
+	for i, p := range sm.parts {
+		for _, e := range p.weak {
+			side := serves // the server opens it: the host serves it
+			if e.Responder {
+				side = opens
+			}
+			if withServer(side, e.Transport, e.Port) && !slices.Contains(out[i], e.Text) {
+				if out == nil {
+					out = map[int][]string{}
+				}
+				out[i] = append(out[i], e.Text)
+			}
+		}
+	}
+	return out
 }
 
 // nameHosts gives the server and every host that plays a part a name:
