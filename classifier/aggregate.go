@@ -346,6 +346,7 @@ func (a *analyzer) blockedEntry(rule string, f *flow.Flow, reason matrix.BlockRe
 	ini, resp := flowEnds(f)
 	b := report.Blocked{Rule: rule, Initiator: ini, Responder: resp, Reason: reason,
 		Attempts: int(f.SYNs), First: capture.FormatTime(f.First), Last: capture.FormatTime(f.Last)}
+	b.InitiatorHost, b.ResponderHost = endHosts(a.m, f)
 	if f.Key.Proto != matrix.TCP || b.Attempts == 0 {
 		b.Attempts = int(f.Pkts[flow.Orig])
 	}
@@ -366,7 +367,7 @@ func (a *analyzer) flowEntry(f *flow.Flow, j *matrix.Judgement) report.Flow {
 	ini, resp := flowEnds(f)
 	e := report.Flow{Transport: matrix.TransportName(f.Key.Proto), Initiator: ini, Responder: resp,
 		Guessed: f.Guessed, Direction: j.Dir, State: f.StateWords(), ConnState: f.ConnState(),
-		Protocol: a.protocolName(f), Verdict: j.Verdict.String(), Reason: j.Reason,
+		Protocol: a.protocolName(f), Verdict: j.Verdict, Reason: j.Reason,
 		Packets:   report.Counts{Initiator: uint64(f.Pkts[0]), Responder: uint64(f.Pkts[1])},
 		Bytes:     report.Counts{Initiator: f.Bytes[0], Responder: f.Bytes[1]},
 		Fragments: f.Frags, First: capture.FormatTime(f.First), Last: capture.FormatTime(f.Last),

@@ -199,7 +199,7 @@ func (g *aggregator) unexpectedReport(r *report.Report, m *matrix.Matrix, sf *sc
 			peer = "(others)"
 		}
 		ru := report.Unexpected{Transport: matrix.TransportName(k.proto), Direction: k.dir, Port: int(k.port),
-			Peer: peer, Protocol: protocol.ID(u.proto).String(), Flows: u.flows, Failed: u.failed, Packets: u.packets, Bytes: u.bytes,
+			Peer: peer, Host: hostNamed(m, k.peer.Netip()), Protocol: protocol.ID(u.proto).String(), Flows: u.flows, Failed: u.failed, Packets: u.packets, Bytes: u.bytes,
 			First: capture.FormatTime(u.first), Last: capture.FormatTime(u.last), Hint: m.Hint(k.proto, k.port, k.dir)}
 		if k.proto == capture.ProtoICMP || k.proto == capture.ProtoICMPv6 {
 			// The key's port holds the message's type and code.
@@ -373,6 +373,8 @@ func (a *analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg, scope matrix.RuleFa
 		Packets: g.packets, Bytes: g.bytes, Protocols: g.protocols, Local: rule.Local, Unconfirmed: g.unconfirmed}
 	rr.Peers = a.rulePeers(g)
 	rr.Missing = a.missingPeers(rule, rr.Peers)
+	// After Missing, which a role's addresses are looked up in one by one.
+	rr.Peers = a.pairPeers(rr.Peers)
 	t := matrix.Tally{Required: rule.Required, Allowed: g.allowed, Blocked: g.blocked, Mismatch: g.mismatch, Unconfirmed: g.unconfirmed,
 		MissingPeers: len(rr.Missing)}
 	for _, p := range rr.Peers {
@@ -388,6 +390,9 @@ func (a *analyzer) ruleReport(rule *matrix.Rule, g *ruleAgg, scope matrix.RuleFa
 	f := scope
 	f.Tally, f.Flows, f.Seen, f.Expects = t, g.flows, otherProtocols(rule, g), rule.Protocols
 	rr.Status, rr.Reason = matrix.JudgeRule(f)
+	if rr.PortOnly() {
+		rr.Evidence = append(rr.Evidence, report.EvidencePortOnly)
+	}
 	rr.Evidence = append(rr.Evidence, ruleEvidence(rule, g, t)...)
 	return rr
 }
@@ -434,9 +439,6 @@ func otherProtocols(rule *matrix.Rule, g *ruleAgg) []string {
 // matched, and what leaves the status less certain.
 func ruleEvidence(rule *matrix.Rule, g *ruleAgg, t matrix.Tally) []string {
 	var ev []string
-	if g.flows > 0 && len(g.protocols) == 1 && g.protocols[protocol.Unknown.String()] == g.flows {
-		ev = append(ev, "protocol not confirmed: judged by port and direction alone")
-	}
 	if g.learnedN > 0 {
 		ev = append(ev, words.Count(g.learnedN, "flow")+" attributed through learned endpoints")
 		ev = append(ev, g.learned...)

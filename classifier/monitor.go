@@ -312,7 +312,7 @@ func (mo *Monitor) flowEvent(typ report.EventType, f *flow.Flow, j *matrix.Judge
 	_, rp := f.Responder()
 	ev := report.Event{Time: capture.FormatTime(f.Last), Type: typ, Transport: matrix.TransportName(f.Key.Proto),
 		Initiator: ini, Responder: resp, Direction: j.Dir, Port: int(rp),
-		Peer: j.Peer.String(), Reason: j.Reason}
+		Peer: j.Peer.String(), Host: hostNamed(mo.m, j.Peer), Reason: j.Reason}
 	if id, _ := mo.rec.proto(f); id != protocol.Unknown {
 		ev.Protocol = id.String()
 	}
@@ -385,7 +385,8 @@ func (mo *Monitor) scanEvents(now string) []report.Event {
 		}
 		mo.seenScans[a] = true
 		sc := mo.infer.probes.finding(a)
-		out = append(out, report.Event{Time: now, Type: report.EventScan, Initiator: sc.Scanner, Peer: sc.Scanner,
+		nameScan(mo.m, &sc)
+		out = append(out, report.Event{Time: now, Type: report.EventScan, Initiator: sc.Scanner, Peer: sc.Scanner, Host: sc.ScannerHost,
 			Transport: sc.Transport, Reason: sc.Line()})
 	}
 	return out

@@ -81,7 +81,7 @@ func TestEndpointsLearnedOncePerConversation(t *testing.T) {
 		if !strings.HasSuffix(f.Responder, ":49671") {
 			continue
 		}
-		if f.Rule != "rpc-dynamic-out" || f.Verdict != "allowed" {
+		if f.Rule != "rpc-dynamic-out" || f.Verdict != matrix.Allowed {
 			t.Errorf("dynamic RPC flow %s -> %s: %s by %q", f.Initiator, f.Responder, f.Verdict, f.Rule)
 		}
 		for _, n := range f.Notes {

@@ -71,7 +71,7 @@ func verdictTo(t *testing.T, r *report.Report, port uint16) (string, string) {
 	var found []string
 	for _, f := range r.Flows.All() {
 		if f.Responder == want {
-			found = append(found, f.Verdict, strings.Join(append([]string{f.Reason}, f.Notes...), "; "))
+			found = append(found, f.Verdict.String(), strings.Join(append([]string{f.Reason}, f.Notes...), "; "))
 		}
 	}
 	if len(found) != 2 {

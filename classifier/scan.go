@@ -299,6 +299,7 @@ func (sf *scanFold) take(u *groupAgg) bool {
 func (g *aggregator) scanReport(r *report.Report, sf *scanFold) int {
 	for _, a := range sf.list {
 		sc := sf.s.finding(a)
+		nameScan(g.a.m, &sc)
 		sc.Folded = sf.flows[a]
 		r.Scans = append(r.Scans, sc)
 	}

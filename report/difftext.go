@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/flowverify/flowverify/internal/words"
 )
 
 // WriteDiffText renders a diff for a terminal.
@@ -47,7 +49,7 @@ func WriteDiffText(w io.Writer, d Diff) error {
 		}
 		b.WriteString(part.title + "\n")
 		for _, u := range part.list {
-			fmt.Fprintf(&b, "    %s %s %s %s (%s, %d flows)\n", u.Direction, strings.ToUpper(u.Transport), u.Service(), u.Peer, u.Protocol, u.Flows)
+			fmt.Fprintf(&b, "    %s %s %s %s (%s, %s)\n", u.Direction, strings.ToUpper(u.Transport), u.Service(), u.PeerLabel(), u.Protocol, words.Count(u.Flows, "flow"))
 		}
 	}
 	if d.Regression {

@@ -62,17 +62,19 @@ func (t *EventType) UnmarshalText(b []byte) error {
 
 // Event is one finding as it happens. Metadata only.
 type Event struct {
-	Time      string                 `json:"time"`
-	Type      EventType              `json:"type"`
-	Rule      string                 `json:"rule,omitempty"`
-	Status    matrix.Status          `json:"status,omitempty"`
-	Previous  matrix.Status          `json:"previous,omitempty"`
-	Transport string                 `json:"transport,omitempty"`
-	Initiator string                 `json:"initiator,omitempty"`
-	Responder string                 `json:"responder,omitempty"`
-	Direction matrix.Direction       `json:"direction,omitempty"`
-	Port      int                    `json:"port,omitempty"`
-	Peer      string                 `json:"peer,omitempty"`
+	Time      string           `json:"time"`
+	Type      EventType        `json:"type"`
+	Rule      string           `json:"rule,omitempty"`
+	Status    matrix.Status    `json:"status,omitempty"`
+	Previous  matrix.Status    `json:"previous,omitempty"`
+	Transport string           `json:"transport,omitempty"`
+	Initiator string           `json:"initiator,omitempty"`
+	Responder string           `json:"responder,omitempty"`
+	Direction matrix.Direction `json:"direction,omitempty"`
+	Port      int              `json:"port,omitempty"`
+	Peer      string           `json:"peer,omitempty"`
+	// Host is the site's name for Peer (its hosts: map), "" when none.
+	Host      string                 `json:"host,omitempty"`
 	Protocol  string                 `json:"protocol,omitempty"`
 	Reason    string                 `json:"reason,omitempty"`
 	Hint      string                 `json:"hint,omitempty"`

@@ -106,7 +106,7 @@ func writeJUnit(w io.Writer, r *Report) error {
 	if len(r.Unexpected) > 0 {
 		var b strings.Builder
 		for _, g := range r.Unexpected {
-			fmt.Fprintf(&b, "%s %s %d %s (%s, %d flows) %s\n", g.Direction, strings.ToUpper(g.Transport), g.Port, g.Peer, g.Protocol, g.Flows, g.Hint)
+			fmt.Fprintf(&b, "%s %s %s %s (%s, %s) %s\n", g.Direction, strings.ToUpper(g.Transport), g.Service(), g.PeerLabel(), g.Protocol, words.Count(g.Flows, "flow"), g.Hint)
 		}
 		u.Failure = &junitFailure{Message: words.Count(len(r.Unexpected), "unexpected traffic group"), Type: "unexpected", Text: b.String()}
 		s.Failures++
@@ -116,7 +116,7 @@ func writeJUnit(w io.Writer, r *Report) error {
 	// when there is one (a case for "no scans" in every suite would say
 	// nothing most of the time).
 	for _, sc := range r.Scans {
-		s.Cases = append(s.Cases, junitCase{Name: "scan by " + sc.Scanner, Classname: "flowverify.scans",
+		s.Cases = append(s.Cases, junitCase{Name: "scan by " + sc.ScannerLabel(), Classname: "flowverify.scans",
 			Failure: &junitFailure{Message: sc.Line(), Type: "scan", Text: sc.Details()}})
 		s.Failures++
 	}

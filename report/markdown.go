@@ -48,7 +48,7 @@ func writeMarkdown(w io.Writer, r *Report) error {
 	for _, k := range r.shownFindings() {
 		parts = append(parts, findingCount(k, r.Summary.Findings[k]))
 	}
-	md.p("**Findings:** %s. %d packets, %d flows.\n\n", strings.Join(parts, ", "), r.Summary.Packets, r.Summary.Flows)
+	md.p("**Findings:** %s. %s, %s.\n\n", strings.Join(parts, ", "), words.Count(r.Summary.Packets, "packet"), words.Count(r.Summary.Flows, "flow"))
 	b.WriteString("| Rule | Direction | Protocol | Ports | Status | Flows | Peers | Why |\n|---|---|---|---|---|---|---|---|\n")
 	for _, rule := range r.Rules {
 		_, mark := statusClass(rule.Status)
@@ -65,17 +65,17 @@ func writeMarkdown(w io.Writer, r *Report) error {
 			if x.ICMP != "" {
 				why += ": " + x.ICMP
 			}
-			md.p("- `%s` %s → %s: %s (%s)\n", x.Rule, x.Initiator, x.Responder, why, words.Count(x.Attempts, "attempt"))
+			md.p("- `%s` %s → %s: %s (%s)\n", x.Rule, x.InitiatorLabel(), x.ResponderLabel(), why, words.Count(x.Attempts, "attempt"))
 		}
 	}
 	if len(r.Unexpected) > 0 {
 		b.WriteString("\n**Unexpected traffic**\n\n")
 		for i, u := range r.Unexpected {
 			if i == 20 {
-				md.p("- … and %d more groups\n", len(r.Unexpected)-20)
+				md.p("- … and %s\n", words.Count(len(r.Unexpected)-20, "more group"))
 				break
 			}
-			md.p("- %s %s %s with %s (%s, %d flows)%s\n", u.Direction, strings.ToUpper(u.Transport), u.Service(), u.Peer, u.Protocol, u.Flows, hintSuffix(u.Hint))
+			md.p("- %s %s %s with %s (%s, %s)%s\n", u.Direction, strings.ToUpper(u.Transport), u.Service(), u.PeerLabel(), u.Protocol, words.Count(u.Flows, "flow"), hintSuffix(u.Hint))
 		}
 	}
 	if len(r.Scans) > 0 {

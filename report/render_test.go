@@ -203,9 +203,9 @@ func TestRulesCSV(t *testing.T) {
 func twoFlows(t *testing.T) *FlowList {
 	l := NewFlowList()
 	for _, f := range []Flow{
-		{Transport: "tcp", Initiator: "10.0.0.10:50001", Responder: "10.0.0.22:9389", Verdict: "blocked", Rule: "adws-out",
+		{Transport: "tcp", Initiator: "10.0.0.10:50001", Responder: "10.0.0.22:9389", Verdict: matrix.Blocked, Rule: "adws-out",
 			First: "2025-01-01T00:10:00Z", Last: "2025-01-01T00:10:03Z", Packets: Counts{Initiator: 2}},
-		{Transport: "udp", Initiator: "10.0.1.5:40000", Responder: "10.0.0.10:514", Verdict: "allowed", Rule: "syslog-in",
+		{Transport: "udp", Initiator: "10.0.1.5:40000", Responder: "10.0.0.10:514", Verdict: matrix.Allowed, Rule: "syslog-in",
 			First: "2025-01-01T00:05:00Z", Last: "2025-01-01T00:05:00Z", Packets: Counts{Initiator: 1}, Bytes: Counts{Initiator: 80}},
 	} {
 		key, err := f.SortKey()
@@ -452,7 +452,7 @@ func TestMarkdownCutsLongLists(t *testing.T) {
 	if n := strings.Count(md, "\n- inbound TCP 3389 with 10.0.5.9 (rdp, 4 flows): remote desktop"); n != 20 {
 		t.Errorf("%d unexpected groups listed, want 20", n)
 	}
-	if !strings.Contains(md, "\n- … and 3 more\n") || !strings.Contains(md, "\n- … and 1 more groups\n") {
+	if !strings.Contains(md, "\n- … and 3 more\n") || !strings.Contains(md, "\n- … and 1 more group\n") {
 		t.Errorf("markdown does not say how many more:\n%s", md)
 	}
 }

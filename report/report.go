@@ -4,6 +4,7 @@ package report
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,7 +62,7 @@ type Timeline struct {
 
 // Suggestion is a proposed change for a finding.
 type Suggestion struct {
-	Kind      string           `json:"kind"` // blocked, mismatch, unexpected
+	Kind      SuggestionKind   `json:"kind"`
 	Rule      string           `json:"rule,omitempty"`
 	Peer      string           `json:"peer,omitempty"`
 	Port      int              `json:"port,omitempty"`
@@ -70,6 +71,52 @@ type Suggestion struct {
 	Syntax    string           `json:"syntax"`
 	Commands  []string         `json:"commands,omitempty"`
 	Note      string           `json:"note"`
+}
+
+// SuggestionKind is what a suggestion is for (report
+// suggestions[].kind). Its text is part of the report schema.
+type SuggestionKind uint8
+
+// Suggestion kinds.
+const (
+	// SuggestBlocked: a documented connection that failed; the rule that
+	// lets it through.
+	SuggestBlocked SuggestionKind = iota + 1
+	// SuggestMismatch: a rule's port answered by another protocol; what
+	// to look at, never a rule.
+	SuggestMismatch
+	// SuggestUnexpected: traffic the matrix does not list; what allowing
+	// it would mean.
+	SuggestUnexpected
+)
+
+var suggestionKindNames = [...]string{SuggestBlocked: "blocked", SuggestMismatch: "mismatch", SuggestUnexpected: "unexpected"}
+
+func (k SuggestionKind) String() string {
+	if int(k) < len(suggestionKindNames) && suggestionKindNames[k] != "" {
+		return suggestionKindNames[k]
+	}
+	return fmt.Sprintf("suggestion(%d)", uint8(k))
+}
+
+// MarshalText writes the kind's name; only the kinds above have one.
+func (k SuggestionKind) MarshalText() ([]byte, error) {
+	if int(k) >= len(suggestionKindNames) || suggestionKindNames[k] == "" {
+		return nil, fmt.Errorf("no suggestion kind %d", uint8(k))
+	}
+	return []byte(suggestionKindNames[k]), nil
+}
+
+// UnmarshalText reads a kind's name, as a report read back writes it.
+func (k *SuggestionKind) UnmarshalText(b []byte) error {
+	known := suggestionKindNames[1:]
+	for i, name := range known {
+		if name == string(b) {
+			*k = SuggestionKind(i + 1)
+			return nil
+		}
+	}
+	return fmt.Errorf("%q is not a suggestion kind (one of: %s)%s", b, strings.Join(known, ", "), words.DidYouMean(string(b), known))
 }
 
 // Tool names the program that wrote the report.
@@ -272,6 +319,21 @@ type Rule struct {
 	Evidence  []string         `json:"evidence,omitempty"`
 }
 
+// EvidencePortOnly is the evidence line of a rule whose flows no
+// application protocol was recognised in (Rule.PortOnly). The text
+// report says it once for all such rules and drops the line, by this
+// value, so its wording can change without changing what is decided.
+const EvidencePortOnly = "protocol not confirmed: judged by port and direction alone"
+
+// PortOnly says whether the rule's flows were all judged by port and
+// direction alone: it saw flows and recognised no protocol in any of
+// them. It is decided from the counts, so a report read back or merged
+// says it as the analysis did.
+func (r *Rule) PortOnly() bool {
+	unknown := protocol.Unknown.String()
+	return r.Flows > 0 && len(r.Protocols) == 1 && r.Protocols[unknown] == r.Flows
+}
+
 // Host is a named machine of the site with all its addresses.
 type Host struct {
 	Name      string   `json:"name"`
@@ -298,14 +360,17 @@ type Unexpected struct {
 	Direction matrix.Direction `json:"direction"`
 	Port      int              `json:"port"`
 	Peer      string           `json:"peer"`
-	Protocol  string           `json:"protocol"`
-	Flows     int              `json:"flows"`
-	Failed    int              `json:"failed"`
-	Packets   uint64           `json:"packets"`
-	Bytes     uint64           `json:"bytes"`
-	First     string           `json:"first"`
-	Last      string           `json:"last"`
-	Hint      string           `json:"hint,omitempty"`
+	// Host is the site's name for Peer (its hosts: map), "" when the
+	// site names none.
+	Host     string `json:"host,omitempty"`
+	Protocol string `json:"protocol"`
+	Flows    int    `json:"flows"`
+	Failed   int    `json:"failed"`
+	Packets  uint64 `json:"packets"`
+	Bytes    uint64 `json:"bytes"`
+	First    string `json:"first"`
+	Last     string `json:"last"`
+	Hint     string `json:"hint,omitempty"`
 	// ICMP groups have no port: their message type and code instead.
 	ICMPType *int `json:"icmp_type,omitempty"`
 	ICMPCode *int `json:"icmp_code,omitempty"`
@@ -313,11 +378,15 @@ type Unexpected struct {
 
 // Blocked is one failed attempt at a documented connection.
 type Blocked struct {
-	Rule      string             `json:"rule"`
-	Initiator string             `json:"initiator"`
-	Responder string             `json:"responder"`
-	Reason    matrix.BlockReason `json:"reason"`
-	ICMPCode  *int               `json:"icmp_code,omitempty"`
+	Rule      string `json:"rule"`
+	Initiator string `json:"initiator"`
+	Responder string `json:"responder"`
+	// InitiatorHost and ResponderHost are the site's names for the two
+	// ends' addresses, "" for an end no host claims.
+	InitiatorHost string             `json:"initiator_host,omitempty"`
+	ResponderHost string             `json:"responder_host,omitempty"`
+	Reason        matrix.BlockReason `json:"reason"`
+	ICMPCode      *int               `json:"icmp_code,omitempty"`
 	// Why, for an ICMP refusal: "administratively prohibited (ICMP 3/13)
 	// from 10.20.0.1".
 	ICMP     string `json:"icmp,omitempty"`
@@ -330,9 +399,14 @@ type Blocked struct {
 // host that tried many ports or hosts, nearly all without an answer.
 type Scan struct {
 	Scanner string `json:"scanner"`
+	// ScannerHost is the site's name for Scanner, "" when none.
+	ScannerHost string `json:"scanner_host,omitempty"`
 	// Targets are the hosts it probed, at most maxScanTargets of Hosts.
 	Targets []string `json:"targets"`
-	Hosts   int      `json:"hosts"`
+	// TargetHosts are the site's names for Targets, index for index (""
+	// for an address no host claims); absent when it names none of them.
+	TargetHosts []string `json:"target_hosts,omitempty"`
+	Hosts       int      `json:"hosts"`
 	// Tried counts the distinct targets (a port of a host) it tried,
 	// Ports the distinct ports; PortList names them as ranges.
 	Tried    int    `json:"tried"`
@@ -349,16 +423,50 @@ type Scan struct {
 }
 
 // Line is the scan in one line: "172.16.0.8 probed 998 ports of
-// 64.13.134.52, 2 answered".
+// 64.13.134.52, 2 answered", each address with its host when the site
+// names it.
 func (s Scan) Line() string {
 	answered := fmt.Sprintf("%d answered", s.Answered)
+	scanner := Named(s.ScannerHost, s.Scanner)
 	switch {
 	case s.Hosts == 1 && len(s.Targets) == 1:
-		return fmt.Sprintf("%s probed %s of %s, %s", s.Scanner, words.Count(s.Ports, "port"), s.Targets[0], answered)
+		return fmt.Sprintf("%s probed %s of %s, %s", scanner, words.Count(s.Ports, "port"), s.targetLabel(0), answered)
 	case s.Ports == 1:
-		return fmt.Sprintf("%s probed %s/%s on %s, %s", s.Scanner, s.Transport, s.PortList, words.Count(s.Hosts, "host"), answered)
+		return fmt.Sprintf("%s probed %s/%s on %s, %s", scanner, s.Transport, s.PortList, words.Count(s.Hosts, "host"), answered)
 	}
-	return fmt.Sprintf("%s probed %s on %s (%d targets), %s", s.Scanner, words.Count(s.Ports, "port"), words.Count(s.Hosts, "host"), s.Tried, answered)
+	return fmt.Sprintf("%s probed %s on %s (%s), %s", scanner, words.Count(s.Ports, "port"), words.Count(s.Hosts, "host"), words.Count(s.Tried, "target"), answered)
+}
+
+// targetLabel names the i-th target, with its host when the site names it.
+func (s Scan) targetLabel(i int) string {
+	if i < len(s.TargetHosts) {
+		return Named(s.TargetHosts[i], s.Targets[i])
+	}
+	return s.Targets[i]
+}
+
+// ScannerLabel names the scanner for people: "lab-nmap (172.16.0.8)".
+func (s Scan) ScannerLabel() string { return Named(s.ScannerHost, s.Scanner) }
+
+// PeerLabel names the group's peer for people: "dc1 (10.20.0.21)", or
+// the address alone when the site names no host for it.
+func (u Unexpected) PeerLabel() string { return Named(u.Host, u.Peer) }
+
+// InitiatorLabel and ResponderLabel name the attempt's ends for people:
+// "dc1 (10.20.0.21:9389)", or the address and port alone.
+func (b Blocked) InitiatorLabel() string { return Named(b.InitiatorHost, b.Initiator) }
+
+// ResponderLabel: see InitiatorLabel.
+func (b Blocked) ResponderLabel() string { return Named(b.ResponderHost, b.Responder) }
+
+// Named writes an address (or an address and port) with the host the
+// site knows it by, "dc1 (10.20.0.21:389)"; the address alone when the
+// site names no host for it.
+func Named(host, addr string) string {
+	if host == "" {
+		return addr
+	}
+	return host + " (" + addr + ")"
 }
 
 // Details are what the line leaves out: the ports, the span, the flows
@@ -366,7 +474,11 @@ func (s Scan) Line() string {
 func (s Scan) Details() string {
 	out := fmt.Sprintf("%s %s, %s .. %s", s.Transport, s.PortList, s.First, s.Last)
 	if s.Hosts > len(s.Targets) || s.Hosts > 1 {
-		out += fmt.Sprintf("; hosts %s", strings.Join(s.Targets, ", "))
+		labels := make([]string, len(s.Targets))
+		for i := range s.Targets {
+			labels[i] = s.targetLabel(i)
+		}
+		out += fmt.Sprintf("; hosts %s", strings.Join(labels, ", "))
 		if s.Hosts > len(s.Targets) {
 			out += fmt.Sprintf(" and %d more", s.Hosts-len(s.Targets))
 		}
@@ -441,7 +553,7 @@ type Flow struct {
 	Protocol     string            `json:"protocol"`
 	Confidence   string            `json:"confidence,omitempty"`
 	ProtocolMeta map[string]string `json:"protocol_meta,omitempty"`
-	Verdict      string            `json:"verdict"`
+	Verdict      matrix.Verdict    `json:"verdict"`
 	Reason       string            `json:"reason"`
 	Rule         string            `json:"rule,omitempty"`
 	Packets      Counts            `json:"packets"`
@@ -510,4 +622,34 @@ func (r *Report) PeerLabel(key string) string {
 		}
 	}
 	return key
+}
+
+// hostNames maps every address of the report's named hosts to the host,
+// for the rows that carry no name of their own (the flow list).
+func (r *Report) hostNames() map[netip.Addr]string {
+	out := map[netip.Addr]string{}
+	for _, h := range r.Hosts {
+		for _, s := range h.Addresses {
+			if a, err := netip.ParseAddr(s); err == nil {
+				out[a.Unmap()] = h.Name
+			}
+		}
+	}
+	return out
+}
+
+// endHost is the host named for a flow's end as the report writes it,
+// "10.20.0.21:389", "[2001:db8::21]:389" or (ICMP) the address alone; ""
+// when no host claims it.
+func endHost(names map[netip.Addr]string, end string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	if ap, err := netip.ParseAddrPort(end); err == nil {
+		return names[ap.Addr().Unmap()]
+	}
+	if a, err := netip.ParseAddr(end); err == nil {
+		return names[a.Unmap()]
+	}
+	return ""
 }

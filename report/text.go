@@ -132,13 +132,14 @@ func (t textWriter) rules(r *Report) {
 	tw.write(t.w)
 	unconfirmed := 0
 	for _, rule := range r.Rules {
+		if rule.PortOnly() {
+			unconfirmed++
+		}
 		var notes []string
 		for _, e := range rule.Evidence {
-			if strings.HasPrefix(e, "protocol not confirmed") {
-				unconfirmed++
-				continue
+			if e != EvidencePortOnly { // said once for all rules below
+				notes = append(notes, e)
 			}
-			notes = append(notes, e)
 		}
 		peers := r.peerLine(rule, 5)
 		if rule.Reason == "" && len(notes) == 0 && peers == "" || r.NoServer() {
@@ -173,7 +174,7 @@ func (t textWriter) blocked(r *Report) {
 		} else if b.ICMPCode != nil {
 			reason += fmt.Sprintf(" (code %d)", *b.ICMPCode)
 		}
-		bt.row(b.Rule, b.Initiator, b.Responder, fmt.Sprint(b.Attempts), b.First, reason)
+		bt.row(b.Rule, b.InitiatorLabel(), b.ResponderLabel(), fmt.Sprint(b.Attempts), b.First, reason)
 	}
 	bt.write(t.w)
 }
@@ -189,7 +190,7 @@ func (t textWriter) unexpected(r *Report) {
 		if u.ICMPType != nil { // no port: the message's name goes with the protocol
 			port, proto = "-", u.Service()
 		}
-		ut.row(u.Direction.String(), strings.ToUpper(u.Transport), port, u.Peer, proto, fmt.Sprint(u.Flows), fmt.Sprint(u.Failed), u.Hint)
+		ut.row(u.Direction.String(), strings.ToUpper(u.Transport), port, u.PeerLabel(), proto, fmt.Sprint(u.Flows), fmt.Sprint(u.Failed), u.Hint)
 	}
 	ut.write(t.w)
 }
@@ -217,8 +218,10 @@ func (t textWriter) flows(r *Report) {
 	// Two passes over the list, which may be on disk: one measures the
 	// columns, one writes the rows.
 	ft := newTable("FIRST", "INITIATOR", "RESPONDER", "CONN", "PROTOCOL", "VERDICT", "RULE")
+	names := r.hostNames()
 	cells := func(f *Flow) []string {
-		return []string{shortTime(f.First), f.Initiator, f.Responder, f.Transport + " " + f.ConnState, f.Protocol, f.Verdict, f.Rule}
+		ini, resp := Named(endHost(names, f.Initiator), f.Initiator), Named(endHost(names, f.Responder), f.Responder)
+		return []string{shortTime(f.First), ini, resp, f.Transport + " " + f.ConnState, f.Protocol, f.Verdict.String(), f.Rule}
 	}
 	r.Flows.Each(func(f *Flow) error { ft.measure(cells(f)); return nil })
 	l := ft.layout()

@@ -91,7 +91,7 @@ type Table struct {
 	now        int64
 	nextExpire int64
 	remaining  uint64 // packets the input still holds, an estimate; 0: unknown
-	macs       map[capture.Addr]station
+	macs       stations
 	routers    map[Key]capture.Addr // who refused a flow by ICMP (noteRouter)
 
 	// OnEnd receives every flow as it leaves the table. The Flow is reused

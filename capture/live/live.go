@@ -70,26 +70,61 @@ func Interfaces() ([]Interface, error) {
 	return out, nil
 }
 
-// pcapError is an error libpcap gave. libpcap tells a refused
-// permission only in its message (pcap_geterr, gopacket's activation
-// status), so the message is read here, once, at the boundary: the error
-// is then fs.ErrPermission to errors.Is.
+// pcapError is an error libpcap or gopacket gave. They say what went
+// wrong only in words, so the words are read here, once, at the
+// boundary, against the exact texts they write (pcapKind): a refused
+// permission is then fs.ErrPermission to errors.Is, and a Windows
+// without Npcap is told to install it.
 type pcapError struct{ err error }
 
 func (e pcapError) Error() string { return e.err.Error() }
 func (e pcapError) Unwrap() error { return e.err }
 
 func (e pcapError) Is(target error) bool {
-	msg := e.err.Error()
-	return target == fs.ErrPermission && (strings.Contains(msg, "permission") || strings.Contains(msg, "not permitted") || strings.Contains(msg, "Permission"))
+	return target == fs.ErrPermission && pcapKind(e.err.Error()) == pcapDenied
+}
+
+// What a pcapError says.
+const (
+	pcapOther = iota
+	pcapDenied
+	pcapNoLibrary
+)
+
+// pcapKind reads the message of a gopacket/pcap (v1.7) error:
+//   - "couldn't load wpcap.dll", the whole message, is LoadWinPCAP on a
+//     Windows without Npcap (pcap_windows.go); every call returns it;
+//   - "Permission Denied" is Activate's PCAP_ERROR_PERM_DENIED, and
+//     "unknown activated error: -11" its PCAP_ERROR_PROMISC_PERM_DENIED,
+//     which gopacket has no name for (pcap.go, activateError);
+//   - libpcap's own messages end an errno's part with strerror, "...:
+//     Operation not permitted" (EPERM) or "...: Permission denied"
+//     (EACCES), as pcap_open_live's "lo: You don't have permission to
+//     perform this capture on that device (socket: Operation not
+//     permitted)".
+//
+// Anything else, a "download" or a "payload" included, is no hint.
+func pcapKind(msg string) int {
+	switch msg {
+	case "couldn't load wpcap.dll":
+		return pcapNoLibrary
+	case "Permission Denied", "unknown activated error: -11":
+		return pcapDenied
+	}
+	msg = strings.TrimSuffix(msg, ")")
+	if strings.HasSuffix(msg, ": Operation not permitted") || strings.HasSuffix(msg, ": Permission denied") {
+		return pcapDenied
+	}
+	return pcapOther
 }
 
 // PermissionHint turns a refused permission (errors.Is fs.ErrPermission)
-// into what to do, and on Windows a libpcap that did not load.
+// into what to do, and a libpcap that did not load (Windows without
+// Npcap) into what to install.
 func PermissionHint(err error) error {
 	if !errors.Is(err, fs.ErrPermission) {
-		msg := err.Error()
-		if runtime.GOOS == "windows" && (strings.Contains(msg, "wpcap") || strings.Contains(msg, "Npcap") || strings.Contains(msg, "load")) {
+		var pe pcapError
+		if errors.As(err, &pe) && pcapKind(pe.Error()) == pcapNoLibrary {
 			return fmt.Errorf("%w: install Npcap (in WinPcap-compatible mode) and run flowverify as administrator", err)
 		}
 		return err

@@ -528,14 +528,14 @@ func TestSuggestForFailedAttempts(t *testing.T) {
 			if syntax == PowerShell || syntax == netsh {
 				wr.label = "flowverify " + wr.label + " (suggested)"
 			}
-			if len(rules) != 1 || rules[0] != wr || s.Kind != "blocked" || s.Rule != w.rule.label || s.Syntax != syntax {
+			if len(rules) != 1 || rules[0] != wr || s.Kind != report.SuggestBlocked || s.Rule != w.rule.label || s.Syntax != syntax {
 				t.Errorf("%s: suggestion %d: %+v\n  rules %+v, want %+v", syntax, i, s, rules, wr)
 			}
 			if !strings.Contains(s.Note, w.note) || w.notNote != "" && strings.Contains(s.Note, w.notNote) {
 				t.Errorf("%s: suggestion %d note %q, want %q without %q", syntax, i, s.Note, w.note, w.notNote)
 			}
 		}
-		if mm := got[len(got)-1]; mm.Kind != "mismatch" || mm.Rule != "ldap-out" || mm.Commands != nil || !strings.Contains(mm.Note, "check what listens on 389") {
+		if mm := got[len(got)-1]; mm.Kind != report.SuggestMismatch || mm.Rule != "ldap-out" || mm.Commands != nil || !strings.Contains(mm.Note, "check what listens on 389") {
 			t.Errorf("%s: mismatch suggestion %+v", syntax, mm)
 		}
 	}

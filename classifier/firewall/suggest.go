@@ -46,7 +46,7 @@ func Suggest(m *matrix.Matrix, r *report.Report, req Request) ([]report.Suggesti
 		if rr.Status != matrix.StatusMismatch {
 			continue
 		}
-		out = append(out, report.Suggestion{Kind: "mismatch", Rule: rr.ID, Transport: rr.Transport, Direction: rr.Direction, Syntax: syntax,
+		out = append(out, report.Suggestion{Kind: report.SuggestMismatch, Rule: rr.ID, Transport: rr.Transport, Direction: rr.Direction, Syntax: syntax,
 			Note: fmt.Sprintf("%s: %s. The port is open but another service or a proxy answers there; a firewall rule will not fix it: check what listens on %s", rr.ID, rr.Reason, rr.Ports)})
 	}
 	for _, u := range agg.Unexpected {
@@ -144,7 +144,7 @@ func (g *blockedGroup) suggestion(syntax string) report.Suggestion {
 	if g.reasons[matrix.Refused] {
 		note += "; a refused connection means nothing listens there, or a firewall rejects it: check the service too"
 	}
-	return report.Suggestion{Kind: "blocked", Rule: g.rule.ID, Peer: strings.Join(peers, ","), Port: int(g.port),
+	return report.Suggestion{Kind: report.SuggestBlocked, Rule: g.rule.ID, Peer: strings.Join(peers, ","), Port: int(g.port),
 		Transport: matrix.TransportName(g.rule.Transport), Direction: direction(g.inbound), Syntax: syntax, Commands: allowLines(syntax, e), Note: note}
 }
 
@@ -153,7 +153,7 @@ func (g *blockedGroup) suggestion(syntax string) report.Suggestion {
 func (req Request) unexpected(u report.UnexpectedAgg, foldLimit int) report.Suggestion {
 	syntax, withRules := req.Syntax, req.Unexpected
 	tr := matrix.TransportName(u.Transport)
-	s := report.Suggestion{Kind: "unexpected", Port: int(u.Port), Transport: tr, Direction: u.Dir, Syntax: syntax}
+	s := report.Suggestion{Kind: report.SuggestUnexpected, Port: int(u.Port), Transport: tr, Direction: u.Dir, Syntax: syntax}
 	if u.Folded {
 		// The report's row reads peer "(others)", port 0; neither is one.
 		s.Peer = "(others)"

@@ -3,6 +3,7 @@ package matrix
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/flowverify/flowverify/capture"
 	"github.com/flowverify/flowverify/classifier/protocol"
@@ -27,24 +28,35 @@ const (
 	Unconfirmed
 )
 
+var verdictNames = [...]string{Allowed: "allowed", Blocked: "blocked", Mismatch: "mismatch", Unexpected: "unexpected",
+	Ignored: "ignored", NotJudged: "not-judged", Unconfirmed: "unconfirmed"}
+
 func (v Verdict) String() string {
-	switch v {
-	case Allowed:
-		return "allowed"
-	case Blocked:
-		return "blocked"
-	case Mismatch:
-		return "mismatch"
-	case Unexpected:
-		return "unexpected"
-	case Ignored:
-		return "ignored"
-	case NotJudged:
-		return "not-judged"
-	case Unconfirmed:
-		return "unconfirmed"
+	if int(v) < len(verdictNames) && verdictNames[v] != "" {
+		return verdictNames[v]
 	}
 	return "unknown"
+}
+
+// MarshalText writes the verdict's name (report flows[].verdict). The
+// zero value, a flow never judged, is written "" as it always was.
+func (v Verdict) MarshalText() ([]byte, error) {
+	if int(v) >= len(verdictNames) {
+		return nil, fmt.Errorf("no flow verdict %d", uint8(v))
+	}
+	return []byte(verdictNames[v]), nil
+}
+
+// UnmarshalText reads a verdict's name, as a report read back writes it.
+func (v *Verdict) UnmarshalText(b []byte) error {
+	for k, name := range verdictNames {
+		if name == string(b) {
+			*v = Verdict(k)
+			return nil
+		}
+	}
+	known := verdictNames[1:]
+	return fmt.Errorf("%q is not a flow verdict (one of: %s)%s", b, strings.Join(known, ", "), words.DidYouMean(string(b), known))
 }
 
 // Judgement is a flow's verdict with everything needed to explain it.

@@ -21,6 +21,7 @@ func newHostsCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 	var mf matrixFlags
 	var format string
 	var output string
+	var quiet bool
 	cmd := &cobra.Command{
 		Use:   "hosts [flags] FILE|DIR...",
 		Short: "List every host of a capture, what it serves and opens, and the site configuration that describes it",
@@ -48,7 +49,11 @@ func newHostsCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			inv, err := classifier.Inventory(m, srcs, failed, classifier.Options{Version: version})
+			var prog classifier.Progress
+			if !quiet {
+				prog = progressBar(stderr, srcs)
+			}
+			inv, err := classifier.Inventory(m, srcs, failed, classifier.Options{Version: version, Progress: prog})
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
@@ -70,6 +75,7 @@ func newHostsCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 	mf.register(cmd, "the server's addresses or host name, or auto (default) to infer them from the traffic")
 	cmd.Flags().StringVarP(&format, "format", "f", "text", "output format: "+strings.Join(report.InventoryFormats(), "|")+" (yaml: a matrix file for -c)")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to FILE instead of stdout")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
 	return cmd
 }
 
@@ -99,7 +105,7 @@ func rerunFlags(cmd *cobra.Command) []string {
 	var out []string
 	cmd.Flags().Visit(func(f *pflag.Flag) {
 		switch f.Name {
-		case "server", "format", "output":
+		case "server", "format", "output", "quiet":
 			return
 		}
 		vals := []string{f.Value.String()}

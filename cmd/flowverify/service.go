@@ -29,7 +29,7 @@ func eventLogText(ev report.Event) string {
 		dir = ev.Direction.String()
 	}
 	for _, kv := range [][2]string{{"rule", ev.Rule}, {"status", string(ev.Status)}, {"previous", string(ev.Previous)},
-		{"transport", ev.Transport}, {"direction", dir}, {"peer", ev.Peer}, {"interface", ev.Interface}} {
+		{"transport", ev.Transport}, {"direction", dir}, {"peer", ev.Peer}, {"host", ev.Host}, {"interface", ev.Interface}} {
 		if kv[1] != "" {
 			fmt.Fprintf(&b, " %s=%s", kv[0], kv[1])
 		}
