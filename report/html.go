@@ -270,7 +270,7 @@ func (v *htmlView) layoutUnexpected(r *Report) {
 			v.UnexpMore = len(r.Unexpected) - i
 			break
 		}
-		text := fmt.Sprintf("! %s %s %s %s — %s, %s", u.Direction, strings.ToUpper(u.Transport), u.Service(), u.Peer, u.Protocol, words.Count(u.Flows, "flow"))
+		text := fmt.Sprintf("! %s %s %s %s — %s, %s", u.Direction, strings.ToUpper(u.Transport), u.Service(), u.PeerLabel(), u.Protocol, words.Count(u.Flows, "flow"))
 		lines := fitLines(text, unexpW-30, false)
 		v.Unexpected = append(v.Unexpected, svgUnexpected{Y: y, Lines: lines})
 		y += 20 + lineH*float64(len(lines)-1)
@@ -481,7 +481,7 @@ svg .server { fill: var(--box); stroke: var(--fg); stroke-width: 2; }
 <h2>Blocked attempts ({{len .R.Blocked}})</h2>
 {{if .R.Blocked}}<table>
 <thead><tr><th>Rule</th><th>Initiator</th><th>Responder</th><th>Reason</th><th>Attempts</th><th>First</th></tr></thead>
-<tbody>{{range .R.Blocked}}<tr><td class="nw"><code>{{.Rule}}</code></td><td>{{.Initiator}}</td><td>{{.Responder}}</td><td class="bad">{{.Reason}}{{if .ICMP}}: {{.ICMP}}{{else if .ICMPCode}} (ICMP code {{.ICMPCode}}){{end}}</td><td class="nw">{{.Attempts}}</td><td class="nw">{{.First}}</td></tr>{{end}}</tbody>
+<tbody>{{range .R.Blocked}}<tr><td class="nw"><code>{{.Rule}}</code></td><td>{{.InitiatorLabel}}</td><td>{{.ResponderLabel}}</td><td class="bad">{{.Reason}}{{if .ICMP}}: {{.ICMP}}{{else if .ICMPCode}} (ICMP code {{.ICMPCode}}){{end}}</td><td class="nw">{{.Attempts}}</td><td class="nw">{{.First}}</td></tr>{{end}}</tbody>
 </table>{{else if .NotJudged}}<p class="idle">– not judged</p>{{else}}<p class="ok">✓ none</p>{{end}}
 </section>
 
@@ -489,7 +489,7 @@ svg .server { fill: var(--box); stroke: var(--fg); stroke-width: 2; }
 <h2>Unexpected traffic ({{len .R.Unexpected}} groups)</h2>
 {{if .R.Unexpected}}<table>
 <thead><tr><th>Direction</th><th>Protocol</th><th>Port</th><th>Peer</th><th>Recognised</th><th>Flows</th><th>Failed</th><th>First</th><th>Hint</th></tr></thead>
-<tbody>{{range .R.Unexpected}}<tr><td class="nw">{{.Direction}}</td><td class="nw">{{upper .Transport}}</td><td class="nw">{{.Port}}</td><td>{{.Peer}}</td><td>{{.Protocol}}</td><td class="nw">{{.Flows}}</td><td class="nw">{{.Failed}}</td><td class="nw">{{.First}}</td><td>{{.Hint}}</td></tr>{{end}}</tbody>
+<tbody>{{range .R.Unexpected}}<tr><td class="nw">{{.Direction}}</td><td class="nw">{{upper .Transport}}</td><td class="nw">{{.Port}}</td><td>{{.PeerLabel}}</td><td>{{.Protocol}}</td><td class="nw">{{.Flows}}</td><td class="nw">{{.Failed}}</td><td class="nw">{{.First}}</td><td>{{.Hint}}</td></tr>{{end}}</tbody>
 </table>{{else if .NotJudged}}<p class="idle">– not judged</p>{{else}}<p class="ok">✓ none</p>{{end}}
 </section>
 {{if .R.Scans}}
