@@ -298,47 +298,16 @@ func openRoles(m *matrix.Matrix) *matrix.Matrix {
 	return &c
 }
 
-// pairs groups an IPv4 and an IPv6 address seen behind one MAC that no
-// other address of either family shares: one dual-stack host. A router's
-// MAC fronts many addresses and pairs none.
-func pairs(t *flow.Table, inv *inventory) map[netip.Addr]netip.Addr {
-	type fams struct{ v4, v6 []netip.Addr }
-	by := map[[6]byte]*fams{}
-	if t != nil {
-		t.EachStation(func(a capture.Addr, mac [6]byte) {
-			na := a.Netip()
-			if inv.addrs[na] == nil || na.IsLinkLocalUnicast() {
-				return
-			}
-			f := by[mac]
-			if f == nil {
-				f = &fams{}
-				by[mac] = f
-			}
-			if na.Is4() {
-				f.v4 = append(f.v4, na)
-			} else {
-				f.v6 = append(f.v6, na)
-			}
-		})
-	}
-	out := map[netip.Addr]netip.Addr{}
-	for _, f := range by {
-		if len(f.v4) == 1 && len(f.v6) == 1 {
-			out[f.v4[0]], out[f.v6[0]] = f.v6[0], f.v4[0]
-		}
-	}
-	return out
-}
-
 func (inv *inventory) build(m *matrix.Matrix, r *report.Report, t *flow.Table) *report.Inventory {
 	out := &report.Inventory{Schema: report.InventorySchema, Inputs: r.Inputs, Server: r.Server, Others: len(inv.others),
 		Damaged: r.Summary.Damaged, Warnings: r.Warnings}
 	inv.site = newSiteModel(m)
-	partner := pairs(t, inv)
+	partner := stationPairs(t, func(a netip.Addr) bool { return inv.addrs[a] != nil })
 	servers := map[netip.Addr]bool{}
 	for _, s := range r.Server.Addresses {
-		servers[netip.MustParseAddr(s)] = true
+		if a, err := netip.ParseAddr(s); err == nil {
+			servers[a] = true
+		}
 	}
 	reached, tried := reachedBy(r, true), reachedBy(r, false)
 	addrs := make([]netip.Addr, 0, len(inv.addrs))
@@ -348,6 +317,7 @@ func (inv *inventory) build(m *matrix.Matrix, r *report.Report, t *flow.Table) *
 	slices.SortFunc(addrs, netip.Addr.Compare)
 	done := map[netip.Addr]bool{}
 	var parts []hostPart
+	var hostAddrs [][]netip.Addr // the addresses of out.Hosts[i], as read
 	for _, a := range addrs {
 		if done[a] {
 			continue
@@ -361,6 +331,7 @@ func (inv *inventory) build(m *matrix.Matrix, r *report.Report, t *flow.Table) *
 		}
 		h, hp := inv.describe(group, servers, reached, tried)
 		parts = append(parts, hp)
+		hostAddrs = append(hostAddrs, group)
 		if t != nil {
 			if mac, ok := t.MAC(capture.AddrFromNetip(a)); ok && len(group) == 2 {
 				h.MAC = net.HardwareAddr(mac[:]).String()
@@ -378,7 +349,7 @@ func (inv *inventory) build(m *matrix.Matrix, r *report.Report, t *flow.Table) *
 			went[a] = append(went[a], ids...)
 		}
 	}
-	out.Config, out.Args = siteConfig(m, r, out.Hosts, went)
+	out.Config, out.Args = siteConfig(m, r, out.Hosts, hostAddrs, went)
 	for i := range out.Hosts {
 		h := &out.Hosts[i]
 		for role, members := range out.Config.Roles {
@@ -600,81 +571,204 @@ func (sm siteModel) nameHosts(hosts []report.InventoryHost, parts []hostPart) {
 	}
 }
 
-// servesAs says whether a host's addresses are the server's.
-func servesAs(s report.Server, h report.InventoryHost) bool {
-	for _, a := range h.Addresses {
-		for _, sa := range s.Addresses {
-			x, err1 := netip.ParseAddr(a)
-			y, err2 := netip.ParseAddr(sa)
-			if err1 == nil && err2 == nil && x == y {
-				return true
+// siteBuild is the site configuration as it is built: the matrix it
+// describes the site against, the hosts each rule went to, and the roles
+// the traffic may not fill.
+type siteBuild struct {
+	m      *matrix.Matrix
+	cfg    report.SiteConfig
+	byRule map[string][]string // rule id -> the named hosts its flows went to
+	bounds roleBounds
+}
+
+// roleBounds are the roles the matrix restricts (a member given by the
+// file, a flag or a variable) and the roles of the rules that use one.
+// A restricted role is written with its own members, never with the
+// peers the traffic showed: an empty role admits any peer, and peers the
+// matrix did not list would pass a rule judged with the site file that
+// fails judged with the matrix. A rule's roles are judged together
+// (empty ones admit nothing when another lists peers), so the other
+// roles of such a rule are not filled from the traffic either.
+type roleBounds struct {
+	kept    map[string][]string // role -> its members as addresses and CIDRs
+	bounded map[string]bool
+}
+
+func boundsOf(m *matrix.Matrix) roleBounds {
+	b := roleBounds{kept: map[string][]string{}, bounded: map[string]bool{}}
+	for name, r := range m.Roles {
+		if len(r.Prefixes) == 0 {
+			continue
+		}
+		// Addresses, not the matrix's host names: the site file's
+		// hosts replace the matrix's.
+		var members []string
+		for _, p := range r.Prefixes {
+			s := p.String()
+			if p.IsSingleIP() {
+				s = p.Addr().String()
+			}
+			if !slices.Contains(members, s) {
+				members = append(members, s)
+			}
+		}
+		b.kept[name] = members
+	}
+	for _, rule := range m.Rules {
+		if slices.ContainsFunc(rule.Roles, func(role string) bool { return b.kept[role] != nil }) {
+			for _, role := range rule.Roles {
+				b.bounded[role] = true
 			}
 		}
 	}
-	return false
+	return b
 }
 
 // siteConfig writes the site as configuration: the named hosts, the
 // server, each role's members from the rules that reached them, and, for
 // a rule that reached only some of its role's members (a DC without an
 // endpoint mapper), a role of its own, so that judging with the file calls
-// nothing partial that worked.
-func siteConfig(m *matrix.Matrix, r *report.Report, hosts []report.InventoryHost, reached map[netip.Addr][]string) (report.SiteConfig, []report.SiteArg) {
-	cfg := report.SiteConfig{Hosts: map[string][]string{}, Roles: map[string][]string{}}
-	var flags []report.SiteArg
-	if m.Profile != configs.Default {
-		// Without it, -c would lay the file over the default profile:
-		// rows the site was not described with, and narrowed rules
-		// the default may not have.
-		cfg.Extends = m.Profile
-		flags = append(flags, report.SiteArg{Setting: matrix.SettingProfile, Values: []string{m.Profile}})
-	}
-	byRule := map[string][]string{}
-	for _, h := range hosts {
-		if h.Name == "" {
-			continue
-		}
-		cfg.Hosts[h.Name] = h.Addresses
-		flags = append(flags, report.SiteArg{Setting: matrix.SettingHost, Name: h.Name, Values: h.Addresses})
-		if servesAs(r.Server, h) {
-			cfg.Server = append(cfg.Server, h.Name)
-			continue
-		}
-		var rules []string
-		for _, s := range h.Addresses {
-			rules = append(rules, reached[netip.MustParseAddr(s)]...)
-		}
-		slices.Sort(rules)
-		for _, id := range slices.Compact(rules) {
-			byRule[id] = append(byRule[id], h.Name)
-		}
-	}
-	if len(cfg.Server) > 0 {
-		flags = append(flags, report.SiteArg{Setting: matrix.SettingServer, Values: slices.Clone(cfg.Server)})
-	}
+// nothing partial that worked. hosts[i] has the addresses addrs[i].
+func siteConfig(m *matrix.Matrix, r *report.Report, hosts []report.InventoryHost, addrs [][]netip.Addr, reached map[netip.Addr][]string) (report.SiteConfig, []report.SiteArg) {
+	sb := &siteBuild{m: m, cfg: report.SiteConfig{Hosts: map[string][]string{}, Roles: map[string][]string{}},
+		byRule: map[string][]string{}, bounds: boundsOf(m)}
+	flags := sb.hosts(r, hosts, addrs, reached)
+	cfg := &sb.cfg
 	for _, rule := range m.Rules {
 		for _, role := range rule.Roles {
-			for _, h := range byRule[rule.ID] {
+			if sb.bounds.bounded[role] {
+				continue
+			}
+			for _, h := range sb.byRule[rule.ID] {
 				if !slices.Contains(cfg.Roles[role], h) {
 					cfg.Roles[role] = append(cfg.Roles[role], h)
 				}
 			}
 		}
 	}
-	narrow(m, &cfg, byRule)
+	sb.narrow()
+	for name, members := range sb.bounds.kept {
+		cfg.Roles[name] = members
+		cfg.Kept = append(cfg.Kept, name)
+	}
+	slices.Sort(cfg.Kept)
+	if m.ConfigFile != "" {
+		sb.fileRoles()
+	}
 	roles := make([]string, 0, len(cfg.Roles))
 	for name := range cfg.Roles {
 		roles = append(roles, name)
 	}
 	slices.Sort(roles)
-	flagRoles := rolesForFlags(m, byRule)
+	flagRoles := rolesForFlags(m, sb.byRule, sb.bounds)
 	for _, name := range roles {
 		slices.Sort(cfg.Roles[name])
 		if members := flagRoles[name]; len(members) > 0 {
 			flags = append(flags, report.SiteArg{Setting: matrix.SettingRole, Name: name, Values: members})
 		}
 	}
-	return cfg, flags
+	return sb.sorted(), flags
+}
+
+// hosts names the hosts and the server in the configuration and notes
+// which named hosts each rule went to; it returns the flags so far.
+func (sb *siteBuild) hosts(r *report.Report, hosts []report.InventoryHost, addrs [][]netip.Addr, reached map[netip.Addr][]string) []report.SiteArg {
+	var flags []report.SiteArg
+	cfg := &sb.cfg
+	if sb.m.Profile != configs.Default {
+		// Without it, -c would lay the file over the default profile:
+		// rows the site was not described with, and narrowed rules
+		// the default may not have.
+		cfg.Extends = sb.m.Profile
+		flags = append(flags, report.SiteArg{Setting: matrix.SettingProfile, Values: []string{sb.m.Profile}})
+	}
+	servers := map[netip.Addr]bool{}
+	for _, s := range r.Server.Addresses {
+		if a, err := netip.ParseAddr(s); err == nil {
+			servers[a] = true
+		}
+	}
+	for i, h := range hosts {
+		if h.Name == "" {
+			continue
+		}
+		cfg.Hosts[h.Name] = h.Addresses
+		flags = append(flags, report.SiteArg{Setting: matrix.SettingHost, Name: h.Name, Values: h.Addresses})
+		if slices.ContainsFunc(addrs[i], func(a netip.Addr) bool { return servers[a] }) {
+			cfg.Server = append(cfg.Server, h.Name)
+			continue
+		}
+		var rules []string
+		for _, a := range addrs[i] {
+			rules = append(rules, reached[a]...)
+		}
+		slices.Sort(rules)
+		for _, id := range slices.Compact(rules) {
+			sb.byRule[id] = append(sb.byRule[id], h.Name)
+		}
+	}
+	if len(cfg.Server) > 0 {
+		flags = append(flags, report.SiteArg{Setting: matrix.SettingServer, Values: slices.Clone(cfg.Server)})
+	}
+	return flags
+}
+
+// fileRoles makes the roles of a site file laid over a matrix file (-c)
+// those its rules use: its roles replace the file's, so a role the file
+// declares and the traffic gave no member is written empty (any peer, as
+// the file has it), and a role whose every rule now has a role of its own
+// is left out, with its place in the diagram: a role that no rule or
+// ignore entry uses and the profile does not declare does not load.
+func (sb *siteBuild) fileRoles() {
+	own := map[string][]string{}
+	for _, r := range sb.cfg.Rules {
+		own[r.ID] = r.Role
+	}
+	used := map[string]bool{}
+	for _, rule := range sb.m.Rules {
+		roles := rule.Roles
+		if o, ok := own[rule.ID]; ok {
+			roles = o
+		}
+		for _, role := range roles {
+			used[role] = true
+		}
+	}
+	for _, g := range sb.m.Ignore {
+		for _, role := range g.Roles() {
+			used[role] = true
+		}
+	}
+	for role := range used {
+		if sb.cfg.Roles[role] == nil {
+			sb.cfg.Roles[role] = []string{}
+		}
+	}
+	// The profile's own roles load unused: kept, with their members.
+	if pm, err := matrix.Load(matrix.LoadOptions{Profile: sb.m.Profile}); err == nil {
+		for _, role := range pm.RoleOrder {
+			used[role] = used[role] || sb.cfg.Roles[role] != nil
+		}
+	}
+	for role := range sb.cfg.Roles {
+		if used[role] {
+			continue
+		}
+		delete(sb.cfg.Roles, role)
+		if sb.cfg.Site != nil {
+			for i, g := range sb.cfg.Site.Groups {
+				sb.cfg.Site.Groups[i].Roles = slices.DeleteFunc(g.Roles, func(n string) bool { return n == role })
+			}
+		}
+	}
+}
+
+// sorted is the configuration with its lists in a stable order.
+func (sb *siteBuild) sorted() report.SiteConfig {
+	for _, ms := range sb.cfg.Roles {
+		slices.Sort(ms)
+	}
+	return sb.cfg
 }
 
 // narrow gives a rule that reached only some of its roles' members a role
@@ -682,10 +776,13 @@ func siteConfig(m *matrix.Matrix, r *report.Report, hosts []report.InventoryHost
 // worked. The new role is no role of the matrix's diagram: the file also
 // draws it in the box of the rule's first role, or the rule would leave
 // its box for "Other" (site.groups is a list, so the file gives it whole).
-func narrow(m *matrix.Matrix, cfg *report.SiteConfig, byRule map[string][]string) {
+// A rule with a role the traffic may not fill (roleBounds) keeps its
+// roles.
+func (sb *siteBuild) narrow() {
+	m, cfg, byRule := sb.m, &sb.cfg, sb.byRule
 	boxed := map[string][]string{} // a role of the matrix -> the new roles drawn with it
 	for _, rule := range m.Rules {
-		if len(rule.Roles) == 0 || len(byRule[rule.ID]) == 0 {
+		if len(rule.Roles) == 0 || len(byRule[rule.ID]) == 0 || sb.bounds.bounded[rule.Roles[0]] {
 			continue
 		}
 		var members []string
@@ -736,13 +833,15 @@ func ownRole(m *matrix.Matrix, cfg *report.SiteConfig, id string) string {
 // hosts every rule that uses it and went anywhere went to; a rule whose
 // hosts its roles then fail to cover has its roles emptied (any peer), so
 // that none of its flows turns unexpected. Both only widen what a role
-// admits, so the flags judge the capture as the file does.
-func rolesForFlags(m *matrix.Matrix, byRule map[string][]string) map[string][]string {
+// admits over what the traffic showed, so the flags judge the capture as
+// the file does. A role the matrix restricts is given as the matrix has
+// it, and the rules that use one are left out (roleBounds), as in the file.
+func rolesForFlags(m *matrix.Matrix, byRule map[string][]string, bounds roleBounds) map[string][]string {
 	members := map[string][]string{}
 	seen := map[string]bool{}
 	for _, rule := range m.Rules {
 		went := byRule[rule.ID]
-		if len(went) == 0 {
+		if len(went) == 0 || slices.ContainsFunc(rule.Roles, func(r string) bool { return bounds.bounded[r] }) {
 			continue
 		}
 		for _, role := range rule.Roles {
@@ -775,6 +874,9 @@ func rolesForFlags(m *matrix.Matrix, byRule map[string][]string) map[string][]st
 				}
 			}
 		}
+	}
+	for name, ms := range bounds.kept {
+		members[name] = slices.Clone(ms)
 	}
 	for _, ms := range members {
 		slices.Sort(ms)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/netip"
 	"reflect"
 	"slices"
 	"sort"
@@ -122,6 +123,9 @@ type SiteConfig struct {
 	// Site holds the diagram's boxes when a narrowed rule's own role
 	// must be drawn where the rule's first role is.
 	Site *SiteGroups `json:"site,omitempty" yaml:"site,omitempty"`
+	// Kept are the roles the matrix restricts, written with its members
+	// whatever the traffic showed: a site file never widens a role.
+	Kept []string `json:"kept,omitempty" yaml:"-"`
 	// Base is the matrix file (-c) the site was described with, if any:
 	// the site file carries it, as -c takes one file and lays it over a
 	// profile, so that rules and settings of that file are not lost.
@@ -141,21 +145,26 @@ type SiteRule struct {
 	Role []string `json:"role" yaml:"role,flow"`
 }
 
+// FormatYAML is the inventory's site file: a matrix file for -c. The
+// inventory's other formats are the report's FormatText, FormatJSON and
+// FormatCSV.
+const FormatYAML = "yaml"
+
 // InventoryFormats are the formats 'hosts' writes.
-func InventoryFormats() []string { return []string{"text", "json", "csv", "yaml"} }
+func InventoryFormats() []string { return []string{FormatText, FormatJSON, FormatCSV, FormatYAML} }
 
 // WriteInventory renders an inventory.
 func WriteInventory(w io.Writer, inv *Inventory, format string) error {
 	switch format {
-	case "json":
+	case FormatJSON:
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(inv)
-	case "csv":
+	case FormatCSV:
 		return writeInventoryCSV(w, inv)
-	case "yaml":
+	case FormatYAML:
 		return writeSiteYAML(w, inv)
-	case "text":
+	case FormatText:
 		return writeInventoryText(w, inv)
 	}
 	return fmt.Errorf("unknown format %q (%s)", format, strings.Join(InventoryFormats(), ", "))
@@ -300,12 +309,11 @@ func writeInventoryCSV(w io.Writer, inv *Inventory) error {
 // must hold exactly the site configuration (laid over the matrix file it
 // was described with, if any): a name can never add a key.
 func writeSiteYAML(w io.Writer, inv *Inventory) error {
-	base, err := baseMapping(inv.Config.Base)
+	base, baseHead, err := baseMapping(inv.Config.Base)
 	if err != nil {
 		return fmt.Errorf("the matrix file the site was described with: %w", err)
 	}
 	cfg := inv.Config
-	cfg.Roles = withBaseRoles(cfg.Roles, base)
 	var root yaml.Node
 	if err := root.Encode(cfg); err != nil {
 		return err
@@ -316,8 +324,9 @@ func writeSiteYAML(w io.Writer, inv *Inventory) error {
 	}
 	root.HeadComment = strings.Join(head, "\n")
 	commentSite(&root)
+	commentKept(mappingValue(&root, "roles"), cfg.Kept)
 	if base != nil {
-		layBase(&root, base)
+		layBase(&root, base, baseHead)
 	}
 	if len(root.Content) == 0 {
 		// Nothing but choices: comments alone, not "{}", so that
@@ -336,6 +345,9 @@ func writeSiteYAML(w io.Writer, inv *Inventory) error {
 	check := sameSite(b.Bytes(), cfg)
 	if base != nil {
 		check = sameLaidSite(b.Bytes(), cfg)
+	}
+	if check == nil {
+		check = siteLoads(b.Bytes(), cfg)
 	}
 	if check != nil {
 		return fmt.Errorf("the site file does not read back as written: %w", check)
@@ -461,12 +473,13 @@ func commentSite(root *yaml.Node) {
 }
 
 // mappingValue is the value of key in a mapping node, nil without one.
+// Keys match in any case, as the matrix's loader matches them.
 func mappingValue(n *yaml.Node, key string) *yaml.Node {
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
+		if strings.EqualFold(n.Content[i].Value, key) {
 			return n.Content[i+1]
 		}
 	}
@@ -474,39 +487,34 @@ func mappingValue(n *yaml.Node, key string) *yaml.Node {
 }
 
 // baseMapping reads the matrix file the site was described with: its
-// top-level mapping, nil without a file (or an empty one).
-func baseMapping(data []byte) (*yaml.Node, error) {
+// top-level mapping, nil without a file (or an empty one), and the
+// document's opening comment, which is not the mapping's.
+func baseMapping(data []byte) (*yaml.Node, string, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if len(doc.Content) == 0 {
-		return nil, nil
+		return nil, "", nil
 	}
 	if doc.Content[0].Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("not a mapping")
+		return nil, "", fmt.Errorf("not a mapping")
 	}
-	return doc.Content[0], nil
+	return doc.Content[0], doc.HeadComment, nil
 }
 
-// withBaseRoles adds to the site's roles, empty (any peer, as the
-// inventory read them), those the matrix file declares and the capture
-// gave no member: the file's rules and ignore entries still name them.
-func withBaseRoles(roles map[string][]string, base *yaml.Node) map[string][]string {
-	declared := mappingValue(base, "roles")
-	if declared == nil || len(declared.Content) == 0 {
-		return roles
+// commentKept says, on the line of each role the matrix restricts, that
+// its members are the matrix's: whoever reads the file should know the
+// traffic did not give them, and that emptying the list admits any peer.
+func commentKept(roles *yaml.Node, kept []string) {
+	if roles == nil {
+		return
 	}
-	out := maps.Clone(roles)
-	if out == nil {
-		out = map[string][]string{}
-	}
-	for i := 0; i+1 < len(declared.Content); i += 2 {
-		if name := declared.Content[i].Value; out[name] == nil {
-			out[name] = []string{}
+	for i := 0; i+1 < len(roles.Content); i += 2 {
+		if slices.Contains(kept, roles.Content[i].Value) {
+			roles.Content[i].LineComment = "the matrix's own members, kept: the capture does not widen a role it restricts"
 		}
 	}
-	return out
 }
 
 // layBase lays the site over the matrix file it was described with, as
@@ -514,23 +522,36 @@ func withBaseRoles(roles map[string][]string, base *yaml.Node) map[string][]stri
 // narrowed rules set the role of the file's entry of that id (a second
 // entry would be a duplicate) or are added; its diagram boxes replace the
 // file's site.groups; everything else of the file stays as it was, its
-// comments included.
-func layBase(root, base *yaml.Node) {
+// comments included. Keys match in any case, as the loader matches them:
+// a file's Server is its server. The comments above a replaced key (the
+// file's opening one, when it is the first) move to the next key kept,
+// and an alias to an anchor the file defined in a replaced value gets a
+// copy of the value (resolveAliases).
+func layBase(root, base *yaml.Node, docHead string) {
 	ours := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		ours[root.Content[i].Value] = root.Content[i+1]
 	}
+	var heads []string // comments of replaced keys, for the next key kept
+	if docHead != "" {
+		heads = append(heads, docHead)
+	}
 	for i := 0; i+1 < len(base.Content); i += 2 {
 		k, v := base.Content[i], base.Content[i+1]
-		switch k.Value {
+		switch strings.ToLower(k.Value) {
 		case "extends", "server", "hosts", "roles":
-			continue // the site's (extends: the profile the matrix was built on)
+			// The site's (extends: the profile the matrix was built on).
+			if k.HeadComment != "" {
+				heads = append(heads, k.HeadComment)
+			}
+			continue
 		case "rules":
 			if r := ours["rules"]; r != nil {
 				r.Content = mergeRuleNodes(v.Content, r.Content)
-				setComment(root, "rules", "The rules of the matrix file the site was described with. Those that\n"+
+				setComment(root, "rules", joinComments(append(heads, k.HeadComment, "The rules of the matrix file the site was described with. Those that\n"+
 					"reached only some of their role's members have a role of their own:\n"+
-					"judged with the whole role they would be partial.")
+					"judged with the whole role they would be partial.")))
+				heads = nil
 				continue
 			}
 		case "site":
@@ -543,14 +564,63 @@ func layBase(root, base *yaml.Node) {
 				continue
 			}
 		}
+		if len(heads) > 0 {
+			k.HeadComment = joinComments(append(heads, k.HeadComment))
+			heads = nil
+		}
 		root.Content = append(root.Content, k, v)
 	}
+	if len(heads) > 0 {
+		root.FootComment = joinComments(append(heads, root.FootComment))
+	}
+	resolveAliases(root, map[string]*yaml.Node{})
+}
+
+// joinComments joins the comments given, blank ones left out.
+func joinComments(cs []string) string {
+	return strings.Join(slices.DeleteFunc(cs, func(c string) bool { return c == "" }), "\n")
+}
+
+// resolveAliases walks the laid file in the order it is written and
+// replaces an alias whose anchor is not defined before it (the anchor
+// was in a value the site replaced, or comes later now that the site's
+// keys lead) with a copy of the value it stood for: the file reads back
+// with the values the matrix file gave, and no "unknown anchor".
+// defined maps each anchor to the node it names at this point.
+func resolveAliases(n *yaml.Node, defined map[string]*yaml.Node) {
+	for i, c := range n.Content {
+		if c.Kind == yaml.AliasNode && defined[c.Value] != c.Alias {
+			c = unanchored(c.Alias)
+			n.Content[i] = c
+		}
+		if c.Anchor != "" {
+			defined[c.Anchor] = c
+		}
+		resolveAliases(c, defined)
+	}
+}
+
+// unanchored is a deep copy of a node without its anchors: its aliases
+// are copied as aliases, for resolveAliases to judge in their place.
+func unanchored(n *yaml.Node) *yaml.Node {
+	c := *n
+	c.Anchor = ""
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, e := range n.Content {
+		if e.Kind == yaml.AliasNode {
+			a := *e
+			c.Content[i] = &a
+			continue
+		}
+		c.Content[i] = unanchored(e)
+	}
+	return &c
 }
 
 // setComment sets the comment above a key of a mapping node.
 func setComment(n *yaml.Node, key, text string) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
+		if strings.EqualFold(n.Content[i].Value, key) {
 			n.Content[i].HeadComment = text
 		}
 	}
@@ -559,7 +629,7 @@ func setComment(n *yaml.Node, key, text string) {
 // setMapping sets key in a mapping node, adding it when missing.
 func setMapping(n *yaml.Node, key string, val *yaml.Node) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
+		if strings.EqualFold(n.Content[i].Value, key) {
 			n.Content[i+1] = val
 			return
 		}
@@ -616,13 +686,14 @@ func sameSite(data []byte, want SiteConfig) error {
 }
 
 // sameLaidSite reads back a site file laid over a matrix file: as values,
-// it must be the file's with the site's keys laid over it as layBase
-// does, nothing more.
+// with keys in lower case as the loader reads them, it must be the file's
+// with the site's keys laid over it as layBase does, nothing more.
 func sameLaidSite(data []byte, cfg SiteConfig) error {
-	want := map[string]any{}
-	if err := yaml.Unmarshal(cfg.Base, &want); err != nil {
+	var base any
+	if err := yaml.Unmarshal(cfg.Base, &base); err != nil {
 		return err
 	}
+	want, _ := foldKeys(base).(map[string]any)
 	for _, k := range []string{"extends", "server", "hosts", "roles"} {
 		delete(want, k)
 	}
@@ -650,14 +721,103 @@ func sameLaidSite(data []byte, cfg SiteConfig) error {
 			want[k] = v
 		}
 	}
-	var got map[string]any
+	var got any
 	if err := yaml.Unmarshal(data, &got); err != nil {
 		return err
 	}
-	if !reflect.DeepEqual(got, want) {
+	if got = foldKeys(got); !reflect.DeepEqual(got, want) {
 		return fmt.Errorf("read %v, meant %v", got, want)
 	}
 	return nil
+}
+
+// foldKeys is a decoded value with every mapping key in lower case.
+func foldKeys(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[strings.ToLower(k)] = foldKeys(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = foldKeys(e)
+		}
+		return out
+	}
+	return v
+}
+
+// siteLoads loads a written site file with the loader analyze -c uses:
+// it must load, and give the hosts, the server, the roles, the narrowed
+// rules' roles and the diagram's boxes the site was described with. A
+// file that read back right as YAML can still mean another matrix (a key
+// the loader reads otherwise, a role left undefined): this is what -c
+// will judge with.
+func siteLoads(data []byte, cfg SiteConfig) error {
+	m, err := matrix.Load(matrix.LoadOptions{ConfigFile: "the site file", ConfigData: data})
+	if err != nil {
+		return err
+	}
+	var errs []string
+	check := func(what string, got, want []string) {
+		got, want = slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))
+		if !slices.Equal(got, want) {
+			errs = append(errs, fmt.Sprintf("%s %v, meant %v", what, got, want))
+		}
+	}
+	check("hosts", m.HostOrder, slices.Collect(maps.Keys(cfg.Hosts)))
+	var server []string
+	for name, addrs := range cfg.Hosts {
+		if h := m.Hosts[name]; h != nil {
+			check("host "+name, addrStrings(h.Addrs), addrs)
+		}
+		if slices.Contains(cfg.Server, name) {
+			server = append(server, addrs...)
+		}
+	}
+	if len(cfg.Server) > 0 {
+		check("server", addrStrings(m.Server), server)
+	}
+	for name, members := range cfg.Roles {
+		if r := m.Roles[name]; r == nil {
+			errs = append(errs, "role "+name+" is not defined")
+		} else {
+			check("role "+name, r.Members, members)
+		}
+	}
+	for _, sr := range cfg.Rules {
+		i := slices.IndexFunc(m.Rules, func(r matrix.Rule) bool { return r.ID == sr.ID })
+		if i < 0 {
+			errs = append(errs, "rule "+sr.ID+" is not defined")
+		} else {
+			check("rule "+sr.ID, m.Rules[i].Roles, sr.Role)
+		}
+	}
+	if cfg.Site != nil {
+		var got, want []string
+		for _, g := range m.Site.Groups {
+			got = append(got, g.Name+": "+strings.Join(g.Roles, ","))
+		}
+		for _, g := range cfg.Site.Groups {
+			want = append(want, g.Name+": "+strings.Join(g.Roles, ","))
+		}
+		check("groups", got, want)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("loads as another site: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func addrStrings(as []netip.Addr) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.String()
+	}
+	return out
 }
 
 // mergeRuleValues is mergeRuleNodes over decoded values.

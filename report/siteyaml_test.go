@@ -164,11 +164,21 @@ rules:
 		{"no file", "", []string{"server", "hosts", "roles", "rules", "site"}, false},
 		{"custom file", custom, []string{"server", "hosts", "roles", "rules", "site", "name", "remove_rules"}, false},
 		{"file that is no mapping", "- a\n- b\n", nil, true},
+		// The configuration leaves out a role the file restricts: the
+		// writer refuses rather than leave the file's rule a role of any
+		// peer, or no role at all.
+		{"role of the file left out", custom, nil, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			inv := siteInventory("day.pcap", "a domain controller")
 			inv.Config.Site = groups
 			inv.Config.Base = []byte(c.base)
+			if c.base == custom && !c.err {
+				// As the inventory gives it: the file's members, as
+				// addresses (the site's hosts replace the file's).
+				inv.Config.Roles["file-servers"] = []string{"192.0.2.1"}
+				inv.Config.Kept = []string{"file-servers"}
+			}
 			var b bytes.Buffer
 			err := WriteInventory(&b, inv, "yaml")
 			if c.err {
@@ -219,8 +229,13 @@ rules:
 			if _, ok := rules["access-analyzer-8080"]; ok {
 				t.Errorf("the rule the file removes is back")
 			}
-			if r := m.Roles["file-servers"]; r == nil || len(r.Members) != 0 {
-				t.Errorf("file-servers is %+v, want declared and empty (the capture gave it none)", r)
+			// The capture gave file-servers no member: the file's stays,
+			// and says so, or smb-out would pass for any peer.
+			if r := m.Roles["file-servers"]; r == nil || fmt.Sprint(r.Prefixes) != "[192.0.2.1/32]" {
+				t.Errorf("file-servers is %+v, want the file's 192.0.2.1 alone", r)
+			}
+			if !bytes.Contains(b.Bytes(), []byte("file-servers: # the matrix's own members, kept")) {
+				t.Errorf("the kept role has no word on its line:\n%s", b.Bytes())
 			}
 			if m.Hosts["old"] != nil {
 				t.Errorf("the file's host old is kept beside the site's")
@@ -262,4 +277,91 @@ func FuzzUndecidedSiteYAML(f *testing.F) {
 			}
 		}
 	})
+}
+
+// layOver writes the small site over a matrix file, as the CLI does with
+// -c: the site's DC box drawn with the narrowed rule's role.
+func layOver(t *testing.T, base string) ([]byte, error) {
+	t.Helper()
+	inv := siteInventory("day.pcap", "a domain controller")
+	inv.Config.Site = &SiteGroups{Groups: []SiteGroup{
+		{Name: "Domain controllers", Side: SideRight, Roles: []string{"domain-controllers", "adws-out-peers"}},
+	}}
+	inv.Config.Base = []byte(base)
+	var b bytes.Buffer
+	err := WriteInventory(&b, inv, FormatYAML)
+	return b.Bytes(), err
+}
+
+// The matrix file's keys in another case are the same keys to the
+// loader: the site's server, hosts, roles and rules replace or narrow
+// them, and the file written loads as the site described, never with the
+// file's server or without the site's roles.
+func TestSiteYAMLOddCaseKeys(t *testing.T) {
+	for _, base := range []string{
+		"Server: [192.0.2.99]\nname: acme\n",
+		"SERVER: auto\nname: acme\n",
+		"name: acme\nRoles:\n  domain-controllers: [192.0.2.50]\n",
+		"name: acme\nHOSTS:\n  old: [192.0.2.77]\n",
+		"name: acme\nRules:\n  - id: adws-out\n    description: odd case\n",
+		"name: acme\nrules:\n  - ID: adws-out\n    Role: [domain-controllers]\n",
+		"Extends: threatmanager\nname: acme\n",
+	} {
+		data, err := layOver(t, base)
+		if err != nil {
+			t.Errorf("base %q: %v", base, err)
+			continue
+		}
+		m := loadSite(t, data)
+		if fmt.Sprint(m.Server) != "[10.20.0.10]" || m.Hosts["old"] != nil || m.Name != "acme" {
+			t.Errorf("base %q: server %v, host old %v, name %q; want the site's 10.20.0.10, no old, acme\n%s", base, m.Server, m.Hosts["old"], m.Name, data)
+		}
+		if r := m.Roles["domain-controllers"]; r == nil || !slices.Equal(r.Members, []string{"dc1"}) {
+			t.Errorf("base %q: domain-controllers %+v, want the site's dc1\n%s", base, r, data)
+		}
+		for _, r := range m.Rules {
+			if r.ID == "adws-out" && !slices.Equal(r.Roles, []string{"adws-out-peers"}) {
+				t.Errorf("base %q: adws-out has roles %v, want its own\n%s", base, r.Roles, data)
+			}
+		}
+	}
+}
+
+// An anchor the matrix file defines in a value the site replaces (its
+// server, a role, a narrowed rule's role) still serves the file's
+// aliases: the file written loads, with the values the aliases stood for.
+func TestSiteYAMLAnchorInReplacedValue(t *testing.T) {
+	for _, c := range []struct{ base, description string }{
+		{"name: acme\nserver: &srv 192.0.2.99\ndescription: *srv\n", "192.0.2.99"},
+		{"name: acme\nhosts:\n  old: [&a 192.0.2.77]\nroles:\n  domain-controllers: [old]\ndescription: *a\n", "192.0.2.77"},
+		{"name: acme\nrules:\n  - id: adws-out\n    role: &r [domain-controllers]\n    description: &d AD web\nignore:\n  - {id: ig1, transport: tcp, ports: \"9999\", role: *r}\ndescription: *d\n", "AD web"},
+	} {
+		data, err := layOver(t, c.base)
+		if err != nil {
+			t.Errorf("base %q: %v", c.base, err)
+			continue
+		}
+		if m := loadSite(t, data); m.Description != c.description {
+			t.Errorf("base %q: description %q, want %q\n%s", c.base, m.Description, c.description, data)
+		}
+	}
+}
+
+// The matrix file's opening comment stays, whether the parser gives it
+// to the document or to a first key the site replaces.
+func TestSiteYAMLKeepsOpeningComment(t *testing.T) {
+	for _, base := range []string{
+		"# My site file. Owner: ops.\nserver: [192.0.2.99]\nname: acme\n",
+		"# My site file. Owner: ops.\n\nserver: [192.0.2.99]\nname: acme\n",
+		"# My site file. Owner: ops.\nroles:\n  domain-controllers: []\n",
+	} {
+		data, err := layOver(t, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), "# My site file. Owner: ops.") {
+			t.Errorf("base %q: the file's opening comment is lost:\n%s", base, data)
+		}
+		loadSite(t, data)
+	}
 }

@@ -20,7 +20,10 @@ const envPrefix = "FLOWVERIFY"
 
 // LoadOptions says where the matrix comes from and what overrides it.
 type LoadOptions struct {
-	ConfigFile string   // user's file, merged over the embedded default
+	ConfigFile string // user's file, merged over the embedded default
+	// ConfigData, when set, is the user's file itself, read as if from
+	// ConfigFile (which still names it).
+	ConfigData []byte
 	Environ    []string // environment (os.Environ()); FLOWVERIFY_* entries override
 	Profile    string   // shipped profile to start from (default configs.Default)
 	// ProfileData, when set, is the profile's YAML itself instead of a
@@ -95,7 +98,7 @@ func Load(opt LoadOptions) (*Matrix, error) {
 }
 
 func load(opt LoadOptions) (*Matrix, []byte, error) {
-	user, data, err := readUser(opt.ConfigFile)
+	user, data, err := readUser(opt.ConfigFile, opt.ConfigData)
 	if err != nil {
 		return nil, data, err
 	}
@@ -143,13 +146,15 @@ func load(opt LoadOptions) (*Matrix, []byte, error) {
 
 // readUser reads the user's file, if one is given; data is returned even
 // with an error, for the error's line.
-func readUser(file string) (*viper.Viper, []byte, error) {
+func readUser(file string, data []byte) (*viper.Viper, []byte, error) {
 	if file == "" {
 		return nil, nil, nil
 	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, data, &ConfigError{Source: file, Err: err}
+	var err error
+	if data == nil {
+		if data, err = os.ReadFile(file); err != nil {
+			return nil, data, &ConfigError{Source: file, Err: err}
+		}
 	}
 	if len(data) > maxConfigSize {
 		return nil, data, &ConfigError{Source: file, Msg: fmt.Sprintf("%d bytes is too large for a matrix (limit %d)", len(data), maxConfigSize)}

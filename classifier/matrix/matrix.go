@@ -215,6 +215,9 @@ type IgnoreRule struct {
 	roles       []string
 }
 
+// Roles are the roles an ignore entry names.
+func (g IgnoreRule) Roles() []string { return g.roles }
+
 // Limits configures the flow table.
 type Limits struct {
 	MaxFlows     int

@@ -73,7 +73,7 @@ func newHostsCmd(stdout, stderr io.Writer, environ []string) *cobra.Command {
 		},
 	}
 	mf.register(cmd, "the server's addresses or host name, or auto (default) to infer them from the traffic")
-	cmd.Flags().StringVarP(&format, "format", "f", "text", "output format: "+strings.Join(report.InventoryFormats(), "|")+" (yaml: a matrix file for -c)")
+	cmd.Flags().StringVarP(&format, "format", "f", report.FormatText, "output format: "+strings.Join(report.InventoryFormats(), "|")+" ("+report.FormatYAML+": a matrix file for -c)")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to FILE instead of stdout")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
 	return cmd

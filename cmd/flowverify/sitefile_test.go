@@ -115,7 +115,14 @@ func TestSiteFileUnderCustomMatrix(t *testing.T) {
 // with these flags.
 func ruleStatuses(t *testing.T, flags ...string) map[string]string {
 	t.Helper()
-	r := flowverify(t, nil, append(append([]string{"analyze", "-f", "json"}, flags...), sampleFile)...)
+	return ruleStatusesOf(t, sampleFile, flags...)
+}
+
+// ruleStatusesOf is every rule's status when a capture is analyzed with
+// these flags.
+func ruleStatusesOf(t *testing.T, capture string, flags ...string) map[string]string {
+	t.Helper()
+	r := flowverify(t, nil, append(append([]string{"analyze", "-f", "json"}, flags...), capture)...)
 	if r.code > 1 {
 		t.Fatalf("analyze %v: exit %d: %s", flags, r.code, r.stderr)
 	}
@@ -133,4 +140,44 @@ func ruleStatuses(t *testing.T, flags ...string) map[string]string {
 		out[rule.ID] = rule.Status
 	}
 	return out
+}
+
+// A role the -c file restricts stays restricted in the site file, whether
+// the capture hosts read showed peers on its rule (the sample day: the
+// server opens SMB to its DCs, which are no file servers of the file) or
+// none (all-good): an empty or replaced role would pass the rule for
+// peers the file never allowed. Judged on another capture, whose SMB
+// goes to a peer the file does not list, the rule still fails with the
+// site file as it does with the file.
+func TestSiteFileKeepsRestrictedRole(t *testing.T) {
+	const custom = "roles:\n  file-servers: [192.0.2.1]\nrules:\n" + smbRule
+	smb := filepath.Join(pcapDir, "ndpi_smb2_deletefile.pcap")
+	const smbClient = "192.168.1.118" // opens tcp/445 to 192.168.1.187
+	for _, described := range []string{sampleFile, filepath.Join(scenarioDir, "all-good.pcap")} {
+		t.Run(filepath.Base(described), func(t *testing.T) {
+			dir := t.TempDir()
+			file, site := filepath.Join(dir, "custom.yaml"), filepath.Join(dir, "site.yaml")
+			if err := os.WriteFile(file, []byte(custom), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if r := flowverify(t, nil, "hosts", "-c", file, "-f", "yaml", "-o", site, described); r.code != 0 {
+				t.Fatalf("hosts: exit %d: %s", r.code, r.stderr)
+			}
+			data, err := os.ReadFile(site)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(data), "192.0.2.1") {
+				t.Errorf("the site file drops the members the file gave file-servers:\n%s", data)
+			}
+			want := ruleStatusesOf(t, smb, "-c", file, "-s", smbClient)
+			got := ruleStatusesOf(t, smb, "-c", site, "-s", smbClient)
+			if want["smb-out"] == "ok" || got["smb-out"] != want["smb-out"] {
+				t.Errorf("smb-out to a peer file-servers does not list: %q with the site file, %q with the file", got["smb-out"], want["smb-out"])
+			}
+			if got, want := ruleStatusesOf(t, described, "-c", site), ruleStatusesOf(t, described, "-c", file, "-s", "10.20.0.10"); !maps.Equal(got, want) && described == sampleFile {
+				t.Errorf("judged with the site file:\n%v\nwith the file and --server:\n%v", got, want)
+			}
+		})
+	}
 }
