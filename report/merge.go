@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/flowverify/flowverify/internal/words"
 	"slices"
 	"sort"
 	"strings"
@@ -113,7 +114,7 @@ func (mg *merger) add(r *Report) {
 	judge := !r.NoServer() || !mg.judged
 	if r.NoServer() {
 		if mg.judged {
-			mg.warn(fmt.Sprintf("%s: no server was known, nothing was judged: its %d flows are counted in not_judged, not against the matrix", inputNames(r), r.Summary.NotJudged))
+			mg.warn(fmt.Sprintf("%s: no server was known, nothing was judged: its %s counted in not_judged, not against the matrix", inputNames(r), flowsAre(r.Summary.NotJudged)))
 		}
 		mg.addCandidates(r.Server.Candidates)
 	}
@@ -457,4 +458,12 @@ func mergeTimelines(reports []*Report, start, end string) *Timeline {
 		place(out.Unexpected, tl.Unexpected, s, e)
 	}
 	return out
+}
+
+// flowsAre words a count of flows with its verb: "1 flow is", "3 flows are".
+func flowsAre(n int) string {
+	if n == 1 {
+		return words.Count(n, "flow") + " is"
+	}
+	return words.Count(n, "flow") + " are"
 }
