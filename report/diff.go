@@ -118,7 +118,7 @@ func Compare(base, cur *Report) Diff {
 	}
 	for _, u := range d.NewUnexpected {
 		d.Regression = true
-		d.Reasons = append(d.Reasons, fmt.Sprintf("new unexpected traffic: %s %s %s with %s", u.Transport, u.Direction, u.Service(), u.Peer))
+		d.Reasons = append(d.Reasons, fmt.Sprintf("new unexpected traffic: %s %s %s with %s", u.Transport, u.Direction, u.Service(), u.PeerLabel()))
 	}
 	return d
 }

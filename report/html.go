@@ -393,7 +393,7 @@ svg .server { fill: var(--box); stroke: var(--fg); stroke-width: 2; }
 <div class="muted">matrix <b>{{.R.Matrix.Name}}</b> (profile {{.R.Matrix.Profile}}{{if .R.Matrix.Config}}, with {{.R.Matrix.Config}}{{end}}) · server {{.Server}} ({{.R.Server.Source}}) · {{.R.Window.Start}} – {{.R.Window.End}} · {{.R.Tool.Name}} {{.R.Tool.Version}}</div>
 <p class="verdict {{headclass .R.Summary.Verdict}}">{{headtext .R.Summary.Verdict}}{{with progress .R}} ({{.}}){{end}}</p>
 {{- if .NotJudged}}
-<p class="why" id="why">{{with .Why}}Why: {{.}}. {{end}}Every flow read is counted as not judged; none is a finding and none conforms.</p>
+<p class="why" id="why">{{with .Why}}Why: {{.}}. {{end}}Every flow read is counted as not judged: no rule is judged and none conforms.</p>
 {{- end}}
 <p class="findings">{{range .Findings}}<span><b>{{.V}}</b> {{.K}}</span>{{end}}<span class="muted">{{.R.Summary.Packets}} packets, {{count .R.Summary.Flows "flow"}}{{if .NotJudged}}, {{.R.Summary.NotJudged}} not judged{{end}}</span></p>
 </header>
