@@ -166,7 +166,12 @@ func (mg *merger) add(r *Report) {
 		})
 	}
 	out.Warnings = append(out.Warnings, r.Warnings...)
-	s, sum := r.Summary, &out.Summary
+	mg.addSummary(r.Summary)
+}
+
+// addSummary adds a report's summary counts to the merged ones.
+func (mg *merger) addSummary(s Summary) {
+	sum := &mg.out.Summary
 	sum.Packets = addU64(sum.Packets, s.Packets)
 	sum.Flows = addInt(sum.Flows, s.Flows)
 	sum.Allowed = addInt(sum.Allowed, s.Allowed)
