@@ -31,8 +31,9 @@ func writeJSON(w io.Writer, r *Report) error {
 	bw.Write(bytes.TrimSuffix(head.Bytes(), []byte("\n}\n")))
 	bw.WriteString(",\n  \"flows\": [")
 	first := true
+	names := r.hostNames()
 	err := r.Flows.Each(func(f *Flow) error {
-		js, err := json.MarshalIndent(f, "    ", "  ")
+		js, err := json.MarshalIndent(f.withHosts(names), "    ", "  ")
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,8 @@ func writeJSONL(w io.Writer, r *Report) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	if r.Flows.Len() > 0 {
-		if err := r.Flows.Each(func(f *Flow) error { return enc.Encode(f) }); err != nil {
+		names := r.hostNames()
+		if err := r.Flows.Each(func(f *Flow) error { return enc.Encode(f.withHosts(names)) }); err != nil {
 			return err
 		}
 	} else {

@@ -2,11 +2,15 @@ package report
 
 import (
 	"fmt"
-	"github.com/flowverify/flowverify/internal/words"
+	"maps"
+	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flowverify/flowverify/internal/words"
 
 	"github.com/flowverify/flowverify/classifier/matrix"
 	"github.com/flowverify/flowverify/classifier/protocol"
@@ -61,6 +65,8 @@ type merger struct {
 	evidence   map[string]map[string]bool
 	unexp      map[string]*Unexpected
 	unexpOrder []string
+	scans      map[string]*scanMerge
+	scanOrder  []string
 	warned     map[string]bool
 }
 
@@ -80,7 +86,7 @@ func newMerger(first *Report, judged bool) *merger {
 		judged: judged, servers: map[string]bool{}, candidates: map[string]*Candidate{},
 		rules: map[string]*Rule{}, peers: map[string][]*mergedPeer{},
 		missing: map[string]map[string]peerID{}, evidence: map[string]map[string]bool{}, unexp: map[string]*Unexpected{},
-		warned: map[string]bool{}}
+		scans: map[string]*scanMerge{}, warned: map[string]bool{}}
 }
 
 // warn adds a warning once.
@@ -114,7 +120,15 @@ func (mg *merger) add(r *Report) {
 	judge := !r.NoServer() || !mg.judged
 	if r.NoServer() {
 		if mg.judged {
-			mg.warn(fmt.Sprintf("%s: no server was known, nothing was judged: its %s counted in not_judged, not against the matrix", inputNames(r), flowsAre(r.Summary.NotJudged)))
+			w := fmt.Sprintf("%s: no server was known, nothing was judged: its %s counted in not_judged, not against the matrix", inputNames(r), flowsAre(r.Summary.NotJudged))
+			if n := len(r.Scans); n > 0 {
+				verb := " are"
+				if n == 1 {
+					verb = " is"
+				}
+				w += "; its " + words.Count(n, "scan") + verb + " kept, as a scan is told without a server"
+			}
+			mg.warn(w)
 		}
 		mg.addCandidates(r.Server.Candidates)
 	}
@@ -137,7 +151,9 @@ func (mg *merger) add(r *Report) {
 			mg.addUnexpected(u)
 		}
 		out.Blocked = append(out.Blocked, r.Blocked...)
-		out.Scans = append(out.Scans, r.Scans...) // a scanner per report and capture
+	}
+	for _, s := range r.Scans {
+		mg.addScan(s)
 	}
 	if r.Flows.Len() > 0 {
 		if out.Flows == nil {
@@ -150,7 +166,12 @@ func (mg *merger) add(r *Report) {
 		})
 	}
 	out.Warnings = append(out.Warnings, r.Warnings...)
-	s, sum := r.Summary, &out.Summary
+	mg.addSummary(r.Summary)
+}
+
+// addSummary adds a report's summary counts to the merged ones.
+func (mg *merger) addSummary(s Summary) {
+	sum := &mg.out.Summary
 	sum.Packets = addU64(sum.Packets, s.Packets)
 	sum.Flows = addInt(sum.Flows, s.Flows)
 	sum.Allowed = addInt(sum.Allowed, s.Allowed)
@@ -367,6 +388,9 @@ func (mg *merger) finish(reports []*Report) *Report {
 	if out.Blocked == nil {
 		out.Blocked = []Blocked{}
 	}
+	for _, k := range mg.scanOrder {
+		out.Scans = append(out.Scans, mg.scans[k].finish())
+	}
 	out.Summary.Findings = matrix.CountFindings(out.RuleStatuses(), len(out.Unexpected), len(out.Scans))
 	out.Summary.Verdict = matrix.Decide(out.Facts())
 	out.Timeline = mergeTimelines(reports, mg.start, mg.end)
@@ -466,4 +490,152 @@ func flowsAre(n int) string {
 		return words.Count(n, "flow") + " is"
 	}
 	return words.Count(n, "flow") + " are"
+}
+
+// maxMergedTargets bounds the targets a merged scan lists, as the
+// analyzer bounds one scan's (classifier's maxScanTargets): Hosts keeps
+// the count past the list.
+const maxMergedTargets = 10
+
+// scanMerge is one scanner's scans over every report: one finding per
+// (scanner, transport), whichever reports saw it.
+type scanMerge struct {
+	sc      Scan
+	targets map[string]string // target address -> the site's name, "" for none
+	ports   portBits
+}
+
+// portBits is a set of ports, to union the reports' port lists.
+type portBits [1024]uint64
+
+// addList adds a port list as the report writes it ("1-998,8080");
+// validate has checked its form when the report was read, so an item
+// that does not read is skipped rather than refused here.
+func (pb *portBits) addList(s string) {
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
+		a, errA := strconv.Atoi(lo)
+		b, errB := a, error(nil)
+		if isRange {
+			b, errB = strconv.Atoi(hi)
+		}
+		if errA != nil || errB != nil || a < 0 || b > math.MaxUint16 || b < a {
+			continue
+		}
+		for p := a; p <= b; p++ {
+			pb[p>>6] |= 1 << (p & 63)
+		}
+	}
+}
+
+// ranges writes the set back as a port list, and counts its ports.
+func (pb *portBits) ranges() (string, int) {
+	var ps []string
+	n := 0
+	for p := 0; p <= math.MaxUint16; p++ {
+		if pb[p>>6]&(1<<(p&63)) == 0 {
+			continue
+		}
+		q := p
+		for q < math.MaxUint16 && pb[(q+1)>>6]&(1<<((q+1)&63)) != 0 {
+			q++
+		}
+		n += q - p + 1
+		if q == p {
+			ps = append(ps, strconv.Itoa(p))
+		} else {
+			ps = append(ps, fmt.Sprintf("%d-%d", p, q))
+		}
+		p = q
+	}
+	return strings.Join(ps, ","), n
+}
+
+// addScan folds one report's scan into its scanner's. A scan is told
+// from the traffic alone, so it is kept from every report, one with no
+// server too: dropping it would let a merge conform over a scan.
+func (mg *merger) addScan(s Scan) {
+	s.Scanner = canonAddr(s.Scanner)
+	k := s.Scanner + "/" + s.Transport
+	g := mg.scans[k]
+	if g == nil {
+		c := s
+		c.Targets, c.TargetHosts, c.Tried, c.Answered, c.Folded, c.PortList = nil, nil, 0, 0, 0, ""
+		g = &scanMerge{sc: c, targets: map[string]string{}}
+		mg.scans[k] = g
+		mg.scanOrder = append(mg.scanOrder, k)
+	}
+	sc := &g.sc
+	sc.Tried = addInt(sc.Tried, s.Tried)
+	sc.Answered = addInt(sc.Answered, s.Answered)
+	sc.Folded = addInt(sc.Folded, s.Folded)
+	// Hosts and ports are distinct counts, and two reports may have seen
+	// the same targets (one capture merged twice, two sensors on one
+	// link): their sum could count a host twice, their max never does.
+	sc.Hosts, sc.Ports = max(sc.Hosts, s.Hosts), max(sc.Ports, s.Ports)
+	if sc.ScannerHost == "" {
+		sc.ScannerHost = s.ScannerHost
+	}
+	sc.First, sc.Last = earlier(sc.First, s.First), later(sc.Last, s.Last)
+	for i, t := range s.Targets {
+		t = canonAddr(t)
+		name := ""
+		if i < len(s.TargetHosts) {
+			name = s.TargetHosts[i]
+		}
+		if old, ok := g.targets[t]; !ok || old == "" {
+			g.targets[t] = name
+		}
+	}
+	g.ports.addList(s.PortList)
+}
+
+// finish writes the merged scan: its targets sorted and bounded, its
+// port list the union of the reports'.
+func (g *scanMerge) finish() Scan {
+	sc := g.sc
+	targets := slices.SortedFunc(maps.Keys(g.targets), compareAddrs)
+	// The union is distinct hosts and ports too: where the reports saw
+	// different ones, it counts more than any one report did.
+	sc.Hosts = max(sc.Hosts, len(targets))
+	targets = targets[:min(maxMergedTargets, len(targets))]
+	named := false
+	for _, t := range targets {
+		named = named || g.targets[t] != ""
+	}
+	sc.Targets = targets
+	if named {
+		for _, t := range targets {
+			sc.TargetHosts = append(sc.TargetHosts, g.targets[t])
+		}
+	}
+	var n int
+	sc.PortList, n = g.ports.ranges()
+	sc.Ports = max(sc.Ports, n)
+	return sc
+}
+
+// earlier and later pick between two report times, "" for none; times
+// that do not parse compare as text.
+func earlier(a, b string) string {
+	if a == "" || (b != "" && compareTimes(b, a) < 0) {
+		return b
+	}
+	return a
+}
+
+func later(a, b string) string {
+	if a == "" || (b != "" && compareTimes(b, a) > 0) {
+		return b
+	}
+	return a
+}
+
+func compareTimes(a, b string) int {
+	x, errX := time.Parse(time.RFC3339Nano, a)
+	y, errY := time.Parse(time.RFC3339Nano, b)
+	if errX != nil || errY != nil {
+		return strings.Compare(a, b)
+	}
+	return x.Compare(y)
 }

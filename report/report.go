@@ -542,28 +542,34 @@ type Summary struct {
 
 // Flow is one conversation with its verdict.
 type Flow struct {
-	Transport    string            `json:"transport"`
-	Initiator    string            `json:"initiator"`
-	Responder    string            `json:"responder"`
-	Guessed      bool              `json:"guessed"`
-	Direction    matrix.Direction  `json:"direction"`
-	State        string            `json:"state"`
-	ConnState    string            `json:"conn_state"`
-	History      string            `json:"history,omitempty"`
-	Protocol     string            `json:"protocol"`
-	Confidence   string            `json:"confidence,omitempty"`
-	ProtocolMeta map[string]string `json:"protocol_meta,omitempty"`
-	Verdict      matrix.Verdict    `json:"verdict"`
-	Reason       string            `json:"reason"`
-	Rule         string            `json:"rule,omitempty"`
-	Packets      Counts            `json:"packets"`
-	Bytes        Counts            `json:"bytes"`
-	Fragments    uint32            `json:"fragments,omitempty"`
-	First        string            `json:"first"`
-	Last         string            `json:"last"`
-	End          string            `json:"end"`
-	Input        string            `json:"input,omitempty"`
-	Notes        []string          `json:"notes,omitempty"`
+	Transport string `json:"transport"`
+	Initiator string `json:"initiator"`
+	Responder string `json:"responder"`
+	// InitiatorHost and ResponderHost are the site's names for the ends,
+	// "" when it names none; filled as the flows are written (withHosts),
+	// as flows-csv does, since the flows are spilled before the names
+	// are final.
+	InitiatorHost string            `json:"initiator_host,omitempty"`
+	ResponderHost string            `json:"responder_host,omitempty"`
+	Guessed       bool              `json:"guessed"`
+	Direction     matrix.Direction  `json:"direction"`
+	State         string            `json:"state"`
+	ConnState     string            `json:"conn_state"`
+	History       string            `json:"history,omitempty"`
+	Protocol      string            `json:"protocol"`
+	Confidence    string            `json:"confidence,omitempty"`
+	ProtocolMeta  map[string]string `json:"protocol_meta,omitempty"`
+	Verdict       matrix.Verdict    `json:"verdict"`
+	Reason        string            `json:"reason"`
+	Rule          string            `json:"rule,omitempty"`
+	Packets       Counts            `json:"packets"`
+	Bytes         Counts            `json:"bytes"`
+	Fragments     uint32            `json:"fragments,omitempty"`
+	First         string            `json:"first"`
+	Last          string            `json:"last"`
+	End           string            `json:"end"`
+	Input         string            `json:"input,omitempty"`
+	Notes         []string          `json:"notes,omitempty"`
 	// ICMP flows: the request's message type and the code; their ends
 	// are written without a port.
 	ICMPType *int `json:"icmp_type,omitempty"`
@@ -652,6 +658,23 @@ func endHost(names map[netip.Addr]string, end string) string {
 		return names[a.Unmap()]
 	}
 	return ""
+}
+
+// withHosts is the flow as the report writes it: its ends with the hosts
+// the site names for them. A name the flow already carries (a report read
+// back) is kept where the report's hosts name none.
+func (f *Flow) withHosts(names map[netip.Addr]string) *Flow {
+	if len(names) == 0 {
+		return f
+	}
+	c := *f
+	if h := endHost(names, f.Initiator); h != "" {
+		c.InitiatorHost = h
+	}
+	if h := endHost(names, f.Responder); h != "" {
+		c.ResponderHost = h
+	}
+	return &c
 }
 
 // FailedBeside words the attempts that failed beside ones that worked,
