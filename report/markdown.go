@@ -52,7 +52,11 @@ func writeMarkdown(w io.Writer, r *Report) error {
 	b.WriteString("| Rule | Direction | Protocol | Ports | Status | Flows | Peers | Why |\n|---|---|---|---|---|---|---|---|\n")
 	for _, rule := range r.Rules {
 		_, mark := statusClass(rule.Status)
-		md.p("| `%s` | %s | %s | %s | %s %s | %d | %s | %s |\n", rule.ID, rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, mark, string(rule.Status), rule.Flows, r.peerLine(rule, 5), rule.Reason)
+		why := rule.Reason
+		if f := rule.FailedBeside(); f != "" && why == "" {
+			why = f
+		}
+		md.p("| `%s` | %s | %s | %s | %s %s | %d | %s | %s |\n", rule.ID, rule.Direction, strings.ToUpper(rule.Transport), rule.Ports, mark, string(rule.Status), rule.Flows, r.peerLine(rule, 5), why)
 	}
 	if len(r.Blocked) > 0 {
 		b.WriteString("\n**Blocked attempts**\n\n")

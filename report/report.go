@@ -660,3 +660,14 @@ func endHost(names map[netip.Addr]string, end string) string {
 	}
 	return ""
 }
+
+// FailedBeside words the attempts that failed beside ones that worked,
+// "some attempts failed: refused by RST on 1 of 3 attempts", or "" when
+// none did or none worked (then the status says it): a pass with such
+// attempts is still a pass, but every format must say so.
+func (r Rule) FailedBeside() string {
+	if r.Failures == nil || r.Failures.Total() == 0 || r.Allowed == 0 {
+		return ""
+	}
+	return "some attempts failed: " + r.Failures.Text()
+}
