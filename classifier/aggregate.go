@@ -114,6 +114,7 @@ const (
 	jFailed                // the attempt failed (Judgement.Block)
 	jAmbiguous             // other rules matched as well
 	jLearned               // an endpoint-mapper answer named its port
+	jSession               // an unexpected flow that carried data (session): no scan probe
 )
 
 func (s *judged) of(f *flow.Flow, j *matrix.Judgement) {
@@ -141,6 +142,9 @@ func (s *judged) of(f *flow.Flow, j *matrix.Judgement) {
 	}
 	if j.Learned != nil {
 		s.bits |= jLearned
+	}
+	if j.Verdict == matrix.Unexpected && isSession(f) {
+		s.bits |= jSession
 	}
 	s.srcPort = 0
 	if j.Dir == matrix.Outbound && f.Key.Proto == matrix.TCP {
@@ -298,10 +302,11 @@ func (g *aggregator) foldRule(s *judged, f *flow.Flow, j *matrix.Judgement) {
 
 // foldUnexpected adds an unexpected flow to its group: one per transport,
 // direction, port and peer, until a scan makes too many. A known
-// scanner's flows fold into its scan finding; those it sent before it
+// scanner's probes fold into its scan finding; those it sent before it
 // was known are taken out of their groups at the end (unexpectedReport).
+// Its sessions stay rows (scanFold.take).
 func (g *aggregator) foldUnexpected(s *judged) {
-	if s.dir == matrix.Inbound && g.a.infer.probes.known(s.peer) {
+	if s.dir == matrix.Inbound && s.bits&jSession == 0 && g.a.infer.probes.known(s.peer) {
 		g.scanFolded[s.peer]++
 		return
 	}
@@ -335,6 +340,9 @@ func (g *aggregator) foldUnexpected(s *judged) {
 	u.flows++
 	if s.bits&jFailed != 0 {
 		u.failed++
+	}
+	if s.bits&jSession != 0 {
+		u.sessions++
 	}
 	u.packets += s.pkts
 	u.bytes += s.bytes

@@ -24,6 +24,7 @@ type groupAgg struct {
 	next           *groupAgg // same hash
 	first, last    int64
 	flows, failed  int
+	sessions       int // answered flows that carried data (session): never folded into a scan
 	packets, bytes uint64
 	proto          uint16
 }

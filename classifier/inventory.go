@@ -54,6 +54,10 @@ type inventory struct {
 	// received are the UDP ports of the matrix's one_way rows: a
 	// datagram with no reply is received there, not unanswered.
 	received map[uint16]bool
+	// scans are the report's scanners other than the server, each with
+	// its scan's line less the scanner: a scanner plays no part and is
+	// no member of a role, whatever rows its probes hit.
+	scans map[netip.Addr]string
 }
 
 func (inv *inventory) host(a netip.Addr) *addrAgg {
@@ -310,6 +314,11 @@ func (inv *inventory) build(m *matrix.Matrix, r *report.Report, t *flow.Table) *
 		}
 	}
 	reached, tried := reachedBy(r, true), reachedBy(r, false)
+	inv.scans = scanLines(r, servers)
+	for a := range inv.scans {
+		delete(reached, a)
+		delete(tried, a)
+	}
 	addrs := make([]netip.Addr, 0, len(inv.addrs))
 	for a := range inv.addrs {
 		addrs = append(addrs, a)
@@ -418,7 +427,30 @@ func (inv *inventory) describe(group []netip.Addr, servers map[netip.Addr]bool, 
 	weak := inv.site.weakParts(servers, serves, opens)
 	hp, ev := inv.site.looksLike(isServer, h.Serves, rules, unanswered, weak)
 	h.LooksLike, h.Evidence = inv.site.what(hp), ev
+	for _, a := range group {
+		if line, ok := inv.scans[a]; ok && !isServer {
+			// Weak evidence may have given it a part: a scan shows
+			// the ports it hit, not what the host is.
+			h.LooksLike, hp = "a scanner: "+line, hostPart{part: -1}
+			break
+		}
+	}
 	return h, hp
+}
+
+// scanLines gives each scanner of r but the server its scan's line
+// without the scanner's own name: "probed 1000 ports of 10.99.0.10, 2
+// accepted".
+func scanLines(r *report.Report, servers map[netip.Addr]bool) map[netip.Addr]string {
+	out := map[netip.Addr]string{}
+	for _, sc := range r.Scans {
+		a, err := netip.ParseAddr(sc.Scanner)
+		if err != nil || servers[a] {
+			continue
+		}
+		out[a] = strings.TrimPrefix(sc.Line(), sc.ScannerLabel()+" ")
+	}
+	return out
 }
 
 func merge(dst, src map[svcKey]*svcAgg) {

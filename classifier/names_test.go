@@ -35,9 +35,9 @@ func TestMonitorNamesHosts(t *testing.T) {
 			for _, e := range evs {
 				got[e.Type.String()+" "+e.Peer] = e.Host
 				if e.Type == report.EventScan {
-					want := "10.99.0.31 probed 1000 ports of 10.99.0.10, 2 answered"
+					want := "10.99.0.31 probed 1000 ports of 10.99.0.10, 2 accepted"
 					if c.config != "" {
-						want = "agent (10.99.0.31) probed 1000 ports of tm (10.99.0.10), 2 answered"
+						want = "agent (10.99.0.31) probed 1000 ports of tm (10.99.0.10), 2 accepted"
 					}
 					if e.Reason != want {
 						t.Errorf("scan event reason %q, want %q", e.Reason, want)

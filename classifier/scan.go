@@ -33,6 +33,7 @@ const (
 	pAnswered = 1 << iota // matrix.Answered: a completed handshake, a reply
 	pFailed               // an attempt that failed: no answer, refused, unreachable
 	pAccepted             // the target accepted (a SYN/ACK) though the flow did not complete
+	pSession              // answered, and application data crossed: no probe (session)
 )
 
 func (p *probe) of(f *flow.Flow) {
@@ -51,6 +52,34 @@ func (p *probe) of(f *flow.Flow) {
 			p.bits |= pAccepted
 		}
 	}
+	if session(&fa) {
+		p.bits |= pSession
+	}
+}
+
+// session says whether an answered flow carried application data. A
+// scan's probes carry none (a refused SYN, a SYN/ACK the scanner resets,
+// a connect scan's bare handshake, an echo request and its reply); a
+// scanner's working session does, and it must stay a finding of its own
+// rather than hide in the scan's count. A UDP reply is the responder's
+// data.
+func session(fa *matrix.FlowFacts) bool {
+	if !matrix.Answered(fa) {
+		return false
+	}
+	switch fa.Transport {
+	case matrix.TCP:
+		return fa.IniData || fa.ResData
+	case matrix.UDP:
+		return true
+	}
+	return false
+}
+
+// isSession is session of a flow's own facts.
+func isSession(f *flow.Flow) bool {
+	fa := answerFacts(f)
+	return session(&fa)
 }
 
 // probeKey is one target of failed attempts: a port of a host.
@@ -72,7 +101,7 @@ type prober struct {
 // answered (matrix.ScanLimits). Its flows are never evidence of the
 // server, whatever they reached, and neither are the kinds only it
 // showed a peer; the report gives it one finding and folds its
-// unexpected flows into it.
+// unexpected probes into it (never a session: see session).
 type scans struct {
 	lim    matrix.ScanLimits
 	tried  map[probeKey]uint8 // probe.bits of the targets
@@ -112,7 +141,9 @@ func (s *scans) noteFlow(f *flow.Flow) {
 
 // note counts one flow its initiator opened to the responder's port. An
 // answered flow adds to the target list only of an initiator that has
-// failed already: a site's ordinary traffic must not fill it.
+// failed already, a site's ordinary traffic must not fill it, and only
+// when it is a probe: a session is no target the scan found open, it
+// is an unexpected row of its own.
 func (s *scans) note(p *probe) {
 	ia := p.ini.Netip()
 	k := probeKey{ia, p.res.Netip(), p.port, p.proto}
@@ -120,7 +151,7 @@ func (s *scans) note(p *probe) {
 		if _, seen := s.ok[ia]; seen || len(s.ok) < maxCandidates {
 			s.ok[ia]++
 		}
-		if s.failed[ia] != nil {
+		if s.failed[ia] != nil && p.bits&pSession == 0 {
 			s.target(k, pAnswered)
 		}
 		return
@@ -251,7 +282,7 @@ func (g *aggregator) scanningServer() (capture.Addr, bool) {
 }
 
 // scanFold is what the report folds into the scanners' findings: their
-// unexpected flows, counted by scanner.
+// unexpected probes, counted by scanner.
 type scanFold struct {
 	s       *scans
 	list    []netip.Addr
@@ -268,11 +299,14 @@ func (g *aggregator) scanFold() *scanFold {
 	return sf
 }
 
-// take folds u into a scan when a scanner sent its flows: an inbound
+// take folds u into a scan when a scanner sent its probes: an inbound
 // group from the scanner, or, when the scanner is the server, an
-// outbound group to one of the targets it failed to reach.
+// outbound group to one of the targets it failed to reach. A group with
+// a session in it stays a row, the probes beside it included: a
+// scanner's working session is new traffic that diff and --baseline
+// must see.
 func (sf *scanFold) take(u *groupAgg) bool {
-	if len(sf.list) == 0 || u.key.peer == othersPeer() {
+	if len(sf.list) == 0 || u.key.peer == othersPeer() || u.sessions > 0 {
 		return false
 	}
 	peer := u.key.peer.Netip()

@@ -51,7 +51,7 @@ func TestMonitorTellsAScan(t *testing.T) {
 		switch {
 		case e.Type == report.EventScan:
 			scans++
-			if e.Reason != "10.20.9.99 probed 1000 ports of 10.20.0.10, 2 answered" || e.Initiator != "10.20.9.99" || e.Transport != "tcp" {
+			if e.Reason != "10.20.9.99 probed 1000 ports of 10.20.0.10, 2 accepted" || e.Initiator != "10.20.9.99" || e.Transport != "tcp" {
 				t.Errorf("scan event %+v", e)
 			}
 		case e.Type == report.EventUnexpectedSeen && (e.Peer == "10.20.9.99" || e.Peer == "(others)"):

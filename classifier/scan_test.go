@@ -53,13 +53,13 @@ func TestScanIsOneFinding(t *testing.T) {
 		wantAddr string   // the server; "" none
 		folded   int
 	}{
-		{"nmap -sS of a DC, no server in it", file("real/shapes/nmap-scan.pcap"), nil, "10.99.0.31 probed 1000 ports of 10.99.0.21, 3 answered", "", 0},
-		{"nmap -sS of the server", file("real/shapes/nmap-scan-tm.pcap"), []string{"10.99.0.10"}, "10.99.0.31 probed 1000 ports of 10.99.0.10, 2 answered", "10.99.0.10", 998},
-		{"generated SYN scan beside a site", gen("scan"), nil, "10.20.9.99 probed 1000 ports of 10.20.0.10, 2 answered", "10.20.0.10", 1000},
-		{"generated SYN scan, server given", gen("scan"), []string{"10.20.0.10"}, "10.20.9.99 probed 1000 ports of 10.20.0.10, 2 answered", "10.20.0.10", 1000},
+		{"nmap -sS of a DC, no server in it", file("real/shapes/nmap-scan.pcap"), nil, "10.99.0.31 probed 1000 ports of 10.99.0.21, 3 accepted", "", 0},
+		{"nmap -sS of the server", file("real/shapes/nmap-scan-tm.pcap"), []string{"10.99.0.10"}, "10.99.0.31 probed 1000 ports of 10.99.0.10, 2 accepted", "10.99.0.10", 998},
+		{"generated SYN scan beside a site", gen("scan"), nil, "10.20.9.99 probed 1000 ports of 10.20.0.10, 2 accepted", "10.20.0.10", 1000},
+		{"generated SYN scan, server given", gen("scan"), []string{"10.20.0.10"}, "10.20.9.99 probed 1000 ports of 10.20.0.10, 2 accepted", "10.20.0.10", 1000},
 		// Its attempts at tcp/88 and 135 stay blocked on their rules.
-		{"the server (given) scans out", gen("scan-out"), []string{"10.20.0.10"}, "10.20.0.10 probed 300 ports of 10.20.9.50, 0 answered", "10.20.0.10", 298},
-		{"generated sweep of tcp/445", gen("sweep"), nil, "10.20.9.98 probed tcp/445 on 254 hosts, 0 answered", "10.20.0.10", 1},
+		{"the server (given) scans out", gen("scan-out"), []string{"10.20.0.10"}, "10.20.0.10 probed 300 ports of 10.20.9.50, 0 accepted", "10.20.0.10", 298},
+		{"generated sweep of tcp/445", gen("sweep"), nil, "10.20.9.98 probed tcp/445 on 254 hosts, 0 accepted", "10.20.0.10", 1},
 		{"seven probes (nDPI's capture): too few", file("pcaps/ndpi_tcp_scan.pcapng"), nil, "", "", 0},
 		{"a busy day of a site: no scan", day.Bytes(), nil, "", "10.20.0.10", 0},
 	} {

@@ -86,7 +86,7 @@ func TestForgedTrafficDoesNotMoveServer(t *testing.T) {
 				s.c.Unanswered(s.t, s.ep("10.20.0.10"), synth.EP(fmt.Sprintf("10.20.200.%d", i%250+1), uint16(1000+i)), nil, 0)
 			}
 		}, "10.20.0.10", []string{"decided by weight 30",
-			"10.20.0.10 probed 3008 ports on 253 hosts (3019 targets), 18 answered: a scan, but it answers the matrix's inbound evidence from peers that scan nothing"},
+			"10.20.0.10 probed 3001 ports on 251 hosts (3001 targets), 0 accepted: a scan, but it answers the matrix's inbound evidence from peers that scan nothing"},
 			nil, []string{"10.20.0.10"}},
 		{"SYNs spoofed from both domain controllers", func(s *shape) {
 			for _, dc := range []string{"10.20.0.21", "10.20.0.22"} {
@@ -96,7 +96,7 @@ func TestForgedTrafficDoesNotMoveServer(t *testing.T) {
 				}
 			}
 		}, "10.20.0.10", []string{"opens Kerberos tcp/88 to 2 peers", "decided by weight 30",
-			"10.20.0.21 probed 150 ports on 150 hosts (150 targets), 0 answered: a scan, never evidence of the server"},
+			"10.20.0.21 probed 150 ports on 150 hosts (150 targets), 0 accepted: a scan, never evidence of the server"},
 			nil, []string{"10.20.0.21", "10.20.0.22"}},
 		{"a forged rival on the server's agents", func(s *shape) { forgeRival(s, dayAgents...) },
 			"10.20.0.10", []string{"10.20.9.9 serves and opens the matrix's traffic too, for the same peers: one server and a forgery or a move; 10.20.0.10 is at one end of 159 answered flows on the matrix's ports against 33"},

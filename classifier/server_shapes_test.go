@@ -169,11 +169,11 @@ func serverShapes() []struct {
 		{"a SYN scan of the server", func(s *shape) { s.scan(shapeServer, false, 88, 389, 8080, 10001) },
 			"", []string{"no address receives"}},
 		{"a connect scan of a domain controller", func(s *shape) { s.scan(shapeDC, true, 53, 88, 135, 389, 445, 636, 3268, 8080) },
-			"", []string{"apart from scanners, no address receives", "198.18.0.99 probed 1000 ports of 198.18.0.30, 6 answered: a scan, never evidence of the server"}},
+			"", []string{"apart from scanners, no address receives", "198.18.0.99 probed 1000 ports of 198.18.0.30, 6 accepted: a scan, never evidence of the server"}},
 		{"a connect scan next to the server's traffic", func(s *shape) {
 			repeat(3, func() { s.http8080(shapeConsole, shapeServer); s.http8080(shapeServer, shapeAction) })
 			s.scan(shapeDC, true, 88, 135, 389, 8080)
-		}, shapeServer, []string{"opens tcp/8080 to 1 peer", "198.18.0.99 probed 1000 ports of 198.18.0.30, 3 answered"}},
+		}, shapeServer, []string{"opens tcp/8080 to 1 peer", "198.18.0.99 probed 1000 ports of 198.18.0.30, 3 accepted"}},
 		{"equal weight, more rows", func(s *shape) {
 			s.http8080(shapeConsole, shapeServer)
 			s.http8080(shapeServer, shapeAction)
@@ -273,8 +273,8 @@ func TestServerOfTestdataCaptures(t *testing.T) {
 		{[]string{"real/shapes/dc-talk.pcap"}, "10.99.0.10", []string{"opens SMB tcp/445 to 1 peer (weak evidence: with a host that plays dc)", "opens CLDAP udp/389"}},
 		{[]string{"real/shapes/syslog-tcp-pg-dns.pcap"}, "10.99.0.10", []string{"receives syslog on tcp/10000", "opens PostgreSQL tcp/5432"}},
 		{[]string{"real/shapes/loopback.pcap"}, "127.0.0.1", []string{"stays on one host (127.0.0.1)"}},
-		{[]string{"real/shapes/nmap-scan.pcap"}, "", []string{"10.99.0.31 probed 1000 ports of 10.99.0.21, 3 answered: a scan"}},
-		{[]string{"real/shapes/nmap-scan-tm.pcap"}, "", []string{"10.99.0.31 probed 1000 ports of 10.99.0.10, 2 answered"}},
+		{[]string{"real/shapes/nmap-scan.pcap"}, "", []string{"10.99.0.31 probed 1000 ports of 10.99.0.21, 3 accepted: a scan"}},
+		{[]string{"real/shapes/nmap-scan-tm.pcap"}, "", []string{"10.99.0.31 probed 1000 ports of 10.99.0.10, 2 accepted"}},
 		{[]string{"scenarios/all-good.pcap", "real/lab-site.pcap"}, "", []string{"10.20.0.10, 10.99.0.10 each both serve and open the matrix's traffic, as only a server does"}},
 	} {
 		t.Run(strings.Join(c.files, "+"), func(t *testing.T) {

@@ -38,16 +38,16 @@ func TestScanLineNamesHosts(t *testing.T) {
 	}{
 		{"one target named", func(s *Scan) {
 			s.ScannerHost, s.Targets, s.TargetHosts, s.Hosts, s.Ports, s.Tried, s.Answered, s.PortList = "nmap", []string{"10.0.0.1"}, []string{"dc1"}, 1, 998, 998, 2, "1-998"
-		}, "nmap (172.16.0.8) probed 998 ports of dc1 (10.0.0.1), 2 answered", "tcp 1-998, a .. b"},
+		}, "nmap (172.16.0.8) probed 998 ports of dc1 (10.0.0.1), 2 accepted", "tcp 1-998, a .. b"},
 		{"one target unnamed", func(s *Scan) {
 			s.Targets, s.Hosts, s.Ports, s.Tried, s.Answered, s.PortList = []string{"10.0.0.1"}, 1, 1, 1, 0, "22"
-		}, "172.16.0.8 probed 1 port of 10.0.0.1, 0 answered", "tcp 22, a .. b"},
+		}, "172.16.0.8 probed 1 port of 10.0.0.1, 0 accepted", "tcp 22, a .. b"},
 		{"sweep, some named", func(s *Scan) {
 			s.Targets, s.TargetHosts, s.Hosts, s.Ports, s.Tried, s.PortList = []string{"10.0.0.1", "10.0.0.2"}, []string{"", "dc2"}, 3, 1, 3, "445"
-		}, "172.16.0.8 probed tcp/445 on 3 hosts, 0 answered", "tcp 445, a .. b; hosts 10.0.0.1, dc2 (10.0.0.2) and 1 more"},
+		}, "172.16.0.8 probed tcp/445 on 3 hosts, 0 accepted", "tcp 445, a .. b; hosts 10.0.0.1, dc2 (10.0.0.2) and 1 more"},
 		{"many ports of many hosts", func(s *Scan) {
 			s.Targets, s.Hosts, s.Ports, s.Tried, s.PortList, s.Folded = []string{"10.0.0.1", "10.0.0.2"}, 2, 2, 4, "22-23", 1
-		}, "172.16.0.8 probed 2 ports on 2 hosts (4 targets), 0 answered",
+		}, "172.16.0.8 probed 2 ports on 2 hosts (4 targets), 0 accepted",
 			"tcp 22-23, a .. b; hosts 10.0.0.1, 10.0.0.2; 1 unexpected flow folded in, not listed as unexpected"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

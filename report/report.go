@@ -412,7 +412,10 @@ type Scan struct {
 	Tried    int    `json:"tried"`
 	Ports    int    `json:"ports"`
 	PortList string `json:"port_list"`
-	// Answered: targets that answered (a SYN/ACK, a reply).
+	// Answered: targets whose probe was answered without a session: a
+	// SYN/ACK (the scanner's RST ends it, no handshake completes) or a
+	// bare handshake over TCP, in the line "accepted"; a reply to a
+	// probe of another transport (an echo).
 	Answered  int    `json:"answered"`
 	Transport string `json:"transport"`
 	// Folded counts its unexpected flows, listed here instead of as
@@ -423,10 +426,14 @@ type Scan struct {
 }
 
 // Line is the scan in one line: "172.16.0.8 probed 998 ports of
-// 64.13.134.52, 2 answered", each address with its host when the site
-// names it.
+// 64.13.134.52, 2 accepted", each address with its host when the site
+// names it. A TCP scan's targets are "accepted", not answered: the rules
+// call a lone SYN/ACK no answer, and the line must not say otherwise.
 func (s Scan) Line() string {
 	answered := fmt.Sprintf("%d answered", s.Answered)
+	if s.Transport == matrix.TransportName(matrix.TCP) {
+		answered = fmt.Sprintf("%d accepted", s.Answered)
+	}
 	scanner := Named(s.ScannerHost, s.Scanner)
 	switch {
 	case s.Hosts == 1 && len(s.Targets) == 1:

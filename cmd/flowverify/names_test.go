@@ -209,7 +209,7 @@ func TestUnnamedSiteWritesNoHostKeys(t *testing.T) {
 // classifier.TestMonitorNamesHosts).
 func TestGoldenNamedScan(t *testing.T) {
 	file := "../../testdata/real/shapes/nmap-scan-tm.pcap"
-	line := "agent (10.99.0.31) probed 1000 ports of tm (10.99.0.10), 2 answered"
+	line := "agent (10.99.0.31) probed 1000 ports of tm (10.99.0.10), 2 accepted"
 	for _, c := range []struct {
 		format, golden string
 		want           string
